@@ -1,0 +1,219 @@
+//! The one error type of the runtime: every fallible function returns
+//! `Result<_, GdError>`, and every message says what was wrong and where.
+
+use std::fmt;
+
+/// Errors reported by optimizers, schedules, the training loop, the gradient
+/// checker and the plot writers. Nothing in `gd-runtime` panics on bad input;
+/// it returns one of these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GdError {
+    /// A hyperparameter outside its allowed range (negative or NaN learning
+    /// rate, β outside [0, 1), ε ≤ 0, …). `name` says which one, e.g.
+    /// `"Adam.beta1"`.
+    #[error("bad hyperparameter `{name}` = {value}: must be {allowed}")]
+    BadHyperparameter {
+        /// Which hyperparameter, qualified by its owner (`"Adam.beta1"`).
+        name: &'static str,
+        /// The rejected value.
+        value: f64,
+        /// The allowed range in words (`"in [0, 1)"`).
+        allowed: &'static str,
+    },
+    /// Two lengths that must agree do not (parameters vs gradient, parameters
+    /// vs optimizer state, …).
+    #[error("dimension mismatch in {what}: expected length {expected}, got {got}")]
+    DimensionMismatch {
+        /// Where the mismatch was found.
+        what: &'static str,
+        /// The length that was expected.
+        expected: usize,
+        /// The length that was given.
+        got: usize,
+    },
+    /// The training loop was given `n_samples == 0`.
+    #[error("empty dataset: n_samples is 0, there is nothing to train on")]
+    EmptyDataset,
+    /// A batch size (or accumulation count) of zero.
+    #[error("zero batch size: {what} must be at least 1")]
+    ZeroBatchSize {
+        /// Which setting was zero (`"batch size"`, `"gradient accumulation steps"`).
+        what: &'static str,
+    },
+    /// The run diverged: NaN/Inf in the loss or the gradient, or a loss
+    /// blow-up. Reported instead of returning non-finite parameters.
+    #[error(
+        "diverged at step {step} (learning rate {lr:e}): {cause}; last finite loss: {}",
+        fmt_opt(*last_finite_loss)
+    )]
+    Divergence {
+        /// Number of optimizer steps taken when the divergence was observed
+        /// (the bad loss/gradient was evaluated after this many updates).
+        step: usize,
+        /// The learning rate in use at that point.
+        lr: f64,
+        /// The last finite loss seen before the divergence, if any.
+        last_finite_loss: Option<f64>,
+        /// What was observed.
+        cause: DivergenceCause,
+    },
+    /// The analytic gradient disagrees with central finite differences.
+    #[error(
+        "gradient check failed: {n_failed} of {dim} coordinates violate |analytic - numeric| <= atol + rtol*|numeric| (atol {atol:e}, rtol {rtol:e}); worst:\n{}",
+        fmt_coords(worst)
+    )]
+    GradientCheck {
+        /// How many coordinates failed.
+        n_failed: usize,
+        /// Number of coordinates checked.
+        dim: usize,
+        /// Absolute tolerance used.
+        atol: f64,
+        /// Relative tolerance used.
+        rtol: f64,
+        /// The worst coordinates, worst first.
+        worst: Vec<CoordError>,
+    },
+    /// Writing a file (CSV, SVG) failed.
+    #[error("could not write {path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error, as text.
+        message: String,
+    },
+    /// The plotting backend failed.
+    #[error("plot error: {0}")]
+    Plot(String),
+}
+
+/// Why a run was declared divergent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DivergenceCause {
+    /// The loss was NaN or ±Inf.
+    NonFiniteLoss(f64),
+    /// A gradient coordinate was NaN or ±Inf.
+    NonFiniteGradient {
+        /// First non-finite coordinate.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The loss exceeded `threshold` (blow-up factor × reference loss).
+    BlowUp {
+        /// The loss observed.
+        loss: f64,
+        /// The threshold it exceeded.
+        threshold: f64,
+    },
+}
+
+impl fmt::Display for DivergenceCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DivergenceCause::NonFiniteLoss(v) => write!(f, "loss is {v}"),
+            DivergenceCause::NonFiniteGradient { index, value } => {
+                write!(f, "gradient[{index}] is {value}")
+            }
+            DivergenceCause::BlowUp { loss, threshold } => {
+                write!(f, "loss blew up to {loss:e} (> threshold {threshold:e})")
+            }
+        }
+    }
+}
+
+/// One coordinate of a gradient check.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CoordError {
+    /// Coordinate index.
+    pub index: usize,
+    /// Gradient given by the objective.
+    pub analytic: f64,
+    /// Central-difference estimate.
+    pub numeric: f64,
+    /// `|analytic - numeric|`.
+    pub abs_err: f64,
+    /// `abs_err / max(|numeric|, tiny)`.
+    pub rel_err: f64,
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{v:e}"),
+        None => "none".to_string(),
+    }
+}
+
+pub(crate) fn fmt_coords(worst: &[CoordError]) -> String {
+    let mut s = String::from("  index      analytic       numeric       abs err       rel err");
+    for c in worst {
+        s.push_str(&format!(
+            "\n  {:>5} {:>13.6e} {:>13.6e} {:>13.6e} {:>13.6e}",
+            c.index, c.analytic, c.numeric, c.abs_err, c.rel_err
+        ));
+    }
+    s
+}
+
+/// Shorthand for `Result<T, GdError>`.
+pub type Result<T, E = GdError> = std::result::Result<T, E>;
+
+/// Validation helpers shared by the builders.
+pub(crate) mod check {
+    use super::GdError;
+
+    /// `v` finite and `>= 0`.
+    pub fn non_negative(name: &'static str, v: f64) -> Result<f64, GdError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(GdError::BadHyperparameter { name, value: v, allowed: "finite and >= 0" })
+        }
+    }
+
+    /// `v` finite and `> 0`.
+    pub fn positive(name: &'static str, v: f64) -> Result<f64, GdError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(GdError::BadHyperparameter { name, value: v, allowed: "finite and > 0" })
+        }
+    }
+
+    /// `v` in `[0, 1)`.
+    pub fn unit_open(name: &'static str, v: f64) -> Result<f64, GdError> {
+        if (0.0..1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(GdError::BadHyperparameter { name, value: v, allowed: "in [0, 1)" })
+        }
+    }
+
+    /// `v` in `[0, 1]`.
+    pub fn unit_closed(name: &'static str, v: f64) -> Result<f64, GdError> {
+        if (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(GdError::BadHyperparameter { name, value: v, allowed: "in [0, 1]" })
+        }
+    }
+
+    /// Integer `>= 1`.
+    pub fn at_least_one(name: &'static str, v: usize) -> Result<usize, GdError> {
+        if v >= 1 {
+            Ok(v)
+        } else {
+            Err(GdError::BadHyperparameter { name, value: v as f64, allowed: ">= 1" })
+        }
+    }
+
+    /// Lengths must agree.
+    pub fn same_len(what: &'static str, expected: usize, got: usize) -> Result<(), GdError> {
+        if expected == got {
+            Ok(())
+        } else {
+            Err(GdError::DimensionMismatch { what, expected, got })
+        }
+    }
+}

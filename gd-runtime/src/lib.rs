@@ -1,0 +1,41 @@
+//! # gd-runtime
+//!
+//! What gradients are for: first-order optimizers, learning-rate schedules,
+//! a training loop, an LR range test, gradient checking, initialisers and
+//! loss-curve plots. Re-exported by the `gd` facade as `gd::runtime`.
+//!
+//! Parameters are a flat `&mut [f64]`; an objective gives value and gradient
+//! in one call ([`Objective`]). Every loop is bounded, and divergence (NaN,
+//! Inf, blow-up) is reported as [`GdError::Divergence`], never returned as a
+//! result.
+//!
+//! ```
+//! use gd_runtime::optim::{Optimizer, Sgd};
+//! // One step of gradient descent on L(w) = (10 − 2w)² from w = 1, lr = 0.1.
+//! let mut w = [1.0];
+//! let grad = [-2.0 * 2.0 * (10.0 - 2.0 * w[0])]; // dL/dw = −32
+//! Sgd::new(0.1)?.step(&mut w, &grad)?;
+//! assert!((w[0] - 4.2).abs() < 1e-12);
+//! # Ok::<(), gd_runtime::GdError>(())
+//! ```
+
+pub mod error;
+pub mod gradcheck;
+pub mod init;
+pub mod objective;
+pub mod optim;
+pub mod plot;
+pub mod schedule;
+pub mod train;
+
+pub use error::{CoordError, DivergenceCause, GdError};
+pub use gradcheck::{check_gradient, gradcheck_fn, GradCheckOptions, GradCheckReport};
+pub use objective::Objective;
+pub use optim::{Optimizer, OptimizerExt};
+pub use schedule::Schedule;
+pub use train::{lr_find, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
+
+/// Euclidean norm of a slice.
+pub fn norm2(v: &[f64]) -> f64 {
+    v.iter().map(|x| x * x).sum::<f64>().sqrt()
+}

@@ -1,0 +1,36 @@
+//! What an optimizer minimises: value and gradient in one call.
+
+/// An objective gives its value and its gradient in one call.
+///
+/// `g` is **overwritten** with the gradient at `x` (an implementation that
+/// accumulates must zero it first); the return value is the objective at `x`.
+/// Optimizers and the training loop never make two calls for what one gives.
+///
+/// Any closure `FnMut(&[f64], &mut [f64]) -> f64` is an objective:
+///
+/// ```
+/// use gd_runtime::Objective;
+/// let mut f = |x: &[f64], g: &mut [f64]| { g[0] = 2.0 * x[0]; x[0] * x[0] };
+/// let mut g = [0.0];
+/// assert_eq!(f.value_and_grad(&[3.0], &mut g), 9.0);
+/// assert_eq!(g, [6.0]);
+/// ```
+pub trait Objective {
+    /// Number of parameters, if the objective knows it (used to check
+    /// lengths). Default: `None`.
+    fn dim(&self) -> Option<usize> {
+        None
+    }
+
+    /// Value at `x`; writes the gradient at `x` into `g` (same length as `x`).
+    fn value_and_grad(&mut self, x: &[f64], g: &mut [f64]) -> f64;
+}
+
+impl<F> Objective for F
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    fn value_and_grad(&mut self, x: &[f64], g: &mut [f64]) -> f64 {
+        self(x, g)
+    }
+}

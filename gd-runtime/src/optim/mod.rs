@@ -1,0 +1,109 @@
+//! Optimizers: small state machines with `step`, separate from the loop that
+//! drives them.
+//!
+//! Every optimizer allocates its state lazily at the first [`Optimizer::step`]
+//! and checks on later steps that the parameter vector has the same length
+//! (a [`GdError::DimensionMismatch`] otherwise). Hyperparameters are checked
+//! when a config is built ([`GdError::BadHyperparameter`]), and the learning
+//! rate again at each step (it can be changed with [`Optimizer::set_lr`]).
+//!
+//! Gradient clipping, weight decay and learning-rate schedules compose with
+//! any optimizer through the wrappers in [`compose`] (see [`OptimizerExt`]).
+//! All optimizers and wrappers implement serde's `Serialize`/`Deserialize`:
+//! the saved value holds hyperparameters and state, so training resumes
+//! exactly where it stopped.
+
+pub mod adagrad;
+pub mod adam;
+pub mod compose;
+pub mod lion;
+pub mod rmsprop;
+pub mod sgd;
+
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamW, AdamWConfig};
+pub use compose::{
+    ClipByGlobalNorm, ClipByValue, DecoupledWeightDecay, L2WeightDecay, OptimizerExt, Scheduled,
+};
+pub use lion::{Lion, LionConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use sgd::{Sgd, SgdConfig};
+
+use crate::error::{check, GdError};
+
+/// A first-order update rule: `params ← update(params, grad, state)`.
+pub trait Optimizer {
+    /// Apply one update in place. `grad` must have the length of `params`;
+    /// on the first call the optimizer's state is allocated for that length,
+    /// later calls with another length return [`GdError::DimensionMismatch`].
+    /// On error, `params` and the state are left unchanged.
+    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError>;
+
+    /// The learning rate the next step will use.
+    fn lr(&self) -> f64;
+
+    /// Set the learning rate for the next steps (checked at the next step:
+    /// a negative or non-finite value makes `step` return
+    /// [`GdError::BadHyperparameter`]).
+    fn set_lr(&mut self, lr: f64);
+
+    /// Forget the state (moments, step count); hyperparameters are kept.
+    fn reset(&mut self);
+}
+
+impl<O: Optimizer + ?Sized> Optimizer for &mut O {
+    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
+        (**self).step(params, grad)
+    }
+    fn lr(&self) -> f64 {
+        (**self).lr()
+    }
+    fn set_lr(&mut self, lr: f64) {
+        (**self).set_lr(lr)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
+impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
+    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
+        (**self).step(params, grad)
+    }
+    fn lr(&self) -> f64 {
+        (**self).lr()
+    }
+    fn set_lr(&mut self, lr: f64) {
+        (**self).set_lr(lr)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
+/// Checks shared by every `step`: valid learning rate, `grad` as long as
+/// `params`, and `params` as long as the state (recorded at the first step).
+pub(crate) fn begin_step(
+    lr_name: &'static str,
+    lr: f64,
+    dim: &mut Option<usize>,
+    params: &[f64],
+    grad: &[f64],
+) -> Result<usize, GdError> {
+    check::non_negative(lr_name, lr)?;
+    check::same_len("gradient (expected the length of the parameters)", params.len(), grad.len())?;
+    match *dim {
+        None => {
+            *dim = Some(params.len());
+        }
+        Some(d) => check::same_len("parameters (expected the length of the optimizer state)", d, params.len())?,
+    }
+    Ok(params.len())
+}
+
+/// Allocate a state buffer at the first step.
+pub(crate) fn lazy(buf: &mut Vec<f64>, n: usize, init: f64) {
+    if buf.len() != n {
+        *buf = vec![init; n];
+    }
+}

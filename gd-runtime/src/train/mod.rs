@@ -1,0 +1,474 @@
+//! The training loop over a flat parameter vector, its history, and the LR
+//! range test.
+//!
+//! A dataset is `n_samples` plus a closure
+//! `FnMut(params: &[f64], batch: &[usize], grad: &mut [f64]) -> f64` that
+//! returns the **mean** loss over the sample indices in `batch` and
+//! **overwrites** `grad` with its gradient.
+//!
+//! ```
+//! use gd_runtime::{Trainer, BatchMode, optim::Sgd};
+//! // Fit y = 2x on x = 1..5 by full-batch gradient descent on the MSE.
+//! let xs = [1.0, 2.0, 3.0, 4.0, 5.0];
+//! let mut params = [0.0, 0.0]; // w, b
+//! let mut opt = Sgd::new(0.01)?;
+//! let report = Trainer::new().max_epochs(1000).batch(BatchMode::Full).fit(
+//!     &mut opt, &mut params, xs.len(),
+//!     |p, batch, g| {
+//!         let (mut l, mut gw, mut gb) = (0.0, 0.0, 0.0);
+//!         for &i in batch {
+//!             let r = 2.0 * xs[i] - (p[0] * xs[i] + p[1]);
+//!             l += r * r; gw += -2.0 * xs[i] * r; gb += -2.0 * r;
+//!         }
+//!         let m = batch.len() as f64;
+//!         g[0] = gw / m; g[1] = gb / m;
+//!         l / m
+//!     })?;
+//! assert!((params[0] - 1.99518).abs() < 1e-5);
+//! assert_eq!(report.steps, 1000);
+//! # Ok::<(), gd_runtime::GdError>(())
+//! ```
+
+mod history;
+mod lr_find;
+mod progress;
+
+pub use history::{EpochRecord, History, StepRecord};
+pub use lr_find::{lr_find, LrFindConfig, LrFindReport};
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{check, DivergenceCause, GdError};
+use crate::objective::Objective;
+use crate::optim::Optimizer;
+use crate::schedule::ReduceLrOnPlateau;
+
+/// How an epoch is cut into batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BatchMode {
+    /// One batch of all samples, in order (deterministic gradient descent).
+    Full,
+    /// Batches of one sample, shuffled each epoch.
+    Stochastic,
+    /// Batches of this many samples, shuffled each epoch; the last batch of
+    /// an epoch may be smaller (torch's `drop_last = false`).
+    MiniBatch(usize),
+}
+
+/// Stop when the epoch loss has not improved for `patience` epochs;
+/// improving means `loss < best − min_rel_delta · |best|`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossPlateau {
+    /// Epochs without improvement tolerated.
+    pub patience: usize,
+    /// Relative improvement that counts.
+    pub min_rel_delta: f64,
+}
+
+/// Settings of the training loop. Defaults: full batch, no accumulation,
+/// 100 epochs, no step limit, no gradient tolerance, no plateau rule,
+/// blow-up factor `1e6`, seed 0, progress bar on (hidden when stderr is not a
+/// terminal), per-step history recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Batching. Default [`BatchMode::Full`].
+    pub batch: BatchMode,
+    /// Accumulate the gradients of this many batches (weighted by batch
+    /// size, so k batches of B equal one batch of kB) before one optimizer
+    /// step; a shorter group at the end of an epoch is stepped too. Default 1.
+    pub accumulate: usize,
+    /// Epoch limit. Default 100.
+    pub max_epochs: usize,
+    /// Optimizer-step limit. Default `None`.
+    pub max_steps: Option<usize>,
+    /// Stop when the gradient norm is `<= grad_tol`: in full-batch mode the
+    /// gradient about to be applied; otherwise the norm of the epoch's mean
+    /// gradient. Default `None`.
+    pub grad_tol: Option<f64>,
+    /// Loss-plateau stopping rule on the epoch loss. Default `None`.
+    pub plateau: Option<LossPlateau>,
+    /// Divergence when a step's loss exceeds
+    /// `blowup_factor · max(|L₀|, 1)`, where `L₀` is the first step's loss.
+    /// `None` disables the rule (NaN/Inf are always divergence). Default `Some(1e6)`.
+    pub blowup_factor: Option<f64>,
+    /// Seed of the shuffling `StdRng`. Default 0.
+    pub seed: u64,
+    /// Show a progress bar (only when stderr is a terminal). Default `true`.
+    pub progress: bool,
+    /// Keep a record per optimizer step (epoch records are always kept).
+    /// Default `true`.
+    pub record_steps: bool,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            batch: BatchMode::Full,
+            accumulate: 1,
+            max_epochs: 100,
+            max_steps: None,
+            grad_tol: None,
+            plateau: None,
+            blowup_factor: Some(1e6),
+            seed: 0,
+            progress: true,
+            record_steps: true,
+        }
+    }
+}
+
+/// Why a run stopped (divergence is an error, not a stop reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// `max_epochs` epochs done.
+    MaxEpochs,
+    /// `max_steps` optimizer steps done.
+    MaxSteps,
+    /// Gradient norm at or below `grad_tol`.
+    GradTol,
+    /// Epoch loss stopped improving.
+    LossPlateau,
+    /// Validation loss stopped improving; best parameters restored.
+    EarlyStopping,
+}
+
+/// Outcome of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    /// Why it stopped.
+    pub stop: StopReason,
+    /// Epochs completed.
+    pub epochs: usize,
+    /// Optimizer steps taken.
+    pub steps: usize,
+    /// Last loss evaluated (loss of the last batch group, before its step).
+    pub final_loss: f64,
+    /// With validation: `(epoch, loss)` of the best validation loss; the
+    /// parameters returned are those of that epoch.
+    pub best_validation: Option<(usize, f64)>,
+    /// Per-step and per-epoch records.
+    pub history: History,
+}
+
+type ValidationFn<'a> = Box<dyn FnMut(&[f64]) -> f64 + 'a>;
+
+/// The training loop. Build with the chained setters, then call
+/// [`Trainer::fit`] (dataset closure) or [`Trainer::minimize`] (objective).
+pub struct Trainer<'a> {
+    /// The settings.
+    pub config: TrainConfig,
+    validation: Option<(ValidationFn<'a>, usize)>,
+    lr_plateau: Option<ReduceLrOnPlateau>,
+}
+
+impl Default for Trainer<'_> {
+    fn default() -> Self {
+        Trainer::new()
+    }
+}
+
+impl<'a> Trainer<'a> {
+    /// A trainer with [`TrainConfig::default`].
+    pub fn new() -> Self {
+        Trainer { config: TrainConfig::default(), validation: None, lr_plateau: None }
+    }
+    /// A trainer with the given settings.
+    pub fn with_config(config: TrainConfig) -> Self {
+        Trainer { config, validation: None, lr_plateau: None }
+    }
+    /// Set [`TrainConfig::batch`].
+    pub fn batch(mut self, batch: BatchMode) -> Self {
+        self.config.batch = batch;
+        self
+    }
+    /// Set [`TrainConfig::accumulate`].
+    pub fn accumulate(mut self, k: usize) -> Self {
+        self.config.accumulate = k;
+        self
+    }
+    /// Set [`TrainConfig::max_epochs`].
+    pub fn max_epochs(mut self, n: usize) -> Self {
+        self.config.max_epochs = n;
+        self
+    }
+    /// Set [`TrainConfig::max_steps`].
+    pub fn max_steps(mut self, n: usize) -> Self {
+        self.config.max_steps = Some(n);
+        self
+    }
+    /// Set [`TrainConfig::grad_tol`].
+    pub fn grad_tol(mut self, tol: f64) -> Self {
+        self.config.grad_tol = Some(tol);
+        self
+    }
+    /// Set [`TrainConfig::plateau`].
+    pub fn plateau(mut self, patience: usize, min_rel_delta: f64) -> Self {
+        self.config.plateau = Some(LossPlateau { patience, min_rel_delta });
+        self
+    }
+    /// Set [`TrainConfig::blowup_factor`].
+    pub fn blowup_factor(mut self, factor: Option<f64>) -> Self {
+        self.config.blowup_factor = factor;
+        self
+    }
+    /// Set [`TrainConfig::seed`].
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+    /// Set [`TrainConfig::progress`].
+    pub fn progress(mut self, on: bool) -> Self {
+        self.config.progress = on;
+        self
+    }
+    /// Early stopping: evaluate `val(params)` after each epoch; stop after
+    /// `patience` epochs without a new best, and end the run (whatever
+    /// stops it) with the parameters of the best validation loss.
+    pub fn validation(mut self, val: impl FnMut(&[f64]) -> f64 + 'a, patience: usize) -> Self {
+        self.validation = Some((Box::new(val), patience));
+        self
+    }
+    /// Feed the epoch loss (the validation loss when there is one) to a
+    /// reduce-on-plateau rule after each epoch and set the optimizer's
+    /// learning rate from it. (Has no effect on a [`crate::optim::Scheduled`]
+    /// optimizer, whose schedule owns the rate.)
+    pub fn reduce_lr_on_plateau(mut self, rule: ReduceLrOnPlateau) -> Self {
+        self.lr_plateau = Some(rule);
+        self
+    }
+
+    /// Minimise an [`Objective`] (full batch: one step per epoch, so
+    /// `max_epochs` bounds the steps).
+    pub fn minimize<O: Optimizer + ?Sized, F: Objective>(
+        &mut self,
+        opt: &mut O,
+        params: &mut [f64],
+        mut objective: F,
+    ) -> Result<TrainReport, GdError> {
+        if let Some(d) = objective.dim() {
+            check::same_len("minimize: parameters (expected the objective's dim)", d, params.len())?;
+        }
+        let saved = self.config.batch;
+        self.config.batch = BatchMode::Full;
+        let r = self.fit(opt, params, 1, |p: &[f64], _b: &[usize], g: &mut [f64]| objective.value_and_grad(p, g));
+        self.config.batch = saved;
+        r
+    }
+
+    /// Train `params` with `opt` on a dataset of `n_samples` samples given by
+    /// `loss(params, batch, grad) -> mean loss over batch`.
+    ///
+    /// Errors: [`GdError::EmptyDataset`], [`GdError::ZeroBatchSize`],
+    /// [`GdError::BadHyperparameter`] for bad settings, errors of the
+    /// optimizer, and [`GdError::Divergence`] — after which `params` hold
+    /// the last iterate whose loss was finite and below the blow-up threshold.
+    pub fn fit<O, L>(
+        &mut self,
+        opt: &mut O,
+        params: &mut [f64],
+        n_samples: usize,
+        mut loss: L,
+    ) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
+    {
+        let cfg = self.config;
+        if n_samples == 0 {
+            return Err(GdError::EmptyDataset);
+        }
+        let bs = match cfg.batch {
+            BatchMode::Full => n_samples,
+            BatchMode::Stochastic => 1,
+            BatchMode::MiniBatch(0) => return Err(GdError::ZeroBatchSize { what: "batch size" }),
+            BatchMode::MiniBatch(b) => b.min(n_samples),
+        };
+        if cfg.accumulate == 0 {
+            return Err(GdError::ZeroBatchSize { what: "gradient accumulation steps" });
+        }
+        if let Some(f) = cfg.blowup_factor {
+            check::positive("TrainConfig.blowup_factor", f)?;
+        }
+        if let Some(t) = cfg.grad_tol {
+            check::non_negative("TrainConfig.grad_tol", t)?;
+        }
+        if let Some(p) = cfg.plateau {
+            check::non_negative("TrainConfig.plateau.min_rel_delta", p.min_rel_delta)?;
+        }
+        check::non_negative("optimizer learning rate", opt.lr())?;
+
+        let n = params.len();
+        let shuffle = cfg.batch != BatchMode::Full;
+        let mut order: Vec<usize> = (0..n_samples).collect();
+        let mut rng = StdRng::seed_from_u64(cfg.seed);
+        let mut g = vec![0.0; n];
+        let mut acc = vec![0.0; n];
+        let mut epoch_grad = vec![0.0; n];
+        let mut prev = params.to_vec();
+        let mut best_params: Option<Vec<f64>> = None;
+        let mut best_val: Option<(usize, f64)> = None;
+        let mut val_bad = 0usize;
+        let mut plateau_best = f64::INFINITY;
+        let mut plateau_bad = 0usize;
+        let mut history = History::default();
+        let mut steps = 0usize;
+        let mut threshold: Option<f64> = None;
+        let mut last_finite: Option<f64> = None;
+        let mut final_loss = f64::NAN;
+        let mut epochs_done = 0usize;
+        let mut stop = StopReason::MaxEpochs;
+        let bar = progress::bar(cfg.max_epochs as u64, cfg.progress);
+
+        'epochs: for epoch in 0..cfg.max_epochs {
+            if shuffle {
+                order.shuffle(&mut rng);
+            }
+            let n_batches = order.len().div_ceil(bs);
+            let (mut ep_loss, mut ep_samples) = (0.0, 0usize);
+            epoch_grad.iter_mut().for_each(|v| *v = 0.0);
+            let (mut grp_loss, mut grp_samples, mut grp_k) = (0.0, 0usize, 0usize);
+            for (bi, batch) in order.chunks(bs).enumerate() {
+                if cfg.max_steps.is_some_and(|m| steps >= m) {
+                    stop = StopReason::MaxSteps;
+                    break 'epochs;
+                }
+                let l = loss(params, batch, &mut g);
+                let diverged = |cause| {
+                    Err(GdError::Divergence { step: steps, lr: opt.lr(), last_finite_loss: last_finite, cause })
+                };
+                if !l.is_finite() {
+                    params.copy_from_slice(&prev);
+                    return diverged(DivergenceCause::NonFiniteLoss(l));
+                }
+                if let Some(i) = g.iter().position(|v| !v.is_finite()) {
+                    params.copy_from_slice(&prev);
+                    return diverged(DivergenceCause::NonFiniteGradient { index: i, value: g[i] });
+                }
+                let b = batch.len();
+                let w = b as f64;
+                if cfg.accumulate == 1 {
+                    grp_loss = l * w;
+                } else {
+                    if grp_k == 0 {
+                        acc.iter_mut().for_each(|v| *v = 0.0);
+                    }
+                    for (a, &gi) in acc.iter_mut().zip(&g) {
+                        *a += w * gi;
+                    }
+                    grp_loss += l * w;
+                }
+                grp_samples += b;
+                grp_k += 1;
+                if grp_k < cfg.accumulate && bi + 1 < n_batches {
+                    continue;
+                }
+                // One optimizer step on the (accumulated) gradient.
+                let gw = grp_samples as f64;
+                let step_loss = grp_loss / gw;
+                let step_grad: &[f64] = if cfg.accumulate == 1 {
+                    &g
+                } else {
+                    acc.iter_mut().for_each(|v| *v /= gw);
+                    &acc
+                };
+                let thr = *threshold.get_or_insert_with(|| match cfg.blowup_factor {
+                    Some(f) => f * step_loss.abs().max(1.0),
+                    None => f64::INFINITY,
+                });
+                if step_loss > thr {
+                    params.copy_from_slice(&prev);
+                    return Err(GdError::Divergence {
+                        step: steps,
+                        lr: opt.lr(),
+                        last_finite_loss: last_finite,
+                        cause: DivergenceCause::BlowUp { loss: step_loss, threshold: thr },
+                    });
+                }
+                last_finite = Some(step_loss);
+                final_loss = step_loss;
+                let gnorm = crate::norm2(step_grad);
+                if cfg.batch == BatchMode::Full && cfg.grad_tol.is_some_and(|t| gnorm <= t) {
+                    stop = StopReason::GradTol;
+                    break 'epochs;
+                }
+                if cfg.record_steps {
+                    history.steps.push(StepRecord { step: steps, epoch, loss: step_loss, grad_norm: gnorm, lr: opt.lr() });
+                }
+                prev.copy_from_slice(params);
+                opt.step(params, step_grad)?;
+                steps += 1;
+                for (e, &s) in epoch_grad.iter_mut().zip(step_grad) {
+                    *e += gw * s;
+                }
+                ep_loss += step_loss * gw;
+                ep_samples += grp_samples;
+                grp_loss = 0.0;
+                grp_samples = 0;
+                grp_k = 0;
+            }
+            epochs_done = epoch + 1;
+            let ep_loss = ep_loss / ep_samples.max(1) as f64;
+            epoch_grad.iter_mut().for_each(|v| *v /= ep_samples.max(1) as f64);
+            let ep_gnorm = crate::norm2(&epoch_grad);
+            let val = self.validation.as_mut().map(|(f, _)| f(params));
+            if let Some(rule) = self.lr_plateau.as_mut() {
+                let new_lr = rule.step(val.unwrap_or(ep_loss), opt.lr());
+                opt.set_lr(new_lr);
+            }
+            history.epochs.push(EpochRecord { epoch, loss: ep_loss, grad_norm: ep_gnorm, lr: opt.lr(), val_loss: val });
+            progress::update(&bar, epoch, ep_loss);
+
+            if let (Some(v), Some((_, patience))) = (val, self.validation.as_ref()) {
+                if best_val.map_or(true, |(_, b)| v < b) {
+                    best_val = Some((epoch, v));
+                    match best_params.as_mut() {
+                        Some(bp) => bp.copy_from_slice(params),
+                        None => best_params = Some(params.to_vec()),
+                    }
+                    val_bad = 0;
+                } else {
+                    val_bad += 1;
+                    if val_bad >= *patience {
+                        stop = StopReason::EarlyStopping;
+                        break 'epochs;
+                    }
+                }
+            }
+            if cfg.batch != BatchMode::Full && cfg.grad_tol.is_some_and(|t| ep_gnorm <= t) {
+                stop = StopReason::GradTol;
+                break 'epochs;
+            }
+            if let Some(p) = cfg.plateau {
+                if !plateau_best.is_finite() || ep_loss < plateau_best - p.min_rel_delta * plateau_best.abs() {
+                    plateau_best = ep_loss;
+                    plateau_bad = 0;
+                } else {
+                    plateau_bad += 1;
+                    if plateau_bad >= p.patience {
+                        stop = StopReason::LossPlateau;
+                        break 'epochs;
+                    }
+                }
+            }
+        }
+        bar.finish_and_clear();
+        if let Some(bp) = best_params {
+            params.copy_from_slice(&bp);
+        }
+        Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: best_val, history })
+    }
+}
+
+/// Minimise an objective for at most `max_steps` full-batch steps with the
+/// default [`TrainConfig`] otherwise (blow-up factor 1e6, no progress bar).
+pub fn minimize<O: Optimizer + ?Sized, F: Objective>(
+    opt: &mut O,
+    params: &mut [f64],
+    objective: F,
+    max_steps: usize,
+) -> Result<TrainReport, GdError> {
+    Trainer::new().max_epochs(max_steps).progress(false).minimize(opt, params, objective)
+}
