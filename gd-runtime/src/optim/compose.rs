@@ -35,7 +35,7 @@ pub trait OptimizerExt: Optimizer + Sized {
     /// (AdamW's rule, usable with any optimizer: SGDW, Lion, …).
     fn decoupled_weight_decay(self, wd: f64) -> Result<DecoupledWeightDecay<Self>, GdError> {
         check::non_negative("DecoupledWeightDecay.weight_decay", wd)?;
-        Ok(DecoupledWeightDecay { inner: self, weight_decay: wd })
+        Ok(DecoupledWeightDecay { inner: self, weight_decay: wd, buf: Vec::new() })
     }
     /// Drive the learning rate by `schedule`: step t (from 0) uses
     /// `schedule.lr(t)`.
@@ -148,28 +148,28 @@ pub struct DecoupledWeightDecay<O> {
     /// The wrapped optimizer.
     pub inner: O,
     weight_decay: f64,
+    #[serde(skip)]
+    buf: Vec<f64>,
 }
 
 impl<O: Optimizer> Optimizer for DecoupledWeightDecay<O> {
     fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
         check_grad_len(params, grad)?;
+        // p_new = p − lr·wd·p − lr·u(g): run the inner update on p, then
+        // subtract lr·wd·p_old. Keeping p_old means an error from the inner
+        // step leaves `params` untouched.
         let lr = self.inner.lr();
-        check::non_negative("DecoupledWeightDecay: inner learning rate", lr)?;
-        let decay = 1.0 - lr * self.weight_decay;
-        // Keep the originals so that an error from the inner step leaves
-        // `params` unchanged.
-        if decay != 1.0 {
-            for p in params.iter_mut() {
-                *p *= decay;
-            }
+        if self.weight_decay == 0.0 {
+            return self.inner.step(params, grad);
         }
-        let r = self.inner.step(params, grad);
-        if r.is_err() && decay != 1.0 && decay != 0.0 {
-            for p in params.iter_mut() {
-                *p /= decay;
-            }
+        self.buf.clear();
+        self.buf.extend_from_slice(params);
+        self.inner.step(params, grad)?;
+        let c = lr * self.weight_decay;
+        for (p, &old) in params.iter_mut().zip(&self.buf) {
+            *p -= c * old;
         }
-        r
+        Ok(())
     }
     fn lr(&self) -> f64 {
         self.inner.lr()
