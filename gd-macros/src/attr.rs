@@ -1,0 +1,54 @@
+//! The attribute's arguments: `#[differentiable(wrt(a, b), crate = "path")]`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+use syn::{parse::Parser, Error, Result};
+
+pub struct Attr {
+    /// `Some` when `wrt(..)` names the differentiated parameters.
+    pub wrt: Option<Vec<Ident>>,
+    /// Path under which generated code finds the runtime support (`::gd`).
+    pub krate: TokenStream,
+}
+
+impl Attr {
+    pub fn names(&self, id: &Ident) -> bool {
+        self.wrt.as_ref().is_some_and(|w| w.iter().any(|n| n == id))
+    }
+}
+
+pub fn parse(args: TokenStream) -> Result<Attr> {
+    let mut attr = Attr { wrt: None, krate: quote!(::gd) };
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("wrt") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let names = content.parse_terminated(Ident::parse_any_ident, syn::Token![,])?;
+            if names.is_empty() {
+                return Err(meta.error("`wrt()` must name at least one parameter"));
+            }
+            attr.wrt = Some(names.into_iter().collect());
+            Ok(())
+        } else if meta.path.is_ident("crate") {
+            let s: syn::LitStr = meta.value()?.parse()?;
+            let p: syn::Path = s.parse()?;
+            attr.krate = quote!(#p);
+            Ok(())
+        } else {
+            Err(meta.error(
+                "unknown #[differentiable] argument: expected `wrt(param, ..)` or `crate = \"path\"`",
+            ))
+        }
+    });
+    parser.parse2(args)?;
+    Ok(attr)
+}
+
+trait ParseAnyIdent {
+    fn parse_any_ident(input: syn::parse::ParseStream) -> Result<Ident>;
+}
+impl ParseAnyIdent for Ident {
+    fn parse_any_ident(input: syn::parse::ParseStream) -> Result<Ident> {
+        input.parse::<Ident>().map_err(|e| Error::new(e.span(), "expected a parameter name"))
+    }
+}

@@ -1,0 +1,259 @@
+//! The generated items: two internal functions beside the user's function
+//! (`__gd_vjp_f`, `__gd_jvp_f`, placed in the same module so that names in the
+//! body resolve exactly as in `f`), and the module `f` with the public API.
+//!
+//! Internal ABI, used by callers in other `#[differentiable]` functions, which
+//! cannot know the callee's signature: one slot per parameter, `Some(..)` for
+//! an argument the caller differentiates, `None` otherwise.
+//! - `__gd_vjp(params.., seed, slots..) -> F` adds `seed · ∂f/∂p` into each
+//!   slot (`Option<&mut F>` or `Option<&mut [F]>`; `Option<()>` for
+//!   parameters that are not differentiated) and returns `f(params..)`.
+//! - `__gd_jvp(params.., tangents..) -> (F, F)` with `Option<F>` /
+//!   `Option<&[F]>` tangents (`None` is zero).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::Visibility;
+
+use super::names::{self, b, d, t};
+use super::sweep::{Mode, Sweeps};
+use crate::lower::Lowered;
+use crate::sig::{Class, Sig};
+
+const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
+
+pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered) -> TokenStream {
+    let f = &sig.float;
+    let name = &sig.name;
+    let lints: TokenStream = format!("#[allow({LINTS})]").parse().unwrap();
+    let (item_vis, reexport_vis) = match &item.vis {
+        Visibility::Inherited => (quote!(), quote!(pub(super))),
+        Visibility::Public(_) => (quote!(pub), quote!(pub)),
+        Visibility::Restricted(_) => (quote!(pub(crate)), quote!(pub(crate))),
+    };
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
+    let params = quote!(#(#pnames: #ptys),*);
+    let sw = Sweeps::new(f, &low.temps, &pnames, &low.body);
+    let (vjp, jvp) = (names::vjp_fn(name), names::jvp_fn(name));
+    let ret = low.ret;
+
+    // ---- __gd_vjp ----
+    let mut slots = Vec::new();
+    let mut setup = TokenStream::new();
+    let mut finish = TokenStream::new();
+    let mut init = TokenStream::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
+        match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                slots.push(quote!(#slot: ::core::option::Option<&mut #f>));
+                setup.extend(quote! {
+                    let mut #scr: #f = 0.0;
+                    let #g: &mut #f = match #slot { ::core::option::Option::Some(r) => r, ::core::option::Option::None => &mut #scr };
+                });
+                let x = low.param_temps[i].unwrap();
+                let (tv, bv) = (t(x), b(x));
+                init.extend(quote!(#tv = #pn;));
+                finish.extend(quote!(*#g += #bv;));
+            }
+            (Class::Array { .. }, true) => {
+                slots.push(quote!(#slot: ::core::option::Option<&mut [#f]>));
+                let msg = format!("{name}: the gradient buffer for `{pn}` has length {{}} but `{pn}` has length {{}}");
+                setup.extend(quote! {
+                    let mut #scr: ::std::vec::Vec<#f>;
+                    let #g: &mut [#f] = match #slot {
+                        ::core::option::Option::Some(r) => {
+                            ::core::assert_eq!(r.len(), #pn.len(), #msg, r.len(), #pn.len());
+                            r
+                        }
+                        ::core::option::Option::None => {
+                            #scr = ::std::vec![0.0; #pn.len()];
+                            &mut #scr[..]
+                        }
+                    };
+                });
+            }
+            _ => slots.push(quote!(#slot: ::core::option::Option<()>)),
+        }
+    }
+    let decls = sw.decls(Mode::Record);
+    let stacks = sw.stacks(&low.body);
+    let fwd = sw.forward(&low.body, Mode::Record);
+    let rev = sw.reverse(&low.body);
+    let (tr, br) = (t(ret), b(ret));
+    let vjp_fn = quote! {
+        #[doc(hidden)]
+        #lints
+        #item_vis fn #vjp(#params, __gd_seed: #f, #(#slots),*) -> #f {
+            #setup
+            #decls
+            #stacks
+            #init
+            #fwd
+            #br = __gd_seed;
+            #rev
+            #finish
+            #tr
+        }
+    };
+
+    // ---- __gd_jvp ----
+    let mut tslots = Vec::new();
+    let mut tsetup = TokenStream::new();
+    let mut tinit = TokenStream::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let (slot, v, scr, pn) = (names::slot(i), names::tangent(i), names::scratch(i), &p.name);
+        match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                tslots.push(quote!(#slot: ::core::option::Option<#f>));
+                let x = low.param_temps[i].unwrap();
+                let (tv, dv) = (t(x), d(x));
+                tinit.extend(quote!(#tv = #pn; #dv = match #slot { ::core::option::Option::Some(v) => v, ::core::option::Option::None => 0.0 };));
+            }
+            (Class::Array { .. }, true) => {
+                tslots.push(quote!(#slot: ::core::option::Option<&[#f]>));
+                let msg = format!("{name}: the tangent for `{pn}` has length {{}} but `{pn}` has length {{}}");
+                tsetup.extend(quote! {
+                    let #scr: ::std::vec::Vec<#f>;
+                    let #v: &[#f] = match #slot {
+                        ::core::option::Option::Some(v) => {
+                            ::core::assert_eq!(v.len(), #pn.len(), #msg, v.len(), #pn.len());
+                            v
+                        }
+                        ::core::option::Option::None => {
+                            #scr = ::std::vec![0.0; #pn.len()];
+                            &#scr[..]
+                        }
+                    };
+                });
+            }
+            _ => tslots.push(quote!(#slot: ::core::option::Option<()>)),
+        }
+    }
+    let tdecls = sw.decls(Mode::Tangent);
+    let tfwd = sw.forward(&low.body, Mode::Tangent);
+    let dr = d(ret);
+    let jvp_fn = quote! {
+        #[doc(hidden)]
+        #lints
+        #item_vis fn #jvp(#params, #(#tslots),*) -> (#f, #f) {
+            #tsetup
+            #tdecls
+            #tinit
+            #tfwd
+            (#tr, #dr)
+        }
+    };
+
+    // ---- the public module ----
+    let wrt: Vec<(usize, &crate::sig::Param)> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt).collect();
+    let mut zeros = TokenStream::new();
+    let mut gtys = Vec::new();
+    let mut gvals = Vec::new();
+    let mut gslots = Vec::new();
+    let mut into_params = Vec::new();
+    let mut into_slots = Vec::new();
+    let mut tan_params = Vec::new();
+    let mut tan_slots = Vec::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let pn = &p.name;
+        let g = format_ident!("__gd_grad{}", i);
+        let gi = format_ident!("grad_{}", pn);
+        let ti = format_ident!("tangent_{}", pn);
+        if !p.wrt {
+            gslots.push(quote!(::core::option::Option::None));
+            into_slots.push(quote!(::core::option::Option::None));
+            tan_slots.push(quote!(::core::option::Option::None));
+            continue;
+        }
+        match &p.class {
+            Class::Scalar => {
+                zeros.extend(quote!(let mut #g: #f = 0.0;));
+                gtys.push(quote!(#f));
+                gslots.push(quote!(::core::option::Option::Some(&mut #g)));
+                into_params.push(quote!(#gi: &mut #f));
+                tan_params.push(quote!(#ti: #f));
+            }
+            Class::Array { len, .. } => {
+                match len {
+                    Some(n) => {
+                        zeros.extend(quote!(let mut #g: [#f; #n] = [0.0; #n];));
+                        gtys.push(quote!([#f; #n]));
+                    }
+                    None => {
+                        zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = ::std::vec![0.0; #pn.len()];));
+                        gtys.push(quote!(::std::vec::Vec<#f>));
+                    }
+                }
+                gslots.push(quote!(::core::option::Option::Some(&mut #g[..])));
+                into_params.push(quote!(#gi: &mut [#f]));
+                tan_params.push(quote!(#ti: &[#f]));
+            }
+            Class::Passive => unreachable!(),
+        }
+        gvals.push(quote!(#g));
+        into_slots.push(quote!(::core::option::Option::Some(#gi)));
+        tan_slots.push(quote!(::core::option::Option::Some(#ti)));
+    }
+    let (gty, gval) = if wrt.len() == 1 {
+        (gtys[0].clone(), gvals[0].clone())
+    } else {
+        (quote!((#(#gtys),*)), quote!((#(#gvals),*)))
+    };
+    let wrt_names: Vec<String> = wrt.iter().map(|(_, p)| format!("`{}`", p.name)).collect();
+    let wrt_doc = wrt_names.join(", ");
+    let mod_doc = format!(
+        "Derivatives of [`{name}`](fn@{name}), generated by `#[differentiable]` with respect to {wrt_doc}."
+    );
+    let vg_doc = format!("`({name}(..), ∇{name})`: the value and the gradient with respect to {wrt_doc} (reverse mode).");
+    let g_doc = format!("The gradient of `{name}` with respect to {wrt_doc} (reverse mode).");
+    let into_doc = format!(
+        "Reverse mode without allocation (for loops without recursion or nested calls through slices): returns `{name}(..)` and ADDS its gradient with respect to {wrt_doc} into the `grad_*` buffers (zero them first for a plain gradient). Panics if a buffer's length differs from its parameter's."
+    );
+    let jvp_doc = format!(
+        "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
+    );
+    quote! {
+        #vjp_fn
+        #jvp_fn
+        #[doc = #mod_doc]
+        #lints
+        #item_vis mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[doc(hidden)]
+            #reexport_vis use super::#vjp as __gd_vjp;
+            #[doc(hidden)]
+            #reexport_vis use super::#jvp as __gd_jvp;
+
+            // Marks the primal function as used: callers may use only its derivatives.
+            #[allow(dead_code)]
+            fn __gd_uses_primal() {
+                let _ = super::#name;
+            }
+
+            #[doc = #vg_doc]
+            pub fn value_and_grad(#params) -> (#f, #gty) {
+                #zeros
+                let __gd_value = super::#vjp(#(#pnames,)* 1.0, #(#gslots),*);
+                (__gd_value, #gval)
+            }
+
+            #[doc = #g_doc]
+            pub fn grad(#params) -> #gty {
+                value_and_grad(#(#pnames),*).1
+            }
+
+            #[doc = #into_doc]
+            pub fn value_and_grad_into(#params, #(#into_params),*) -> #f {
+                super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)
+            }
+
+            #[doc = #jvp_doc]
+            pub fn jvp(#params, #(#tan_params),*) -> (#f, #f) {
+                super::#jvp(#(#pnames,)* #(#tan_slots),*)
+            }
+        }
+    }
+}

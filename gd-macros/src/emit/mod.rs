@@ -1,0 +1,7 @@
+//! Emitters: IR → tokens. `sweep` writes the forward sweep (primal with
+//! tangents for jvp, primal with value saves for vjp) and the reverse sweep;
+//! `api` writes the functions and the module users call.
+
+pub mod api;
+pub mod names;
+mod sweep;

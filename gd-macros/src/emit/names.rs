@@ -1,0 +1,49 @@
+//! Names of generated variables. All start with `__gd_` so they never clash
+//! with the user's names.
+
+use proc_macro2::{Ident, Span};
+
+use crate::ir::Temp;
+
+fn id(s: String) -> Ident {
+    Ident::new(&s, Span::call_site())
+}
+
+/// A temporary's primal value.
+pub fn t(x: Temp) -> Ident {
+    id(format!("__gd_t{}", x.0))
+}
+/// Its adjoint (reverse mode).
+pub fn b(x: Temp) -> Ident {
+    id(format!("__gd_b{}", x.0))
+}
+/// Its tangent (forward mode).
+pub fn d(x: Temp) -> Ident {
+    id(format!("__gd_d{}", x.0))
+}
+/// The adjoint buffer of parameter `i` (`&mut F` or `&mut [F]`).
+pub fn grad(i: usize) -> Ident {
+    id(format!("__gd_g{i}"))
+}
+/// The tangent of parameter `i` (`F` or `&[F]`).
+pub fn tangent(i: usize) -> Ident {
+    id(format!("__gd_v{i}"))
+}
+/// The caller's slot for parameter `i` in the internal ABI.
+pub fn slot(i: usize) -> Ident {
+    id(format!("__gd_slot{i}"))
+}
+/// Scratch storage behind an empty slot.
+pub fn scratch(i: usize) -> Ident {
+    id(format!("__gd_scr{i}"))
+}
+/// The value stack of a temporary type (`f`, `u`, `i`, `b`), or of one inferred temporary.
+pub fn stack(kind: &str) -> Ident {
+    id(format!("__gd_s{kind}"))
+}
+pub fn vjp_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_vjp_{f}"), f.span())
+}
+pub fn jvp_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_jvp_{f}"), f.span())
+}

@@ -1,0 +1,447 @@
+//! The forward and reverse sweeps.
+//!
+//! Reverse mode keeps every temporary in a hoisted local. A loop overwrites
+//! its body's temporaries on each trip, so at the end of each trip it pushes
+//! the ones the reverse sweep reads (its *snapshot*) on a typed value stack,
+//! and the reverse sweep pops them before replaying that trip backwards
+//! (Tapenade's PUSH/POP). Loop trip counts and branch decisions are such
+//! values too. Straight-line code and branches outside loops push nothing.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+
+use super::names::{self, b, d, t};
+use crate::ir::*;
+use crate::rules;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Forward sweep of reverse mode: record what the reverse sweep needs.
+    Record,
+    /// Forward mode: tangents beside the primal.
+    Tangent,
+}
+
+pub struct Sweeps<'a> {
+    pub f: &'a Ident,
+    pub temps: &'a [TempInfo],
+    /// Array parameter names by position.
+    pub params: &'a [Ident],
+    /// Temporaries the reverse sweep reads.
+    pub needed: HashSet<Temp>,
+}
+
+fn operand(o: &Operand) -> TokenStream {
+    match o {
+        Operand::Temp(x) => {
+            let x = t(*x);
+            quote!(#x)
+        }
+        Operand::Const(c) => quote!((#c)),
+    }
+}
+
+impl<'a> Sweeps<'a> {
+    pub fn new(f: &'a Ident, temps: &'a [TempInfo], params: &'a [Ident], body: &Block) -> Self {
+        let mut needed = HashSet::new();
+        collect_needed(body, &mut needed);
+        Sweeps { f, temps, params, needed }
+    }
+
+    fn active(&self, o: &Operand) -> Option<Temp> {
+        match o {
+            Operand::Temp(x) if self.temps[x.0].active => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// Hoisted declarations of every temporary (and its derivative).
+    pub fn decls(&self, mode: Mode) -> TokenStream {
+        let f = self.f;
+        let mut out = TokenStream::new();
+        for (i, info) in self.temps.iter().enumerate() {
+            let x = Temp(i);
+            let v = t(x);
+            out.extend(match info.ty {
+                Ty::Float => quote!(let mut #v: #f = 0.0;),
+                Ty::Usize => quote!(let mut #v: usize = 0;),
+                Ty::I32 => quote!(let mut #v: i32 = 0;),
+                Ty::Bool => quote!(let mut #v: bool = false;),
+                Ty::Inferred => quote!(let mut #v = ::core::option::Option::None;),
+            });
+            if info.active {
+                let dv = if mode == Mode::Record { b(x) } else { d(x) };
+                out.extend(quote!(let mut #dv: #f = 0.0;));
+            }
+        }
+        out
+    }
+
+    /// Value stacks, when the body has loops.
+    pub fn stacks(&self, body: &Block) -> TokenStream {
+        if !has_loop(body) {
+            return TokenStream::new();
+        }
+        let f = self.f;
+        let (sf, su, si, sb) = (names::stack("f"), names::stack("u"), names::stack("i"), names::stack("b"));
+        let mut out = quote! {
+            let mut #sf: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
+            let mut #su: ::std::vec::Vec<usize> = ::std::vec::Vec::new();
+            let mut #si: ::std::vec::Vec<i32> = ::std::vec::Vec::new();
+            let mut #sb: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
+        };
+        for (i, info) in self.temps.iter().enumerate() {
+            if info.ty == Ty::Inferred && self.needed.contains(&Temp(i)) {
+                let s = names::stack(&i.to_string());
+                out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+            }
+        }
+        out
+    }
+
+    fn stack_of(&self, x: Temp) -> Ident {
+        names::stack(match self.temps[x.0].ty {
+            Ty::Float => "f",
+            Ty::Usize => "u",
+            Ty::I32 => "i",
+            Ty::Bool => "b",
+            Ty::Inferred => return names::stack(&x.0.to_string()),
+        })
+    }
+
+    fn call_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Scalar(x) => {
+                    let v = t(*x);
+                    quote!(#v)
+                }
+                CallArg::Array(_, ts) => ts.clone(),
+                CallArg::Passive(x) => {
+                    let v = t(*x);
+                    quote!(#v.clone().unwrap())
+                }
+            })
+            .collect()
+    }
+
+    pub fn forward(&self, block: &Block, mode: Mode) -> TokenStream {
+        let f = self.f;
+        let mut out = TokenStream::new();
+        for s in block {
+            out.extend(match s {
+                Stmt::Op { dst, prim, args } => {
+                    let a: Vec<TokenStream> = args.iter().map(operand).collect();
+                    let v = t(*dst);
+                    let p = rules::primal(*prim, &a, f);
+                    let mut o = quote!(#v = #p;);
+                    if mode == Mode::Tangent {
+                        let parts = rules::partials(*prim, &a, &quote!(#v), f);
+                        let terms: Vec<TokenStream> = args
+                            .iter()
+                            .zip(parts)
+                            .filter_map(|(arg, p)| {
+                                let x = self.active(arg)?;
+                                let dx = d(x);
+                                let p = p?;
+                                Some(quote!(#p * #dx))
+                            })
+                            .collect();
+                        let dv = d(*dst);
+                        o.extend(if terms.is_empty() { quote!(#dv = 0.0;) } else { quote!(#dv = #(#terms)+*;) });
+                    }
+                    o
+                }
+                Stmt::Copy { dst, src } => {
+                    let (v, s) = (t(*dst), operand(src));
+                    let mut o = quote!(#v = #s;);
+                    if mode == Mode::Tangent && self.temps[dst.0].active {
+                        let dv = d(*dst);
+                        o.extend(match self.active(src) {
+                            Some(x) => {
+                                let dx = d(x);
+                                quote!(#dv = #dx;)
+                            }
+                            None => quote!(#dv = 0.0;),
+                        });
+                    }
+                    o
+                }
+                Stmt::Load { dst, array, index } => {
+                    let (v, k, arr) = (t(*dst), t(*index), &self.params[*array]);
+                    let mut o = quote!(#v = #arr[#k];);
+                    if mode == Mode::Tangent {
+                        let (dv, ta) = (d(*dst), names::tangent(*array));
+                        o.extend(quote!(#dv = #ta[#k];));
+                    }
+                    o
+                }
+                Stmt::Set { dst, expr } => {
+                    let v = t(*dst);
+                    quote!(#v = #expr;)
+                }
+                Stmt::Verbatim(ts) => ts.clone(),
+                Stmt::Alias { name, src, by_ref } => {
+                    let v = t(*src);
+                    if *by_ref {
+                        quote!(let #name = &{ #v };)
+                    } else {
+                        quote!(let #name = #v;)
+                    }
+                }
+                Stmt::Call { dst, path, args } => {
+                    let a = self.call_args(args);
+                    let v = t(*dst);
+                    match mode {
+                        Mode::Record => quote!(#v = #path(#(#a),*);),
+                        Mode::Tangent => {
+                            let dv = d(*dst);
+                            let slots = args.iter().map(|a| match a {
+                                CallArg::Scalar(x) => {
+                                    let dx = d(*x);
+                                    quote!(::core::option::Option::Some(#dx))
+                                }
+                                CallArg::Array(i, _) => {
+                                    let ta = names::tangent(*i);
+                                    quote!(::core::option::Option::Some(#ta))
+                                }
+                                CallArg::Passive(_) => quote!(::core::option::Option::None),
+                            });
+                            quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                        }
+                    }
+                }
+                Stmt::If { cond, then, els } => {
+                    let (c, a, e) = (t(*cond), self.forward(then, mode), self.forward(els, mode));
+                    quote!(if #c { #a } else { #e })
+                }
+                Stmt::Loop(l) => self.forward_loop(l, mode),
+                Stmt::Scope(b) => {
+                    let inner = self.forward(b, mode);
+                    quote!({ #inner })
+                }
+            });
+        }
+        out
+    }
+
+    fn forward_loop(&self, l: &Loop, mode: Mode) -> TokenStream {
+        let head = match &l.head {
+            LoopHead::Loop => quote!(loop),
+            LoopHead::For { pat, iter } => quote!(for #pat in #iter),
+        };
+        let body = self.forward(&l.body, mode);
+        let brk = t(l.brk);
+        let back: Vec<TokenStream> = l
+            .backedge
+            .iter()
+            .map(|&(h, end)| {
+                let (hv, ev) = (t(h), t(end));
+                if mode == Mode::Tangent {
+                    let (hd, ed) = (d(h), d(end));
+                    quote!(#hv = #ev; #hd = #ed;)
+                } else {
+                    quote!(#hv = #ev;)
+                }
+            })
+            .collect();
+        match mode {
+            Mode::Tangent => quote! {
+                #head {
+                    #body
+                    #(#back)*
+                    if #brk { break; }
+                }
+            },
+            Mode::Record => {
+                let count = t(l.count);
+                let pushes = self.snapshot(l).into_iter().map(|x| {
+                    let (s, v) = (self.stack_of(x), t(x));
+                    if self.temps[x.0].ty == Ty::Inferred {
+                        quote!(#s.push(#v.clone());)
+                    } else {
+                        quote!(#s.push(#v);)
+                    }
+                });
+                quote! {
+                    #count = 0;
+                    #head {
+                        #count += 1;
+                        #body
+                        #(#pushes)*
+                        #(#back)*
+                        if #brk { break; }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The temporaries a loop saves at the end of each trip.
+    fn snapshot(&self, l: &Loop) -> Vec<Temp> {
+        let mut assigned = Vec::new();
+        direct_assigned(&l.body, &mut assigned);
+        assigned.extend(l.backedge.iter().map(|&(h, _)| h));
+        let mut seen = HashSet::new();
+        assigned.into_iter().filter(|x| self.needed.contains(x) && seen.insert(*x)).collect()
+    }
+
+    pub fn reverse(&self, block: &Block) -> TokenStream {
+        let f = self.f;
+        let mut out = TokenStream::new();
+        for s in block.iter().rev() {
+            out.extend(match s {
+                Stmt::Op { dst, prim, args } => {
+                    let a: Vec<TokenStream> = args.iter().map(operand).collect();
+                    let v = t(*dst);
+                    let parts = rules::partials(*prim, &a, &quote!(#v), f);
+                    let bd = b(*dst);
+                    let updates: Vec<TokenStream> = args
+                        .iter()
+                        .zip(parts)
+                        .filter_map(|(arg, p)| {
+                            let x = self.active(arg)?;
+                            let bx = b(x);
+                            let p = p?;
+                            Some(quote!(#bx += #p * __gd_adj;))
+                        })
+                        .collect();
+                    quote!({ let __gd_adj = #bd; #bd = 0.0; #(#updates)* })
+                }
+                Stmt::Copy { dst, src } => {
+                    if !self.temps[dst.0].active {
+                        continue;
+                    }
+                    let bd = b(*dst);
+                    match self.active(src) {
+                        Some(x) => {
+                            let bx = b(x);
+                            quote!(#bx += #bd; #bd = 0.0;)
+                        }
+                        None => quote!(#bd = 0.0;),
+                    }
+                }
+                Stmt::Load { dst, array, index } => {
+                    let (bd, k, g) = (b(*dst), t(*index), names::grad(*array));
+                    quote!(#g[#k] += #bd; #bd = 0.0;)
+                }
+                Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } => continue,
+                Stmt::Call { dst, path, args } => {
+                    let a = self.call_args(args);
+                    let bd = b(*dst);
+                    let slots = args.iter().map(|a| match a {
+                        CallArg::Scalar(x) => {
+                            let bx = b(*x);
+                            quote!(::core::option::Option::Some(&mut #bx))
+                        }
+                        CallArg::Array(i, _) => {
+                            let g = names::grad(*i);
+                            quote!(::core::option::Option::Some(&mut *#g))
+                        }
+                        CallArg::Passive(_) => quote!(::core::option::Option::None),
+                    });
+                    quote! {
+                        #path::__gd_vjp(#(#a,)* #bd, #(#slots),*);
+                        #bd = 0.0;
+                    }
+                }
+                Stmt::If { cond, then, els } => {
+                    let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
+                    quote!(if #c { #a } else { #e })
+                }
+                Stmt::Loop(l) => {
+                    let count = t(l.count);
+                    let back: Vec<TokenStream> = l
+                        .backedge
+                        .iter()
+                        .rev()
+                        .map(|&(h, end)| {
+                            let (bh, be) = (b(h), b(end));
+                            quote!(#be += #bh; #bh = 0.0;)
+                        })
+                        .collect();
+                    let pops = self.snapshot(l).into_iter().rev().map(|x| {
+                        let (s, v) = (self.stack_of(x), t(x));
+                        quote!(#v = #s.pop().unwrap();)
+                    });
+                    let body = self.reverse(&l.body);
+                    quote! {
+                        for _ in 0..#count {
+                            #(#back)*
+                            #(#pops)*
+                            #body
+                        }
+                    }
+                }
+                Stmt::Scope(b) => {
+                    let inner = self.reverse(b);
+                    quote!({ #inner })
+                }
+            });
+        }
+        out
+    }
+}
+
+fn has_loop(b: &Block) -> bool {
+    b.iter().any(|s| matches!(s, Stmt::Loop(_)) || s.children().into_iter().any(has_loop))
+}
+
+/// Temporaries assigned by a block, not looking inside nested loops (those
+/// save their own), but counting a nested loop's trip count.
+fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
+    for s in b {
+        match s {
+            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::Call { dst, .. } => {
+                out.push(*dst)
+            }
+            Stmt::If { then, els, .. } => {
+                direct_assigned(then, out);
+                direct_assigned(els, out);
+            }
+            Stmt::Scope(b) => direct_assigned(b, out),
+            Stmt::Loop(l) => out.push(l.count),
+            Stmt::Verbatim(_) | Stmt::Alias { .. } => {}
+        }
+    }
+}
+
+fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
+    for s in b {
+        match s {
+            Stmt::Op { dst, prim, args } => {
+                let (uses, uses_y) = rules::needs(*prim);
+                for (a, u) in args.iter().zip(uses) {
+                    if let (Operand::Temp(x), true) = (a, u) {
+                        out.insert(*x);
+                    }
+                }
+                if uses_y {
+                    out.insert(*dst);
+                }
+            }
+            Stmt::Load { index, .. } => {
+                out.insert(*index);
+            }
+            Stmt::If { cond, .. } => {
+                out.insert(*cond);
+            }
+            Stmt::Loop(l) => {
+                out.insert(l.count);
+            }
+            Stmt::Call { args, .. } => {
+                for a in args {
+                    if let CallArg::Scalar(x) | CallArg::Passive(x) = a {
+                        out.insert(*x);
+                    }
+                }
+            }
+            _ => {}
+        }
+        for c in s.children() {
+            collect_needed(c, out);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `#[differentiable]`: compile-time automatic differentiation of ordinary Rust
+//! functions by source transformation.
+//!
+//! Pipeline: `sig` reads the signature, `lower` turns the body into a small IR
+//! (the only pass that sees syn; activity is decided there), `rules` holds the
+//! one table of local derivatives, and `emit` writes forward mode (jvp),
+//! reverse mode (vjp, with a value stack for loops) and the public API.
+//! Users depend on the `gd` crate, which re-exports this macro.
+
+use proc_macro::TokenStream;
+use quote::quote;
+
+mod attr;
+mod emit;
+mod ir;
+mod lower;
+mod rules;
+mod sig;
+
+thread_local! {
+    static KRATE: std::cell::RefCell<proc_macro2::TokenStream> = std::cell::RefCell::new(quote!(::gd));
+}
+
+/// The path of the `gd` crate as seen from the user's code.
+pub(crate) fn krate() -> proc_macro2::TokenStream {
+    KRATE.with(|k| k.borrow().clone())
+}
+
+/// Differentiates a function at compile time. See the `gd` crate's documentation.
+#[proc_macro_attribute]
+pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
+    match expand(args.into(), input.clone().into()) {
+        Ok(ts) => ts.into(),
+        Err(e) => {
+            // Keep the user's function so that its other uses still type-check.
+            let mut out: proc_macro2::TokenStream = input.into();
+            out.extend(e.to_compile_error());
+            out.into()
+        }
+    }
+}
+
+fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+    let attr = attr::parse(args)?;
+    let item: syn::ItemFn = match syn::parse2(input.clone()) {
+        Ok(i) => i,
+        Err(_) => {
+            return Err(syn::Error::new_spanned(
+                input,
+                "#[differentiable] applies to free functions (`fn name(x: f64, ..) -> f64 { .. }`)",
+            ))
+        }
+    };
+    KRATE.with(|k| *k.borrow_mut() = attr.krate.clone());
+    let sig = sig::read(&item, &attr)?;
+    let low = lower::lower_fn(&sig, &item.block)?;
+    let generated = emit::api::generate(&item, &sig, &low);
+    Ok(quote!(#item #generated))
+}

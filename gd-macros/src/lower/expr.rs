@@ -1,0 +1,260 @@
+//! Expressions.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{spanned::Spanned, BinOp, Expr, Result, UnOp};
+
+use super::env::BKind;
+use super::{Lowerer, Val};
+use crate::ir::*;
+use crate::rules::{self, Prim};
+
+/// A literal number (optionally negated): used inline as a constant operand.
+pub fn is_literal(ts: &TokenStream) -> bool {
+    match syn::parse2::<Expr>(ts.clone()) {
+        Ok(Expr::Lit(l)) => matches!(l.lit, syn::Lit::Float(_) | syn::Lit::Int(_)),
+        Ok(Expr::Unary(u)) if matches!(u.op, UnOp::Neg(_)) => is_literal(&u.expr.to_token_stream()),
+        Ok(Expr::Paren(p)) => is_literal(&p.expr.to_token_stream()),
+        _ => false,
+    }
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        _ => e,
+    }
+}
+
+fn binop(op: &BinOp) -> Option<&'static str> {
+    Some(match op {
+        BinOp::Add(_) => "add",
+        BinOp::Sub(_) => "sub",
+        BinOp::Mul(_) => "mul",
+        BinOp::Div(_) => "div",
+        BinOp::Rem(_) => "rem",
+        _ => return None,
+    })
+}
+
+impl<'a> Lowerer<'a> {
+    /// Does the expression read a differentiated value?
+    pub(super) fn mentions_active(&self, e: &impl ToTokens) -> bool {
+        super::mentions(&e.to_token_stream(), &mut |i| self.env.is_active_name(i))
+    }
+
+    pub(super) fn lower_expr(&mut self, e: &Expr) -> Result<Val> {
+        if !self.mentions_active(e) {
+            return Ok(Val::Passive(quote!(#e)));
+        }
+        match e {
+            Expr::Paren(p) => self.lower_expr(&p.expr),
+            Expr::Group(g) => self.lower_expr(&g.expr),
+            Expr::Path(p) => {
+                let id = p.path.get_ident().expect("an active name is a single identifier");
+                let b = self.env.lookup(&id.to_string()).expect("active name is bound").clone();
+                Ok(match b.kind {
+                    BKind::Active { temp, .. } => Val::Active(temp),
+                    BKind::Array(i) => Val::Array(i, quote!(#e)),
+                    BKind::Passive => Val::Passive(quote!(#e)),
+                })
+            }
+            Expr::Reference(r) => match self.lower_expr(&r.expr)? {
+                Val::Array(i, _) => Ok(Val::Array(i, quote!(#e))),
+                v => Ok(v),
+            },
+            Expr::Unary(u) => match u.op {
+                UnOp::Neg(_) => {
+                    let a = self.lower_expr(&u.expr)?;
+                    if let Val::Passive(_) = a {
+                        return Ok(Val::Passive(quote!(#e)));
+                    }
+                    let a = self.operand(a, &u.expr)?;
+                    Ok(self.op(rules::lookup("neg").unwrap(), vec![a]))
+                }
+                UnOp::Deref(_) => match self.lower_expr(&u.expr)? {
+                    Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                    v => Ok(v),
+                },
+                _ => Ok(Val::Passive(quote!(#e))),
+            },
+            Expr::Binary(b) => match binop(&b.op) {
+                Some(name) => {
+                    let l = self.lower_expr(&b.left)?;
+                    let r = self.lower_expr(&b.right)?;
+                    if let (Val::Passive(_), Val::Passive(_)) = (&l, &r) {
+                        return Ok(Val::Passive(quote!(#e)));
+                    }
+                    let l = self.operand(l, &b.left)?;
+                    let r = self.operand(r, &b.right)?;
+                    Ok(self.op(rules::lookup(name).unwrap(), vec![l, r]))
+                }
+                None if matches!(
+                    b.op,
+                    BinOp::AddAssign(_) | BinOp::SubAssign(_) | BinOp::MulAssign(_) | BinOp::DivAssign(_) | BinOp::RemAssign(_)
+                ) =>
+                {
+                    self.err(e, "#[differentiable]: compound assignment is a statement here, not a value")
+                }
+                // Comparisons and logic: passive, read through aliases.
+                None => Ok(Val::Passive(quote!(#e))),
+            },
+            Expr::Cast(c) => {
+                let target = c.ty.to_token_stream().to_string();
+                if target == self.f.to_string() {
+                    match self.lower_expr(&c.expr)? {
+                        Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                        v => Ok(v),
+                    }
+                } else if target == "f32" || target == "f64" {
+                    self.err(
+                        e,
+                        format!("#[differentiable]: casting a differentiated value to `{target}` mixes float types; this function works in `{}`", self.f),
+                    )
+                } else {
+                    // To an integer: piecewise constant, derivative zero.
+                    Ok(Val::Passive(quote!(#e)))
+                }
+            }
+            Expr::MethodCall(m) => self.lower_method(m, e),
+            Expr::Call(c) => self.lower_call(c, e),
+            Expr::Index(ix) => {
+                let base = self.lower_expr(&ix.expr)?;
+                match base {
+                    Val::Array(i, _) => {
+                        if let Expr::Range(r) = strip(&ix.index) {
+                            return self.err(r, "#[differentiable]: sub-slices of differentiated arrays are not supported yet; index elements");
+                        }
+                        let idx = &ix.index;
+                        let k = self.capture(Ty::Usize, quote!(#idx));
+                        let dst = self.temp(Ty::Float, true);
+                        self.emit(Stmt::Load { dst, array: i, index: k });
+                        Ok(Val::Active(dst))
+                    }
+                    Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                    Val::Active(_) => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
+                }
+            }
+            Expr::If(i) => self.lower_if(i, true),
+            Expr::Match(m) => self.lower_match(m, true),
+            Expr::Block(b) if b.label.is_none() => self.lower_block_value(&b.block, true),
+            Expr::Unsafe(u) => self.err(u, "#[differentiable] does not support `unsafe` blocks"),
+            Expr::Lit(_) | Expr::Range(_) => Ok(Val::Passive(quote!(#e))),
+            Expr::Field(f) => match self.lower_expr(&f.base)? {
+                Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                _ => self.err(e, "#[differentiable]: field access on a differentiated value is not supported"),
+            },
+            Expr::Tuple(_) => self.err(e, "#[differentiable]: tuples of differentiated values are supported only in `let (a, b) = (x, y);`"),
+            Expr::Closure(_) => self.err(e, "#[differentiable]: closures are supported only as arguments of `map`/`fold` in an iterator chain that ends in `sum`, `product` or `fold`"),
+            Expr::Macro(m) => self.err(m, format!("#[differentiable]: the macro `{}!` cannot take differentiated values here; macros are emitted unchanged and are not differentiated", m.mac.path.to_token_stream())),
+            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => self.err(e, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only"),
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.err(e, "#[differentiable]: a loop used as a value is not supported; assign to a variable inside the loop"),
+            Expr::Assign(_) => self.err(e, "#[differentiable]: assignment is a statement here, not a value"),
+            Expr::Array(_) | Expr::Repeat(_) => self.err(e, "#[differentiable]: local arrays of differentiated values are not supported yet"),
+            Expr::Struct(_) => self.err(e, "#[differentiable]: structs of differentiated values are not supported yet"),
+            Expr::Try(_) => self.err(e, "#[differentiable] does not support the `?` operator"),
+            Expr::Await(_) | Expr::Async(_) => self.err(e, "#[differentiable] does not support async code"),
+            Expr::Let(_) => self.err(e, "#[differentiable] does not support `let` in conditions"),
+            _ => self.err(e, "#[differentiable]: unsupported expression"),
+        }
+    }
+
+    /// A primitive applied to lowered operands; passive when they all are, or
+    /// when the primitive is piecewise constant.
+    fn prim(&mut self, p: Prim, args: Vec<(Val, &Expr)>, whole: &Expr) -> Result<Val> {
+        if p.0.zero_derivative || args.iter().all(|(v, _)| matches!(v, Val::Passive(_))) {
+            return Ok(Val::Passive(quote!(#whole)));
+        }
+        let mut ops = Vec::new();
+        for (i, (v, e)) in args.into_iter().enumerate() {
+            if p.0.int_args.contains(&i) {
+                match v {
+                    Val::Passive(ts) => {
+                        let t = self.capture(Ty::I32, ts);
+                        ops.push(Operand::Temp(t));
+                    }
+                    _ => return self.err(e, "#[differentiable]: this integer argument cannot depend on differentiated values"),
+                }
+            } else {
+                ops.push(self.operand(v, e)?);
+            }
+        }
+        Ok(self.op(p, ops))
+    }
+
+    fn lower_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Val> {
+        let name = m.method.to_string();
+        if let Some(p) = rules::lookup(&name).filter(|p| p.0.arity == m.args.len() + 1) {
+            let mut args = vec![(self.lower_expr(&m.receiver)?, &*m.receiver)];
+            for a in &m.args {
+                args.push((self.lower_expr(a)?, a));
+            }
+            return self.prim(p, args, whole);
+        }
+        match name.as_str() {
+            "sum" | "product" | "fold" => return self.lower_fold(m),
+            "len" | "is_empty" => return Ok(Val::Passive(quote!(#whole))),
+            _ => {}
+        }
+        if let Ok(Val::Passive(_)) = self.lower_expr(&m.receiver) {
+            if !m.args.iter().any(|a| self.mentions_active(a)) {
+                return Ok(Val::Passive(quote!(#whole)));
+            }
+        }
+        self.err(
+            &m.method,
+            format!(
+                "#[differentiable]: unsupported method `{name}` on a differentiated value. Supported float methods: {}; iterator chains ending in sum/product/fold; len",
+                rules::method_names()
+            ),
+        )
+    }
+
+    fn lower_call(&mut self, c: &syn::ExprCall, whole: &Expr) -> Result<Val> {
+        let Expr::Path(fp) = strip(&c.func) else {
+            return self.err(&c.func, "#[differentiable]: only calls of named functions are supported");
+        };
+        let segs: Vec<String> = fp.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        // `f64::sin(x)` and friends: the rule table.
+        if segs.len() == 2 && (segs[0] == "f64" || segs[0] == "f32") {
+            if let Some(p) = rules::lookup(&segs[1]).filter(|p| p.0.arity == c.args.len()) {
+                if segs[0] != self.f.to_string() {
+                    return self.err(&c.func, format!("#[differentiable]: this function works in `{}`, not `{}`", self.f, segs[0]));
+                }
+                let mut args = Vec::new();
+                for a in &c.args {
+                    args.push((self.lower_expr(a)?, a));
+                }
+                return self.prim(p, args, whole);
+            }
+            return self.err(&c.func, format!("#[differentiable]: unsupported function `{}`", segs.join("::")));
+        }
+        if segs.last().is_some_and(|s| s == "stop_gradient") {
+            return Ok(Val::Passive(quote!(#whole)));
+        }
+        if fp.path.segments.iter().any(|s| !s.arguments.is_none()) {
+            return self.err(&c.func, "#[differentiable]: calls with generic arguments are not supported");
+        }
+        // Another #[differentiable] function: reuse its derivative code.
+        let mut args = Vec::new();
+        for a in &c.args {
+            let arg = match self.lower_expr(a)? {
+                Val::Active(t) => CallArg::Scalar(t),
+                Val::Array(i, ts) => {
+                    let _ = ts;
+                    CallArg::Array(i, quote!(#a))
+                }
+                Val::Passive(ts) => CallArg::Passive(self.capture(Ty::Inferred, ts)),
+            };
+            args.push(arg);
+        }
+        let dst = self.temp(Ty::Float, true);
+        let mut path = fp.path.clone();
+        if let Some(first) = path.segments.first_mut() {
+            first.ident.set_span(c.func.span());
+        }
+        self.emit(Stmt::Call { dst, path, args });
+        Ok(Val::Active(dst))
+    }
+}

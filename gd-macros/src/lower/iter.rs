@@ -1,0 +1,337 @@
+//! Iterator chains over arrays: `for x in xs.iter()`, `xs.iter().map(..).sum()`,
+//! `.zip`, `.enumerate`, `.fold`, `.product`. A chain over a differentiated
+//! array becomes an index loop with loads; a chain over a passive iterator
+//! (a range, data) whose closures read differentiated values becomes a `for`
+//! loop over that iterator.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::{Expr, Pat, Result};
+
+use super::env::BKind;
+use super::{Frame, Lowerer, Val};
+use crate::ir::*;
+use crate::sig::Class;
+
+pub enum Src {
+    Active(usize),
+    Passive(TokenStream),
+}
+
+pub enum Item {
+    Elem { src: Src, by_ref: bool },
+    Index,
+    Pair(Box<Item>, Box<Item>),
+}
+
+pub struct ActiveIter {
+    pub len: TokenStream,
+    pub item: Item,
+}
+
+/// One element of an iteration, lowered.
+pub enum ItemVal {
+    Active(Temp, bool),
+    Passive(TokenStream, bool),
+    Index(TokenStream),
+    Pair(Box<ItemVal>, Box<ItemVal>),
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        _ => e,
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    /// The array parameter a path names, if it is differentiated.
+    fn array_param(&self, e: &Expr) -> Option<usize> {
+        if let Expr::Path(p) = strip(e) {
+            let id = p.path.get_ident()?;
+            if let Some(b) = self.env.lookup(&id.to_string()) {
+                if let BKind::Array(i) = b.kind {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    fn by_value(&self, i: usize) -> bool {
+        matches!(self.sig.params[i].class, Class::Array { by_value: true, .. })
+    }
+
+    /// Parses an iterator expression; `(len, item, reads a differentiated array)`.
+    fn iter_parts(&self, e: &Expr) -> Option<(TokenStream, Item, bool)> {
+        let e = strip(e);
+        match e {
+            Expr::Path(_) => {
+                if let Some(i) = self.array_param(e) {
+                    return Some((quote!(#e.len()), Item::Elem { src: Src::Active(i), by_ref: !self.by_value(i) }, true));
+                }
+                Some((quote!(#e.len()), Item::Elem { src: Src::Passive(quote!(#e)), by_ref: true }, false))
+            }
+            Expr::Reference(r) => {
+                let inner = strip(&r.expr);
+                if let Some(i) = self.array_param(inner) {
+                    return Some((quote!(#inner.len()), Item::Elem { src: Src::Active(i), by_ref: true }, true));
+                }
+                if let Expr::Path(_) = inner {
+                    return Some((quote!(#inner.len()), Item::Elem { src: Src::Passive(quote!(#inner)), by_ref: true }, false));
+                }
+                None
+            }
+            Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                match (name.as_str(), m.args.len()) {
+                    ("iter" | "into_iter" | "iter_mut", 0) => {
+                        let recv = strip(&m.receiver);
+                        let by_ref = name != "into_iter";
+                        if let Some(i) = self.array_param(recv) {
+                            return Some((quote!(#recv.len()), Item::Elem { src: Src::Active(i), by_ref: by_ref || !self.by_value(i) }, true));
+                        }
+                        if let Expr::Path(_) = recv {
+                            return Some((quote!(#recv.len()), Item::Elem { src: Src::Passive(quote!(#recv)), by_ref: true }, false));
+                        }
+                        None
+                    }
+                    ("copied" | "cloned", 0) => {
+                        let (len, item, act) = self.iter_parts(&m.receiver)?;
+                        match item {
+                            Item::Elem { src, .. } => Some((len, Item::Elem { src, by_ref: false }, act)),
+                            _ => None,
+                        }
+                    }
+                    ("enumerate", 0) => {
+                        let (len, item, act) = self.iter_parts(&m.receiver)?;
+                        Some((len, Item::Pair(Box::new(Item::Index), Box::new(item)), act))
+                    }
+                    ("zip", 1) => {
+                        let (l1, a, x1) = self.iter_parts(&m.receiver)?;
+                        let (l2, b, x2) = self.iter_parts(&m.args[0])?;
+                        Some((quote!(::core::cmp::min(#l1, #l2)), Item::Pair(Box::new(a), Box::new(b)), x1 || x2))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// An iterator that reads a differentiated array, if this is one.
+    pub(super) fn active_iter(&self, e: &Expr) -> Result<Option<ActiveIter>> {
+        match self.iter_parts(e) {
+            Some((len, item, true)) => Ok(Some(ActiveIter { len, item })),
+            _ => {
+                if self.mentions_active(e) && !matches!(strip(e), Expr::Range(_)) {
+                    return self.err(
+                        e,
+                        "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `.copied()`, `.enumerate()`, `.zip(..)`, or index with a range",
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    pub(super) fn index_head(&mut self, it: &ActiveIter) -> (LoopHead, Ident) {
+        let k = Ident::new(&format!("__gd_k{}", self.next_uid()), Span::call_site());
+        let len = &it.len;
+        (LoopHead::For { pat: quote!(#k), iter: quote!(0..#len) }, k)
+    }
+
+    pub(super) fn item_val(&mut self, item: &Item, kt: Temp, k: &TokenStream) -> ItemVal {
+        match item {
+            Item::Elem { src: Src::Active(i), by_ref } => {
+                let dst = self.temp(Ty::Float, true);
+                self.emit(Stmt::Load { dst, array: *i, index: kt });
+                ItemVal::Active(dst, *by_ref)
+            }
+            Item::Elem { src: Src::Passive(ts), by_ref } => ItemVal::Passive(quote!(#ts[#k]), *by_ref),
+            Item::Index => ItemVal::Index(k.clone()),
+            Item::Pair(a, b) => ItemVal::Pair(Box::new(self.item_val(a, kt, k)), Box::new(self.item_val(b, kt, k))),
+        }
+    }
+
+    /// Binds a closure or `for` pattern to an element.
+    pub(super) fn bind_pat(&mut self, pat: &Pat, v: ItemVal) -> Result<()> {
+        match (pat, v) {
+            (Pat::Type(t), v) => self.bind_pat(&t.pat, v),
+            (Pat::Paren(p), v) => self.bind_pat(&p.pat, v),
+            (Pat::Wild(_), _) => Ok(()),
+            (Pat::Ident(pi), v) if pi.subpat.is_none() => {
+                let key = &pi.ident as *const _ as usize;
+                let name = &pi.ident;
+                match v {
+                    ItemVal::Active(t, by_ref) => {
+                        self.bind(name, key, BKind::Active { temp: t, by_ref }, pi.mutability.is_some());
+                    }
+                    ItemVal::Passive(ts, by_ref) => {
+                        let r = by_ref.then(|| quote!(&));
+                        self.emit(Stmt::Verbatim(quote!(let #name = #r #ts;)));
+                        self.bind(name, key, BKind::Passive, false);
+                    }
+                    ItemVal::Index(k) => {
+                        self.emit(Stmt::Verbatim(quote!(let #name = #k;)));
+                        self.bind(name, key, BKind::Passive, false);
+                    }
+                    ItemVal::Pair(..) => return self.err(pat, "#[differentiable]: destructure this pair: `(a, b)`"),
+                }
+                Ok(())
+            }
+            (Pat::Reference(r), ItemVal::Active(t, true)) => self.bind_pat(&r.pat, ItemVal::Active(t, false)),
+            (Pat::Reference(r), ItemVal::Passive(ts, true)) => self.bind_pat(&r.pat, ItemVal::Passive(ts, false)),
+            (Pat::Tuple(tp), ItemVal::Pair(a, b)) if tp.elems.len() == 2 => {
+                self.bind_pat(&tp.elems[0], *a)?;
+                self.bind_pat(&tp.elems[1], *b)
+            }
+            (p, _) => self.err(p, "#[differentiable]: this pattern does not fit the iterator's items"),
+        }
+    }
+
+    /// `.sum()`, `.product()`, `.fold(init, |acc, x| ..)` over an iterator chain
+    /// with optional `.map(..)` steps.
+    pub(super) fn lower_fold(&mut self, m: &syn::ExprMethodCall) -> Result<Val> {
+        let name = m.method.to_string();
+        let fold_closure = match (name.as_str(), m.args.len()) {
+            ("sum" | "product", 0) => None,
+            ("fold", 2) => match strip(&m.args[1]) {
+                Expr::Closure(c) if c.inputs.len() == 2 => Some(c),
+                _ => return self.err(&m.args[1], "#[differentiable]: `fold` needs a closure `|acc, x| ..`"),
+            },
+            _ => return self.err(&m.method, "#[differentiable]: unsupported use of this method"),
+        };
+        let mut maps = Vec::new();
+        let mut src = &*m.receiver;
+        while let Expr::MethodCall(mc) = strip(src) {
+            if mc.method != "map" {
+                break;
+            }
+            match (mc.args.len(), mc.args.first().map(strip)) {
+                (1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => maps.push(c),
+                _ => return self.err(mc, "#[differentiable]: `map` needs a closure with one parameter"),
+            }
+            src = &mc.receiver;
+        }
+        maps.reverse();
+        let init = match &fold_closure {
+            Some(_) => {
+                let v = self.lower_expr(&m.args[0])?;
+                self.operand(v, &m.args[0])?
+            }
+            None if name == "sum" => Operand::Const(quote!(0.0)),
+            None => Operand::Const(quote!(1.0)),
+        };
+        let acc0 = self.temp(Ty::Float, true);
+        self.emit(Stmt::Copy { dst: acc0, src: init });
+        self.env.push();
+        let acc_name = Ident::new(&format!("__gd_acc{}", self.next_uid()), Span::call_site());
+        let acc = self.bind(&acc_name, 0, BKind::Active { temp: acc0, by_ref: false }, true);
+
+        let it = self.active_iter(src)?;
+        // The pattern the first element binds to: first map's, or the fold's `x`.
+        let first_pat: Option<&Pat> = maps.first().map(|c| &c.inputs[0]).or(fold_closure.map(|c| &c.inputs[1]));
+        let head;
+        let mut index = None;
+        match &it {
+            Some(it) => {
+                let (h, k) = self.index_head(it);
+                head = h;
+                index = Some(k);
+            }
+            None => {
+                let Some(p) = first_pat else {
+                    return self.err(src, "#[differentiable]: nothing differentiated to sum over");
+                };
+                head = LoopHead::For { pat: quote!(#p), iter: quote!(#src) };
+            }
+        }
+        let res = self.lower_loop(head, &mut |s| {
+            // The element, bound to the first pattern or kept as a value.
+            let mut cur: Option<Val> = None;
+            match (&it, &index) {
+                (Some(it), Some(k)) => {
+                    let kt = s.capture(Ty::Usize, quote!(#k));
+                    let iv = s.item_val(&it.item, kt, &quote!(#k));
+                    match first_pat {
+                        Some(p) => s.bind_pat(p, iv)?,
+                        None => {
+                            cur = Some(match iv {
+                                ItemVal::Active(t, _) => Val::Active(t),
+                                ItemVal::Passive(ts, _) => Val::Passive(ts),
+                                _ => return s.err(src, "#[differentiable]: cannot sum pairs; add `.map(|(a, b)| ..)`"),
+                            })
+                        }
+                    }
+                }
+                _ => {
+                    for n in super::stmt::pat_idents(first_pat.unwrap()) {
+                        s.bind(n, 0, BKind::Passive, false);
+                    }
+                }
+            }
+            for (i, c) in maps.iter().enumerate() {
+                if i > 0 {
+                    let v = cur.take().unwrap();
+                    match &c.inputs[0] {
+                        Pat::Ident(pi) => {
+                            let key = &pi.ident as *const _ as usize;
+                            s.bind_value_pub(&pi.ident, key, v, &c.body)?;
+                        }
+                        p => return s.err(p, "#[differentiable]: use a plain name for the parameter of a second `map`"),
+                    }
+                }
+                cur = Some(s.lower_expr(&c.body)?);
+            }
+            let acc_t = s.env.active_temp(acc).unwrap();
+            let new = match fold_closure {
+                Some(c) => {
+                    if !maps.is_empty() {
+                        let v = cur.take().unwrap();
+                        match &c.inputs[1] {
+                            Pat::Ident(pi) => {
+                                let key = &pi.ident as *const _ as usize;
+                                s.bind_value_pub(&pi.ident, key, v, &c.body)?;
+                            }
+                            p => return s.err(p, "#[differentiable]: use a plain name here"),
+                        }
+                    }
+                    match &c.inputs[0] {
+                        Pat::Ident(pi) => {
+                            s.bind(&pi.ident, 0, BKind::Active { temp: acc_t, by_ref: false }, false);
+                        }
+                        p => return s.err(p, "#[differentiable]: use a plain name for the accumulator"),
+                    }
+                    let v = s.lower_expr(&c.body)?;
+                    s.operand(v, &c.body)?
+                }
+                None => {
+                    let v = cur.take().unwrap();
+                    let r = s.operand(v, src)?;
+                    let prim = crate::rules::lookup(if name == "sum" { "add" } else { "mul" }).unwrap();
+                    match s.op(prim, vec![Operand::Temp(acc_t), r]) {
+                        Val::Active(t) => Operand::Temp(t),
+                        _ => unreachable!(),
+                    }
+                }
+            };
+            let t = match new {
+                Operand::Temp(t) if s.temps[t.0].active => t,
+                other => {
+                    let t = s.temp(Ty::Float, true);
+                    s.emit(Stmt::Copy { dst: t, src: other });
+                    t
+                }
+            };
+            s.set_active(acc, t);
+            s.run(&[Frame::LoopEnd])
+        });
+        let result = self.env.active_temp(acc);
+        self.env.pop();
+        res?;
+        let _ = m.to_token_stream();
+        Ok(Val::Active(result.unwrap()))
+    }
+}

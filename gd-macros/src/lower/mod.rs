@@ -1,0 +1,370 @@
+//! Lowering: syn → IR. The only pass that sees syn.
+//!
+//! Activity is decided here: a binding is active when a value that depends on
+//! a differentiated parameter is stored in it. A `let` first lowered as passive
+//! that later receives an active value restarts the lowering with that binding
+//! marked active (bindings are keyed by the address of their syntax node, which
+//! does not change between attempts).
+//!
+//! Early exits (`return`, `break`, `continue`) are lowered by moving the rest of
+//! the enclosing block into the branch that does not exit (continuation
+//! frames), so that the IR has only structured `If` and `Loop`.
+
+mod env;
+mod expr;
+mod iter;
+mod stmt;
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::quote;
+use syn::{Error, Result};
+
+use crate::ir::*;
+use crate::sig::{Class, Sig};
+use env::{BKind, Binding, Env};
+
+/// What the emitters need.
+pub struct Lowered {
+    pub body: Block,
+    pub temps: Vec<TempInfo>,
+    pub ret: Temp,
+    /// For each parameter: the temporary holding it, when it is an active scalar.
+    pub param_temps: Vec<Option<Temp>>,
+}
+
+pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
+    let mut active_keys = HashSet::new();
+    // Each restart marks one more binding active, so this is bounded by the
+    // number of bindings; the cap only guards against a bug here.
+    for _ in 0..512 {
+        let mut lw = Lowerer::new(sig, &active_keys);
+        let res = lw.lower_body(block);
+        if let Some(k) = lw.restart {
+            active_keys.insert(k);
+            continue;
+        }
+        res?;
+        return Ok(Lowered {
+            body: lw.out.pop().unwrap(),
+            temps: lw.temps,
+            ret: lw.ret,
+            param_temps: lw.param_temps,
+        });
+    }
+    Err(Error::new(sig.name.span(), "#[differentiable]: activity analysis did not converge (a bug in gd)"))
+}
+
+/// Values of expressions during lowering.
+#[derive(Clone)]
+pub enum Val {
+    Active(Temp),
+    /// A passive expression, emitted verbatim (it reads active values through aliases).
+    Passive(TokenStream),
+    /// An active array parameter (by position), with the tokens that name it.
+    Array(usize, TokenStream),
+}
+
+/// What remains to lower after the current statement, outermost last.
+#[derive(Clone, Copy)]
+pub enum Frame<'s> {
+    Stmts(&'s [syn::Stmt]),
+    /// An expression statement (the `else if` of a diverging `if`, a match arm).
+    Expr(&'s syn::Expr),
+    PopScope,
+    /// End of a loop body: record the loop-carried values.
+    LoopEnd,
+    /// End of the function body: its tail expression is the result.
+    FnEnd(Option<&'s syn::Expr>),
+}
+
+struct LoopCtx {
+    brk: Temp,
+    /// `(binding uid, end-of-body temp)` for the loop-carried bindings.
+    carried: Vec<(usize, Temp)>,
+}
+
+pub struct Lowerer<'a> {
+    sig: &'a Sig,
+    f: Ident,
+    active_keys: &'a HashSet<usize>,
+    /// Set when a passive binding must become active; the lowering restarts.
+    restart: Option<usize>,
+    temps: Vec<TempInfo>,
+    env: Env,
+    /// Blocks under construction; statements go into the last one.
+    out: Vec<Block>,
+    loops: Vec<LoopCtx>,
+    ret: Temp,
+    /// Set when a `return` inside a loop has run.
+    returned: Temp,
+    param_temps: Vec<Option<Temp>>,
+    uid: usize,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(sig: &'a Sig, active_keys: &'a HashSet<usize>) -> Self {
+        let mut lw = Lowerer {
+            sig,
+            f: sig.float.clone(),
+            active_keys,
+            restart: None,
+            temps: Vec::new(),
+            env: Env::default(),
+            out: vec![Vec::new()],
+            loops: Vec::new(),
+            ret: Temp(0),
+            returned: Temp(0),
+            param_temps: Vec::new(),
+            uid: 0,
+        };
+        lw.ret = lw.temp(Ty::Float, true);
+        lw.returned = lw.temp(Ty::Bool, false);
+        lw
+    }
+
+    fn temp(&mut self, ty: Ty, active: bool) -> Temp {
+        self.temps.push(TempInfo { ty, active });
+        Temp(self.temps.len() - 1)
+    }
+
+    fn emit(&mut self, s: Stmt) {
+        self.out.last_mut().unwrap().push(s);
+    }
+
+    /// Lowers into a fresh block and returns it.
+    fn block(&mut self, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<Block> {
+        self.out.push(Vec::new());
+        let r = f(self);
+        let b = self.out.pop().unwrap();
+        r.map(|_| b)
+    }
+
+    fn next_uid(&mut self) -> usize {
+        self.uid += 1;
+        self.uid
+    }
+
+    fn err<T>(&self, node: impl quote::ToTokens, msg: impl std::fmt::Display) -> Result<T> {
+        Err(Error::new_spanned(node, msg))
+    }
+
+    fn lower_body(&mut self, block: &syn::Block) -> Result<()> {
+        self.env.push();
+        self.emit(Stmt::Set { dst: self.returned, expr: quote!(false) });
+        for (i, p) in self.sig.params.iter().enumerate() {
+            let kind = match (&p.class, p.wrt) {
+                (Class::Scalar, true) => {
+                    let t = self.temp(Ty::Float, true);
+                    self.param_temps.push(Some(t));
+                    BKind::Active { temp: t, by_ref: false }
+                }
+                (Class::Array { .. }, true) => {
+                    self.param_temps.push(None);
+                    BKind::Array(i)
+                }
+                _ => {
+                    self.param_temps.push(None);
+                    BKind::Passive
+                }
+            };
+            let uid = self.next_uid();
+            self.env.bind(Binding { uid, name: p.name.clone(), key: 0, kind, mutable: true });
+        }
+        let stmts = &block.stmts;
+        let (body, tail) = match stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => (&stmts[..stmts.len() - 1], Some(e)),
+            _ => (&stmts[..], None),
+        };
+        self.run(&[Frame::Stmts(body), Frame::FnEnd(tail)])
+    }
+
+    /// Lowers the frames in order, until one of them diverges (which then
+    /// consumes the frames after it).
+    fn run(&mut self, frames: &[Frame<'_>]) -> Result<()> {
+        for (i, fr) in frames.iter().enumerate() {
+            match *fr {
+                Frame::Stmts(stmts) => {
+                    for (j, s) in stmts.iter().enumerate() {
+                        if stmt::diverges(s) {
+                            let mut rest = vec![Frame::Stmts(&stmts[j + 1..])];
+                            rest.extend_from_slice(&frames[i + 1..]);
+                            return self.lower_diverging(s, &rest);
+                        }
+                        self.lower_stmt(s)?;
+                    }
+                }
+                Frame::Expr(e) => {
+                    if stmt::expr_diverges(e) {
+                        return self.lower_diverging_expr(e, &frames[i + 1..]);
+                    }
+                    self.lower_expr_stmt(e)?;
+                }
+                Frame::PopScope => self.pop_scope()?,
+                Frame::LoopEnd => self.loop_end(),
+                Frame::FnEnd(tail) => self.fn_end(tail)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn fn_end(&mut self, tail: Option<&syn::Expr>) -> Result<()> {
+        let Some(e) = tail else {
+            return self.err(&self.sig.name, "#[differentiable]: the function body must end with its result value (or `return` it)");
+        };
+        let v = self.lower_expr(e)?;
+        let op = self.operand(v, e)?;
+        self.emit(Stmt::Copy { dst: self.ret, src: op });
+        Ok(())
+    }
+
+    /// Records the loop-carried values at the end of a loop body path.
+    fn loop_end(&mut self) {
+        let ctx = self.loops.last().unwrap();
+        let copies: Vec<(Temp, Temp)> = ctx
+            .carried
+            .iter()
+            .map(|&(uid, end)| (end, self.env.active_temp(uid).expect("carried binding is active")))
+            .collect();
+        for (end, cur) in copies {
+            self.emit(Stmt::Copy { dst: end, src: Operand::Temp(cur) });
+        }
+    }
+
+    /// Leaves a scope. An outer binding of the same name as one declared in
+    /// the scope is visible again: re-alias it when active; a passive one
+    /// cannot be restored inside a continuation, so that is an error.
+    fn pop_scope(&mut self) -> Result<()> {
+        let popped = self.env.pop();
+        for b in popped.iter().rev() {
+            if let Some(outer) = self.env.lookup(&b.name.to_string()).cloned() {
+                match outer.kind {
+                    BKind::Active { temp, by_ref } => self.alias(&outer.name, temp, by_ref),
+                    BKind::Passive if outer.uid != b.uid => {
+                        return self.err(
+                            &b.name,
+                            format!(
+                                "#[differentiable]: `{}` shadows an outer variable inside a block that also exits early (return/break/continue); rename it",
+                                b.name
+                            ),
+                        )
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn alias(&mut self, name: &Ident, src: Temp, by_ref: bool) {
+        if !name.to_string().starts_with("__gd") {
+            self.emit(Stmt::Alias { name: name.clone(), src, by_ref });
+        }
+    }
+
+    /// Points an active binding at a new temporary and re-aliases its name.
+    fn set_active(&mut self, uid: usize, t: Temp) {
+        let b = self.env.set_temp(uid, t);
+        if let Some(b) = b {
+            if self.env.lookup(&b.name.to_string()).map(|v| v.uid) == Some(uid) {
+                let by_ref = matches!(b.kind, BKind::Active { by_ref: true, .. });
+                self.alias(&b.name, t, by_ref);
+            }
+        }
+    }
+
+    /// Declares a new binding.
+    fn bind(&mut self, name: &Ident, key: usize, kind: BKind, mutable: bool) -> usize {
+        let uid = self.next_uid();
+        self.env.bind(Binding { uid, name: name.clone(), key, kind, mutable });
+        if let BKind::Active { temp, by_ref } = kind {
+            self.alias(name, temp, by_ref);
+        }
+        uid
+    }
+
+    /// A float operand for a value, materializing passive expressions.
+    fn operand(&mut self, v: Val, at: impl quote::ToTokens) -> Result<Operand> {
+        match v {
+            Val::Active(t) => Ok(Operand::Temp(t)),
+            Val::Passive(ts) => {
+                if expr::is_literal(&ts) {
+                    return Ok(Operand::Const(ts));
+                }
+                let t = self.temp(Ty::Float, false);
+                let f = &self.f;
+                let k = crate::krate();
+                self.emit(Stmt::Set { dst: t, expr: quote!(#k::__private::to_float::<#f, _>(#ts)) });
+                Ok(Operand::Temp(t))
+            }
+            Val::Array(..) => self.err(at, "#[differentiable]: an array is used where a number is expected"),
+        }
+    }
+
+    /// A passive value captured in a typed temporary (for indices and conditions).
+    fn capture(&mut self, ty: Ty, ts: TokenStream) -> Temp {
+        let t = self.temp(ty, false);
+        let k = crate::krate();
+        let expr = match ty {
+            Ty::Usize => quote!(#k::__private::to_usize(#ts)),
+            Ty::Inferred => quote!(::core::option::Option::Some(#ts)),
+            _ => ts,
+        };
+        self.emit(Stmt::Set { dst: t, expr });
+        t
+    }
+
+    fn op(&mut self, prim: crate::rules::Prim, args: Vec<Operand>) -> Val {
+        let dst = self.temp(Ty::Float, true);
+        self.emit(Stmt::Op { dst, prim, args });
+        Val::Active(dst)
+    }
+
+    /// Lowers a loop. `body` lowers the body contents and must reach
+    /// `loop_end` on every path (the `LoopEnd` frame does).
+    fn lower_loop(&mut self, head: LoopHead, body: &mut dyn FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        let carried_uids = self.env.carried();
+        let mut heads = Vec::new();
+        let mut carried = Vec::new();
+        for &uid in &carried_uids {
+            let cur = self.env.active_temp(uid).unwrap();
+            let h = self.temp(Ty::Float, true);
+            self.emit(Stmt::Copy { dst: h, src: Operand::Temp(cur) });
+            self.env.set_temp(uid, h);
+            let end = self.temp(Ty::Float, true);
+            heads.push((uid, h));
+            carried.push((uid, end));
+        }
+        let count = self.temp(Ty::Usize, false);
+        let brk = self.temp(Ty::Bool, false);
+        let saved = self.env.clone();
+        self.loops.push(LoopCtx { brk, carried: carried.clone() });
+        let block = self.block(|s| {
+            s.emit(Stmt::Set { dst: brk, expr: quote!(false) });
+            for &(uid, h) in &heads {
+                s.set_active(uid, h);
+            }
+            s.env.push();
+            body(s)
+        });
+        self.loops.pop();
+        let block = block?;
+        self.env = saved;
+        let backedge = heads.iter().zip(&carried).map(|(&(_, h), &(_, end))| (h, end)).collect();
+        self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge })));
+        for &(uid, h) in &heads {
+            self.set_active(uid, h);
+        }
+        Ok(())
+    }
+}
+
+/// Does a token stream mention any of these names as an identifier?
+pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    ts.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => pred(&i),
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), pred),
+        _ => false,
+    })
+}

@@ -1,0 +1,725 @@
+//! Statements, branches, loops and early exits.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{spanned::Spanned, visit::Visit, Expr, Pat, Result, Stmt as SStmt};
+
+use super::env::BKind;
+use super::{Frame, Lowerer, Val};
+use crate::ir::*;
+
+/// Finds `return`, and `break`/`continue` that leave the loop being lowered
+/// (not those of a nested loop), outside closures and nested items.
+#[derive(Default)]
+struct Exits {
+    ret: bool,
+    brk: bool,
+    depth: usize,
+}
+
+impl<'ast> Visit<'ast> for Exits {
+    fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
+        self.ret = true;
+    }
+    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+        if self.depth == 0 {
+            self.brk = true;
+        }
+    }
+    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
+        if self.depth == 0 {
+            self.brk = true;
+        }
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.depth += 1;
+        syn::visit::visit_expr_for_loop(self, e);
+        self.depth -= 1;
+    }
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.depth += 1;
+        syn::visit::visit_expr_while(self, e);
+        self.depth -= 1;
+    }
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        self.depth += 1;
+        syn::visit::visit_expr_loop(self, e);
+        self.depth -= 1;
+    }
+}
+
+pub fn expr_diverges(e: &Expr) -> bool {
+    let mut x = Exits::default();
+    x.visit_expr(e);
+    x.ret || x.brk
+}
+
+pub fn diverges(s: &SStmt) -> bool {
+    match s {
+        SStmt::Expr(e, _) => expr_diverges(e),
+        SStmt::Local(l) => l.init.as_ref().is_some_and(|i| expr_diverges(&i.expr)),
+        _ => false,
+    }
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        _ => e,
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    pub(super) fn lower_stmt(&mut self, s: &SStmt) -> Result<()> {
+        match s {
+            SStmt::Local(l) => self.lower_let(l),
+            SStmt::Expr(e, _) => self.lower_expr_stmt(e),
+            SStmt::Item(_) | SStmt::Macro(_) => {
+                self.emit(Stmt::Verbatim(s.to_token_stream()));
+                Ok(())
+            }
+        }
+    }
+
+    /// An expression in statement position (its value, if any, is dropped).
+    pub(super) fn lower_expr_stmt(&mut self, e: &Expr) -> Result<()> {
+        match strip(e) {
+            Expr::Assign(a) => self.lower_assign(&a.left, None, &a.right, e),
+            Expr::Binary(b) if assign_op(&b.op).is_some() => {
+                self.lower_assign(&b.left, assign_op(&b.op), &b.right, e)
+            }
+            Expr::If(i) => self.lower_if(i, false).map(|_| ()),
+            Expr::Match(m) => self.lower_match(m, false).map(|_| ()),
+            Expr::Block(b) if b.label.is_none() => self.lower_block_value(&b.block, false).map(|_| ()),
+            Expr::ForLoop(f) => self.lower_for(f),
+            Expr::While(w) => self.lower_while(w),
+            Expr::Loop(l) => self.lower_loop_expr(l),
+            Expr::Macro(_) => {
+                self.emit(Stmt::Verbatim(quote!(#e;)));
+                Ok(())
+            }
+            _ => {
+                if !self.mentions_active(e) {
+                    self.emit(Stmt::Verbatim(quote!(#e;)));
+                    return Ok(());
+                }
+                // Evaluate for its effects (a call); the value is dropped.
+                self.lower_expr(e).map(|_| ())
+            }
+        }
+    }
+
+    fn lower_let(&mut self, l: &syn::Local) -> Result<()> {
+        let Some(init) = &l.init else {
+            return self.err(l, "#[differentiable]: declare variables with an initial value (`let x = ...;`)");
+        };
+        if let Some((_, d)) = &init.diverge {
+            return self.err(d, "#[differentiable] does not support `let ... else`");
+        }
+        let pat = match &l.pat {
+            Pat::Type(t) => &*t.pat,
+            p => p,
+        };
+        match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => {
+                let key = &pi.ident as *const _ as usize;
+                let forced = self.active_keys.contains(&key);
+                if !forced && !self.mentions_active(&init.expr) {
+                    self.emit(Stmt::Verbatim(l.to_token_stream()));
+                    self.bind(&pi.ident, key, BKind::Passive, pi.mutability.is_some());
+                    return Ok(());
+                }
+                let v = self.lower_expr(&init.expr)?;
+                self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, &init.expr)
+            }
+            Pat::Wild(_) => {
+                if self.mentions_active(&init.expr) {
+                    self.lower_expr(&init.expr).map(|_| ())
+                } else {
+                    self.emit(Stmt::Verbatim(l.to_token_stream()));
+                    Ok(())
+                }
+            }
+            Pat::Tuple(pt) => {
+                let Expr::Tuple(et) = strip(&init.expr) else {
+                    if !self.mentions_active(&init.expr) && !self.tuple_forced(pt) {
+                        self.emit(Stmt::Verbatim(l.to_token_stream()));
+                        for id in pat_idents(pat) {
+                            let key = id as *const _ as usize;
+                            self.bind(id, key, BKind::Passive, false);
+                        }
+                        return Ok(());
+                    }
+                    return self.err(
+                        &init.expr,
+                        "#[differentiable]: a tuple pattern needs a tuple expression on the right (`let (a, b) = (x, y);`)",
+                    );
+                };
+                if pt.elems.len() != et.elems.len() {
+                    return self.err(l, "#[differentiable]: tuple pattern and tuple expression differ in length");
+                }
+                // Evaluate every element before binding any name (`let (a, b) = (b, a)`).
+                let mut vals = Vec::new();
+                for e in &et.elems {
+                    let v = self.lower_expr(e)?;
+                    let v = match v {
+                        Val::Passive(ts) if !super::expr::is_literal(&ts) => {
+                            let t = self.capture(Ty::Inferred, ts);
+                            let id = crate::emit::names::t(t);
+                            Val::Passive(quote!(#id.clone().unwrap()))
+                        }
+                        v => v,
+                    };
+                    vals.push(v);
+                }
+                for ((p, v), e) in pt.elems.iter().zip(vals).zip(&et.elems) {
+                    let p = match p {
+                        Pat::Type(t) => &*t.pat,
+                        p => p,
+                    };
+                    match p {
+                        Pat::Ident(pi) if pi.subpat.is_none() => {
+                            let key = &pi.ident as *const _ as usize;
+                            self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, e)?;
+                        }
+                        Pat::Wild(_) => {}
+                        _ => return self.err(p, "#[differentiable]: only names and `_` are supported inside tuple patterns"),
+                    }
+                }
+                Ok(())
+            }
+            _ => self.err(&l.pat, "#[differentiable]: unsupported pattern in `let`; use a name or a tuple of names"),
+        }
+    }
+
+    fn tuple_forced(&self, pt: &syn::PatTuple) -> bool {
+        pat_idents(&Pat::Tuple(pt.clone())).is_empty() && false
+            || pt.elems.iter().any(|p| match p {
+                Pat::Ident(pi) => self.active_keys.contains(&(&pi.ident as *const _ as usize)),
+                _ => false,
+            })
+    }
+
+    pub(super) fn bind_value_pub(&mut self, name: &syn::Ident, key: usize, v: Val, at: &Expr) -> Result<()> {
+        self.bind_value(name, key, false, v, at)
+    }
+
+    /// Binds `name` to a lowered value.
+    fn bind_value(&mut self, name: &syn::Ident, key: usize, mutable: bool, v: Val, at: &Expr) -> Result<()> {
+        let forced = self.active_keys.contains(&key);
+        match v {
+            Val::Active(t) => {
+                self.bind(name, key, BKind::Active { temp: t, by_ref: false }, mutable);
+            }
+            Val::Array(i, ts) => {
+                self.emit(Stmt::Verbatim(quote!(let #name = #ts;)));
+                self.bind(name, key, BKind::Array(i), false);
+            }
+            Val::Passive(ts) if forced => {
+                let op = self.operand(Val::Passive(ts), at)?;
+                let t = self.temp(Ty::Float, true);
+                self.emit(Stmt::Copy { dst: t, src: op });
+                self.bind(name, key, BKind::Active { temp: t, by_ref: false }, mutable);
+            }
+            Val::Passive(ts) => {
+                let m = mutable.then(|| quote!(mut));
+                self.emit(Stmt::Verbatim(quote!(let #m #name = #ts;)));
+                self.bind(name, key, BKind::Passive, mutable);
+            }
+        }
+        Ok(())
+    }
+
+    fn lower_assign(&mut self, lhs: &Expr, op: Option<&'static str>, rhs: &Expr, whole: &Expr) -> Result<()> {
+        let Expr::Path(p) = strip(lhs) else {
+            if self.mentions_active(whole) {
+                return self.err(
+                    lhs,
+                    "#[differentiable]: only local variables can be assigned differentiated values (writing into arrays or fields is not supported)",
+                );
+            }
+            self.emit(Stmt::Verbatim(quote!(#whole;)));
+            return Ok(());
+        };
+        let Some(id) = p.path.get_ident() else {
+            return self.err(lhs, "#[differentiable]: assignment to a path is not supported");
+        };
+        let Some(b) = self.env.lookup(&id.to_string()).cloned() else {
+            if self.mentions_active(rhs) {
+                return self.err(lhs, "#[differentiable]: cannot assign a differentiated value to a variable declared outside the function");
+            }
+            self.emit(Stmt::Verbatim(quote!(#whole;)));
+            return Ok(());
+        };
+        match b.kind {
+            BKind::Active { temp, .. } => {
+                let v = self.lower_expr(rhs)?;
+                let new = match op {
+                    None => match v {
+                        Val::Active(t) => t,
+                        v => {
+                            let src = self.operand(v, rhs)?;
+                            let t = self.temp(Ty::Float, true);
+                            self.emit(Stmt::Copy { dst: t, src });
+                            t
+                        }
+                    },
+                    Some(name) => {
+                        let r = self.operand(v, rhs)?;
+                        let prim = crate::rules::lookup(name).unwrap();
+                        match self.op(prim, vec![Operand::Temp(temp), r]) {
+                            Val::Active(t) => t,
+                            _ => unreachable!(),
+                        }
+                    }
+                };
+                self.set_active(b.uid, new);
+                Ok(())
+            }
+            BKind::Array(_) => self.err(lhs, "#[differentiable]: cannot assign to a differentiated parameter array"),
+            BKind::Passive => {
+                if self.mentions_active(rhs) {
+                    if b.key == 0 {
+                        return self.err(
+                            lhs,
+                            format!("#[differentiable]: `{id}` is not differentiated (not in `wrt`), but a differentiated value is assigned to it"),
+                        );
+                    }
+                    // This variable holds differentiated values: lower it again as active.
+                    self.restart = Some(b.key);
+                    return self.err(lhs, "restart");
+                }
+                self.emit(Stmt::Verbatim(quote!(#whole;)));
+                Ok(())
+            }
+        }
+    }
+
+    /// Lowers a condition into a boolean temporary.
+    pub(super) fn cond(&mut self, e: &Expr) -> Result<Temp> {
+        if let Expr::Let(l) = strip(e) {
+            return self.err(l, "#[differentiable] does not support `if let`/`while let`; use `match` on integers or booleans, or plain conditions");
+        }
+        Ok(self.capture(Ty::Bool, quote!(#e)))
+    }
+
+    /// Lowers `if` (structured: no early exit inside). Returns its value when `want` is set.
+    pub(super) fn lower_if(&mut self, i: &syn::ExprIf, want: bool) -> Result<Val> {
+        let c = self.cond(&i.cond)?;
+        let els: Option<&Expr> = i.else_branch.as_ref().map(|(_, e)| &**e);
+        self.branches(c, want, &mut |s| s.lower_block_value(&i.then_branch, want), &mut |s| match els {
+            Some(e) => s.lower_branch_expr(e, want),
+            None => Ok(Val::Passive(quote!(()))),
+        })
+    }
+
+    fn lower_branch_expr(&mut self, e: &Expr, want: bool) -> Result<Val> {
+        match strip(e) {
+            Expr::Block(b) => self.lower_block_value(&b.block, want),
+            Expr::If(i) => self.lower_if(i, want),
+            e if want => self.lower_expr(e),
+            e => self.lower_expr_stmt(e).map(|_| Val::Passive(quote!(()))),
+        }
+    }
+
+    /// Two branches on `c`; merges the active bindings they update, and their
+    /// values when `want` is set.
+    fn branches(
+        &mut self,
+        c: Temp,
+        want: bool,
+        then: &mut dyn FnMut(&mut Self) -> Result<Val>,
+        els: &mut dyn FnMut(&mut Self) -> Result<Val>,
+    ) -> Result<Val> {
+        let before = self.env.clone();
+        let mut v1 = None;
+        let mut b1 = self.block(|s| {
+            v1 = Some(then(s)?);
+            Ok(())
+        })?;
+        let env1 = std::mem::replace(&mut self.env, before.clone());
+        let mut v2 = None;
+        let mut b2 = self.block(|s| {
+            v2 = Some(els(s)?);
+            Ok(())
+        })?;
+        let env2 = std::mem::replace(&mut self.env, before.clone());
+        let t1: std::collections::HashMap<usize, Temp> = env1.active_temps().into_iter().collect();
+        let t2: std::collections::HashMap<usize, Temp> = env2.active_temps().into_iter().collect();
+        let mut merged = Vec::new();
+        for (uid, t0) in before.active_temps() {
+            let (a, b) = (t1.get(&uid).copied().unwrap_or(t0), t2.get(&uid).copied().unwrap_or(t0));
+            if a != t0 || b != t0 {
+                let m = self.temp(Ty::Float, true);
+                b1.push(Stmt::Copy { dst: m, src: Operand::Temp(a) });
+                b2.push(Stmt::Copy { dst: m, src: Operand::Temp(b) });
+                merged.push((uid, m));
+            }
+        }
+        let mut result = Val::Passive(quote!(()));
+        if want {
+            let (v1, v2) = (v1.unwrap(), v2.unwrap());
+            let any_active = matches!(v1, Val::Active(_)) || matches!(v2, Val::Active(_));
+            let ty = if any_active { Ty::Float } else { Ty::Inferred };
+            let m = self.temp(ty, any_active);
+            for (b, v) in [(&mut b1, v1), (&mut b2, v2)] {
+                self.out.push(std::mem::take(b));
+                let r = if any_active {
+                    self.operand(v, quote!()).map(|src| self.emit(Stmt::Copy { dst: m, src }))
+                } else if let Val::Passive(ts) = v {
+                    self.emit(Stmt::Set { dst: m, expr: quote!(::core::option::Option::Some(#ts)) });
+                    Ok(())
+                } else {
+                    Ok(())
+                };
+                *b = self.out.pop().unwrap();
+                r?;
+            }
+            result = if any_active {
+                Val::Active(m)
+            } else {
+                let id = crate::emit::names::t(m);
+                Val::Passive(quote!(#id.unwrap()))
+            };
+        }
+        self.emit(Stmt::If { cond: c, then: b1, els: b2 });
+        for (uid, m) in merged {
+            self.set_active(uid, m);
+        }
+        Ok(result)
+    }
+
+    /// A block's statements then its tail value, in a nested scope.
+    pub(super) fn lower_block_value(&mut self, b: &syn::Block, want: bool) -> Result<Val> {
+        let before = self.env.active_temps();
+        self.env.push();
+        let mut val = Val::Passive(quote!(()));
+        let block = self.block(|s| {
+            let n = b.stmts.len();
+            for (i, st) in b.stmts.iter().enumerate() {
+                if diverges(st) {
+                    return s.err(
+                        st,
+                        "#[differentiable]: `return`/`break`/`continue` is supported in statement position only (not inside a block used as a value)",
+                    );
+                }
+                match st {
+                    SStmt::Expr(e, None) if i + 1 == n && want => {
+                        let v = s.lower_expr(e)?;
+                        // The value may name variables of this scope: capture it here.
+                        val = match v {
+                            Val::Passive(ts) if !super::expr::is_literal(&ts) => {
+                                let t = s.capture(Ty::Inferred, ts);
+                                let id = crate::emit::names::t(t);
+                                Val::Passive(quote!(#id.unwrap()))
+                            }
+                            v => v,
+                        };
+                    }
+                    _ => s.lower_stmt(st)?,
+                }
+            }
+            Ok(())
+        });
+        self.env.pop();
+        let block = block?;
+        self.emit(Stmt::Scope(block));
+        // Assignments inside the scope to outer bindings: re-alias them outside.
+        let after: std::collections::HashMap<usize, Temp> = self.env.active_temps().into_iter().collect();
+        for (uid, t0) in before {
+            if let Some(&t) = after.get(&uid) {
+                if t != t0 {
+                    self.set_active(uid, t);
+                }
+            }
+        }
+        Ok(val)
+    }
+
+    /// `match` on a passive scrutinee, lowered as an if-chain with `matches!`.
+    pub(super) fn lower_match(&mut self, m: &syn::ExprMatch, want: bool) -> Result<Val> {
+        let scrut = self.match_scrutinee(m)?;
+        self.match_arms(&scrut, &m.arms, want)
+    }
+
+    fn match_scrutinee(&mut self, m: &syn::ExprMatch) -> Result<TokenStream> {
+        let v = self.lower_expr(&m.expr)?;
+        let Val::Passive(ts) = v else {
+            return self.err(&m.expr, "#[differentiable]: `match` on a differentiated value is not supported; match on integers or booleans");
+        };
+        for arm in &m.arms {
+            check_arm_pat(&arm.pat)?;
+        }
+        let id = syn::Ident::new(&format!("__gd_m{}", self.next_uid()), m.expr.span());
+        self.emit(Stmt::Verbatim(quote!(let #id = #ts;)));
+        Ok(quote!(#id))
+    }
+
+    fn arm_cond(&mut self, scrut: &TokenStream, arm: &syn::Arm) -> Result<Temp> {
+        let pat = &arm.pat;
+        let guard = arm.guard.as_ref().map(|(i, g)| quote!(#i #g));
+        Ok(self.capture(Ty::Bool, quote!(::core::matches!(#scrut, #pat #guard))))
+    }
+
+    fn match_arms(&mut self, scrut: &TokenStream, arms: &[syn::Arm], want: bool) -> Result<Val> {
+        match arms {
+            [] => Ok(Val::Passive(quote!(()))),
+            [last] => self.lower_branch_expr(&last.body, want),
+            [first, rest @ ..] => {
+                let c = self.arm_cond(scrut, first)?;
+                self.branches(c, want, &mut |s| s.lower_branch_expr(&first.body, want), &mut |s| {
+                    s.match_arms(scrut, rest, want)
+                })
+            }
+        }
+    }
+
+    // ---- early exits ----
+
+    /// Lowers a statement that exits early somewhere inside; the frames after
+    /// it are lowered on the paths that fall through.
+    pub(super) fn lower_diverging(&mut self, s: &SStmt, rest: &[Frame<'_>]) -> Result<()> {
+        match s {
+            SStmt::Expr(e, _) => self.lower_diverging_expr(e, rest),
+            _ => self.err(s, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only"),
+        }
+    }
+
+    pub(super) fn lower_diverging_expr(&mut self, e: &Expr, rest: &[Frame<'_>]) -> Result<()> {
+        match strip(e) {
+            Expr::Return(r) => {
+                let v = match &r.expr {
+                    Some(x) => self.lower_expr(x)?,
+                    None => return self.err(r, "#[differentiable]: `return` needs a value"),
+                };
+                let op = self.operand(v, r)?;
+                self.emit(Stmt::Copy { dst: self.ret, src: op });
+                if !self.loops.is_empty() {
+                    self.emit(Stmt::Set { dst: self.returned, expr: quote!(true) });
+                    self.exit_loop(true, rest);
+                }
+                Ok(())
+            }
+            Expr::Break(b) => {
+                if b.label.is_some() || b.expr.is_some() {
+                    return self.err(b, "#[differentiable]: labelled `break` and `break` with a value are not supported");
+                }
+                self.exit_loop(true, rest);
+                Ok(())
+            }
+            Expr::Continue(c) => {
+                if c.label.is_some() {
+                    return self.err(c, "#[differentiable]: labelled `continue` is not supported");
+                }
+                self.exit_loop(false, rest);
+                Ok(())
+            }
+            Expr::If(i) => {
+                let c = self.cond(&i.cond)?;
+                let els: Option<&Expr> = i.else_branch.as_ref().map(|(_, e)| &**e);
+                self.diverging_branches(
+                    c,
+                    &mut |s| {
+                        s.env.push();
+                        let mut fr = vec![Frame::Stmts(&i.then_branch.stmts), Frame::PopScope];
+                        fr.extend_from_slice(rest);
+                        s.run(&fr)
+                    },
+                    &mut |s| {
+                        let mut fr = Vec::new();
+                        if let Some(e) = els {
+                            fr.push(Frame::Expr(e));
+                        }
+                        fr.extend_from_slice(rest);
+                        s.run(&fr)
+                    },
+                )
+            }
+            Expr::Block(b) if b.label.is_none() => {
+                self.env.push();
+                let mut fr = vec![Frame::Stmts(&b.block.stmts), Frame::PopScope];
+                fr.extend_from_slice(rest);
+                self.run(&fr)
+            }
+            Expr::Match(m) => {
+                let scrut = self.match_scrutinee(m)?;
+                self.diverging_arms(&scrut, &m.arms, rest)
+            }
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                // A loop that may `return`: after it, continue only if it did not.
+                self.lower_expr_stmt(e)?;
+                let returned = self.returned;
+                self.diverging_branches(
+                    returned,
+                    &mut |s| {
+                        if !s.loops.is_empty() {
+                            s.exit_loop(true, rest);
+                        }
+                        Ok(())
+                    },
+                    &mut |s| s.run(rest),
+                )
+            }
+            _ => self.err(e, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only (not inside an expression)"),
+        }
+    }
+
+    fn diverging_arms(&mut self, scrut: &TokenStream, arms: &[syn::Arm], rest: &[Frame<'_>]) -> Result<()> {
+        match arms {
+            [] => self.run(rest),
+            [last] => {
+                let mut fr = vec![Frame::Expr(&last.body)];
+                fr.extend_from_slice(rest);
+                self.run(&fr)
+            }
+            [first, more @ ..] => {
+                let c = self.arm_cond(scrut, first)?;
+                self.diverging_branches(
+                    c,
+                    &mut |s| {
+                        let mut fr = vec![Frame::Expr(&first.body)];
+                        fr.extend_from_slice(rest);
+                        s.run(&fr)
+                    },
+                    &mut |s| s.diverging_arms(scrut, more, rest),
+                )
+            }
+        }
+    }
+
+    /// Two branches that each lower the rest of the enclosing body themselves:
+    /// nothing is merged afterwards.
+    fn diverging_branches(
+        &mut self,
+        c: Temp,
+        then: &mut dyn FnMut(&mut Self) -> Result<()>,
+        els: &mut dyn FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let before = self.env.clone();
+        let b1 = self.block(|s| then(s))?;
+        self.env = before.clone();
+        let b2 = self.block(|s| els(s))?;
+        self.env = before;
+        self.emit(Stmt::If { cond: c, then: b1, els: b2 });
+        Ok(())
+    }
+
+    /// Leaves the current loop iteration: skip to the end of the body.
+    fn exit_loop(&mut self, brk: bool, rest: &[Frame<'_>]) {
+        let _ = rest;
+        if brk {
+            let b = self.loops.last().unwrap().brk;
+            self.emit(Stmt::Set { dst: b, expr: quote!(true) });
+        }
+        self.loop_end();
+    }
+
+    // ---- loops ----
+
+    fn lower_for(&mut self, f: &syn::ExprForLoop) -> Result<()> {
+        if let Some(l) = &f.label {
+            return self.err(l, "#[differentiable]: loop labels are not supported");
+        }
+        let body = &f.body.stmts;
+        if let Some(it) = self.active_iter(&f.expr)? {
+            let (head, k) = self.index_head(&it);
+            let pat = &*f.pat;
+            return self.lower_loop(head, &mut |s| {
+                let kt = s.capture(Ty::Usize, quote!(#k));
+                let item = s.item_val(&it.item, kt, &quote!(#k));
+                s.bind_pat(pat, item)?;
+                s.run(&[Frame::Stmts(body), Frame::LoopEnd])
+            });
+        }
+        let pat = &f.pat;
+        let iter = &f.expr;
+        let head = LoopHead::For { pat: quote!(#pat), iter: quote!(#iter) };
+        let names: Vec<syn::Ident> = pat_idents(pat).into_iter().cloned().collect();
+        self.lower_loop(head, &mut |s| {
+            for n in &names {
+                s.bind(n, 0, BKind::Passive, false);
+            }
+            s.run(&[Frame::Stmts(body), Frame::LoopEnd])
+        })
+    }
+
+    fn lower_while(&mut self, w: &syn::ExprWhile) -> Result<()> {
+        if let Some(l) = &w.label {
+            return self.err(l, "#[differentiable]: loop labels are not supported");
+        }
+        let body = &w.body.stmts;
+        self.lower_loop(LoopHead::Loop, &mut |s| {
+            let c = s.cond(&w.cond)?;
+            s.diverging_branches(
+                c,
+                &mut |s| s.run(&[Frame::Stmts(body), Frame::LoopEnd]),
+                &mut |s| {
+                    s.exit_loop(true, &[]);
+                    Ok(())
+                },
+            )
+        })
+    }
+
+    fn lower_loop_expr(&mut self, l: &syn::ExprLoop) -> Result<()> {
+        if let Some(lb) = &l.label {
+            return self.err(lb, "#[differentiable]: loop labels are not supported");
+        }
+        let body = &l.body.stmts;
+        self.lower_loop(LoopHead::Loop, &mut |s| s.run(&[Frame::Stmts(body), Frame::LoopEnd]))
+    }
+}
+
+fn assign_op(op: &syn::BinOp) -> Option<&'static str> {
+    Some(match op {
+        syn::BinOp::AddAssign(_) => "add",
+        syn::BinOp::SubAssign(_) => "sub",
+        syn::BinOp::MulAssign(_) => "mul",
+        syn::BinOp::DivAssign(_) => "div",
+        syn::BinOp::RemAssign(_) => "rem",
+        _ => return None,
+    })
+}
+
+/// Match arm patterns may not bind names (they are tested with `matches!`).
+fn check_arm_pat(p: &Pat) -> Result<()> {
+    for id in pat_idents(p) {
+        let s = id.to_string();
+        if s.starts_with(|c: char| c.is_lowercase()) {
+            return Err(syn::Error::new(
+                id.span(),
+                "#[differentiable]: match arms that bind names are not supported; match on literals, ranges and `_`",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The names a pattern binds.
+pub fn pat_idents(p: &Pat) -> Vec<&syn::Ident> {
+    let mut v = Vec::new();
+    fn go<'p>(p: &'p Pat, v: &mut Vec<&'p syn::Ident>) {
+        match p {
+            Pat::Ident(i) => {
+                v.push(&i.ident);
+                if let Some((_, s)) = &i.subpat {
+                    go(s, v);
+                }
+            }
+            Pat::Tuple(t) => t.elems.iter().for_each(|e| go(e, v)),
+            Pat::TupleStruct(t) => t.elems.iter().for_each(|e| go(e, v)),
+            Pat::Reference(r) => go(&r.pat, v),
+            Pat::Type(t) => go(&t.pat, v),
+            Pat::Paren(p) => go(&p.pat, v),
+            Pat::Or(o) => o.cases.iter().take(1).for_each(|e| go(e, v)),
+            Pat::Slice(s) => s.elems.iter().for_each(|e| go(e, v)),
+            Pat::Struct(s) => s.fields.iter().for_each(|f| go(&f.pat, v)),
+            _ => {}
+        }
+    }
+    go(p, &mut v);
+    v
+}

@@ -1,0 +1,243 @@
+//! The rule table: every primitive's primal and its local partial derivatives,
+//! written once. Forward mode uses them as `dy = Σ ∂y/∂xᵢ · dxᵢ`, reverse mode
+//! as `x̄ᵢ += ∂y/∂xᵢ · ȳ`. A new primitive is one row in `RULES` and one arm in
+//! `partials`.
+//!
+//! Conventions at points where the derivative does not exist (documented in
+//! the README): abs'(0) = 0; max/min at a tie give each argument half; clamp
+//! passes the gradient to x for lo ≤ x ≤ hi (inclusive, as torch.clamp), else
+//! to the bound that is hit; ∂/∂b powf(0, b) = 0; hypot'(0, 0) = 0.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+/// A primitive operation, named by its Rust operator or method name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Prim(pub &'static Rule);
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub name: &'static str,
+    /// Number of operands, the receiver included.
+    pub arity: usize,
+    /// Operand positions that are integers (no derivative flows into them).
+    pub int_args: &'static [usize],
+    /// The result is piecewise constant: its derivative is zero everywhere.
+    pub zero_derivative: bool,
+    pub kind: Kind,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A binary or unary operator: `a + b`, `-a`.
+    Operator(&'static str),
+    /// A float method, emitted as `<F>::name(args..)`.
+    Method,
+}
+
+const fn op(name: &'static str, arity: usize, sym: &'static str) -> Rule {
+    Rule { name, arity, int_args: &[], zero_derivative: false, kind: Kind::Operator(sym) }
+}
+const fn m(name: &'static str, arity: usize) -> Rule {
+    Rule { name, arity, int_args: &[], zero_derivative: false, kind: Kind::Method }
+}
+const fn flat(name: &'static str) -> Rule {
+    Rule { name, arity: 1, int_args: &[], zero_derivative: true, kind: Kind::Method }
+}
+
+pub static RULES: &[Rule] = &[
+    op("add", 2, "+"),
+    op("sub", 2, "-"),
+    op("mul", 2, "*"),
+    op("div", 2, "/"),
+    op("rem", 2, "%"),
+    op("neg", 1, "-"),
+    m("sin", 1),
+    m("cos", 1),
+    m("tan", 1),
+    m("asin", 1),
+    m("acos", 1),
+    m("atan", 1),
+    m("atan2", 2),
+    m("sinh", 1),
+    m("cosh", 1),
+    m("tanh", 1),
+    m("asinh", 1),
+    m("acosh", 1),
+    m("atanh", 1),
+    m("exp", 1),
+    m("exp2", 1),
+    m("exp_m1", 1),
+    m("ln", 1),
+    m("ln_1p", 1),
+    m("log", 2),
+    m("log10", 1),
+    m("log2", 1),
+    m("sqrt", 1),
+    m("cbrt", 1),
+    Rule { name: "powi", arity: 2, int_args: &[1], zero_derivative: false, kind: Kind::Method },
+    m("powf", 2),
+    m("abs", 1),
+    m("max", 2),
+    m("min", 2),
+    m("hypot", 2),
+    m("recip", 1),
+    m("mul_add", 3),
+    m("clamp", 3),
+    m("fract", 1),
+    flat("signum"),
+    flat("floor"),
+    flat("ceil"),
+    flat("round"),
+    flat("round_ties_even"),
+    flat("trunc"),
+];
+
+pub fn lookup(name: &str) -> Option<Prim> {
+    RULES.iter().find(|r| r.name == name).map(Prim)
+}
+
+/// Names of the supported float methods, for error messages.
+pub fn method_names() -> String {
+    RULES
+        .iter()
+        .filter(|r| r.kind == Kind::Method)
+        .map(|r| r.name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The primal expression.
+pub fn primal(p: Prim, a: &[TokenStream], f: &Ident) -> TokenStream {
+    let name = Ident::new(p.0.name, Span::call_site());
+    match (&p.0.kind, a) {
+        (Kind::Operator(sym), [x]) => {
+            let sym: TokenStream = sym.parse().unwrap();
+            quote!(#sym #x)
+        }
+        (Kind::Operator(sym), [x, y]) => {
+            let sym: TokenStream = sym.parse().unwrap();
+            quote!(#x #sym #y)
+        }
+        _ => quote!(<#f>::#name(#(#a),*)),
+    }
+}
+
+/// The local partial derivatives ∂y/∂aᵢ, one per operand (`None` for integer
+/// operands). `y` names the result, which some rules reuse.
+pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<Option<TokenStream>> {
+    let one = quote!((1.0 as #f));
+    let x = &a[0];
+    let d: Vec<TokenStream> = match p.0.name {
+        "add" => vec![one.clone(), one],
+        "sub" => vec![one, quote!((-1.0 as #f))],
+        "mul" => {
+            let b = &a[1];
+            vec![quote!(#b), quote!(#x)]
+        }
+        "div" => {
+            let b = &a[1];
+            vec![quote!((1.0 / #b)), quote!((-#y / #b))]
+        }
+        "rem" => {
+            let b = &a[1];
+            vec![one, quote!((-(#x / #b).trunc()))]
+        }
+        "neg" => vec![quote!((-1.0 as #f))],
+        "sin" => vec![quote!(#x.cos())],
+        "cos" => vec![quote!((-#x.sin()))],
+        "tan" => vec![quote!((1.0 + #y * #y))],
+        "asin" => vec![quote!((1.0 / (1.0 - #x * #x).sqrt()))],
+        "acos" => vec![quote!((-1.0 / (1.0 - #x * #x).sqrt()))],
+        "atan" => vec![quote!((1.0 / (1.0 + #x * #x)))],
+        "atan2" => {
+            let b = &a[1];
+            vec![quote!((#b / (#x * #x + #b * #b))), quote!((-#x / (#x * #x + #b * #b)))]
+        }
+        "sinh" => vec![quote!(#x.cosh())],
+        "cosh" => vec![quote!(#x.sinh())],
+        "tanh" => vec![quote!((1.0 - #y * #y))],
+        "asinh" => vec![quote!((1.0 / (#x * #x + 1.0).sqrt()))],
+        "acosh" => vec![quote!((1.0 / (#x * #x - 1.0).sqrt()))],
+        "atanh" => vec![quote!((1.0 / (1.0 - #x * #x)))],
+        "exp" => vec![quote!(#y)],
+        "exp2" => vec![quote!((#y * ::core::#f::consts::LN_2))],
+        "exp_m1" => vec![quote!((#y + 1.0))],
+        "ln" => vec![quote!((1.0 / #x))],
+        "ln_1p" => vec![quote!((1.0 / (1.0 + #x)))],
+        "log" => {
+            let b = &a[1];
+            vec![
+                quote!((1.0 / (#x * #b.ln()))),
+                quote!((-#x.ln() / (#b * #b.ln() * #b.ln()))),
+            ]
+        }
+        "log10" => vec![quote!((1.0 / (#x * ::core::#f::consts::LN_10)))],
+        "log2" => vec![quote!((1.0 / (#x * ::core::#f::consts::LN_2)))],
+        "sqrt" => vec![quote!((0.5 / #y))],
+        "cbrt" => vec![quote!((1.0 / (3.0 * #y * #y)))],
+        "powi" => {
+            let n = &a[1];
+            return vec![Some(quote!(((#n as #f) * #x.powi(#n - 1)))), None];
+        }
+        "powf" => {
+            let b = &a[1];
+            vec![
+                quote!((#b * #x.powf(#b - 1.0))),
+                quote!((if #x == 0.0 { 0.0 } else { #y * #x.ln() })),
+            ]
+        }
+        "abs" => vec![quote!((if #x > 0.0 { 1.0 } else if #x < 0.0 { -1.0 } else { 0.0 }))],
+        "max" | "min" => {
+            let b = &a[1];
+            let (gt, lt) = if p.0.name == "max" { (quote!(>), quote!(<)) } else { (quote!(<), quote!(>)) };
+            vec![
+                quote!((if #x #gt #b { 1.0 } else if #x #lt #b { 0.0 } else { 0.5 })),
+                quote!((if #x #gt #b { 0.0 } else if #x #lt #b { 1.0 } else { 0.5 })),
+            ]
+        }
+        "hypot" => {
+            let b = &a[1];
+            vec![
+                quote!((if #y == 0.0 { 0.0 } else { #x / #y })),
+                quote!((if #y == 0.0 { 0.0 } else { #b / #y })),
+            ]
+        }
+        "recip" => vec![quote!((-#y * #y))],
+        "mul_add" => {
+            let b = &a[1];
+            vec![quote!(#b), quote!(#x), one]
+        }
+        "clamp" => {
+            let (lo, hi) = (&a[1], &a[2]);
+            vec![
+                quote!((if #x >= #lo && #x <= #hi { 1.0 } else { 0.0 })),
+                quote!((if #x < #lo { 1.0 } else { 0.0 })),
+                quote!((if #x > #hi { 1.0 } else { 0.0 })),
+            ]
+        }
+        "fract" => vec![one],
+        // Piecewise-constant functions: derivative zero (never reached: the
+        // lowering turns them into passive values).
+        _ => vec![quote!((0.0 as #f)); p.0.arity],
+    };
+    d.into_iter().map(Some).collect()
+}
+
+/// Which operands (by position) and whether the result are read by the
+/// partials: the values the reverse sweep must keep. Derived from `partials`
+/// itself, so that the table stays the single source of truth.
+pub fn needs(p: Prim) -> (Vec<bool>, bool) {
+    let f = Ident::new("f64", Span::call_site());
+    let names: Vec<Ident> = (0..p.0.arity).map(|i| Ident::new(&format!("__gd_sentinel_{i}"), Span::call_site())).collect();
+    let args: Vec<TokenStream> = names.iter().map(|n| quote!(#n)).collect();
+    let y = Ident::new("__gd_sentinel_y", Span::call_site());
+    let text: String = partials(p, &args, &quote!(#y), &f)
+        .into_iter()
+        .flatten()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let uses = |n: &Ident| text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == n.to_string());
+    (names.iter().map(uses).collect(), uses(&y))
+}

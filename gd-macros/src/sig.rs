@@ -1,0 +1,185 @@
+//! Reading the signature: the float type, which parameters hold floats, and
+//! which of those are differentiated (`wrt`).
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+use syn::{spanned::Spanned, Error, FnArg, Pat, Result, ReturnType, Type};
+
+use crate::attr::Attr;
+
+#[derive(Clone, Debug)]
+pub enum Class {
+    /// `f64` / `f32`.
+    Scalar,
+    /// `&[F]`, `&Vec<F>`, `Vec<F>`, `[F; N]`, `&[F; N]`.
+    Array {
+        /// Iterating the parameter itself (`for x in xs`) yields values, not references.
+        by_value: bool,
+        /// `Some(N)` for fixed-size arrays: their gradient is `[F; N]`.
+        len: Option<TokenStream>,
+    },
+    /// Anything else: data, never differentiated.
+    Passive,
+}
+
+#[derive(Clone)]
+pub struct Param {
+    pub name: Ident,
+    pub ty: Type,
+    pub class: Class,
+    pub wrt: bool,
+}
+
+pub struct Sig {
+    pub name: Ident,
+    pub float: Ident,
+    pub params: Vec<Param>,
+}
+
+/// The float type named by a type, if it is exactly `f32` or `f64`.
+fn float_of(ty: &Type) -> Option<Ident> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            let id = &p.path.segments[0].ident;
+            (id == "f64" || id == "f32").then(|| id.clone())
+        }
+        Type::Paren(p) => float_of(&p.elem),
+        Type::Group(g) => float_of(&g.elem),
+        _ => None,
+    }
+}
+
+/// Classifies a parameter type; returns the float type it holds, if any.
+fn classify(ty: &Type) -> (Class, Option<Ident>) {
+    if let Some(f) = float_of(ty) {
+        return (Class::Scalar, Some(f));
+    }
+    let (inner, by_ref) = match ty {
+        Type::Reference(r) => (&*r.elem, true),
+        _ => (ty, false),
+    };
+    match inner {
+        Type::Slice(s) if by_ref => {
+            if let Some(f) = float_of(&s.elem) {
+                return (Class::Array { by_value: false, len: None }, Some(f));
+            }
+        }
+        Type::Array(a) => {
+            if let Some(f) = float_of(&a.elem) {
+                let len = &a.len;
+                return (Class::Array { by_value: !by_ref, len: Some(quote!(#len)) }, Some(f));
+            }
+        }
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last().unwrap();
+            if last.ident == "Vec" {
+                if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(t)) = args.args.first() {
+                        if let Some(f) = float_of(t) {
+                            return (Class::Array { by_value: !by_ref, len: None }, Some(f));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    (Class::Passive, None)
+}
+
+pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
+    let s = &item.sig;
+    if let Some(c) = &s.constness {
+        return Err(Error::new(c.span(), "#[differentiable] does not support `const fn`"));
+    }
+    if let Some(a) = &s.asyncness {
+        return Err(Error::new(a.span(), "#[differentiable] does not support `async fn`"));
+    }
+    if !s.generics.params.is_empty() {
+        return Err(Error::new(
+            s.generics.span(),
+            "#[differentiable] does not support generic functions: write the function for f64 or f32",
+        ));
+    }
+    let mut float: Option<Ident> = None;
+    let mut unify = |f: Ident, span: Span| -> Result<()> {
+        match &float {
+            Some(g) if *g != f => Err(Error::new(
+                span,
+                format!("#[differentiable]: this function mixes {g} and {f}; all differentiated values must share one float type"),
+            )),
+            _ => {
+                float = Some(f);
+                Ok(())
+            }
+        }
+    };
+    match &s.output {
+        ReturnType::Type(_, ty) => match float_of(ty) {
+            Some(f) => unify(f, ty.span())?,
+            None => {
+                return Err(Error::new(
+                    ty.span(),
+                    "#[differentiable] functions must return a scalar `f64` or `f32`",
+                ))
+            }
+        },
+        ReturnType::Default => {
+            return Err(Error::new(
+                s.ident.span(),
+                "#[differentiable] functions must return a scalar `f64` or `f32`",
+            ))
+        }
+    }
+    let mut params = Vec::new();
+    for arg in &s.inputs {
+        let FnArg::Typed(pt) = arg else {
+            return Err(Error::new(
+                arg.span(),
+                "#[differentiable] supports free functions only, not methods: take the value as an ordinary parameter",
+            ));
+        };
+        let Pat::Ident(pi) = &*pt.pat else {
+            return Err(Error::new(
+                pt.pat.span(),
+                "#[differentiable] parameters must be plain names (no patterns)",
+            ));
+        };
+        if pi.by_ref.is_some() || pi.subpat.is_some() {
+            return Err(Error::new(pt.pat.span(), "#[differentiable] parameters must be plain names"));
+        }
+        let (class, f) = classify(&pt.ty);
+        if let (Some(f), true) = (f, attr.wrt.is_none() || attr.names(&pi.ident)) {
+            unify(f, pt.ty.span())?;
+        }
+        let holds_float = !matches!(class, Class::Passive);
+        let wrt = match &attr.wrt {
+            None => holds_float,
+            Some(_) => attr.names(&pi.ident),
+        };
+        if wrt && !holds_float {
+            return Err(Error::new(
+                pt.ty.span(),
+                format!(
+                    "`{}` cannot be differentiated: supported parameter types are f64, f32, &[F], &Vec<F>, Vec<F>, [F; N] and &[F; N]",
+                    pi.ident
+                ),
+            ));
+        }
+        params.push(Param { name: pi.ident.clone(), ty: (*pt.ty).clone(), class, wrt });
+    }
+    if let Some(w) = &attr.wrt {
+        for n in w {
+            if !params.iter().any(|p| p.name == *n) {
+                return Err(Error::new(n.span(), format!("`wrt({n})` names no parameter of `{}`", s.ident)));
+            }
+        }
+    }
+    if !params.iter().any(|p| p.wrt) {
+        return Err(Error::new(
+            s.ident.span(),
+            "#[differentiable] found no parameter to differentiate: give the function an f64/f32 (or slice, Vec, array of them) parameter",
+        ));
+    }
+    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params })
+}
