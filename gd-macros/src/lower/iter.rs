@@ -125,7 +125,7 @@ impl<'a> Lowerer<'a> {
         match self.iter_parts(e) {
             Some((len, item, true)) => Ok(Some(ActiveIter { len, item })),
             _ => {
-                if self.mentions_active(e) && !matches!(strip(e), Expr::Range(_)) {
+                if self.reads_active_values(e) {
                     return self.err(
                         e,
                         "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `.copied()`, `.enumerate()`, `.zip(..)`, or index with a range",
@@ -134,6 +134,34 @@ impl<'a> Lowerer<'a> {
                 Ok(None)
             }
         }
+    }
+
+    /// Does the expression read differentiated values, other than through
+    /// `xs.len()` / `xs.is_empty()`? An iterator that does not is passive.
+    fn reads_active_values(&self, e: &Expr) -> bool {
+        struct V<'l, 'a> {
+            lw: &'l Lowerer<'a>,
+            found: bool,
+        }
+        impl<'ast> syn::visit::Visit<'ast> for V<'_, '_> {
+            fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+                if (m.method == "len" || m.method == "is_empty") && matches!(strip(&m.receiver), Expr::Path(_)) {
+                    return;
+                }
+                syn::visit::visit_expr_method_call(self, m);
+            }
+            fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+                if let Some(id) = p.path.get_ident() {
+                    self.found |= self.lw.env.is_active_name(id);
+                }
+            }
+            fn visit_macro(&mut self, m: &'ast syn::Macro) {
+                self.found |= super::mentions(&m.tokens, &mut |i| self.lw.env.is_active_name(i));
+            }
+        }
+        let mut v = V { lw: self, found: false };
+        syn::visit::Visit::visit_expr(&mut v, e);
+        v.found
     }
 
     pub(super) fn index_head(&mut self, it: &ActiveIter) -> (LoopHead, Ident) {
