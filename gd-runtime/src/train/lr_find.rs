@@ -20,8 +20,9 @@ pub struct LrFindConfig {
     pub end_lr: f64,
     /// Number of steps (`>= 2`).
     pub num_iter: usize,
-    /// Smoothing: `s ← smooth·loss + (1 − smooth)·s`, in `[0, 1)`… 0 means
-    /// no smoothing of new values (torch-lr-finder's `smooth_f`).
+    /// Smoothing weight of the new loss, in `[0, 1)`:
+    /// `s ← smooth·loss + (1 − smooth)·s`; 0 turns smoothing off
+    /// (torch-lr-finder's `smooth_f`).
     pub smooth: f64,
     /// Stop when the smoothed loss exceeds `diverge_th × best`, `> 1`.
     pub diverge_th: f64,
@@ -147,8 +148,8 @@ fn sweep<O: Optimizer, L: FnMut(&[f64], &[usize], &mut [f64]) -> f64>(
             break;
         }
         let s = match losses.last() {
-            None => l,
-            Some(&prev) => cfg.smooth * l + (1.0 - cfg.smooth) * prev,
+            Some(&prev) if cfg.smooth > 0.0 => cfg.smooth * l + (1.0 - cfg.smooth) * prev,
+            _ => l,
         };
         lrs.push(lr);
         losses.push(s);
