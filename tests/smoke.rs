@@ -87,3 +87,46 @@ fn smoke() {
         assert!((g - fd(|x| loopy(x, 5), x)).abs() < 1e-4 * g.abs().max(1.0), "{x}: {g} {}", fd(|x| loopy(x, 5), x));
     }
 }
+
+/// Two loops that may each return: the flag set by the second must not change
+/// how the reverse sweep replays the branch taken after the first.
+#[differentiable]
+fn two_returning_loops(xs: &[f64], t: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        if s > 2.0 {
+            return s * t;
+        }
+        s += xs[i] * xs[i];
+    }
+    let mut k = 0;
+    while k < xs.len() {
+        s = s * 0.5 + xs[k] * t;
+        if s < -1.0 {
+            return s.exp();
+        }
+        k += 1;
+    }
+    s
+}
+
+#[test]
+fn return_flag_is_replayed_per_branch() {
+    for xs in [[0.3, -0.4, -0.9, 0.2], [1.0, 1.2, 0.3, 0.1], [0.1, 0.2, 0.1, 0.3]] {
+        let t = 2.5;
+        let (v, (gx, gt)) = two_returning_loops::value_and_grad(&xs, t);
+        assert_eq!(v, two_returning_loops(&xs, t));
+        assert!((gt - fd(|t| two_returning_loops(&xs, t), t)).abs() < 1e-5, "{gt}");
+        for j in 0..4 {
+            let num = fd(
+                |h| {
+                    let mut y = xs;
+                    y[j] = h;
+                    two_returning_loops(&y, t)
+                },
+                xs[j],
+            );
+            assert!((gx[j] - num).abs() < 1e-5, "{xs:?} {j}: {} vs {num}", gx[j]);
+        }
+    }
+}

@@ -55,5 +55,9 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     let sig = sig::read(&item, &attr)?;
     let low = lower::lower_fn(&sig, &item.block)?;
     let generated = emit::api::generate(&item, &sig, &low);
+    // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
+    if std::env::var("GD_DUMP").is_ok_and(|n| n == sig.name.to_string()) {
+        eprintln!("{generated}");
+    }
     Ok(quote!(#item #generated))
 }

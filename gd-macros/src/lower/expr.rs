@@ -128,9 +128,7 @@ impl<'a> Lowerer<'a> {
                         }
                         let idx = &ix.index;
                         let k = self.capture(Ty::Usize, quote!(#idx));
-                        let dst = self.temp(Ty::Float, true);
-                        self.emit(Stmt::Load { dst, array: i, index: k });
-                        Ok(Val::Active(dst))
+                        Ok(Val::Active(self.load(i, k)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
                     Val::Active(_) => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),

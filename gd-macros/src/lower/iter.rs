@@ -173,9 +173,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn item_val(&mut self, item: &Item, kt: Temp, k: &TokenStream) -> ItemVal {
         match item {
             Item::Elem { src: Src::Active(i), by_ref } => {
-                let dst = self.temp(Ty::Float, true);
-                self.emit(Stmt::Load { dst, array: *i, index: kt });
-                ItemVal::Active(dst, *by_ref)
+                ItemVal::Active(self.load(*i, kt), *by_ref)
             }
             Item::Elem { src: Src::Passive(ts), by_ref } => ItemVal::Passive(quote!(#ts[#k]), *by_ref),
             Item::Index => ItemVal::Index(k.clone()),

@@ -101,6 +101,10 @@ pub struct Lowerer<'a> {
     returned: Temp,
     param_temps: Vec<Option<Temp>>,
     uid: usize,
+    /// Values already computed on the current path, one map per open block:
+    /// repeated loads `xs[i]` and repeated index expressions reuse them.
+    /// Cleared whenever verbatim user code runs (it may change data variables).
+    cse: Vec<std::collections::HashMap<String, Temp>>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -118,6 +122,7 @@ impl<'a> Lowerer<'a> {
             returned: Temp(0),
             param_temps: Vec::new(),
             uid: 0,
+            cse: vec![Default::default()],
         };
         lw.ret = lw.temp(Ty::Float, true);
         lw.returned = lw.temp(Ty::Bool, false);
@@ -130,15 +135,49 @@ impl<'a> Lowerer<'a> {
     }
 
     fn emit(&mut self, s: Stmt) {
+        match &s {
+            Stmt::Verbatim(_) => self.cse_clear(),
+            // A new alias changes what that name reads.
+            Stmt::Alias { name, .. } => {
+                let n = name.to_string();
+                for m in &mut self.cse {
+                    m.retain(|k, _| !k.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == n));
+                }
+            }
+            _ => {}
+        }
         self.out.last_mut().unwrap().push(s);
     }
 
     /// Lowers into a fresh block and returns it.
     fn block(&mut self, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<Block> {
         self.out.push(Vec::new());
+        self.cse.push(Default::default());
         let r = f(self);
+        self.cse.pop();
         let b = self.out.pop().unwrap();
         r.map(|_| b)
+    }
+
+    fn cse_clear(&mut self) {
+        self.cse.iter_mut().for_each(|m| m.clear());
+    }
+
+    /// A value computed earlier on this path (in this block or one enclosing it).
+    fn cse_get(&self, key: &str) -> Option<Temp> {
+        self.cse.iter().rev().find_map(|m| m.get(key).copied())
+    }
+
+    /// `dst = xs[k]` for an active array parameter, reusing an earlier load.
+    fn load(&mut self, array: usize, index: Temp) -> Temp {
+        let key = format!("load {array} {}", index.0);
+        if let Some(t) = self.cse_get(&key) {
+            return t;
+        }
+        let dst = self.temp(Ty::Float, true);
+        self.emit(Stmt::Load { dst, array, index });
+        self.cse.last_mut().unwrap().insert(key, dst);
+        dst
     }
 
     fn next_uid(&mut self) -> usize {
@@ -304,7 +343,16 @@ impl<'a> Lowerer<'a> {
 
     /// A passive value captured in a typed temporary (for indices and conditions).
     fn capture(&mut self, ty: Ty, ts: TokenStream) -> Temp {
+        // Index expressions made of names, literals and operators are pure:
+        // the same text on the same path has the same value.
+        let key = (ty == Ty::Usize && is_pure(&ts)).then(|| format!("usize {ts}"));
+        if let Some(t) = key.as_ref().and_then(|k| self.cse_get(k)) {
+            return t;
+        }
         let t = self.temp(ty, false);
+        if let Some(k) = key {
+            self.cse.last_mut().unwrap().insert(k, t);
+        }
         let k = crate::krate();
         let expr = match ty {
             Ty::Usize => quote!(#k::__private::to_usize(#ts)),
@@ -324,6 +372,9 @@ impl<'a> Lowerer<'a> {
     /// Lowers a loop. `body` lowers the body contents and must reach
     /// `loop_end` on every path (the `LoopEnd` frame does).
     fn lower_loop(&mut self, head: LoopHead, body: &mut dyn FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        // A loop body sees data variables as they are at each trip, not as
+        // they were before the loop.
+        self.cse_clear();
         let carried_uids = self.env.carried();
         let mut heads = Vec::new();
         let mut carried = Vec::new();
@@ -358,6 +409,22 @@ impl<'a> Lowerer<'a> {
         }
         Ok(())
     }
+}
+
+/// Tokens without calls or macros: names, literals, operators, indexing.
+fn is_pure(ts: &TokenStream) -> bool {
+    let mut prev_callable = false;
+    ts.clone().into_iter().all(|tt| {
+        let ok = match &tt {
+            proc_macro2::TokenTree::Group(g) => {
+                !(prev_callable && g.delimiter() == proc_macro2::Delimiter::Parenthesis) && is_pure(&g.stream())
+            }
+            proc_macro2::TokenTree::Punct(p) => p.as_char() != '!',
+            _ => true,
+        };
+        prev_callable = matches!(tt, proc_macro2::TokenTree::Ident(_));
+        ok
+    })
 }
 
 /// Does a token stream mention any of these names as an identifier?

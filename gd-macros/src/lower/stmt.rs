@@ -551,7 +551,10 @@ impl<'a> Lowerer<'a> {
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
                 // A loop that may `return`: after it, continue only if it did not.
                 self.lower_expr_stmt(e)?;
-                let returned = self.returned;
+                // A fresh copy: the flag itself may be set again later, and the
+                // reverse sweep must replay this branch as it was taken here.
+                let flag = crate::emit::names::t(self.returned);
+                let returned = self.capture(Ty::Bool, quote!(#flag));
                 self.diverging_branches(
                     returned,
                     &mut |s| {
