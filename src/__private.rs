@@ -49,3 +49,41 @@ impl ToUsize for &usize {
 pub fn to_usize<T: ToUsize>(x: T) -> usize {
     x.to_usize()
 }
+
+/// Element types of the reverse sweep's value stacks, each with a per-thread
+/// pool so that a gradient called in a loop reuses its stack's memory.
+pub trait Pooled: Sized + 'static {
+    fn pool() -> &'static std::thread::LocalKey<std::cell::Cell<Vec<Self>>>;
+}
+
+macro_rules! pooled {
+    ($($t:ty => $name:ident),*) => {$(
+        thread_local! {
+            static $name: std::cell::Cell<Vec<$t>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        impl Pooled for $t {
+            fn pool() -> &'static std::thread::LocalKey<std::cell::Cell<Vec<Self>>> {
+                &$name
+            }
+        }
+    )*};
+}
+pooled!(f64 => POOL_F64, f32 => POOL_F32, usize => POOL_USIZE, i32 => POOL_I32, bool => POOL_BOOL);
+
+/// An empty stack, with the capacity left by the last call on this thread.
+/// A nested call (a differentiable function calling another) finds the pool
+/// empty and starts a fresh stack.
+#[inline]
+pub fn take_stack<T: Pooled>() -> Vec<T> {
+    T::pool().with(|c| c.take())
+}
+
+/// Returns a stack to the pool, keeping the larger allocation.
+#[inline]
+pub fn give_stack<T: Pooled>(mut v: Vec<T>) {
+    v.clear();
+    T::pool().with(|c| {
+        let old = c.take();
+        c.set(if old.capacity() > v.capacity() { old } else { v });
+    });
+}

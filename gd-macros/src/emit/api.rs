@@ -78,7 +78,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered) -> TokenStream {
         }
     }
     let decls = sw.decls(Mode::Record);
-    let stacks = sw.stacks(&low.body);
+    let krate = crate::krate();
+    let stacks = sw.stacks(&low.body, &krate);
+    let stacks_end = sw.stacks_end(&low.body, &krate);
     let fwd = sw.forward(&low.body, Mode::Record);
     let rev = sw.reverse(&low.body);
     let (tr, br) = (t(ret), b(ret));
@@ -94,6 +96,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered) -> TokenStream {
             #br = __gd_seed;
             #rev
             #finish
+            #stacks_end
             #tr
         }
     };

@@ -79,26 +79,52 @@ impl<'a> Sweeps<'a> {
         out
     }
 
-    /// Value stacks, when the body has loops.
-    pub fn stacks(&self, body: &Block) -> TokenStream {
-        if !has_loop(body) {
-            return TokenStream::new();
+    /// Value stacks for the loops' snapshots, taken from (and in `stacks_end`
+    /// given back to) a per-thread pool so that repeated calls do not allocate.
+    pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (x, ty) in self.stack_kinds(body) {
+            let s = self.stack_of(x);
+            out.extend(match ty {
+                Ty::Inferred => quote!(let mut #s = ::std::vec::Vec::new();),
+                _ => quote!(let mut #s = #krate::__private::take_stack();),
+            });
         }
-        let f = self.f;
-        let (sf, su, si, sb) = (names::stack("f"), names::stack("u"), names::stack("i"), names::stack("b"));
-        let mut out = quote! {
-            let mut #sf: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
-            let mut #su: ::std::vec::Vec<usize> = ::std::vec::Vec::new();
-            let mut #si: ::std::vec::Vec<i32> = ::std::vec::Vec::new();
-            let mut #sb: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
-        };
-        for (i, info) in self.temps.iter().enumerate() {
-            if info.ty == Ty::Inferred && self.needed.contains(&Temp(i)) {
-                let s = names::stack(&i.to_string());
-                out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+        out
+    }
+
+    pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+        let mut out = TokenStream::new();
+        for (x, ty) in self.stack_kinds(body) {
+            if ty != Ty::Inferred {
+                let s = self.stack_of(x);
+                out.extend(quote!(#krate::__private::give_stack(#s);));
             }
         }
         out
+    }
+
+    /// One representative temporary per stack in use.
+    fn stack_kinds(&self, body: &Block) -> Vec<(Temp, Ty)> {
+        let mut saved = Vec::new();
+        self.all_snapshots(body, &mut saved);
+        let mut seen = HashSet::new();
+        saved
+            .into_iter()
+            .filter(|x| seen.insert(self.stack_of(*x).to_string()))
+            .map(|x| (x, self.temps[x.0].ty))
+            .collect()
+    }
+
+    fn all_snapshots(&self, b: &Block, out: &mut Vec<Temp>) {
+        for s in b {
+            if let Stmt::Loop(l) = s {
+                out.extend(self.snapshot(l));
+            }
+            for c in s.children() {
+                self.all_snapshots(c, out);
+            }
+        }
     }
 
     fn stack_of(&self, x: Temp) -> Ident {
@@ -279,13 +305,18 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    /// The temporaries a loop saves at the end of each trip.
+    /// The temporaries a loop saves at the end of each trip. Loads that run
+    /// on every trip are not saved: the reverse sweep reads them again.
     fn snapshot(&self, l: &Loop) -> Vec<Temp> {
         let mut assigned = Vec::new();
         direct_assigned(&l.body, &mut assigned);
         assigned.extend(l.backedge.iter().map(|&(h, _)| h));
+        let reloaded: HashSet<Temp> = every_trip_loads(&l.body).into_iter().map(|(dst, _, _)| dst).collect();
         let mut seen = HashSet::new();
-        assigned.into_iter().filter(|x| self.needed.contains(x) && seen.insert(*x)).collect()
+        assigned
+            .into_iter()
+            .filter(|x| self.needed.contains(x) && !reloaded.contains(x) && seen.insert(*x))
+            .collect()
     }
 
     pub fn reverse(&self, block: &Block) -> TokenStream {
@@ -366,11 +397,16 @@ impl<'a> Sweeps<'a> {
                         let (s, v) = (self.stack_of(x), t(x));
                         quote!(#v = #s.pop().unwrap();)
                     });
+                    let reloads = every_trip_loads(&l.body).into_iter().filter(|(dst, _, _)| self.needed.contains(dst)).map(|(dst, a, k)| {
+                        let (v, k, arr) = (t(dst), t(k), &self.params[a]);
+                        quote!(#v = #arr[#k];)
+                    });
                     let body = self.reverse(&l.body);
                     quote! {
                         for _ in 0..#count {
                             #(#back)*
                             #(#pops)*
+                            #(#reloads)*
                             #body
                         }
                     }
@@ -385,8 +421,18 @@ impl<'a> Sweeps<'a> {
     }
 }
 
-fn has_loop(b: &Block) -> bool {
-    b.iter().any(|s| matches!(s, Stmt::Loop(_)) || s.children().into_iter().any(has_loop))
+/// Loads `(dst, array, index)` that run on every trip of a loop body (not
+/// inside a branch or a nested loop).
+fn every_trip_loads(b: &Block) -> Vec<(Temp, usize, Temp)> {
+    let mut out = Vec::new();
+    for s in b {
+        match s {
+            Stmt::Load { dst, array, index } => out.push((*dst, *array, *index)),
+            Stmt::Scope(inner) => out.extend(every_trip_loads(inner)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Temporaries assigned by a block, not looking inside nested loops (those
