@@ -89,7 +89,9 @@ impl Adam {
         self.t += 1;
         let t = self.t as f64;
         let bc1 = 1.0 - b1.powf(t);
-        let bc2_sqrt = (1.0 - b2.powf(t)).sqrt();
+        // torch divides √v by √(1 − β₂ᵗ); multiplying by the inverse saves a
+        // division per coordinate (the step is sqrt- and division-bound).
+        let inv_bc2_sqrt = 1.0 / (1.0 - b2.powf(t)).sqrt();
         let step_size = lr / bc1;
         if amsgrad {
             for i in 0..n {
@@ -100,13 +102,13 @@ impl Adam {
                 self.m[i] = m;
                 self.v[i] = v;
                 self.vmax[i] = vm;
-                params[i] -= step_size * m / (vm.sqrt() / bc2_sqrt + eps);
+                params[i] -= step_size * m / (vm.sqrt() * inv_bc2_sqrt + eps);
             }
         } else {
             for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
                 *m = b1 * *m + (1.0 - b1) * g;
                 *v = b2 * *v + (1.0 - b2) * g * g;
-                *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
+                *p -= step_size * *m / (v.sqrt() * inv_bc2_sqrt + eps);
             }
         }
     }

@@ -66,12 +66,10 @@ impl Lion {
 /// torch.sign: 0 at 0 (unlike `f64::signum`), NaN stays NaN.
 #[inline]
 fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
+    if x == 0.0 {
+        0.0
     } else {
-        x * 0.0
+        x.signum()
     }
 }
 

@@ -11,7 +11,9 @@
 //! any optimizer through the wrappers in [`compose`] (see [`OptimizerExt`]).
 //! All optimizers and wrappers implement serde's `Serialize`/`Deserialize`:
 //! the saved value holds hyperparameters and state, so training resumes
-//! exactly where it stopped.
+//! exactly where it stopped. (Bit-exact resume needs a format that
+//! round-trips `f64` exactly: with serde_json enable its `float_roundtrip`
+//! feature; without it the last digit of a moment can change.)
 
 pub mod adagrad;
 pub mod adam;
