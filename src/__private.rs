@@ -87,3 +87,47 @@ pub fn give_stack<T: Pooled>(mut v: Vec<T>) {
         c.set(if old.capacity() > v.capacity() { old } else { v });
     });
 }
+
+/// Values given in `check(xs = ..)` for an array parameter, flattened.
+pub trait FlatValues {
+    fn flat_values(&self) -> Vec<f64>;
+}
+impl<const N: usize> FlatValues for [f64; N] {
+    fn flat_values(&self) -> Vec<f64> {
+        self.to_vec()
+    }
+}
+impl FlatValues for [f64] {
+    fn flat_values(&self) -> Vec<f64> {
+        self.to_vec()
+    }
+}
+impl FlatValues for Vec<f64> {
+    fn flat_values(&self) -> Vec<f64> {
+        self.clone()
+    }
+}
+impl<T: FlatValues + ?Sized> FlatValues for &T {
+    fn flat_values(&self) -> Vec<f64> {
+        (**self).flat_values()
+    }
+}
+
+pub fn flat_values<T: FlatValues + ?Sized>(x: &T) -> Vec<f64> {
+    x.flat_values()
+}
+
+pub fn flat_len<T: FlatValues + ?Sized>(x: &T) -> usize {
+    x.flat_values().len()
+}
+
+/// Splits a gradient buffer into consecutive parts of the given sizes.
+pub fn split_parts<'a>(mut g: &'a mut [f64], sizes: &[usize]) -> Vec<&'a mut [f64]> {
+    let mut out = Vec::with_capacity(sizes.len());
+    for &n in sizes {
+        let (head, tail) = std::mem::take(&mut g).split_at_mut(n);
+        out.push(head);
+        g = tail;
+    }
+    out
+}

@@ -9,6 +9,9 @@ pub struct Attr {
     pub wrt: Option<Vec<Ident>>,
     /// Path under which generated code finds the runtime support (`::gd`).
     pub krate: TokenStream,
+    /// `check(x = 1.0, ys = [..])`, once per point: emit a test that compares
+    /// the generated gradient with central differences there.
+    pub checks: Vec<Vec<(Ident, syn::Expr)>>,
 }
 
 impl Attr {
@@ -18,7 +21,7 @@ impl Attr {
 }
 
 pub fn parse(args: TokenStream) -> Result<Attr> {
-    let mut attr = Attr { wrt: None, krate: quote!(::gd) };
+    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new() };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let content;
@@ -29,6 +32,21 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             }
             attr.wrt = Some(names.into_iter().collect());
             Ok(())
+        } else if meta.path.is_ident("check") {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let mut point = Vec::new();
+            while !content.is_empty() {
+                let name: Ident = content.parse()?;
+                content.parse::<syn::Token![=]>()?;
+                let value: syn::Expr = content.parse()?;
+                point.push((name, value));
+                if !content.is_empty() {
+                    content.parse::<syn::Token![,]>()?;
+                }
+            }
+            attr.checks.push(point);
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let s: syn::LitStr = meta.value()?.parse()?;
             let p: syn::Path = s.parse()?;
@@ -36,7 +54,7 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[differentiable] argument: expected `wrt(param, ..)` or `crate = \"path\"`",
+                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)` or `crate = \"path\"`",
             ))
         }
     });

@@ -17,6 +17,8 @@ pub enum Class {
         by_value: bool,
         /// `Some(N)` for fixed-size arrays: their gradient is `[F; N]`.
         len: Option<TokenStream>,
+        /// Written as `Vec<F>` / `&Vec<F>` (not a slice or an array).
+        vec: bool,
     },
     /// Anything else: data, never differentiated.
     Passive,
@@ -61,13 +63,13 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     match inner {
         Type::Slice(s) if by_ref => {
             if let Some(f) = float_of(&s.elem) {
-                return (Class::Array { by_value: false, len: None }, Some(f));
+                return (Class::Array { by_value: false, len: None, vec: false }, Some(f));
             }
         }
         Type::Array(a) => {
             if let Some(f) = float_of(&a.elem) {
                 let len = &a.len;
-                return (Class::Array { by_value: !by_ref, len: Some(quote!(#len)) }, Some(f));
+                return (Class::Array { by_value: !by_ref, len: Some(quote!(#len)), vec: false }, Some(f));
             }
         }
         Type::Path(p) if p.qself.is_none() => {
@@ -76,7 +78,7 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
                 if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
                     if let Some(syn::GenericArgument::Type(t)) = args.args.first() {
                         if let Some(f) = float_of(t) {
-                            return (Class::Array { by_value: !by_ref, len: None }, Some(f));
+                            return (Class::Array { by_value: !by_ref, len: None, vec: true }, Some(f));
                         }
                     }
                 }

@@ -22,7 +22,7 @@ use crate::sig::{Class, Sig};
 
 const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
 
-pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered) -> TokenStream {
+pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let lints: TokenStream = format!("#[allow({LINTS})]").parse().unwrap();
@@ -252,6 +252,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered) -> TokenStream {
             pub fn value_and_grad_into(#params, #(#into_params),*) -> #f {
                 super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)
             }
+
+            #check
 
             #[doc = #jvp_doc]
             pub fn jvp(#params, #(#tan_params),*) -> (#f, #f) {

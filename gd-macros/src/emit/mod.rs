@@ -3,5 +3,6 @@
 //! `api` writes the functions and the module users call.
 
 pub mod api;
+pub mod check;
 pub mod names;
 mod sweep;
