@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Markdown table of the `ad_gradient` benchmark from criterion's estimates.
+
+Run after `cargo bench --bench ad_gradient`:
+
+    python3 benches/ratios.py [--stat mean|median] [CRITERION_DIR]
+
+CRITERION_DIR defaults to target/criterion (or $CARGO_TARGET_DIR/criterion).
+Reads <dir>/<case>/<variant>/new/estimates.json (point estimates, ns per call)
+for every case that ad_gradient.rs writes, and prints one row per case:
+ns per call of each variant, then value_and_grad_into / primal,
+value_and_grad / primal, value_and_grad_into / hand and value_and_grad / hand. Standard library only.
+"""
+
+import json
+import os
+import sys
+
+CASES = ["rosenbrock_n10", "rosenbrock_n1000", "rosenbrock_n100000", "logreg_10000x10"]
+VARIANTS = ["primal", "value_and_grad_into", "value_and_grad", "hand", "num_dual", "central_fd"]
+AIM_PRIMAL = 3.0
+AIM_HAND = 1.2
+
+
+def load(root, case, variant, stat):
+    path = os.path.join(root, case, variant, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)[stat]["point_estimate"]
+    except FileNotFoundError:
+        return None
+
+
+def fmt_ns(ns):
+    if ns is None:
+        return "–"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.3g} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.3g} µs"
+    return f"{ns:.3g} ns"
+
+
+def fmt_ratio(num, den, aim):
+    if num is None or den is None:
+        return "–"
+    r = num / den
+    return f"{r:.2f}" + ("" if r <= aim else " ✗")
+
+
+def main(argv):
+    stat = "mean"
+    args = list(argv)
+    if "--stat" in args:
+        i = args.index("--stat")
+        stat = args[i + 1]
+        del args[i : i + 2]
+    if stat not in ("mean", "median"):
+        sys.exit("--stat must be mean or median")
+    root = args[0] if args else os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+    if not os.path.isdir(root):
+        sys.exit(f"no criterion output in {root}: run `cargo bench --bench ad_gradient` first")
+
+    head = ["case"] + VARIANTS + [
+        "into / primal (≤ 3)",
+        "vag / primal (≤ 3)",
+        "into / hand (≤ 1.2)",
+        "vag / hand (≤ 1.2)",
+    ]
+    print(f"Time per call ({stat} point estimate); ✗ marks a ratio above the aim.\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+    for case in CASES:
+        t = {v: load(root, case, v, stat) for v in VARIANTS}
+        if all(x is None for x in t.values()):
+            continue
+        row = [case] + [fmt_ns(t[v]) for v in VARIANTS] + [
+            fmt_ratio(t["value_and_grad_into"], t["primal"], AIM_PRIMAL),
+            fmt_ratio(t["value_and_grad"], t["primal"], AIM_PRIMAL),
+            fmt_ratio(t["value_and_grad_into"], t["hand"], AIM_HAND),
+            fmt_ratio(t["value_and_grad"], t["hand"], AIM_HAND),
+        ]
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
