@@ -41,7 +41,7 @@ impl AdagradConfig {
 
 /// Adagrad: per-coordinate step sizes from the running sum of squared
 /// gradients. See [`AdagradConfig`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Adagrad {
     cfg: AdagradConfig,
     sum: Vec<f64>,
@@ -57,12 +57,6 @@ impl Adagrad {
     /// The hyperparameters.
     pub fn config(&self) -> &AdagradConfig {
         &self.cfg
-    }
-}
-
-impl Default for Adagrad {
-    fn default() -> Self {
-        Adagrad { cfg: AdagradConfig::default(), sum: Vec::new(), dim: None, t: 0 }
     }
 }
 

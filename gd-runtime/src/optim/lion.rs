@@ -39,17 +39,11 @@ impl LionConfig {
 }
 
 /// Lion: sign of an interpolated momentum. See [`LionConfig`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lion {
     cfg: LionConfig,
     m: Vec<f64>,
     dim: Option<usize>,
-}
-
-impl Default for Lion {
-    fn default() -> Self {
-        Lion { cfg: LionConfig::default(), m: Vec::new(), dim: None }
-    }
 }
 
 impl Lion {

@@ -44,7 +44,7 @@ impl RmsPropConfig {
 }
 
 /// RMSprop. See [`RmsPropConfig`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RmsProp {
     cfg: RmsPropConfig,
     sq: Vec<f64>,
@@ -61,12 +61,6 @@ impl RmsProp {
     /// The hyperparameters.
     pub fn config(&self) -> &RmsPropConfig {
         &self.cfg
-    }
-}
-
-impl Default for RmsProp {
-    fn default() -> Self {
-        RmsProp { cfg: RmsPropConfig::default(), sq: Vec::new(), avg: Vec::new(), buf: Vec::new(), dim: None }
     }
 }
 

@@ -422,7 +422,11 @@ impl<'a> Trainer<'a> {
             progress::update(&bar, epoch, ep_loss);
 
             if let (Some(v), Some((_, patience))) = (val, self.validation.as_ref()) {
-                if best_val.map_or(true, |(_, b)| v < b) {
+                let improved = match best_val {
+                    None => !v.is_nan(),
+                    Some((_, b)) => v < b,
+                };
+                if improved {
                     best_val = Some((epoch, v));
                     match best_params.as_mut() {
                         Some(bp) => bp.copy_from_slice(params),
