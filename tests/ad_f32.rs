@@ -222,6 +222,72 @@ fn case_ridge32() -> Case32 {
     )
 }
 
+// --- f32 control flow: match, early return, while with an active condition ---
+
+#[differentiable]
+fn control32(x: f32, y: f32, k: usize) -> f32 {
+    if x < -2.0 {
+        return x * y;
+    }
+    let a = match k {
+        0 => x * y,
+        1 | 2 => (x - y).exp(),
+        3..=5 => x.sin() + y,
+        _ => -x,
+    };
+    let mut s = a * a + 1.0;
+    while s > 0.5 {
+        s = s * 0.6 + 0.01 * y;
+    }
+    let sig = if x >= 0.0 { 1.0 / (1.0 + (-x).exp()) } else { x.exp() / (1.0 + x.exp()) };
+    s + sig * a
+}
+fn control32_d<D: Dn>(x: D, y: D, k: usize) -> D {
+    if x < -2.0 {
+        return x * y;
+    }
+    let a = match k {
+        0 => x * y,
+        1 | 2 => (x - y).exp(),
+        3..=5 => x.sin() + y,
+        _ => -x,
+    };
+    let mut s = a * a + 1.0;
+    while s > 0.5 {
+        s = s * 0.6 + y * 0.01;
+    }
+    let sig = if x >= 0.0 { ((-x).exp() + 1.0).recip() } else { x.exp() / (x.exp() + 1.0) };
+    s + sig * a
+}
+fn case_control32(k: usize) -> Case32 {
+    let pts = vec![vec![-2.5, 0.7], vec![0.4, 0.9], vec![-0.8, -0.3], vec![1.3, 0.2]];
+    Case32::new("control32", move |v| control32(v[0], v[1], k), move |v| control32_d(v[0], v[1], k), pts)
+}
+
+// --- f32::name(..) path forms ---
+
+#[differentiable]
+fn path32(x: f32, y: f32) -> f32 {
+    let a = f32::sin(x) + f32::cos(y) + f32::tan(x * 0.5) + f32::asin(y * 0.3) + f32::acos(x * 0.2) + f32::atan(x * y);
+    let b = f32::sinh(x * 0.5) + f32::cosh(y * 0.5) + f32::tanh(x - y) + f32::asinh(x) + f32::acosh(x + 1.5) + f32::atanh(y * 0.4);
+    let c = f32::exp(x * 0.3) + f32::exp2(y) + f32::exp_m1(x - y) + f32::ln(x) + f32::ln_1p(y) + f32::log(x, 3.0) + f32::log10(x) + f32::log2(x);
+    let d = f32::sqrt(x) + f32::cbrt(y) + f32::powi(x, 3) + f32::powf(x, y) + f32::hypot(x, y) + f32::recip(x) + f32::mul_add(x, y, 1.0);
+    let e = f32::abs(x - 2.0 * y) + f32::max(x, y) + f32::min(x * 0.5, y) + f32::clamp(x * y, 0.5, 3.0) + f32::floor(x) * f32::signum(y);
+    a + b * 0.5 + c * 0.25 + d * 0.1 + e
+}
+fn path32_d<D: Dn>(x: D, y: D) -> D {
+    let a = x.sin() + y.cos() + (x * 0.5).tan() + (y * 0.3).asin() + (x * 0.2).acos() + (x * y).atan();
+    let b = (x * 0.5).sinh() + (y * 0.5).cosh() + (x - y).tanh() + x.asinh() + (x + 1.5).acosh() + (y * 0.4).atanh();
+    let cc = (x * 0.3).exp() + y.exp2() + (x - y).exp_m1() + x.ln() + y.ln_1p() + x.log(3.0) + x.log10() + x.log2();
+    let d = x.sqrt() + y.cbrt() + x.powi(3) + dpowf(x, y) + dhypot(x, y) + x.recip() + dmul_add(x, y, c(1.0));
+    let e = dabs(x - y * 2.0) + dmax(x, y) + dmin(x * 0.5, y) + dclamp(x * y, c(0.5), c(3.0)) + dfloor(x) * dsignum(y);
+    a + b * 0.5 + cc * 0.25 + d * 0.1 + e
+}
+fn case_path32() -> Case32 {
+    let pts = vec![vec![1.3, 0.45], vec![2.7, 1.15], vec![0.8, 1.7], vec![1.9, 2.3]];
+    Case32::new("path32", |v| path32(v[0], v[1]), |v| path32_d(v[0], v[1]), pts)
+}
+
 #[test]
 fn oracles_agree() {
     for case in [
@@ -233,8 +299,12 @@ fn oracles_agree() {
         case_calls32(),
         case_array32(),
         case_ridge32(),
+        case_path32(),
     ] {
         case.check_oracles();
+    }
+    for k in 0..7 {
+        case_control32(k).check_oracles();
     }
 }
 
@@ -314,6 +384,32 @@ mod api {
             jvp: &|v, t| array32::jvp([v[0], v[1], v[2]], t),
             grad_into: &|v, g| array32::value_and_grad_into([v[0], v[1], v[2]], g),
         });
+    }
+
+    #[test]
+    fn control32_ad() {
+        for k in 0..7 {
+            case_control32(k).check_api(Api32 {
+                value_and_grad: &|v| {
+                    let (val, (gx, gy)): (f32, (f32, f32)) = control32::value_and_grad(v[0], v[1], k);
+                    (val, vec![gx, gy])
+                },
+                grad: &|v| {
+                    let (gx, gy) = control32::grad(v[0], v[1], k);
+                    vec![gx, gy]
+                },
+                jvp: &|v, t| control32::jvp(v[0], v[1], k, t[0], t[1]),
+                grad_into: &|v, g| {
+                    let (gx, gy) = g.split_at_mut(1);
+                    control32::value_and_grad_into(v[0], v[1], k, &mut gx[0], &mut gy[0])
+                },
+            });
+        }
+    }
+
+    #[test]
+    fn path32_ad() {
+        case_path32().check_api(api32_scalars!(path32; 2));
     }
 
     #[test]
