@@ -77,11 +77,30 @@ fn numeric_grad(f: &mut dyn FnMut(&[f64]) -> f64, x: &[f64], step: Option<f64>) 
 /// Compare the gradient that `f` computes at `x` with central differences of
 /// its value. Returns the report when every coordinate is within
 /// `atol + rtol·|numeric|`, else [`GdError::GradientCheck`] listing the worst
-/// coordinates. [`GdError::DimensionMismatch`] if `f.dim()` disagrees with
-/// `x.len()`; [`GdError::BadHyperparameter`] for negative tolerances or a
-/// non-positive step.
-pub fn check_gradient<O: Objective>(
-    mut f: O,
+/// coordinates; [`GdError::BadHyperparameter`] for negative tolerances or a
+/// non-positive step. For an [`Objective`] type, see [`check_objective`].
+pub fn check_gradient<F>(mut f: F, x: &[f64], opts: GradCheckOptions) -> Result<GradCheckReport, GdError>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    check_dyn(&mut f, x, opts)
+}
+
+/// [`check_gradient`] for an [`Objective`]; also returns
+/// [`GdError::DimensionMismatch`] when `obj.dim()` disagrees with `x.len()`.
+pub fn check_objective<O: Objective + ?Sized>(
+    obj: &mut O,
+    x: &[f64],
+    opts: GradCheckOptions,
+) -> Result<GradCheckReport, GdError> {
+    if let Some(d) = obj.dim() {
+        check::same_len("check_objective: point x (expected the objective's dim)", d, x.len())?;
+    }
+    check_dyn(&mut |y: &[f64], g: &mut [f64]| obj.value_and_grad(y, g), x, opts)
+}
+
+fn check_dyn(
+    f: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
     x: &[f64],
     opts: GradCheckOptions,
 ) -> Result<GradCheckReport, GdError> {
@@ -90,14 +109,11 @@ pub fn check_gradient<O: Objective>(
     if let Some(h) = opts.step {
         check::positive("GradCheckOptions.step", h)?;
     }
-    if let Some(d) = f.dim() {
-        check::same_len("check_gradient: point x (expected the objective's dim)", d, x.len())?;
-    }
     let n = x.len();
     let mut analytic = vec![0.0; n];
-    let value = f.value_and_grad(x, &mut analytic);
+    let value = f(x, &mut analytic);
     let mut scratch = vec![0.0; n];
-    let numeric = numeric_grad(&mut |y: &[f64]| f.value_and_grad(y, &mut scratch), x, opts.step);
+    let numeric = numeric_grad(&mut |y: &[f64]| f(y, &mut scratch), x, opts.step);
 
     let mut coords: Vec<(f64, CoordError)> = Vec::with_capacity(n);
     let mut n_failed = 0;
@@ -125,9 +141,11 @@ pub fn check_gradient<O: Objective>(
     Ok(GradCheckReport { value, analytic, numeric, max_abs_err: max_abs, max_rel_err: max_rel, worst })
 }
 
-/// Assert that an objective's gradient matches central differences at a
-/// point; panics with the table of the worst coordinates otherwise. Returns
-/// the [`GradCheckReport`].
+/// Assert that a gradient function `FnMut(&[f64], &mut [f64]) -> f64`
+/// (value returned, gradient written) matches central differences at a
+/// point `x` (anything that slices as `[f64]`: array, `Vec`, slice); panics
+/// with the table of the worst coordinates otherwise. Returns the
+/// [`GradCheckReport`]. Optional third argument: [`GradCheckOptions`].
 ///
 /// ```
 /// use gd_runtime::assert_gradient;

@@ -29,7 +29,7 @@ pub mod schedule;
 pub mod train;
 
 pub use error::{CoordError, DivergenceCause, GdError};
-pub use gradcheck::{check_gradient, gradcheck_fn, GradCheckOptions, GradCheckReport};
+pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::Objective;
 pub use optim::{Optimizer, OptimizerExt};
 pub use schedule::Schedule;

@@ -24,6 +24,17 @@ pub trait Objective {
 
     /// Value at `x`; writes the gradient at `x` into `g` (same length as `x`).
     fn value_and_grad(&mut self, x: &[f64], g: &mut [f64]) -> f64;
+
+    /// Borrow as a closure, for the functions that take one
+    /// ([`crate::minimize`], [`crate::check_gradient`], …): they take
+    /// `FnMut(&[f64], &mut [f64]) -> f64` so that closures need no type
+    /// annotations.
+    fn as_fn(&mut self) -> impl FnMut(&[f64], &mut [f64]) -> f64 + '_
+    where
+        Self: Sized,
+    {
+        move |x: &[f64], g: &mut [f64]| self.value_and_grad(x, g)
+    }
 }
 
 impl<F> Objective for F

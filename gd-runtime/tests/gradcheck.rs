@@ -2,7 +2,7 @@
 //! the worst coordinates) on wrong ones.
 
 use gd_runtime::gradcheck::{default_step, GradCheckOptions};
-use gd_runtime::{assert_gradient, check_gradient, gradcheck_fn, GdError, Objective};
+use gd_runtime::{assert_gradient, check_gradient, check_objective, gradcheck_fn, GdError, Objective};
 
 fn f(x: &[f64]) -> f64 {
     x[0].sin() * x[1] + (x[2] * x[0]).exp() + x[1] * x[1] * x[2]
@@ -89,6 +89,17 @@ fn assert_gradient_macro_panics_on_wrong_gradient() {
 }
 
 #[test]
+fn closures_need_no_annotations() {
+    // check_gradient and minimize take FnMut bounds, so plain closures infer.
+    check_gradient(|x, g| { g[0] = 2.0 * x[0]; x[0] * x[0] }, &[2.0], GradCheckOptions::default()).unwrap();
+    let mut q = Quad;
+    check_gradient(q.as_fn(), &[1.0, 2.0, 3.0], GradCheckOptions::default()).unwrap();
+    let mut x = [1.0, 1.0, 1.0];
+    gd_runtime::minimize(&mut gd_runtime::optim::Sgd::new(0.25).unwrap(), &mut x, Quad.as_fn(), 1).unwrap();
+    assert_eq!(x, [0.5; 3]);
+}
+
+#[test]
 fn numeric_gradient_of_value_function() {
     let x = [0.3, -1.2, 0.7];
     let num = gradcheck_fn(f, &x);
@@ -126,11 +137,11 @@ impl Objective for Quad {
 
 #[test]
 fn bad_inputs_are_typed_errors() {
-    check_gradient(Quad, &[1.0, 2.0, 3.0], GradCheckOptions::default()).unwrap();
-    let err = check_gradient(Quad, &[1.0, 2.0], GradCheckOptions::default()).unwrap_err();
+    check_objective(&mut Quad, &[1.0, 2.0, 3.0], GradCheckOptions::default()).unwrap();
+    let err = check_objective(&mut Quad, &[1.0, 2.0], GradCheckOptions::default()).unwrap_err();
     assert!(matches!(err, GdError::DimensionMismatch { expected: 3, got: 2, .. }), "{err}");
-    let err = check_gradient(Quad, &[1.0; 3], GradCheckOptions { atol: -1.0, ..Default::default() }).unwrap_err();
+    let err = check_objective(&mut Quad, &[1.0; 3], GradCheckOptions { atol: -1.0, ..Default::default() }).unwrap_err();
     assert!(matches!(err, GdError::BadHyperparameter { name: "GradCheckOptions.atol", .. }));
-    let err = check_gradient(Quad, &[1.0; 3], GradCheckOptions { step: Some(0.0), ..Default::default() }).unwrap_err();
+    let err = check_objective(&mut Quad, &[1.0; 3], GradCheckOptions { step: Some(0.0), ..Default::default() }).unwrap_err();
     assert!(matches!(err, GdError::BadHyperparameter { name: "GradCheckOptions.step", .. }));
 }

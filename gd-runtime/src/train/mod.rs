@@ -42,7 +42,6 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check, DivergenceCause, GdError};
-use crate::objective::Objective;
 use crate::optim::Optimizer;
 use crate::schedule::ReduceLrOnPlateau;
 
@@ -240,20 +239,17 @@ impl<'a> Trainer<'a> {
         self
     }
 
-    /// Minimise an [`Objective`] (full batch: one step per epoch, so
-    /// `max_epochs` bounds the steps).
-    pub fn minimize<O: Optimizer + ?Sized, F: Objective>(
-        &mut self,
-        opt: &mut O,
-        params: &mut [f64],
-        mut objective: F,
-    ) -> Result<TrainReport, GdError> {
-        if let Some(d) = objective.dim() {
-            check::same_len("minimize: parameters (expected the objective's dim)", d, params.len())?;
-        }
+    /// Minimise an objective `f(x, grad) -> value` (full batch: one step per
+    /// epoch, so `max_epochs` bounds the steps). For a [`crate::Objective`]
+    /// type pass `obj.as_fn()`.
+    pub fn minimize<O, F>(&mut self, opt: &mut O, params: &mut [f64], mut objective: F) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        F: FnMut(&[f64], &mut [f64]) -> f64,
+    {
         let saved = self.config.batch;
         self.config.batch = BatchMode::Full;
-        let r = self.fit(opt, params, 1, |p: &[f64], _b: &[usize], g: &mut [f64]| objective.value_and_grad(p, g));
+        let r = self.fit(opt, params, 1, |p: &[f64], _b: &[usize], g: &mut [f64]| objective(p, g));
         self.config.batch = saved;
         r
     }
@@ -468,11 +464,10 @@ impl<'a> Trainer<'a> {
 
 /// Minimise an objective for at most `max_steps` full-batch steps with the
 /// default [`TrainConfig`] otherwise (blow-up factor 1e6, no progress bar).
-pub fn minimize<O: Optimizer + ?Sized, F: Objective>(
-    opt: &mut O,
-    params: &mut [f64],
-    objective: F,
-    max_steps: usize,
-) -> Result<TrainReport, GdError> {
+pub fn minimize<O, F>(opt: &mut O, params: &mut [f64], objective: F, max_steps: usize) -> Result<TrainReport, GdError>
+where
+    O: Optimizer + ?Sized,
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
     Trainer::new().max_epochs(max_steps).progress(false).minimize(opt, params, objective)
 }
