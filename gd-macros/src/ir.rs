@@ -32,6 +32,14 @@ pub struct TempInfo {
     pub active: bool,
 }
 
+/// An array of floats: a differentiated parameter (by position) or a local
+/// array written in the body (`let mut v = vec![0.0; n];`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Arr {
+    Param(usize),
+    Local(usize),
+}
+
 /// An operand of a float operation: a temporary or a literal constant.
 #[derive(Clone)]
 pub enum Operand {
@@ -43,9 +51,8 @@ pub enum Operand {
 pub enum CallArg {
     /// An active scalar temporary.
     Scalar(Temp),
-    /// An active array parameter of this function (by parameter position),
-    /// with the argument tokens as the user wrote them (`xs`, `&xs`).
-    Array(usize, TokenStream),
+    /// An active array, with the argument tokens as the user wrote them (`xs`, `&xs`).
+    Array(Arr, TokenStream),
     /// A passive value captured in an `Inferred` temporary.
     Passive(Temp),
 }
@@ -55,8 +62,17 @@ pub enum Stmt {
     Op { dst: Temp, prim: Prim, args: Vec<Operand> },
     /// `dst = src`.
     Copy { dst: Temp, src: Operand },
-    /// `dst = array[index]` for an active array parameter.
-    Load { dst: Temp, array: usize, index: Temp },
+    /// `dst = array[index]`.
+    Load { dst: Temp, array: Arr, index: Temp },
+    /// A local array: `a = vec![init; len]`. Its length at the end of the
+    /// enclosing block is recorded in `len_end`, which sizes its adjoint.
+    ArrNew { arr: usize, len: Temp, init: Operand, len_end: Temp },
+    /// `a[index] = src` on a local array.
+    Store { arr: usize, index: Temp, src: Operand },
+    /// `a.push(src)` on a local array.
+    Push { arr: usize, src: Operand },
+    /// `let name = &a;` so that verbatim user code can read a local array.
+    AliasArr { name: proc_macro2::Ident, arr: usize },
     /// A passive typed temporary: `dst = expr`.
     Set { dst: Temp, expr: TokenStream },
     /// Passive user code, emitted verbatim in the forward sweep only.

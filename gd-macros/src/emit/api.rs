@@ -34,7 +34,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
     let params = quote!(#(#pnames: #ptys),*);
-    let sw = Sweeps::new(f, &low.temps, &pnames, &low.body);
+    let sw = Sweeps::new(f, &low.temps, &pnames, low.locals, &low.body);
     let (vjp, jvp) = (names::vjp_fn(name), names::jvp_fn(name));
     let ret = low.ret;
 

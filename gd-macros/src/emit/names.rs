@@ -29,6 +29,16 @@ pub fn grad(i: usize) -> Ident {
 pub fn tangent(i: usize) -> Ident {
     id(format!("__gd_v{i}"))
 }
+/// A local array, its adjoint, its tangent.
+pub fn local(n: usize) -> Ident {
+    id(format!("__gd_a{n}"))
+}
+pub fn local_adj(n: usize) -> Ident {
+    id(format!("__gd_ab{n}"))
+}
+pub fn local_tan(n: usize) -> Ident {
+    id(format!("__gd_ad{n}"))
+}
 /// The caller's slot for parameter `i` in the internal ABI.
 pub fn slot(i: usize) -> Ident {
     id(format!("__gd_slot{i}"))

@@ -29,6 +29,7 @@ pub struct Sweeps<'a> {
     pub temps: &'a [TempInfo],
     /// Array parameter names by position.
     pub params: &'a [Ident],
+    pub locals: usize,
     /// Temporaries the reverse sweep reads.
     pub needed: HashSet<Temp>,
 }
@@ -44,10 +45,39 @@ fn operand(o: &Operand) -> TokenStream {
 }
 
 impl<'a> Sweeps<'a> {
-    pub fn new(f: &'a Ident, temps: &'a [TempInfo], params: &'a [Ident], body: &Block) -> Self {
+    pub fn new(f: &'a Ident, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
         collect_needed(body, &mut needed);
-        Sweeps { f, temps, params, needed }
+        Sweeps { f, temps, params, locals, needed }
+    }
+
+    /// An array's primal values.
+    fn arr(&self, a: Arr) -> TokenStream {
+        match a {
+            Arr::Param(i) => {
+                let p = &self.params[i];
+                quote!(#p)
+            }
+            Arr::Local(n) => {
+                let v = names::local(n);
+                quote!(#v)
+            }
+        }
+    }
+
+    /// An array's adjoint (`&mut [F]` for a parameter, `Vec<F>` for a local).
+    fn arr_adj(&self, a: Arr) -> Ident {
+        match a {
+            Arr::Param(i) => names::grad(i),
+            Arr::Local(n) => names::local_adj(n),
+        }
+    }
+
+    fn arr_tan(&self, a: Arr) -> Ident {
+        match a {
+            Arr::Param(i) => names::tangent(i),
+            Arr::Local(n) => names::local_tan(n),
+        }
     }
 
     fn active(&self, o: &Operand) -> Option<Temp> {
@@ -75,6 +105,14 @@ impl<'a> Sweeps<'a> {
                 let dv = if mode == Mode::Record { b(x) } else { d(x) };
                 out.extend(quote!(let mut #dv: #f = 0.0;));
             }
+        }
+        for n in 0..self.locals {
+            let a = names::local(n);
+            let da = if mode == Mode::Record { names::local_adj(n) } else { names::local_tan(n) };
+            out.extend(quote! {
+                let mut #a: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
+                let mut #da: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
+            });
         }
         out
     }
@@ -196,13 +234,44 @@ impl<'a> Sweeps<'a> {
                     o
                 }
                 Stmt::Load { dst, array, index } => {
-                    let (v, k, arr) = (t(*dst), t(*index), &self.params[*array]);
+                    let (v, k, arr) = (t(*dst), t(*index), self.arr(*array));
                     let mut o = quote!(#v = #arr[#k];);
                     if mode == Mode::Tangent {
-                        let (dv, ta) = (d(*dst), names::tangent(*array));
+                        let (dv, ta) = (d(*dst), self.arr_tan(*array));
                         o.extend(quote!(#dv = #ta[#k];));
                     }
                     o
+                }
+                Stmt::ArrNew { arr, len, init, .. } => {
+                    let (a, n, v) = (names::local(*arr), t(*len), operand(init));
+                    let mut o = quote!(#a = ::std::vec![#v; #n];);
+                    if mode == Mode::Tangent {
+                        let (da, dv) = (names::local_tan(*arr), self.tangent_of(init));
+                        o.extend(quote!(#da = ::std::vec![#dv; #n];));
+                    }
+                    o
+                }
+                Stmt::Store { arr, index, src } => {
+                    let (a, k, v) = (names::local(*arr), t(*index), operand(src));
+                    let mut o = quote!(#a[#k] = #v;);
+                    if mode == Mode::Tangent {
+                        let (da, dv) = (names::local_tan(*arr), self.tangent_of(src));
+                        o.extend(quote!(#da[#k] = #dv;));
+                    }
+                    o
+                }
+                Stmt::Push { arr, src } => {
+                    let (a, v) = (names::local(*arr), operand(src));
+                    let mut o = quote!(#a.push(#v););
+                    if mode == Mode::Tangent {
+                        let (da, dv) = (names::local_tan(*arr), self.tangent_of(src));
+                        o.extend(quote!(#da.push(#dv);));
+                    }
+                    o
+                }
+                Stmt::AliasArr { name, arr } => {
+                    let a = names::local(*arr);
+                    quote!(let #name = &#a;)
                 }
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
@@ -229,9 +298,9 @@ impl<'a> Sweeps<'a> {
                                     let dx = d(*x);
                                     quote!(::core::option::Option::Some(#dx))
                                 }
-                                CallArg::Array(i, _) => {
-                                    let ta = names::tangent(*i);
-                                    quote!(::core::option::Option::Some(#ta))
+                                CallArg::Array(a, _) => {
+                                    let ta = self.arr_tan(*a);
+                                    quote!(::core::option::Option::Some(&#ta[..]))
                                 }
                                 CallArg::Passive(_) => quote!(::core::option::Option::None),
                             });
@@ -319,9 +388,27 @@ impl<'a> Sweeps<'a> {
             .collect()
     }
 
+    fn tangent_of(&self, o: &Operand) -> TokenStream {
+        match self.active(o) {
+            Some(x) => {
+                let dx = d(x);
+                quote!(#dx)
+            }
+            None => quote!(0.0),
+        }
+    }
+
     pub fn reverse(&self, block: &Block) -> TokenStream {
         let f = self.f;
         let mut out = TokenStream::new();
+        // Adjoints of the local arrays this block creates, sized to their
+        // length at the end of the block.
+        for s in block {
+            if let Stmt::ArrNew { arr, len_end, .. } = s {
+                let (g, n) = (names::local_adj(*arr), t(*len_end));
+                out.extend(quote!(#g.clear(); #g.resize(#n, 0.0);));
+            }
+        }
         for s in block.iter().rev() {
             out.extend(match s {
                 Stmt::Op { dst, prim, args } => {
@@ -355,10 +442,37 @@ impl<'a> Sweeps<'a> {
                     }
                 }
                 Stmt::Load { dst, array, index } => {
-                    let (bd, k, g) = (b(*dst), t(*index), names::grad(*array));
+                    let (bd, k, g) = (b(*dst), t(*index), self.arr_adj(*array));
                     quote!(#g[#k] += #bd; #bd = 0.0;)
                 }
-                Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } => continue,
+                Stmt::ArrNew { arr, init, .. } => match self.active(init) {
+                    Some(x) => {
+                        let (bx, g) = (b(x), names::local_adj(*arr));
+                        quote!(#bx += #g.iter().sum::<#f>();)
+                    }
+                    None => continue,
+                },
+                Stmt::Store { arr, index, src } => {
+                    let (g, k) = (names::local_adj(*arr), t(*index));
+                    match self.active(src) {
+                        Some(x) => {
+                            let bx = b(x);
+                            quote!(#bx += #g[#k]; #g[#k] = 0.0;)
+                        }
+                        None => quote!(#g[#k] = 0.0;),
+                    }
+                }
+                Stmt::Push { arr, src } => {
+                    let g = names::local_adj(*arr);
+                    match self.active(src) {
+                        Some(x) => {
+                            let bx = b(x);
+                            quote!(#bx += #g.pop().unwrap();)
+                        }
+                        None => quote!(#g.pop();),
+                    }
+                }
+                Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } => continue,
                 Stmt::Call { dst, path, args } => {
                     let a = self.call_args(args);
                     let bd = b(*dst);
@@ -367,9 +481,9 @@ impl<'a> Sweeps<'a> {
                             let bx = b(*x);
                             quote!(::core::option::Option::Some(&mut #bx))
                         }
-                        CallArg::Array(i, _) => {
-                            let g = names::grad(*i);
-                            quote!(::core::option::Option::Some(&mut *#g))
+                        CallArg::Array(a, _) => {
+                            let g = self.arr_adj(*a);
+                            quote!(::core::option::Option::Some(&mut #g[..]))
                         }
                         CallArg::Passive(_) => quote!(::core::option::Option::None),
                     });
@@ -398,7 +512,7 @@ impl<'a> Sweeps<'a> {
                         quote!(#v = #s.pop().unwrap();)
                     });
                     let reloads = every_trip_loads(&l.body).into_iter().filter(|(dst, _, _)| self.needed.contains(dst)).map(|(dst, a, k)| {
-                        let (v, k, arr) = (t(dst), t(k), &self.params[a]);
+                        let (v, k, arr) = (t(dst), t(k), self.arr(a));
                         quote!(#v = #arr[#k];)
                     });
                     let body = self.reverse(&l.body);
@@ -421,13 +535,13 @@ impl<'a> Sweeps<'a> {
     }
 }
 
-/// Loads `(dst, array, index)` that run on every trip of a loop body (not
-/// inside a branch or a nested loop).
-fn every_trip_loads(b: &Block) -> Vec<(Temp, usize, Temp)> {
+/// Loads `(dst, array, index)` from parameter arrays (which never change)
+/// that run on every trip of a loop body (not inside a branch or a nested loop).
+fn every_trip_loads(b: &Block) -> Vec<(Temp, Arr, Temp)> {
     let mut out = Vec::new();
     for s in b {
         match s {
-            Stmt::Load { dst, array, index } => out.push((*dst, *array, *index)),
+            Stmt::Load { dst, array: array @ Arr::Param(_), index } => out.push((*dst, *array, *index)),
             Stmt::Scope(inner) => out.extend(every_trip_loads(inner)),
             _ => {}
         }
@@ -449,7 +563,7 @@ fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
             }
             Stmt::Scope(b) => direct_assigned(b, out),
             Stmt::Loop(l) => out.push(l.count),
-            Stmt::Verbatim(_) | Stmt::Alias { .. } => {}
+            Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } | Stmt::ArrNew { .. } | Stmt::Store { .. } | Stmt::Push { .. } => {}
         }
     }
 }
@@ -468,8 +582,11 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
                     out.insert(*dst);
                 }
             }
-            Stmt::Load { index, .. } => {
+            Stmt::Load { index, .. } | Stmt::Store { index, .. } => {
                 out.insert(*index);
+            }
+            Stmt::ArrNew { len_end, .. } => {
+                out.insert(*len_end);
             }
             Stmt::If { cond, .. } => {
                 out.insert(*cond);

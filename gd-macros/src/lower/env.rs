@@ -3,7 +3,7 @@
 
 use proc_macro2::Ident;
 
-use crate::ir::Temp;
+use crate::ir::{Arr, Temp};
 
 #[derive(Clone, Copy, Debug)]
 pub enum BKind {
@@ -12,8 +12,8 @@ pub enum BKind {
     Active { temp: Temp, by_ref: bool },
     /// Emitted verbatim; never differentiated.
     Passive,
-    /// An active array parameter, by position.
-    Array(usize),
+    /// A differentiated array: a parameter, or a local array.
+    Array(Arr),
 }
 
 #[derive(Clone, Debug)]
@@ -88,6 +88,19 @@ impl Env {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Local arrays visible by name: `(name, array)`.
+    pub fn local_arrays(&self) -> Vec<(Ident, usize)> {
+        let mut out: Vec<(Ident, usize)> = Vec::new();
+        for b in self.scopes.iter().flat_map(|s| s.iter()) {
+            if let BKind::Array(Arr::Local(n)) = b.kind {
+                if self.lookup(&b.name.to_string()).map(|v| v.uid) == Some(b.uid) {
+                    out.push((b.name.clone(), n));
+                }
+            }
+        }
+        out
     }
 
     /// Is this name bound to something differentiated here?

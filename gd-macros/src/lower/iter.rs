@@ -14,7 +14,7 @@ use crate::ir::*;
 use crate::sig::Class;
 
 pub enum Src {
-    Active(usize),
+    Active(Arr),
     Passive(TokenStream),
 }
 
@@ -46,8 +46,8 @@ fn strip(e: &Expr) -> &Expr {
 }
 
 impl<'a> Lowerer<'a> {
-    /// The array parameter a path names, if it is differentiated.
-    fn array_param(&self, e: &Expr) -> Option<usize> {
+    /// The differentiated array a path names, if any.
+    fn array_param(&self, e: &Expr) -> Option<Arr> {
         if let Expr::Path(p) = strip(e) {
             let id = p.path.get_ident()?;
             if let Some(b) = self.env.lookup(&id.to_string()) {
@@ -59,8 +59,12 @@ impl<'a> Lowerer<'a> {
         None
     }
 
-    fn by_value(&self, i: usize) -> bool {
-        matches!(self.sig.params[i].class, Class::Array { by_value: true, .. })
+    /// Does iterating the array itself (`for x in xs`) yield values?
+    fn by_value(&self, a: Arr) -> bool {
+        match a {
+            Arr::Param(i) => matches!(self.sig.params[i].class, Class::Array { by_value: true, .. }),
+            Arr::Local(_) => true,
+        }
     }
 
     /// Parses an iterator expression; `(len, item, reads a differentiated array)`.

@@ -12,6 +12,7 @@
 
 mod env;
 mod expr;
+mod array;
 mod iter;
 mod stmt;
 
@@ -32,6 +33,8 @@ pub struct Lowered {
     pub ret: Temp,
     /// For each parameter: the temporary holding it, when it is an active scalar.
     pub param_temps: Vec<Option<Temp>>,
+    /// Number of local arrays.
+    pub locals: usize,
 }
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
@@ -51,6 +54,7 @@ pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
             temps: lw.temps,
             ret: lw.ret,
             param_temps: lw.param_temps,
+            locals: lw.locals,
         });
     }
     Err(Error::new(sig.name.span(), "#[differentiable]: activity analysis did not converge (a bug in gd)"))
@@ -62,8 +66,8 @@ pub enum Val {
     Active(Temp),
     /// A passive expression, emitted verbatim (it reads active values through aliases).
     Passive(TokenStream),
-    /// An active array parameter (by position), with the tokens that name it.
-    Array(usize, TokenStream),
+    /// A differentiated array, with the tokens that name it.
+    Array(Arr, TokenStream),
 }
 
 /// What remains to lower after the current statement, outermost last.
@@ -105,6 +109,10 @@ pub struct Lowerer<'a> {
     /// repeated loads `xs[i]` and repeated index expressions reuse them.
     /// Cleared whenever verbatim user code runs (it may change data variables).
     cse: Vec<std::collections::HashMap<String, Temp>>,
+    /// Number of local arrays.
+    locals: usize,
+    /// Local arrays created in each open block, with their end-length temp.
+    created: Vec<Vec<(usize, Temp)>>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -123,6 +131,8 @@ impl<'a> Lowerer<'a> {
             param_temps: Vec::new(),
             uid: 0,
             cse: vec![Default::default()],
+            locals: 0,
+            created: vec![Vec::new()],
         };
         lw.ret = lw.temp(Ty::Float, true);
         lw.returned = lw.temp(Ty::Bool, false);
@@ -137,6 +147,13 @@ impl<'a> Lowerer<'a> {
     fn emit(&mut self, s: Stmt) {
         match &s {
             Stmt::Verbatim(_) => self.cse_clear(),
+            // Writes to a local array make its earlier loads stale.
+            Stmt::Store { arr, .. } | Stmt::Push { arr, .. } => {
+                let prefix = format!("load {:?} ", Arr::Local(*arr));
+                for m in &mut self.cse {
+                    m.retain(|k, _| !k.starts_with(&prefix));
+                }
+            }
             // A new alias changes what that name reads.
             Stmt::Alias { name, .. } => {
                 let n = name.to_string();
@@ -153,7 +170,9 @@ impl<'a> Lowerer<'a> {
     fn block(&mut self, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<Block> {
         self.out.push(Vec::new());
         self.cse.push(Default::default());
+        self.created.push(Vec::new());
         let r = f(self);
+        self.close_arrays();
         self.cse.pop();
         let b = self.out.pop().unwrap();
         r.map(|_| b)
@@ -168,9 +187,25 @@ impl<'a> Lowerer<'a> {
         self.cse.iter().rev().find_map(|m| m.get(key).copied())
     }
 
-    /// `dst = xs[k]` for an active array parameter, reusing an earlier load.
-    fn load(&mut self, array: usize, index: Temp) -> Temp {
-        let key = format!("load {array} {}", index.0);
+    /// Re-emits `let v = &__gd_aN;` for every local array in scope, after code
+    /// that may have written to them (an older alias would hold a borrow).
+    fn realias_arrays(&mut self) {
+        for (name, arr) in self.env.local_arrays() {
+            self.emit(Stmt::AliasArr { name, arr });
+        }
+    }
+
+    /// Records the final length of the arrays created in the closing block.
+    fn close_arrays(&mut self) {
+        for (arr, len_end) in self.created.pop().unwrap_or_default() {
+            let a = crate::emit::names::local(arr);
+            self.emit(Stmt::Set { dst: len_end, expr: quote!(#a.len()) });
+        }
+    }
+
+    /// `dst = xs[k]`, reusing an earlier load of the same element.
+    fn load(&mut self, array: Arr, index: Temp) -> Temp {
+        let key = format!("load {array:?} {}", index.0);
         if let Some(t) = self.cse_get(&key) {
             return t;
         }
@@ -201,7 +236,7 @@ impl<'a> Lowerer<'a> {
                 }
                 (Class::Array { .. }, true) => {
                     self.param_temps.push(None);
-                    BKind::Array(i)
+                    BKind::Array(Arr::Param(i))
                 }
                 _ => {
                     self.param_temps.push(None);
@@ -216,7 +251,9 @@ impl<'a> Lowerer<'a> {
             Some(syn::Stmt::Expr(e, None)) => (&stmts[..stmts.len() - 1], Some(e)),
             _ => (&stmts[..], None),
         };
-        self.run(&[Frame::Stmts(body), Frame::FnEnd(tail)])
+        let r = self.run(&[Frame::Stmts(body), Frame::FnEnd(tail)]);
+        self.close_arrays();
+        r
     }
 
     /// Lowers the frames in order, until one of them diverges (which then
@@ -396,6 +433,7 @@ impl<'a> Lowerer<'a> {
             for &(uid, h) in &heads {
                 s.set_active(uid, h);
             }
+            s.realias_arrays();
             s.env.push();
             body(s)
         });
@@ -404,6 +442,7 @@ impl<'a> Lowerer<'a> {
         self.env = saved;
         let backedge = heads.iter().zip(&carried).map(|(&(_, h), &(_, end))| (h, end)).collect();
         self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge })));
+        self.realias_arrays();
         for &(uid, h) in &heads {
             self.set_active(uid, h);
         }

@@ -101,6 +101,13 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Verbatim(quote!(#e;)));
                 Ok(())
             }
+            Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 => {
+                if self.lower_push(m, e)? {
+                    return Ok(());
+                }
+                self.emit(Stmt::Verbatim(quote!(#e;)));
+                Ok(())
+            }
             _ => {
                 if !self.mentions_active(e) {
                     self.emit(Stmt::Verbatim(quote!(#e;)));
@@ -127,6 +134,14 @@ impl<'a> Lowerer<'a> {
             Pat::Ident(pi) if pi.subpat.is_none() => {
                 let key = &pi.ident as *const _ as usize;
                 let forced = self.active_keys.contains(&key);
+                if let Some(parts) = super::array::array_init(&init.expr) {
+                    if forced || self.mentions_active(&init.expr) {
+                        let arr = self.new_array(parts?, &init.expr)?;
+                        self.bind(&pi.ident, key, BKind::Array(Arr::Local(arr)), true);
+                        self.emit(Stmt::AliasArr { name: pi.ident.clone(), arr });
+                        return Ok(());
+                    }
+                }
                 if !forced && !self.mentions_active(&init.expr) {
                     self.emit(Stmt::Verbatim(l.to_token_stream()));
                     self.bind(&pi.ident, key, BKind::Passive, pi.mutability.is_some());
@@ -234,6 +249,11 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_assign(&mut self, lhs: &Expr, op: Option<&'static str>, rhs: &Expr, whole: &Expr) -> Result<()> {
+        if let Expr::Index(ix) = strip(lhs) {
+            if let Some(done) = self.lower_store(ix, op, rhs, whole)? {
+                return Ok(done);
+            }
+        }
         let Expr::Path(p) = strip(lhs) else {
             if self.mentions_active(whole) {
                 return self.err(
@@ -389,6 +409,7 @@ impl<'a> Lowerer<'a> {
         for (uid, m) in merged {
             self.set_active(uid, m);
         }
+        self.realias_arrays();
         Ok(result)
     }
 
@@ -427,6 +448,7 @@ impl<'a> Lowerer<'a> {
         self.env.pop();
         let block = block?;
         self.emit(Stmt::Scope(block));
+        self.realias_arrays();
         // Assignments inside the scope to outer bindings: re-alias them outside.
         let after: std::collections::HashMap<usize, Temp> = self.env.active_temps().into_iter().collect();
         for (uid, t0) in before {
@@ -607,6 +629,7 @@ impl<'a> Lowerer<'a> {
         let b2 = self.block(|s| els(s))?;
         self.env = before;
         self.emit(Stmt::If { cond: c, then: b1, els: b2 });
+        self.realias_arrays();
         Ok(())
     }
 
