@@ -61,6 +61,51 @@ pub fn plot_curves_svg(
     write_text(path.as_ref(), &svg)
 }
 
+/// Tableau 10: distinguishable on white, unlike a raw palette's yellows.
+const COLORS: [(u8, u8, u8); 10] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+];
+
+/// Short tick labels: integers without ".0", scientific notation for very
+/// large or small values.
+fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.abs() >= 1e5 || v.abs() < 1e-3 {
+        let s = format!("{v:.2e}");
+        // 1.00e-5 -> 1e-5, 2.50e3 -> 2.5e3
+        match s.split_once('e') {
+            Some((m, e)) => format!("{}e{}", m.trim_end_matches('0').trim_end_matches('.'), e),
+            None => s,
+        }
+    } else if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Round to 3 significant digits (log-axis labels between decades).
+fn sig3(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let e = v.abs().log10().floor() as i32;
+    let scale = 10f64.powi(2 - e);
+    (v * scale).round() / scale
+}
+
 fn perr<E: std::fmt::Debug>(e: E) -> GdError {
     GdError::Plot(format!("{e:?}"))
 }
@@ -98,41 +143,52 @@ pub fn plot_curves_svg_string(
             (y0, y1) = (y0 - 0.5, y1 + 0.5);
         }
     }
+    // Log scale: plot log10(y) on a linear axis and label ticks with 10^v
+    // (plotters' own log axis drops labels over wide ranges).
+    let ty = |y: f64| if log_y { y.log10() } else { y };
+    let (y0, y1) = (ty(y0), ty(y1));
+    let pad = (y1 - y0) * 0.02;
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let y_tick = |v: &f64| if log_y { tick(&sig3(10f64.powf(*v))) } else { tick(v) };
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, (800, 500)).into_drawing_area();
         root.fill(&WHITE).map_err(perr)?;
-        let mut builder = ChartBuilder::on(&root);
-        builder.caption(title, ("sans-serif", 20)).margin(15).x_label_area_size(40).y_label_area_size(70);
-
-        macro_rules! draw {
-            ($chart:ident) => {{
-                $chart.configure_mesh().x_desc(x_label).y_desc(y_label).draw().map_err(perr)?;
-                for (i, c) in curves.iter().enumerate() {
-                    let color = Palette99::pick(i).to_rgba();
-                    let pts: Vec<(f64, f64)> = c.points.iter().copied().filter(finite).collect();
-                    $chart
-                        .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-                        .map_err(perr)?
-                        .label(c.name.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-                }
-                if !curves.is_empty() {
-                    $chart
-                        .configure_series_labels()
-                        .background_style(WHITE.mix(0.8))
-                        .border_style(BLACK)
-                        .draw()
-                        .map_err(perr)?;
-                }
-            }};
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(perr)?;
+        let y_desc = if log_y { format!("{y_label} (log scale)") } else { y_label.to_string() };
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_desc)
+            .x_label_formatter(&tick)
+            .y_label_formatter(&y_tick)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()
+            .map_err(perr)?;
+        for (i, c) in curves.iter().enumerate() {
+            let (r, g, b) = COLORS[i % COLORS.len()];
+            let color = RGBColor(r, g, b);
+            let pts: Vec<(f64, f64)> = c.points.iter().copied().filter(finite).map(|(x, y)| (x, ty(y))).collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(perr)?
+                .label(c.name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         }
-        if log_y {
-            let mut chart = builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(perr)?;
-            draw!(chart);
-        } else {
-            let mut chart = builder.build_cartesian_2d(x0..x1, y0..y1).map_err(perr)?;
-            draw!(chart);
+        if !curves.is_empty() {
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(perr)?;
         }
         root.present().map_err(perr)?;
     }

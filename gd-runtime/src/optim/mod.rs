@@ -1,6 +1,30 @@
 //! Optimizers: small state machines with `step`, separate from the loop that
 //! drives them.
 //!
+//! | optimizer | defaults (torch.optim / optax) |
+//! |---|---|
+//! | [`Sgd`] (plain, heavy ball, Nesterov) | lr 1e-3, momentum 0, dampening 0 |
+//! | [`Adagrad`] | lr 1e-2, lr_decay 0, initial accumulator 0, eps 1e-10 |
+//! | [`RmsProp`] (plain, centered, momentum) | lr 1e-2, alpha 0.99, eps 1e-8, momentum 0 |
+//! | [`Adam`] (optional AMSGrad) | lr 1e-3, betas (0.9, 0.999), eps 1e-8 |
+//! | [`AdamW`] | as Adam, weight_decay 1e-2 (decoupled) |
+//! | [`Lion`] | lr 1e-4, betas (0.9, 0.99) |
+//!
+//! ```
+//! use gd_runtime::optim::{Adam, Optimizer, OptimizerExt};
+//! use gd_runtime::schedule::{CosineAnnealing, Warmup};
+//! // Adam with global-norm clipping and a warmed-up cosine schedule.
+//! let mut opt = Adam::default()
+//!     .clip_by_global_norm(1.0)?
+//!     .with_schedule(Warmup::new(10, 0.0, CosineAnnealing::new(1e-3, 90, 0.0)?)?);
+//! let mut x = [1.0, -2.0];
+//! for _ in 0..100 {
+//!     let g = [2.0 * x[0], 2.0 * x[1]];
+//!     opt.step(&mut x, &g)?;
+//! }
+//! # Ok::<(), gd_runtime::GdError>(())
+//! ```
+//!
 //! Every optimizer allocates its state lazily at the first [`Optimizer::step`]
 //! and checks on later steps that the parameter vector has the same length
 //! (a [`GdError::DimensionMismatch`] otherwise). Hyperparameters are checked
