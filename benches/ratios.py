@@ -9,7 +9,8 @@ CRITERION_DIR defaults to target/criterion (or $CARGO_TARGET_DIR/criterion).
 Reads <dir>/<case>/<variant>/new/estimates.json (point estimates, ns per call)
 for every case that ad_gradient.rs writes, and prints one row per case:
 ns per call of each variant, then value_and_grad_into / primal,
-value_and_grad / primal, value_and_grad_into / hand and value_and_grad / hand. Standard library only.
+value_and_grad / primal, value_and_grad_into / hand and value_and_grad / hand;
+then a table of the diagnostic variants relative to hand. Standard library only.
 """
 
 import json
@@ -18,6 +19,8 @@ import sys
 
 CASES = ["rosenbrock_n10", "rosenbrock_n1000", "rosenbrock_n100000", "logreg_10000x10"]
 VARIANTS = ["primal", "value_and_grad_into", "value_and_grad", "hand", "num_dual", "central_fd"]
+# Hand-written reverse sweeps shaped like the generated code (see ad_gradient.rs).
+DIAGNOSTICS = ["diag_mimic", "diag_noidx", "diag_outer", "diag_tape2", "diag_recompute"]
 AIM_PRIMAL = 3.0
 AIM_HAND = 1.2
 
@@ -80,6 +83,22 @@ def main(argv):
             fmt_ratio(t["value_and_grad_into"], t["hand"], AIM_HAND),
             fmt_ratio(t["value_and_grad"], t["hand"], AIM_HAND),
         ]
+        print("| " + " | ".join(row) + " |")
+
+    print("\nDiagnostics: time per call, and its ratio to `hand`.\n")
+    head = ["case", "value_and_grad_into"] + DIAGNOSTICS + ["hand"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
+    for case in CASES:
+        t = {v: load(root, case, v, stat) for v in ["value_and_grad_into", "hand"] + DIAGNOSTICS}
+        if t["hand"] is None:
+            continue
+        row = [case]
+        for v in head[1:]:
+            if t[v] is None:
+                row.append("–")
+            else:
+                row.append(f"{fmt_ns(t[v])} ({t[v] / t['hand']:.2f})")
         print("| " + " | ".join(row) + " |")
 
 
