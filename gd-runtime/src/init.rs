@@ -26,10 +26,15 @@ fn fans(fan_in: usize, fan_out: usize) -> Result<(), GdError> {
     Ok(())
 }
 
-fn uniform(out: &mut [f64], bound: f64, rng: &mut impl Rng) {
+fn uniform(out: &mut [f64], bound: f64, rng: &mut impl Rng) -> Result<(), GdError> {
+    // rand's uniform sampler needs a finite width.
+    if !(2.0 * bound).is_finite() {
+        return Err(GdError::BadHyperparameter { name: "init: gain", value: bound, allowed: "small enough for a finite bound" });
+    }
     for v in out.iter_mut() {
         *v = rng.gen_range(-bound..=bound);
     }
+    Ok(())
 }
 
 /// Standard normal draws by Box–Muller (two per pair of uniforms).
@@ -53,8 +58,7 @@ fn normal(out: &mut [f64], std: f64, rng: &mut impl Rng) {
 pub fn xavier_uniform(out: &mut [f64], fan_in: usize, fan_out: usize, gain: f64, rng: &mut impl Rng) -> Result<(), GdError> {
     fans(fan_in, fan_out)?;
     check::non_negative("xavier_uniform: gain", gain)?;
-    uniform(out, gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng);
-    Ok(())
+    uniform(out, gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng)
 }
 
 /// Xavier/Glorot normal (torch `xavier_normal_`).
@@ -68,8 +72,7 @@ pub fn xavier_normal(out: &mut [f64], fan_in: usize, fan_out: usize, gain: f64, 
 /// He/Kaiming uniform for ReLU, mode fan_in (torch `kaiming_uniform_(nonlinearity="relu")`).
 pub fn he_uniform(out: &mut [f64], fan_in: usize, rng: &mut impl Rng) -> Result<(), GdError> {
     check::at_least_one("he_uniform: fan_in", fan_in)?;
-    uniform(out, 2f64.sqrt() * (3.0 / fan_in as f64).sqrt(), rng);
-    Ok(())
+    uniform(out, 2f64.sqrt() * (3.0 / fan_in as f64).sqrt(), rng)
 }
 
 /// He/Kaiming normal for ReLU, mode fan_in (torch `kaiming_normal_(nonlinearity="relu")`).

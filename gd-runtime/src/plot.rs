@@ -143,6 +143,9 @@ pub fn plot_curves_svg_string(
             (y0, y1) = (y0 - 0.5, y1 + 0.5);
         }
     }
+    if !(x1 - x0).is_finite() || !(y1 - y0).is_finite() {
+        return Err(GdError::Plot(format!("data range too wide to plot: x in [{x0:e}, {x1:e}], y in [{y0:e}, {y1:e}]")));
+    }
     // Log scale: plot log10(y) on a linear axis and label ticks with 10^v
     // (plotters' own log axis drops labels over wide ranges).
     let ty = |y: f64| if log_y { y.log10() } else { y };

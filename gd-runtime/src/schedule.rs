@@ -323,7 +323,7 @@ impl PlateauConfig {
         check::non_negative("ReduceLrOnPlateau.threshold", self.threshold)?;
         check::non_negative("ReduceLrOnPlateau.min_lr", self.min_lr)?;
         check::non_negative("ReduceLrOnPlateau.eps", self.eps)?;
-        Ok(ReduceLrOnPlateau { cfg: self, best: f64::INFINITY, num_bad: 0, cooldown_counter: 0, reductions: 0 })
+        Ok(ReduceLrOnPlateau { cfg: self, best: None, num_bad: 0, cooldown_counter: 0, reductions: 0 })
     }
 }
 
@@ -333,7 +333,9 @@ impl PlateauConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReduceLrOnPlateau {
     cfg: PlateauConfig,
-    best: f64,
+    // None until the first finite metric (an infinite start would not
+    // survive JSON, which has no Inf).
+    best: Option<f64>,
     num_bad: usize,
     cooldown_counter: usize,
     reductions: usize,
@@ -349,8 +351,12 @@ impl ReduceLrOnPlateau {
     /// Feed the metric (NaN counts as no improvement); returns the new
     /// learning rate given the current one.
     pub fn step(&mut self, metric: f64, current_lr: f64) -> f64 {
-        if metric < self.best * (1.0 - self.cfg.threshold) {
-            self.best = metric;
+        let improved = match self.best {
+            None => !metric.is_nan(),
+            Some(best) => metric < best * (1.0 - self.cfg.threshold),
+        };
+        if improved {
+            self.best = Some(metric);
             self.num_bad = 0;
         } else {
             self.num_bad += 1;
@@ -370,9 +376,9 @@ impl ReduceLrOnPlateau {
         }
         current_lr
     }
-    /// Best metric seen.
+    /// Best metric seen (`+∞` before the first one).
     pub fn best(&self) -> f64 {
-        self.best
+        self.best.unwrap_or(f64::INFINITY)
     }
     /// Number of reductions made.
     pub fn reductions(&self) -> usize {

@@ -114,6 +114,8 @@ fn initialisers_have_the_torch_variances() {
     assert!(a1.iter().all(|x| *x != 0.0));
     assert!(matches!(xavier_uniform(&mut a1, 0, 3, 1.0, &mut seeded(0)), Err(GdError::BadHyperparameter { .. })));
     assert!(he_normal(&mut a1, 0, &mut seeded(0)).is_err());
+    // A gain so large that the bound overflows is an error, not a panic.
+    assert!(xavier_uniform(&mut a1, 1, 1, 1e308, &mut seeded(0)).is_err());
 }
 
 #[test]
@@ -132,6 +134,8 @@ fn csv_and_svg_writers() {
     // Non-positive values fall back to a linear axis; empty input still draws.
     plot_curves_svg_string("t", "x", "y", &[Curve::from_values("c", &[-1.0, 0.0, 2.0])], true).unwrap();
     plot_curves_svg_string("t", "x", "y", &[], false).unwrap();
+    let huge = Curve::new("huge", vec![(0.0, -1e308), (1.0, 1e308)]);
+    assert!(matches!(plot_curves_svg_string("t", "x", "y", &[huge], false), Err(GdError::Plot(_))));
 
     let dir = std::env::temp_dir().join(format!("gd-runtime-plot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

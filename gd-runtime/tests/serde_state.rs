@@ -71,6 +71,11 @@ fn momentum_state_matters() {
 
 #[test]
 fn plateau_rule_roundtrips() {
+    // Fresh (no metric yet): JSON has no Inf, so this must not rely on one.
+    let fresh = ReduceLrOnPlateau::default();
+    let back: ReduceLrOnPlateau = serde_json::from_str(&serde_json::to_string(&fresh).unwrap()).unwrap();
+    assert_eq!(back, fresh);
+    assert_eq!(back.best(), f64::INFINITY);
     let mut r = ReduceLrOnPlateau::default();
     for _ in 0..5 {
         r.step(1.0, 1.0);
