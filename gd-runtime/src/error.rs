@@ -86,6 +86,24 @@ pub enum GdError {
     /// The plotting backend failed.
     #[error("plot error: {0}")]
     Plot(String),
+    /// A line search found no acceptable step (see
+    /// [`crate::linesearch::LineSearchFailure`] for the causes).
+    #[error("line search failed after {evaluations} evaluations (last step {step:e}): {cause}")]
+    LineSearch {
+        /// Why no step was accepted.
+        cause: crate::linesearch::LineSearchFailure,
+        /// Objective evaluations the search made.
+        evaluations: usize,
+        /// The last step tried.
+        step: f64,
+    },
+    /// The objective (or its gradient) is NaN or ±Inf at the starting point
+    /// of a solver, so there is nothing to descend from.
+    #[error("objective is not finite at the starting point: {cause}")]
+    NonFiniteStart {
+        /// What was observed.
+        cause: DivergenceCause,
+    },
 }
 
 /// Why a run was declared divergent.

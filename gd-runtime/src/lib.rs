@@ -22,9 +22,11 @@
 pub mod error;
 pub mod gradcheck;
 pub mod init;
+pub mod linesearch;
 pub mod objective;
 pub mod optim;
 pub mod plot;
+pub mod quasi_newton;
 pub mod schedule;
 pub mod train;
 
@@ -32,6 +34,7 @@ pub use error::{CoordError, DivergenceCause, GdError};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::Objective;
 pub use optim::{Optimizer, OptimizerExt};
+pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 pub use schedule::Schedule;
 pub use train::{lr_find, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
 

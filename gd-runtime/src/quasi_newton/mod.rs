@@ -1,0 +1,10 @@
+//! Quasi-Newton minimisation: [`Lbfgs`], and the report and stopping rules
+//! shared with the Newton solvers in [`crate::second_order`].
+
+mod lbfgs;
+mod memory;
+mod report;
+
+
+pub use lbfgs::Lbfgs;
+pub use report::{SolverReport, SolverStop, StopCriteria};
