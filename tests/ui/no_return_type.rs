@@ -1,0 +1,10 @@
+use gd::differentiable;
+
+#[differentiable]
+fn f(x: f64) {
+    let _ = x;
+}
+
+fn main() {
+    f(1.0);
+}

@@ -1,0 +1,10 @@
+use gd::differentiable;
+
+#[differentiable]
+fn f(x: f64) -> Vec<f64> {
+    vec![x]
+}
+
+fn main() {
+    let _ = f(1.0);
+}

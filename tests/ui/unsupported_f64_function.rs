@@ -1,0 +1,10 @@
+use gd::differentiable;
+
+#[differentiable]
+fn f(x: f64) -> f64 {
+    f64::to_radians(x)
+}
+
+fn main() {
+    let _ = f(1.0);
+}
