@@ -28,6 +28,7 @@ pub mod optim;
 pub mod plot;
 pub mod quasi_newton;
 pub mod schedule;
+pub mod second_order;
 pub mod train;
 
 pub use error::{CoordError, DivergenceCause, GdError};
@@ -36,6 +37,7 @@ pub use objective::Objective;
 pub use optim::{Optimizer, OptimizerExt};
 pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 pub use schedule::Schedule;
+pub use second_order::{Newton, NewtonCg};
 pub use train::{lr_find, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
 
 /// Euclidean norm of a slice.

@@ -8,3 +8,6 @@ mod report;
 
 pub use lbfgs::Lbfgs;
 pub use report::{SolverReport, SolverStop, StopCriteria};
+
+pub(crate) use lbfgs::check_dim;
+pub(crate) use report::{check_start, inf_norm};
