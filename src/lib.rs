@@ -15,3 +15,6 @@ pub fn stop_gradient<T>(x: T) -> T {
 
 #[doc(hidden)]
 pub mod __private;
+
+/// nalgebra, as `f::hessian` returns its matrices.
+pub use nalgebra;

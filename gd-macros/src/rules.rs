@@ -108,7 +108,7 @@ pub fn method_names() -> String {
 }
 
 /// The primal expression.
-pub fn primal(p: Prim, a: &[TokenStream], f: &Ident) -> TokenStream {
+pub fn primal(p: Prim, a: &[TokenStream], f: &TokenStream) -> TokenStream {
     let name = Ident::new(p.0.name, Span::call_site());
     match (&p.0.kind, a) {
         (Kind::Operator(sym), [x]) => {
@@ -178,13 +178,15 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
         "cbrt" => vec![quote!((1.0 / (3.0 * #y * #y)))],
         "powi" => {
             let n = &a[1];
-            return vec![Some(quote!(((#n as #f) * #x.powi(#n - 1)))), None];
+            // n = 0 is the constant 1 (also at x = 0, where 0·x⁻¹ would be NaN).
+            return vec![Some(quote!((if #n == 0 { #x * 0.0 } else { (#n as #f) * #x.powi(#n - 1) }))), None];
         }
         "powf" => {
             let b = &a[1];
             vec![
-                quote!((#b * #x.powf(#b - 1.0))),
-                quote!((if #x == 0.0 { 0.0 } else { #y * #x.ln() })),
+                quote!((if #b == 0.0 { #x * 0.0 } else { #b * #x.powf(#b - 1.0) })),
+                // `#x * 0.0`, not `0.0`: both branches have the scalar type (F or Dual<F>).
+                quote!((if #x == 0.0 { #x * 0.0 } else { #y * #x.ln() })),
             ]
         }
         "abs" => vec![quote!((if #x > 0.0 { 1.0 } else if #x < 0.0 { -1.0 } else { 0.0 }))],
@@ -199,8 +201,8 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
         "hypot" => {
             let b = &a[1];
             vec![
-                quote!((if #y == 0.0 { 0.0 } else { #x / #y })),
-                quote!((if #y == 0.0 { 0.0 } else { #b / #y })),
+                quote!((if #y == 0.0 { #y * 0.0 } else { #x / #y })),
+                quote!((if #y == 0.0 { #y * 0.0 } else { #b / #y })),
             ]
         }
         "recip" => vec![quote!((-#y * #y))],

@@ -34,72 +34,14 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
     let params = quote!(#(#pnames: #ptys),*);
-    let sw = Sweeps::new(f, &low.temps, &pnames, low.locals, &low.body);
+    let sw = Sweeps::new(f, false, &low.temps, &pnames, low.locals, &low.body);
     let (vjp, jvp) = (names::vjp_fn(name), names::jvp_fn(name));
+    let vjp_dual = names::vjp_dual_fn(name);
     let ret = low.ret;
-
-    // ---- __gd_vjp ----
-    let mut slots = Vec::new();
-    let mut setup = TokenStream::new();
-    let mut finish = TokenStream::new();
-    let mut init = TokenStream::new();
-    for (i, p) in sig.params.iter().enumerate() {
-        let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
-        match (&p.class, p.wrt) {
-            (Class::Scalar, true) => {
-                slots.push(quote!(#slot: ::core::option::Option<&mut #f>));
-                setup.extend(quote! {
-                    let mut #scr: #f = 0.0;
-                    let #g: &mut #f = match #slot { ::core::option::Option::Some(r) => r, ::core::option::Option::None => &mut #scr };
-                });
-                let x = low.param_temps[i].unwrap();
-                let (tv, bv) = (t(x), b(x));
-                init.extend(quote!(#tv = #pn;));
-                finish.extend(quote!(*#g += #bv;));
-            }
-            (Class::Array { .. }, true) => {
-                slots.push(quote!(#slot: ::core::option::Option<&mut [#f]>));
-                let msg = format!("{name}: the gradient buffer for `{pn}` has length {{}} but `{pn}` has length {{}}");
-                setup.extend(quote! {
-                    let mut #scr: ::std::vec::Vec<#f>;
-                    let #g: &mut [#f] = match #slot {
-                        ::core::option::Option::Some(r) => {
-                            ::core::assert_eq!(r.len(), #pn.len(), #msg, r.len(), #pn.len());
-                            r
-                        }
-                        ::core::option::Option::None => {
-                            #scr = ::std::vec![0.0; #pn.len()];
-                            &mut #scr[..]
-                        }
-                    };
-                });
-            }
-            _ => slots.push(quote!(#slot: ::core::option::Option<()>)),
-        }
-    }
-    let decls = sw.decls(Mode::Record);
-    let krate = crate::krate();
-    let stacks = sw.stacks(&low.body, &krate);
-    let stacks_end = sw.stacks_end(&low.body, &krate);
-    let fwd = sw.forward(&low.body, Mode::Record);
-    let rev = sw.reverse(&low.body);
-    let (tr, br) = (t(ret), b(ret));
-    let vjp_fn = quote! {
-        #[doc(hidden)]
-        #lints
-        #item_vis fn #vjp(#params, __gd_seed: #f, #(#slots),*) -> #f {
-            #setup
-            #decls
-            #stacks
-            #init
-            #fwd
-            #br = __gd_seed;
-            #rev
-            #finish
-            #stacks_end
-            #tr
-        }
-    };
+    let tr = t(ret);
+    let vjp_fn = vjp_function(sig, low, false, &vjp, &lints, &item_vis);
+    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
+    let scalar_alias = sw.scalar_alias();
 
     // ---- __gd_jvp ----
     let mut tslots = Vec::new();
@@ -141,6 +83,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         #[doc(hidden)]
         #lints
         #item_vis fn #jvp(#params, #(#tslots),*) -> (#f, #f) {
+            #scalar_alias
             #tsetup
             #tdecls
             #tinit
@@ -217,8 +160,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
     );
+    let second = super::second::generate(sig, &vjp_dual);
     quote! {
         #vjp_fn
+        #vjp_dual_fn
         #jvp_fn
         #[doc = #mod_doc]
         #lints
@@ -229,6 +174,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #reexport_vis use super::#vjp as __gd_vjp;
             #[doc(hidden)]
             #reexport_vis use super::#jvp as __gd_jvp;
+            #[doc(hidden)]
+            #reexport_vis use super::#vjp_dual as __gd_vjp_dual;
 
             // Marks the primal function as used: callers may use only its derivatives.
             #[allow(dead_code)]
@@ -255,10 +202,109 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
 
             #check
 
+            #second
+
             #[doc = #jvp_doc]
             pub fn jvp(#params, #(#tan_params),*) -> (#f, #f) {
                 super::#jvp(#(#pnames,)* #(#tan_slots),*)
             }
+        }
+    }
+}
+
+/// `__gd_vjp` (or, with `dual`, `__gd_vjp_dual`: the same reverse sweep over
+/// `Dual<F>`, with differentiated parameters passed as duals).
+fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    let f = &sig.float;
+    let name = &sig.name;
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
+    let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
+    let mut params = Vec::new();
+    let mut slots = Vec::new();
+    let mut setup = TokenStream::new();
+    let mut finish = TokenStream::new();
+    let mut init = TokenStream::new();
+    let mut shadow = TokenStream::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
+        let ty = &p.ty;
+        match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                params.push(if dual { quote!(#pn: #s) } else { quote!(#pn: #ty) });
+                slots.push(quote!(#slot: ::core::option::Option<&mut #s>));
+                setup.extend(quote! {
+                    let mut #scr: #s = #z;
+                    let #g: &mut #s = match #slot { ::core::option::Option::Some(r) => r, ::core::option::Option::None => &mut #scr };
+                });
+                let x = low.param_temps[i].unwrap();
+                let (tv, bv) = (t(x), b(x));
+                init.extend(quote!(#tv = #pn;));
+                if dual {
+                    shadow.extend(quote!(let #pn: #f = #pn.re;));
+                }
+                finish.extend(quote!(*#g += #bv;));
+            }
+            (Class::Array { .. }, true) => {
+                if dual {
+                    // User code reads the primal values under the parameter's name.
+                    let dp = names::dual_param(i);
+                    params.push(quote!(#dp: &[#s]));
+                    shadow.extend(quote!(let #pn: ::std::vec::Vec<#f> = #dp.iter().map(|d| d.re).collect();));
+                } else {
+                    params.push(quote!(#pn: #ty));
+                }
+                slots.push(quote!(#slot: ::core::option::Option<&mut [#s]>));
+                let plen = if dual {
+                    let dp = names::dual_param(i);
+                    quote!(#dp.len())
+                } else {
+                    quote!(#pn.len())
+                };
+                let msg = format!("{name}: the gradient buffer for `{pn}` has length {{}} but `{pn}` has length {{}}");
+                setup.extend(quote! {
+                    let mut #scr: ::std::vec::Vec<#s>;
+                    let #g: &mut [#s] = match #slot {
+                        ::core::option::Option::Some(r) => {
+                            ::core::assert_eq!(r.len(), #plen, #msg, r.len(), #plen);
+                            r
+                        }
+                        ::core::option::Option::None => {
+                            #scr = ::std::vec![#z; #plen];
+                            &mut #scr[..]
+                        }
+                    };
+                });
+            }
+            _ => {
+                params.push(quote!(#pn: #ty));
+                slots.push(quote!(#slot: ::core::option::Option<()>));
+            }
+        }
+    }
+    let alias = sw.scalar_alias();
+    let decls = sw.decls(Mode::Record);
+    let stacks = sw.stacks(&low.body, krate);
+    let stacks_end = sw.stacks_end(&low.body, krate);
+    let fwd = sw.forward(&low.body, Mode::Record);
+    let rev = sw.reverse(&low.body);
+    let (tr, br) = (t(low.ret), b(low.ret));
+    quote! {
+        #[doc(hidden)]
+        #lints
+        #vis fn #fname(#(#params,)* __gd_seed: #s, #(#slots),*) -> #s {
+            #alias
+            #setup
+            #decls
+            #stacks
+            #init
+            #shadow
+            #fwd
+            #br = __gd_seed;
+            #rev
+            #finish
+            #stacks_end
+            #tr
         }
     }
 }

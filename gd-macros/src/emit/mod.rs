@@ -5,4 +5,5 @@
 pub mod api;
 pub mod check;
 pub mod names;
+mod second;
 mod sweep;

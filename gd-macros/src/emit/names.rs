@@ -39,6 +39,10 @@ pub fn local_adj(n: usize) -> Ident {
 pub fn local_tan(n: usize) -> Ident {
     id(format!("__gd_ad{n}"))
 }
+/// An array parameter of the dual copy of the reverse sweep.
+pub fn dual_param(i: usize) -> Ident {
+    id(format!("__gd_dx{i}"))
+}
 /// The caller's slot for parameter `i` in the internal ABI.
 pub fn slot(i: usize) -> Ident {
     id(format!("__gd_slot{i}"))
@@ -53,6 +57,9 @@ pub fn stack(kind: &str) -> Ident {
 }
 pub fn vjp_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_{f}"), f.span())
+}
+pub fn vjp_dual_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_vjp_dual_{f}"), f.span())
 }
 pub fn jvp_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_jvp_{f}"), f.span())

@@ -26,6 +26,13 @@ pub enum Mode {
 
 pub struct Sweeps<'a> {
     pub f: &'a Ident,
+    /// The scalar type the sweeps compute in: `F`, or `Dual<F>` for the copy
+    /// of the reverse sweep that second derivatives run through.
+    pub s: TokenStream,
+    pub dual: bool,
+    /// `F`'s zero in the scalar type.
+    pub zero: TokenStream,
+    pub krate: TokenStream,
     pub temps: &'a [TempInfo],
     /// Array parameter names by position.
     pub params: &'a [Ident],
@@ -34,26 +41,53 @@ pub struct Sweeps<'a> {
     pub needed: HashSet<Temp>,
 }
 
-fn operand(o: &Operand) -> TokenStream {
-    match o {
-        Operand::Temp(x) => {
-            let x = t(*x);
-            quote!(#x)
-        }
-        Operand::Const(c) => quote!((#c)),
-    }
-}
 
 impl<'a> Sweeps<'a> {
-    pub fn new(f: &'a Ident, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
+    pub fn new(f: &'a Ident, dual: bool, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
         collect_needed(body, &mut needed);
-        Sweeps { f, temps, params, locals, needed }
+        let krate = crate::krate();
+        let (s, zero) = if dual {
+            (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::ZERO))
+        } else {
+            (quote!(#f), quote!(0.0))
+        };
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed }
+    }
+
+    fn operand(&self, o: &Operand) -> TokenStream {
+        match o {
+            Operand::Temp(x) => {
+                let x = t(*x);
+                quote!(#x)
+            }
+            Operand::Const(c) if self.dual => {
+                let (k, f) = (&self.krate, self.f);
+                quote!(#k::__private::Dual::<#f>::cst(#c))
+            }
+            // Typed, so that a method on it (`(2.0 as f64).ln()`) resolves.
+            Operand::Const(c) => {
+                let f = self.f;
+                quote!((#c as #f))
+            }
+        }
+    }
+
+    /// `type __gd_S = ..;`: the scalar type, named in lowered expressions.
+    pub fn scalar_alias(&self) -> TokenStream {
+        let s = &self.s;
+        quote!(type __gd_S = #s;)
     }
 
     /// An array's primal values.
     fn arr(&self, a: Arr) -> TokenStream {
         match a {
+            // The dual copy renames its array parameters (user code sees
+            // their primal values under the original names).
+            Arr::Param(i) if self.dual => {
+                let p = names::dual_param(i);
+                quote!(#p)
+            }
             Arr::Param(i) => {
                 let p = &self.params[i];
                 quote!(#p)
@@ -89,13 +123,13 @@ impl<'a> Sweeps<'a> {
 
     /// Hoisted declarations of every temporary (and its derivative).
     pub fn decls(&self, mode: Mode) -> TokenStream {
-        let f = self.f;
+        let (f, z) = (&self.s, &self.zero);
         let mut out = TokenStream::new();
         for (i, info) in self.temps.iter().enumerate() {
             let x = Temp(i);
             let v = t(x);
             out.extend(match info.ty {
-                Ty::Float => quote!(let mut #v: #f = 0.0;),
+                Ty::Float => quote!(let mut #v: #f = #z;),
                 Ty::Usize => quote!(let mut #v: usize = 0;),
                 Ty::I32 => quote!(let mut #v: i32 = 0;),
                 Ty::Bool => quote!(let mut #v: bool = false;),
@@ -103,7 +137,7 @@ impl<'a> Sweeps<'a> {
             });
             if info.active {
                 let dv = if mode == Mode::Record { b(x) } else { d(x) };
-                out.extend(quote!(let mut #dv: #f = 0.0;));
+                out.extend(quote!(let mut #dv: #f = #z;));
             }
         }
         for n in 0..self.locals {
@@ -124,6 +158,7 @@ impl<'a> Sweeps<'a> {
         for (x, ty) in self.stack_kinds(body) {
             let s = self.stack_of(x);
             out.extend(match ty {
+                Ty::Float if self.dual => quote!(let mut #s = ::std::vec::Vec::new();),
                 Ty::Inferred => quote!(let mut #s = ::std::vec::Vec::new();),
                 _ => quote!(let mut #s = #krate::__private::take_stack();),
             });
@@ -134,7 +169,7 @@ impl<'a> Sweeps<'a> {
     pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
         for (x, ty) in self.stack_kinds(body) {
-            if ty != Ty::Inferred {
+            if ty != Ty::Inferred && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
                 out.extend(quote!(#krate::__private::give_stack(#s);));
             }
@@ -182,6 +217,10 @@ impl<'a> Sweeps<'a> {
                     let v = t(*x);
                     quote!(#v)
                 }
+                CallArg::Array(a, _) if self.dual => {
+                    let v = self.arr(*a);
+                    quote!(&#v[..])
+                }
                 CallArg::Array(_, ts) => ts.clone(),
                 CallArg::Passive(x) => {
                     let v = t(*x);
@@ -192,14 +231,14 @@ impl<'a> Sweeps<'a> {
     }
 
     pub fn forward(&self, block: &Block, mode: Mode) -> TokenStream {
-        let f = self.f;
+        let (f, sc) = (self.f, &self.s);
         let mut out = TokenStream::new();
         for s in block {
             out.extend(match s {
                 Stmt::Op { dst, prim, args } => {
-                    let a: Vec<TokenStream> = args.iter().map(operand).collect();
+                    let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
                     let v = t(*dst);
-                    let p = rules::primal(*prim, &a, f);
+                    let p = rules::primal(*prim, &a, sc);
                     let mut o = quote!(#v = #p;);
                     if mode == Mode::Tangent {
                         let parts = rules::partials(*prim, &a, &quote!(#v), f);
@@ -219,7 +258,7 @@ impl<'a> Sweeps<'a> {
                     o
                 }
                 Stmt::Copy { dst, src } => {
-                    let (v, s) = (t(*dst), operand(src));
+                    let (v, s) = (t(*dst), self.operand(src));
                     let mut o = quote!(#v = #s;);
                     if mode == Mode::Tangent && self.temps[dst.0].active {
                         let dv = d(*dst);
@@ -243,7 +282,7 @@ impl<'a> Sweeps<'a> {
                     o
                 }
                 Stmt::ArrNew { arr, len, init, .. } => {
-                    let (a, n, v) = (names::local(*arr), t(*len), operand(init));
+                    let (a, n, v) = (names::local(*arr), t(*len), self.operand(init));
                     let mut o = quote!(#a = ::std::vec![#v; #n];);
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(init));
@@ -252,7 +291,7 @@ impl<'a> Sweeps<'a> {
                     o
                 }
                 Stmt::Store { arr, index, src } => {
-                    let (a, k, v) = (names::local(*arr), t(*index), operand(src));
+                    let (a, k, v) = (names::local(*arr), t(*index), self.operand(src));
                     let mut o = quote!(#a[#k] = #v;);
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(src));
@@ -261,7 +300,7 @@ impl<'a> Sweeps<'a> {
                     o
                 }
                 Stmt::Push { arr, src } => {
-                    let (a, v) = (names::local(*arr), operand(src));
+                    let (a, v) = (names::local(*arr), self.operand(src));
                     let mut o = quote!(#a.push(#v););
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(src));
@@ -280,6 +319,8 @@ impl<'a> Sweeps<'a> {
                 Stmt::Verbatim(ts) => ts.clone(),
                 Stmt::Alias { name, src, by_ref } => {
                     let v = t(*src);
+                    // The dual copy shows user code the primal value.
+                    let v = if self.dual { quote!(#v.re) } else { quote!(#v) };
                     if *by_ref {
                         quote!(let #name = &{ #v };)
                     } else {
@@ -290,6 +331,10 @@ impl<'a> Sweeps<'a> {
                     let a = self.call_args(args);
                     let v = t(*dst);
                     match mode {
+                        Mode::Record if self.dual => {
+                            let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
+                            quote!(#v = #path::__gd_vjp_dual(#(#a,)* #z, #(#nones),*);)
+                        }
                         Mode::Record => quote!(#v = #path(#(#a),*);),
                         Mode::Tangent => {
                             let dv = d(*dst);
@@ -389,6 +434,7 @@ impl<'a> Sweeps<'a> {
     }
 
     fn tangent_of(&self, o: &Operand) -> TokenStream {
+        debug_assert!(!self.dual);
         match self.active(o) {
             Some(x) => {
                 let dx = d(x);
@@ -399,20 +445,20 @@ impl<'a> Sweeps<'a> {
     }
 
     pub fn reverse(&self, block: &Block) -> TokenStream {
-        let f = self.f;
+        let (f, z) = (self.f, &self.zero);
         let mut out = TokenStream::new();
         // Adjoints of the local arrays this block creates, sized to their
         // length at the end of the block.
         for s in block {
             if let Stmt::ArrNew { arr, len_end, .. } = s {
                 let (g, n) = (names::local_adj(*arr), t(*len_end));
-                out.extend(quote!(#g.clear(); #g.resize(#n, 0.0);));
+                out.extend(quote!(#g.clear(); #g.resize(#n, #z);));
             }
         }
         for s in block.iter().rev() {
             out.extend(match s {
                 Stmt::Op { dst, prim, args } => {
-                    let a: Vec<TokenStream> = args.iter().map(operand).collect();
+                    let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
                     let v = t(*dst);
                     let parts = rules::partials(*prim, &a, &quote!(#v), f);
                     let bd = b(*dst);
@@ -426,7 +472,7 @@ impl<'a> Sweeps<'a> {
                             Some(quote!(#bx += #p * __gd_adj;))
                         })
                         .collect();
-                    quote!({ let __gd_adj = #bd; #bd = 0.0; #(#updates)* })
+                    quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })
                 }
                 Stmt::Copy { dst, src } => {
                     if !self.temps[dst.0].active {
@@ -436,19 +482,20 @@ impl<'a> Sweeps<'a> {
                     match self.active(src) {
                         Some(x) => {
                             let bx = b(x);
-                            quote!(#bx += #bd; #bd = 0.0;)
+                            quote!(#bx += #bd; #bd = #z;)
                         }
-                        None => quote!(#bd = 0.0;),
+                        None => quote!(#bd = #z;),
                     }
                 }
                 Stmt::Load { dst, array, index } => {
                     let (bd, k, g) = (b(*dst), t(*index), self.arr_adj(*array));
-                    quote!(#g[#k] += #bd; #bd = 0.0;)
+                    quote!(#g[#k] += #bd; #bd = #z;)
                 }
                 Stmt::ArrNew { arr, init, .. } => match self.active(init) {
                     Some(x) => {
                         let (bx, g) = (b(x), names::local_adj(*arr));
-                        quote!(#bx += #g.iter().sum::<#f>();)
+                        let sc = &self.s;
+                        quote!(#bx += #g.iter().copied().sum::<#sc>();)
                     }
                     None => continue,
                 },
@@ -457,9 +504,9 @@ impl<'a> Sweeps<'a> {
                     match self.active(src) {
                         Some(x) => {
                             let bx = b(x);
-                            quote!(#bx += #g[#k]; #g[#k] = 0.0;)
+                            quote!(#bx += #g[#k]; #g[#k] = #z;)
                         }
-                        None => quote!(#g[#k] = 0.0;),
+                        None => quote!(#g[#k] = #z;),
                     }
                 }
                 Stmt::Push { arr, src } => {
@@ -487,9 +534,10 @@ impl<'a> Sweeps<'a> {
                         }
                         CallArg::Passive(_) => quote!(::core::option::Option::None),
                     });
+                    let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
                     quote! {
-                        #path::__gd_vjp(#(#a,)* #bd, #(#slots),*);
-                        #bd = 0.0;
+                        #path::#callee(#(#a,)* #bd, #(#slots),*);
+                        #bd = #z;
                     }
                 }
                 Stmt::If { cond, then, els } => {
@@ -504,7 +552,7 @@ impl<'a> Sweeps<'a> {
                         .rev()
                         .map(|&(h, end)| {
                             let (bh, be) = (b(h), b(end));
-                            quote!(#be += #bh; #bh = 0.0;)
+                            quote!(#be += #bh; #bh = #z;)
                         })
                         .collect();
                     let pops = self.snapshot(l).into_iter().rev().map(|x| {

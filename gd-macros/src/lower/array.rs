@@ -76,7 +76,7 @@ impl<'a> Lowerer<'a> {
         self.locals += 1;
         let (len, fill) = match &init.repeat {
             Some((v, n)) => {
-                if self.mentions_active(n) {
+                if self.reads_active_values(n) {
                     return self.err(n, "#[differentiable]: an array length cannot depend on differentiated values");
                 }
                 let v = self.lower_expr(v)?;

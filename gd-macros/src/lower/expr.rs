@@ -161,8 +161,26 @@ impl<'a> Lowerer<'a> {
     /// A primitive applied to lowered operands; passive when they all are, or
     /// when the primitive is piecewise constant.
     fn prim(&mut self, p: Prim, args: Vec<(Val, &Expr)>, whole: &Expr) -> Result<Val> {
-        if p.0.zero_derivative || args.iter().all(|(v, _)| matches!(v, Val::Passive(_))) {
+        if args.iter().all(|(v, _)| matches!(v, Val::Passive(_))) {
             return Ok(Val::Passive(quote!(#whole)));
+        }
+        if p.0.zero_derivative {
+            // Piecewise constant: computed on primal values (`re` reads the
+            // primal part in the dual copy of the sweep), derivative zero.
+            let k = crate::krate();
+            let mut a = Vec::new();
+            for (v, e) in args {
+                let ts = match self.operand(v, e)? {
+                    Operand::Temp(t) => {
+                        let id = crate::emit::names::t(t);
+                        quote!(#id)
+                    }
+                    Operand::Const(c) => c,
+                };
+                a.push(quote!(#k::__private::re(#ts)));
+            }
+            let f = &self.f;
+            return Ok(Val::Passive(rules::primal(p, &a, &quote!(#f))));
         }
         let mut ops = Vec::new();
         for (i, (v, e)) in args.into_iter().enumerate() {

@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
 
     /// Does the expression read differentiated values, other than through
     /// `xs.len()` / `xs.is_empty()`? An iterator that does not is passive.
-    fn reads_active_values(&self, e: &Expr) -> bool {
+    pub(super) fn reads_active_values(&self, e: &Expr) -> bool {
         struct V<'l, 'a> {
             lw: &'l Lowerer<'a>,
             found: bool,

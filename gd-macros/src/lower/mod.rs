@@ -369,9 +369,9 @@ impl<'a> Lowerer<'a> {
                     return Ok(Operand::Const(ts));
                 }
                 let t = self.temp(Ty::Float, false);
-                let f = &self.f;
                 let k = crate::krate();
-                self.emit(Stmt::Set { dst: t, expr: quote!(#k::__private::to_float::<#f, _>(#ts)) });
+                // `__gd_S` is the generated function's scalar type (F or Dual<F>).
+                self.emit(Stmt::Set { dst: t, expr: quote!(#k::__private::to_float::<__gd_S, _>(#ts)) });
                 Ok(Operand::Temp(t))
             }
             Val::Array(..) => self.err(at, "#[differentiable]: an array is used where a number is expected"),

@@ -1,5 +1,9 @@
 //! Support for the code `#[differentiable]` generates. Not a public API.
 
+mod dual;
+pub use dual::Dual;
+pub use nalgebra;
+
 /// Reads a float from a value or a reference to one (iterator items are `&f64`).
 pub trait ToFloat<F> {
     fn to_float(self) -> F;
@@ -130,4 +134,27 @@ pub fn split_parts<'a>(mut g: &'a mut [f64], sizes: &[usize]) -> Vec<&'a mut [f6
         g = tail;
     }
     out
+}
+
+/// The primal part of a scalar: itself for `f32`/`f64`, `.re` for a dual.
+pub trait Re<F> {
+    fn re(self) -> F;
+}
+macro_rules! re_impl {
+    ($($f:ty),*) => {$(
+        impl Re<$f> for $f {
+            #[inline(always)]
+            fn re(self) -> $f { self }
+        }
+        impl Re<$f> for Dual<$f> {
+            #[inline(always)]
+            fn re(self) -> $f { self.re }
+        }
+    )*};
+}
+re_impl!(f32, f64);
+
+#[inline(always)]
+pub fn re<F, T: Re<F>>(x: T) -> F {
+    x.re()
 }

@@ -1,0 +1,172 @@
+//! Second order: `f::hvp` and `f::hessian`, by forward over reverse. The
+//! reverse sweep is emitted a second time over `Dual<F>` (`__gd_vjp_dual`);
+//! seeding the inputs' tangents with `v` makes the gradient's tangent parts
+//! `H·v`, at the cost of a few gradients. `hessian` takes one such product per
+//! column.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::sig::{Class, Sig};
+
+/// The gradient's type and the expression that builds it from a flat vector
+/// `flat` (differentiated parameters in order, arrays flattened).
+pub fn shaped(sig: &Sig, flat: &TokenStream) -> (TokenStream, TokenStream) {
+    let f = &sig.float;
+    let mut tys = Vec::new();
+    let mut vals = Vec::new();
+    let mut off = quote!(0usize);
+    for p in sig.params.iter().filter(|p| p.wrt) {
+        let pn = &p.name;
+        match &p.class {
+            Class::Scalar => {
+                tys.push(quote!(#f));
+                vals.push(quote!(#flat[#off]));
+                off = quote!(#off + 1);
+            }
+            Class::Array { len, .. } => {
+                let slice = quote!(&#flat[#off..#off + #pn.len()]);
+                match len {
+                    Some(n) => {
+                        tys.push(quote!([#f; #n]));
+                        vals.push(quote!(<[#f; #n]>::try_from(#slice).unwrap()));
+                    }
+                    None => {
+                        tys.push(quote!(::std::vec::Vec<#f>));
+                        vals.push(quote!((#slice).to_vec()));
+                    }
+                }
+                off = quote!(#off + #pn.len());
+            }
+            Class::Passive => {}
+        }
+    }
+    if tys.len() == 1 {
+        (tys.remove(0), vals.remove(0))
+    } else {
+        (quote!((#(#tys),*)), quote!((#(#vals),*)))
+    }
+}
+
+pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
+    let f = &sig.float;
+    let name = &sig.name;
+    let krate = crate::krate();
+    let d = quote!(#krate::__private::Dual::<#f>);
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
+    let params = quote!(#(#pnames: #ptys),*);
+    let ref_params = quote!(#(#pnames: &#ptys),*);
+
+    let mut setup = TokenStream::new();
+    let mut args = Vec::new();
+    let mut slots = Vec::new();
+    let mut collect = TokenStream::new();
+    let mut tan_params = Vec::new();
+    let mut tan_push = TokenStream::new();
+    let mut len = quote!(0usize);
+    for (i, p) in sig.params.iter().enumerate() {
+        let pn = &p.name;
+        let (dp, gb) = (format_ident!("__gd_dp{}", i), format_ident!("__gd_gb{}", i));
+        let tn = format_ident!("tangent_{}", pn);
+        if !p.wrt {
+            args.push(quote!((*#pn).clone()));
+            slots.push(quote!(::core::option::Option::None));
+            continue;
+        }
+        match &p.class {
+            Class::Scalar => {
+                setup.extend(quote! {
+                    let #dp = #d::new(*#pn, __gd_v[__gd_off]);
+                    __gd_off += 1;
+                    let mut #gb = #d::ZERO;
+                });
+                args.push(quote!(#dp));
+                slots.push(quote!(::core::option::Option::Some(&mut #gb)));
+                collect.extend(quote!(__gd_g.push(#gb.re); __gd_hv.push(#gb.eps);));
+                tan_params.push(quote!(#tn: #f));
+                tan_push.extend(quote!(__gd_v.push(#tn);));
+                len = quote!(#len + 1);
+            }
+            Class::Array { .. } => {
+                let msg = format!("{name}::hvp: the tangent for `{pn}` has length {{}} but `{pn}` has length {{}}");
+                setup.extend(quote! {
+                    let __gd_n = #pn.len();
+                    let #dp: ::std::vec::Vec<#d> = #pn.iter().zip(&__gd_v[__gd_off..__gd_off + __gd_n]).map(|(a, b)| #d::new(*a, *b)).collect();
+                    __gd_off += __gd_n;
+                    let mut #gb = ::std::vec![#d::ZERO; __gd_n];
+                });
+                args.push(quote!(&#dp[..]));
+                slots.push(quote!(::core::option::Option::Some(&mut #gb[..])));
+                collect.extend(quote! {
+                    __gd_g.extend(#gb.iter().map(|x| x.re));
+                    __gd_hv.extend(#gb.iter().map(|x| x.eps));
+                });
+                tan_params.push(quote!(#tn: &[#f]));
+                tan_push.extend(quote! {
+                    ::core::assert_eq!(#tn.len(), #pn.len(), #msg, #tn.len(), #pn.len());
+                    __gd_v.extend_from_slice(#tn);
+                });
+                len = quote!(#len + #pn.len());
+            }
+            Class::Passive => unreachable!(),
+        }
+    }
+    let (gty, hv_shaped) = shaped(sig, &quote!(__gd_hv));
+    let (_, g_shaped) = shaped(sig, &quote!(__gd_g));
+    let refs: Vec<_> = pnames.iter().map(|p| quote!(&#p)).collect();
+    let hvp_doc = format!(
+        "Hessian–vector product of `{name}`: `H·v` with `v` given per differentiated parameter, shaped like the gradient (forward over reverse: a few gradients' cost)."
+    );
+    let hess_doc = format!(
+        "`({name}(..), gradient, Hessian)`: the Hessian over the differentiated parameters flattened in order (one Hessian–vector product per column)."
+    );
+    let na = quote!(#krate::__private::nalgebra);
+    quote! {
+        /// Value, gradient and `H·v` over the flattened differentiated parameters.
+        #[doc(hidden)]
+        pub fn __gd_hvp_flat(#ref_params, __gd_v: &[#f]) -> (#f, ::std::vec::Vec<#f>, ::std::vec::Vec<#f>) {
+            let mut __gd_off = 0usize;
+            #setup
+            ::core::assert_eq!(__gd_v.len(), __gd_off, "{}: the direction has length {} but the parameters have {}", stringify!(#name), __gd_v.len(), __gd_off);
+            let __gd_value = super::#vjp_dual(#(#args,)* #d::new(1.0, 0.0), #(#slots),*);
+            let mut __gd_g = ::std::vec::Vec::with_capacity(__gd_off);
+            let mut __gd_hv = ::std::vec::Vec::with_capacity(__gd_off);
+            #collect
+            (__gd_value.re, __gd_g, __gd_hv)
+        }
+
+        #[doc = #hvp_doc]
+        pub fn hvp(#params, #(#tan_params),*) -> #gty {
+            let mut __gd_v = ::std::vec::Vec::new();
+            #tan_push
+            let (_, _, __gd_hv) = __gd_hvp_flat(#(#refs,)* &__gd_v);
+            #hv_shaped
+        }
+
+        #[doc = #hess_doc]
+        pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
+            let __gd_n = #len;
+            let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
+            let mut __gd_e = ::std::vec![0.0; __gd_n];
+            let mut __gd_value = 0.0;
+            let mut __gd_g = ::std::vec![0.0; __gd_n];
+            for __gd_j in 0..__gd_n {
+                __gd_e[__gd_j] = 1.0;
+                let (v, g, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                __gd_e[__gd_j] = 0.0;
+                for __gd_i in 0..__gd_n {
+                    __gd_h[(__gd_i, __gd_j)] = hv[__gd_i];
+                }
+                __gd_value = v;
+                __gd_g = g;
+            }
+            if __gd_n == 0 {
+                let (v, g, _) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                __gd_value = v;
+                __gd_g = g;
+            }
+            (__gd_value, #g_shaped, __gd_h)
+        }
+    }
+}
