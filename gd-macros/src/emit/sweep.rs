@@ -22,6 +22,9 @@ pub enum Mode {
     Record,
     /// Forward mode: tangents beside the primal.
     Tangent,
+    /// The primal alone: the first pass over a loop that the reverse sweep
+    /// recomputes (see `recomputes`).
+    Primal,
 }
 
 pub struct Sweeps<'a> {
@@ -39,6 +42,8 @@ pub struct Sweeps<'a> {
     pub locals: usize,
     /// Temporaries the reverse sweep reads.
     pub needed: HashSet<Temp>,
+    /// Loops (by trip-count temp) whose trips the reverse sweep recomputes.
+    pub recomputed: HashSet<Temp>,
 }
 
 
@@ -52,7 +57,9 @@ impl<'a> Sweeps<'a> {
         } else {
             (quote!(#f), quote!(0.0))
         };
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed }
+        let mut recomputed = HashSet::new();
+        plan_recompute(body, true, &mut recomputed);
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -155,6 +162,12 @@ impl<'a> Sweeps<'a> {
     /// given back to) a per-thread pool so that repeated calls do not allocate.
     pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
+        for l in loops(body) {
+            if self.recomputes(l) && matches!(l.head, LoopHead::For { .. }) {
+                let s = names::stack(&format!("item{}", l.count.0));
+                out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+            }
+        }
         for (x, ty) in self.stack_kinds(body) {
             let s = self.stack_of(x);
             out.extend(match ty {
@@ -192,7 +205,11 @@ impl<'a> Sweeps<'a> {
     fn all_snapshots(&self, b: &Block, out: &mut Vec<Temp>) {
         for s in b {
             if let Stmt::Loop(l) = s {
-                out.extend(self.snapshot(l));
+                if self.recomputes(l) {
+                    out.extend(self.trip_inputs(l));
+                } else {
+                    out.extend(self.snapshot(l));
+                }
             }
             for c in s.children() {
                 self.all_snapshots(c, out);
@@ -331,11 +348,11 @@ impl<'a> Sweeps<'a> {
                     let a = self.call_args(args);
                     let v = t(*dst);
                     match mode {
-                        Mode::Record if self.dual => {
+                        Mode::Record | Mode::Primal if self.dual => {
                             let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
                             quote!(#v = #path::__gd_vjp_dual(#(#a,)* #z, #(#nones),*);)
                         }
-                        Mode::Record => quote!(#v = #path(#(#a),*);),
+                        Mode::Record | Mode::Primal => quote!(#v = #path(#(#a),*);),
                         Mode::Tangent => {
                             let dv = d(*dst);
                             let slots = args.iter().map(|a| match a {
@@ -368,11 +385,14 @@ impl<'a> Sweeps<'a> {
     }
 
     fn forward_loop(&self, l: &Loop, mode: Mode) -> TokenStream {
-        let head = match &l.head {
-            LoopHead::Loop => quote!(loop),
-            LoopHead::For { pat, iter } => quote!(for #pat in #iter),
+        let recompute = mode == Mode::Record && self.recomputes(l);
+        let head = match (&l.head, recompute) {
+            (LoopHead::Loop, _) => quote!(loop),
+            (LoopHead::For { iter, .. }, true) => quote!(for __gd_item in #iter),
+            (LoopHead::For { pat, iter }, false) => quote!(for #pat in #iter),
         };
-        let body = self.forward(&l.body, mode);
+        // A recomputed body runs as plain primal code the first time.
+        let body = self.forward(&l.body, if recompute { Mode::Primal } else { mode });
         let brk = t(l.brk);
         let back: Vec<TokenStream> = l
             .backedge
@@ -388,13 +408,33 @@ impl<'a> Sweeps<'a> {
             })
             .collect();
         match mode {
-            Mode::Tangent => quote! {
+            Mode::Tangent | Mode::Primal => quote! {
                 #head {
                     #body
                     #(#back)*
                     if #brk { break; }
                 }
             },
+            Mode::Record if recompute => {
+                let count = t(l.count);
+                let pushes = self.trip_inputs(l).into_iter().map(|x| {
+                    let (s, v) = (self.stack_of(x), t(x));
+                    quote!(#s.push(#v);)
+                });
+                let (item_push, bind) = self.item_binding(l, true);
+                quote! {
+                    #count = 0;
+                    #head {
+                        #count += 1;
+                        #(#pushes)*
+                        #item_push
+                        #bind
+                        #body
+                        #(#back)*
+                        if #brk { break; }
+                    }
+                }
+            }
             Mode::Record => {
                 let count = t(l.count);
                 let pushes = self.snapshot(l).into_iter().map(|x| {
@@ -417,6 +457,31 @@ impl<'a> Sweeps<'a> {
                 }
             }
         }
+    }
+
+    /// Whether the reverse sweep recomputes this loop's trips (see `plan_recompute`).
+    fn recomputes(&self, l: &Loop) -> bool {
+        self.recomputed.contains(&l.count)
+    }
+
+    /// What a recomputed loop saves at the start of each trip.
+    fn trip_inputs(&self, l: &Loop) -> Vec<Temp> {
+        l.backedge.iter().map(|&(h, _)| h).collect()
+    }
+
+    /// For a recomputed `for` loop: saving the item (`push`) or restoring it
+    /// (`!push`), and binding the user's pattern to it.
+    fn item_binding(&self, l: &Loop, push: bool) -> (TokenStream, TokenStream) {
+        let LoopHead::For { pat, .. } = &l.head else {
+            return (TokenStream::new(), TokenStream::new());
+        };
+        let s = names::stack(&format!("item{}", l.count.0));
+        let save = if push {
+            quote!(#s.push(::core::clone::Clone::clone(&__gd_item));)
+        } else {
+            quote!(let __gd_item = #s.pop().unwrap();)
+        };
+        (save, quote!(let #pat = __gd_item;))
     }
 
     /// The temporaries a loop saves at the end of each trip. Loads that run
@@ -544,6 +609,32 @@ impl<'a> Sweeps<'a> {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
                     quote!(if #c { #a } else { #e })
                 }
+                Stmt::Loop(l) if self.recomputes(l) => {
+                    let count = t(l.count);
+                    let back = l.backedge.iter().rev().map(|&(h, end)| {
+                        let (bh, be) = (b(h), b(end));
+                        quote!(#be += #bh; #bh = #z;)
+                    });
+                    let pops = self.trip_inputs(l).into_iter().rev().map(|x| {
+                        let (s, v) = (self.stack_of(x), t(x));
+                        quote!(#v = #s.pop().unwrap();)
+                    });
+                    let (item_pop, bind) = self.item_binding(l, false);
+                    let replay = self.forward(&l.body, Mode::Record);
+                    let body = self.reverse(&l.body);
+                    quote! {
+                        for _ in 0..#count {
+                            #(#back)*
+                            #(#pops)*
+                            #item_pop
+                            {
+                                #bind
+                                #replay
+                                #body
+                            }
+                        }
+                    }
+                }
                 Stmt::Loop(l) => {
                     let count = t(l.count);
                     let back: Vec<TokenStream> = l
@@ -581,6 +672,139 @@ impl<'a> Sweeps<'a> {
         }
         out
     }
+}
+
+/// Reverse mode can recompute a loop's trips instead of saving their values:
+/// it saves only each trip's inputs (the loop-carried values and the
+/// iterator's item), then replays the trip forward before its adjoint. That is
+/// faster for the short bodies numeric loops have. The replay runs at the end
+/// of the function (or of the enclosing replayed trip), so it is allowed when
+/// it sees the same world as the first run:
+/// - the loop sits at the top level of the function, or of a replayed loop's
+///   body (names bound in a branch or block are out of scope by then);
+/// - its body runs no user statement other than `let` (no assignment to an
+///   outer variable, no macro) and touches no local array created outside it;
+/// - no name its body reads is bound again later in the enclosing block.
+fn plan_recompute(block: &Block, top: bool, out: &mut HashSet<Temp>) {
+    for (i, s) in block.iter().enumerate() {
+        match s {
+            Stmt::Loop(l) => {
+                let ok = top && replayable(&l.body) && {
+                    let free = free_names(&l.body);
+                    !block[i + 1..].iter().any(|later| binds_any(later, &free))
+                };
+                if ok {
+                    out.insert(l.count);
+                }
+                plan_recompute(&l.body, ok, out);
+            }
+            _ => {
+                for c in s.children() {
+                    plan_recompute(c, false, out);
+                }
+            }
+        }
+    }
+}
+
+fn replayable(body: &Block) -> bool {
+    fn created(b: &Block, out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::ArrNew { arr, .. } = s {
+                out.insert(*arr);
+            }
+            for c in s.children() {
+                created(c, out);
+            }
+        }
+    }
+    fn ok(b: &Block, own: &HashSet<usize>) -> bool {
+        b.iter().all(|s| {
+            let here = match s {
+                Stmt::Verbatim(ts) => ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let"),
+                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+                _ => true,
+            };
+            here && s.children().into_iter().all(|c| ok(c, own))
+        })
+    }
+    let mut own = HashSet::new();
+    created(body, &mut own);
+    ok(body, &own)
+}
+
+fn idents(ts: &TokenStream, out: &mut HashSet<String>) {
+    for tt in ts.clone() {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// Names user code in a loop body reads (over-approximated: every identifier
+/// in its verbatim code and captured expressions), less the loop-carried
+/// aliases the body binds first.
+fn free_names(body: &Block) -> HashSet<String> {
+    fn go(b: &Block, out: &mut HashSet<String>) {
+        for s in b {
+            match s {
+                Stmt::Verbatim(ts) | Stmt::Set { expr: ts, .. } => idents(ts, out),
+                Stmt::Loop(l) => {
+                    if let LoopHead::For { iter, .. } = &l.head {
+                        idents(iter, out);
+                    }
+                }
+                _ => {}
+            }
+            for c in s.children() {
+                go(c, out);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    go(body, &mut out);
+    for s in body {
+        match s {
+            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+                out.remove(&name.to_string());
+            }
+            Stmt::Set { .. } => {}
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Does this statement (at the same scope level) bind one of these names?
+fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
+    match s {
+        Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => names.contains(&name.to_string()),
+        Stmt::Verbatim(ts) => {
+            let mut bound = HashSet::new();
+            let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+            idents(&pat, &mut bound);
+            bound.iter().any(|n| names.contains(n))
+        }
+        _ => false,
+    }
+}
+
+/// Every loop in a block, nested ones included.
+fn loops(b: &Block) -> Vec<&Loop> {
+    let mut out = Vec::new();
+    for s in b {
+        if let Stmt::Loop(l) = s {
+            out.push(&**l);
+        }
+        for c in s.children() {
+            out.extend(loops(c));
+        }
+    }
+    out
 }
 
 /// Loads `(dst, array, index)` from parameter arrays (which never change)
