@@ -631,3 +631,66 @@ macro_rules! api32_scalars {
         }
     };
 }
+
+// ---------------------------------------------------------------------------
+// Second order: `f::hvp` and `f::hessian` against hyper-dual numbers.
+// ---------------------------------------------------------------------------
+
+pub use num_dual::HyperDual64;
+
+/// `H v` by hyper-dual numbers through the generic copy: coordinate i is the
+/// eps1·eps2 part of f(x + eps1 e_i + eps2 v).
+pub fn hyperdual_hvp(f: &dyn Fn(&[HyperDual64]) -> HyperDual64, x: &[f64], v: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let xs: Vec<HyperDual64> =
+                x.iter().zip(v).enumerate().map(|(j, (&a, &b))| HyperDual64::new(a, if i == j { 1.0 } else { 0.0 }, b, 0.0)).collect();
+            f(&xs).eps1eps2
+        })
+        .collect()
+}
+
+/// Checks `hvp(x, v)` (flat) against hyper-dual numbers along random
+/// directions, and `hessian(x)` (flat, column-major, with value and
+/// gradient) against the hyper-dual Hessian, its own symmetry, `hvp` along
+/// unit vectors, and the first-order gradient `grad`.
+pub fn check_second(
+    name: &str,
+    points: &[Vec<f64>],
+    dual2: &dyn Fn(&[HyperDual64]) -> HyperDual64,
+    grad: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    hvp: &dyn Fn(&[f64], &[f64]) -> Vec<f64>,
+    hessian: &dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<f64>),
+) {
+    let mut seed = 7u64;
+    for x in points {
+        seed += 1;
+        let n = x.len();
+        let name = format!("{name} at {}", fmt_vec(x));
+        for d in directions(seed, n, 2) {
+            let want = hyperdual_hvp(dual2, x, &d);
+            assert_close(&format!("{name}: hvp vs hyper-dual"), &hvp(x, &d), &want, 1e-8, 0.0);
+        }
+        let cols: Vec<Vec<f64>> = (0..n)
+            .map(|j| {
+                let e: Vec<f64> = (0..n).map(|i| if i == j { 1.0 } else { 0.0 }).collect();
+                hyperdual_hvp(dual2, x, &e)
+            })
+            .collect();
+        let want_h: Vec<f64> = cols.concat();
+        let (v, g, h) = hessian(x);
+        let (v1, g1) = grad(x);
+        assert_same(&format!("{name}: hessian().0 vs value_and_grad().0"), v, v1);
+        assert_close(&format!("{name}: hessian().1 vs value_and_grad().1"), &g, &g1, 1e-13, 0.0);
+        assert_close(&format!("{name}: hessian vs hyper-dual (column-major)"), &h, &want_h, 1e-8, 0.0);
+        let scale = h.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+        for i in 0..n {
+            for j in 0..i {
+                let (a, b) = (h[j * n + i], h[i * n + j]);
+                assert!((a - b).abs() <= 1e-10 * (scale + 1e-300), "{name}: hessian not symmetric at ({i}, {j}): {a:e} vs {b:e}");
+            }
+            let e: Vec<f64> = (0..n).map(|k| if k == i { 1.0 } else { 0.0 }).collect();
+            assert_close(&format!("{name}: hessian column {i} vs hvp(x, e_{i})"), &h[i * n..(i + 1) * n], &hvp(x, &e), 1e-13, 0.0);
+        }
+    }
+}
