@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""Writes tests/ad_fuzz.rs: random #[differentiable] functions, each with its
+num-dual generic copy rendered from the same expression tree, checked like the
+hand-written ones (finite differences, num-dual, jvp vs grad, grad_into).
+
+    python3 tests/common/gen_fuzz.py [seed] [count] > tests/ad_fuzz.rs
+
+Expressions use only operations that are smooth on the whole real line (or on
+the domain the tree guarantees: ln/sqrt of 1 + e^2, division by 1 + e^2), so
+any point is a fair point; branches compare a random expression with 0, and
+loops carry accumulators through `for` over ranges, over the slice, and with
+branches inside.
+"""
+import random
+import sys
+
+SEED = int(sys.argv[1]) if len(sys.argv) > 1 else 2026
+COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+rng = random.Random(SEED)
+
+
+class E:
+    """An expression: (macro rendering, dual rendering)."""
+
+    def __init__(self, m, d):
+        self.m, self.d = m, d
+
+
+def const():
+    k = rng.choice([0.5, 1.5, -0.7, 2.0, 0.25, -1.25, 3.0])
+    return E(f"{k!r}_f64", f"c::<D>({k!r})")
+
+
+def leaf(vars_):
+    if vars_ and rng.random() < 0.8:
+        v = rng.choice(vars_)
+        return E(v, v)
+    return const()
+
+
+def expr(vars_, depth):
+    if depth <= 0 or rng.random() < 0.2:
+        return leaf(vars_)
+    kind = rng.random()
+    if kind < 0.45:
+        a = expr(vars_, depth - 1)
+        op = rng.choice(["sin", "cos", "tanh", "atan", "exp_tanh", "ln1", "sqrt1", "powi2", "powi3", "exp_m1", "ln_1p", "asinh", "recip1", "hyp", "neg", "sinh_t", "cbrt1", "exp2_t", "log2_1", "log10_1", "cosh_t"])
+        if op in ("sin", "cos", "tanh", "atan", "asinh"):
+            return E(f"({a.m}).{op}()", f"({a.d}).{op}()")
+        if op == "exp_tanh":
+            return E(f"({a.m}).tanh().exp()", f"({a.d}).tanh().exp()")
+        if op == "exp2_t":
+            return E(f"({a.m}).tanh().exp2()", f"({a.d}).tanh().exp2()")
+        if op == "sinh_t":
+            return E(f"({a.m}).tanh().sinh()", f"({a.d}).tanh().sinh()")
+        if op == "cosh_t":
+            return E(f"({a.m}).atan().cosh()", f"({a.d}).atan().cosh()")
+        if op == "ln1":
+            return E(f"(1.0 + ({a.m}) * ({a.m})).ln()", f"(c::<D>(1.0) + ({a.d}) * ({a.d})).ln()")
+        if op == "log2_1":
+            return E(f"(2.0 + ({a.m}).powi(2)).log2()", f"(c::<D>(2.0) + ({a.d}).powi(2)).log2()")
+        if op == "log10_1":
+            return E(f"(0.5 + ({a.m}).powi(2)).log10()", f"(c::<D>(0.5) + ({a.d}).powi(2)).log10()")
+        if op == "sqrt1":
+            return E(f"(1.0 + ({a.m}) * ({a.m})).sqrt()", f"(c::<D>(1.0) + ({a.d}) * ({a.d})).sqrt()")
+        if op == "cbrt1":
+            return E(f"(1.0 + ({a.m}) * ({a.m})).cbrt()", f"(c::<D>(1.0) + ({a.d}) * ({a.d})).cbrt()")
+        if op == "powi2":
+            return E(f"({a.m}).powi(2)", f"({a.d}).powi(2)")
+        if op == "powi3":
+            return E(f"({a.m}).tanh().powi(3)", f"({a.d}).tanh().powi(3)")
+        if op == "exp_m1":
+            return E(f"({a.m}).tanh().exp_m1()", f"({a.d}).tanh().exp_m1()")
+        if op == "ln_1p":
+            return E(f"(({a.m}) * ({a.m})).ln_1p()", f"(({a.d}) * ({a.d})).ln_1p()")
+        if op == "recip1":
+            return E(f"(1.0 + ({a.m}) * ({a.m})).recip()", f"(c::<D>(1.0) + ({a.d}) * ({a.d})).recip()")
+        if op == "hyp":
+            return E(f"({a.m}).hypot(0.75)", f"dhypot({a.d}, c::<D>(0.75))")
+        return E(f"-({a.m})", f"-({a.d})")
+    a = expr(vars_, depth - 1)
+    b = expr(vars_, depth - 1)
+    op = rng.choice(["+", "-", "*", "div", "mul_add", "hypot", "atan2", "powf"])
+    if op in "+-*":
+        return E(f"({a.m}) {op} ({b.m})", f"({a.d}) {op} ({b.d})")
+    if op == "div":
+        return E(f"({a.m}) / (1.0 + ({b.m}) * ({b.m}))", f"({a.d}) / (c::<D>(1.0) + ({b.d}) * ({b.d}))")
+    if op == "mul_add":
+        k = expr(vars_, depth - 2)
+        return E(f"({a.m}).mul_add({b.m}, {k.m})", f"dmul_add({a.d}, {b.d}, {k.d})")
+    if op == "hypot":
+        return E(f"({a.m}).hypot(1.0 + ({b.m}).tanh())", f"dhypot({a.d}, c::<D>(1.0) + ({b.d}).tanh())")
+    if op == "atan2":
+        return E(f"({a.m}).atan2(2.0 + ({b.m}).sin())", f"({a.d}).atan2(c::<D>(2.0) + ({b.d}).sin())")
+    # powf: positive base, bounded exponent
+    return E(f"(1.5 + ({a.m}).sin()).powf(({b.m}).tanh())", f"dpowf(c::<D>(1.5) + ({a.d}).sin(), ({b.d}).tanh())")
+
+
+def function(idx):
+    name = f"fz{idx}"
+    vars_ = ["x", "y"]
+    mac, dual = [], []
+    n_stmt = rng.randint(3, 6)
+    t = 0
+    for _ in range(n_stmt):
+        r = rng.random()
+        v = f"t{t}"
+        t += 1
+        if r < 0.35:
+            e = expr(vars_, 3)
+            mac.append(f"    let {v} = {e.m};")
+            dual.append(f"    let {v} = {e.d};")
+        elif r < 0.5:
+            cnd, a, b = expr(vars_, 2), expr(vars_, 2), expr(vars_, 2)
+            mac.append(f"    let {v} = if {cnd.m} > 0.0 {{ {a.m} }} else {{ {b.m} }};")
+            dual.append(f"    let {v} = if {cnd.d} > 0.0 {{ {a.d} }} else {{ {b.d} }};")
+        elif r < 0.7:
+            init = expr(vars_, 2)
+            inner = vars_ + [v, "xs[i]"]
+            upd = expr(inner, 3)
+            mac += [f"    let mut {v} = {init.m};", "    for i in 0..xs.len() {", f"        {v} = ({v} * 0.5 + {upd.m}).tanh();", "    }"]
+            dual += [f"    let mut {v} = {init.d};", "    for i in 0..xs.len() {", f"        {v} = ({v} * 0.5 + {upd.d}).tanh();", "    }"]
+        elif r < 0.85:
+            init = expr(vars_, 2)
+            inner = vars_ + [v, "x_"]
+            cnd, a, b = expr(inner, 2), expr(inner, 2), expr(inner, 2)
+            for out, key in ((mac, "m"), (dual, "d")):
+                out += [
+                    f"    let mut {v} = {getattr(init, key)};",
+                    "    for &x_ in xs {",
+                    f"        if {getattr(cnd, key)} > 0.0 {{",
+                    f"            {v} = ({getattr(a, key)}).atan();",
+                    "        } else {",
+                    f"            {v} += ({getattr(b, key)}).tanh() * 0.5;",
+                    "        }",
+                    "    }",
+                ]
+        elif r < 0.88:
+            init = expr(vars_, 2)
+            upd = expr(vars_ + [v, "xs[i]", "xs[j]"], 2)
+            for out, key in ((mac, "m"), (dual, "d")):
+                out += [
+                    f"    let mut {v} = {getattr(init, key)};",
+                    "    for i in 0..xs.len() {",
+                    "        for j in 0..i {",
+                    f"            {v} = ({v} * 0.9 + {getattr(upd, key)}).sin();",
+                    "        }",
+                    "    }",
+                ]
+        elif r < 0.91:
+            init = expr(vars_, 2)
+            a, b, c_ = (expr(vars_ + [v, "xs[k]"], 2) for _ in range(3))
+            for out, key in ((mac, "m"), (dual, "d")):
+                out += [
+                    f"    let mut {v} = {getattr(init, key)};",
+                    "    let mut k = 0;",
+                    "    while k < xs.len() {",
+                    "        match k % 3 {",
+                    f"            0 => {v} = ({getattr(a, key)}).tanh(),",
+                    f"            1 | 4 => {v} += ({getattr(b, key)}).atan() * 0.5,",
+                    f"            _ => {v} = {v} * ({getattr(c_, key)}).cos(),",
+                    "        }",
+                    "        k += 1;",
+                    "    }",
+                ]
+        elif r < 0.94:
+            init = expr(vars_, 2)
+            upd = expr(vars_ + [v, "xs[k]"], 2)
+            for out, key in ((mac, "m"), (dual, "d")):
+                out += [
+                    f"    let mut {v} = {getattr(init, key)};",
+                    "    let mut k = 0;",
+                    "    loop {",
+                    "        if k + 1 >= xs.len() {",
+                    "            break;",
+                    "        }",
+                    f"        {v} = ({v} + {getattr(upd, key)}).tanh();",
+                    "        k += 1;",
+                    "    }",
+                ]
+        elif r < 0.97 and not any("return" in line for line in mac):
+            cnd, e = expr(vars_, 2), expr(vars_, 2)
+            mac.append(f"    if {cnd.m} > 0.5 {{")
+            mac.append(f"        return {e.m};")
+            mac.append("    }")
+            dual.append(f"    if {cnd.d} > 0.5 {{")
+            dual.append(f"        return {e.d};")
+            dual.append("    }")
+            t -= 1
+            continue
+        else:
+            init = expr(vars_, 2)
+            inner = vars_ + [v]
+            upd = expr(inner, 2)
+            trips = rng.randint(2, 5)
+            for out, key in ((mac, "m"), (dual, "d")):
+                out += [
+                    f"    let mut {v} = {getattr(init, key)};",
+                    f"    for k in (0..{trips}).rev() {{",
+                    f"        let w = {getattr(upd, key)};",
+                    f"        {v} = ({v} * w).sin() + w * 0.25;",
+                    "        if k == 1 {",
+                    "            continue;",
+                    "        }",
+                    f"        {v} = {v} * 0.75;",
+                    "    }",
+                ]
+        vars_.append(v)
+    ret = expr(vars_[2:] + ["x", "y"], 2)
+    # make sure the result depends on every statement
+    tail_m = " + ".join([f"{w} * {0.1 * (i + 1):.1f}" for i, w in enumerate(vars_[2:])])
+    tail_d = " + ".join([f"{w} * {0.1 * (i + 1):.1f}" for i, w in enumerate(vars_[2:])])
+    mac.append(f"    {ret.m} + {tail_m}")
+    dual.append(f"    {ret.d} + {tail_d}")
+    src = [
+        "#[differentiable]",
+        f"fn {name}(x: f64, y: f64, xs: &[f64]) -> f64 {{",
+        *mac,
+        "}",
+        f"fn {name}_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {{",
+        *dual,
+        "}",
+        f"fn case_{name}() -> Case {{",
+        f'    Case::new("{name}", |v| {name}(v[0], v[1], &v[2..]), |v| {name}_d(v[0], v[1], &v[2..]), rand_points({1000 + idx}, 3, 5, -1.5, 1.5))',
+        "}",
+        "",
+    ]
+    return "\n".join(src)
+
+
+def main():
+    out = [
+        f"//! GENERATED by tests/common/gen_fuzz.py (seed {SEED}, {COUNT} functions): do not edit by hand.",
+        "//! Random compositions of the supported float operations, lets, branches on",
+        "//! active values, and loops that carry values (over ranges, reversed ranges",
+        "//! with `continue`, and the slice, with branches inside); each has a",
+        "//! generic copy rendered from the same expression tree for num-dual.",
+        "// `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).",
+        "#![allow(unexpected_cfgs)]",
+        "#![allow(clippy::all, unused_variables, unused_parens)]",
+        "",
+        "#[macro_use]",
+        "mod common;",
+        "use common::*;",
+        "use gd::differentiable;",
+        "",
+    ]
+    for i in range(COUNT):
+        out.append(function(i))
+    out.append("fn cases() -> Vec<Case> {")
+    out.append("    vec![" + ", ".join(f"case_fz{i}()" for i in range(COUNT)) + "]")
+    out.append("}")
+    out.append("")
+    out.append("#[test]\nfn oracles_agree() {\n    for case in cases() {\n        case.check_oracles();\n    }\n}\n")
+    out.append("#[cfg(not(gd_oracles_only))]\nmod api {\n    use super::*;\n")
+    for i in range(COUNT):
+        out.append(f"""    #[test]
+    fn fz{i}_ad() {{
+        case_fz{i}().check_api(Api {{
+            value_and_grad: &|v| {{
+                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz{i}::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            }},
+            grad: &|v| {{
+                let (gx, gy, gs) = fz{i}::grad(v[0], v[1], &v[2..]);
+                [vec![gx, gy], gs].concat()
+            }},
+            jvp: &|v, t| fz{i}::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            grad_into: &|v, g| {{
+                let (gx, rest) = g.split_at_mut(1);
+                let (gy, gs) = rest.split_at_mut(1);
+                fz{i}::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+            }},
+        }});
+    }}
+""")
+    out.append("}")
+    print("\n".join(out))
+
+
+main()
