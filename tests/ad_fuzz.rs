@@ -2,7 +2,8 @@
 //! Random compositions of the supported float operations, lets, branches on
 //! active values, and loops that carry values (over ranges, reversed ranges
 //! with `continue`, and the slice, with branches inside); each has a
-//! generic copy rendered from the same expression tree for num-dual.
+//! generic copy rendered from the same expression tree for num-dual (and
+//! hyper-dual numbers for `hvp` / `hessian`).
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 #![allow(clippy::all, unused_variables, unused_parens)]
@@ -1802,6 +1803,27 @@ mod api {
     }
 
     #[test]
+    fn fz0_hvp() {
+        check_second(
+            "fz0",
+            &case_fz0().points,
+            &|v| fz0_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz0::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz0::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz0::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz1_ad() {
         case_fz1().check_api(Api {
             value_and_grad: &|v| {
@@ -1819,6 +1841,27 @@ mod api {
                 fz1::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz1_hvp() {
+        check_second(
+            "fz1",
+            &case_fz1().points,
+            &|v| fz1_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz1::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz1::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz1::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -1842,6 +1885,27 @@ mod api {
     }
 
     #[test]
+    fn fz2_hvp() {
+        check_second(
+            "fz2",
+            &case_fz2().points,
+            &|v| fz2_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz2::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz2::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz2::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz3_ad() {
         case_fz3().check_api(Api {
             value_and_grad: &|v| {
@@ -1859,6 +1923,27 @@ mod api {
                 fz3::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz3_hvp() {
+        check_second(
+            "fz3",
+            &case_fz3().points,
+            &|v| fz3_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz3::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz3::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz3::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -1882,6 +1967,27 @@ mod api {
     }
 
     #[test]
+    fn fz4_hvp() {
+        check_second(
+            "fz4",
+            &case_fz4().points,
+            &|v| fz4_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz4::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz4::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz4::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz5_ad() {
         case_fz5().check_api(Api {
             value_and_grad: &|v| {
@@ -1899,6 +2005,27 @@ mod api {
                 fz5::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz5_hvp() {
+        check_second(
+            "fz5",
+            &case_fz5().points,
+            &|v| fz5_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz5::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz5::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz5::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -1922,6 +2049,27 @@ mod api {
     }
 
     #[test]
+    fn fz6_hvp() {
+        check_second(
+            "fz6",
+            &case_fz6().points,
+            &|v| fz6_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz6::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz6::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz6::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz7_ad() {
         case_fz7().check_api(Api {
             value_and_grad: &|v| {
@@ -1939,6 +2087,27 @@ mod api {
                 fz7::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz7_hvp() {
+        check_second(
+            "fz7",
+            &case_fz7().points,
+            &|v| fz7_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz7::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz7::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz7::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -1962,6 +2131,27 @@ mod api {
     }
 
     #[test]
+    fn fz8_hvp() {
+        check_second(
+            "fz8",
+            &case_fz8().points,
+            &|v| fz8_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz8::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz8::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz8::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz9_ad() {
         case_fz9().check_api(Api {
             value_and_grad: &|v| {
@@ -1979,6 +2169,27 @@ mod api {
                 fz9::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz9_hvp() {
+        check_second(
+            "fz9",
+            &case_fz9().points,
+            &|v| fz9_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz9::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz9::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz9::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2002,6 +2213,27 @@ mod api {
     }
 
     #[test]
+    fn fz10_hvp() {
+        check_second(
+            "fz10",
+            &case_fz10().points,
+            &|v| fz10_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz10::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz10::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz10::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz11_ad() {
         case_fz11().check_api(Api {
             value_and_grad: &|v| {
@@ -2019,6 +2251,27 @@ mod api {
                 fz11::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz11_hvp() {
+        check_second(
+            "fz11",
+            &case_fz11().points,
+            &|v| fz11_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz11::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz11::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz11::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2042,6 +2295,27 @@ mod api {
     }
 
     #[test]
+    fn fz12_hvp() {
+        check_second(
+            "fz12",
+            &case_fz12().points,
+            &|v| fz12_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz12::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz12::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz12::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz13_ad() {
         case_fz13().check_api(Api {
             value_and_grad: &|v| {
@@ -2059,6 +2333,27 @@ mod api {
                 fz13::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz13_hvp() {
+        check_second(
+            "fz13",
+            &case_fz13().points,
+            &|v| fz13_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz13::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz13::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz13::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2082,6 +2377,27 @@ mod api {
     }
 
     #[test]
+    fn fz14_hvp() {
+        check_second(
+            "fz14",
+            &case_fz14().points,
+            &|v| fz14_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz14::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz14::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz14::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz15_ad() {
         case_fz15().check_api(Api {
             value_and_grad: &|v| {
@@ -2099,6 +2415,27 @@ mod api {
                 fz15::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz15_hvp() {
+        check_second(
+            "fz15",
+            &case_fz15().points,
+            &|v| fz15_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz15::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz15::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz15::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2122,6 +2459,27 @@ mod api {
     }
 
     #[test]
+    fn fz16_hvp() {
+        check_second(
+            "fz16",
+            &case_fz16().points,
+            &|v| fz16_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz16::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz16::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz16::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz17_ad() {
         case_fz17().check_api(Api {
             value_and_grad: &|v| {
@@ -2139,6 +2497,27 @@ mod api {
                 fz17::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz17_hvp() {
+        check_second(
+            "fz17",
+            &case_fz17().points,
+            &|v| fz17_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz17::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz17::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz17::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2162,6 +2541,27 @@ mod api {
     }
 
     #[test]
+    fn fz18_hvp() {
+        check_second(
+            "fz18",
+            &case_fz18().points,
+            &|v| fz18_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz18::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz18::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz18::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz19_ad() {
         case_fz19().check_api(Api {
             value_and_grad: &|v| {
@@ -2179,6 +2579,27 @@ mod api {
                 fz19::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz19_hvp() {
+        check_second(
+            "fz19",
+            &case_fz19().points,
+            &|v| fz19_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz19::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz19::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz19::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2202,6 +2623,27 @@ mod api {
     }
 
     #[test]
+    fn fz20_hvp() {
+        check_second(
+            "fz20",
+            &case_fz20().points,
+            &|v| fz20_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz20::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz20::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz20::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz21_ad() {
         case_fz21().check_api(Api {
             value_and_grad: &|v| {
@@ -2219,6 +2661,27 @@ mod api {
                 fz21::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz21_hvp() {
+        check_second(
+            "fz21",
+            &case_fz21().points,
+            &|v| fz21_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz21::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz21::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz21::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2242,6 +2705,27 @@ mod api {
     }
 
     #[test]
+    fn fz22_hvp() {
+        check_second(
+            "fz22",
+            &case_fz22().points,
+            &|v| fz22_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz22::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz22::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz22::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz23_ad() {
         case_fz23().check_api(Api {
             value_and_grad: &|v| {
@@ -2259,6 +2743,27 @@ mod api {
                 fz23::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz23_hvp() {
+        check_second(
+            "fz23",
+            &case_fz23().points,
+            &|v| fz23_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz23::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz23::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz23::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2282,6 +2787,27 @@ mod api {
     }
 
     #[test]
+    fn fz24_hvp() {
+        check_second(
+            "fz24",
+            &case_fz24().points,
+            &|v| fz24_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz24::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz24::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz24::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz25_ad() {
         case_fz25().check_api(Api {
             value_and_grad: &|v| {
@@ -2299,6 +2825,27 @@ mod api {
                 fz25::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz25_hvp() {
+        check_second(
+            "fz25",
+            &case_fz25().points,
+            &|v| fz25_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz25::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz25::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz25::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2322,6 +2869,27 @@ mod api {
     }
 
     #[test]
+    fn fz26_hvp() {
+        check_second(
+            "fz26",
+            &case_fz26().points,
+            &|v| fz26_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz26::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz26::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz26::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz27_ad() {
         case_fz27().check_api(Api {
             value_and_grad: &|v| {
@@ -2339,6 +2907,27 @@ mod api {
                 fz27::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz27_hvp() {
+        check_second(
+            "fz27",
+            &case_fz27().points,
+            &|v| fz27_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz27::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz27::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz27::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2362,6 +2951,27 @@ mod api {
     }
 
     #[test]
+    fn fz28_hvp() {
+        check_second(
+            "fz28",
+            &case_fz28().points,
+            &|v| fz28_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz28::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz28::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz28::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz29_ad() {
         case_fz29().check_api(Api {
             value_and_grad: &|v| {
@@ -2379,6 +2989,27 @@ mod api {
                 fz29::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz29_hvp() {
+        check_second(
+            "fz29",
+            &case_fz29().points,
+            &|v| fz29_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz29::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz29::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz29::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2402,6 +3033,27 @@ mod api {
     }
 
     #[test]
+    fn fz30_hvp() {
+        check_second(
+            "fz30",
+            &case_fz30().points,
+            &|v| fz30_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz30::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz30::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz30::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz31_ad() {
         case_fz31().check_api(Api {
             value_and_grad: &|v| {
@@ -2419,6 +3071,27 @@ mod api {
                 fz31::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz31_hvp() {
+        check_second(
+            "fz31",
+            &case_fz31().points,
+            &|v| fz31_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz31::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz31::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz31::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2442,6 +3115,27 @@ mod api {
     }
 
     #[test]
+    fn fz32_hvp() {
+        check_second(
+            "fz32",
+            &case_fz32().points,
+            &|v| fz32_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz32::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz32::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz32::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz33_ad() {
         case_fz33().check_api(Api {
             value_and_grad: &|v| {
@@ -2459,6 +3153,27 @@ mod api {
                 fz33::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz33_hvp() {
+        check_second(
+            "fz33",
+            &case_fz33().points,
+            &|v| fz33_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz33::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz33::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz33::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2482,6 +3197,27 @@ mod api {
     }
 
     #[test]
+    fn fz34_hvp() {
+        check_second(
+            "fz34",
+            &case_fz34().points,
+            &|v| fz34_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz34::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz34::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz34::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz35_ad() {
         case_fz35().check_api(Api {
             value_and_grad: &|v| {
@@ -2499,6 +3235,27 @@ mod api {
                 fz35::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz35_hvp() {
+        check_second(
+            "fz35",
+            &case_fz35().points,
+            &|v| fz35_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz35::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz35::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz35::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2522,6 +3279,27 @@ mod api {
     }
 
     #[test]
+    fn fz36_hvp() {
+        check_second(
+            "fz36",
+            &case_fz36().points,
+            &|v| fz36_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz36::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz36::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz36::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz37_ad() {
         case_fz37().check_api(Api {
             value_and_grad: &|v| {
@@ -2539,6 +3317,27 @@ mod api {
                 fz37::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz37_hvp() {
+        check_second(
+            "fz37",
+            &case_fz37().points,
+            &|v| fz37_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz37::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz37::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz37::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
     #[test]
@@ -2562,6 +3361,27 @@ mod api {
     }
 
     #[test]
+    fn fz38_hvp() {
+        check_second(
+            "fz38",
+            &case_fz38().points,
+            &|v| fz38_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz38::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz38::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz38::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
+    }
+
+    #[test]
     fn fz39_ad() {
         case_fz39().check_api(Api {
             value_and_grad: &|v| {
@@ -2579,6 +3399,27 @@ mod api {
                 fz39::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             },
         });
+    }
+
+    #[test]
+    fn fz39_hvp() {
+        check_second(
+            "fz39",
+            &case_fz39().points,
+            &|v| fz39_d(v[0], v[1], &v[2..]),
+            &|v| {
+                let (val, (gx, gy, gs)) = fz39::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            },
+            &|v, t| {
+                let (hx, hy, hs) = fz39::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            },
+            &|v| {
+                let (val, (gx, gy, gs), h) = fz39::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            },
+        );
     }
 
 }

@@ -234,7 +234,8 @@ def main():
         "//! Random compositions of the supported float operations, lets, branches on",
         "//! active values, and loops that carry values (over ranges, reversed ranges",
         "//! with `continue`, and the slice, with branches inside); each has a",
-        "//! generic copy rendered from the same expression tree for num-dual.",
+        "//! generic copy rendered from the same expression tree for num-dual (and",
+        "//! hyper-dual numbers for `hvp` / `hessian`).",
         "// `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).",
         "#![allow(unexpected_cfgs)]",
         "#![allow(clippy::all, unused_variables, unused_parens)]",
@@ -272,6 +273,27 @@ def main():
                 fz{i}::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             }},
         }});
+    }}
+
+    #[test]
+    fn fz{i}_hvp() {{
+        check_second(
+            "fz{i}",
+            &case_fz{i}().points,
+            &|v| fz{i}_d(v[0], v[1], &v[2..]),
+            &|v| {{
+                let (val, (gx, gy, gs)) = fz{i}::value_and_grad(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat())
+            }},
+            &|v, t| {{
+                let (hx, hy, hs) = fz{i}::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
+                [vec![hx, hy], hs].concat()
+            }},
+            &|v| {{
+                let (val, (gx, gy, gs), h) = fz{i}::hessian(v[0], v[1], &v[2..]);
+                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+            }},
+        );
     }}
 """)
     out.append("}")
