@@ -130,3 +130,50 @@ fn return_flag_is_replayed_per_branch() {
         }
     }
 }
+
+#[differentiable]
+fn tail_returns(x: f64) -> f64 {
+    if x > 0.0 {
+        return x * x;
+    } else if x < -1.0 {
+        x.exp()
+    } else {
+        return -x;
+    }
+}
+
+#[differentiable]
+fn tail_loop(x: f64) -> f64 {
+    let mut y = x;
+    loop {
+        y = y * 0.5 + 0.1 * x;
+        if y < 1.0 {
+            return y * x;
+        }
+    }
+}
+
+mod k {
+    #[allow(non_upper_case_globals)]
+    pub const x: f64 = 2.0;
+}
+
+pub struct P {
+    x: f64,
+}
+
+/// `k::x` and the field `p.x` are not the parameter `x`.
+#[differentiable]
+fn paths_and_fields(x: f64) -> f64 {
+    let p = P { x: 3.0 };
+    x * k::x + p.x * x * x
+}
+
+#[test]
+fn tails_that_return_and_names_that_are_not_variables() {
+    for x in [2.0, -0.5, -3.0, 7.5, 0.3] {
+        assert!((tail_returns::grad(x) - fd(tail_returns, x)).abs() < 1e-6, "{x}");
+        assert!((tail_loop::grad(x) - fd(tail_loop, x)).abs() < 1e-5 * (1.0 + x.abs()), "{x}");
+        assert!((paths_and_fields::grad(x) - (2.0 + 6.0 * x)).abs() < 1e-12);
+    }
+}

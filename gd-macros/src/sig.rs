@@ -51,6 +51,18 @@ fn float_of(ty: &Type) -> Option<Ident> {
     }
 }
 
+/// Does a type name f32 or f64 anywhere (`&f64`, `(f64, f64)`, `[[f64; 2]; 2]`)?
+fn mentions_float(ty: &Type) -> bool {
+    quote!(#ty).into_iter().any(|t| fn_tt(&t))
+}
+fn fn_tt(t: &proc_macro2::TokenTree) -> bool {
+    match t {
+        proc_macro2::TokenTree::Ident(i) => i == "f64" || i == "f32",
+        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| fn_tt(&t)),
+        _ => false,
+    }
+}
+
 /// Classifies a parameter type; returns the float type it holds, if any.
 fn classify(ty: &Type) -> (Class, Option<Ident>) {
     if let Some(f) = float_of(ty) {
@@ -97,10 +109,14 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     if let Some(a) = &s.asyncness {
         return Err(Error::new(a.span(), "#[differentiable] does not support `async fn`"));
     }
-    if !s.generics.params.is_empty() {
-        return Err(Error::new(
-            s.generics.span(),
-            "#[differentiable] does not support generic functions: write the function for f64 or f32",
+    if let Some(u) = &s.unsafety {
+        return Err(Error::new(u.span(), "#[differentiable] does not support `unsafe fn`: keep unsafe code in a plain function called with data"));
+    }
+    // Lifetimes are fine; type and const parameters are not.
+    if let Some(g) = s.generics.params.iter().find(|g| !matches!(g, syn::GenericParam::Lifetime(_))) {
+        return Err(Error::new_spanned(
+            g,
+            "#[differentiable] does not support generic type or const parameters: write the function for f64 or f32",
         ));
     }
     let mut float: Option<Ident> = None;
@@ -120,8 +136,8 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Type(_, ty) => match float_of(ty) {
             Some(f) => unify(f, ty.span())?,
             None => {
-                return Err(Error::new(
-                    ty.span(),
+                return Err(Error::new_spanned(
+                    ty,
                     "#[differentiable] functions must return a scalar `f64` or `f32`",
                 ))
             }
@@ -155,6 +171,15 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             unify(f, pt.ty.span())?;
         }
         let holds_float = !matches!(class, Class::Passive);
+        if !holds_float && attr.wrt.is_none() && mentions_float(&pt.ty) {
+            return Err(Error::new_spanned(
+                &pt.ty,
+                format!(
+                    "`{}` holds floats in a type #[differentiable] cannot differentiate (supported: f64, f32, &[F], &Vec<F>, Vec<F>, [F; N], &[F; N]); pass it differently, or name the differentiated parameters with `wrt(..)` to treat it as data",
+                    pi.ident
+                ),
+            ));
+        }
         let wrt = match &attr.wrt {
             None => holds_float,
             Some(_) => attr.names(&pi.ident),
@@ -171,7 +196,10 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         params.push(Param { name: pi.ident.clone(), ty: (*pt.ty).clone(), class, wrt });
     }
     if let Some(w) = &attr.wrt {
-        for n in w {
+        for (i, n) in w.iter().enumerate() {
+            if w[..i].contains(n) {
+                return Err(Error::new(n.span(), format!("`{n}` is named twice in `wrt(..)`")));
+            }
             if !params.iter().any(|p| p.name == *n) {
                 return Err(Error::new(n.span(), format!("`wrt({n})` names no parameter of `{}`", s.ident)));
             }

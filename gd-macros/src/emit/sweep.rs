@@ -163,7 +163,7 @@ impl<'a> Sweeps<'a> {
     pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
         for l in loops(body) {
-            if self.recomputes(l) && matches!(l.head, LoopHead::For { .. }) {
+            if self.recomputes(l) && matches!(&l.head, LoopHead::For { iter, .. } if !is_range(iter)) {
                 let s = names::stack(&format!("item{}", l.count.0));
                 out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
             }
@@ -464,24 +464,54 @@ impl<'a> Sweeps<'a> {
         self.recomputed.contains(&l.count)
     }
 
-    /// What a recomputed loop saves at the start of each trip.
+    /// What a recomputed loop saves at the start of each trip: the carried
+    /// values whose replayed value matters. A carried value that reaches no
+    /// value the reverse sweep reads (a running sum: `s = s + ..`) is not
+    /// saved; its replay may see a stale value that nothing reads.
     fn trip_inputs(&self, l: &Loop) -> Vec<Temp> {
-        l.backedge.iter().map(|&(h, _)| h).collect()
+        l.backedge.iter().map(|&(h, _)| h).filter(|&h| self.influences_needed(&l.body, h)).collect()
+    }
+
+    /// Does `h` flow, within `body`, into a value the reverse sweep reads or
+    /// into user code?
+    fn influences_needed(&self, body: &Block, h: Temp) -> bool {
+        let mut temps: HashSet<Temp> = [h].into_iter().collect();
+        let mut names: HashSet<String> = HashSet::new();
+        let mut arrays: HashSet<usize> = HashSet::new();
+        // Two passes reach values carried around nested loops.
+        for _ in 0..2 {
+            if taint(body, &mut temps, &mut names, &mut arrays) {
+                return true;
+            }
+        }
+        temps.iter().any(|t| self.needed.contains(t))
     }
 
     /// For a recomputed `for` loop: saving the item (`push`) or restoring it
-    /// (`!push`), and binding the user's pattern to it.
+    /// (`!push`), and binding the user's pattern to it. A range's item is not
+    /// saved: the reverse sweep takes the trip's item again with `nth`, which
+    /// is O(1) on ranges.
     fn item_binding(&self, l: &Loop, push: bool) -> (TokenStream, TokenStream) {
-        let LoopHead::For { pat, .. } = &l.head else {
+        let LoopHead::For { pat, iter } = &l.head else {
             return (TokenStream::new(), TokenStream::new());
         };
+        let bind = quote!(let #pat = __gd_item;);
+        if is_range(iter) {
+            let save = if push {
+                TokenStream::new()
+            } else {
+                let count = t(l.count);
+                quote!(let __gd_item = ::core::iter::Iterator::nth(&mut (#iter), #count - 1 - __gd_trip).unwrap();)
+            };
+            return (save, bind);
+        }
         let s = names::stack(&format!("item{}", l.count.0));
         let save = if push {
             quote!(#s.push(::core::clone::Clone::clone(&__gd_item));)
         } else {
             quote!(let __gd_item = #s.pop().unwrap();)
         };
-        (save, quote!(let #pat = __gd_item;))
+        (save, bind)
     }
 
     /// The temporaries a loop saves at the end of each trip. Loads that run
@@ -623,7 +653,7 @@ impl<'a> Sweeps<'a> {
                     let replay = self.forward(&l.body, Mode::Record);
                     let body = self.reverse(&l.body);
                     quote! {
-                        for _ in 0..#count {
+                        for __gd_trip in 0..#count {
                             #(#back)*
                             #(#pops)*
                             #item_pop
@@ -690,7 +720,11 @@ fn plan_recompute(block: &Block, top: bool, out: &mut HashSet<Temp>) {
         match s {
             Stmt::Loop(l) => {
                 let ok = top && replayable(&l.body) && {
-                    let free = free_names(&l.body);
+                    let mut free = free_names(&l.body);
+                    // The replay also takes a range's items again.
+                    if let LoopHead::For { iter, .. } = &l.head {
+                        idents(iter, &mut free);
+                    }
                     !block[i + 1..].iter().any(|later| binds_any(later, &free))
                 };
                 if ok {
@@ -721,7 +755,8 @@ fn replayable(body: &Block) -> bool {
     fn ok(b: &Block, own: &HashSet<usize>) -> bool {
         b.iter().all(|s| {
             let here = match s {
-                Stmt::Verbatim(ts) => ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let"),
+                Stmt::Verbatim(ts) => ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") && pure(ts),
+                Stmt::Set { expr, .. } => pure(expr),
                 Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
                 _ => true,
             };
@@ -779,9 +814,22 @@ fn free_names(body: &Block) -> HashSet<String> {
     out
 }
 
-/// Does this statement (at the same scope level) bind one of these names?
+/// Does this statement, which runs after a replayed loop at the same scope
+/// level, bind one of these names again (`let`, an alias) or possibly change
+/// it (any other user statement that names it, at any depth)?
 fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
-    match s {
+    fn changes(s: &Stmt, names: &HashSet<String>) -> bool {
+        let here = match s {
+            Stmt::Verbatim(ts) if !ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") => {
+                let mut ids = HashSet::new();
+                idents(ts, &mut ids);
+                ids.iter().any(|n| names.contains(n))
+            }
+            _ => false,
+        };
+        here || s.children().into_iter().flatten().any(|c| changes(c, names))
+    }
+    let rebinds = match s {
         Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => names.contains(&name.to_string()),
         Stmt::Verbatim(ts) => {
             let mut bound = HashSet::new();
@@ -790,7 +838,144 @@ fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
             bound.iter().any(|n| names.contains(n))
         }
         _ => false,
+    };
+    rebinds || changes(s, names)
+}
+
+/// User code that gives the same result when run again: no calls other than
+/// float methods, `len`/`is_empty` and gd's own conversions, no macros other
+/// than `matches!`. (A plain function may draw random numbers or count: the
+/// reverse sweep must not call it a second time.)
+fn pure(ts: &TokenStream) -> bool {
+    let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+    for (i, tt) in toks.iter().enumerate() {
+        match tt {
+            proc_macro2::TokenTree::Group(g) => {
+                if g.delimiter() == proc_macro2::Delimiter::Parenthesis && i > 0 {
+                    if let proc_macro2::TokenTree::Ident(name) = &toks[i - 1] {
+                        let method = i > 1 && matches!(&toks[i - 2], proc_macro2::TokenTree::Punct(p) if p.as_char() == '.');
+                        let n = name.to_string();
+                        let ok = if method {
+                            n == "len" || n == "is_empty" || rules::lookup(&n).is_some()
+                        } else {
+                            matches!(n.as_str(), "Some" | "to_usize" | "to_float" | "re")
+                                || rules::lookup(&n).is_some() && i > 2
+                        };
+                        if !ok {
+                            return false;
+                        }
+                    }
+                }
+                if !pure(&g.stream()) {
+                    return false;
+                }
+            }
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '!' => {
+                let next_is_group = matches!(toks.get(i + 1), Some(proc_macro2::TokenTree::Group(_)));
+                let is_matches = i > 0 && toks[i - 1].to_string() == "matches";
+                if next_is_group && !is_matches {
+                    return false;
+                }
+            }
+            _ => {}
+        }
     }
+    true
+}
+
+/// A range expression (`a..b`, `a..=b`), possibly parenthesised.
+fn is_range(iter: &TokenStream) -> bool {
+    fn strip(e: &syn::Expr) -> &syn::Expr {
+        match e {
+            syn::Expr::Paren(p) => strip(&p.expr),
+            syn::Expr::Group(g) => strip(&g.expr),
+            _ => e,
+        }
+    }
+    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
+}
+
+/// Spreads a taint forward through a block: temporaries computed from
+/// tainted ones, names aliased to them, arrays written with them. Returns
+/// true when user code or a control decision reads a tainted value.
+fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<String>, arrays: &mut HashSet<usize>) -> bool {
+    let op_t = |o: &Operand, temps: &HashSet<Temp>| matches!(o, Operand::Temp(x) if temps.contains(x));
+    let reads = |ts: &TokenStream, names: &HashSet<String>| {
+        let mut ids = HashSet::new();
+        idents(ts, &mut ids);
+        ids.iter().any(|i| names.contains(i))
+    };
+    for s in b {
+        match s {
+            Stmt::Op { dst, args, .. } => {
+                if args.iter().any(|a| op_t(a, temps)) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::Copy { dst, src } => {
+                if op_t(src, temps) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::Load { dst, array, .. } => {
+                if matches!(array, Arr::Local(a) if arrays.contains(a)) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::ArrNew { arr, init, .. } => {
+                if op_t(init, temps) {
+                    arrays.insert(*arr);
+                }
+            }
+            Stmt::Store { arr, src, .. } | Stmt::Push { arr, src } => {
+                if op_t(src, temps) {
+                    arrays.insert(*arr);
+                }
+            }
+            Stmt::Alias { name, src, .. } => {
+                if temps.contains(src) {
+                    names.insert(name.to_string());
+                } else {
+                    names.remove(&name.to_string());
+                }
+            }
+            Stmt::AliasArr { name, arr } => {
+                if arrays.contains(arr) {
+                    names.insert(name.to_string());
+                }
+            }
+            Stmt::Set { expr, .. } | Stmt::Verbatim(expr) => {
+                if reads(expr, names) {
+                    return true;
+                }
+            }
+            Stmt::Call { dst, args, .. } => {
+                if args.iter().any(|a| matches!(a, CallArg::Scalar(x) | CallArg::Passive(x) if temps.contains(x))) {
+                    return true;
+                }
+                let _ = dst;
+            }
+            Stmt::Loop(l) => {
+                if let LoopHead::For { iter, .. } = &l.head {
+                    if reads(iter, names) {
+                        return true;
+                    }
+                }
+                for &(h, end) in &l.backedge {
+                    if temps.contains(&end) {
+                        temps.insert(h);
+                    }
+                }
+            }
+            Stmt::If { .. } | Stmt::Scope(_) => {}
+        }
+        for c in s.children() {
+            if taint(c, temps, names, arrays) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Every loop in a block, nested ones included.

@@ -52,8 +52,10 @@ impl<'a> Lowerer<'a> {
             Expr::Paren(p) => self.lower_expr(&p.expr),
             Expr::Group(g) => self.lower_expr(&g.expr),
             Expr::Path(p) => {
-                let id = p.path.get_ident().expect("an active name is a single identifier");
-                let b = self.env.lookup(&id.to_string()).expect("active name is bound").clone();
+                // `k::x` names an item, not the local `x`.
+                let Some(b) = p.path.get_ident().and_then(|id| self.env.lookup(&id.to_string())).cloned() else {
+                    return Ok(Val::Passive(quote!(#e)));
+                };
                 Ok(match b.kind {
                     BKind::Active { temp, .. } => Val::Active(temp),
                     BKind::Array(i) => Val::Array(i, quote!(#e)),

@@ -289,6 +289,9 @@ impl<'a> Lowerer<'a> {
         let Some(e) = tail else {
             return self.err(&self.sig.name, "#[differentiable]: the function body must end with its result value (or `return` it)");
         };
+        if stmt::expr_diverges(e) {
+            return self.lower_diverging_tail(e);
+        }
         let v = self.lower_expr(e)?;
         let op = self.operand(v, e)?;
         self.emit(Stmt::Copy { dst: self.ret, src: op });
@@ -466,10 +469,20 @@ fn is_pure(ts: &TokenStream) -> bool {
     })
 }
 
-/// Does a token stream mention any of these names as an identifier?
+/// Does a token stream read any of these names as a variable? Identifiers
+/// after `.` (fields, methods) or in a path (`k::x`, `x::y`), and
+/// struct-literal labels (`P { x: .. }`), are not variables.
 pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
-    ts.clone().into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => pred(&i),
+    let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+    let punct = |i: usize, c: char| matches!(toks.get(i), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
+    toks.iter().enumerate().any(|(i, tt)| match tt {
+        proc_macro2::TokenTree::Ident(id) => {
+            let after_dot = i > 0 && punct(i - 1, '.') && !(i > 1 && punct(i - 2, '.'));
+            let after_path = i > 1 && punct(i - 1, ':') && punct(i - 2, ':');
+            let before_path = punct(i + 1, ':') && punct(i + 2, ':');
+            let label = punct(i + 1, ':') && !punct(i + 2, ':');
+            !(after_dot || after_path || before_path || label) && pred(id)
+        }
         proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), pred),
         _ => false,
     })

@@ -77,7 +77,20 @@ impl<'a> Lowerer<'a> {
         match s {
             SStmt::Local(l) => self.lower_let(l),
             SStmt::Expr(e, _) => self.lower_expr_stmt(e),
-            SStmt::Item(_) | SStmt::Macro(_) => {
+            SStmt::Macro(m) => {
+                self.check_macro(&m.mac)?;
+                self.emit(Stmt::Verbatim(s.to_token_stream()));
+                Ok(())
+            }
+            SStmt::Item(item) => {
+                if let syn::Item::Macro(m) = item {
+                    if self.mentions_active(&m.mac.tokens) {
+                        return self.err(
+                            &m.mac.path,
+                            "#[differentiable]: a macro defined in the body cannot name differentiated values (its expansion would not be differentiated); write the code out or use a #[differentiable] function",
+                        );
+                    }
+                }
                 self.emit(Stmt::Verbatim(s.to_token_stream()));
                 Ok(())
             }
@@ -97,7 +110,8 @@ impl<'a> Lowerer<'a> {
             Expr::ForLoop(f) => self.lower_for(f),
             Expr::While(w) => self.lower_while(w),
             Expr::Loop(l) => self.lower_loop_expr(l),
-            Expr::Macro(_) => {
+            Expr::Macro(m) => {
+                self.check_macro(&m.mac)?;
                 self.emit(Stmt::Verbatim(quote!(#e;)));
                 Ok(())
             }
@@ -117,6 +131,24 @@ impl<'a> Lowerer<'a> {
                 self.lower_expr(e).map(|_| ())
             }
         }
+    }
+
+    /// A macro statement is emitted unchanged, so it may read differentiated
+    /// values only if it cannot change them: printing and assertions.
+    fn check_macro(&self, mac: &syn::Macro) -> Result<()> {
+        const READ_ONLY: &[&str] = &[
+            "println", "print", "eprintln", "eprint", "assert", "assert_eq", "assert_ne", "debug_assert",
+            "debug_assert_eq", "debug_assert_ne", "dbg", "panic", "unreachable", "todo", "trace", "debug", "info",
+            "warn", "error", "write", "writeln", "format",
+        ];
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if READ_ONLY.contains(&name.as_str()) || !self.mentions_active(&mac.tokens) {
+            return Ok(());
+        }
+        self.err(
+            &mac.path,
+            format!("#[differentiable]: the macro `{name}!` names differentiated values, but macros are emitted unchanged and not differentiated; only printing and assertion macros may read them"),
+        )
     }
 
     fn lower_let(&mut self, l: &syn::Local) -> Result<()> {
@@ -589,6 +621,55 @@ impl<'a> Lowerer<'a> {
                 )
             }
             _ => self.err(e, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only (not inside an expression)"),
+        }
+    }
+
+    /// The function's tail expression when it returns from inside: each
+    /// branch ends the function, with its own tail value or `return`.
+    pub(super) fn lower_diverging_tail(&mut self, e: &Expr) -> Result<()> {
+        fn split(b: &syn::Block) -> (&[SStmt], Option<&Expr>) {
+            match b.stmts.last() {
+                Some(SStmt::Expr(t, None)) => (&b.stmts[..b.stmts.len() - 1], Some(t)),
+                _ => (&b.stmts[..], None),
+            }
+        }
+        match strip(e) {
+            Expr::Block(b) if b.label.is_none() => {
+                let (body, tail) = split(&b.block);
+                self.env.push();
+                self.run(&[Frame::Stmts(body), Frame::FnEnd(tail)])
+            }
+            Expr::If(i) => {
+                let c = self.cond(&i.cond)?;
+                let els: Option<&Expr> = i.else_branch.as_ref().map(|(_, e)| &**e);
+                let (body, tail) = split(&i.then_branch);
+                self.diverging_branches(
+                    c,
+                    &mut |s| {
+                        s.env.push();
+                        s.run(&[Frame::Stmts(body), Frame::FnEnd(tail)])
+                    },
+                    &mut |s| s.run(&[Frame::FnEnd(els)]),
+                )
+            }
+            Expr::Match(m) => {
+                let scrut = self.match_scrutinee(m)?;
+                self.tail_arms(&scrut, &m.arms)
+            }
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) => self.lower_expr_stmt(e),
+            Expr::Return(_) => self.lower_diverging_expr(e, &[]),
+            _ => self.err(e, "#[differentiable]: `return` inside this expression is not supported; return from an `if`, `match` or block in statement position"),
+        }
+    }
+
+    fn tail_arms(&mut self, scrut: &TokenStream, arms: &[syn::Arm]) -> Result<()> {
+        match arms {
+            [] => Ok(()),
+            [last] => self.run(&[Frame::FnEnd(Some(&last.body))]),
+            [first, more @ ..] => {
+                let c = self.arm_cond(scrut, first)?;
+                self.diverging_branches(c, &mut |s| s.run(&[Frame::FnEnd(Some(&first.body))]), &mut |s| s.tail_arms(scrut, more))
+            }
         }
     }
 
