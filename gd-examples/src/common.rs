@@ -206,8 +206,9 @@ pub fn gradient_check(
 ) -> Result<(), Error> {
     let r = check_gradient(f, x, GradCheckOptions::default())?;
     report.line(format!(
-        "gradient check of {what} ({} coordinates) against central differences: max |Δ| {:.1e}, ok",
+        "gradient check of {what} ({} coordinate{}) against central differences: max |Δ| {:.1e}, ok",
         x.len(),
+        if x.len() == 1 { "" } else { "s" },
         r.max_abs_err
     ));
     report.metric("gradcheck_max_abs_err", r.max_abs_err);
@@ -233,7 +234,8 @@ pub fn example_main(name: &str, run: fn(&Args) -> Result<Report, Error>) -> Exit
         Ok(report) => {
             print!("{report}");
             if args.plots && !report.files.is_empty() {
-                println!("\nfiles in {}", args.out_dir.display());
+                let dir = args.out_dir.canonicalize().unwrap_or_else(|_| args.out_dir.clone());
+                println!("\nplots (SVG): {}", dir.display());
             }
             ExitCode::SUCCESS
         }

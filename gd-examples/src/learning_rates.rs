@@ -5,7 +5,7 @@
 
 use gd::runtime::optim::Sgd;
 use gd::runtime::plot::{plot_curves_svg, Curve};
-use gd::runtime::{GdError, TrainReport, Trainer};
+use gd::runtime::{DivergenceCause, GdError, TrainReport, Trainer};
 
 use crate::common::{gradient_check, out_file, Args, Error, Report};
 use crate::models::bowl;
@@ -62,7 +62,10 @@ pub fn run(args: &Args) -> Result<Report, Error> {
                     run.params[1]
                 ),
             },
-            Err(e) => format!("diverges — {e}"),
+            Err(GdError::Divergence { step, cause: DivergenceCause::BlowUp { loss, threshold }, .. }) => format!(
+                "diverges: the trainer returns GdError::Divergence at step {step} (loss {loss:.2e} > 1e6 × the first loss = {threshold:.1e})"
+            ),
+            Err(e) => format!("diverges: {e}"),
         };
         r.line(format!("  lr {lr:<4}  {verdict}"));
         let key = format!("lr_{lr}");

@@ -57,6 +57,8 @@ fn lbfgs_and_newton_reach_1e_minus_8_on_rosenbrock() {
     let n = rosenbrock_race::newton(200).unwrap();
     assert!(n.value < 1e-8 && n.steps.is_some_and(|s| s < 50), "{n:?}");
     assert!(n.hessians > 0);
+    let cg = rosenbrock_race::newton_cg(200).unwrap();
+    assert!(cg.value < 1e-8 && cg.steps.is_some(), "{cg:?}");
     let r = rosenbrock_race::run(&quick()).unwrap();
     // Every first-order method but RMSprop finishes within the cap; the
     // quasi-Newton and Newton methods need far fewer steps than any of them.
