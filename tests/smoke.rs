@@ -173,7 +173,10 @@ fn paths_and_fields(x: f64) -> f64 {
 fn tails_that_return_and_names_that_are_not_variables() {
     for x in [2.0, -0.5, -3.0, 7.5, 0.3] {
         assert!((tail_returns::grad(x) - fd(tail_returns, x)).abs() < 1e-6, "{x}");
-        assert!((tail_loop::grad(x) - fd(tail_loop, x)).abs() < 1e-5 * (1.0 + x.abs()), "{x}");
+        // tail_loop ends only where y settles below 1 (x < 5).
+        if x < 5.0 {
+            assert!((tail_loop::grad(x) - fd(tail_loop, x)).abs() < 1e-5 * (1.0 + x.abs()), "{x}");
+        }
         assert!((paths_and_fields::grad(x) - (2.0 + 6.0 * x)).abs() < 1e-12);
     }
 }

@@ -44,6 +44,9 @@ pub struct Sweeps<'a> {
     pub needed: HashSet<Temp>,
     /// Loops (by trip-count temp) whose trips the reverse sweep recomputes.
     pub recomputed: HashSet<Temp>,
+    /// Saving loops that bind their pattern again in the reverse sweep, for
+    /// the recomputed loops inside them.
+    pub rebinding: HashSet<Temp>,
 }
 
 
@@ -58,8 +61,9 @@ impl<'a> Sweeps<'a> {
             (quote!(#f), quote!(0.0))
         };
         let mut recomputed = HashSet::new();
-        plan_recompute(body, true, &mut recomputed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed }
+        let mut rebinding = HashSet::new();
+        plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -163,7 +167,13 @@ impl<'a> Sweeps<'a> {
     pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
         for l in loops(body) {
-            if self.recomputes(l) && matches!(&l.head, LoopHead::For { iter, .. } if !is_range(iter)) {
+            let saves_item = match &l.head {
+                LoopHead::For { iter, .. } => {
+                    self.rebinding.contains(&l.count) && !self.recomputes(l) || self.recomputes(l) && !is_range(iter)
+                }
+                LoopHead::Loop => false,
+            };
+            if saves_item {
                 let s = names::stack(&format!("item{}", l.count.0));
                 out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
             }
@@ -239,6 +249,12 @@ impl<'a> Sweeps<'a> {
                     quote!(&#v[..])
                 }
                 CallArg::Array(_, ts) => ts.clone(),
+                // The callee's dual copy takes duals for the parameters it
+                // differentiates: a constant argument converts (`Into`).
+                CallArg::Passive(x) if self.dual => {
+                    let v = t(*x);
+                    quote!(::core::convert::Into::into(#v.clone().unwrap()))
+                }
                 CallArg::Passive(x) => {
                     let v = t(*x);
                     quote!(#v.clone().unwrap())
@@ -386,7 +402,8 @@ impl<'a> Sweeps<'a> {
 
     fn forward_loop(&self, l: &Loop, mode: Mode) -> TokenStream {
         let recompute = mode == Mode::Record && self.recomputes(l);
-        let head = match (&l.head, recompute) {
+        let rebind = mode == Mode::Record && self.rebinding.contains(&l.count);
+        let head = match (&l.head, recompute || rebind) {
             (LoopHead::Loop, _) => quote!(loop),
             (LoopHead::For { iter, .. }, true) => quote!(for __gd_item in #iter),
             (LoopHead::For { pat, iter }, false) => quote!(for #pat in #iter),
@@ -445,10 +462,13 @@ impl<'a> Sweeps<'a> {
                         quote!(#s.push(#v);)
                     }
                 });
+                let (item_push, bind) = if rebind { self.item_binding(l, true) } else { Default::default() };
                 quote! {
                     #count = 0;
                     #head {
                         #count += 1;
+                        #item_push
+                        #bind
                         #body
                         #(#pushes)*
                         #(#back)*
@@ -496,7 +516,8 @@ impl<'a> Sweeps<'a> {
             return (TokenStream::new(), TokenStream::new());
         };
         let bind = quote!(let #pat = __gd_item;);
-        if is_range(iter) {
+        // Only a replayed loop checked that its range's names stay put.
+        if is_range(iter) && self.recomputes(l) {
             let save = if push {
                 TokenStream::new()
             } else {
@@ -685,12 +706,18 @@ impl<'a> Sweeps<'a> {
                         quote!(#v = #arr[#k];)
                     });
                     let body = self.reverse(&l.body);
+                    let (item_pop, bind) =
+                        if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
                     quote! {
-                        for _ in 0..#count {
+                        for __gd_trip in 0..#count {
                             #(#back)*
                             #(#pops)*
                             #(#reloads)*
-                            #body
+                            #item_pop
+                            {
+                                #bind
+                                #body
+                            }
                         }
                     }
                 }
@@ -715,30 +742,107 @@ impl<'a> Sweeps<'a> {
 /// - its body runs no user statement other than `let` (no assignment to an
 ///   outer variable, no macro) and touches no local array created outside it;
 /// - no name its body reads is bound again later in the enclosing block.
-fn plan_recompute(block: &Block, top: bool, out: &mut HashSet<Temp>) {
+/// Where a loop sits, for `plan_recompute`.
+enum Ctx {
+    /// At the top level of the function or of a replayed trip: every name in
+    /// scope there is in scope for the replay.
+    Free,
+    /// At the top level of saving loops' bodies (`outers`, innermost last),
+    /// which bind their patterns again in the reverse sweep but not the other
+    /// names their bodies bind (`bound`).
+    Saved { outers: Vec<Temp>, bound: HashSet<String> },
+    /// Inside a branch or block: the replay would not see its names.
+    Closed,
+}
+
+fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>) {
     for (i, s) in block.iter().enumerate() {
         match s {
             Stmt::Loop(l) => {
-                let ok = top && replayable(&l.body) && {
-                    let mut free = free_names(&l.body);
-                    // The replay also takes a range's items again.
-                    if let LoopHead::For { iter, .. } = &l.head {
-                        idents(iter, &mut free);
-                    }
-                    !block[i + 1..].iter().any(|later| binds_any(later, &free))
+                let mut free = free_names(&l.body);
+                // The replay also takes a range's items again.
+                if let LoopHead::For { iter, .. } = &l.head {
+                    idents(iter, &mut free);
+                }
+                let placed = match ctx {
+                    Ctx::Free => true,
+                    Ctx::Saved { bound, .. } => free.is_disjoint(bound),
+                    Ctx::Closed => false,
                 };
+                let ok = placed
+                    && replayable(&l.body)
+                    && cheap(&l.body)
+                    && !block[i + 1..].iter().any(|later| binds_any(later, &free));
                 if ok {
                     out.insert(l.count);
+                    if let Ctx::Saved { outers, .. } = ctx {
+                        rebinding.extend(outers.iter().copied());
+                    }
                 }
-                plan_recompute(&l.body, ok, out);
+                let inner = if ok {
+                    Ctx::Free
+                } else {
+                    let (mut outers, mut bound) = match ctx {
+                        Ctx::Free => (Vec::new(), HashSet::new()),
+                        Ctx::Saved { outers, bound } => (outers.clone(), bound.clone()),
+                        Ctx::Closed => (Vec::new(), HashSet::new()),
+                    };
+                    let mut names = bound_names(&l.body);
+                    if let LoopHead::For { pat, .. } = &l.head {
+                        let mut own = HashSet::new();
+                        idents(pat, &mut own);
+                        names.retain(|n| !own.contains(n));
+                        outers.push(l.count);
+                    }
+                    bound.extend(names);
+                    if matches!(ctx, Ctx::Closed) {
+                        Ctx::Closed
+                    } else {
+                        Ctx::Saved { outers, bound }
+                    }
+                };
+                plan_recompute(&l.body, &inner, out, rebinding);
             }
             _ => {
                 for c in s.children() {
-                    plan_recompute(c, false, out);
+                    plan_recompute(c, &Ctx::Closed, out, rebinding);
                 }
             }
         }
     }
+}
+
+/// Names a block binds at its top level (`let`s and aliases).
+fn bound_names(b: &Block) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for s in b {
+        match s {
+            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+                out.insert(name.to_string());
+            }
+            Stmt::Verbatim(ts) => {
+                let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+                idents(&pat, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A body worth replaying rather than saving: arithmetic and cheap float
+/// functions only. Transcendental functions and calls cost more to run again
+/// than their results cost to save.
+fn cheap(b: &Block) -> bool {
+    const CHEAP: &[&str] = &["abs", "max", "min", "mul_add", "clamp", "recip", "fract", "powi", "hypot", "sqrt"];
+    b.iter().all(|s| {
+        let here = match s {
+            Stmt::Op { prim, .. } => matches!(prim.0.kind, rules::Kind::Operator(_)) || CHEAP.contains(&prim.0.name),
+            Stmt::Call { .. } => false,
+            _ => true,
+        };
+        here && s.children().into_iter().all(cheap)
+    })
 }
 
 fn replayable(body: &Block) -> bool {
