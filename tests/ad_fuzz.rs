@@ -5,7 +5,8 @@
 //! `zip`, `enumerate`, `product`,
 //! iterator folds, calls to other differentiable functions; each has a
 //! generic copy rendered from the same expression tree for num-dual (and
-//! hyper-dual numbers for `hvp` / `hessian`).
+//! hyper-dual numbers for `hvp` / `hessian`). Every fourth function has
+//! `wrt(x, xs)`, leaving the float `y` a constant.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 #![allow(clippy::all, unused_variables, unused_parens)]
@@ -14,6 +15,9 @@
 mod common;
 use common::*;
 use gd::differentiable;
+
+/// The value of `y` in the functions that differentiate x and xs only.
+const Y_CONST: f64 = 0.37;
 
 mod helpers {
     use crate::common::*;
@@ -157,7 +161,7 @@ fn case_fz2() -> Case {
     Case::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(1002, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz3(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = (1.0 + (((x).tanh().exp2()).tanh().exp2()) * (((x).tanh().exp2()).tanh().exp2())).recip();
     let mut t1 = (y).tanh().powi(3);
@@ -199,7 +203,7 @@ fn fz3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((t2) / (c::<D>(1.0) + (t2) * (t2))) - ((t0) - (c::<D>(2.0))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz3() -> Case {
-    Case::new("fz3", |v| fz3(v[0], v[1], &v[2..]), |v| fz3_d(v[0], v[1], &v[2..]), rand_points(1003, 3, 5, -1.5, 1.5))
+    Case::new("fz3", |v| fz3(v[0], Y_CONST, &v[1..]), |v| fz3_d(v[0], c(Y_CONST), &v[1..]), rand_points(1003, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -303,7 +307,7 @@ fn case_fz6() -> Case {
     Case::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(1006, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz7(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut t0 = (-(y)).atan2(2.0 + (y).sin());
     for i in 0..xs.len() {
@@ -355,7 +359,7 @@ fn fz7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((t2).tanh().powi(3)) / (c::<D>(1.0) + (helpers::h0_d(t2 + x * 0.01, c::<D>(0.5) - x * 0.01)) * (helpers::h0_d(t2 + x * 0.01, c::<D>(0.5) - x * 0.01))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz7() -> Case {
-    Case::new("fz7", |v| fz7(v[0], v[1], &v[2..]), |v| fz7_d(v[0], v[1], &v[2..]), rand_points(1007, 3, 5, -1.5, 1.5))
+    Case::new("fz7", |v| fz7(v[0], Y_CONST, &v[1..]), |v| fz7_d(v[0], c(Y_CONST), &v[1..]), rand_points(1007, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -493,7 +497,7 @@ fn case_fz10() -> Case {
     Case::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(1010, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz11(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut t0 = (((y) / (1.0 + (y) * (y))) * ((y) / (1.0 + (y) * (y)))).ln_1p();
     for i in 0..xs.len() {
@@ -545,7 +549,7 @@ fn fz11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     helpers::h0_d(y + x * 0.01, (t2) / (c::<D>(1.0) + (t2) * (t2)) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz11() -> Case {
-    Case::new("fz11", |v| fz11(v[0], v[1], &v[2..]), |v| fz11_d(v[0], v[1], &v[2..]), rand_points(1011, 3, 5, -1.5, 1.5))
+    Case::new("fz11", |v| fz11(v[0], Y_CONST, &v[1..]), |v| fz11_d(v[0], c(Y_CONST), &v[1..]), rand_points(1011, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -673,7 +677,7 @@ fn case_fz14() -> Case {
     Case::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(1014, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz15(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = if 1.5_f64 > 0.0 { ((y).hypot(1.0 + (y).tanh())) + ((y).mul_add(x, y)) } else { ((0.5_f64).tanh().exp_m1()).hypot(1.0 + ((x).atan2(2.0 + (0.25_f64).sin())).tanh()) };
     let mut t1 = (((1.0 + (y) * (y)).cbrt()) * ((1.0 + (y) * (y)).cbrt())).ln_1p();
@@ -715,7 +719,7 @@ fn fz15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     h1_d((y) * (c::<D>(2.0)) + x * 0.01, (x).tanh() - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz15() -> Case {
-    Case::new("fz15", |v| fz15(v[0], v[1], &v[2..]), |v| fz15_d(v[0], v[1], &v[2..]), rand_points(1015, 3, 5, -1.5, 1.5))
+    Case::new("fz15", |v| fz15(v[0], Y_CONST, &v[1..]), |v| fz15_d(v[0], c(Y_CONST), &v[1..]), rand_points(1015, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -813,7 +817,7 @@ fn case_fz18() -> Case {
     Case::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(1018, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz19(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = ((1.0 + ((y) + (x)) * ((y) + (x))).ln()).tanh().exp();
     let t1 = if (x).atan2(2.0 + ((x) + (y)).sin()) > 0.0 { x } else { ((x).tanh().powi(3)).tanh().exp_m1() };
@@ -833,7 +837,7 @@ fn fz19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz19() -> Case {
-    Case::new("fz19", |v| fz19(v[0], v[1], &v[2..]), |v| fz19_d(v[0], v[1], &v[2..]), rand_points(1019, 3, 5, -1.5, 1.5))
+    Case::new("fz19", |v| fz19(v[0], Y_CONST, &v[1..]), |v| fz19_d(v[0], c(Y_CONST), &v[1..]), rand_points(1019, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -969,7 +973,7 @@ fn case_fz22() -> Case {
     Case::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(1022, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz23(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = (1.5 + (((y) / (1.0 + (y) * (y))) * (-0.7_f64)).sin()).powf(((x).atan2(2.0 + ((y).hypot(1.0 + (x).tanh())).sin())).tanh());
     let t1 = (-1.25_f64).atan2(2.0 + (x).sin());
@@ -989,7 +993,7 @@ fn fz23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((y) + (t0)) * ((y).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz23() -> Case {
-    Case::new("fz23", |v| fz23(v[0], v[1], &v[2..]), |v| fz23_d(v[0], v[1], &v[2..]), rand_points(1023, 3, 5, -1.5, 1.5))
+    Case::new("fz23", |v| fz23(v[0], Y_CONST, &v[1..]), |v| fz23_d(v[0], c(Y_CONST), &v[1..]), rand_points(1023, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -1115,7 +1119,7 @@ fn case_fz26() -> Case {
     Case::new("fz26", |v| fz26(v[0], v[1], &v[2..]), |v| fz26_d(v[0], v[1], &v[2..]), rand_points(1026, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz27(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut t0 = ((0.5_f64).asinh()) * ((y).tanh().powi(3));
     for &x_ in xs {
@@ -1175,7 +1179,7 @@ fn fz27_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     dhypot(t2, c::<D>(1.0) + ((c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))).recip()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz27() -> Case {
-    Case::new("fz27", |v| fz27(v[0], v[1], &v[2..]), |v| fz27_d(v[0], v[1], &v[2..]), rand_points(1027, 3, 5, -1.5, 1.5))
+    Case::new("fz27", |v| fz27(v[0], Y_CONST, &v[1..]), |v| fz27_d(v[0], c(Y_CONST), &v[1..]), rand_points(1027, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -1317,7 +1321,7 @@ fn case_fz30() -> Case {
     Case::new("fz30", |v| fz30(v[0], v[1], &v[2..]), |v| fz30_d(v[0], v[1], &v[2..]), rand_points(1030, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz31(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut t0 = ((x) - (y)).atan2(2.0 + (x).sin());
     for i in 0..xs.len() {
@@ -1351,7 +1355,7 @@ fn fz31_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((t3) + (y)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz31() -> Case {
-    Case::new("fz31", |v| fz31(v[0], v[1], &v[2..]), |v| fz31_d(v[0], v[1], &v[2..]), rand_points(1031, 3, 5, -1.5, 1.5))
+    Case::new("fz31", |v| fz31(v[0], Y_CONST, &v[1..]), |v| fz31_d(v[0], c(Y_CONST), &v[1..]), rand_points(1031, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -1479,7 +1483,7 @@ fn case_fz34() -> Case {
     Case::new("fz34", |v| fz34(v[0], v[1], &v[2..]), |v| fz34_d(v[0], v[1], &v[2..]), rand_points(1034, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz35(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = (-((1.5 + (y).sin()).powf((y).tanh()))) * (((x).mul_add(1.5_f64, y)).hypot(0.75));
     let mut t1 = (y) * (-(y));
@@ -1509,7 +1513,7 @@ fn fz35_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz35() -> Case {
-    Case::new("fz35", |v| fz35(v[0], v[1], &v[2..]), |v| fz35_d(v[0], v[1], &v[2..]), rand_points(1035, 3, 5, -1.5, 1.5))
+    Case::new("fz35", |v| fz35(v[0], Y_CONST, &v[1..]), |v| fz35_d(v[0], c(Y_CONST), &v[1..]), rand_points(1035, 3, 4, -1.5, 1.5))
 }
 
 #[differentiable]
@@ -1641,7 +1645,7 @@ fn case_fz38() -> Case {
     Case::new("fz38", |v| fz38(v[0], v[1], &v[2..]), |v| fz38_d(v[0], v[1], &v[2..]), rand_points(1038, 3, 5, -1.5, 1.5))
 }
 
-#[differentiable]
+#[differentiable(wrt(x, xs))]
 fn fz39(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut t0 = y;
     for i in 0..xs.len() {
@@ -1691,7 +1695,7 @@ fn fz39_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     (dhypot(t1, c::<D>(1.0) + (c::<D>(-1.25)).tanh())) - ((c::<D>(0.25)) + (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz39() -> Case {
-    Case::new("fz39", |v| fz39(v[0], v[1], &v[2..]), |v| fz39_d(v[0], v[1], &v[2..]), rand_points(1039, 3, 5, -1.5, 1.5))
+    Case::new("fz39", |v| fz39(v[0], Y_CONST, &v[1..]), |v| fz39_d(v[0], c(Y_CONST), &v[1..]), rand_points(1039, 3, 4, -1.5, 1.5))
 }
 
 fn cases() -> Vec<Case> {
@@ -1833,42 +1837,41 @@ mod api {
     }
 
     #[test]
-    fn fz3_ad() {
+    fn fz3_wrt_ad() {
         case_fz3().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz3::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz3::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz3::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz3::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz3::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz3::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz3::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz3::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz3_hvp() {
+    fn fz3_wrt_hvp() {
         check_second(
             "fz3",
             &case_fz3().points,
-            &|v| fz3_d(v[0], v[1], &v[2..]),
+            &|v| fz3_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz3::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz3::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz3::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz3::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz3::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz3::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -1997,42 +2000,41 @@ mod api {
     }
 
     #[test]
-    fn fz7_ad() {
+    fn fz7_wrt_ad() {
         case_fz7().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz7::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz7::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz7::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz7::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz7::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz7::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz7::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz7::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz7_hvp() {
+    fn fz7_wrt_hvp() {
         check_second(
             "fz7",
             &case_fz7().points,
-            &|v| fz7_d(v[0], v[1], &v[2..]),
+            &|v| fz7_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz7::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz7::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz7::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz7::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz7::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz7::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2161,42 +2163,41 @@ mod api {
     }
 
     #[test]
-    fn fz11_ad() {
+    fn fz11_wrt_ad() {
         case_fz11().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz11::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz11::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz11::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz11::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz11::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz11::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz11::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz11::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz11_hvp() {
+    fn fz11_wrt_hvp() {
         check_second(
             "fz11",
             &case_fz11().points,
-            &|v| fz11_d(v[0], v[1], &v[2..]),
+            &|v| fz11_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz11::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz11::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz11::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz11::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz11::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz11::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2325,42 +2326,41 @@ mod api {
     }
 
     #[test]
-    fn fz15_ad() {
+    fn fz15_wrt_ad() {
         case_fz15().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz15::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz15::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz15::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz15::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz15::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz15::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz15::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz15::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz15_hvp() {
+    fn fz15_wrt_hvp() {
         check_second(
             "fz15",
             &case_fz15().points,
-            &|v| fz15_d(v[0], v[1], &v[2..]),
+            &|v| fz15_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz15::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz15::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz15::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz15::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz15::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz15::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2489,42 +2489,41 @@ mod api {
     }
 
     #[test]
-    fn fz19_ad() {
+    fn fz19_wrt_ad() {
         case_fz19().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz19::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz19::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz19::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz19::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz19::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz19::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz19::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz19::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz19_hvp() {
+    fn fz19_wrt_hvp() {
         check_second(
             "fz19",
             &case_fz19().points,
-            &|v| fz19_d(v[0], v[1], &v[2..]),
+            &|v| fz19_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz19::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz19::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz19::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz19::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz19::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz19::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2653,42 +2652,41 @@ mod api {
     }
 
     #[test]
-    fn fz23_ad() {
+    fn fz23_wrt_ad() {
         case_fz23().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz23::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz23::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz23::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz23::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz23::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz23::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz23::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz23::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz23_hvp() {
+    fn fz23_wrt_hvp() {
         check_second(
             "fz23",
             &case_fz23().points,
-            &|v| fz23_d(v[0], v[1], &v[2..]),
+            &|v| fz23_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz23::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz23::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz23::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz23::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz23::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz23::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2817,42 +2815,41 @@ mod api {
     }
 
     #[test]
-    fn fz27_ad() {
+    fn fz27_wrt_ad() {
         case_fz27().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz27::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz27::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz27::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz27::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz27::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz27::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz27::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz27::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz27_hvp() {
+    fn fz27_wrt_hvp() {
         check_second(
             "fz27",
             &case_fz27().points,
-            &|v| fz27_d(v[0], v[1], &v[2..]),
+            &|v| fz27_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz27::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz27::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz27::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz27::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz27::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz27::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -2981,42 +2978,41 @@ mod api {
     }
 
     #[test]
-    fn fz31_ad() {
+    fn fz31_wrt_ad() {
         case_fz31().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz31::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz31::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz31::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz31::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz31::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz31::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz31::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz31::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz31_hvp() {
+    fn fz31_wrt_hvp() {
         check_second(
             "fz31",
             &case_fz31().points,
-            &|v| fz31_d(v[0], v[1], &v[2..]),
+            &|v| fz31_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz31::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz31::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz31::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz31::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz31::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz31::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -3145,42 +3141,41 @@ mod api {
     }
 
     #[test]
-    fn fz35_ad() {
+    fn fz35_wrt_ad() {
         case_fz35().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz35::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz35::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz35::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz35::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz35::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz35::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz35::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz35::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz35_hvp() {
+    fn fz35_wrt_hvp() {
         check_second(
             "fz35",
             &case_fz35().points,
-            &|v| fz35_d(v[0], v[1], &v[2..]),
+            &|v| fz35_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz35::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz35::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz35::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz35::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz35::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz35::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }
@@ -3309,42 +3304,41 @@ mod api {
     }
 
     #[test]
-    fn fz39_ad() {
+    fn fz39_wrt_ad() {
         case_fz39().check_api(Api {
             value_and_grad: &|v| {
-                let (val, (gx, gy, gs)): (f64, (f64, f64, Vec<f64>)) = fz39::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz39::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             grad: &|v| {
-                let (gx, gy, gs) = fz39::grad(v[0], v[1], &v[2..]);
-                [vec![gx, gy], gs].concat()
+                let (gx, gs) = fz39::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
             },
-            jvp: &|v, t| fz39::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]),
+            jvp: &|v, t| fz39::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
             grad_into: &|v, g| {
-                let (gx, rest) = g.split_at_mut(1);
-                let (gy, gs) = rest.split_at_mut(1);
-                fz39::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
+                let (gx, gs) = g.split_at_mut(1);
+                fz39::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
             },
         });
     }
 
     #[test]
-    fn fz39_hvp() {
+    fn fz39_wrt_hvp() {
         check_second(
             "fz39",
             &case_fz39().points,
-            &|v| fz39_d(v[0], v[1], &v[2..]),
+            &|v| fz39_d(v[0], c(Y_CONST), &v[1..]),
             &|v| {
-                let (val, (gx, gy, gs)) = fz39::value_and_grad(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat())
+                let (val, (gx, gs)) = fz39::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
             },
             &|v, t| {
-                let (hx, hy, hs) = fz39::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]);
-                [vec![hx, hy], hs].concat()
+                let (hx, hs) = fz39::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
             },
             &|v| {
-                let (val, (gx, gy, gs), h) = fz39::hessian(v[0], v[1], &v[2..]);
-                (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect())
+                let (val, (gx, gs), h) = fz39::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
             },
         );
     }

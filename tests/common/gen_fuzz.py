@@ -108,6 +108,11 @@ def expr(vars_, depth):
     return E(f"(1.5 + ({a.m}).sin()).powf(({b.m}).tanh())", f"dpowf(c::<D>(1.5) + ({a.d}).sin(), ({b.d}).tanh())")
 
 
+def is_wrt(idx):
+    """Every fourth f64 function differentiates x and xs only: y is a constant."""
+    return F == "f64" and idx % 4 == 3
+
+
 def function(idx):
     name = f"fz{idx}"
     vars_ = ["x", "y"]
@@ -250,8 +255,15 @@ def function(idx):
     tail_d = " + ".join([f"{w} * {0.1 * (i + 1):.1f}" for i, w in enumerate(vars_[2:])])
     mac.append(f"    {ret.m} + {tail_m}".replace("_f64", "_" + F))
     dual.append(f"    {ret.d} + {tail_d}")
+    wrt = is_wrt(idx)
+    if wrt:
+        case = (f'    {CASE}::new("{name}", |v| {name}(v[0], Y_CONST, &v[1..]), |v| {name}_d(v[0], c(Y_CONST), &v[1..]), '
+                f'rand_points({PT_BASE + idx}, 3, 4, -1.5, 1.5))')
+    else:
+        case = (f'    {CASE}::new("{name}", |v| {name}(v[0], v[1], &v[2..]), |v| {name}_d(v[0], v[1], &v[2..]), '
+                f'rand_points({PT_BASE + idx}, 3, 5, -1.5, 1.5))')
     src = [
-        "#[differentiable]",
+        "#[differentiable(wrt(x, xs))]" if wrt else "#[differentiable]",
         f"fn {name}(x: {F}, y: {F}, xs: &[{F}]) -> {F} {{",
         *mac,
         "}",
@@ -259,7 +271,7 @@ def function(idx):
         *dual,
         "}",
         f"fn case_{name}() -> {CASE} {{",
-        f'    {CASE}::new("{name}", |v| {name}(v[0], v[1], &v[2..]), |v| {name}_d(v[0], v[1], &v[2..]), rand_points({PT_BASE + idx}, 3, 5, -1.5, 1.5))',
+        case,
         "}",
         "",
     ]
@@ -275,7 +287,8 @@ def main():
         "//! `zip`, `enumerate`, `product`,",
         "//! iterator folds, calls to other differentiable functions; each has a",
         "//! generic copy rendered from the same expression tree for num-dual (and",
-        "//! hyper-dual numbers for `hvp` / `hessian`).",
+        "//! hyper-dual numbers for `hvp` / `hessian`)." + (" Every fourth function has" if F == "f64" else ""),
+        *(["//! `wrt(x, xs)`, leaving the float `y` a constant."] if F == "f64" else []),
         "// `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).",
         "#![allow(unexpected_cfgs)]",
         "#![allow(clippy::all, unused_variables, unused_parens)]",
@@ -285,6 +298,14 @@ def main():
         "use common::*;",
         "use gd::differentiable;",
         "",
+    ]
+    if F == "f64":
+        out += [
+            "/// The value of `y` in the functions that differentiate x and xs only.",
+            "const Y_CONST: f64 = 0.37;",
+            "",
+        ]
+    out += [
         "mod helpers {",
         "    use crate::common::*;",
         "    use gd::differentiable;",
@@ -349,6 +370,48 @@ def main():
                 fz{i}::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs)
             }},
         }});
+    }}
+""")
+            continue
+        if is_wrt(i):
+            out.append(f"""    #[test]
+    fn fz{i}_wrt_ad() {{
+        case_fz{i}().check_api(Api {{
+            value_and_grad: &|v| {{
+                let (val, (gx, gs)): (f64, (f64, Vec<f64>)) = fz{i}::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
+            }},
+            grad: &|v| {{
+                let (gx, gs) = fz{i}::grad(v[0], Y_CONST, &v[1..]);
+                [vec![gx], gs].concat()
+            }},
+            jvp: &|v, t| fz{i}::jvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]),
+            grad_into: &|v, g| {{
+                let (gx, gs) = g.split_at_mut(1);
+                fz{i}::value_and_grad_into(v[0], Y_CONST, &v[1..], &mut gx[0], gs)
+            }},
+        }});
+    }}
+
+    #[test]
+    fn fz{i}_wrt_hvp() {{
+        check_second(
+            "fz{i}",
+            &case_fz{i}().points,
+            &|v| fz{i}_d(v[0], c(Y_CONST), &v[1..]),
+            &|v| {{
+                let (val, (gx, gs)) = fz{i}::value_and_grad(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat())
+            }},
+            &|v, t| {{
+                let (hx, hs) = fz{i}::hvp(v[0], Y_CONST, &v[1..], t[0], &t[1..]);
+                [vec![hx], hs].concat()
+            }},
+            &|v| {{
+                let (val, (gx, gs), h) = fz{i}::hessian(v[0], Y_CONST, &v[1..]);
+                (val, [vec![gx], gs].concat(), h.iter().copied().collect())
+            }},
+        );
     }}
 """)
             continue
