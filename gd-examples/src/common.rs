@@ -251,7 +251,9 @@ pub fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace says 1.80
+        let group = (s.len() - i) % 3 == 0;
+        if i > 0 && group {
             out.push(' ');
         }
         out.push(c);

@@ -26,10 +26,10 @@ pub fn least_squares(x: &[f64], y: &[f64], d: usize) -> Result<Vec<f64>, Error> 
 }
 
 /// Fit `y ≈ w·x + b` by full-batch gradient descent; returns `(params, loss per epoch)`.
-fn fit_line(x: &[f64], y: &[f64], lr: f64, epochs: usize, args: &Args) -> Result<(Vec<f64>, Vec<f64>), Error> {
+fn fit_line(x: &[f64], y: &[f64], lr: f64, epochs: usize) -> Result<(Vec<f64>, Vec<f64>), Error> {
     let mut p = vec![0.0; 2];
     let mut opt = Sgd::new(lr)?;
-    let report = Trainer::new().batch(BatchMode::Full).max_epochs(epochs).progress(args.progress).fit(
+    let report = Trainer::new().batch(BatchMode::Full).max_epochs(epochs).progress(false).fit(
         &mut opt,
         &mut p,
         y.len(),
@@ -52,7 +52,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
         g.fill(0.0);
         linear_mse::value_and_grad_into(p, &xs, &ys, &all, g)
     }, &[0.3, -0.2])?;
-    let (p, seed_losses) = fit_line(&xs, &ys, 0.01, 1000, args)?;
+    let (p, seed_losses) = fit_line(&xs, &ys, 0.01, 1000)?;
     let exact = least_squares(&xs, &ys, 1)?;
     r.line("y = 2x on x = 1..5 (the seeds), w = b = 0, lr 0.01, 1000 epochs of full-batch GD on the mean squared error:");
     r.line(format!(
@@ -80,7 +80,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let zs: Vec<f64> = size.iter().map(|s| (s - ms) / ss).collect();
     let zp: Vec<f64> = price.iter().map(|p| (p - mp) / sp).collect();
     let epochs = if args.quick { 100 } else { 200 };
-    let (q, house_losses) = fit_line(&zs, &zp, 0.1, epochs, args)?;
+    let (q, house_losses) = fit_line(&zs, &zp, 0.1, epochs)?;
     let per_m2 = q[0] * sp / ss;
     let base = mp + sp * q[1] - per_m2 * ms;
     let exact = least_squares(&size, &price, 1)?;

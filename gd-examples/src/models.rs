@@ -12,6 +12,11 @@
 //! flat vector) in one place: switching to a struct later changes the
 //! kernel functions and `Mlp`'s methods, not the examples that call them.
 
+// The kernels index with loops on purpose: that is the form the macro
+// differentiates (sub-slices and copy_from_slice of active arrays are not
+// in its supported language).
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
+
 use gd::differentiable;
 use gd::runtime::init;
 

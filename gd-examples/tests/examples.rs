@@ -191,3 +191,15 @@ fn the_tour_binary_exits_2_with_usage_on_a_bad_flag() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gd-examples")).arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[test]
+fn the_quick_tour_runs_end_to_end() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gd-examples"))
+        .args(["--quick", "--no-plots", "--no-progress"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("tour done") && !text.contains("FAILED"), "{text}");
+    assert_eq!(text.matches("gradient check of").count(), EXAMPLES.len(), "{text}");
+}
