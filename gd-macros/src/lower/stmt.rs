@@ -242,9 +242,9 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Is any name of this tuple pattern known to hold differentiated values?
     fn tuple_forced(&self, pt: &syn::PatTuple) -> bool {
-        pat_idents(&Pat::Tuple(pt.clone())).is_empty() && false
-            || pt.elems.iter().any(|p| match p {
+        pt.elems.iter().any(|p| match p {
                 Pat::Ident(pi) => self.active_keys.contains(&(&pi.ident as *const _ as usize)),
                 _ => false,
             })
