@@ -33,14 +33,14 @@ mod helpers {
     pub fn h2(a: f64, b: f64) -> f64 {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b { (s - b).atan() } else { s * 0.5 + b.sin() * k as f64 };
+            s = if s > b { (s - b).atan() + b.sin() * k as f64 } else { (s - b) * 0.5 + b.sin() * k as f64 };
         }
         s
     }
     pub fn h2_d<D: Dn>(a: D, b: D) -> D {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b.re() { (s - b).atan() } else { s * 0.5 + b.sin() * k as f64 };
+            s = if s > b.re() { (s - b).atan() + b.sin() * k as f64 } else { (s - b) * 0.5 + b.sin() * k as f64 };
         }
         s
     }
@@ -57,21 +57,21 @@ fn h1_d<D: Dn>(a: D, b: D) -> D {
 #[differentiable]
 fn fz0(x: f64, y: f64, xs: &[f64]) -> f64 {
     let t0 = (((y) / (1.0 + (y) * (y))) - (y)).hypot(1.0 + (((y).atan2(2.0 + (y).sin())) + ((y).mul_add(y, y))).tanh());
-    let t1 = if (1.0 + ((1.5 + (t0).sin()).powf((3.0_f64).tanh())) * ((1.5 + (t0).sin()).powf((3.0_f64).tanh()))).recip() > 0.0 { ((t0) / (1.0 + (0.25_f64) * (0.25_f64))).tanh().exp() } else { h1((y) / (1.0 + (y) * (y)) + x * 0.01, (t0).tanh().sinh() - x * 0.01) };
-    let mut t2 = ((t1).mul_add(t0, y)).atan().cosh();
+    let t1 = if (1.0 + ((1.5 + (t0).sin()).powf((3.0_f64).tanh())) * ((1.5 + (t0).sin()).powf((3.0_f64).tanh()))).recip() > 0.0 { ((t0) / (1.0 + (0.25_f64) * (0.25_f64))).tanh().exp() } else { h1((y) / (1.0 + (y) * (y)), (t0).tanh().sinh()) };
+    let mut t2 = h1((2.0_f64) + (t0) + x * 0.01, t1 - x * 0.01);
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + ((1.5 + ((1.0 + (t1) * (t1)).cbrt()).sin()).powf(((xs[i]).mul_add(3.0_f64, x)).tanh())) + ((1.5 + ((2.0_f64) - (2.0_f64)).sin()).powf(((y) * (t1)).tanh()))).tanh();
+        t2 = (t2 * 0.5 + t1).tanh();
     }
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (1.5 + ((3.0_f64) - (x)).sin()).powf(((-0.7_f64).atan2(2.0 + (t1).sin())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz0_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let t0 = dhypot(((y) / (c::<D>(1.0) + (y) * (y))) - (y), c::<D>(1.0) + (((y).atan2(c::<D>(2.0) + (y).sin())) + (dmul_add(y, y, y))).tanh());
-    let t1 = if (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(3.0)).tanh())) * (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(3.0)).tanh()))).recip() > 0.0 { ((t0) / (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25)))).tanh().exp() } else { h1_d((y) / (c::<D>(1.0) + (y) * (y)) + x * 0.01, (t0).tanh().sinh() - x * 0.01) };
-    let mut t2 = (dmul_add(t1, t0, y)).atan().cosh();
+    let t1 = if (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(3.0)).tanh())) * (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(3.0)).tanh()))).recip() > 0.0 { ((t0) / (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25)))).tanh().exp() } else { h1_d((y) / (c::<D>(1.0) + (y) * (y)), (t0).tanh().sinh()) };
+    let mut t2 = h1_d((c::<D>(2.0)) + (t0) + x * 0.01, t1 - x * 0.01);
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (dpowf(c::<D>(1.5) + ((c::<D>(1.0) + (t1) * (t1)).cbrt()).sin(), (dmul_add(xs[i], c::<D>(3.0), x)).tanh())) + (dpowf(c::<D>(1.5) + ((c::<D>(2.0)) - (c::<D>(2.0))).sin(), ((y) * (t1)).tanh()))).tanh();
+        t2 = (t2 * 0.5 + t1).tanh();
     }
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    dpowf(c::<D>(1.5) + ((c::<D>(3.0)) - (x)).sin(), ((c::<D>(-0.7)).atan2(c::<D>(2.0) + (t1).sin())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz0() -> Case {
     Case::new("fz0", |v| fz0(v[0], v[1], &v[2..]), |v| fz0_d(v[0], v[1], &v[2..]), rand_points(1000, 3, 5, -1.5, 1.5))
@@ -79,34 +79,22 @@ fn case_fz0() -> Case {
 
 #[differentiable]
 fn fz1(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = x;
+    let mut t0 = -(1.5_f64);
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((xs[i]).atan2(2.0 + ((xs[i]) - (t0)).sin())) + ((helpers::h0(xs[i] + x * 0.01, y - x * 0.01)) + ((x).hypot(1.0 + (t0).tanh())))).tanh();
+        t0 = (t0 * 0.5 + (((x).hypot(1.0 + (t0).tanh())) * (xs[i])).tanh().exp2()).tanh();
     }
-    let mut t1 = (1.0 + ((0.5 + (0.25_f64).powi(2)).log10()) * ((0.5 + (0.25_f64).powi(2)).log10())).ln();
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + t1).tanh();
-    }
-    let mut t2 = ((1.5 + (y).sin()).powf((x).tanh())).atan().cosh();
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + x).tanh();
-    }
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = (1.5 + ((x) - (helpers::h0(y + x * 0.01, x - x * 0.01))).sin()).powf((((0.5_f64).hypot(1.0 + (y).tanh())).tanh().exp_m1()).tanh());
+    let t2 = 0.25_f64;
+    ((0.5 + (x).powi(2)).log10()).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz1_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = x;
+    let mut t0 = -(c::<D>(1.5));
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((xs[i]).atan2(c::<D>(2.0) + ((xs[i]) - (t0)).sin())) + ((helpers::h0_d(xs[i] + x * 0.01, y - x * 0.01)) + (dhypot(x, c::<D>(1.0) + (t0).tanh())))).tanh();
+        t0 = (t0 * 0.5 + ((dhypot(x, c::<D>(1.0) + (t0).tanh())) * (xs[i])).tanh().exp2()).tanh();
     }
-    let mut t1 = (c::<D>(1.0) + ((c::<D>(0.5) + (c::<D>(0.25)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(0.25)).powi(2)).log10())).ln();
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + t1).tanh();
-    }
-    let mut t2 = (dpowf(c::<D>(1.5) + (y).sin(), (x).tanh())).atan().cosh();
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + x).tanh();
-    }
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = dpowf(c::<D>(1.5) + ((x) - (helpers::h0_d(y + x * 0.01, x - x * 0.01))).sin(), ((dhypot(c::<D>(0.5), c::<D>(1.0) + (y).tanh())).tanh().exp_m1()).tanh());
+    let t2 = c::<D>(0.25);
+    ((c::<D>(0.5) + (x).powi(2)).log10()).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz1() -> Case {
     Case::new("fz1", |v| fz1(v[0], v[1], &v[2..]), |v| fz1_d(v[0], v[1], &v[2..]), rand_points(1001, 3, 5, -1.5, 1.5))
@@ -114,48 +102,22 @@ fn case_fz1() -> Case {
 
 #[differentiable]
 fn fz2(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = ((1.0 + (y) * (y)).ln()).tanh().powi(3);
-    let t1 = if ((y).atan()) - ((x) + (1.5_f64)) > 0.0 { ((-1.25_f64).hypot(1.0 + (x).tanh())) - ((1.0 + (t0) * (t0)).sqrt()) } else { ((t0) * (t0)).atan() };
-    let mut t2 = x;
-    for &x_ in xs {
-        if (((t2) * (t2)).ln_1p()) + ((t0) - (t0)) > 0.0 {
-            t2 = (helpers::h2((x).powi(2) + x * 0.01, x_ - x * 0.01)).atan();
-        } else {
-            t2 += (helpers::h2((x_).hypot(1.0 + (t1).tanh()) + x * 0.01, (x_).hypot(1.0 + (-1.25_f64).tanh()) - x * 0.01)).tanh() * 0.5;
-        }
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
     }
-    let mut t3 = (((x).tanh().exp_m1()) * ((x).tanh().exp_m1())).ln_1p();
-    for k in (0..2).rev() {
-        let w = ((2.0 + (t0).powi(2)).log2()) - ((t2) * (x));
-        t3 = (t3 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t3 = t3 * 0.75;
-    }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t1 = if (1.0 + ((t0) * (t0)) * ((t0) * (t0))).ln() > 0.0 { ((2.0_f64) * (y)).tanh().powi(3) } else { ((t0).tanh().sinh()) / (1.0 + ((y) / (1.0 + (3.0_f64) * (3.0_f64))) * ((y) / (1.0 + (3.0_f64) * (3.0_f64)))) };
+    let t2 = t0;
+    (helpers::h2(-0.7_f64 + x * 0.01, -0.7_f64 - x * 0.01)) / (1.0 + ((2.0 + (y).powi(2)).log2()) * ((2.0 + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = ((c::<D>(1.0) + (y) * (y)).ln()).tanh().powi(3);
-    let t1 = if ((y).atan()) - ((x) + (c::<D>(1.5))) > 0.0 { (dhypot(c::<D>(-1.25), c::<D>(1.0) + (x).tanh())) - ((c::<D>(1.0) + (t0) * (t0)).sqrt()) } else { ((t0) * (t0)).atan() };
-    let mut t2 = x;
-    for &x_ in xs {
-        if (((t2) * (t2)).ln_1p()) + ((t0) - (t0)) > 0.0 {
-            t2 = (helpers::h2_d((x).powi(2) + x * 0.01, x_ - x * 0.01)).atan();
-        } else {
-            t2 += (helpers::h2_d(dhypot(x_, c::<D>(1.0) + (t1).tanh()) + x * 0.01, dhypot(x_, c::<D>(1.0) + (c::<D>(-1.25)).tanh()) - x * 0.01)).tanh() * 0.5;
-        }
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
     }
-    let mut t3 = (((x).tanh().exp_m1()) * ((x).tanh().exp_m1())).ln_1p();
-    for k in (0..2).rev() {
-        let w = ((c::<D>(2.0) + (t0).powi(2)).log2()) - ((t2) * (x));
-        t3 = (t3 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t3 = t3 * 0.75;
-    }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t1 = if (c::<D>(1.0) + ((t0) * (t0)) * ((t0) * (t0))).ln() > 0.0 { ((c::<D>(2.0)) * (y)).tanh().powi(3) } else { ((t0).tanh().sinh()) / (c::<D>(1.0) + ((y) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))) * ((y) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))))) };
+    let t2 = t0;
+    (helpers::h2_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)) / (c::<D>(1.0) + ((c::<D>(2.0) + (y).powi(2)).log2()) * ((c::<D>(2.0) + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz2() -> Case {
     Case::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(1002, 3, 5, -1.5, 1.5))
@@ -163,44 +125,38 @@ fn case_fz2() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz3(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = (1.0 + (((x).tanh().exp2()).tanh().exp2()) * (((x).tanh().exp2()).tanh().exp2())).recip();
-    let mut t1 = (y).tanh().powi(3);
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = ((1.0 + ((x).atan().cosh()) * ((x).atan().cosh())).cbrt()).tanh(),
-            1 | 4 => t1 += (((1.5 + (x).sin()).powf((y).tanh())).cos()).atan() * 0.5,
-            _ => t1 = t1 * ((1.5 + ((2.0_f64) / (1.0 + (t0) * (t0))).sin()).powf(((-0.7_f64).asinh()).tanh())).cos(),
-        }
-        k += 1;
-    }
-    let mut t2 = ((t1).hypot(1.0 + (x).tanh())) * ((x).mul_add(x, t0));
+    let mut t0 = ((x).cos()).asinh();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + ((helpers::h2(x + x * 0.01, 2.0_f64 - x * 0.01)).hypot(1.0 + ((0.5_f64).atan2(2.0 + (xs[i]).sin())).tanh())).tanh().exp2()).tanh();
+        t0 = (t0 * 0.5 + (((t0) - (t0)).mul_add(3.0_f64, x)).cos()).tanh();
     }
-    let t3 = y;
-    let t4 = (helpers::h0(x + x * 0.01, helpers::h0(-0.7_f64 + x * 0.01, 3.0_f64 - x * 0.01) - x * 0.01)) + (y);
-    ((t2) / (1.0 + (t2) * (t2))) - ((t0) - (2.0_f64)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t1 = t0;
+    let mut t2 = helpers::h2((x) / (1.0 + (-0.7_f64) * (-0.7_f64)), (x).asinh());
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + ((2.0 + ((t0).mul_add(x, t0)).powi(2)).log2()).sin()).tanh();
+    }
+    let mut t3 = ((x).cos()) + (t0);
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + ((helpers::h2(y, t3)).tanh().powi(3)).tanh().exp()).tanh();
+    }
+    let t4 = t1;
+    (1.0 + (h1(0.25_f64 + x * 0.01, y - x * 0.01)) * (h1(0.25_f64 + x * 0.01, y - x * 0.01))).cbrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (c::<D>(1.0) + (((x).tanh().exp2()).tanh().exp2()) * (((x).tanh().exp2()).tanh().exp2())).recip();
-    let mut t1 = (y).tanh().powi(3);
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = ((c::<D>(1.0) + ((x).atan().cosh()) * ((x).atan().cosh())).cbrt()).tanh(),
-            1 | 4 => t1 += ((dpowf(c::<D>(1.5) + (x).sin(), (y).tanh())).cos()).atan() * 0.5,
-            _ => t1 = t1 * (dpowf(c::<D>(1.5) + ((c::<D>(2.0)) / (c::<D>(1.0) + (t0) * (t0))).sin(), ((c::<D>(-0.7)).asinh()).tanh())).cos(),
-        }
-        k += 1;
-    }
-    let mut t2 = (dhypot(t1, c::<D>(1.0) + (x).tanh())) * (dmul_add(x, x, t0));
+    let mut t0 = ((x).cos()).asinh();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (dhypot(helpers::h2_d(x + x * 0.01, c::<D>(2.0) - x * 0.01), c::<D>(1.0) + ((c::<D>(0.5)).atan2(c::<D>(2.0) + (xs[i]).sin())).tanh())).tanh().exp2()).tanh();
+        t0 = (t0 * 0.5 + (dmul_add((t0) - (t0), c::<D>(3.0), x)).cos()).tanh();
     }
-    let t3 = y;
-    let t4 = (helpers::h0_d(x + x * 0.01, helpers::h0_d(c::<D>(-0.7) + x * 0.01, c::<D>(3.0) - x * 0.01) - x * 0.01)) + (y);
-    ((t2) / (c::<D>(1.0) + (t2) * (t2))) - ((t0) - (c::<D>(2.0))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t1 = t0;
+    let mut t2 = helpers::h2_d((x) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))), (x).asinh());
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + ((c::<D>(2.0) + (dmul_add(t0, x, t0)).powi(2)).log2()).sin()).tanh();
+    }
+    let mut t3 = ((x).cos()) + (t0);
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + ((helpers::h2_d(y, t3)).tanh().powi(3)).tanh().exp()).tanh();
+    }
+    let t4 = t1;
+    (c::<D>(1.0) + (h1_d(c::<D>(0.25) + x * 0.01, y - x * 0.01)) * (h1_d(c::<D>(0.25) + x * 0.01, y - x * 0.01))).cbrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz3() -> Case {
     Case::new("fz3", |v| fz3(v[0], Y_CONST, &v[1..]), |v| fz3_d(v[0], c(Y_CONST), &v[1..]), rand_points(1003, 3, 4, -1.5, 1.5))
@@ -208,28 +164,56 @@ fn case_fz3() -> Case {
 
 #[differentiable]
 fn fz4(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = (1.0 + (((2.0 + (y).powi(2)).log2()).mul_add((3.0_f64).tanh().sinh(), x)) * (((2.0 + (y).powi(2)).log2()).mul_add((3.0_f64).tanh().sinh(), x))).ln();
-    let t1 = (((y).powi(2)) / (1.0 + ((y).atan2(2.0 + (t0).sin())) * ((y).atan2(2.0 + (t0).sin())))).tanh().exp();
-    let t2 = if (-(t0)).mul_add((t0) - (0.25_f64), t1) > 0.0 { ((x).tanh().sinh()).atan().cosh() } else { (1.5 + ((t0).cos()).sin()).powf(((1.5 + (t0).sin()).powf((t1).tanh())).tanh()) };
-    let t3 = x;
-    let mut t4 = (1.0 + (helpers::h2(t2 + x * 0.01, x - x * 0.01)) * (helpers::h2(t2 + x * 0.01, x - x * 0.01))).sqrt();
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + -(t1)).tanh();
+    let t0 = (((y) / (1.0 + (y) * (y))).tanh().exp2()) / (1.0 + (((2.0 + (y).powi(2)).log2()).tanh().exp_m1()) * (((2.0 + (y).powi(2)).log2()).tanh().exp_m1()));
+    let t1 = (t0).mul_add(helpers::h0((t0).tanh().powi(3), x), (t0) * (-1.25_f64));
+    if t1 > 0.5 {
+        return (1.0 + (y) * (y)).ln();
     }
-    let t5 = (1.5 + (t2).sin()).powf(((t1) / (1.0 + (t2) * (t2))).tanh());
-    ((1.5 + (t5).sin()).powf((0.5_f64).tanh())).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t2 = (0.5 + (x).powi(2)).log10();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((t2) + (t2)) + (y)).tanh(),
+            1 | 4 => t2 += (((t0) / (1.0 + (t0) * (t0))) - ((x) - (2.0_f64))).atan() * 0.5,
+            _ => t2 = t2 * (((0.5_f64).tanh().exp2()) - ((t1) - (-0.7_f64))).cos(),
+        }
+        k += 1;
+    }
+    let mut t3 = t0;
+    for &x_ in xs {
+        if (t2) / (1.0 + ((x_) * (t0)) * ((x_) * (t0))) > 0.0 {
+            t3 = ((1.0 + ((2.0 + (t1).powi(2)).log2()) * ((2.0 + (t1).powi(2)).log2())).recip()).atan();
+        } else {
+            t3 += (((t0).mul_add(-0.7_f64, 2.0_f64)).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz4_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (c::<D>(1.0) + (dmul_add((c::<D>(2.0) + (y).powi(2)).log2(), (c::<D>(3.0)).tanh().sinh(), x)) * (dmul_add((c::<D>(2.0) + (y).powi(2)).log2(), (c::<D>(3.0)).tanh().sinh(), x))).ln();
-    let t1 = (((y).powi(2)) / (c::<D>(1.0) + ((y).atan2(c::<D>(2.0) + (t0).sin())) * ((y).atan2(c::<D>(2.0) + (t0).sin())))).tanh().exp();
-    let t2 = if dmul_add(-(t0), (t0) - (c::<D>(0.25)), t1) > 0.0 { ((x).tanh().sinh()).atan().cosh() } else { dpowf(c::<D>(1.5) + ((t0).cos()).sin(), (dpowf(c::<D>(1.5) + (t0).sin(), (t1).tanh())).tanh()) };
-    let t3 = x;
-    let mut t4 = (c::<D>(1.0) + (helpers::h2_d(t2 + x * 0.01, x - x * 0.01)) * (helpers::h2_d(t2 + x * 0.01, x - x * 0.01))).sqrt();
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + -(t1)).tanh();
+    let t0 = (((y) / (c::<D>(1.0) + (y) * (y))).tanh().exp2()) / (c::<D>(1.0) + (((c::<D>(2.0) + (y).powi(2)).log2()).tanh().exp_m1()) * (((c::<D>(2.0) + (y).powi(2)).log2()).tanh().exp_m1()));
+    let t1 = dmul_add(t0, helpers::h0_d((t0).tanh().powi(3), x), (t0) * (c::<D>(-1.25)));
+    if t1 > 0.5 {
+        return (c::<D>(1.0) + (y) * (y)).ln();
     }
-    let t5 = dpowf(c::<D>(1.5) + (t2).sin(), ((t1) / (c::<D>(1.0) + (t2) * (t2))).tanh());
-    (dpowf(c::<D>(1.5) + (t5).sin(), (c::<D>(0.5)).tanh())).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t2 = (c::<D>(0.5) + (x).powi(2)).log10();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((t2) + (t2)) + (y)).tanh(),
+            1 | 4 => t2 += (((t0) / (c::<D>(1.0) + (t0) * (t0))) - ((x) - (c::<D>(2.0)))).atan() * 0.5,
+            _ => t2 = t2 * (((c::<D>(0.5)).tanh().exp2()) - ((t1) - (c::<D>(-0.7)))).cos(),
+        }
+        k += 1;
+    }
+    let mut t3 = t0;
+    for &x_ in xs {
+        if (t2) / (c::<D>(1.0) + ((x_) * (t0)) * ((x_) * (t0))) > 0.0 {
+            t3 = ((c::<D>(1.0) + ((c::<D>(2.0) + (t1).powi(2)).log2()) * ((c::<D>(2.0) + (t1).powi(2)).log2())).recip()).atan();
+        } else {
+            t3 += ((dmul_add(t0, c::<D>(-0.7), c::<D>(2.0))).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz4() -> Case {
     Case::new("fz4", |v| fz4(v[0], v[1], &v[2..]), |v| fz4_d(v[0], v[1], &v[2..]), rand_points(1004, 3, 5, -1.5, 1.5))
@@ -237,44 +221,58 @@ fn case_fz4() -> Case {
 
 #[differentiable]
 fn fz5(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if helpers::h2((y).tanh().exp_m1() + x * 0.01, (x).atan().cosh() - x * 0.01) > 0.0 { helpers::h2((0.25_f64).hypot(1.0 + (y).tanh()) + x * 0.01, (x).tanh().powi(3) - x * 0.01) } else { helpers::h2(helpers::h0(x + x * 0.01, x - x * 0.01) + x * 0.01, (2.0_f64).tanh().exp() - x * 0.01) };
-    let mut t1 = ((x) * (t0)) + ((2.0 + (-1.25_f64).powi(2)).log2());
-    for &x_ in xs {
-        if ((1.5_f64).tanh().powi(3)) * ((y) * (x)) > 0.0 {
-            t1 = ((1.5 + ((x_) - (x_)).sin()).powf(((t0) + (x_)).tanh())).atan();
-        } else {
-            t1 += (x_).tanh() * 0.5;
+    let mut t0 = (((x).atan2(2.0 + (y).sin())) * ((x).atan2(2.0 + (y).sin()))).ln_1p();
+    for k in (0..3).rev() {
+        let w = y;
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t0 = t0 * 0.75;
     }
-    let mut t2 = (1.5 + ((x).hypot(0.75)).sin()).powf(((1.5_f64).powi(2)).tanh());
-    for &x_ in xs {
-        if ((1.0 + (t0) * (t0)).sqrt()).tanh().exp_m1() > 0.0 {
-            t2 = (((y) - (x)).asinh()).atan();
-        } else {
-            t2 += ((x_).atan2(2.0 + ((2.0_f64).mul_add(y, t0)).sin())).tanh() * 0.5;
+    let t1 = if ((t0).tanh().powi(3)).tanh().exp() > 0.0 { h1((y) / (1.0 + (x) * (x)), (1.5 + (-0.7_f64).sin()).powf((x).tanh())) } else { (x) / (1.0 + (2.0_f64) * (2.0_f64)) };
+    let mut t2 = t1;
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (((1.0 + (xs[i]) * (xs[i])).cbrt()).powi(2)).hypot(1.0 + ((1.5 + ((t2).tanh().sinh()).sin()).powf(((0.5_f64) + (y)).tanh())).tanh())).tanh();
+    }
+    let t3 = (1.0 + (((t1).tanh()) - ((1.5 + (t2).sin()).powf((t0).tanh()))) * (((t1).tanh()) - ((1.5 + (t2).sin()).powf((t0).tanh())))).cbrt();
+    let mut t4 = ((1.0 + (t2) * (t2)).ln()) / (1.0 + ((0.25_f64) - (t1)) * ((0.25_f64) - (t1)));
+    for k in (0..3).rev() {
+        let w = t1;
+        t4 = (t4 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t4 = t4 * 0.75;
     }
-    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    ((t4).hypot(1.0 + (y).tanh())) * (helpers::h2(x, t1)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz5_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if helpers::h2_d((y).tanh().exp_m1() + x * 0.01, (x).atan().cosh() - x * 0.01) > 0.0 { helpers::h2_d(dhypot(c::<D>(0.25), c::<D>(1.0) + (y).tanh()) + x * 0.01, (x).tanh().powi(3) - x * 0.01) } else { helpers::h2_d(helpers::h0_d(x + x * 0.01, x - x * 0.01) + x * 0.01, (c::<D>(2.0)).tanh().exp() - x * 0.01) };
-    let mut t1 = ((x) * (t0)) + ((c::<D>(2.0) + (c::<D>(-1.25)).powi(2)).log2());
-    for &x_ in xs {
-        if ((c::<D>(1.5)).tanh().powi(3)) * ((y) * (x)) > 0.0 {
-            t1 = (dpowf(c::<D>(1.5) + ((x_) - (x_)).sin(), ((t0) + (x_)).tanh())).atan();
-        } else {
-            t1 += (x_).tanh() * 0.5;
+    let mut t0 = (((x).atan2(c::<D>(2.0) + (y).sin())) * ((x).atan2(c::<D>(2.0) + (y).sin()))).ln_1p();
+    for k in (0..3).rev() {
+        let w = y;
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t0 = t0 * 0.75;
     }
-    let mut t2 = dpowf(c::<D>(1.5) + (dhypot(x, c::<D>(0.75))).sin(), ((c::<D>(1.5)).powi(2)).tanh());
-    for &x_ in xs {
-        if ((c::<D>(1.0) + (t0) * (t0)).sqrt()).tanh().exp_m1() > 0.0 {
-            t2 = (((y) - (x)).asinh()).atan();
-        } else {
-            t2 += ((x_).atan2(c::<D>(2.0) + (dmul_add(c::<D>(2.0), y, t0)).sin())).tanh() * 0.5;
+    let t1 = if ((t0).tanh().powi(3)).tanh().exp() > 0.0 { h1_d((y) / (c::<D>(1.0) + (x) * (x)), dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (x).tanh())) } else { (x) / (c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))) };
+    let mut t2 = t1;
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + dhypot(((c::<D>(1.0) + (xs[i]) * (xs[i])).cbrt()).powi(2), c::<D>(1.0) + (dpowf(c::<D>(1.5) + ((t2).tanh().sinh()).sin(), ((c::<D>(0.5)) + (y)).tanh())).tanh())).tanh();
+    }
+    let t3 = (c::<D>(1.0) + (((t1).tanh()) - (dpowf(c::<D>(1.5) + (t2).sin(), (t0).tanh()))) * (((t1).tanh()) - (dpowf(c::<D>(1.5) + (t2).sin(), (t0).tanh())))).cbrt();
+    let mut t4 = ((c::<D>(1.0) + (t2) * (t2)).ln()) / (c::<D>(1.0) + ((c::<D>(0.25)) - (t1)) * ((c::<D>(0.25)) - (t1)));
+    for k in (0..3).rev() {
+        let w = t1;
+        t4 = (t4 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t4 = t4 * 0.75;
     }
-    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (dhypot(t4, c::<D>(1.0) + (y).tanh())) * (helpers::h2_d(x, t1)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz5() -> Case {
     Case::new("fz5", |v| fz5(v[0], v[1], &v[2..]), |v| fz5_d(v[0], v[1], &v[2..]), rand_points(1005, 3, 5, -1.5, 1.5))
@@ -282,26 +280,54 @@ fn case_fz5() -> Case {
 
 #[differentiable]
 fn fz6(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if x > 0.0 { ((-1.25_f64) - (y)) - ((1.0 + (0.25_f64) * (0.25_f64)).cbrt()) } else { (2.0 + (y).powi(2)).log2() };
-    let t1 = (1.5 + (((x).atan()) - ((0.5_f64).cos())).sin()).powf((((x) / (1.0 + (y) * (y))) + ((y).atan2(2.0 + (y).sin()))).tanh());
-    let t2 = x;
-    let mut t3 = (2.0_f64).mul_add((t0).hypot(1.0 + (t2).tanh()), t2);
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + t2).tanh();
+    let mut t0 = ((y) * (1.5_f64)) * ((y) * (x));
+    for &x_ in xs {
+        if ((1.5 + (t0).sin()).powf((0.5_f64).tanh())) + ((1.0 + (1.5_f64) * (1.5_f64)).cbrt()) > 0.0 {
+            t0 = ((1.0 + ((t0) * (x)) * ((t0) * (x))).cbrt()).atan();
+        } else {
+            t0 += (2.0_f64).tanh() * 0.5;
+        }
     }
-    let t4 = (((3.0_f64).atan2(2.0 + (t1).sin())).mul_add((1.0 + (y) * (y)).cbrt(), 0.5_f64)) + (helpers::h2(t3 + x * 0.01, (1.5 + (0.25_f64).sin()).powf((t0).tanh()) - x * 0.01));
-    ((0.5_f64) - (t1)).mul_add((t0).tanh().sinh(), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t1 = 1.5_f64;
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((1.0 + (t0) * (t0)).sqrt()).tanh().exp_m1()) * (((y) - (x)).asinh())).tanh();
+    }
+    let t2 = (((t0).atan2(2.0 + (t0).sin())).hypot(1.0 + (t0).tanh())).tanh().sinh();
+    let mut t3 = y;
+    for k in (0..4).rev() {
+        let w = ((-1.25_f64) - (t0)) - ((1.0 + (0.25_f64) * (0.25_f64)).cbrt());
+        t3 = (t3 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t3 = t3 * 0.75;
+    }
+    (2.0 + (t3).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz6_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if x > 0.0 { ((c::<D>(-1.25)) - (y)) - ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).cbrt()) } else { (c::<D>(2.0) + (y).powi(2)).log2() };
-    let t1 = dpowf(c::<D>(1.5) + (((x).atan()) - ((c::<D>(0.5)).cos())).sin(), (((x) / (c::<D>(1.0) + (y) * (y))) + ((y).atan2(c::<D>(2.0) + (y).sin()))).tanh());
-    let t2 = x;
-    let mut t3 = dmul_add(c::<D>(2.0), dhypot(t0, c::<D>(1.0) + (t2).tanh()), t2);
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + t2).tanh();
+    let mut t0 = ((y) * (c::<D>(1.5))) * ((y) * (x));
+    for &x_ in xs {
+        if (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(0.5)).tanh())) + ((c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).cbrt()) > 0.0 {
+            t0 = ((c::<D>(1.0) + ((t0) * (x)) * ((t0) * (x))).cbrt()).atan();
+        } else {
+            t0 += (c::<D>(2.0)).tanh() * 0.5;
+        }
     }
-    let t4 = (dmul_add((c::<D>(3.0)).atan2(c::<D>(2.0) + (t1).sin()), (c::<D>(1.0) + (y) * (y)).cbrt(), c::<D>(0.5))) + (helpers::h2_d(t3 + x * 0.01, dpowf(c::<D>(1.5) + (c::<D>(0.25)).sin(), (t0).tanh()) - x * 0.01));
-    dmul_add((c::<D>(0.5)) - (t1), (t0).tanh().sinh(), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t1 = c::<D>(1.5);
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((c::<D>(1.0) + (t0) * (t0)).sqrt()).tanh().exp_m1()) * (((y) - (x)).asinh())).tanh();
+    }
+    let t2 = (dhypot((t0).atan2(c::<D>(2.0) + (t0).sin()), c::<D>(1.0) + (t0).tanh())).tanh().sinh();
+    let mut t3 = y;
+    for k in (0..4).rev() {
+        let w = ((c::<D>(-1.25)) - (t0)) - ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).cbrt());
+        t3 = (t3 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t3 = t3 * 0.75;
+    }
+    (c::<D>(2.0) + (t3).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz6() -> Case {
     Case::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(1006, 3, 5, -1.5, 1.5))
@@ -309,54 +335,16 @@ fn case_fz6() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz7(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = (-(y)).atan2(2.0 + (y).sin());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((1.0 + (t0) * (t0)).recip()).tanh().powi(3)).tanh();
-    }
-    let mut t1 = (x).hypot(1.0 + ((x) * (2.0_f64)).tanh());
-    for k in (0..2).rev() {
-        let w = y;
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let mut t2 = t1;
-    for &x_ in xs {
-        if ((x).atan().cosh()).tanh().powi(3) > 0.0 {
-            t2 = ((1.0 + ((2.0 + (x_).powi(2)).log2()) * ((2.0 + (x_).powi(2)).log2())).ln()).atan();
-        } else {
-            t2 += (helpers::h2(-(x_) + x * 0.01, (0.5 + (y).powi(2)).log10() - x * 0.01)).tanh() * 0.5;
-        }
-    }
-    let t3 = if t2 > 0.0 { ((1.0 + (y) * (y)).recip()).atan().cosh() } else { -(t0) };
-    ((t2).tanh().powi(3)) / (1.0 + (helpers::h0(t2 + x * 0.01, 0.5_f64 - x * 0.01)) * (helpers::h0(t2 + x * 0.01, 0.5_f64 - x * 0.01))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t0 = if ((y).atan2(2.0 + (x).sin())) + (y) > 0.0 { (x).hypot(1.0 + ((x) / (1.0 + (y) * (y))).tanh()) } else { (1.5 + ((-0.7_f64).hypot(0.75)).sin()).powf((x).tanh()) };
+    let t1 = y;
+    let t2 = if 2.0_f64 > 0.0 { ((-0.7_f64).tanh().powi(3)) / (1.0 + (helpers::h0(t0, y)) * (helpers::h0(t0, y))) } else { ((3.0_f64) + (2.0_f64)).mul_add((1.0 + (y) * (y)).cbrt(), 0.5_f64) };
+    (y).hypot(1.0 + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (-(y)).atan2(c::<D>(2.0) + (y).sin());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((c::<D>(1.0) + (t0) * (t0)).recip()).tanh().powi(3)).tanh();
-    }
-    let mut t1 = dhypot(x, c::<D>(1.0) + ((x) * (c::<D>(2.0))).tanh());
-    for k in (0..2).rev() {
-        let w = y;
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let mut t2 = t1;
-    for &x_ in xs {
-        if ((x).atan().cosh()).tanh().powi(3) > 0.0 {
-            t2 = ((c::<D>(1.0) + ((c::<D>(2.0) + (x_).powi(2)).log2()) * ((c::<D>(2.0) + (x_).powi(2)).log2())).ln()).atan();
-        } else {
-            t2 += (helpers::h2_d(-(x_) + x * 0.01, (c::<D>(0.5) + (y).powi(2)).log10() - x * 0.01)).tanh() * 0.5;
-        }
-    }
-    let t3 = if t2 > 0.0 { ((c::<D>(1.0) + (y) * (y)).recip()).atan().cosh() } else { -(t0) };
-    ((t2).tanh().powi(3)) / (c::<D>(1.0) + (helpers::h0_d(t2 + x * 0.01, c::<D>(0.5) - x * 0.01)) * (helpers::h0_d(t2 + x * 0.01, c::<D>(0.5) - x * 0.01))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t0 = if ((y).atan2(c::<D>(2.0) + (x).sin())) + (y) > 0.0 { dhypot(x, c::<D>(1.0) + ((x) / (c::<D>(1.0) + (y) * (y))).tanh()) } else { dpowf(c::<D>(1.5) + (dhypot(c::<D>(-0.7), c::<D>(0.75))).sin(), (x).tanh()) };
+    let t1 = y;
+    let t2 = if c::<D>(2.0) > 0.0 { ((c::<D>(-0.7)).tanh().powi(3)) / (c::<D>(1.0) + (helpers::h0_d(t0, y)) * (helpers::h0_d(t0, y))) } else { dmul_add((c::<D>(3.0)) + (c::<D>(2.0)), (c::<D>(1.0) + (y) * (y)).cbrt(), c::<D>(0.5)) };
+    dhypot(y, c::<D>(1.0) + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz7() -> Case {
     Case::new("fz7", |v| fz7(v[0], Y_CONST, &v[1..]), |v| fz7_d(v[0], c(Y_CONST), &v[1..]), rand_points(1007, 3, 4, -1.5, 1.5))
@@ -364,58 +352,62 @@ fn case_fz7() -> Case {
 
 #[differentiable]
 fn fz8(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = h1((1.0 + (y) * (y)).ln() + x * 0.01, (y).atan().cosh() - x * 0.01);
-    for k in (0..4).rev() {
-        let w = ((y) / (1.0 + (y) * (y))) / (1.0 + (t0) * (t0));
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let t1 = h1((1.0 + ((0.5 + (x).powi(2)).log10()) * ((0.5 + (x).powi(2)).log10())).cbrt() + x * 0.01, (0.5 + ((t0).mul_add(0.25_f64, 3.0_f64)).powi(2)).log10() - x * 0.01);
-    let mut t2 = ((t0).powi(2)).tanh().exp2();
+    let mut t0 = ((-1.25_f64) + (y)).mul_add((x).sin(), x);
     for &x_ in xs {
-        if ((y).atan2(2.0 + (t2).sin())).tanh().sinh() > 0.0 {
-            t2 = ((1.0 + ((x).atan()) * ((x).atan())).sqrt()).atan();
+        if (1.0 + (h1(y + x * 0.01, x - x * 0.01)) * (h1(y + x * 0.01, x - x * 0.01))).recip() > 0.0 {
+            t0 = (-(x)).atan();
         } else {
-            t2 += (((0.5_f64).mul_add(t0, 0.5_f64)) / (1.0 + ((t1) - (x)) * ((t1) - (x)))).tanh() * 0.5;
+            t0 += (((1.5 + (t0).sin()).powf((y).tanh())).tanh()).tanh() * 0.5;
         }
     }
-    let mut t3 = (y) - ((0.25_f64) * (t1));
+    let t1 = t0;
+    let mut t2 = ((t1) + (y)).hypot(1.0 + ((2.0 + (t1).powi(2)).log2()).tanh());
     for i in 0..xs.len() {
         for j in 0..i {
-            t3 = (t3 * 0.9 + y).sin();
+            t2 = (t2 * 0.9 + (2.0 + ((y).mul_add(y, t2)).powi(2)).log2()).sin();
         }
     }
-    ((2.0_f64) - (y)).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t3 = -(1.5_f64);
+    let mut t4 = ((t3) * (x)).atan2(2.0 + (y).sin());
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + ((1.5 + ((1.5 + (y).sin()).powf((t3).tanh())).sin()).powf(((2.0_f64).mul_add(t2, t4)).tanh())).tanh().exp_m1()).tanh();
+    }
+    let mut t5 = y;
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t5 = (t5 * 0.9 + ((t3) / (1.0 + (y) * (y))).atan2(2.0 + ((t4).mul_add(xs[i], 0.25_f64)).sin())).sin();
+        }
+    }
+    (1.0 + ((0.5 + (t0).powi(2)).log10()) * ((0.5 + (t0).powi(2)).log10())).sqrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = h1_d((c::<D>(1.0) + (y) * (y)).ln() + x * 0.01, (y).atan().cosh() - x * 0.01);
-    for k in (0..4).rev() {
-        let w = ((y) / (c::<D>(1.0) + (y) * (y))) / (c::<D>(1.0) + (t0) * (t0));
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let t1 = h1_d((c::<D>(1.0) + ((c::<D>(0.5) + (x).powi(2)).log10()) * ((c::<D>(0.5) + (x).powi(2)).log10())).cbrt() + x * 0.01, (c::<D>(0.5) + (dmul_add(t0, c::<D>(0.25), c::<D>(3.0))).powi(2)).log10() - x * 0.01);
-    let mut t2 = ((t0).powi(2)).tanh().exp2();
+    let mut t0 = dmul_add((c::<D>(-1.25)) + (y), (x).sin(), x);
     for &x_ in xs {
-        if ((y).atan2(c::<D>(2.0) + (t2).sin())).tanh().sinh() > 0.0 {
-            t2 = ((c::<D>(1.0) + ((x).atan()) * ((x).atan())).sqrt()).atan();
+        if (c::<D>(1.0) + (h1_d(y + x * 0.01, x - x * 0.01)) * (h1_d(y + x * 0.01, x - x * 0.01))).recip() > 0.0 {
+            t0 = (-(x)).atan();
         } else {
-            t2 += ((dmul_add(c::<D>(0.5), t0, c::<D>(0.5))) / (c::<D>(1.0) + ((t1) - (x)) * ((t1) - (x)))).tanh() * 0.5;
+            t0 += ((dpowf(c::<D>(1.5) + (t0).sin(), (y).tanh())).tanh()).tanh() * 0.5;
         }
     }
-    let mut t3 = (y) - ((c::<D>(0.25)) * (t1));
+    let t1 = t0;
+    let mut t2 = dhypot((t1) + (y), c::<D>(1.0) + ((c::<D>(2.0) + (t1).powi(2)).log2()).tanh());
     for i in 0..xs.len() {
         for j in 0..i {
-            t3 = (t3 * 0.9 + y).sin();
+            t2 = (t2 * 0.9 + (c::<D>(2.0) + (dmul_add(y, y, t2)).powi(2)).log2()).sin();
         }
     }
-    ((c::<D>(2.0)) - (y)).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t3 = -(c::<D>(1.5));
+    let mut t4 = ((t3) * (x)).atan2(c::<D>(2.0) + (y).sin());
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (dpowf(c::<D>(1.5) + (dpowf(c::<D>(1.5) + (y).sin(), (t3).tanh())).sin(), (dmul_add(c::<D>(2.0), t2, t4)).tanh())).tanh().exp_m1()).tanh();
+    }
+    let mut t5 = y;
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t5 = (t5 * 0.9 + ((t3) / (c::<D>(1.0) + (y) * (y))).atan2(c::<D>(2.0) + (dmul_add(t4, xs[i], c::<D>(0.25))).sin())).sin();
+        }
+    }
+    (c::<D>(1.0) + ((c::<D>(0.5) + (t0).powi(2)).log10()) * ((c::<D>(0.5) + (t0).powi(2)).log10())).sqrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz8() -> Case {
     Case::new("fz8", |v| fz8(v[0], v[1], &v[2..]), |v| fz8_d(v[0], v[1], &v[2..]), rand_points(1008, 3, 5, -1.5, 1.5))
@@ -423,24 +415,40 @@ fn case_fz8() -> Case {
 
 #[differentiable]
 fn fz9(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if ((y) - (y)).powi(2) > 0.0 { ((y) / (1.0 + (y) * (y))).mul_add(h1(y + x * 0.01, y - x * 0.01), y) } else { ((y).tanh().powi(3)) - ((x).hypot(1.0 + (y).tanh())) };
-    let mut t1 = -((y).hypot(0.75));
+    let t0 = ((1.0 + ((0.5 + (x).powi(2)).log10()) * ((0.5 + (x).powi(2)).log10())).cbrt()).atan2(2.0 + ((h1(y, 3.0_f64)).asinh()).sin());
+    let mut t1 = y;
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (((t1).sin()) - ((t0) + (xs[i]))) / (1.0 + (((-0.7_f64) + (y)).tanh()) * (((-0.7_f64) + (y)).tanh()))).tanh();
+        t1 = (t1 * 0.5 + helpers::h2(((3.0_f64).sin()).atan2(2.0 + (t1).sin()) + x * 0.01, ((x).atan()).hypot(1.0 + (t1).tanh()) - x * 0.01)).tanh();
     }
-    let t2 = (1.5 + ((x) - ((x).tanh())).sin()).powf((((y).mul_add(x, t0)).tanh().exp2()).tanh());
-    let t3 = t0;
-    (1.5 + (t0).sin()).powf((2.0_f64).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = -((h1(x + x * 0.01, 1.5_f64 - x * 0.01)) * (y));
+    let t3 = if ((y).atan2(2.0 + (t1).sin())).tanh() > 0.0 { ((2.0_f64).mul_add(x, t2)).powi(2) } else { (0.5 + (0.25_f64).powi(2)).log10() };
+    let mut t4 = helpers::h0((x) - (t3), (t2) / (1.0 + (-0.7_f64) * (-0.7_f64)));
+    for &x_ in xs {
+        if ((t2) * (x_)) / (1.0 + ((-0.7_f64) + (t1)) * ((-0.7_f64) + (t1))) > 0.0 {
+            t4 = ((0.5 + ((1.5 + (t3).sin()).powf((t4).tanh())).powi(2)).log10()).atan();
+        } else {
+            t4 += (((x_).hypot(1.0 + (t4).tanh())).sin()).tanh() * 0.5;
+        }
+    }
+    -((t2).hypot(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz9_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((y) - (y)).powi(2) > 0.0 { dmul_add((y) / (c::<D>(1.0) + (y) * (y)), h1_d(y + x * 0.01, y - x * 0.01), y) } else { ((y).tanh().powi(3)) - (dhypot(x, c::<D>(1.0) + (y).tanh())) };
-    let mut t1 = -(dhypot(y, c::<D>(0.75)));
+    let t0 = ((c::<D>(1.0) + ((c::<D>(0.5) + (x).powi(2)).log10()) * ((c::<D>(0.5) + (x).powi(2)).log10())).cbrt()).atan2(c::<D>(2.0) + ((h1_d(y, c::<D>(3.0))).asinh()).sin());
+    let mut t1 = y;
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (((t1).sin()) - ((t0) + (xs[i]))) / (c::<D>(1.0) + (((c::<D>(-0.7)) + (y)).tanh()) * (((c::<D>(-0.7)) + (y)).tanh()))).tanh();
+        t1 = (t1 * 0.5 + helpers::h2_d(((c::<D>(3.0)).sin()).atan2(c::<D>(2.0) + (t1).sin()) + x * 0.01, dhypot((x).atan(), c::<D>(1.0) + (t1).tanh()) - x * 0.01)).tanh();
     }
-    let t2 = dpowf(c::<D>(1.5) + ((x) - ((x).tanh())).sin(), ((dmul_add(y, x, t0)).tanh().exp2()).tanh());
-    let t3 = t0;
-    dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(2.0)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = -((h1_d(x + x * 0.01, c::<D>(1.5) - x * 0.01)) * (y));
+    let t3 = if ((y).atan2(c::<D>(2.0) + (t1).sin())).tanh() > 0.0 { (dmul_add(c::<D>(2.0), x, t2)).powi(2) } else { (c::<D>(0.5) + (c::<D>(0.25)).powi(2)).log10() };
+    let mut t4 = helpers::h0_d((x) - (t3), (t2) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))));
+    for &x_ in xs {
+        if ((t2) * (x_)) / (c::<D>(1.0) + ((c::<D>(-0.7)) + (t1)) * ((c::<D>(-0.7)) + (t1))) > 0.0 {
+            t4 = ((c::<D>(0.5) + (dpowf(c::<D>(1.5) + (t3).sin(), (t4).tanh())).powi(2)).log10()).atan();
+        } else {
+            t4 += ((dhypot(x_, c::<D>(1.0) + (t4).tanh())).sin()).tanh() * 0.5;
+        }
+    }
+    -(dhypot(t2, c::<D>(0.75))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz9() -> Case {
     Case::new("fz9", |v| fz9(v[0], v[1], &v[2..]), |v| fz9_d(v[0], v[1], &v[2..]), rand_points(1009, 3, 5, -1.5, 1.5))
@@ -448,50 +456,28 @@ fn case_fz9() -> Case {
 
 #[differentiable]
 fn fz10(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = x;
+    let mut t0 = ((y).mul_add(y, -1.25_f64)).tanh().powi(3);
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((t0).sin()) - ((1.0 + (t0) * (t0)).recip())).sin()).tanh();
+        t0 = (t0 * 0.5 + x).tanh();
     }
-    let t1 = if ((t0).tanh().exp2()).atan() > 0.0 { (h1(x + x * 0.01, x - x * 0.01)).atan() } else { ((y).tanh().sinh()).mul_add(x, t0) };
-    let t2 = ((1.0 + (-(t0)) * (-(t0))).recip()) / (1.0 + (((t1).tanh()).mul_add((x).tanh(), x)) * (((t1).tanh()).mul_add((x).tanh(), x)));
-    let mut t3 = ((t0).atan()).tanh().powi(3);
+    let t1 = t0;
+    let mut t2 = x;
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (1.5 + (((2.0 + (t3).powi(2)).log2()).tanh().sinh()).sin()).powf(((helpers::h2(t0 + x * 0.01, t0 - x * 0.01)).atan2(2.0 + ((xs[i]) + (t3)).sin())).tanh())).tanh();
+        t2 = (t2 * 0.5 + (((x).atan2(2.0 + (3.0_f64).sin())).cos()).tanh().exp()).tanh();
     }
-    let mut t4 = t1;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t4 = (t4 + t4).tanh();
-        k += 1;
-    }
-    let t5 = (1.5 + ((-(y)).sin()).sin()).powf((t2).tanh());
-    ((-1.25_f64).mul_add(t2, t4)).hypot(0.75) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((1.5 + (2.0_f64).sin()).powf((0.25_f64).tanh())) * (t2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz10_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = x;
+    let mut t0 = (dmul_add(y, y, c::<D>(-1.25))).tanh().powi(3);
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((t0).sin()) - ((c::<D>(1.0) + (t0) * (t0)).recip())).sin()).tanh();
+        t0 = (t0 * 0.5 + x).tanh();
     }
-    let t1 = if ((t0).tanh().exp2()).atan() > 0.0 { (h1_d(x + x * 0.01, x - x * 0.01)).atan() } else { dmul_add((y).tanh().sinh(), x, t0) };
-    let t2 = ((c::<D>(1.0) + (-(t0)) * (-(t0))).recip()) / (c::<D>(1.0) + (dmul_add((t1).tanh(), (x).tanh(), x)) * (dmul_add((t1).tanh(), (x).tanh(), x)));
-    let mut t3 = ((t0).atan()).tanh().powi(3);
+    let t1 = t0;
+    let mut t2 = x;
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + dpowf(c::<D>(1.5) + (((c::<D>(2.0) + (t3).powi(2)).log2()).tanh().sinh()).sin(), ((helpers::h2_d(t0 + x * 0.01, t0 - x * 0.01)).atan2(c::<D>(2.0) + ((xs[i]) + (t3)).sin())).tanh())).tanh();
+        t2 = (t2 * 0.5 + (((x).atan2(c::<D>(2.0) + (c::<D>(3.0)).sin())).cos()).tanh().exp()).tanh();
     }
-    let mut t4 = t1;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t4 = (t4 + t4).tanh();
-        k += 1;
-    }
-    let t5 = dpowf(c::<D>(1.5) + ((-(y)).sin()).sin(), (t2).tanh());
-    dhypot(dmul_add(c::<D>(-1.25), t2, t4), c::<D>(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    (dpowf(c::<D>(1.5) + (c::<D>(2.0)).sin(), (c::<D>(0.25)).tanh())) * (t2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz10() -> Case {
     Case::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(1010, 3, 5, -1.5, 1.5))
@@ -499,54 +485,32 @@ fn case_fz10() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz11(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = (((y) / (1.0 + (y) * (y))) * ((y) / (1.0 + (y) * (y)))).ln_1p();
+    let mut t0 = -((y).tanh().sinh());
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((0.5 + (t0).powi(2)).log10()).hypot(0.75)).atan2(2.0 + (((t0).mul_add(x, 3.0_f64)).hypot(1.0 + ((xs[i]).atan2(2.0 + (0.25_f64).sin())).tanh())).sin())).tanh();
+        t0 = (t0 * 0.5 + (x).tanh().exp()).tanh();
     }
-    let t1 = ((3.0_f64) + ((t0).tanh().powi(3))).tanh().exp_m1();
-    let mut t2 = ((x).mul_add(y, 2.0_f64)).sin();
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t2 = (t2 + 0.25_f64).tanh();
-        k += 1;
-    }
-    let t3 = if (1.5 + ((x).cos()).sin()).powf(((t1) - (x)).tanh()) > 0.0 { ((y).cos()).asinh() } else { (1.0 + ((t2).atan2(2.0 + (x).sin())) * ((t2).atan2(2.0 + (x).sin()))).recip() };
-    let mut t4 = (x).powi(2);
+    let t1 = if ((t0).tanh().exp_m1()).atan2(2.0 + (y).sin()) > 0.0 { x } else { (((x) * (x)).ln_1p()).tanh().powi(3) };
+    let t2 = (((1.0 + (y) * (y)).ln()).atan2(2.0 + (x).sin())).tanh().powi(3);
+    let mut t3 = (helpers::h0(t2, t0)).asinh();
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + (t1).atan2(2.0 + (t0).sin())).sin();
-        }
+        t3 = (t3 * 0.5 + ((t0).mul_add((-1.25_f64) - (t0), 3.0_f64)).hypot(0.75)).tanh();
     }
-    let t5 = (((x).tanh()).tanh().exp()).hypot(0.75);
-    helpers::h0(y + x * 0.01, (t2) / (1.0 + (t2) * (t2)) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = (((t1) / (1.0 + (y) * (y))).hypot(1.0 + ((1.5_f64).sin()).tanh())).atan();
+    ((1.5 + (t4).sin()).powf((t2).tanh())) / (1.0 + ((x).hypot(1.0 + (y).tanh())) * ((x).hypot(1.0 + (y).tanh()))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (((y) / (c::<D>(1.0) + (y) * (y))) * ((y) / (c::<D>(1.0) + (y) * (y)))).ln_1p();
+    let mut t0 = -((y).tanh().sinh());
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (dhypot((c::<D>(0.5) + (t0).powi(2)).log10(), c::<D>(0.75))).atan2(c::<D>(2.0) + (dhypot(dmul_add(t0, x, c::<D>(3.0)), c::<D>(1.0) + ((xs[i]).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())).tanh())).sin())).tanh();
+        t0 = (t0 * 0.5 + (x).tanh().exp()).tanh();
     }
-    let t1 = ((c::<D>(3.0)) + ((t0).tanh().powi(3))).tanh().exp_m1();
-    let mut t2 = (dmul_add(x, y, c::<D>(2.0))).sin();
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t2 = (t2 + c::<D>(0.25)).tanh();
-        k += 1;
-    }
-    let t3 = if dpowf(c::<D>(1.5) + ((x).cos()).sin(), ((t1) - (x)).tanh()) > 0.0 { ((y).cos()).asinh() } else { (c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (x).sin())) * ((t2).atan2(c::<D>(2.0) + (x).sin()))).recip() };
-    let mut t4 = (x).powi(2);
+    let t1 = if ((t0).tanh().exp_m1()).atan2(c::<D>(2.0) + (y).sin()) > 0.0 { x } else { (((x) * (x)).ln_1p()).tanh().powi(3) };
+    let t2 = (((c::<D>(1.0) + (y) * (y)).ln()).atan2(c::<D>(2.0) + (x).sin())).tanh().powi(3);
+    let mut t3 = (helpers::h0_d(t2, t0)).asinh();
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + (t1).atan2(c::<D>(2.0) + (t0).sin())).sin();
-        }
+        t3 = (t3 * 0.5 + dhypot(dmul_add(t0, (c::<D>(-1.25)) - (t0), c::<D>(3.0)), c::<D>(0.75))).tanh();
     }
-    let t5 = dhypot(((x).tanh()).tanh().exp(), c::<D>(0.75));
-    helpers::h0_d(y + x * 0.01, (t2) / (c::<D>(1.0) + (t2) * (t2)) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = (dhypot((t1) / (c::<D>(1.0) + (y) * (y)), c::<D>(1.0) + ((c::<D>(1.5)).sin()).tanh())).atan();
+    (dpowf(c::<D>(1.5) + (t4).sin(), (t2).tanh())) / (c::<D>(1.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())) * (dhypot(x, c::<D>(1.0) + (y).tanh()))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz11() -> Case {
     Case::new("fz11", |v| fz11(v[0], Y_CONST, &v[1..]), |v| fz11_d(v[0], c(Y_CONST), &v[1..]), rand_points(1011, 3, 4, -1.5, 1.5))
@@ -554,28 +518,44 @@ fn case_fz11() -> Case {
 
 #[differentiable]
 fn fz12(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = y;
-    let mut t1 = y;
+    let mut t0 = ((x) + (x)).mul_add((x) - (y), y);
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (1.0 + (((t1).sin()).atan2(2.0 + ((t0) + (t0)).sin())) * (((t1).sin()).atan2(2.0 + ((t0) + (t0)).sin()))).recip()).tanh();
+        t0 = (t0 * 0.5 + (1.0 + (((xs[i]).asinh()) * (-1.25_f64)) * (((xs[i]).asinh()) * (-1.25_f64))).sqrt()).tanh();
     }
-    if (2.0 + (((1.5_f64) * (1.5_f64)).ln_1p()).powi(2)).log2() > 0.5 {
-        return ((1.0 + (y) * (y)).recip()).tanh().powi(3);
+    let mut t1 = ((1.0 + (y) * (y)).sqrt()).tanh();
+    for &x_ in xs {
+        if ((x_).mul_add(t1, y)) * ((-0.7_f64).mul_add(y, t1)) > 0.0 {
+            t1 = (((t1).mul_add(t0, x)).atan2(2.0 + (h1(x, x_)).sin())).atan();
+        } else {
+            t1 += (t0).tanh() * 0.5;
+        }
     }
-    let t2 = (1.5 + ((1.0 + ((3.0_f64) + (y)) * ((3.0_f64) + (y))).cbrt()).sin()).powf((helpers::h0(y + x * 0.01, (1.0 + (t1) * (t1)).ln() - x * 0.01)).tanh());
-    ((t2) - (t0)).tanh().exp2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = 1.5_f64;
+    if helpers::h0((x).tanh().exp_m1() + x * 0.01, (t1) - (t2) - x * 0.01) > 0.5 {
+        return ((t2).sin()).tanh().exp2();
+    }
+    let t3 = x;
+    (t0) * ((0.5 + (t1).powi(2)).log10()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz12_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = y;
-    let mut t1 = y;
+    let mut t0 = dmul_add((x) + (x), (x) - (y), y);
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (c::<D>(1.0) + (((t1).sin()).atan2(c::<D>(2.0) + ((t0) + (t0)).sin())) * (((t1).sin()).atan2(c::<D>(2.0) + ((t0) + (t0)).sin()))).recip()).tanh();
+        t0 = (t0 * 0.5 + (c::<D>(1.0) + (((xs[i]).asinh()) * (c::<D>(-1.25))) * (((xs[i]).asinh()) * (c::<D>(-1.25)))).sqrt()).tanh();
     }
-    if (c::<D>(2.0) + (((c::<D>(1.5)) * (c::<D>(1.5))).ln_1p()).powi(2)).log2() > 0.5 {
-        return ((c::<D>(1.0) + (y) * (y)).recip()).tanh().powi(3);
+    let mut t1 = ((c::<D>(1.0) + (y) * (y)).sqrt()).tanh();
+    for &x_ in xs {
+        if (dmul_add(x_, t1, y)) * (dmul_add(c::<D>(-0.7), y, t1)) > 0.0 {
+            t1 = ((dmul_add(t1, t0, x)).atan2(c::<D>(2.0) + (h1_d(x, x_)).sin())).atan();
+        } else {
+            t1 += (t0).tanh() * 0.5;
+        }
     }
-    let t2 = dpowf(c::<D>(1.5) + ((c::<D>(1.0) + ((c::<D>(3.0)) + (y)) * ((c::<D>(3.0)) + (y))).cbrt()).sin(), (helpers::h0_d(y + x * 0.01, (c::<D>(1.0) + (t1) * (t1)).ln() - x * 0.01)).tanh());
-    ((t2) - (t0)).tanh().exp2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = c::<D>(1.5);
+    if helpers::h0_d((x).tanh().exp_m1() + x * 0.01, (t1) - (t2) - x * 0.01) > 0.5 {
+        return ((t2).sin()).tanh().exp2();
+    }
+    let t3 = x;
+    (t0) * ((c::<D>(0.5) + (t1).powi(2)).log10()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz12() -> Case {
     Case::new("fz12", |v| fz12(v[0], v[1], &v[2..]), |v| fz12_d(v[0], v[1], &v[2..]), rand_points(1012, 3, 5, -1.5, 1.5))
@@ -583,58 +563,48 @@ fn case_fz12() -> Case {
 
 #[differentiable]
 fn fz13(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = x;
-    let mut t1 = (1.5 + (2.0_f64).sin()).powf((helpers::h0(x + x * 0.01, 2.0_f64 - x * 0.01)).tanh());
-    for &x_ in xs {
-        if ((2.0_f64).atan().cosh()).atan() > 0.0 {
-            t1 = (t0).atan();
-        } else {
-            t1 += ((x_).mul_add((x_).mul_add(1.5_f64, t1), t0)).tanh() * 0.5;
-        }
-    }
-    let t2 = xs.iter().fold((x) - (t1), |acc, &q| (acc * 0.5 + ((y).tanh().powi(3)).atan2(2.0 + (helpers::h2(t0 + x * 0.01, x - x * 0.01)).sin())).tanh());
-    let mut t3 = t0;
-    for k in (0..3).rev() {
-        let w = (0.5_f64).tanh().exp();
-        t3 = (t3 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t3 = t3 * 0.75;
-    }
-    let t4 = if y > 0.0 { 0.5_f64 } else { y };
-    let mut t5 = ((1.0 + (x) * (x)).cbrt()).tanh().exp();
+    let t0 = -(y);
+    let mut t1 = ((0.5_f64).hypot(1.0 + (x).tanh())).tanh();
     for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + (helpers::h2((y).tanh().exp() + x * 0.01, -1.25_f64 - x * 0.01)).mul_add(((t5) + (t2)).asinh(), (t3).tanh().exp_m1())).tanh();
+        t1 = (t1 * 0.5 + y).tanh();
     }
-    (1.0 + ((0.5_f64).atan().cosh()) * ((0.5_f64).atan().cosh())).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t2 = -((x) / (1.0 + (t1) * (t1)));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (1.5 + (-((x).atan2(2.0 + (y).sin()))).sin()).powf((y).tanh())).tanh();
+    }
+    let t3 = if (1.5 + ((1.0 + (y) * (y)).sqrt()).sin()).powf(((y) * (x)).tanh()) > 0.0 { (0.5 + ((2.0 + (1.5_f64).powi(2)).log2()).powi(2)).log10() } else { ((t1).mul_add(-0.7_f64, t0)).hypot(1.0 + (y).tanh()) };
+    let t4 = (((t2).mul_add(y, t3)).atan2(2.0 + ((y).atan2(2.0 + (-1.25_f64).sin())).sin())) + ((t3).mul_add((t2) * (t3), y));
+    let mut t5 = y;
+    for &x_ in xs {
+        if helpers::h2(3.0_f64, (x) - (-1.25_f64)) > 0.0 {
+            t5 = ((x_).cos()).atan();
+        } else {
+            t5 += (((2.0 + (2.0_f64).powi(2)).log2()).asinh()).tanh() * 0.5;
+        }
+    }
+    ((t2) + (2.0_f64)).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz13_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = x;
-    let mut t1 = dpowf(c::<D>(1.5) + (c::<D>(2.0)).sin(), (helpers::h0_d(x + x * 0.01, c::<D>(2.0) - x * 0.01)).tanh());
-    for &x_ in xs {
-        if ((c::<D>(2.0)).atan().cosh()).atan() > 0.0 {
-            t1 = (t0).atan();
-        } else {
-            t1 += (dmul_add(x_, dmul_add(x_, c::<D>(1.5), t1), t0)).tanh() * 0.5;
-        }
-    }
-    let t2 = xs.iter().fold((x) - (t1), |acc, &q| (acc * 0.5 + ((y).tanh().powi(3)).atan2(c::<D>(2.0) + (helpers::h2_d(t0 + x * 0.01, x - x * 0.01)).sin())).tanh());
-    let mut t3 = t0;
-    for k in (0..3).rev() {
-        let w = (c::<D>(0.5)).tanh().exp();
-        t3 = (t3 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t3 = t3 * 0.75;
-    }
-    let t4 = if y > 0.0 { c::<D>(0.5) } else { y };
-    let mut t5 = ((c::<D>(1.0) + (x) * (x)).cbrt()).tanh().exp();
+    let t0 = -(y);
+    let mut t1 = (dhypot(c::<D>(0.5), c::<D>(1.0) + (x).tanh())).tanh();
     for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + dmul_add(helpers::h2_d((y).tanh().exp() + x * 0.01, c::<D>(-1.25) - x * 0.01), ((t5) + (t2)).asinh(), (t3).tanh().exp_m1())).tanh();
+        t1 = (t1 * 0.5 + y).tanh();
     }
-    (c::<D>(1.0) + ((c::<D>(0.5)).atan().cosh()) * ((c::<D>(0.5)).atan().cosh())).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t2 = -((x) / (c::<D>(1.0) + (t1) * (t1)));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + dpowf(c::<D>(1.5) + (-((x).atan2(c::<D>(2.0) + (y).sin()))).sin(), (y).tanh())).tanh();
+    }
+    let t3 = if dpowf(c::<D>(1.5) + ((c::<D>(1.0) + (y) * (y)).sqrt()).sin(), ((y) * (x)).tanh()) > 0.0 { (c::<D>(0.5) + ((c::<D>(2.0) + (c::<D>(1.5)).powi(2)).log2()).powi(2)).log10() } else { dhypot(dmul_add(t1, c::<D>(-0.7), t0), c::<D>(1.0) + (y).tanh()) };
+    let t4 = ((dmul_add(t2, y, t3)).atan2(c::<D>(2.0) + ((y).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin())).sin())) + (dmul_add(t3, (t2) * (t3), y));
+    let mut t5 = y;
+    for &x_ in xs {
+        if helpers::h2_d(c::<D>(3.0), (x) - (c::<D>(-1.25))) > 0.0 {
+            t5 = ((x_).cos()).atan();
+        } else {
+            t5 += (((c::<D>(2.0) + (c::<D>(2.0)).powi(2)).log2()).asinh()).tanh() * 0.5;
+        }
+    }
+    ((t2) + (c::<D>(2.0))).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz13() -> Case {
     Case::new("fz13", |v| fz13(v[0], v[1], &v[2..]), |v| fz13_d(v[0], v[1], &v[2..]), rand_points(1013, 3, 5, -1.5, 1.5))
@@ -642,36 +612,24 @@ fn case_fz13() -> Case {
 
 #[differentiable]
 fn fz14(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = ((((x).hypot(1.0 + (x).tanh())) * ((x).hypot(1.0 + (x).tanh()))).ln_1p()).sin();
-    let t1 = (y).mul_add(((3.0_f64).atan2(2.0 + (x).sin())).mul_add((t0).atan2(2.0 + (t0).sin()), y), (x).sin());
-    let t2 = ((1.5 + ((t0).hypot(1.0 + (t1).tanh())).sin()).powf((x).tanh())).hypot(1.0 + ((h1(y + x * 0.01, 0.5_f64 - x * 0.01)).hypot(0.75)).tanh());
-    let t3 = ((t2).tanh().sinh()) + ((1.0 + (y) * (y)).ln());
-    let t4 = xs.iter().map(|&q| ((t0).tanh().exp_m1()) + (y)).sum::<f64>();
-    let mut t5 = (-(t1)).atan2(2.0 + ((y) - (y)).sin());
-    for &x_ in xs {
-        if ((1.0 + (t3) * (t3)).sqrt()) * ((1.5 + (t5).sin()).powf((t4).tanh())) > 0.0 {
-            t5 = ((0.25_f64) - (t0)).atan();
-        } else {
-            t5 += (t4).tanh() * 0.5;
-        }
+    let t0 = (1.0 + (y) * (y)).recip();
+    let t1 = x;
+    let mut t2 = ((y).atan2(2.0 + (t0).sin())) - ((y).hypot(1.0 + (-1.25_f64).tanh()));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + x).tanh();
     }
-    (2.0_f64).mul_add((1.0 + (t1) * (t1)).ln(), y) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t3 = if helpers::h2((3.0_f64) * (x) + x * 0.01, h1(t0 + x * 0.01, t0 - x * 0.01) - x * 0.01) > 0.0 { ((1.0 + (x) * (x)).sqrt()) * ((t0).hypot(1.0 + (x).tanh())) } else { 0.5_f64 };
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (((dhypot(x, c::<D>(1.0) + (x).tanh())) * (dhypot(x, c::<D>(1.0) + (x).tanh()))).ln_1p()).sin();
-    let t1 = dmul_add(y, dmul_add((c::<D>(3.0)).atan2(c::<D>(2.0) + (x).sin()), (t0).atan2(c::<D>(2.0) + (t0).sin()), y), (x).sin());
-    let t2 = dhypot(dpowf(c::<D>(1.5) + (dhypot(t0, c::<D>(1.0) + (t1).tanh())).sin(), (x).tanh()), c::<D>(1.0) + (dhypot(h1_d(y + x * 0.01, c::<D>(0.5) - x * 0.01), c::<D>(0.75))).tanh());
-    let t3 = ((t2).tanh().sinh()) + ((c::<D>(1.0) + (y) * (y)).ln());
-    let t4 = xs.iter().map(|&q| ((t0).tanh().exp_m1()) + (y)).sum::<D>();
-    let mut t5 = (-(t1)).atan2(c::<D>(2.0) + ((y) - (y)).sin());
-    for &x_ in xs {
-        if ((c::<D>(1.0) + (t3) * (t3)).sqrt()) * (dpowf(c::<D>(1.5) + (t5).sin(), (t4).tanh())) > 0.0 {
-            t5 = ((c::<D>(0.25)) - (t0)).atan();
-        } else {
-            t5 += (t4).tanh() * 0.5;
-        }
+    let t0 = (c::<D>(1.0) + (y) * (y)).recip();
+    let t1 = x;
+    let mut t2 = ((y).atan2(c::<D>(2.0) + (t0).sin())) - (dhypot(y, c::<D>(1.0) + (c::<D>(-1.25)).tanh()));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + x).tanh();
     }
-    dmul_add(c::<D>(2.0), (c::<D>(1.0) + (t1) * (t1)).ln(), y) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t3 = if helpers::h2_d((c::<D>(3.0)) * (x) + x * 0.01, h1_d(t0 + x * 0.01, t0 - x * 0.01) - x * 0.01) > 0.0 { ((c::<D>(1.0) + (x) * (x)).sqrt()) * (dhypot(t0, c::<D>(1.0) + (x).tanh())) } else { c::<D>(0.5) };
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz14() -> Case {
     Case::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(1014, 3, 5, -1.5, 1.5))
@@ -679,44 +637,34 @@ fn case_fz14() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz15(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if 1.5_f64 > 0.0 { ((y).hypot(1.0 + (y).tanh())) + ((y).mul_add(x, y)) } else { ((0.5_f64).tanh().exp_m1()).hypot(1.0 + ((x).atan2(2.0 + (0.25_f64).sin())).tanh()) };
-    let mut t1 = (((1.0 + (y) * (y)).cbrt()) * ((1.0 + (y) * (y)).cbrt())).ln_1p();
+    let mut t0 = ((1.5_f64).atan2(2.0 + (0.25_f64).sin())) * ((x).atan());
     for &x_ in xs {
-        if x > 0.0 {
-            t1 = (((t1).cos()).tanh().powi(3)).atan();
+        if -1.25_f64 > 0.0 {
+            t0 = (((x_).tanh().sinh()).mul_add((1.0 + (t0) * (t0)).ln(), 0.25_f64)).atan();
         } else {
-            t1 += ((((0.5 + (x).powi(2)).log10()) * ((0.5 + (x).powi(2)).log10())).ln_1p()).tanh() * 0.5;
+            t0 += ((x_).hypot(0.75)).tanh() * 0.5;
         }
     }
-    let mut t2 = ((x).mul_add(t0, -0.7_f64)) / (1.0 + ((2.0_f64).asinh()) * ((2.0_f64).asinh()));
-    for &x_ in xs {
-        if ((2.0 + (t0).powi(2)).log2()) - ((y).atan().cosh()) > 0.0 {
-            t2 = (((t2).mul_add(x, t1)).hypot(1.0 + (-(t2)).tanh())).atan();
-        } else {
-            t2 += (((helpers::h0(t0 + x * 0.01, t0 - x * 0.01)) * (helpers::h0(t0 + x * 0.01, t0 - x * 0.01))).ln_1p()).tanh() * 0.5;
-        }
-    }
-    h1((y) * (2.0_f64) + x * 0.01, (x).tanh() - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = (3.0_f64).hypot(1.0 + (((1.5 + (x).sin()).powf((t0).tanh())) + (y)).tanh());
+    let t2 = (1.0 + ((1.0 + ((y).powi(2)) * ((y).powi(2))).sqrt()) * ((1.0 + ((y).powi(2)) * ((y).powi(2))).sqrt())).cbrt();
+    let t3 = if (t1).mul_add((1.0 + (t2) * (t2)).recip(), t1) > 0.0 { ((x) / (1.0 + (t2) * (t2))).tanh().exp() } else { (1.0 + ((2.0 + (t2).powi(2)).log2()) * ((2.0 + (t2).powi(2)).log2())).recip() };
+    let t4 = if (y).cos() > 0.0 { (1.5 + ((t2).atan().cosh()).sin()).powf(((0.5 + (y).powi(2)).log10()).tanh()) } else { t2 };
+    ((t4).tanh().exp()) + (t3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if c::<D>(1.5) > 0.0 { (dhypot(y, c::<D>(1.0) + (y).tanh())) + (dmul_add(y, x, y)) } else { dhypot((c::<D>(0.5)).tanh().exp_m1(), c::<D>(1.0) + ((x).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())).tanh()) };
-    let mut t1 = (((c::<D>(1.0) + (y) * (y)).cbrt()) * ((c::<D>(1.0) + (y) * (y)).cbrt())).ln_1p();
+    let mut t0 = ((c::<D>(1.5)).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())) * ((x).atan());
     for &x_ in xs {
-        if x > 0.0 {
-            t1 = (((t1).cos()).tanh().powi(3)).atan();
+        if c::<D>(-1.25) > 0.0 {
+            t0 = (dmul_add((x_).tanh().sinh(), (c::<D>(1.0) + (t0) * (t0)).ln(), c::<D>(0.25))).atan();
         } else {
-            t1 += ((((c::<D>(0.5) + (x).powi(2)).log10()) * ((c::<D>(0.5) + (x).powi(2)).log10())).ln_1p()).tanh() * 0.5;
+            t0 += (dhypot(x_, c::<D>(0.75))).tanh() * 0.5;
         }
     }
-    let mut t2 = (dmul_add(x, t0, c::<D>(-0.7))) / (c::<D>(1.0) + ((c::<D>(2.0)).asinh()) * ((c::<D>(2.0)).asinh()));
-    for &x_ in xs {
-        if ((c::<D>(2.0) + (t0).powi(2)).log2()) - ((y).atan().cosh()) > 0.0 {
-            t2 = (dhypot(dmul_add(t2, x, t1), c::<D>(1.0) + (-(t2)).tanh())).atan();
-        } else {
-            t2 += (((helpers::h0_d(t0 + x * 0.01, t0 - x * 0.01)) * (helpers::h0_d(t0 + x * 0.01, t0 - x * 0.01))).ln_1p()).tanh() * 0.5;
-        }
-    }
-    h1_d((y) * (c::<D>(2.0)) + x * 0.01, (x).tanh() - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = dhypot(c::<D>(3.0), c::<D>(1.0) + ((dpowf(c::<D>(1.5) + (x).sin(), (t0).tanh())) + (y)).tanh());
+    let t2 = (c::<D>(1.0) + ((c::<D>(1.0) + ((y).powi(2)) * ((y).powi(2))).sqrt()) * ((c::<D>(1.0) + ((y).powi(2)) * ((y).powi(2))).sqrt())).cbrt();
+    let t3 = if dmul_add(t1, (c::<D>(1.0) + (t2) * (t2)).recip(), t1) > 0.0 { ((x) / (c::<D>(1.0) + (t2) * (t2))).tanh().exp() } else { (c::<D>(1.0) + ((c::<D>(2.0) + (t2).powi(2)).log2()) * ((c::<D>(2.0) + (t2).powi(2)).log2())).recip() };
+    let t4 = if (y).cos() > 0.0 { dpowf(c::<D>(1.5) + ((t2).atan().cosh()).sin(), ((c::<D>(0.5) + (y).powi(2)).log10()).tanh()) } else { t2 };
+    ((t4).tanh().exp()) + (t3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz15() -> Case {
     Case::new("fz15", |v| fz15(v[0], Y_CONST, &v[1..]), |v| fz15_d(v[0], c(Y_CONST), &v[1..]), rand_points(1015, 3, 4, -1.5, 1.5))
@@ -724,38 +672,36 @@ fn case_fz15() -> Case {
 
 #[differentiable]
 fn fz16(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = -(((x).hypot(0.75)) - ((x) / (1.0 + (x) * (x))));
-    let mut t1 = helpers::h0(-(y) + x * 0.01, (t0) - (t0) - x * 0.01);
+    let mut t0 = (y) - ((x).mul_add(x, 1.5_f64));
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (((-1.25_f64).atan().cosh()).tanh().powi(3)).hypot(1.0 + (2.0_f64).tanh())).tanh();
+        t0 = (t0 * 0.5 + helpers::h2(((x).hypot(0.75)) / (1.0 + ((y).hypot(1.0 + (x).tanh())) * ((y).hypot(1.0 + (x).tanh()))), (-(xs[i])) - (y))).tanh();
     }
-    let t2 = if (t0).atan2(2.0 + ((0.5_f64).hypot(1.0 + (t1).tanh())).sin()) > 0.0 { ((t1) * (x)).tanh().exp() } else { (t0) + ((3.0_f64).tanh().exp2()) };
-    let mut t3 = (1.5 + ((t2).atan2(2.0 + (t1).sin())).sin()).powf(((t2) - (t1)).tanh());
+    let mut t1 = ((1.5 + (t0).sin()).powf((x).tanh())).tanh();
     for &x_ in xs {
-        if ((t1).hypot(0.75)).mul_add(x_, y) > 0.0 {
-            t3 = ((1.5 + ((t3) + (t1)).sin()).powf(((y).mul_add(y, t2)).tanh())).atan();
+        if ((t1).tanh()).asinh() > 0.0 {
+            t1 = (helpers::h0((t0) + (y) + x * 0.01, (t0).tanh().sinh() - x * 0.01)).atan();
         } else {
-            t3 += (t2).tanh() * 0.5;
+            t1 += (((0.5_f64).hypot(0.75)).tanh().powi(3)).tanh() * 0.5;
         }
     }
-    (2.0 + ((t0).tanh()).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = ((1.5 + ((0.25_f64).hypot(0.75)).sin()).powf(((t0) + (x)).tanh())).atan().cosh();
+    (t0).atan2(2.0 + ((0.5_f64).asinh()).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz16_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = -((dhypot(x, c::<D>(0.75))) - ((x) / (c::<D>(1.0) + (x) * (x))));
-    let mut t1 = helpers::h0_d(-(y) + x * 0.01, (t0) - (t0) - x * 0.01);
+    let mut t0 = (y) - (dmul_add(x, x, c::<D>(1.5)));
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + dhypot(((c::<D>(-1.25)).atan().cosh()).tanh().powi(3), c::<D>(1.0) + (c::<D>(2.0)).tanh())).tanh();
+        t0 = (t0 * 0.5 + helpers::h2_d((dhypot(x, c::<D>(0.75))) / (c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (x).tanh())) * (dhypot(y, c::<D>(1.0) + (x).tanh()))), (-(xs[i])) - (y))).tanh();
     }
-    let t2 = if (t0).atan2(c::<D>(2.0) + (dhypot(c::<D>(0.5), c::<D>(1.0) + (t1).tanh())).sin()) > 0.0 { ((t1) * (x)).tanh().exp() } else { (t0) + ((c::<D>(3.0)).tanh().exp2()) };
-    let mut t3 = dpowf(c::<D>(1.5) + ((t2).atan2(c::<D>(2.0) + (t1).sin())).sin(), ((t2) - (t1)).tanh());
+    let mut t1 = (dpowf(c::<D>(1.5) + (t0).sin(), (x).tanh())).tanh();
     for &x_ in xs {
-        if dmul_add(dhypot(t1, c::<D>(0.75)), x_, y) > 0.0 {
-            t3 = (dpowf(c::<D>(1.5) + ((t3) + (t1)).sin(), (dmul_add(y, y, t2)).tanh())).atan();
+        if ((t1).tanh()).asinh() > 0.0 {
+            t1 = (helpers::h0_d((t0) + (y) + x * 0.01, (t0).tanh().sinh() - x * 0.01)).atan();
         } else {
-            t3 += (t2).tanh() * 0.5;
+            t1 += ((dhypot(c::<D>(0.5), c::<D>(0.75))).tanh().powi(3)).tanh() * 0.5;
         }
     }
-    (c::<D>(2.0) + ((t0).tanh()).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = (dpowf(c::<D>(1.5) + (dhypot(c::<D>(0.25), c::<D>(0.75))).sin(), ((t0) + (x)).tanh())).atan().cosh();
+    (t0).atan2(c::<D>(2.0) + ((c::<D>(0.5)).asinh()).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz16() -> Case {
     Case::new("fz16", |v| fz16(v[0], v[1], &v[2..]), |v| fz16_d(v[0], v[1], &v[2..]), rand_points(1016, 3, 5, -1.5, 1.5))
@@ -763,16 +709,16 @@ fn case_fz16() -> Case {
 
 #[differentiable]
 fn fz17(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if h1((1.0 + (y) * (y)).cbrt() + x * 0.01, 2.0_f64 - x * 0.01) > 0.0 { (2.0 + ((1.0 + (3.0_f64) * (3.0_f64)).recip()).powi(2)).log2() } else { ((1.5 + (1.5_f64).sin()).powf((x).tanh())).tanh().powi(3) };
-    let t1 = x;
-    let t2 = y;
-    (t2) - ((t1).powi(2)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = (((y) - (x)).mul_add(y, -0.7_f64)) * (((x) - (x)).cos());
+    let t1 = if (helpers::h2(-1.25_f64, 0.25_f64)).mul_add((x).tanh(), y) > 0.0 { (1.0 + ((y).atan2(2.0 + (0.5_f64).sin())) * ((y).atan2(2.0 + (0.5_f64).sin()))).cbrt() } else { (y).atan2(2.0 + ((y) + (0.25_f64)).sin()) };
+    let t2 = if ((t0).hypot(1.0 + (t0).tanh())).hypot(0.75) > 0.0 { t1 } else { ((t1).asinh()).sin() };
+    (y) - ((t1).powi(2)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz17_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if h1_d((c::<D>(1.0) + (y) * (y)).cbrt() + x * 0.01, c::<D>(2.0) - x * 0.01) > 0.0 { (c::<D>(2.0) + ((c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))).recip()).powi(2)).log2() } else { (dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), (x).tanh())).tanh().powi(3) };
-    let t1 = x;
-    let t2 = y;
-    (t2) - ((t1).powi(2)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = (dmul_add((y) - (x), y, c::<D>(-0.7))) * (((x) - (x)).cos());
+    let t1 = if dmul_add(helpers::h2_d(c::<D>(-1.25), c::<D>(0.25)), (x).tanh(), y) > 0.0 { (c::<D>(1.0) + ((y).atan2(c::<D>(2.0) + (c::<D>(0.5)).sin())) * ((y).atan2(c::<D>(2.0) + (c::<D>(0.5)).sin()))).cbrt() } else { (y).atan2(c::<D>(2.0) + ((y) + (c::<D>(0.25))).sin()) };
+    let t2 = if dhypot(dhypot(t0, c::<D>(1.0) + (t0).tanh()), c::<D>(0.75)) > 0.0 { t1 } else { ((t1).asinh()).sin() };
+    (y) - ((t1).powi(2)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz17() -> Case {
     Case::new("fz17", |v| fz17(v[0], v[1], &v[2..]), |v| fz17_d(v[0], v[1], &v[2..]), rand_points(1017, 3, 5, -1.5, 1.5))
@@ -780,38 +726,34 @@ fn case_fz17() -> Case {
 
 #[differentiable]
 fn fz18(x: f64, y: f64, xs: &[f64]) -> f64 {
-    if -((y) * (x)) > 0.5 {
-        return ((0.25_f64).hypot(0.75)) / (1.0 + ((x) / (1.0 + (-0.7_f64) * (-0.7_f64))) * ((x) / (1.0 + (-0.7_f64) * (-0.7_f64))));
+    let mut t0 = (-(y)).mul_add(helpers::h0(y + x * 0.01, x - x * 0.01), y);
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((0.25_f64) / (1.0 + (xs[i]) * (xs[i]))).mul_add(t0, x)).mul_add(((x).tanh().sinh()).atan2(2.0 + (xs[i]).sin()), 0.5_f64)).tanh();
     }
-    let t0 = x;
-    let mut t1 = t0;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t1 = (t1 + ((t0).atan2(2.0 + (2.0_f64).sin())) * (x)).tanh();
-        k += 1;
+    let t1 = (1.5 + (3.0_f64).sin()).powf(((1.5 + (helpers::h0(t0, 2.0_f64)).sin()).powf(((t0) - (y)).tanh())).tanh());
+    let mut t2 = ((t0).asinh()).tanh().exp_m1();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + ((helpers::h2(xs[i], x)).mul_add((y).tanh().powi(3), 2.0_f64)).tanh()).tanh();
     }
-    let t2 = if ((t0).tanh()).tanh() > 0.0 { ((t0).tanh().exp2()).hypot(1.0 + ((x) + (x)).tanh()) } else { 2.0_f64 };
-    ((y).powi(2)) + (-1.25_f64) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t3 = if (x) * (-(x)) > 0.0 { h1((1.0 + (t0) * (t0)).cbrt(), 2.0_f64) } else { (3.0_f64) * ((t2) / (1.0 + (t2) * (t2))) };
+    let t4 = if ((-0.7_f64) - (x)).atan2(2.0 + ((1.0 + (t1) * (t1)).sqrt()).sin()) > 0.0 { h1((t0) * (1.5_f64) + x * 0.01, (t0).tanh().exp() - x * 0.01) } else { ((t0).atan2(2.0 + (x).sin())) / (1.0 + ((y) / (1.0 + (-0.7_f64) * (-0.7_f64))) * ((y) / (1.0 + (-0.7_f64) * (-0.7_f64)))) };
+    let t5 = t4;
+    (1.5 + ((3.0_f64) - (t4)).sin()).powf(((1.0 + (x) * (x)).ln()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz18_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    if -((y) * (x)) > 0.5 {
-        return (dhypot(c::<D>(0.25), c::<D>(0.75))) / (c::<D>(1.0) + ((x) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))) * ((x) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))));
+    let mut t0 = dmul_add(-(y), helpers::h0_d(y + x * 0.01, x - x * 0.01), y);
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + dmul_add(dmul_add((c::<D>(0.25)) / (c::<D>(1.0) + (xs[i]) * (xs[i])), t0, x), ((x).tanh().sinh()).atan2(c::<D>(2.0) + (xs[i]).sin()), c::<D>(0.5))).tanh();
     }
-    let t0 = x;
-    let mut t1 = t0;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t1 = (t1 + ((t0).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin())) * (x)).tanh();
-        k += 1;
+    let t1 = dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (dpowf(c::<D>(1.5) + (helpers::h0_d(t0, c::<D>(2.0))).sin(), ((t0) - (y)).tanh())).tanh());
+    let mut t2 = ((t0).asinh()).tanh().exp_m1();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (dmul_add(helpers::h2_d(xs[i], x), (y).tanh().powi(3), c::<D>(2.0))).tanh()).tanh();
     }
-    let t2 = if ((t0).tanh()).tanh() > 0.0 { dhypot((t0).tanh().exp2(), c::<D>(1.0) + ((x) + (x)).tanh()) } else { c::<D>(2.0) };
-    ((y).powi(2)) + (c::<D>(-1.25)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t3 = if (x) * (-(x)) > 0.0 { h1_d((c::<D>(1.0) + (t0) * (t0)).cbrt(), c::<D>(2.0)) } else { (c::<D>(3.0)) * ((t2) / (c::<D>(1.0) + (t2) * (t2))) };
+    let t4 = if ((c::<D>(-0.7)) - (x)).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (t1) * (t1)).sqrt()).sin()) > 0.0 { h1_d((t0) * (c::<D>(1.5)) + x * 0.01, (t0).tanh().exp() - x * 0.01) } else { ((t0).atan2(c::<D>(2.0) + (x).sin())) / (c::<D>(1.0) + ((y) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))) * ((y) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))))) };
+    let t5 = t4;
+    dpowf(c::<D>(1.5) + ((c::<D>(3.0)) - (t4)).sin(), ((c::<D>(1.0) + (x) * (x)).ln()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz18() -> Case {
     Case::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(1018, 3, 5, -1.5, 1.5))
@@ -819,22 +761,46 @@ fn case_fz18() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz19(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = ((1.0 + ((y) + (x)) * ((y) + (x))).ln()).tanh().exp();
-    let t1 = if (x).atan2(2.0 + ((x) + (y)).sin()) > 0.0 { x } else { ((x).tanh().powi(3)).tanh().exp_m1() };
-    let t2 = if (0.5 + ((t0) * (y)).powi(2)).log10() > 0.0 { (y) + ((1.0 + (t1) * (t1)).sqrt()) } else { (0.25_f64).sin() };
-    let t3 = (((t1).hypot(1.0 + (y).tanh())).hypot(1.0 + ((1.5 + (-1.25_f64).sin()).powf((t0).tanh())).tanh())).powi(2);
-    let t4 = if (x).mul_add((y).mul_add(t0, t1), 2.0_f64) > 0.0 { ((t3).atan()) * ((t3).tanh().exp()) } else { (((t3) * (t3)).ln_1p()).atan2(2.0 + ((t3).tanh().exp()).sin()) };
-    let t5 = (-1.25_f64) + (((1.5 + (0.25_f64).sin()).powf((x).tanh())).atan2(2.0 + ((x) + (t1)).sin()));
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t0 = (y) * ((1.0 + (0.5_f64) * (0.5_f64)).recip());
+    for k in (0..5).rev() {
+        let w = ((0.5 + (t0).powi(2)).log10()) * ((0.5_f64).asinh());
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
+    }
+    let t1 = if ((0.25_f64).powi(2)).cos() > 0.0 { 0.5_f64 } else { (1.0 + ((2.0_f64) * (t0)) * ((2.0_f64) * (t0))).sqrt() };
+    let mut t2 = ((t1) + (t0)).atan2(2.0 + ((t0) + (t0)).sin());
+    for &x_ in xs {
+        if y > 0.0 {
+            t2 = (((y).tanh().powi(3)).tanh().exp_m1()).atan();
+        } else {
+            t2 += ((0.5 + ((-0.7_f64).hypot(1.0 + (3.0_f64).tanh())).powi(2)).log10()).tanh() * 0.5;
+        }
+    }
+    ((0.25_f64) / (1.0 + (t0) * (t0))) / (1.0 + (-(y)) * (-(y))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = ((c::<D>(1.0) + ((y) + (x)) * ((y) + (x))).ln()).tanh().exp();
-    let t1 = if (x).atan2(c::<D>(2.0) + ((x) + (y)).sin()) > 0.0 { x } else { ((x).tanh().powi(3)).tanh().exp_m1() };
-    let t2 = if (c::<D>(0.5) + ((t0) * (y)).powi(2)).log10() > 0.0 { (y) + ((c::<D>(1.0) + (t1) * (t1)).sqrt()) } else { (c::<D>(0.25)).sin() };
-    let t3 = (dhypot(dhypot(t1, c::<D>(1.0) + (y).tanh()), c::<D>(1.0) + (dpowf(c::<D>(1.5) + (c::<D>(-1.25)).sin(), (t0).tanh())).tanh())).powi(2);
-    let t4 = if dmul_add(x, dmul_add(y, t0, t1), c::<D>(2.0)) > 0.0 { ((t3).atan()) * ((t3).tanh().exp()) } else { (((t3) * (t3)).ln_1p()).atan2(c::<D>(2.0) + ((t3).tanh().exp()).sin()) };
-    let t5 = (c::<D>(-1.25)) + ((dpowf(c::<D>(1.5) + (c::<D>(0.25)).sin(), (x).tanh())).atan2(c::<D>(2.0) + ((x) + (t1)).sin()));
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t0 = (y) * ((c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))).recip());
+    for k in (0..5).rev() {
+        let w = ((c::<D>(0.5) + (t0).powi(2)).log10()) * ((c::<D>(0.5)).asinh());
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
+    }
+    let t1 = if ((c::<D>(0.25)).powi(2)).cos() > 0.0 { c::<D>(0.5) } else { (c::<D>(1.0) + ((c::<D>(2.0)) * (t0)) * ((c::<D>(2.0)) * (t0))).sqrt() };
+    let mut t2 = ((t1) + (t0)).atan2(c::<D>(2.0) + ((t0) + (t0)).sin());
+    for &x_ in xs {
+        if y > 0.0 {
+            t2 = (((y).tanh().powi(3)).tanh().exp_m1()).atan();
+        } else {
+            t2 += ((c::<D>(0.5) + (dhypot(c::<D>(-0.7), c::<D>(1.0) + (c::<D>(3.0)).tanh())).powi(2)).log10()).tanh() * 0.5;
+        }
+    }
+    ((c::<D>(0.25)) / (c::<D>(1.0) + (t0) * (t0))) / (c::<D>(1.0) + (-(y)) * (-(y))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz19() -> Case {
     Case::new("fz19", |v| fz19(v[0], Y_CONST, &v[1..]), |v| fz19_d(v[0], c(Y_CONST), &v[1..]), rand_points(1019, 3, 4, -1.5, 1.5))
@@ -842,64 +808,22 @@ fn case_fz19() -> Case {
 
 #[differentiable]
 fn fz20(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = ((((x).atan2(2.0 + (y).sin())).atan2(2.0 + ((1.0 + (x) * (x)).sqrt()).sin())) * (((x).atan2(2.0 + (y).sin())).atan2(2.0 + ((1.0 + (x) * (x)).sqrt()).sin()))).ln_1p();
-    let mut t1 = (-(x)) / (1.0 + ((1.5 + (y).sin()).powf((2.0_f64).tanh())) * ((1.5 + (y).sin()).powf((2.0_f64).tanh())));
-    for k in (0..4).rev() {
-        let w = ((t1) + (y)).tanh().exp_m1();
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let t2 = if (((x) + (y)) * ((x) + (y))).ln_1p() > 0.0 { ((1.0 + (y) * (y)).ln()) + (t1) } else { ((1.5 + (x).sin()).powf((t1).tanh())).hypot(1.0 + ((2.0_f64).hypot(1.0 + (t0).tanh())).tanh()) };
-    let mut t3 = ((t1) - (0.5_f64)).tanh().exp();
-    for &x_ in xs {
-        if 2.0_f64 > 0.0 {
-            t3 = (((1.0 + (t1) * (t1)).recip()).hypot(0.75)).atan();
-        } else {
-            t3 += ((2.0 + ((x) - (t2)).powi(2)).log2()).tanh() * 0.5;
-        }
-    }
-    let mut t4 = ((1.5 + (3.0_f64).sin()).powf((t3).tanh())) + ((t0).asinh());
+    let mut t0 = (helpers::h0(y, x)).tanh().sinh();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + t2).tanh();
+        t0 = (t0 * 0.5 + (1.0 + (((1.5 + (xs[i]).sin()).powf((y).tanh())) + (y)) * (((1.5 + (xs[i]).sin()).powf((y).tanh())) + (y))).cbrt()).tanh();
     }
-    let mut t5 = ((t2) + (t0)).hypot(1.0 + ((3.0_f64) * (x)).tanh());
-    for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + x).tanh();
-    }
-    ((0.5 + (t1).powi(2)).log10()) - ((y).hypot(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t1 = x;
+    let t2 = if ((y).hypot(0.75)).atan().cosh() > 0.0 { (1.0 + ((x).tanh().sinh()) * ((x).tanh().sinh())).ln() } else { (((0.5_f64) * (0.5_f64)).ln_1p()).tanh().exp() };
+    ((t2).atan2(2.0 + (t1).sin())).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz20_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = ((((x).atan2(c::<D>(2.0) + (y).sin())).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (x) * (x)).sqrt()).sin())) * (((x).atan2(c::<D>(2.0) + (y).sin())).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (x) * (x)).sqrt()).sin()))).ln_1p();
-    let mut t1 = (-(x)) / (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(2.0)).tanh())) * (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(2.0)).tanh())));
-    for k in (0..4).rev() {
-        let w = ((t1) + (y)).tanh().exp_m1();
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let t2 = if (((x) + (y)) * ((x) + (y))).ln_1p() > 0.0 { ((c::<D>(1.0) + (y) * (y)).ln()) + (t1) } else { dhypot(dpowf(c::<D>(1.5) + (x).sin(), (t1).tanh()), c::<D>(1.0) + (dhypot(c::<D>(2.0), c::<D>(1.0) + (t0).tanh())).tanh()) };
-    let mut t3 = ((t1) - (c::<D>(0.5))).tanh().exp();
-    for &x_ in xs {
-        if c::<D>(2.0) > 0.0 {
-            t3 = (dhypot((c::<D>(1.0) + (t1) * (t1)).recip(), c::<D>(0.75))).atan();
-        } else {
-            t3 += ((c::<D>(2.0) + ((x) - (t2)).powi(2)).log2()).tanh() * 0.5;
-        }
-    }
-    let mut t4 = (dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (t3).tanh())) + ((t0).asinh());
+    let mut t0 = (helpers::h0_d(y, x)).tanh().sinh();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + t2).tanh();
+        t0 = (t0 * 0.5 + (c::<D>(1.0) + ((dpowf(c::<D>(1.5) + (xs[i]).sin(), (y).tanh())) + (y)) * ((dpowf(c::<D>(1.5) + (xs[i]).sin(), (y).tanh())) + (y))).cbrt()).tanh();
     }
-    let mut t5 = dhypot((t2) + (t0), c::<D>(1.0) + ((c::<D>(3.0)) * (x)).tanh());
-    for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + x).tanh();
-    }
-    ((c::<D>(0.5) + (t1).powi(2)).log10()) - (dhypot(y, c::<D>(0.75))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t1 = x;
+    let t2 = if (dhypot(y, c::<D>(0.75))).atan().cosh() > 0.0 { (c::<D>(1.0) + ((x).tanh().sinh()) * ((x).tanh().sinh())).ln() } else { (((c::<D>(0.5)) * (c::<D>(0.5))).ln_1p()).tanh().exp() };
+    ((t2).atan2(c::<D>(2.0) + (t1).sin())).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz20() -> Case {
     Case::new("fz20", |v| fz20(v[0], v[1], &v[2..]), |v| fz20_d(v[0], v[1], &v[2..]), rand_points(1020, 3, 5, -1.5, 1.5))
@@ -907,44 +831,36 @@ fn case_fz20() -> Case {
 
 #[differentiable]
 fn fz21(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if 0.25_f64 > 0.0 { ((1.0 + (x) * (x)).recip()) + ((y).atan().cosh()) } else { ((x).tanh().exp2()) * ((-0.7_f64) * (x)) };
-    let mut t1 = (-(t0)).hypot(0.75);
-    for k in (0..4).rev() {
-        let w = (0.5 + (helpers::h0(1.5_f64 + x * 0.01, t1 - x * 0.01)).powi(2)).log10();
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let t2 = if (1.0 + ((x).tanh().powi(3)) * ((x).tanh().powi(3))).cbrt() > 0.0 { t0 } else { (1.0 + ((t0).cos()) * ((t0).cos())).ln() };
-    let mut t3 = (helpers::h0(t0 + x * 0.01, t1 - x * 0.01)) - (t2);
+    let mut t0 = -((x) + (x));
     for i in 0..xs.len() {
-        for j in 0..i {
-            t3 = (t3 * 0.9 + 1.5_f64).sin();
-        }
+        t0 = (t0 * 0.5 + helpers::h0(((2.0_f64).cos()).atan() + x * 0.01, -((0.5 + (2.0_f64).powi(2)).log10()) - x * 0.01)).tanh();
     }
-    1.5_f64 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t1 = ((x) * (y)).atan2(2.0 + (t0).sin());
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + -(y)).tanh();
+    }
+    let t2 = (((t1).tanh().exp_m1()).powi(2)).hypot(0.75);
+    if (-0.7_f64) / (1.0 + ((1.0 + (0.5_f64) * (0.5_f64)).cbrt()) * ((1.0 + (0.5_f64) * (0.5_f64)).cbrt())) > 0.5 {
+        return (t0) - (t0);
+    }
+    let t3 = if t2 > 0.0 { ((y).atan().cosh()) * ((1.5 + (t1).sin()).powf((y).tanh())) } else { ((t1) * (t1)).atan2(2.0 + ((x).atan2(2.0 + (y).sin())).sin()) };
+    (0.5 + ((t3).hypot(0.75)).powi(2)).log10() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz21_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if c::<D>(0.25) > 0.0 { ((c::<D>(1.0) + (x) * (x)).recip()) + ((y).atan().cosh()) } else { ((x).tanh().exp2()) * ((c::<D>(-0.7)) * (x)) };
-    let mut t1 = dhypot(-(t0), c::<D>(0.75));
-    for k in (0..4).rev() {
-        let w = (c::<D>(0.5) + (helpers::h0_d(c::<D>(1.5) + x * 0.01, t1 - x * 0.01)).powi(2)).log10();
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t1 = t1 * 0.75;
-    }
-    let t2 = if (c::<D>(1.0) + ((x).tanh().powi(3)) * ((x).tanh().powi(3))).cbrt() > 0.0 { t0 } else { (c::<D>(1.0) + ((t0).cos()) * ((t0).cos())).ln() };
-    let mut t3 = (helpers::h0_d(t0 + x * 0.01, t1 - x * 0.01)) - (t2);
+    let mut t0 = -((x) + (x));
     for i in 0..xs.len() {
-        for j in 0..i {
-            t3 = (t3 * 0.9 + c::<D>(1.5)).sin();
-        }
+        t0 = (t0 * 0.5 + helpers::h0_d(((c::<D>(2.0)).cos()).atan() + x * 0.01, -((c::<D>(0.5) + (c::<D>(2.0)).powi(2)).log10()) - x * 0.01)).tanh();
     }
-    c::<D>(1.5) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t1 = ((x) * (y)).atan2(c::<D>(2.0) + (t0).sin());
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + -(y)).tanh();
+    }
+    let t2 = dhypot(((t1).tanh().exp_m1()).powi(2), c::<D>(0.75));
+    if (c::<D>(-0.7)) / (c::<D>(1.0) + ((c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))).cbrt()) * ((c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))).cbrt())) > 0.5 {
+        return (t0) - (t0);
+    }
+    let t3 = if t2 > 0.0 { ((y).atan().cosh()) * (dpowf(c::<D>(1.5) + (t1).sin(), (y).tanh())) } else { ((t1) * (t1)).atan2(c::<D>(2.0) + ((x).atan2(c::<D>(2.0) + (y).sin())).sin()) };
+    (c::<D>(0.5) + (dhypot(t3, c::<D>(0.75))).powi(2)).log10() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz21() -> Case {
     Case::new("fz21", |v| fz21(v[0], v[1], &v[2..]), |v| fz21_d(v[0], v[1], &v[2..]), rand_points(1021, 3, 5, -1.5, 1.5))
@@ -952,22 +868,66 @@ fn case_fz21() -> Case {
 
 #[differentiable]
 fn fz22(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if ((x) * (y)) / (1.0 + ((x).hypot(1.0 + (y).tanh())) * ((x).hypot(1.0 + (y).tanh()))) > 0.0 { ((1.5 + (y).sin()).powf((1.5_f64).tanh())) + ((x) * (0.5_f64)) } else { (2.0 + (((y) * (y)).ln_1p()).powi(2)).log2() };
-    let mut t1 = ((2.0_f64).cos()).atan2(2.0 + (y).sin());
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + 2.0_f64).tanh();
+    let t0 = helpers::h0(((y) / (1.0 + (0.5_f64) * (0.5_f64))).tanh().sinh() + x * 0.01, helpers::h0((x).tanh().exp() + x * 0.01, h1(x + x * 0.01, x - x * 0.01) - x * 0.01) - x * 0.01);
+    let mut t1 = (y).tanh().powi(3);
+    for k in (0..2).rev() {
+        let w = ((t1).hypot(0.75)).atan2(2.0 + ((y).mul_add(x, t1)).sin());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t1 = t1 * 0.75;
     }
-    let t2 = if y > 0.0 { (t1) / (1.0 + (helpers::h2(y + x * 0.01, t0 - x * 0.01)) * (helpers::h2(y + x * 0.01, t0 - x * 0.01))) } else { (h1(1.5_f64 + x * 0.01, 1.5_f64 - x * 0.01)).mul_add(1.5_f64, y) };
-    ((1.5 + (t1).sin()).powf((x).tanh())).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t2 = (1.0 + ((x).atan2(2.0 + (y).sin())) * ((x).atan2(2.0 + (y).sin()))).ln();
+    for &x_ in xs {
+        if ((1.5 + (t2).sin()).powf((-1.25_f64).tanh())).tanh().exp_m1() > 0.0 {
+            t2 = ((((x_).tanh().powi(3)) * ((x_).tanh().powi(3))).ln_1p()).atan();
+        } else {
+            t2 += (x_).tanh() * 0.5;
+        }
+    }
+    let t3 = y;
+    let mut t4 = 2.0_f64;
+    for &x_ in xs {
+        if -(y) > 0.0 {
+            t4 = (t1).atan();
+        } else {
+            t4 += (((t4) + (0.5_f64)).mul_add((1.0 + (t3) * (t3)).ln(), x_)).tanh() * 0.5;
+        }
+    }
+    let t5 = if y > 0.0 { (h1(t0, t2)) - (t2) } else { 1.5_f64 };
+    1.5_f64 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((x) * (y)) / (c::<D>(1.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())) * (dhypot(x, c::<D>(1.0) + (y).tanh()))) > 0.0 { (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(1.5)).tanh())) + ((x) * (c::<D>(0.5))) } else { (c::<D>(2.0) + (((y) * (y)).ln_1p()).powi(2)).log2() };
-    let mut t1 = ((c::<D>(2.0)).cos()).atan2(c::<D>(2.0) + (y).sin());
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + c::<D>(2.0)).tanh();
+    let t0 = helpers::h0_d(((y) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5)))).tanh().sinh() + x * 0.01, helpers::h0_d((x).tanh().exp() + x * 0.01, h1_d(x + x * 0.01, x - x * 0.01) - x * 0.01) - x * 0.01);
+    let mut t1 = (y).tanh().powi(3);
+    for k in (0..2).rev() {
+        let w = (dhypot(t1, c::<D>(0.75))).atan2(c::<D>(2.0) + (dmul_add(y, x, t1)).sin());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t1 = t1 * 0.75;
     }
-    let t2 = if y > 0.0 { (t1) / (c::<D>(1.0) + (helpers::h2_d(y + x * 0.01, t0 - x * 0.01)) * (helpers::h2_d(y + x * 0.01, t0 - x * 0.01))) } else { dmul_add(h1_d(c::<D>(1.5) + x * 0.01, c::<D>(1.5) - x * 0.01), c::<D>(1.5), y) };
-    (dpowf(c::<D>(1.5) + (t1).sin(), (x).tanh())).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t2 = (c::<D>(1.0) + ((x).atan2(c::<D>(2.0) + (y).sin())) * ((x).atan2(c::<D>(2.0) + (y).sin()))).ln();
+    for &x_ in xs {
+        if (dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(-1.25)).tanh())).tanh().exp_m1() > 0.0 {
+            t2 = ((((x_).tanh().powi(3)) * ((x_).tanh().powi(3))).ln_1p()).atan();
+        } else {
+            t2 += (x_).tanh() * 0.5;
+        }
+    }
+    let t3 = y;
+    let mut t4 = c::<D>(2.0);
+    for &x_ in xs {
+        if -(y) > 0.0 {
+            t4 = (t1).atan();
+        } else {
+            t4 += (dmul_add((t4) + (c::<D>(0.5)), (c::<D>(1.0) + (t3) * (t3)).ln(), x_)).tanh() * 0.5;
+        }
+    }
+    let t5 = if y > 0.0 { (h1_d(t0, t2)) - (t2) } else { c::<D>(1.5) };
+    c::<D>(1.5) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz22() -> Case {
     Case::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(1022, 3, 5, -1.5, 1.5))
@@ -975,22 +935,22 @@ fn case_fz22() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz23(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = (1.5 + (((y) / (1.0 + (y) * (y))) * (-0.7_f64)).sin()).powf(((x).atan2(2.0 + ((y).hypot(1.0 + (x).tanh())).sin())).tanh());
-    let t1 = (-1.25_f64).atan2(2.0 + (x).sin());
-    let mut t2 = (1.0 + ((x) + (t1)) * ((x) + (t1))).cbrt();
+    let t0 = if ((x) * (y)) / (1.0 + ((x).hypot(1.0 + (y).tanh())) * ((x).hypot(1.0 + (y).tanh()))) > 0.0 { ((1.5 + (y).sin()).powf((1.5_f64).tanh())) + ((x) * (0.5_f64)) } else { (2.0 + (((y) * (y)).ln_1p()).powi(2)).log2() };
+    let mut t1 = ((2.0_f64).cos()).atan2(2.0 + (y).sin());
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (2.0 + (xs[i]).powi(2)).log2()).tanh();
+        t1 = (t1 * 0.5 + 2.0_f64).tanh();
     }
-    ((y) + (t0)) * ((y).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = if y > 0.0 { (t1) * (helpers::h2(y + x * 0.01, t0 - x * 0.01)) } else { ((y) + (x)).cos() };
+    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = dpowf(c::<D>(1.5) + (((y) / (c::<D>(1.0) + (y) * (y))) * (c::<D>(-0.7))).sin(), ((x).atan2(c::<D>(2.0) + (dhypot(y, c::<D>(1.0) + (x).tanh())).sin())).tanh());
-    let t1 = (c::<D>(-1.25)).atan2(c::<D>(2.0) + (x).sin());
-    let mut t2 = (c::<D>(1.0) + ((x) + (t1)) * ((x) + (t1))).cbrt();
+    let t0 = if ((x) * (y)) / (c::<D>(1.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())) * (dhypot(x, c::<D>(1.0) + (y).tanh()))) > 0.0 { (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(1.5)).tanh())) + ((x) * (c::<D>(0.5))) } else { (c::<D>(2.0) + (((y) * (y)).ln_1p()).powi(2)).log2() };
+    let mut t1 = ((c::<D>(2.0)).cos()).atan2(c::<D>(2.0) + (y).sin());
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (c::<D>(2.0) + (xs[i]).powi(2)).log2()).tanh();
+        t1 = (t1 * 0.5 + c::<D>(2.0)).tanh();
     }
-    ((y) + (t0)) * ((y).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = if y > 0.0 { (t1) * (helpers::h2_d(y + x * 0.01, t0 - x * 0.01)) } else { ((y) + (x)).cos() };
+    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz23() -> Case {
     Case::new("fz23", |v| fz23(v[0], Y_CONST, &v[1..]), |v| fz23_d(v[0], c(Y_CONST), &v[1..]), rand_points(1023, 3, 4, -1.5, 1.5))
@@ -998,20 +958,48 @@ fn case_fz23() -> Case {
 
 #[differentiable]
 fn fz24(x: f64, y: f64, xs: &[f64]) -> f64 {
-    if ((x).hypot(1.0 + (x).tanh())).cos() > 0.5 {
-        return y;
+    let mut t0 = (1.5 + ((y).tanh().sinh()).sin()).powf((((x) * (x)).ln_1p()).tanh());
+    for k in (0..2).rev() {
+        let w = ((t0) / (1.0 + (-0.7_f64) * (-0.7_f64))) * (-0.7_f64);
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    let t0 = y;
-    let t1 = if ((y).atan()).asinh() > 0.0 { y } else { y };
-    ((t0).hypot(1.0 + (y).tanh())).powi(2) + t0 * 0.1 + t1 * 0.2
+    let t1 = xs.iter().map(|&q| ((t0).cos()).atan()).sum::<f64>();
+    let mut t2 = (x) - (x);
+    for &x_ in xs {
+        if helpers::h0((x_).tanh().powi(3), (t2) + (t0)) > 0.0 {
+            t2 = (((t2) - (x_)) + ((t0) * (t0))).atan();
+        } else {
+            t2 += ((2.0 + (-1.25_f64).powi(2)).log2()).tanh() * 0.5;
+        }
+    }
+    let t3 = ((((1.0 + (t2) * (t2)).recip()) * ((1.0 + (t2) * (t2)).recip())).ln_1p()).tanh().exp();
+    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz24_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    if (dhypot(x, c::<D>(1.0) + (x).tanh())).cos() > 0.5 {
-        return y;
+    let mut t0 = dpowf(c::<D>(1.5) + ((y).tanh().sinh()).sin(), (((x) * (x)).ln_1p()).tanh());
+    for k in (0..2).rev() {
+        let w = ((t0) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))) * (c::<D>(-0.7));
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    let t0 = y;
-    let t1 = if ((y).atan()).asinh() > 0.0 { y } else { y };
-    (dhypot(t0, c::<D>(1.0) + (y).tanh())).powi(2) + t0 * 0.1 + t1 * 0.2
+    let t1 = xs.iter().map(|&q| ((t0).cos()).atan()).sum::<D>();
+    let mut t2 = (x) - (x);
+    for &x_ in xs {
+        if helpers::h0_d((x_).tanh().powi(3), (t2) + (t0)) > 0.0 {
+            t2 = (((t2) - (x_)) + ((t0) * (t0))).atan();
+        } else {
+            t2 += ((c::<D>(2.0) + (c::<D>(-1.25)).powi(2)).log2()).tanh() * 0.5;
+        }
+    }
+    let t3 = ((((c::<D>(1.0) + (t2) * (t2)).recip()) * ((c::<D>(1.0) + (t2) * (t2)).recip())).ln_1p()).tanh().exp();
+    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz24() -> Case {
     Case::new("fz24", |v| fz24(v[0], v[1], &v[2..]), |v| fz24_d(v[0], v[1], &v[2..]), rand_points(1024, 3, 5, -1.5, 1.5))
@@ -1019,16 +1007,64 @@ fn case_fz24() -> Case {
 
 #[differentiable]
 fn fz25(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if x > 0.0 { ((x).sin()) - (y) } else { ((2.0 + (y).powi(2)).log2()).cos() };
-    let t1 = t0;
-    let t2 = x;
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t0 = -0.7_f64;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + t0).tanh();
+    }
+    let t1 = y;
+    let t2 = (((x).sin()) + ((0.5_f64).tanh().sinh())).sin();
+    let mut t3 = ((0.5_f64) * (t1)).tanh().sinh();
+    for &x_ in xs {
+        if y > 0.0 {
+            t3 = ((2.0 + ((x_) * (t0)).powi(2)).log2()).atan();
+        } else {
+            t3 += (((x).sin()).hypot(1.0 + (helpers::h0(t3 + x * 0.01, t3 - x * 0.01)).tanh())).tanh() * 0.5;
+        }
+    }
+    let mut t4 = ((y).atan2(2.0 + (0.25_f64).sin())) - ((-1.25_f64).hypot(1.0 + (t1).tanh()));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + ((xs[i]).hypot(1.0 + ((3.0_f64).tanh().sinh()).tanh())).asinh()).tanh();
+    }
+    let mut t5 = t4;
+    for k in (0..5).rev() {
+        let w = (((t1) * (t1)).ln_1p()).tanh().exp();
+        t5 = (t5 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t5 = t5 * 0.75;
+    }
+    ((t4).sin()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz25_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if x > 0.0 { ((x).sin()) - (y) } else { ((c::<D>(2.0) + (y).powi(2)).log2()).cos() };
-    let t1 = t0;
-    let t2 = x;
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t0 = c::<D>(-0.7);
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + t0).tanh();
+    }
+    let t1 = y;
+    let t2 = (((x).sin()) + ((c::<D>(0.5)).tanh().sinh())).sin();
+    let mut t3 = ((c::<D>(0.5)) * (t1)).tanh().sinh();
+    for &x_ in xs {
+        if y > 0.0 {
+            t3 = ((c::<D>(2.0) + ((x_) * (t0)).powi(2)).log2()).atan();
+        } else {
+            t3 += (dhypot((x).sin(), c::<D>(1.0) + (helpers::h0_d(t3 + x * 0.01, t3 - x * 0.01)).tanh())).tanh() * 0.5;
+        }
+    }
+    let mut t4 = ((y).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())) - (dhypot(c::<D>(-1.25), c::<D>(1.0) + (t1).tanh()));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (dhypot(xs[i], c::<D>(1.0) + ((c::<D>(3.0)).tanh().sinh()).tanh())).asinh()).tanh();
+    }
+    let mut t5 = t4;
+    for k in (0..5).rev() {
+        let w = (((t1) * (t1)).ln_1p()).tanh().exp();
+        t5 = (t5 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t5 = t5 * 0.75;
+    }
+    ((t4).sin()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz25() -> Case {
     Case::new("fz25", |v| fz25(v[0], v[1], &v[2..]), |v| fz25_d(v[0], v[1], &v[2..]), rand_points(1025, 3, 5, -1.5, 1.5))
@@ -1036,84 +1072,16 @@ fn case_fz25() -> Case {
 
 #[differentiable]
 fn fz26(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = (y).hypot(1.0 + (((x).atan2(2.0 + (y).sin())).atan().cosh()).tanh());
-    let mut t1 = ((x).atan2(2.0 + (y).sin())).hypot(1.0 + ((x) * (y)).tanh());
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = (((x) / (1.0 + (0.25_f64) * (0.25_f64))).cos()).tanh(),
-            1 | 4 => t1 += ((((t1) * (t1)).ln_1p()).cos()).atan() * 0.5,
-            _ => t1 = t1 * (((t0).atan()).tanh().exp_m1()).cos(),
-        }
-        k += 1;
-    }
-    let mut t2 = ((x) + (t0)).tanh().sinh();
-    for &x_ in xs {
-        if ((x_) + (t1)).powi(2) > 0.0 {
-            t2 = (((y).hypot(0.75)) / (1.0 + ((x_) - (y)) * ((x_) - (y)))).atan();
-        } else {
-            t2 += (x_).tanh() * 0.5;
-        }
-    }
-    let mut t3 = -((t0).tanh());
-    for &x_ in xs {
-        if t3 > 0.0 {
-            t3 = (h1((t0).tanh().exp2() + x * 0.01, t1 - x * 0.01)).atan();
-        } else {
-            t3 += (((-0.7_f64).atan2(2.0 + (t0).sin())).mul_add(x_, x_)).tanh() * 0.5;
-        }
-    }
-    let t4 = xs.iter().fold((t3) - (t3), |acc, &q| (acc * 0.5 + h1(helpers::h2(-0.7_f64 + x * 0.01, y - x * 0.01) + x * 0.01, (t0) * (3.0_f64) - x * 0.01)).tanh());
-    let mut t5 = ((1.5_f64) / (1.0 + (t1) * (t1))) - (x);
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t5 = (t5 + (t5).atan2(2.0 + ((t4).mul_add(0.5_f64, -1.25_f64)).sin())).tanh();
-        k += 1;
-    }
-    t3 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t0 = ((((y).cos()).tanh().sinh()) * (((y).cos()).tanh().sinh())).ln_1p();
+    let t1 = -1.25_f64;
+    let t2 = (h1((y).tanh().exp_m1(), (-1.25_f64).hypot(0.75))) * ((x).hypot(1.0 + ((t1) + (t0)).tanh()));
+    ((2.0 + (x).powi(2)).log2()) / (1.0 + ((y) * (y)) * ((y) * (y))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz26_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = dhypot(y, c::<D>(1.0) + (((x).atan2(c::<D>(2.0) + (y).sin())).atan().cosh()).tanh());
-    let mut t1 = dhypot((x).atan2(c::<D>(2.0) + (y).sin()), c::<D>(1.0) + ((x) * (y)).tanh());
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = (((x) / (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25)))).cos()).tanh(),
-            1 | 4 => t1 += ((((t1) * (t1)).ln_1p()).cos()).atan() * 0.5,
-            _ => t1 = t1 * (((t0).atan()).tanh().exp_m1()).cos(),
-        }
-        k += 1;
-    }
-    let mut t2 = ((x) + (t0)).tanh().sinh();
-    for &x_ in xs {
-        if ((x_) + (t1)).powi(2) > 0.0 {
-            t2 = ((dhypot(y, c::<D>(0.75))) / (c::<D>(1.0) + ((x_) - (y)) * ((x_) - (y)))).atan();
-        } else {
-            t2 += (x_).tanh() * 0.5;
-        }
-    }
-    let mut t3 = -((t0).tanh());
-    for &x_ in xs {
-        if t3 > 0.0 {
-            t3 = (h1_d((t0).tanh().exp2() + x * 0.01, t1 - x * 0.01)).atan();
-        } else {
-            t3 += (dmul_add((c::<D>(-0.7)).atan2(c::<D>(2.0) + (t0).sin()), x_, x_)).tanh() * 0.5;
-        }
-    }
-    let t4 = xs.iter().fold((t3) - (t3), |acc, &q| (acc * 0.5 + h1_d(helpers::h2_d(c::<D>(-0.7) + x * 0.01, y - x * 0.01) + x * 0.01, (t0) * (c::<D>(3.0)) - x * 0.01)).tanh());
-    let mut t5 = ((c::<D>(1.5)) / (c::<D>(1.0) + (t1) * (t1))) - (x);
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t5 = (t5 + (t5).atan2(c::<D>(2.0) + (dmul_add(t4, c::<D>(0.5), c::<D>(-1.25))).sin())).tanh();
-        k += 1;
-    }
-    t3 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t0 = ((((y).cos()).tanh().sinh()) * (((y).cos()).tanh().sinh())).ln_1p();
+    let t1 = c::<D>(-1.25);
+    let t2 = (h1_d((y).tanh().exp_m1(), dhypot(c::<D>(-1.25), c::<D>(0.75)))) * (dhypot(x, c::<D>(1.0) + ((t1) + (t0)).tanh()));
+    ((c::<D>(2.0) + (x).powi(2)).log2()) / (c::<D>(1.0) + ((y) * (y)) * ((y) * (y))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz26() -> Case {
     Case::new("fz26", |v| fz26(v[0], v[1], &v[2..]), |v| fz26_d(v[0], v[1], &v[2..]), rand_points(1026, 3, 5, -1.5, 1.5))
@@ -1121,62 +1089,46 @@ fn case_fz26() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz27(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((0.5_f64).asinh()) * ((y).tanh().powi(3));
+    if ((3.0_f64).tanh().sinh()) + ((x).atan2(2.0 + (y).sin())) > 0.5 {
+        return ((1.0 + (0.25_f64) * (0.25_f64)).recip()).tanh();
+    }
+    let t0 = (1.0 + (((y).tanh().sinh()).hypot(1.0 + ((1.0 + (x) * (x)).cbrt()).tanh())) * (((y).tanh().sinh()).hypot(1.0 + ((1.0 + (x) * (x)).cbrt()).tanh()))).sqrt();
+    let mut t1 = ((y) - (x)) - (t0);
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (t1) - ((1.5_f64).atan2(2.0 + (-1.25_f64).sin()))).tanh();
+    }
+    let t2 = (h1((t0).hypot(1.0 + (t1).tanh()) + x * 0.01, helpers::h2(x + x * 0.01, t0 - x * 0.01) - x * 0.01)).tanh().exp();
+    let t3 = h1(y + x * 0.01, ((t0) - (t1)).atan2(2.0 + ((0.25_f64).powi(2)).sin()) - x * 0.01);
+    let mut t4 = ((t1).powi(2)) * ((t2).asinh());
     for &x_ in xs {
-        if x_ > 0.0 {
-            t0 = (y).atan();
+        if (y).mul_add(-1.25_f64, x_) > 0.0 {
+            t4 = (0.5_f64).atan();
         } else {
-            t0 += (((t0) - (x_)).atan2(2.0 + ((0.25_f64).powi(2)).sin())).tanh() * 0.5;
+            t4 += (t2).tanh() * 0.5;
         }
     }
-    let mut t1 = -((x) - (y));
-    for &x_ in xs {
-        if ((1.0 + (t1) * (t1)).cbrt()) * (x) > 0.0 {
-            t1 = (t0).atan();
-        } else {
-            t1 += (x).tanh() * 0.5;
-        }
-    }
-    let t2 = ((x).mul_add((x).mul_add(y, x), t1)).tanh().exp_m1();
-    let t3 = (((t1) / (1.0 + (t2) * (t2))) / (1.0 + (-0.7_f64) * (-0.7_f64))) - ((x) * (x));
-    let mut t4 = (t0).mul_add((y).cos(), t1);
-    for &x_ in xs {
-        if helpers::h2(t3 + x * 0.01, 2.0_f64 - x * 0.01) > 0.0 {
-            t4 = (helpers::h2((t2).cos() + x * 0.01, y - x * 0.01)).atan();
-        } else {
-            t4 += (((0.5 + (t3).powi(2)).log10()) - (helpers::h2(x + x * 0.01, -0.7_f64 - x * 0.01))).tanh() * 0.5;
-        }
-    }
-    (t2).hypot(1.0 + ((1.0 + (3.0_f64) * (3.0_f64)).recip()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((0.5 + (t1).powi(2)).log10()).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz27_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(0.5)).asinh()) * ((y).tanh().powi(3));
+    if ((c::<D>(3.0)).tanh().sinh()) + ((x).atan2(c::<D>(2.0) + (y).sin())) > 0.5 {
+        return ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).recip()).tanh();
+    }
+    let t0 = (c::<D>(1.0) + (dhypot((y).tanh().sinh(), c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()).tanh())) * (dhypot((y).tanh().sinh(), c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()).tanh()))).sqrt();
+    let mut t1 = ((y) - (x)) - (t0);
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (t1) - ((c::<D>(1.5)).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin()))).tanh();
+    }
+    let t2 = (h1_d(dhypot(t0, c::<D>(1.0) + (t1).tanh()) + x * 0.01, helpers::h2_d(x + x * 0.01, t0 - x * 0.01) - x * 0.01)).tanh().exp();
+    let t3 = h1_d(y + x * 0.01, ((t0) - (t1)).atan2(c::<D>(2.0) + ((c::<D>(0.25)).powi(2)).sin()) - x * 0.01);
+    let mut t4 = ((t1).powi(2)) * ((t2).asinh());
     for &x_ in xs {
-        if x_ > 0.0 {
-            t0 = (y).atan();
+        if dmul_add(y, c::<D>(-1.25), x_) > 0.0 {
+            t4 = (c::<D>(0.5)).atan();
         } else {
-            t0 += (((t0) - (x_)).atan2(c::<D>(2.0) + ((c::<D>(0.25)).powi(2)).sin())).tanh() * 0.5;
+            t4 += (t2).tanh() * 0.5;
         }
     }
-    let mut t1 = -((x) - (y));
-    for &x_ in xs {
-        if ((c::<D>(1.0) + (t1) * (t1)).cbrt()) * (x) > 0.0 {
-            t1 = (t0).atan();
-        } else {
-            t1 += (x).tanh() * 0.5;
-        }
-    }
-    let t2 = (dmul_add(x, dmul_add(x, y, x), t1)).tanh().exp_m1();
-    let t3 = (((t1) / (c::<D>(1.0) + (t2) * (t2))) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))) - ((x) * (x));
-    let mut t4 = dmul_add(t0, (y).cos(), t1);
-    for &x_ in xs {
-        if helpers::h2_d(t3 + x * 0.01, c::<D>(2.0) - x * 0.01) > 0.0 {
-            t4 = (helpers::h2_d((t2).cos() + x * 0.01, y - x * 0.01)).atan();
-        } else {
-            t4 += (((c::<D>(0.5) + (t3).powi(2)).log10()) - (helpers::h2_d(x + x * 0.01, c::<D>(-0.7) - x * 0.01))).tanh() * 0.5;
-        }
-    }
-    dhypot(t2, c::<D>(1.0) + ((c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))).recip()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((c::<D>(0.5) + (t1).powi(2)).log10()).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz27() -> Case {
     Case::new("fz27", |v| fz27(v[0], Y_CONST, &v[1..]), |v| fz27_d(v[0], c(Y_CONST), &v[1..]), rand_points(1027, 3, 4, -1.5, 1.5))
@@ -1184,64 +1136,22 @@ fn case_fz27() -> Case {
 
 #[differentiable]
 fn fz28(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((1.0 + (x) * (x)).sqrt()).tanh().exp();
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t0 = (t0 + (y).mul_add((xs[k]) + (xs[k]), x)).tanh();
-        k += 1;
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((2.0_f64).atan2(2.0 + (x).sin())) / (1.0 + ((y).hypot(1.0 + (t0).tanh())) * ((y).hypot(1.0 + (t0).tanh())))).atan()).tanh();
     }
-    let mut t1 = ((1.0 + (t0) * (t0)).ln()) / (1.0 + ((y) + (t0)) * ((y) + (t0)));
-    for &x_ in xs {
-        if 0.5_f64 > 0.0 {
-            t1 = (((y).tanh().sinh()).atan2(2.0 + (helpers::h2(t0 + x * 0.01, y - x * 0.01)).sin())).atan();
-        } else {
-            t1 += (((t1) + (t1)) + ((x).hypot(1.0 + (x_).tanh()))).tanh() * 0.5;
-        }
-    }
-    let t2 = if ((1.0 + (x) * (x)).sqrt()).tanh() > 0.0 { ((t1).tanh().powi(3)).atan().cosh() } else { ((2.0 + (t0).powi(2)).log2()).atan().cosh() };
-    let mut t3 = ((y).sin()) * ((t2).hypot(1.0 + (y).tanh()));
-    for &x_ in xs {
-        if (1.5 + (-(y)).sin()).powf(((y) - (x)).tanh()) > 0.0 {
-            t3 = (((t0).atan()).hypot(1.0 + (y).tanh())).atan();
-        } else {
-            t3 += (((1.5_f64) - (t0)).atan2(2.0 + (helpers::h2(3.0_f64 + x * 0.01, -0.7_f64 - x * 0.01)).sin())).tanh() * 0.5;
-        }
-    }
-    let t4 = ((t3).hypot(1.0 + ((t3).tanh().powi(3)).tanh())).mul_add((t3).tanh().powi(3), y);
-    -1.25_f64 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t1 = (((t0).tanh().exp_m1()).sin()).asinh();
+    let t2 = (1.5 + (((x).tanh()).atan()).sin()).powf((t0).tanh());
+    helpers::h2((t2) + (t2), t0) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz28_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(1.0) + (x) * (x)).sqrt()).tanh().exp();
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t0 = (t0 + dmul_add(y, (xs[k]) + (xs[k]), x)).tanh();
-        k += 1;
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((c::<D>(2.0)).atan2(c::<D>(2.0) + (x).sin())) / (c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (t0).tanh())) * (dhypot(y, c::<D>(1.0) + (t0).tanh())))).atan()).tanh();
     }
-    let mut t1 = ((c::<D>(1.0) + (t0) * (t0)).ln()) / (c::<D>(1.0) + ((y) + (t0)) * ((y) + (t0)));
-    for &x_ in xs {
-        if c::<D>(0.5) > 0.0 {
-            t1 = (((y).tanh().sinh()).atan2(c::<D>(2.0) + (helpers::h2_d(t0 + x * 0.01, y - x * 0.01)).sin())).atan();
-        } else {
-            t1 += (((t1) + (t1)) + (dhypot(x, c::<D>(1.0) + (x_).tanh()))).tanh() * 0.5;
-        }
-    }
-    let t2 = if ((c::<D>(1.0) + (x) * (x)).sqrt()).tanh() > 0.0 { ((t1).tanh().powi(3)).atan().cosh() } else { ((c::<D>(2.0) + (t0).powi(2)).log2()).atan().cosh() };
-    let mut t3 = ((y).sin()) * (dhypot(t2, c::<D>(1.0) + (y).tanh()));
-    for &x_ in xs {
-        if dpowf(c::<D>(1.5) + (-(y)).sin(), ((y) - (x)).tanh()) > 0.0 {
-            t3 = (dhypot((t0).atan(), c::<D>(1.0) + (y).tanh())).atan();
-        } else {
-            t3 += (((c::<D>(1.5)) - (t0)).atan2(c::<D>(2.0) + (helpers::h2_d(c::<D>(3.0) + x * 0.01, c::<D>(-0.7) - x * 0.01)).sin())).tanh() * 0.5;
-        }
-    }
-    let t4 = dmul_add(dhypot(t3, c::<D>(1.0) + ((t3).tanh().powi(3)).tanh()), (t3).tanh().powi(3), y);
-    c::<D>(-1.25) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t1 = (((t0).tanh().exp_m1()).sin()).asinh();
+    let t2 = dpowf(c::<D>(1.5) + (((x).tanh()).atan()).sin(), (t0).tanh());
+    helpers::h2_d((t2) + (t2), t0) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz28() -> Case {
     Case::new("fz28", |v| fz28(v[0], v[1], &v[2..]), |v| fz28_d(v[0], v[1], &v[2..]), rand_points(1028, 3, 5, -1.5, 1.5))
@@ -1249,26 +1159,58 @@ fn case_fz28() -> Case {
 
 #[differentiable]
 fn fz29(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = x;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
+    let mut t0 = (1.5 + ((x).powi(2)).sin()).powf((x).tanh());
+    for k in (0..5).rev() {
+        let w = ((y) * (y)).ln_1p();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    let t1 = (((t0) / (1.0 + (t0) * (t0))).tanh().sinh()).tanh().sinh();
-    let t2 = (((2.0 + (-0.7_f64).powi(2)).log2()).tanh().exp2()).cos();
-    let t3 = if (2.0 + ((y).hypot(1.0 + (y).tanh())).powi(2)).log2() > 0.0 { t0 } else { (t0).tanh().powi(3) };
-    let t4 = (1.0 + ((1.0 + ((t0).tanh()) * ((t0).tanh())).sqrt()) * ((1.0 + ((t0).tanh()) * ((t0).tanh())).sqrt())).ln();
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t1 = ((1.0 + (y) * (y)).sqrt()).tanh().powi(3);
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t1 = (t1 + ((x).atan2(2.0 + (0.25_f64).sin())).powi(2)).tanh();
+        k += 1;
+    }
+    let t2 = (1.5 + (((t0).atan2(2.0 + (0.25_f64).sin())).tanh()).sin()).powf(((1.0 + ((t1) / (1.0 + (x) * (x))) * ((t1) / (1.0 + (x) * (x)))).ln()).tanh());
+    let t3 = (helpers::h2((x) * (t1), (0.5 + (y).powi(2)).log10())).atan().cosh();
+    let mut t4 = ((t1).cos()).asinh();
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (0.5 + (((0.5_f64) * (t0)) + ((y).tanh().sinh())).powi(2)).log10()).tanh();
+    }
+    t3 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz29_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = x;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
+    let mut t0 = dpowf(c::<D>(1.5) + ((x).powi(2)).sin(), (x).tanh());
+    for k in (0..5).rev() {
+        let w = ((y) * (y)).ln_1p();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    let t1 = (((t0) / (c::<D>(1.0) + (t0) * (t0))).tanh().sinh()).tanh().sinh();
-    let t2 = (((c::<D>(2.0) + (c::<D>(-0.7)).powi(2)).log2()).tanh().exp2()).cos();
-    let t3 = if (c::<D>(2.0) + (dhypot(y, c::<D>(1.0) + (y).tanh())).powi(2)).log2() > 0.0 { t0 } else { (t0).tanh().powi(3) };
-    let t4 = (c::<D>(1.0) + ((c::<D>(1.0) + ((t0).tanh()) * ((t0).tanh())).sqrt()) * ((c::<D>(1.0) + ((t0).tanh()) * ((t0).tanh())).sqrt())).ln();
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t1 = ((c::<D>(1.0) + (y) * (y)).sqrt()).tanh().powi(3);
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t1 = (t1 + ((x).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())).powi(2)).tanh();
+        k += 1;
+    }
+    let t2 = dpowf(c::<D>(1.5) + (((t0).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())).tanh()).sin(), ((c::<D>(1.0) + ((t1) / (c::<D>(1.0) + (x) * (x))) * ((t1) / (c::<D>(1.0) + (x) * (x)))).ln()).tanh());
+    let t3 = (helpers::h2_d((x) * (t1), (c::<D>(0.5) + (y).powi(2)).log10())).atan().cosh();
+    let mut t4 = ((t1).cos()).asinh();
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (c::<D>(0.5) + (((c::<D>(0.5)) * (t0)) + ((y).tanh().sinh())).powi(2)).log10()).tanh();
+    }
+    t3 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz29() -> Case {
     Case::new("fz29", |v| fz29(v[0], v[1], &v[2..]), |v| fz29_d(v[0], v[1], &v[2..]), rand_points(1029, 3, 5, -1.5, 1.5))
@@ -1276,46 +1218,56 @@ fn case_fz29() -> Case {
 
 #[differentiable]
 fn fz30(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = if ((0.5_f64) + (y)).tanh().powi(3) > 0.0 { ((y).tanh().exp()) - ((y).powi(2)) } else { ((x).hypot(1.0 + (3.0_f64).tanh())) * (x) };
-    let t1 = (0.5 + (y).powi(2)).log10();
-    let mut t2 = ((x) / (1.0 + (t1) * (t1))) / (1.0 + ((t0).mul_add(t0, t0)) * ((t0).mul_add(t0, t0)));
+    let mut t0 = ((2.0 + (y).powi(2)).log2()).atan().cosh();
     for &x_ in xs {
-        if (1.5_f64).sin() > 0.0 {
-            t2 = (((y).tanh().exp()).atan().cosh()).atan();
+        if ((y).mul_add(0.5_f64, t0)).tanh().exp_m1() > 0.0 {
+            t0 = (y).atan();
         } else {
-            t2 += (((t2).atan2(2.0 + (y).sin())).atan().cosh()).tanh() * 0.5;
+            t0 += (((y).tanh()).tanh().exp()).tanh() * 0.5;
         }
     }
-    let mut t3 = ((t1).mul_add(2.0_f64, 3.0_f64)).mul_add((x).powi(2), t1);
-    for &x_ in xs {
-        if (1.5 + ((1.5 + (t3).sin()).powf((t0).tanh())).sin()).powf((t0).tanh()) > 0.0 {
-            t3 = (((t0).tanh().powi(3)) / (1.0 + ((2.0 + (y).powi(2)).log2()) * ((2.0 + (y).powi(2)).log2()))).atan();
-        } else {
-            t3 += ((t1).mul_add((t1).tanh().powi(3), 1.5_f64)).tanh() * 0.5;
+    let t1 = if ((y).mul_add(t0, y)) * (t0) > 0.0 { (x).hypot(1.0 + (((x) * (x)).ln_1p()).tanh()) } else { ((t0) * (-1.25_f64)).hypot(1.0 + ((x).mul_add(t0, y)).tanh()) };
+    let mut t2 = ((y).sin()).atan();
+    for k in (0..3).rev() {
+        let w = ((1.0 + (y) * (y)).ln()) * (helpers::h0(t1 + x * 0.01, y - x * 0.01));
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    (2.0 + ((t0).tanh().powi(3)).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t3 = if (h1(t2, y)) + (y) > 0.0 { (2.0 + (((y) * (y)).ln_1p()).powi(2)).log2() } else { t0 };
+    let mut t4 = ((t2).atan().cosh()).powi(2);
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + h1((1.0 + ((-0.7_f64).tanh()) * ((-0.7_f64).tanh())).sqrt() + x * 0.01, ((t4) - (t4)).tanh().sinh() - x * 0.01)).tanh();
+    }
+    ((t3).asinh()).hypot(1.0 + ((1.0 + (t3) * (t3)).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz30_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((c::<D>(0.5)) + (y)).tanh().powi(3) > 0.0 { ((y).tanh().exp()) - ((y).powi(2)) } else { (dhypot(x, c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (x) };
-    let t1 = (c::<D>(0.5) + (y).powi(2)).log10();
-    let mut t2 = ((x) / (c::<D>(1.0) + (t1) * (t1))) / (c::<D>(1.0) + (dmul_add(t0, t0, t0)) * (dmul_add(t0, t0, t0)));
+    let mut t0 = ((c::<D>(2.0) + (y).powi(2)).log2()).atan().cosh();
     for &x_ in xs {
-        if (c::<D>(1.5)).sin() > 0.0 {
-            t2 = (((y).tanh().exp()).atan().cosh()).atan();
+        if (dmul_add(y, c::<D>(0.5), t0)).tanh().exp_m1() > 0.0 {
+            t0 = (y).atan();
         } else {
-            t2 += (((t2).atan2(c::<D>(2.0) + (y).sin())).atan().cosh()).tanh() * 0.5;
+            t0 += (((y).tanh()).tanh().exp()).tanh() * 0.5;
         }
     }
-    let mut t3 = dmul_add(dmul_add(t1, c::<D>(2.0), c::<D>(3.0)), (x).powi(2), t1);
-    for &x_ in xs {
-        if dpowf(c::<D>(1.5) + (dpowf(c::<D>(1.5) + (t3).sin(), (t0).tanh())).sin(), (t0).tanh()) > 0.0 {
-            t3 = (((t0).tanh().powi(3)) / (c::<D>(1.0) + ((c::<D>(2.0) + (y).powi(2)).log2()) * ((c::<D>(2.0) + (y).powi(2)).log2()))).atan();
-        } else {
-            t3 += (dmul_add(t1, (t1).tanh().powi(3), c::<D>(1.5))).tanh() * 0.5;
+    let t1 = if (dmul_add(y, t0, y)) * (t0) > 0.0 { dhypot(x, c::<D>(1.0) + (((x) * (x)).ln_1p()).tanh()) } else { dhypot((t0) * (c::<D>(-1.25)), c::<D>(1.0) + (dmul_add(x, t0, y)).tanh()) };
+    let mut t2 = ((y).sin()).atan();
+    for k in (0..3).rev() {
+        let w = ((c::<D>(1.0) + (y) * (y)).ln()) * (helpers::h0_d(t1 + x * 0.01, y - x * 0.01));
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    (c::<D>(2.0) + ((t0).tanh().powi(3)).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t3 = if (h1_d(t2, y)) + (y) > 0.0 { (c::<D>(2.0) + (((y) * (y)).ln_1p()).powi(2)).log2() } else { t0 };
+    let mut t4 = ((t2).atan().cosh()).powi(2);
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + h1_d((c::<D>(1.0) + ((c::<D>(-0.7)).tanh()) * ((c::<D>(-0.7)).tanh())).sqrt() + x * 0.01, ((t4) - (t4)).tanh().sinh() - x * 0.01)).tanh();
+    }
+    dhypot((t3).asinh(), c::<D>(1.0) + ((c::<D>(1.0) + (t3) * (t3)).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz30() -> Case {
     Case::new("fz30", |v| fz30(v[0], v[1], &v[2..]), |v| fz30_d(v[0], v[1], &v[2..]), rand_points(1030, 3, 5, -1.5, 1.5))
@@ -1323,36 +1275,38 @@ fn case_fz30() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz31(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((x) - (y)).atan2(2.0 + (x).sin());
+    let t0 = (((3.0_f64) * (3.0_f64)).ln_1p()).cos();
+    let mut t1 = ((y).asinh()).tanh().powi(3);
     for i in 0..xs.len() {
-        for j in 0..i {
-            t0 = (t0 * 0.9 + (x).tanh().exp_m1()).sin();
+        t1 = (t1 * 0.5 + (1.0 + (((t1) / (1.0 + (y) * (y))).mul_add(xs[i], xs[i])) * (((t1) / (1.0 + (y) * (y))).mul_add(xs[i], xs[i]))).cbrt()).tanh();
+    }
+    let t2 = (((1.5_f64).sin()) - ((x).tanh().exp_m1())).tanh().exp();
+    let mut t3 = x;
+    for &x_ in xs {
+        if 2.0_f64 > 0.0 {
+            t3 = ((-1.25_f64).powi(2)).atan();
+        } else {
+            t3 += (((t1).mul_add(2.0_f64, 3.0_f64)) / (1.0 + ((t3).tanh()) * ((t3).tanh()))).tanh() * 0.5;
         }
     }
-    let t1 = if (1.0 + ((t0).hypot(1.0 + (y).tanh())) * ((t0).hypot(1.0 + (y).tanh()))).sqrt() > 0.0 { (1.5 + ((y).mul_add(y, t0)).sin()).powf(((y).tanh().exp_m1()).tanh()) } else { helpers::h2((t0).tanh().exp_m1() + x * 0.01, h1(x + x * 0.01, x - x * 0.01) - x * 0.01) };
-    let mut t2 = ((2.0 + (t0).powi(2)).log2()).tanh().powi(3);
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + h1(((x).hypot(1.0 + (xs[i]).tanh())) * (1.5_f64) + x * 0.01, (1.0 + ((t0).tanh().sinh()) * ((t0).tanh().sinh())).recip() - x * 0.01)).tanh();
-    }
-    let t3 = (1.0 + (((t2).atan2(2.0 + (-1.25_f64).sin())).mul_add((x).mul_add(y, t1), 1.5_f64)) * (((t2).atan2(2.0 + (-1.25_f64).sin())).mul_add((x).mul_add(y, t1), 1.5_f64))).sqrt();
-    let t4 = if (1.0 + ((1.0 + (t1) * (t1)).sqrt()) * ((1.0 + (t1) * (t1)).sqrt())).sqrt() > 0.0 { (((t2) * (3.0_f64)) * ((t2) * (3.0_f64))).ln_1p() } else { ((t0) * (-1.25_f64)).mul_add((y).tanh().exp2(), t2) };
-    ((t3) + (y)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((x).tanh().powi(3)).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz31_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((x) - (y)).atan2(c::<D>(2.0) + (x).sin());
+    let t0 = (((c::<D>(3.0)) * (c::<D>(3.0))).ln_1p()).cos();
+    let mut t1 = ((y).asinh()).tanh().powi(3);
     for i in 0..xs.len() {
-        for j in 0..i {
-            t0 = (t0 * 0.9 + (x).tanh().exp_m1()).sin();
+        t1 = (t1 * 0.5 + (c::<D>(1.0) + (dmul_add((t1) / (c::<D>(1.0) + (y) * (y)), xs[i], xs[i])) * (dmul_add((t1) / (c::<D>(1.0) + (y) * (y)), xs[i], xs[i]))).cbrt()).tanh();
+    }
+    let t2 = (((c::<D>(1.5)).sin()) - ((x).tanh().exp_m1())).tanh().exp();
+    let mut t3 = x;
+    for &x_ in xs {
+        if c::<D>(2.0) > 0.0 {
+            t3 = ((c::<D>(-1.25)).powi(2)).atan();
+        } else {
+            t3 += ((dmul_add(t1, c::<D>(2.0), c::<D>(3.0))) / (c::<D>(1.0) + ((t3).tanh()) * ((t3).tanh()))).tanh() * 0.5;
         }
     }
-    let t1 = if (c::<D>(1.0) + (dhypot(t0, c::<D>(1.0) + (y).tanh())) * (dhypot(t0, c::<D>(1.0) + (y).tanh()))).sqrt() > 0.0 { dpowf(c::<D>(1.5) + (dmul_add(y, y, t0)).sin(), ((y).tanh().exp_m1()).tanh()) } else { helpers::h2_d((t0).tanh().exp_m1() + x * 0.01, h1_d(x + x * 0.01, x - x * 0.01) - x * 0.01) };
-    let mut t2 = ((c::<D>(2.0) + (t0).powi(2)).log2()).tanh().powi(3);
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + h1_d((dhypot(x, c::<D>(1.0) + (xs[i]).tanh())) * (c::<D>(1.5)) + x * 0.01, (c::<D>(1.0) + ((t0).tanh().sinh()) * ((t0).tanh().sinh())).recip() - x * 0.01)).tanh();
-    }
-    let t3 = (c::<D>(1.0) + (dmul_add((t2).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin()), dmul_add(x, y, t1), c::<D>(1.5))) * (dmul_add((t2).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin()), dmul_add(x, y, t1), c::<D>(1.5)))).sqrt();
-    let t4 = if (c::<D>(1.0) + ((c::<D>(1.0) + (t1) * (t1)).sqrt()) * ((c::<D>(1.0) + (t1) * (t1)).sqrt())).sqrt() > 0.0 { (((t2) * (c::<D>(3.0))) * ((t2) * (c::<D>(3.0)))).ln_1p() } else { dmul_add((t0) * (c::<D>(-1.25)), (y).tanh().exp2(), t2) };
-    ((t3) + (y)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((x).tanh().powi(3)).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz31() -> Case {
     Case::new("fz31", |v| fz31(v[0], Y_CONST, &v[1..]), |v| fz31_d(v[0], c(Y_CONST), &v[1..]), rand_points(1031, 3, 4, -1.5, 1.5))
@@ -1360,34 +1314,72 @@ fn case_fz31() -> Case {
 
 #[differentiable]
 fn fz32(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((y) / (1.0 + (x) * (x))) - ((1.5 + (y).sin()).powf((x).tanh()));
+    let t0 = if ((2.0_f64).atan2(2.0 + (y).sin())) - ((0.25_f64).tanh().exp2()) > 0.0 { x } else { (y).mul_add((y).tanh().powi(3), 1.5_f64) };
+    let t1 = x;
+    let mut t2 = ((t1).powi(2)).asinh();
+    for &x_ in xs {
+        if ((x).tanh()) + ((1.5_f64).tanh().sinh()) > 0.0 {
+            t2 = (((1.0 + (x) * (x)).cbrt()) / (1.0 + ((t0).atan2(2.0 + (y).sin())) * ((t0).atan2(2.0 + (y).sin())))).atan();
+        } else {
+            t2 += (((1.0 + (t1) * (t1)).ln()) * ((t0) - (t1))).tanh() * 0.5;
+        }
+    }
+    let mut t3 = ((1.0 + (0.5_f64) * (0.5_f64)).ln()).tanh().exp();
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((t0).tanh().exp2()) * (((t0).mul_add(x, xs[i])).hypot(1.0 + (y).tanh()))).tanh();
+        t3 = (t3 * 0.5 + ((helpers::h2(xs[i] + x * 0.01, x - x * 0.01)).hypot(1.0 + (helpers::h2(t0 + x * 0.01, -1.25_f64 - x * 0.01)).tanh())).mul_add((1.0 + ((1.0 + (t2) * (t2)).sqrt()) * ((1.0 + (t2) * (t2)).sqrt())).ln(), (1.5 + (t2).sin()).powf((t0).tanh()))).tanh();
     }
-    let t1 = (1.5 + ((2.0 + ((x).hypot(1.0 + (x).tanh())).powi(2)).log2()).sin()).powf((((x).mul_add(x, x)).tanh().exp()).tanh());
-    let mut t2 = -((2.0_f64) / (1.0 + (y) * (y)));
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (((xs[i]).tanh().exp()) / (1.0 + ((1.0 + (t0) * (t0)).cbrt()) * ((1.0 + (t0) * (t0)).cbrt()))).tanh().exp_m1()).tanh();
+    let mut t4 = ((1.0 + (t2) * (t2)).cbrt()) / (1.0 + ((t2).atan2(2.0 + (-1.25_f64).sin())) * ((t2).atan2(2.0 + (-1.25_f64).sin())));
+    for &x_ in xs {
+        if ((t2).tanh().exp()).hypot(1.0 + ((1.5_f64).hypot(1.0 + (t2).tanh())).tanh()) > 0.0 {
+            t4 = ((1.0 + (x_) * (x_)).sqrt()).atan();
+        } else {
+            t4 += (((t4).cos()) * (3.0_f64)).tanh() * 0.5;
+        }
     }
-    if (1.5 + (1.5_f64).sin()).powf(((1.0 + (t2) * (t2)).ln()).tanh()) > 0.5 {
-        return ((y).tanh().sinh()).tanh().powi(3);
+    let mut t5 = helpers::h2((t0) * (-1.25_f64), (1.0 + (t4) * (t4)).ln());
+    for k in (0..5).rev() {
+        let w = 0.25_f64;
+        t5 = (t5 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t5 = t5 * 0.75;
     }
-    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (1.0 + (t0) * (t0)).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz32_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((y) / (c::<D>(1.0) + (x) * (x))) - (dpowf(c::<D>(1.5) + (y).sin(), (x).tanh()));
+    let t0 = if ((c::<D>(2.0)).atan2(c::<D>(2.0) + (y).sin())) - ((c::<D>(0.25)).tanh().exp2()) > 0.0 { x } else { dmul_add(y, (y).tanh().powi(3), c::<D>(1.5)) };
+    let t1 = x;
+    let mut t2 = ((t1).powi(2)).asinh();
+    for &x_ in xs {
+        if ((x).tanh()) + ((c::<D>(1.5)).tanh().sinh()) > 0.0 {
+            t2 = (((c::<D>(1.0) + (x) * (x)).cbrt()) / (c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (y).sin())) * ((t0).atan2(c::<D>(2.0) + (y).sin())))).atan();
+        } else {
+            t2 += (((c::<D>(1.0) + (t1) * (t1)).ln()) * ((t0) - (t1))).tanh() * 0.5;
+        }
+    }
+    let mut t3 = ((c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))).ln()).tanh().exp();
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((t0).tanh().exp2()) * (dhypot(dmul_add(t0, x, xs[i]), c::<D>(1.0) + (y).tanh()))).tanh();
+        t3 = (t3 * 0.5 + dmul_add(dhypot(helpers::h2_d(xs[i] + x * 0.01, x - x * 0.01), c::<D>(1.0) + (helpers::h2_d(t0 + x * 0.01, c::<D>(-1.25) - x * 0.01)).tanh()), (c::<D>(1.0) + ((c::<D>(1.0) + (t2) * (t2)).sqrt()) * ((c::<D>(1.0) + (t2) * (t2)).sqrt())).ln(), dpowf(c::<D>(1.5) + (t2).sin(), (t0).tanh()))).tanh();
     }
-    let t1 = dpowf(c::<D>(1.5) + ((c::<D>(2.0) + (dhypot(x, c::<D>(1.0) + (x).tanh())).powi(2)).log2()).sin(), ((dmul_add(x, x, x)).tanh().exp()).tanh());
-    let mut t2 = -((c::<D>(2.0)) / (c::<D>(1.0) + (y) * (y)));
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (((xs[i]).tanh().exp()) / (c::<D>(1.0) + ((c::<D>(1.0) + (t0) * (t0)).cbrt()) * ((c::<D>(1.0) + (t0) * (t0)).cbrt()))).tanh().exp_m1()).tanh();
+    let mut t4 = ((c::<D>(1.0) + (t2) * (t2)).cbrt()) / (c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin())) * ((t2).atan2(c::<D>(2.0) + (c::<D>(-1.25)).sin())));
+    for &x_ in xs {
+        if dhypot((t2).tanh().exp(), c::<D>(1.0) + (dhypot(c::<D>(1.5), c::<D>(1.0) + (t2).tanh())).tanh()) > 0.0 {
+            t4 = ((c::<D>(1.0) + (x_) * (x_)).sqrt()).atan();
+        } else {
+            t4 += (((t4).cos()) * (c::<D>(3.0))).tanh() * 0.5;
+        }
     }
-    if dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), ((c::<D>(1.0) + (t2) * (t2)).ln()).tanh()) > 0.5 {
-        return ((y).tanh().sinh()).tanh().powi(3);
+    let mut t5 = helpers::h2_d((t0) * (c::<D>(-1.25)), (c::<D>(1.0) + (t4) * (t4)).ln());
+    for k in (0..5).rev() {
+        let w = c::<D>(0.25);
+        t5 = (t5 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t5 = t5 * 0.75;
     }
-    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (c::<D>(1.0) + (t0) * (t0)).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz32() -> Case {
     Case::new("fz32", |v| fz32(v[0], v[1], &v[2..]), |v| fz32_d(v[0], v[1], &v[2..]), rand_points(1032, 3, 5, -1.5, 1.5))
@@ -1395,50 +1387,38 @@ fn case_fz32() -> Case {
 
 #[differentiable]
 fn fz33(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((y).tanh().powi(3)).mul_add(y, x);
-    for &x_ in xs {
-        if (x).tanh().exp_m1() > 0.0 {
-            t0 = (t0).atan();
-        } else {
-            t0 += (((2.0 + (t0).powi(2)).log2()).mul_add((0.5 + (x_).powi(2)).log10(), y)).tanh() * 0.5;
-        }
-    }
-    let mut t1 = x;
-    for &x_ in xs {
-        if h1(h1(0.25_f64 + x * 0.01, 1.5_f64 - x * 0.01) + x * 0.01, (y).hypot(1.0 + (x_).tanh()) - x * 0.01) > 0.0 {
-            t1 = (((2.0_f64) * (y)).atan2(2.0 + ((t1).mul_add(0.5_f64, 0.25_f64)).sin())).atan();
-        } else {
-            t1 += ((1.5 + ((3.0_f64) - (-0.7_f64)).sin()).powf(((1.5 + (t0).sin()).powf((y).tanh())).tanh())).tanh() * 0.5;
-        }
-    }
-    let mut t2 = ((0.5 + (t1).powi(2)).log10()) + ((y).asinh());
+    let mut t0 = (h1(x + x * 0.01, y - x * 0.01)).tanh().exp_m1();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (((y).asinh()).hypot(1.0 + ((y).asinh()).tanh())).hypot(1.0 + ((y).atan2(2.0 + ((t1).hypot(1.0 + (t1).tanh())).sin())).tanh())).tanh();
+        t0 = (t0 * 0.5 + 3.0_f64).tanh();
     }
-    (-(x)).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t1 = ((x) - (y)) - ((1.5 + (0.5_f64).sin()).powf((t0).tanh()));
+    for &x_ in xs {
+        if ((0.25_f64) + (t0)).mul_add((x_) * (t0), x_) > 0.0 {
+            t1 = (((1.0 + (t0) * (t0)).sqrt()).mul_add((1.0 + (x) * (x)).sqrt(), x)).atan();
+        } else {
+            t1 += (((y).atan2(2.0 + (x_).sin())).sin()).tanh() * 0.5;
+        }
+    }
+    let t2 = (((1.5 + (t1).sin()).powf((t0).tanh())).tanh().exp2()).mul_add((y) / (1.0 + ((1.0 + (t0) * (t0)).cbrt()) * ((1.0 + (t0) * (t0)).cbrt())), (y).mul_add(y, t0));
+    let t3 = if -((t0).powi(2)) > 0.0 { ((y).tanh().exp_m1()).mul_add(t0, -1.25_f64) } else { (t1) - ((t0).sin()) };
+    (2.0 + (t2).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz33_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dmul_add((y).tanh().powi(3), y, x);
-    for &x_ in xs {
-        if (x).tanh().exp_m1() > 0.0 {
-            t0 = (t0).atan();
-        } else {
-            t0 += (dmul_add((c::<D>(2.0) + (t0).powi(2)).log2(), (c::<D>(0.5) + (x_).powi(2)).log10(), y)).tanh() * 0.5;
-        }
-    }
-    let mut t1 = x;
-    for &x_ in xs {
-        if h1_d(h1_d(c::<D>(0.25) + x * 0.01, c::<D>(1.5) - x * 0.01) + x * 0.01, dhypot(y, c::<D>(1.0) + (x_).tanh()) - x * 0.01) > 0.0 {
-            t1 = (((c::<D>(2.0)) * (y)).atan2(c::<D>(2.0) + (dmul_add(t1, c::<D>(0.5), c::<D>(0.25))).sin())).atan();
-        } else {
-            t1 += (dpowf(c::<D>(1.5) + ((c::<D>(3.0)) - (c::<D>(-0.7))).sin(), (dpowf(c::<D>(1.5) + (t0).sin(), (y).tanh())).tanh())).tanh() * 0.5;
-        }
-    }
-    let mut t2 = ((c::<D>(0.5) + (t1).powi(2)).log10()) + ((y).asinh());
+    let mut t0 = (h1_d(x + x * 0.01, y - x * 0.01)).tanh().exp_m1();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + dhypot(dhypot((y).asinh(), c::<D>(1.0) + ((y).asinh()).tanh()), c::<D>(1.0) + ((y).atan2(c::<D>(2.0) + (dhypot(t1, c::<D>(1.0) + (t1).tanh())).sin())).tanh())).tanh();
+        t0 = (t0 * 0.5 + c::<D>(3.0)).tanh();
     }
-    (-(x)).tanh().exp() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t1 = ((x) - (y)) - (dpowf(c::<D>(1.5) + (c::<D>(0.5)).sin(), (t0).tanh()));
+    for &x_ in xs {
+        if dmul_add((c::<D>(0.25)) + (t0), (x_) * (t0), x_) > 0.0 {
+            t1 = (dmul_add((c::<D>(1.0) + (t0) * (t0)).sqrt(), (c::<D>(1.0) + (x) * (x)).sqrt(), x)).atan();
+        } else {
+            t1 += (((y).atan2(c::<D>(2.0) + (x_).sin())).sin()).tanh() * 0.5;
+        }
+    }
+    let t2 = dmul_add((dpowf(c::<D>(1.5) + (t1).sin(), (t0).tanh())).tanh().exp2(), (y) / (c::<D>(1.0) + ((c::<D>(1.0) + (t0) * (t0)).cbrt()) * ((c::<D>(1.0) + (t0) * (t0)).cbrt())), dmul_add(y, y, t0));
+    let t3 = if -((t0).powi(2)) > 0.0 { dmul_add((y).tanh().exp_m1(), t0, c::<D>(-1.25)) } else { (t1) - ((t0).sin()) };
+    (c::<D>(2.0) + (t2).powi(2)).log2() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz33() -> Case {
     Case::new("fz33", |v| fz33(v[0], v[1], &v[2..]), |v| fz33_d(v[0], v[1], &v[2..]), rand_points(1033, 3, 5, -1.5, 1.5))
@@ -1446,38 +1426,44 @@ fn case_fz33() -> Case {
 
 #[differentiable]
 fn fz34(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = (1.5 + ((y).cos()).sin()).powf(((x) - (-0.7_f64)).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((x) / (1.0 + (t0) * (t0))) - ((x).atan())).hypot(1.0 + ((y).tanh()).tanh())).tanh();
-    }
-    let t1 = (1.0 + (((1.0 + (t0) * (t0)).recip()).atan2(2.0 + (y).sin())) * (((1.0 + (t0) * (t0)).recip()).atan2(2.0 + (y).sin()))).ln();
-    let mut t2 = -0.7_f64;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t0 = (y) + (-(x));
+    for &x_ in xs {
+        if ((y) * (x_)) + ((1.5 + (-0.7_f64).sin()).powf((3.0_f64).tanh())) > 0.0 {
+            t0 = ((((t0) * (t0)).ln_1p()).mul_add((x_).cos(), 0.25_f64)).atan();
+        } else {
+            t0 += ((1.5 + (x_).sin()).powf(((x).mul_add(x_, y)).tanh())).tanh() * 0.5;
         }
-        t2 = (t2 + ((x) * (1.5_f64)).mul_add((1.5 + (t1).sin()).powf((0.5_f64).tanh()), t2)).tanh();
-        k += 1;
     }
-    ((1.5 + (3.0_f64).sin()).powf((t1).tanh())) - ((x).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = if ((t0) - (y)) / (1.0 + ((x) * (y)) * ((x) * (y))) > 0.0 { ((y).asinh()).powi(2) } else { (1.0 + ((t0).cos()) * ((t0).cos())).ln() };
+    let mut t2 = 2.0_f64;
+    for &x_ in xs {
+        if ((-0.7_f64).asinh()).tanh().exp_m1() > 0.0 {
+            t2 = ((1.0 + ((y).tanh()) * ((y).tanh())).cbrt()).atan();
+        } else {
+            t2 += (((3.0_f64).asinh()).hypot(1.0 + ((0.25_f64) / (1.0 + (x_) * (x_))).tanh())).tanh() * 0.5;
+        }
+    }
+    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz34_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dpowf(c::<D>(1.5) + ((y).cos()).sin(), ((x) - (c::<D>(-0.7))).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + dhypot(((x) / (c::<D>(1.0) + (t0) * (t0))) - ((x).atan()), c::<D>(1.0) + ((y).tanh()).tanh())).tanh();
-    }
-    let t1 = (c::<D>(1.0) + (((c::<D>(1.0) + (t0) * (t0)).recip()).atan2(c::<D>(2.0) + (y).sin())) * (((c::<D>(1.0) + (t0) * (t0)).recip()).atan2(c::<D>(2.0) + (y).sin()))).ln();
-    let mut t2 = c::<D>(-0.7);
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t0 = (y) + (-(x));
+    for &x_ in xs {
+        if ((y) * (x_)) + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (c::<D>(3.0)).tanh())) > 0.0 {
+            t0 = (dmul_add(((t0) * (t0)).ln_1p(), (x_).cos(), c::<D>(0.25))).atan();
+        } else {
+            t0 += (dpowf(c::<D>(1.5) + (x_).sin(), (dmul_add(x, x_, y)).tanh())).tanh() * 0.5;
         }
-        t2 = (t2 + dmul_add((x) * (c::<D>(1.5)), dpowf(c::<D>(1.5) + (t1).sin(), (c::<D>(0.5)).tanh()), t2)).tanh();
-        k += 1;
     }
-    (dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (t1).tanh())) - ((x).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = if ((t0) - (y)) / (c::<D>(1.0) + ((x) * (y)) * ((x) * (y))) > 0.0 { ((y).asinh()).powi(2) } else { (c::<D>(1.0) + ((t0).cos()) * ((t0).cos())).ln() };
+    let mut t2 = c::<D>(2.0);
+    for &x_ in xs {
+        if ((c::<D>(-0.7)).asinh()).tanh().exp_m1() > 0.0 {
+            t2 = ((c::<D>(1.0) + ((y).tanh()) * ((y).tanh())).cbrt()).atan();
+        } else {
+            t2 += (dhypot((c::<D>(3.0)).asinh(), c::<D>(1.0) + ((c::<D>(0.25)) / (c::<D>(1.0) + (x_) * (x_))).tanh())).tanh() * 0.5;
+        }
+    }
+    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz34() -> Case {
     Case::new("fz34", |v| fz34(v[0], v[1], &v[2..]), |v| fz34_d(v[0], v[1], &v[2..]), rand_points(1034, 3, 5, -1.5, 1.5))
@@ -1485,32 +1471,66 @@ fn case_fz34() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz35(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = (-((1.5 + (y).sin()).powf((y).tanh()))) * (((x).mul_add(1.5_f64, y)).hypot(0.75));
-    let mut t1 = (y) * (-(y));
-    for &x_ in xs {
-        if -0.7_f64 > 0.0 {
-            t1 = (((t1).atan2(2.0 + (x_).sin())).tanh().sinh()).atan();
-        } else {
-            t1 += (t0).tanh() * 0.5;
+    let t0 = ((x) - ((x).atan())).atan().cosh();
+    let mut t1 = ((x).atan()).atan2(2.0 + ((y).tanh().exp2()).sin());
+    for k in (0..3).rev() {
+        let w = ((1.0 + (2.0_f64) * (2.0_f64)).ln()) - (((-0.7_f64) * (-0.7_f64)).ln_1p());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t1 = t1 * 0.75;
     }
-    let t2 = if ((t1).tanh().exp()).tanh().powi(3) > 0.0 { ((1.0 + (t1) * (t1)).cbrt()).atan().cosh() } else { (2.0_f64).tanh().sinh() };
-    let t3 = helpers::h0(-1.25_f64 + x * 0.01, (t1) / (1.0 + ((1.0 + (t1) * (t1)).cbrt()) * ((1.0 + (t1) * (t1)).cbrt())) - x * 0.01);
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t2 = ((y) * (y)).ln_1p();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (1.0 + (((t1).tanh().exp2()) * ((1.5 + (t2).sin()).powf((3.0_f64).tanh()))) * (((t1).tanh().exp2()) * ((1.5 + (t2).sin()).powf((3.0_f64).tanh())))).sqrt()).tanh();
+    }
+    let mut t3 = (x).tanh();
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + t0).tanh();
+    }
+    let t4 = if helpers::h0((1.0 + (t3) * (t3)).recip(), (t1) - (t0)) > 0.0 { t2 } else { ((t2) - (-0.7_f64)).tanh().sinh() };
+    let mut t5 = t0;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t5 = (t5 + ((1.5 + (t4).sin()).powf((2.0_f64).tanh())).tanh().powi(3)).tanh();
+        k += 1;
+    }
+    ((t2).cos()) + ((y).hypot(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz35_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (-(dpowf(c::<D>(1.5) + (y).sin(), (y).tanh()))) * (dhypot(dmul_add(x, c::<D>(1.5), y), c::<D>(0.75)));
-    let mut t1 = (y) * (-(y));
-    for &x_ in xs {
-        if c::<D>(-0.7) > 0.0 {
-            t1 = (((t1).atan2(c::<D>(2.0) + (x_).sin())).tanh().sinh()).atan();
-        } else {
-            t1 += (t0).tanh() * 0.5;
+    let t0 = ((x) - ((x).atan())).atan().cosh();
+    let mut t1 = ((x).atan()).atan2(c::<D>(2.0) + ((y).tanh().exp2()).sin());
+    for k in (0..3).rev() {
+        let w = ((c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))).ln()) - (((c::<D>(-0.7)) * (c::<D>(-0.7))).ln_1p());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t1 = t1 * 0.75;
     }
-    let t2 = if ((t1).tanh().exp()).tanh().powi(3) > 0.0 { ((c::<D>(1.0) + (t1) * (t1)).cbrt()).atan().cosh() } else { (c::<D>(2.0)).tanh().sinh() };
-    let t3 = helpers::h0_d(c::<D>(-1.25) + x * 0.01, (t1) / (c::<D>(1.0) + ((c::<D>(1.0) + (t1) * (t1)).cbrt()) * ((c::<D>(1.0) + (t1) * (t1)).cbrt())) - x * 0.01);
-    y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t2 = ((y) * (y)).ln_1p();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (c::<D>(1.0) + (((t1).tanh().exp2()) * (dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(3.0)).tanh()))) * (((t1).tanh().exp2()) * (dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(3.0)).tanh())))).sqrt()).tanh();
+    }
+    let mut t3 = (x).tanh();
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + t0).tanh();
+    }
+    let t4 = if helpers::h0_d((c::<D>(1.0) + (t3) * (t3)).recip(), (t1) - (t0)) > 0.0 { t2 } else { ((t2) - (c::<D>(-0.7))).tanh().sinh() };
+    let mut t5 = t0;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t5 = (t5 + (dpowf(c::<D>(1.5) + (t4).sin(), (c::<D>(2.0)).tanh())).tanh().powi(3)).tanh();
+        k += 1;
+    }
+    ((t2).cos()) + (dhypot(y, c::<D>(0.75))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz35() -> Case {
     Case::new("fz35", |v| fz35(v[0], Y_CONST, &v[1..]), |v| fz35_d(v[0], c(Y_CONST), &v[1..]), rand_points(1035, 3, 4, -1.5, 1.5))
@@ -1518,26 +1538,40 @@ fn case_fz35() -> Case {
 
 #[differentiable]
 fn fz36(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = (helpers::h0(y + x * 0.01, x - x * 0.01)).tanh().exp2();
+    let mut t0 = (1.5 + (-(1.5_f64)).sin()).powf(((y) * (y)).tanh());
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
+        t0 = (t0 * 0.5 + ((t0) - (t0)).tanh().sinh()).tanh();
     }
-    let t1 = y;
-    if ((0.5_f64).tanh().exp2()) + (t0) > 0.5 {
-        return (1.5 + (t1).sin()).powf(((t0) - (t1)).tanh());
+    let mut t1 = ((x).sin()).tanh().exp2();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + x).tanh();
     }
-    (y).tanh().sinh() + t0 * 0.1 + t1 * 0.2
+    let mut t2 = (1.0 + (helpers::h0(t0, x)) * (helpers::h0(t0, x))).cbrt();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (1.0 + (1.5_f64) * (1.5_f64)).recip()).tanh();
+    }
+    if ((0.5_f64).tanh().exp2()).mul_add(t2, 2.0_f64) > 0.5 {
+        return (t1).hypot(0.75);
+    }
+    (((x).mul_add(x, t0)) * ((x).mul_add(x, t0))).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz36_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (helpers::h0_d(y + x * 0.01, x - x * 0.01)).tanh().exp2();
+    let mut t0 = dpowf(c::<D>(1.5) + (-(c::<D>(1.5))).sin(), ((y) * (y)).tanh());
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
+        t0 = (t0 * 0.5 + ((t0) - (t0)).tanh().sinh()).tanh();
     }
-    let t1 = y;
-    if ((c::<D>(0.5)).tanh().exp2()) + (t0) > 0.5 {
-        return dpowf(c::<D>(1.5) + (t1).sin(), ((t0) - (t1)).tanh());
+    let mut t1 = ((x).sin()).tanh().exp2();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + x).tanh();
     }
-    (y).tanh().sinh() + t0 * 0.1 + t1 * 0.2
+    let mut t2 = (c::<D>(1.0) + (helpers::h0_d(t0, x)) * (helpers::h0_d(t0, x))).cbrt();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).recip()).tanh();
+    }
+    if dmul_add((c::<D>(0.5)).tanh().exp2(), t2, c::<D>(2.0)) > 0.5 {
+        return dhypot(t1, c::<D>(0.75));
+    }
+    ((dmul_add(x, x, t0)) * (dmul_add(x, x, t0))).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz36() -> Case {
     Case::new("fz36", |v| fz36(v[0], v[1], &v[2..]), |v| fz36_d(v[0], v[1], &v[2..]), rand_points(1036, 3, 5, -1.5, 1.5))
@@ -1545,62 +1579,58 @@ fn case_fz36() -> Case {
 
 #[differentiable]
 fn fz37(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = y;
+    let t0 = if ((y).atan2(2.0 + (x).sin())).tanh().exp() > 0.0 { (1.5 + ((y).hypot(1.0 + (0.25_f64).tanh())).sin()).powf((x).tanh()) } else { ((x).hypot(1.0 + (x).tanh())) - ((x).tanh()) };
+    let mut t1 = x;
     for i in 0..xs.len() {
-        for j in 0..i {
-            t0 = (t0 * 0.9 + ((0.25_f64).tanh().powi(3)).hypot(0.75)).sin();
-        }
+        t1 = (t1 * 0.5 + (0.5 + (((y).sin()) - ((y) / (1.0 + (y) * (y)))).powi(2)).log10()).tanh();
     }
-    let t1 = (((x).tanh().sinh()).atan2(2.0 + ((0.25_f64) + (x)).sin())).hypot(1.0 + (y).tanh());
-    let t2 = xs.iter().map(|&q| t0).sum::<f64>();
-    let mut t3 = ((1.0 + (t0) * (t0)).ln()).tanh();
+    let mut t2 = ((1.5 + (x).sin()).powf((0.25_f64).tanh())).tanh().exp2();
     for &x_ in xs {
-        if t3 > 0.0 {
-            t3 = (((1.5 + (t2).sin()).powf((x_).tanh())).cos()).atan();
+        if (x_) / (1.0 + ((x_) * (t2)) * ((x_) * (t2))) > 0.0 {
+            t2 = (h1((t1).mul_add(y, x), (t1).tanh().exp())).atan();
         } else {
-            t3 += (((1.5 + (0.25_f64).sin()).powf((t0).tanh())).sin()).tanh() * 0.5;
+            t2 += (t0).tanh() * 0.5;
         }
     }
-    let mut t4 = (1.5 + (t0).sin()).powf((helpers::h2(y + x * 0.01, t3 - x * 0.01)).tanh());
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + ((1.0 + (y) * (y)).recip()).tanh().powi(3)).sin();
+    let t3 = if (t0) / (1.0 + (((3.0_f64) * (3.0_f64)).ln_1p()) * (((3.0_f64) * (3.0_f64)).ln_1p())) > 0.0 { (y) * ((1.5_f64) / (1.0 + (t2) * (t2))) } else { x };
+    let mut t4 = ((0.5 + (y).powi(2)).log10()).tanh().exp_m1();
+    for k in (0..3).rev() {
+        let w = (2.0 + ((x).atan().cosh()).powi(2)).log2();
+        t4 = (t4 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t4 = t4 * 0.75;
     }
-    let mut t5 = (0.25_f64).hypot(1.0 + (y).tanh());
-    for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + (((y) / (1.0 + (t3) * (t3))).atan().cosh()) / (1.0 + (((y) * (0.5_f64)).powi(2)) * (((y) * (0.5_f64)).powi(2)))).tanh();
-    }
-    0.5_f64 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = (((t3).mul_add(1.5_f64, t0)).atan().cosh()).atan2(2.0 + ((((t4) * (t4)).ln_1p()) - (t0)).sin());
+    (1.5 + (helpers::h0(t5 + x * 0.01, y - x * 0.01)).sin()).powf(((t2) * (-0.7_f64)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz37_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = y;
+    let t0 = if ((y).atan2(c::<D>(2.0) + (x).sin())).tanh().exp() > 0.0 { dpowf(c::<D>(1.5) + (dhypot(y, c::<D>(1.0) + (c::<D>(0.25)).tanh())).sin(), (x).tanh()) } else { (dhypot(x, c::<D>(1.0) + (x).tanh())) - ((x).tanh()) };
+    let mut t1 = x;
     for i in 0..xs.len() {
-        for j in 0..i {
-            t0 = (t0 * 0.9 + dhypot((c::<D>(0.25)).tanh().powi(3), c::<D>(0.75))).sin();
-        }
+        t1 = (t1 * 0.5 + (c::<D>(0.5) + (((y).sin()) - ((y) / (c::<D>(1.0) + (y) * (y)))).powi(2)).log10()).tanh();
     }
-    let t1 = dhypot(((x).tanh().sinh()).atan2(c::<D>(2.0) + ((c::<D>(0.25)) + (x)).sin()), c::<D>(1.0) + (y).tanh());
-    let t2 = xs.iter().map(|&q| t0).sum::<D>();
-    let mut t3 = ((c::<D>(1.0) + (t0) * (t0)).ln()).tanh();
+    let mut t2 = (dpowf(c::<D>(1.5) + (x).sin(), (c::<D>(0.25)).tanh())).tanh().exp2();
     for &x_ in xs {
-        if t3 > 0.0 {
-            t3 = ((dpowf(c::<D>(1.5) + (t2).sin(), (x_).tanh())).cos()).atan();
+        if (x_) / (c::<D>(1.0) + ((x_) * (t2)) * ((x_) * (t2))) > 0.0 {
+            t2 = (h1_d(dmul_add(t1, y, x), (t1).tanh().exp())).atan();
         } else {
-            t3 += ((dpowf(c::<D>(1.5) + (c::<D>(0.25)).sin(), (t0).tanh())).sin()).tanh() * 0.5;
+            t2 += (t0).tanh() * 0.5;
         }
     }
-    let mut t4 = dpowf(c::<D>(1.5) + (t0).sin(), (helpers::h2_d(y + x * 0.01, t3 - x * 0.01)).tanh());
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + ((c::<D>(1.0) + (y) * (y)).recip()).tanh().powi(3)).sin();
+    let t3 = if (t0) / (c::<D>(1.0) + (((c::<D>(3.0)) * (c::<D>(3.0))).ln_1p()) * (((c::<D>(3.0)) * (c::<D>(3.0))).ln_1p())) > 0.0 { (y) * ((c::<D>(1.5)) / (c::<D>(1.0) + (t2) * (t2))) } else { x };
+    let mut t4 = ((c::<D>(0.5) + (y).powi(2)).log10()).tanh().exp_m1();
+    for k in (0..3).rev() {
+        let w = (c::<D>(2.0) + ((x).atan().cosh()).powi(2)).log2();
+        t4 = (t4 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t4 = t4 * 0.75;
     }
-    let mut t5 = dhypot(c::<D>(0.25), c::<D>(1.0) + (y).tanh());
-    for i in 0..xs.len() {
-        t5 = (t5 * 0.5 + (((y) / (c::<D>(1.0) + (t3) * (t3))).atan().cosh()) / (c::<D>(1.0) + (((y) * (c::<D>(0.5))).powi(2)) * (((y) * (c::<D>(0.5))).powi(2)))).tanh();
-    }
-    c::<D>(0.5) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = ((dmul_add(t3, c::<D>(1.5), t0)).atan().cosh()).atan2(c::<D>(2.0) + ((((t4) * (t4)).ln_1p()) - (t0)).sin());
+    dpowf(c::<D>(1.5) + (helpers::h0_d(t5 + x * 0.01, y - x * 0.01)).sin(), ((t2) * (c::<D>(-0.7))).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz37() -> Case {
     Case::new("fz37", |v| fz37(v[0], v[1], &v[2..]), |v| fz37_d(v[0], v[1], &v[2..]), rand_points(1037, 3, 5, -1.5, 1.5))
@@ -1608,38 +1638,16 @@ fn case_fz37() -> Case {
 
 #[differentiable]
 fn fz38(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = ((0.5 + (x).powi(2)).log10()).tanh().exp_m1();
-    for k in (0..3).rev() {
-        let w = (2.0 + ((x).atan().cosh()).powi(2)).log2();
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let t1 = (((t0).mul_add(1.5_f64, y)).atan().cosh()).atan2(2.0 + ((((t0) * (t0)).ln_1p()) - (y)).sin());
-    let mut t2 = (helpers::h0(t0 + x * 0.01, t1 - x * 0.01)) + (t1);
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + ((0.5_f64).mul_add(xs[i], t0)) * (((t0) / (1.0 + (t2) * (t2))) / (1.0 + (xs[i]) * (xs[i])))).tanh();
-    }
-    (x) / (1.0 + ((y).tanh().sinh()) * ((y).tanh().sinh())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = (((y).mul_add(x, y)) + (x)).powi(2);
+    let t1 = (1.5 + ((1.5 + (x).sin()).powf((y).tanh())).sin()).powf((((x).atan()) - (x)).tanh());
+    let t2 = (((h1(x, -1.25_f64)) * (h1(x, -1.25_f64))).ln_1p()) - (((y).mul_add(y, t0)) - (x));
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz38_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(0.5) + (x).powi(2)).log10()).tanh().exp_m1();
-    for k in (0..3).rev() {
-        let w = (c::<D>(2.0) + ((x).atan().cosh()).powi(2)).log2();
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let t1 = ((dmul_add(t0, c::<D>(1.5), y)).atan().cosh()).atan2(c::<D>(2.0) + ((((t0) * (t0)).ln_1p()) - (y)).sin());
-    let mut t2 = (helpers::h0_d(t0 + x * 0.01, t1 - x * 0.01)) + (t1);
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (dmul_add(c::<D>(0.5), xs[i], t0)) * (((t0) / (c::<D>(1.0) + (t2) * (t2))) / (c::<D>(1.0) + (xs[i]) * (xs[i])))).tanh();
-    }
-    (x) / (c::<D>(1.0) + ((y).tanh().sinh()) * ((y).tanh().sinh())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = ((dmul_add(y, x, y)) + (x)).powi(2);
+    let t1 = dpowf(c::<D>(1.5) + (dpowf(c::<D>(1.5) + (x).sin(), (y).tanh())).sin(), (((x).atan()) - (x)).tanh());
+    let t2 = (((h1_d(x, c::<D>(-1.25))) * (h1_d(x, c::<D>(-1.25)))).ln_1p()) - ((dmul_add(y, y, t0)) - (x));
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz38() -> Case {
     Case::new("fz38", |v| fz38(v[0], v[1], &v[2..]), |v| fz38_d(v[0], v[1], &v[2..]), rand_points(1038, 3, 5, -1.5, 1.5))
@@ -1647,52 +1655,16 @@ fn case_fz38() -> Case {
 
 #[differentiable(wrt(x, xs))]
 fn fz39(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let mut t0 = y;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + xs[i]).tanh();
-    }
-    let t1 = if (1.0 + ((y).atan().cosh()) * ((y).atan().cosh())).cbrt() > 0.0 { (1.0 + (0.25_f64) * (0.25_f64)).sqrt() } else { ((y).tanh().sinh()).tanh().powi(3) };
-    let t2 = x;
-    let t3 = y;
-    let mut t4 = x;
-    for &x_ in xs {
-        if ((1.5 + (t4).sin()).powf((t2).tanh())) * ((t1).atan().cosh()) > 0.0 {
-            t4 = (((t4).cos()).atan().cosh()).atan();
-        } else {
-            t4 += (((y) / (1.0 + (t2) * (t2))).atan().cosh()).tanh() * 0.5;
-        }
-    }
-    let mut t5 = t2;
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t5 = (t5 * 0.9 + (t4).asinh()).sin();
-        }
-    }
-    ((t1).hypot(1.0 + (-1.25_f64).tanh())) - ((0.25_f64) + (0.5_f64)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t0 = ((((1.5 + (y).sin()).powf((y).tanh())).tanh()) * (((1.5 + (y).sin()).powf((y).tanh())).tanh())).ln_1p();
+    let t1 = (1.0 + (((-1.25_f64).mul_add(t0, x)) + (h1(t0 + x * 0.01, t0 - x * 0.01))) * (((-1.25_f64).mul_add(t0, x)) + (h1(t0 + x * 0.01, t0 - x * 0.01)))).cbrt();
+    let t2 = if -((t0).cos()) > 0.0 { (0.5_f64) + ((y) + (0.25_f64)) } else { y };
+    (y) * ((y) + (x)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz39_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = y;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + xs[i]).tanh();
-    }
-    let t1 = if (c::<D>(1.0) + ((y).atan().cosh()) * ((y).atan().cosh())).cbrt() > 0.0 { (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).sqrt() } else { ((y).tanh().sinh()).tanh().powi(3) };
-    let t2 = x;
-    let t3 = y;
-    let mut t4 = x;
-    for &x_ in xs {
-        if (dpowf(c::<D>(1.5) + (t4).sin(), (t2).tanh())) * ((t1).atan().cosh()) > 0.0 {
-            t4 = (((t4).cos()).atan().cosh()).atan();
-        } else {
-            t4 += (((y) / (c::<D>(1.0) + (t2) * (t2))).atan().cosh()).tanh() * 0.5;
-        }
-    }
-    let mut t5 = t2;
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t5 = (t5 * 0.9 + (t4).asinh()).sin();
-        }
-    }
-    (dhypot(t1, c::<D>(1.0) + (c::<D>(-1.25)).tanh())) - ((c::<D>(0.25)) + (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t0 = (((dpowf(c::<D>(1.5) + (y).sin(), (y).tanh())).tanh()) * ((dpowf(c::<D>(1.5) + (y).sin(), (y).tanh())).tanh())).ln_1p();
+    let t1 = (c::<D>(1.0) + ((dmul_add(c::<D>(-1.25), t0, x)) + (h1_d(t0 + x * 0.01, t0 - x * 0.01))) * ((dmul_add(c::<D>(-1.25), t0, x)) + (h1_d(t0 + x * 0.01, t0 - x * 0.01)))).cbrt();
+    let t2 = if -((t0).cos()) > 0.0 { (c::<D>(0.5)) + ((y) + (c::<D>(0.25))) } else { y };
+    (y) * ((y) + (x)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz39() -> Case {
     Case::new("fz39", |v| fz39(v[0], Y_CONST, &v[1..]), |v| fz39_d(v[0], c(Y_CONST), &v[1..]), rand_points(1039, 3, 4, -1.5, 1.5))

@@ -29,14 +29,14 @@ mod helpers {
     pub fn h2(a: f32, b: f32) -> f32 {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b { (s - b).atan() } else { s * 0.5 + b.sin() * k as f32 };
+            s = if s > b { (s - b).atan() + b.sin() * k as f32 } else { (s - b) * 0.5 + b.sin() * k as f32 };
         }
         s
     }
     pub fn h2_d<D: Dn>(a: D, b: D) -> D {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b.re() { (s - b).atan() } else { s * 0.5 + b.sin() * k as f64 };
+            s = if s > b.re() { (s - b).atan() + b.sin() * k as f64 } else { (s - b) * 0.5 + b.sin() * k as f64 };
         }
         s
     }
@@ -97,10 +97,10 @@ fn fz1(x: f32, y: f32, xs: &[f32]) -> f32 {
     }
     let mut t1 = ((x) / (1.0 + (-0.7_f32) * (-0.7_f32))) / (1.0 + ((t0) * (t0)) * ((t0) * (t0)));
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (helpers::h0((t1).tanh().exp() + x * 0.01, h1(t0 + x * 0.01, xs[i] - x * 0.01) - x * 0.01)) / (1.0 + (((1.5_f32) / (1.0 + (t0) * (t0))) - ((t1).mul_add(t0, x))) * (((1.5_f32) / (1.0 + (t0) * (t0))) - ((t1).mul_add(t0, x))))).tanh();
+        t1 = (t1 * 0.5 + (helpers::h0((t1).tanh().exp(), h1(t0, xs[i]))) - (((xs[i]).hypot(1.0 + (t0).tanh())) / (1.0 + ((t0).tanh().powi(3)) * ((t0).tanh().powi(3))))).tanh();
     }
-    let t2 = y;
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = (1.0 + ((y) / (1.0 + ((x).mul_add(t1, 3.0_f32)) * ((x).mul_add(t1, 3.0_f32)))) * ((y) / (1.0 + ((x).mul_add(t1, 3.0_f32)) * ((x).mul_add(t1, 3.0_f32))))).recip();
+    (t1).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz1_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut t0 = (x).sin();
@@ -109,10 +109,10 @@ fn fz1_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     }
     let mut t1 = ((x) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))) / (c::<D>(1.0) + ((t0) * (t0)) * ((t0) * (t0)));
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (helpers::h0_d((t1).tanh().exp() + x * 0.01, h1_d(t0 + x * 0.01, xs[i] - x * 0.01) - x * 0.01)) / (c::<D>(1.0) + (((c::<D>(1.5)) / (c::<D>(1.0) + (t0) * (t0))) - (dmul_add(t1, t0, x))) * (((c::<D>(1.5)) / (c::<D>(1.0) + (t0) * (t0))) - (dmul_add(t1, t0, x))))).tanh();
+        t1 = (t1 * 0.5 + (helpers::h0_d((t1).tanh().exp(), h1_d(t0, xs[i]))) - ((dhypot(xs[i], c::<D>(1.0) + (t0).tanh())) / (c::<D>(1.0) + ((t0).tanh().powi(3)) * ((t0).tanh().powi(3))))).tanh();
     }
-    let t2 = y;
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = (c::<D>(1.0) + ((y) / (c::<D>(1.0) + (dmul_add(x, t1, c::<D>(3.0))) * (dmul_add(x, t1, c::<D>(3.0))))) * ((y) / (c::<D>(1.0) + (dmul_add(x, t1, c::<D>(3.0))) * (dmul_add(x, t1, c::<D>(3.0)))))).recip();
+    (t1).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz1() -> Case32 {
     Case32::new("fz1", |v| fz1(v[0], v[1], &v[2..]), |v| fz1_d(v[0], v[1], &v[2..]), rand_points(3001, 3, 5, -1.5, 1.5))
@@ -120,44 +120,34 @@ fn case_fz1() -> Case32 {
 
 #[differentiable]
 fn fz2(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((helpers::h2(x + x * 0.01, 2.0_f32 - x * 0.01)) * (helpers::h2(x + x * 0.01, 2.0_f32 - x * 0.01))).ln_1p();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + -(((y) + (y)) / (1.0 + ((y) - (t0)) * ((y) - (t0))))).tanh();
-    }
-    let t1 = (1.0 + (x) * (x)).cbrt();
-    let t2 = x;
-    let t3 = xs.iter().fold(x, |acc, &q| (acc * 0.5 + ((1.5 + (1.5_f32).sin()).powf((0.25_f32).tanh())) / (1.0 + ((t2) + (t1)) * ((t2) + (t1)))).tanh());
-    let mut t4 = (x) + ((t0).mul_add(t1, y));
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t4 = (1.5_f32).tanh(),
-            1 | 4 => t4 += (((1.5 + (t0).sin()).powf((t0).tanh())).hypot(1.0 + ((1.5 + (t0).sin()).powf((3.0_f32).tanh())).tanh())).atan() * 0.5,
-            _ => t4 = t4 * (xs[k]).cos(),
+    let t0 = xs.iter().fold((1.0 + (y) * (y)).sqrt(), |acc, &q| (acc * 0.5 + y).tanh());
+    let t1 = if (t0).tanh().exp() > 0.0 { (1.5 + ((0.25_f32).atan().cosh()).sin()).powf(((1.0 + (1.5_f32) * (1.5_f32)).ln()).tanh()) } else { (t0) + ((1.5 + (1.5_f32).sin()).powf((0.25_f32).tanh())) };
+    let mut t2 = ((y) * (-1.25_f32)) * ((x).hypot(0.75));
+    for &x_ in xs {
+        if helpers::h2((y) + (x_), 1.5_f32) > 0.0 {
+            t2 = (y).atan();
+        } else {
+            t2 += (-((x_).mul_add(1.5_f32, x_))).tanh() * 0.5;
         }
-        k += 1;
     }
-    ((1.5 + (t4).sin()).powf((t4).tanh())).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t3 = if t1 > 0.0 { -((0.5 + (y).powi(2)).log10()) } else { ((x) - (x)).atan() };
+    let t4 = if ((0.5_f32) * (0.25_f32)).hypot(1.0 + ((t1).mul_add(-0.7_f32, 0.5_f32)).tanh()) > 0.0 { ((2.0_f32) * (x)) + ((2.0 + (t0).powi(2)).log2()) } else { ((x) * (y)) + ((t1).hypot(1.0 + (x).tanh())) };
+    helpers::h0(y + x * 0.01, (1.5 + (3.0_f32).sin()).powf((t1).tanh()) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((helpers::h2_d(x + x * 0.01, c::<D>(2.0) - x * 0.01)) * (helpers::h2_d(x + x * 0.01, c::<D>(2.0) - x * 0.01))).ln_1p();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + -(((y) + (y)) / (c::<D>(1.0) + ((y) - (t0)) * ((y) - (t0))))).tanh();
-    }
-    let t1 = (c::<D>(1.0) + (x) * (x)).cbrt();
-    let t2 = x;
-    let t3 = xs.iter().fold(x, |acc, &q| (acc * 0.5 + (dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), (c::<D>(0.25)).tanh())) / (c::<D>(1.0) + ((t2) + (t1)) * ((t2) + (t1)))).tanh());
-    let mut t4 = (x) + (dmul_add(t0, t1, y));
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t4 = (c::<D>(1.5)).tanh(),
-            1 | 4 => t4 += (dhypot(dpowf(c::<D>(1.5) + (t0).sin(), (t0).tanh()), c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(3.0)).tanh())).tanh())).atan() * 0.5,
-            _ => t4 = t4 * (xs[k]).cos(),
+    let t0 = xs.iter().fold((c::<D>(1.0) + (y) * (y)).sqrt(), |acc, &q| (acc * 0.5 + y).tanh());
+    let t1 = if (t0).tanh().exp() > 0.0 { dpowf(c::<D>(1.5) + ((c::<D>(0.25)).atan().cosh()).sin(), ((c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).ln()).tanh()) } else { (t0) + (dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), (c::<D>(0.25)).tanh())) };
+    let mut t2 = ((y) * (c::<D>(-1.25))) * (dhypot(x, c::<D>(0.75)));
+    for &x_ in xs {
+        if helpers::h2_d((y) + (x_), c::<D>(1.5)) > 0.0 {
+            t2 = (y).atan();
+        } else {
+            t2 += (-(dmul_add(x_, c::<D>(1.5), x_))).tanh() * 0.5;
         }
-        k += 1;
     }
-    (dpowf(c::<D>(1.5) + (t4).sin(), (t4).tanh())).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t3 = if t1 > 0.0 { -((c::<D>(0.5) + (y).powi(2)).log10()) } else { ((x) - (x)).atan() };
+    let t4 = if dhypot((c::<D>(0.5)) * (c::<D>(0.25)), c::<D>(1.0) + (dmul_add(t1, c::<D>(-0.7), c::<D>(0.5))).tanh()) > 0.0 { ((c::<D>(2.0)) * (x)) + ((c::<D>(2.0) + (t0).powi(2)).log2()) } else { ((x) * (y)) + (dhypot(t1, c::<D>(1.0) + (x).tanh())) };
+    helpers::h0_d(y + x * 0.01, dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (t1).tanh()) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz2() -> Case32 {
     Case32::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(3002, 3, 5, -1.5, 1.5))
@@ -165,58 +155,32 @@ fn case_fz2() -> Case32 {
 
 #[differentiable]
 fn fz3(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if (1.5 + ((x).atan()).sin()).powf(((x).tanh().sinh()).tanh()) > 0.0 { (0.5 + (-0.7_f32).powi(2)).log10() } else { (1.5 + ((-0.7_f32).hypot(1.0 + (0.5_f32).tanh())).sin()).powf(((y) * (x)).tanh()) };
-    let t1 = if ((t0) + (x)) * (t0) > 0.0 { t0 } else { ((t0).sin()).hypot(1.0 + (-(t0)).tanh()) };
-    let mut t2 = ((0.25_f32) - (-1.25_f32)).atan2(2.0 + ((y).atan2(2.0 + (3.0_f32).sin())).sin());
-    for k in (0..3).rev() {
-        let w = ((1.0 + (x) * (x)).ln()) / (1.0 + (t1) * (t1));
-        t2 = (t2 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t2 = t2 * 0.75;
-    }
-    let mut t3 = ((t1) + (t2)) - ((t2).atan2(2.0 + (x).sin()));
+    let mut t0 = y;
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (((t0).tanh().exp()) / (1.0 + ((xs[i]).asinh()) * ((xs[i]).asinh()))).atan2(2.0 + (x).sin())).tanh();
+        t0 = (t0 * 0.5 + helpers::h2(h1((1.5_f32).atan2(2.0 + (3.0_f32).sin()), helpers::h0(-0.7_f32 + x * 0.01, x - x * 0.01)), ((0.25_f32).atan2(2.0 + (xs[i]).sin())).atan())).tanh();
     }
-    let t4 = if ((t3).hypot(1.0 + (t1).tanh())) * ((1.5 + (t3).sin()).powf((-1.25_f32).tanh())) > 0.0 { ((y).sin()).tanh().exp_m1() } else { (y).asinh() };
-    let mut t5 = t3;
-    for &x_ in xs {
-        if (0.5 + ((x_).tanh().exp2()).powi(2)).log10() > 0.0 {
-            t5 = ((t3).atan2(2.0 + ((2.0_f32).mul_add(t3, 0.25_f32)).sin())).atan();
-        } else {
-            t5 += ((x_) / (1.0 + ((1.0 + (t5) * (t5)).recip()) * ((1.0 + (t5) * (t5)).recip()))).tanh() * 0.5;
-        }
+    let t1 = (1.5 + (x).sin()).powf(((0.5_f32) / (1.0 + ((1.5_f32) * (y)) * ((1.5_f32) * (y)))).tanh());
+    let t2 = 1.5_f32;
+    let t3 = ((1.0 + ((0.5 + (2.0_f32).powi(2)).log10()) * ((0.5 + (2.0_f32).powi(2)).log10())).ln()).hypot(0.75);
+    if (-(t3)).mul_add(y, y) > 0.5 {
+        return (x).cos();
     }
-    (1.0 + (t3) * (t3)).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = (1.5 + (((t2).tanh().exp()).hypot(0.75)).sin()).powf((((t1) - (t0)).asinh()).tanh());
+    ((1.0 + (t4) * (t4)).recip()) * (h1(t3 + x * 0.01, t4 - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if dpowf(c::<D>(1.5) + ((x).atan()).sin(), ((x).tanh().sinh()).tanh()) > 0.0 { (c::<D>(0.5) + (c::<D>(-0.7)).powi(2)).log10() } else { dpowf(c::<D>(1.5) + (dhypot(c::<D>(-0.7), c::<D>(1.0) + (c::<D>(0.5)).tanh())).sin(), ((y) * (x)).tanh()) };
-    let t1 = if ((t0) + (x)) * (t0) > 0.0 { t0 } else { dhypot((t0).sin(), c::<D>(1.0) + (-(t0)).tanh()) };
-    let mut t2 = ((c::<D>(0.25)) - (c::<D>(-1.25))).atan2(c::<D>(2.0) + ((y).atan2(c::<D>(2.0) + (c::<D>(3.0)).sin())).sin());
-    for k in (0..3).rev() {
-        let w = ((c::<D>(1.0) + (x) * (x)).ln()) / (c::<D>(1.0) + (t1) * (t1));
-        t2 = (t2 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t2 = t2 * 0.75;
-    }
-    let mut t3 = ((t1) + (t2)) - ((t2).atan2(c::<D>(2.0) + (x).sin()));
+    let mut t0 = y;
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (((t0).tanh().exp()) / (c::<D>(1.0) + ((xs[i]).asinh()) * ((xs[i]).asinh()))).atan2(c::<D>(2.0) + (x).sin())).tanh();
+        t0 = (t0 * 0.5 + helpers::h2_d(h1_d((c::<D>(1.5)).atan2(c::<D>(2.0) + (c::<D>(3.0)).sin()), helpers::h0_d(c::<D>(-0.7) + x * 0.01, x - x * 0.01)), ((c::<D>(0.25)).atan2(c::<D>(2.0) + (xs[i]).sin())).atan())).tanh();
     }
-    let t4 = if (dhypot(t3, c::<D>(1.0) + (t1).tanh())) * (dpowf(c::<D>(1.5) + (t3).sin(), (c::<D>(-1.25)).tanh())) > 0.0 { ((y).sin()).tanh().exp_m1() } else { (y).asinh() };
-    let mut t5 = t3;
-    for &x_ in xs {
-        if (c::<D>(0.5) + ((x_).tanh().exp2()).powi(2)).log10() > 0.0 {
-            t5 = ((t3).atan2(c::<D>(2.0) + (dmul_add(c::<D>(2.0), t3, c::<D>(0.25))).sin())).atan();
-        } else {
-            t5 += ((x_) / (c::<D>(1.0) + ((c::<D>(1.0) + (t5) * (t5)).recip()) * ((c::<D>(1.0) + (t5) * (t5)).recip()))).tanh() * 0.5;
-        }
+    let t1 = dpowf(c::<D>(1.5) + (x).sin(), ((c::<D>(0.5)) / (c::<D>(1.0) + ((c::<D>(1.5)) * (y)) * ((c::<D>(1.5)) * (y)))).tanh());
+    let t2 = c::<D>(1.5);
+    let t3 = dhypot((c::<D>(1.0) + ((c::<D>(0.5) + (c::<D>(2.0)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(2.0)).powi(2)).log10())).ln(), c::<D>(0.75));
+    if dmul_add(-(t3), y, y) > 0.5 {
+        return (x).cos();
     }
-    (c::<D>(1.0) + (t3) * (t3)).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = dpowf(c::<D>(1.5) + (dhypot((t2).tanh().exp(), c::<D>(0.75))).sin(), (((t1) - (t0)).asinh()).tanh());
+    ((c::<D>(1.0) + (t4) * (t4)).recip()) * (h1_d(t3 + x * 0.01, t4 - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz3() -> Case32 {
     Case32::new("fz3", |v| fz3(v[0], v[1], &v[2..]), |v| fz3_d(v[0], v[1], &v[2..]), rand_points(3003, 3, 5, -1.5, 1.5))
@@ -224,50 +188,58 @@ fn case_fz3() -> Case32 {
 
 #[differentiable]
 fn fz4(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = x;
+    let mut t0 = ((1.0 + (x) * (x)).ln()) * ((x) - (y));
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t0 = (t0 + (((2.0_f32) * (2.0_f32)).ln_1p()).mul_add((1.5 + (t0).sin()).powf((-0.7_f32).tanh()), t0)).tanh();
+        k += 1;
+    }
+    let t1 = (((1.0 + (x) * (x)).cbrt()) / (1.0 + ((y) + (y)) * ((y) + (y)))).atan();
+    let t2 = (helpers::h2((t1).tanh().exp2(), (t1).atan2(2.0 + (t0).sin()))).hypot(1.0 + (((x).sin()).atan2(2.0 + (y).sin())).tanh());
+    let mut t3 = ((t2) - (2.0_f32)) / (1.0 + ((t1).tanh().exp_m1()) * ((t1).tanh().exp_m1()));
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + ((y).hypot(1.0 + ((-0.7_f32).atan2(2.0 + (y).sin())).tanh())) * (y)).tanh();
+    }
+    let mut t4 = (1.0 + ((t2).atan2(2.0 + (x).sin())) * ((t2).atan2(2.0 + (x).sin()))).sqrt();
     for &x_ in xs {
-        if ((1.0 + (x) * (x)).cbrt()).hypot(1.0 + (x_).tanh()) > 0.0 {
-            t0 = ((-(3.0_f32)) + ((0.5 + (y).powi(2)).log10())).atan();
+        if ((0.5_f32).tanh().exp2()).hypot(1.0 + ((y).atan2(2.0 + (x).sin())).tanh()) > 0.0 {
+            t4 = (((x_).hypot(1.0 + (t4).tanh())) * ((x_).tanh().powi(3))).atan();
         } else {
-            t0 += ((1.0 + ((3.0_f32) * (t0)) * ((3.0_f32) * (t0))).ln()).tanh() * 0.5;
+            t4 += (helpers::h2((t4) + (x) + x * 0.01, (t2).tanh().exp2() - x * 0.01)).tanh() * 0.5;
         }
     }
-    let t1 = x;
-    let mut t2 = ((t0).atan2(2.0 + (t1).sin())).tanh().exp2();
-    for &x_ in xs {
-        if (1.5 + ((t2).tanh().powi(3)).sin()).powf(((x).tanh().sinh()).tanh()) > 0.0 {
-            t2 = (((x_).tanh()).sin()).atan();
-        } else {
-            t2 += (x_).tanh() * 0.5;
-        }
-    }
-    let t3 = (((1.0 + (t2) * (t2)).recip()).tanh()).tanh().powi(3);
-    let t4 = if ((3.0_f32).atan2(2.0 + (0.25_f32).sin())).hypot(1.0 + ((y).asinh()).tanh()) > 0.0 { (1.0 + ((0.5 + (y).powi(2)).log10()) * ((0.5 + (y).powi(2)).log10())).ln() } else { (1.0 + ((x) - (t1)) * ((x) - (t1))).recip() };
-    let t5 = (((1.5 + (t3).sin()).powf((x).tanh())).sin()).mul_add((1.5 + ((t2).tanh().exp_m1()).sin()).powf(((t0) * (y)).tanh()), 0.25_f32);
-    (t4).mul_add((t4).tanh().exp2(), t4) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = if ((t3) / (1.0 + (t4) * (t4))) * (t0) > 0.0 { (0.5 + ((1.0 + (t4) * (t4)).cbrt()).powi(2)).log10() } else { y };
+    (t3).hypot(0.75) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz4_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = x;
+    let mut t0 = ((c::<D>(1.0) + (x) * (x)).ln()) * ((x) - (y));
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t0 = (t0 + dmul_add(((c::<D>(2.0)) * (c::<D>(2.0))).ln_1p(), dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(-0.7)).tanh()), t0)).tanh();
+        k += 1;
+    }
+    let t1 = (((c::<D>(1.0) + (x) * (x)).cbrt()) / (c::<D>(1.0) + ((y) + (y)) * ((y) + (y)))).atan();
+    let t2 = dhypot(helpers::h2_d((t1).tanh().exp2(), (t1).atan2(c::<D>(2.0) + (t0).sin())), c::<D>(1.0) + (((x).sin()).atan2(c::<D>(2.0) + (y).sin())).tanh());
+    let mut t3 = ((t2) - (c::<D>(2.0))) / (c::<D>(1.0) + ((t1).tanh().exp_m1()) * ((t1).tanh().exp_m1()));
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + (dhypot(y, c::<D>(1.0) + ((c::<D>(-0.7)).atan2(c::<D>(2.0) + (y).sin())).tanh())) * (y)).tanh();
+    }
+    let mut t4 = (c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (x).sin())) * ((t2).atan2(c::<D>(2.0) + (x).sin()))).sqrt();
     for &x_ in xs {
-        if dhypot((c::<D>(1.0) + (x) * (x)).cbrt(), c::<D>(1.0) + (x_).tanh()) > 0.0 {
-            t0 = ((-(c::<D>(3.0))) + ((c::<D>(0.5) + (y).powi(2)).log10())).atan();
+        if dhypot((c::<D>(0.5)).tanh().exp2(), c::<D>(1.0) + ((y).atan2(c::<D>(2.0) + (x).sin())).tanh()) > 0.0 {
+            t4 = ((dhypot(x_, c::<D>(1.0) + (t4).tanh())) * ((x_).tanh().powi(3))).atan();
         } else {
-            t0 += ((c::<D>(1.0) + ((c::<D>(3.0)) * (t0)) * ((c::<D>(3.0)) * (t0))).ln()).tanh() * 0.5;
+            t4 += (helpers::h2_d((t4) + (x) + x * 0.01, (t2).tanh().exp2() - x * 0.01)).tanh() * 0.5;
         }
     }
-    let t1 = x;
-    let mut t2 = ((t0).atan2(c::<D>(2.0) + (t1).sin())).tanh().exp2();
-    for &x_ in xs {
-        if dpowf(c::<D>(1.5) + ((t2).tanh().powi(3)).sin(), ((x).tanh().sinh()).tanh()) > 0.0 {
-            t2 = (((x_).tanh()).sin()).atan();
-        } else {
-            t2 += (x_).tanh() * 0.5;
-        }
-    }
-    let t3 = (((c::<D>(1.0) + (t2) * (t2)).recip()).tanh()).tanh().powi(3);
-    let t4 = if dhypot((c::<D>(3.0)).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin()), c::<D>(1.0) + ((y).asinh()).tanh()) > 0.0 { (c::<D>(1.0) + ((c::<D>(0.5) + (y).powi(2)).log10()) * ((c::<D>(0.5) + (y).powi(2)).log10())).ln() } else { (c::<D>(1.0) + ((x) - (t1)) * ((x) - (t1))).recip() };
-    let t5 = dmul_add((dpowf(c::<D>(1.5) + (t3).sin(), (x).tanh())).sin(), dpowf(c::<D>(1.5) + ((t2).tanh().exp_m1()).sin(), ((t0) * (y)).tanh()), c::<D>(0.25));
-    dmul_add(t4, (t4).tanh().exp2(), t4) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = if ((t3) / (c::<D>(1.0) + (t4) * (t4))) * (t0) > 0.0 { (c::<D>(0.5) + ((c::<D>(1.0) + (t4) * (t4)).cbrt()).powi(2)).log10() } else { y };
+    dhypot(t3, c::<D>(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz4() -> Case32 {
     Case32::new("fz4", |v| fz4(v[0], v[1], &v[2..]), |v| fz4_d(v[0], v[1], &v[2..]), rand_points(3004, 3, 5, -1.5, 1.5))
@@ -275,40 +247,38 @@ fn case_fz4() -> Case32 {
 
 #[differentiable]
 fn fz5(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if ((x) / (1.0 + (3.0_f32) * (3.0_f32))) * (y) > 0.0 { ((x).atan()).tanh().exp() } else { 1.5_f32 };
-    let t1 = (1.5 + ((((0.5_f32) * (3.0_f32)) * ((0.5_f32) * (3.0_f32))).ln_1p()).sin()).powf((((t0).asinh()).hypot(0.75)).tanh());
-    let mut t2 = ((t1).hypot(1.0 + (t1).tanh())).tanh();
+    let mut t0 = (((x) * (x)).ln_1p()).asinh();
     for &x_ in xs {
-        if ((t0).tanh().powi(3)).tanh().exp_m1() > 0.0 {
-            t2 = ((helpers::h0(t2 + x * 0.01, -1.25_f32 - x * 0.01)).tanh().exp()).atan();
+        if (h1(-0.7_f32, y)) - (((x_) * (x_)).ln_1p()) > 0.0 {
+            t0 = (((t0).tanh().powi(3)).tanh().exp_m1()).atan();
         } else {
-            t2 += (t1).tanh() * 0.5;
+            t0 += (((t0) * (x)).sin()).tanh() * 0.5;
         }
     }
-    let t3 = (0.5 + (((1.5 + (t1).sin()).powf((t1).tanh())).mul_add((t2).cos(), t1)).powi(2)).log10();
-    let mut t4 = ((1.0 + (t1) * (t1)).ln()).hypot(0.75);
+    let t1 = if 2.0_f32 > 0.0 { x } else { (t0).hypot(1.0 + ((y).hypot(1.0 + (y).tanh())).tanh()) };
+    let mut t2 = (1.0 + ((t0).atan2(2.0 + (t0).sin())) * ((t0).atan2(2.0 + (t0).sin()))).ln();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((t0) * (t0)).ln_1p()).tanh();
+        t2 = (t2 * 0.5 + (y).atan2(2.0 + (((0.25_f32).tanh().exp()).mul_add(2.0_f32, t2)).sin())).tanh();
     }
-    (2.0_f32).hypot(1.0 + ((2.0_f32).tanh().powi(3)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t3 = ((1.5 + (y).sin()).powf((t0).tanh())).hypot(1.0 + ((((x) - (2.0_f32)) * ((x) - (2.0_f32))).ln_1p()).tanh());
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz5_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((x) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))) * (y) > 0.0 { ((x).atan()).tanh().exp() } else { c::<D>(1.5) };
-    let t1 = dpowf(c::<D>(1.5) + ((((c::<D>(0.5)) * (c::<D>(3.0))) * ((c::<D>(0.5)) * (c::<D>(3.0)))).ln_1p()).sin(), (dhypot((t0).asinh(), c::<D>(0.75))).tanh());
-    let mut t2 = (dhypot(t1, c::<D>(1.0) + (t1).tanh())).tanh();
+    let mut t0 = (((x) * (x)).ln_1p()).asinh();
     for &x_ in xs {
-        if ((t0).tanh().powi(3)).tanh().exp_m1() > 0.0 {
-            t2 = ((helpers::h0_d(t2 + x * 0.01, c::<D>(-1.25) - x * 0.01)).tanh().exp()).atan();
+        if (h1_d(c::<D>(-0.7), y)) - (((x_) * (x_)).ln_1p()) > 0.0 {
+            t0 = (((t0).tanh().powi(3)).tanh().exp_m1()).atan();
         } else {
-            t2 += (t1).tanh() * 0.5;
+            t0 += (((t0) * (x)).sin()).tanh() * 0.5;
         }
     }
-    let t3 = (c::<D>(0.5) + (dmul_add(dpowf(c::<D>(1.5) + (t1).sin(), (t1).tanh()), (t2).cos(), t1)).powi(2)).log10();
-    let mut t4 = dhypot((c::<D>(1.0) + (t1) * (t1)).ln(), c::<D>(0.75));
+    let t1 = if c::<D>(2.0) > 0.0 { x } else { dhypot(t0, c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (y).tanh())).tanh()) };
+    let mut t2 = (c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (t0).sin())) * ((t0).atan2(c::<D>(2.0) + (t0).sin()))).ln();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((t0) * (t0)).ln_1p()).tanh();
+        t2 = (t2 * 0.5 + (y).atan2(c::<D>(2.0) + (dmul_add((c::<D>(0.25)).tanh().exp(), c::<D>(2.0), t2)).sin())).tanh();
     }
-    dhypot(c::<D>(2.0), c::<D>(1.0) + ((c::<D>(2.0)).tanh().powi(3)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t3 = dhypot(dpowf(c::<D>(1.5) + (y).sin(), (t0).tanh()), c::<D>(1.0) + ((((x) - (c::<D>(2.0))) * ((x) - (c::<D>(2.0)))).ln_1p()).tanh());
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz5() -> Case32 {
     Case32::new("fz5", |v| fz5(v[0], v[1], &v[2..]), |v| fz5_d(v[0], v[1], &v[2..]), rand_points(3005, 3, 5, -1.5, 1.5))
@@ -316,30 +286,84 @@ fn case_fz5() -> Case32 {
 
 #[differentiable]
 fn fz6(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((y) * (x)).hypot(1.0 + ((y).atan().cosh()).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((y).hypot(1.0 + (t0).tanh())).atan2(2.0 + (y).sin())).atan2(2.0 + ((1.5 + ((2.0_f32).hypot(1.0 + (2.0_f32).tanh())).sin()).powf(((t0).tanh().exp_m1()).tanh())).sin())).tanh();
+    let t0 = if ((y) + (y)).atan2(2.0 + ((1.5 + (y).sin()).powf((0.25_f32).tanh())).sin()) > 0.0 { -0.7_f32 } else { -1.25_f32 };
+    let t1 = if y > 0.0 { (t0).tanh().exp2() } else { ((0.5 + (x).powi(2)).log10()) / (1.0 + ((x).hypot(1.0 + (y).tanh())) * ((x).hypot(1.0 + (y).tanh()))) };
+    let mut t2 = (0.5 + ((t1).hypot(0.75)).powi(2)).log10();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((y).hypot(1.0 + (xs[k]).tanh())) / (1.0 + ((t1).tanh()) * ((t1).tanh()))).tanh(),
+            1 | 4 => t2 += ((t2) - ((y).hypot(1.0 + (t2).tanh()))).atan() * 0.5,
+            _ => t2 = t2 * (((t0).mul_add(x, y)).sin()).cos(),
+        }
+        k += 1;
     }
-    let t1 = (y).tanh().exp();
-    let t2 = (((t1) - (t0)).tanh()).cos();
-    let mut t3 = ((t0).powi(2)).hypot(0.75);
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (1.0 + (((xs[i]).atan().cosh()).powi(2)) * (((xs[i]).atan().cosh()).powi(2))).ln()).tanh();
+    let mut t3 = ((1.0 + (t0) * (t0)).sqrt()) + ((0.5_f32).atan().cosh());
+    for &x_ in xs {
+        if ((y) * (x)).sin() > 0.0 {
+            t3 = ((helpers::h0(y + x * 0.01, x_ - x * 0.01)).tanh().exp()).atan();
+        } else {
+            t3 += (((x_) / (1.0 + (x) * (x))) / (1.0 + ((t0).mul_add(t0, t3)) * ((t0).mul_add(t0, t3)))).tanh() * 0.5;
+        }
     }
-    (y) + ((t3) / (1.0 + (t0) * (t0))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t4 = (t2).hypot(1.0 + ((t2).atan2(2.0 + (t1).sin())).tanh());
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t4 = (t4 + (1.0 + ((t3) - (t1)) * ((t3) - (t1))).cbrt()).tanh();
+        k += 1;
+    }
+    let mut t5 = ((t4) + (y)) - (y);
+    for &x_ in xs {
+        if (((1.0 + (t3) * (t3)).sqrt()) * ((1.0 + (t3) * (t3)).sqrt())).ln_1p() > 0.0 {
+            t5 = (((2.0_f32) - (t4)).atan2(2.0 + ((t4).atan2(2.0 + (t2).sin())).sin())).atan();
+        } else {
+            t5 += (y).tanh() * 0.5;
+        }
+    }
+    (helpers::h2(t4 + x * 0.01, 0.5_f32 - x * 0.01)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz6_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dhypot((y) * (x), c::<D>(1.0) + ((y).atan().cosh()).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((dhypot(y, c::<D>(1.0) + (t0).tanh())).atan2(c::<D>(2.0) + (y).sin())).atan2(c::<D>(2.0) + (dpowf(c::<D>(1.5) + (dhypot(c::<D>(2.0), c::<D>(1.0) + (c::<D>(2.0)).tanh())).sin(), ((t0).tanh().exp_m1()).tanh())).sin())).tanh();
+    let t0 = if ((y) + (y)).atan2(c::<D>(2.0) + (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(0.25)).tanh())).sin()) > 0.0 { c::<D>(-0.7) } else { c::<D>(-1.25) };
+    let t1 = if y > 0.0 { (t0).tanh().exp2() } else { ((c::<D>(0.5) + (x).powi(2)).log10()) / (c::<D>(1.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())) * (dhypot(x, c::<D>(1.0) + (y).tanh()))) };
+    let mut t2 = (c::<D>(0.5) + (dhypot(t1, c::<D>(0.75))).powi(2)).log10();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = ((dhypot(y, c::<D>(1.0) + (xs[k]).tanh())) / (c::<D>(1.0) + ((t1).tanh()) * ((t1).tanh()))).tanh(),
+            1 | 4 => t2 += ((t2) - (dhypot(y, c::<D>(1.0) + (t2).tanh()))).atan() * 0.5,
+            _ => t2 = t2 * ((dmul_add(t0, x, y)).sin()).cos(),
+        }
+        k += 1;
     }
-    let t1 = (y).tanh().exp();
-    let t2 = (((t1) - (t0)).tanh()).cos();
-    let mut t3 = dhypot((t0).powi(2), c::<D>(0.75));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (c::<D>(1.0) + (((xs[i]).atan().cosh()).powi(2)) * (((xs[i]).atan().cosh()).powi(2))).ln()).tanh();
+    let mut t3 = ((c::<D>(1.0) + (t0) * (t0)).sqrt()) + ((c::<D>(0.5)).atan().cosh());
+    for &x_ in xs {
+        if ((y) * (x)).sin() > 0.0 {
+            t3 = ((helpers::h0_d(y + x * 0.01, x_ - x * 0.01)).tanh().exp()).atan();
+        } else {
+            t3 += (((x_) / (c::<D>(1.0) + (x) * (x))) / (c::<D>(1.0) + (dmul_add(t0, t0, t3)) * (dmul_add(t0, t0, t3)))).tanh() * 0.5;
+        }
     }
-    (y) + ((t3) / (c::<D>(1.0) + (t0) * (t0))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t4 = dhypot(t2, c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (t1).sin())).tanh());
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t4 = (t4 + (c::<D>(1.0) + ((t3) - (t1)) * ((t3) - (t1))).cbrt()).tanh();
+        k += 1;
+    }
+    let mut t5 = ((t4) + (y)) - (y);
+    for &x_ in xs {
+        if (((c::<D>(1.0) + (t3) * (t3)).sqrt()) * ((c::<D>(1.0) + (t3) * (t3)).sqrt())).ln_1p() > 0.0 {
+            t5 = (((c::<D>(2.0)) - (t4)).atan2(c::<D>(2.0) + ((t4).atan2(c::<D>(2.0) + (t2).sin())).sin())).atan();
+        } else {
+            t5 += (y).tanh() * 0.5;
+        }
+    }
+    (helpers::h2_d(t4 + x * 0.01, c::<D>(0.5) - x * 0.01)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz6() -> Case32 {
     Case32::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(3006, 3, 5, -1.5, 1.5))
@@ -347,44 +371,36 @@ fn case_fz6() -> Case32 {
 
 #[differentiable]
 fn fz7(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = y;
-    let t1 = y;
-    let t2 = (h1((t1).mul_add(x, y) + x * 0.01, 1.5_f32 - x * 0.01)) * ((2.0 + ((t0) + (x)).powi(2)).log2());
-    let t3 = helpers::h0(y + x * 0.01, ((x) * (x)).ln_1p() - x * 0.01);
-    let mut t4 = t2;
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + (1.0 + (((t4) - (t1)) / (1.0 + ((1.5 + (t3).sin()).powf((t2).tanh())) * ((1.5 + (t3).sin()).powf((t2).tanh())))) * (((t4) - (t1)) / (1.0 + ((1.5 + (t3).sin()).powf((t2).tanh())) * ((1.5 + (t3).sin()).powf((t2).tanh()))))).cbrt()).tanh();
-    }
-    let mut t5 = ((1.5 + (t2).sin()).powf((t3).tanh())).atan().cosh();
-    for k in (0..3).rev() {
-        let w = ((-1.25_f32).hypot(1.0 + (t3).tanh())).tanh().exp2();
-        t5 = (t5 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
+    let t0 = if (x) + ((3.0_f32) * (y)) > 0.0 { (1.0 + ((y) + (x)) * ((y) + (x))).recip() } else { (2.0 + ((x).hypot(1.0 + (y).tanh())).powi(2)).log2() };
+    let t1 = if ((1.5_f32).sin()).tanh().sinh() > 0.0 { ((1.0 + (2.0_f32) * (2.0_f32)).cbrt()) / (1.0 + ((-0.7_f32).tanh().powi(3)) * ((-0.7_f32).tanh().powi(3))) } else { (1.5_f32) * ((t0).atan2(2.0 + (t0).sin())) };
+    let t2 = if ((t0) - (t1)) + ((1.5 + (t0).sin()).powf((x).tanh())) > 0.0 { ((t1).atan()).atan().cosh() } else { ((y).hypot(1.0 + (y).tanh())).tanh().exp2() };
+    let mut t3 = x;
+    for &x_ in xs {
+        if ((1.0 + (y) * (y)).recip()).atan2(2.0 + ((0.5_f32).atan()).sin()) > 0.0 {
+            t3 = (helpers::h2((0.25_f32) * (t3) + x * 0.01, x_ - x * 0.01)).atan();
+        } else {
+            t3 += (((1.5 + (y).sin()).powf((x_).tanh())).tanh().exp2()).tanh() * 0.5;
         }
-        t5 = t5 * 0.75;
     }
-    (helpers::h2(2.0_f32 + x * 0.01, -1.25_f32 - x * 0.01)) / (1.0 + (h1(t0 + x * 0.01, t1 - x * 0.01)) * (h1(t0 + x * 0.01, t1 - x * 0.01))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = ((1.0 + ((t0).atan2(2.0 + (2.0_f32).sin())) * ((t0).atan2(2.0 + (2.0_f32).sin()))).sqrt()).cos();
+    let t5 = (((t0).tanh().powi(3)).tanh()).atan2(2.0 + (((1.5 + (y).sin()).powf((t1).tanh())) - (helpers::h2(t2 + x * 0.01, 0.25_f32 - x * 0.01))).sin());
+    2.0_f32 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = y;
-    let t1 = y;
-    let t2 = (h1_d(dmul_add(t1, x, y) + x * 0.01, c::<D>(1.5) - x * 0.01)) * ((c::<D>(2.0) + ((t0) + (x)).powi(2)).log2());
-    let t3 = helpers::h0_d(y + x * 0.01, ((x) * (x)).ln_1p() - x * 0.01);
-    let mut t4 = t2;
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + (c::<D>(1.0) + (((t4) - (t1)) / (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t3).sin(), (t2).tanh())) * (dpowf(c::<D>(1.5) + (t3).sin(), (t2).tanh())))) * (((t4) - (t1)) / (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t3).sin(), (t2).tanh())) * (dpowf(c::<D>(1.5) + (t3).sin(), (t2).tanh()))))).cbrt()).tanh();
-    }
-    let mut t5 = (dpowf(c::<D>(1.5) + (t2).sin(), (t3).tanh())).atan().cosh();
-    for k in (0..3).rev() {
-        let w = (dhypot(c::<D>(-1.25), c::<D>(1.0) + (t3).tanh())).tanh().exp2();
-        t5 = (t5 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
+    let t0 = if (x) + ((c::<D>(3.0)) * (y)) > 0.0 { (c::<D>(1.0) + ((y) + (x)) * ((y) + (x))).recip() } else { (c::<D>(2.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())).powi(2)).log2() };
+    let t1 = if ((c::<D>(1.5)).sin()).tanh().sinh() > 0.0 { ((c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))).cbrt()) / (c::<D>(1.0) + ((c::<D>(-0.7)).tanh().powi(3)) * ((c::<D>(-0.7)).tanh().powi(3))) } else { (c::<D>(1.5)) * ((t0).atan2(c::<D>(2.0) + (t0).sin())) };
+    let t2 = if ((t0) - (t1)) + (dpowf(c::<D>(1.5) + (t0).sin(), (x).tanh())) > 0.0 { ((t1).atan()).atan().cosh() } else { (dhypot(y, c::<D>(1.0) + (y).tanh())).tanh().exp2() };
+    let mut t3 = x;
+    for &x_ in xs {
+        if ((c::<D>(1.0) + (y) * (y)).recip()).atan2(c::<D>(2.0) + ((c::<D>(0.5)).atan()).sin()) > 0.0 {
+            t3 = (helpers::h2_d((c::<D>(0.25)) * (t3) + x * 0.01, x_ - x * 0.01)).atan();
+        } else {
+            t3 += ((dpowf(c::<D>(1.5) + (y).sin(), (x_).tanh())).tanh().exp2()).tanh() * 0.5;
         }
-        t5 = t5 * 0.75;
     }
-    (helpers::h2_d(c::<D>(2.0) + x * 0.01, c::<D>(-1.25) - x * 0.01)) / (c::<D>(1.0) + (h1_d(t0 + x * 0.01, t1 - x * 0.01)) * (h1_d(t0 + x * 0.01, t1 - x * 0.01))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = ((c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin())) * ((t0).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin()))).sqrt()).cos();
+    let t5 = (((t0).tanh().powi(3)).tanh()).atan2(c::<D>(2.0) + ((dpowf(c::<D>(1.5) + (y).sin(), (t1).tanh())) - (helpers::h2_d(t2 + x * 0.01, c::<D>(0.25) - x * 0.01))).sin());
+    c::<D>(2.0) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz7() -> Case32 {
     Case32::new("fz7", |v| fz7(v[0], v[1], &v[2..]), |v| fz7_d(v[0], v[1], &v[2..]), rand_points(3007, 3, 5, -1.5, 1.5))
@@ -392,74 +408,56 @@ fn case_fz7() -> Case32 {
 
 #[differentiable]
 fn fz8(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (0.5 + ((x).atan2(2.0 + (2.0_f32).sin())).powi(2)).log10();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t0 = (xs[k]).tanh(),
-            1 | 4 => t0 += (((2.0_f32).atan2(2.0 + (y).sin())) / (1.0 + (t0) * (t0))).atan() * 0.5,
-            _ => t0 = t0 * ((xs[k]).tanh().sinh()).cos(),
-        }
-        k += 1;
-    }
-    let mut t1 = ((1.5_f32).atan()).tanh();
+    let t0 = if ((y).mul_add(x, y)) - ((x) / (1.0 + (y) * (y))) > 0.0 { helpers::h0((y).hypot(1.0 + (x).tanh()), h1(y + x * 0.01, y - x * 0.01)) } else { ((x) - (y)) * (y) };
+    let t1 = if ((y).mul_add(t0, 2.0_f32)).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { ((x).hypot(1.0 + (y).tanh())) * ((x).sin()) };
+    let mut t2 = y;
     for &x_ in xs {
-        if ((0.25_f32).hypot(1.0 + (x).tanh())).sin() > 0.0 {
-            t1 = ((t1) - ((t1).hypot(0.75))).atan();
+        if ((0.25_f32) * (x_)).hypot(1.0 + ((0.5_f32).atan2(2.0 + (t1).sin())).tanh()) > 0.0 {
+            t2 = (((3.0_f32) + (x_)).cos()).atan();
         } else {
-            t1 += (3.0_f32).tanh() * 0.5;
+            t2 += ((1.0 + ((x_) * (y)) * ((x_) * (y))).sqrt()).tanh() * 0.5;
         }
     }
-    let mut t2 = t0;
+    let mut t3 = (1.0 + (t1) * (t1)).recip();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (helpers::h0((1.5 + (1.5_f32).sin()).powf((t1).tanh()) + x * 0.01, (1.5_f32).tanh().sinh() - x * 0.01)).tanh().exp_m1()).tanh();
+        t3 = (t3 * 0.5 + (2.0 + (x).powi(2)).log2()).tanh();
     }
-    let mut t3 = ((t2).sin()) * (((x) * (x)).ln_1p());
+    let mut t4 = (x) / (1.0 + ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())) * ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())));
     for &x_ in xs {
-        if ((t2) / (1.0 + (0.5_f32) * (0.5_f32))).tanh().exp_m1() > 0.0 {
-            t3 = (((1.0 + (x) * (x)).cbrt()) + (-(0.5_f32))).atan();
+        if ((1.5 + (t2).sin()).powf((t4).tanh())) / (1.0 + ((1.0 + (t3) * (t3)).ln()) * ((1.0 + (t3) * (t3)).ln())) > 0.0 {
+            t4 = (((t2).sin()) + (helpers::h0(t4 + x * 0.01, 0.25_f32 - x * 0.01))).atan();
         } else {
-            t3 += (((t1).atan()).atan().cosh()).tanh() * 0.5;
+            t4 += ((h1(x_ + x * 0.01, t0 - x * 0.01)).hypot(0.75)).tanh() * 0.5;
         }
     }
-    let t4 = x;
-    let t5 = xs.iter().fold((y) / (1.0 + (t3) * (t3)), |acc, &q| (acc * 0.5 + (t1) - (helpers::h2(q + x * 0.01, t4 - x * 0.01))).tanh());
-    ((t2).hypot(1.0 + (t0).tanh())) - ((-0.7_f32) + (t5)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = if t4 > 0.0 { 2.0_f32 } else { (t1).atan() };
+    ((2.0_f32).tanh().exp()).tanh().sinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (c::<D>(0.5) + ((x).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin())).powi(2)).log10();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t0 = (xs[k]).tanh(),
-            1 | 4 => t0 += (((c::<D>(2.0)).atan2(c::<D>(2.0) + (y).sin())) / (c::<D>(1.0) + (t0) * (t0))).atan() * 0.5,
-            _ => t0 = t0 * ((xs[k]).tanh().sinh()).cos(),
-        }
-        k += 1;
-    }
-    let mut t1 = ((c::<D>(1.5)).atan()).tanh();
+    let t0 = if (dmul_add(y, x, y)) - ((x) / (c::<D>(1.0) + (y) * (y))) > 0.0 { helpers::h0_d(dhypot(y, c::<D>(1.0) + (x).tanh()), h1_d(y + x * 0.01, y - x * 0.01)) } else { ((x) - (y)) * (y) };
+    let t1 = if (dmul_add(y, t0, c::<D>(2.0))).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { (dhypot(x, c::<D>(1.0) + (y).tanh())) * ((x).sin()) };
+    let mut t2 = y;
     for &x_ in xs {
-        if (dhypot(c::<D>(0.25), c::<D>(1.0) + (x).tanh())).sin() > 0.0 {
-            t1 = ((t1) - (dhypot(t1, c::<D>(0.75)))).atan();
+        if dhypot((c::<D>(0.25)) * (x_), c::<D>(1.0) + ((c::<D>(0.5)).atan2(c::<D>(2.0) + (t1).sin())).tanh()) > 0.0 {
+            t2 = (((c::<D>(3.0)) + (x_)).cos()).atan();
         } else {
-            t1 += (c::<D>(3.0)).tanh() * 0.5;
+            t2 += ((c::<D>(1.0) + ((x_) * (y)) * ((x_) * (y))).sqrt()).tanh() * 0.5;
         }
     }
-    let mut t2 = t0;
+    let mut t3 = (c::<D>(1.0) + (t1) * (t1)).recip();
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (helpers::h0_d(dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), (t1).tanh()) + x * 0.01, (c::<D>(1.5)).tanh().sinh() - x * 0.01)).tanh().exp_m1()).tanh();
+        t3 = (t3 * 0.5 + (c::<D>(2.0) + (x).powi(2)).log2()).tanh();
     }
-    let mut t3 = ((t2).sin()) * (((x) * (x)).ln_1p());
+    let mut t4 = (x) / (c::<D>(1.0) + (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())));
     for &x_ in xs {
-        if ((t2) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5)))).tanh().exp_m1() > 0.0 {
-            t3 = (((c::<D>(1.0) + (x) * (x)).cbrt()) + (-(c::<D>(0.5)))).atan();
+        if (dpowf(c::<D>(1.5) + (t2).sin(), (t4).tanh())) / (c::<D>(1.0) + ((c::<D>(1.0) + (t3) * (t3)).ln()) * ((c::<D>(1.0) + (t3) * (t3)).ln())) > 0.0 {
+            t4 = (((t2).sin()) + (helpers::h0_d(t4 + x * 0.01, c::<D>(0.25) - x * 0.01))).atan();
         } else {
-            t3 += (((t1).atan()).atan().cosh()).tanh() * 0.5;
+            t4 += (dhypot(h1_d(x_ + x * 0.01, t0 - x * 0.01), c::<D>(0.75))).tanh() * 0.5;
         }
     }
-    let t4 = x;
-    let t5 = xs.iter().fold((y) / (c::<D>(1.0) + (t3) * (t3)), |acc, &q| (acc * 0.5 + (t1) - (helpers::h2_d(q + x * 0.01, t4 - x * 0.01))).tanh());
-    (dhypot(t2, c::<D>(1.0) + (t0).tanh())) - ((c::<D>(-0.7)) + (t5)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t5 = if t4 > 0.0 { c::<D>(2.0) } else { (t1).atan() };
+    ((c::<D>(2.0)).tanh().exp()).tanh().sinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz8() -> Case32 {
     Case32::new("fz8", |v| fz8(v[0], v[1], &v[2..]), |v| fz8_d(v[0], v[1], &v[2..]), rand_points(3008, 3, 5, -1.5, 1.5))
@@ -467,50 +465,30 @@ fn case_fz8() -> Case32 {
 
 #[differentiable]
 fn fz9(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((-0.7_f32) - (x)).atan2(2.0 + ((y).sin()).sin());
+    let t0 = (((y).tanh()).mul_add(((-0.7_f32) * (-0.7_f32)).ln_1p(), x)).tanh().powi(3);
+    let t1 = (((1.5_f32).atan2(2.0 + (x).sin())).tanh().exp_m1()) / (1.0 + ((1.0 + (helpers::h2(t0, -1.25_f32)) * (helpers::h2(t0, -1.25_f32))).cbrt()) * ((1.0 + (helpers::h2(t0, -1.25_f32)) * (helpers::h2(t0, -1.25_f32))).cbrt()));
+    let mut t2 = (-(t0)).hypot(0.75);
     for &x_ in xs {
-        if (1.0 + ((x).atan2(2.0 + (t0).sin())) * ((x).atan2(2.0 + (t0).sin()))).cbrt() > 0.0 {
-            t0 = (((2.0 + (x).powi(2)).log2()).tanh().exp_m1()).atan();
+        if (((t0).tanh().exp_m1()) * ((t0).tanh().exp_m1())).ln_1p() > 0.0 {
+            t2 = (((0.5 + (y).powi(2)).log10()).atan().cosh()).atan();
         } else {
-            t0 += ((1.5 + (x_).sin()).powf(((y) * (x_)).tanh())).tanh() * 0.5;
+            t2 += (((t1).asinh()).atan2(2.0 + ((t0) * (y)).sin())).tanh() * 0.5;
         }
     }
-    let mut t1 = (1.0 + ((t0).hypot(1.0 + (3.0_f32).tanh())) * ((t0).hypot(1.0 + (3.0_f32).tanh()))).ln();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = (t0).tanh(),
-            1 | 4 => t1 += (((t1).mul_add(xs[k], t1)).mul_add(-0.7_f32, y)).atan() * 0.5,
-            _ => t1 = t1 * ((helpers::h0(t1 + x * 0.01, y - x * 0.01)) * ((2.0 + (0.25_f32).powi(2)).log2())).cos(),
-        }
-        k += 1;
-    }
-    let t2 = ((1.0 + ((0.25_f32).hypot(0.75)) * ((0.25_f32).hypot(0.75))).ln()).tanh().sinh();
-    let t3 = (1.0 + ((1.5 + ((t0).atan()).sin()).powf((helpers::h0(t0 + x * 0.01, t2 - x * 0.01)).tanh())) * ((1.5 + ((t0).atan()).sin()).powf((helpers::h0(t0 + x * 0.01, t2 - x * 0.01)).tanh()))).ln();
-    (((1.5_f32).tanh().sinh()) * ((1.5_f32).tanh().sinh())).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((x).sin()).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz9_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(-0.7)) - (x)).atan2(c::<D>(2.0) + ((y).sin()).sin());
+    let t0 = (dmul_add((y).tanh(), ((c::<D>(-0.7)) * (c::<D>(-0.7))).ln_1p(), x)).tanh().powi(3);
+    let t1 = (((c::<D>(1.5)).atan2(c::<D>(2.0) + (x).sin())).tanh().exp_m1()) / (c::<D>(1.0) + ((c::<D>(1.0) + (helpers::h2_d(t0, c::<D>(-1.25))) * (helpers::h2_d(t0, c::<D>(-1.25)))).cbrt()) * ((c::<D>(1.0) + (helpers::h2_d(t0, c::<D>(-1.25))) * (helpers::h2_d(t0, c::<D>(-1.25)))).cbrt()));
+    let mut t2 = dhypot(-(t0), c::<D>(0.75));
     for &x_ in xs {
-        if (c::<D>(1.0) + ((x).atan2(c::<D>(2.0) + (t0).sin())) * ((x).atan2(c::<D>(2.0) + (t0).sin()))).cbrt() > 0.0 {
-            t0 = (((c::<D>(2.0) + (x).powi(2)).log2()).tanh().exp_m1()).atan();
+        if (((t0).tanh().exp_m1()) * ((t0).tanh().exp_m1())).ln_1p() > 0.0 {
+            t2 = (((c::<D>(0.5) + (y).powi(2)).log10()).atan().cosh()).atan();
         } else {
-            t0 += (dpowf(c::<D>(1.5) + (x_).sin(), ((y) * (x_)).tanh())).tanh() * 0.5;
+            t2 += (((t1).asinh()).atan2(c::<D>(2.0) + ((t0) * (y)).sin())).tanh() * 0.5;
         }
     }
-    let mut t1 = (c::<D>(1.0) + (dhypot(t0, c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (dhypot(t0, c::<D>(1.0) + (c::<D>(3.0)).tanh()))).ln();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t1 = (t0).tanh(),
-            1 | 4 => t1 += (dmul_add(dmul_add(t1, xs[k], t1), c::<D>(-0.7), y)).atan() * 0.5,
-            _ => t1 = t1 * ((helpers::h0_d(t1 + x * 0.01, y - x * 0.01)) * ((c::<D>(2.0) + (c::<D>(0.25)).powi(2)).log2())).cos(),
-        }
-        k += 1;
-    }
-    let t2 = ((c::<D>(1.0) + (dhypot(c::<D>(0.25), c::<D>(0.75))) * (dhypot(c::<D>(0.25), c::<D>(0.75)))).ln()).tanh().sinh();
-    let t3 = (c::<D>(1.0) + (dpowf(c::<D>(1.5) + ((t0).atan()).sin(), (helpers::h0_d(t0 + x * 0.01, t2 - x * 0.01)).tanh())) * (dpowf(c::<D>(1.5) + ((t0).atan()).sin(), (helpers::h0_d(t0 + x * 0.01, t2 - x * 0.01)).tanh()))).ln();
-    (((c::<D>(1.5)).tanh().sinh()) * ((c::<D>(1.5)).tanh().sinh())).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((x).sin()).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz9() -> Case32 {
     Case32::new("fz9", |v| fz9(v[0], v[1], &v[2..]), |v| fz9_d(v[0], v[1], &v[2..]), rand_points(3009, 3, 5, -1.5, 1.5))
@@ -518,66 +496,70 @@ fn case_fz9() -> Case32 {
 
 #[differentiable]
 fn fz10(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((x).sin()) * (y);
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((y) + (xs[i])).hypot(1.0 + (t0).tanh())) / (1.0 + ((helpers::h0(xs[i] + x * 0.01, x - x * 0.01)) / (1.0 + ((y).tanh().exp()) * ((y).tanh().exp()))) * ((helpers::h0(xs[i] + x * 0.01, x - x * 0.01)) / (1.0 + ((y).tanh().exp()) * ((y).tanh().exp()))))).tanh();
-    }
-    let t1 = if y > 0.0 { (0.5 + ((2.0 + (x).powi(2)).log2()).powi(2)).log10() } else { (x) / (1.0 + ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())) * ((0.5_f32).hypot(1.0 + (3.0_f32).tanh()))) };
-    let mut t2 = ((t1) + (y)) / (1.0 + ((y) / (1.0 + (x) * (x))) * ((y) / (1.0 + (x) * (x))));
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (1.0 + (y) * (y)).ln()).tanh();
-    }
-    let mut t3 = (1.5 + ((1.0 + (x) * (x)).recip()).sin()).powf(((0.25_f32).atan().cosh()).tanh());
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t3 = (t3 * 0.9 + t0).sin();
+    let t0 = (((y).atan().cosh()).mul_add((y) / (1.0 + (1.5_f32) * (1.5_f32)), -1.25_f32)).hypot(1.0 + (x).tanh());
+    let t1 = x;
+    let mut t2 = y;
+    for &x_ in xs {
+        if (2.0 + (helpers::h0(t0 + x * 0.01, y - x * 0.01)).powi(2)).log2() > 0.0 {
+            t2 = ((h1(t1, y)).mul_add((0.5 + (t0).powi(2)).log10(), y)).atan();
+        } else {
+            t2 += ((1.0 + ((-0.7_f32).tanh().sinh()) * ((-0.7_f32).tanh().sinh())).ln()).tanh() * 0.5;
         }
     }
-    let mut t4 = t2;
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + t1).tanh();
-    }
-    let mut t5 = (1.5 + ((t1).atan()).sin()).powf(((x).asinh()).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t3 = ((1.0 + (y) * (y)).ln()).hypot(1.0 + (t2).tanh());
+    for &x_ in xs {
+        if t1 > 0.0 {
+            t3 = (x).atan();
+        } else {
+            t3 += (((3.0_f32).tanh()).hypot(1.0 + ((y) - (t2)).tanh())).tanh() * 0.5;
         }
-        t5 = (t5 + t3).tanh();
-        k += 1;
     }
-    ((1.5 + (t4).sin()).powf((y).tanh())).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t4 = ((t3) * (t0)).hypot(1.0 + (t0).tanh());
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + ((1.5 + (t1).sin()).powf(((t1).tanh().powi(3)).tanh())).hypot(1.0 + (1.5_f32).tanh())).tanh();
+    }
+    let mut t5 = ((y).powi(2)).atan();
+    for &x_ in xs {
+        if ((t4).tanh().powi(3)).powi(2) > 0.0 {
+            t5 = ((t3) + ((x).mul_add(-0.7_f32, y))).atan();
+        } else {
+            t5 += (2.0_f32).tanh() * 0.5;
+        }
+    }
+    (1.0 + ((y) + (t2)) * ((y) + (t2))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz10_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((x).sin()) * (y);
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (dhypot((y) + (xs[i]), c::<D>(1.0) + (t0).tanh())) / (c::<D>(1.0) + ((helpers::h0_d(xs[i] + x * 0.01, x - x * 0.01)) / (c::<D>(1.0) + ((y).tanh().exp()) * ((y).tanh().exp()))) * ((helpers::h0_d(xs[i] + x * 0.01, x - x * 0.01)) / (c::<D>(1.0) + ((y).tanh().exp()) * ((y).tanh().exp()))))).tanh();
-    }
-    let t1 = if y > 0.0 { (c::<D>(0.5) + ((c::<D>(2.0) + (x).powi(2)).log2()).powi(2)).log10() } else { (x) / (c::<D>(1.0) + (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh()))) };
-    let mut t2 = ((t1) + (y)) / (c::<D>(1.0) + ((y) / (c::<D>(1.0) + (x) * (x))) * ((y) / (c::<D>(1.0) + (x) * (x))));
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (c::<D>(1.0) + (y) * (y)).ln()).tanh();
-    }
-    let mut t3 = dpowf(c::<D>(1.5) + ((c::<D>(1.0) + (x) * (x)).recip()).sin(), ((c::<D>(0.25)).atan().cosh()).tanh());
-    for i in 0..xs.len() {
-        for j in 0..i {
-            t3 = (t3 * 0.9 + t0).sin();
+    let t0 = dhypot(dmul_add((y).atan().cosh(), (y) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))), c::<D>(-1.25)), c::<D>(1.0) + (x).tanh());
+    let t1 = x;
+    let mut t2 = y;
+    for &x_ in xs {
+        if (c::<D>(2.0) + (helpers::h0_d(t0 + x * 0.01, y - x * 0.01)).powi(2)).log2() > 0.0 {
+            t2 = (dmul_add(h1_d(t1, y), (c::<D>(0.5) + (t0).powi(2)).log10(), y)).atan();
+        } else {
+            t2 += ((c::<D>(1.0) + ((c::<D>(-0.7)).tanh().sinh()) * ((c::<D>(-0.7)).tanh().sinh())).ln()).tanh() * 0.5;
         }
     }
-    let mut t4 = t2;
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + t1).tanh();
-    }
-    let mut t5 = dpowf(c::<D>(1.5) + ((t1).atan()).sin(), ((x).asinh()).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t3 = dhypot((c::<D>(1.0) + (y) * (y)).ln(), c::<D>(1.0) + (t2).tanh());
+    for &x_ in xs {
+        if t1 > 0.0 {
+            t3 = (x).atan();
+        } else {
+            t3 += (dhypot((c::<D>(3.0)).tanh(), c::<D>(1.0) + ((y) - (t2)).tanh())).tanh() * 0.5;
         }
-        t5 = (t5 + t3).tanh();
-        k += 1;
     }
-    (dpowf(c::<D>(1.5) + (t4).sin(), (y).tanh())).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let mut t4 = dhypot((t3) * (t0), c::<D>(1.0) + (t0).tanh());
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + dhypot(dpowf(c::<D>(1.5) + (t1).sin(), ((t1).tanh().powi(3)).tanh()), c::<D>(1.0) + (c::<D>(1.5)).tanh())).tanh();
+    }
+    let mut t5 = ((y).powi(2)).atan();
+    for &x_ in xs {
+        if ((t4).tanh().powi(3)).powi(2) > 0.0 {
+            t5 = ((t3) + (dmul_add(x, c::<D>(-0.7), y))).atan();
+        } else {
+            t5 += (c::<D>(2.0)).tanh() * 0.5;
+        }
+    }
+    (c::<D>(1.0) + ((y) + (t2)) * ((y) + (t2))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz10() -> Case32 {
     Case32::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(3010, 3, 5, -1.5, 1.5))
@@ -585,22 +567,42 @@ fn case_fz10() -> Case32 {
 
 #[differentiable]
 fn fz11(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (1.0 + ((x).tanh().exp2()) * ((x).tanh().exp2())).sqrt();
-    let t1 = (x).hypot(0.75);
-    let t2 = (y).tanh().exp2();
-    if ((t0) - (t0)) / (1.0 + ((x).cos()) * ((x).cos())) > 0.5 {
-        return (-(-0.7_f32)).sin();
+    let mut t0 = y;
+    for k in (0..2).rev() {
+        let w = (1.0 + (y) * (y)).sqrt();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    (1.0 + ((x).mul_add(-0.7_f32, x)) * ((x).mul_add(-0.7_f32, x))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t1 = (helpers::h0(x, t0)).atan();
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t1 = (t1 * 0.9 + (1.0 + ((t0) - (1.5_f32)) * ((t0) - (1.5_f32))).recip()).sin();
+        }
+    }
+    let t2 = t1;
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (c::<D>(1.0) + ((x).tanh().exp2()) * ((x).tanh().exp2())).sqrt();
-    let t1 = dhypot(x, c::<D>(0.75));
-    let t2 = (y).tanh().exp2();
-    if ((t0) - (t0)) / (c::<D>(1.0) + ((x).cos()) * ((x).cos())) > 0.5 {
-        return (-(c::<D>(-0.7))).sin();
+    let mut t0 = y;
+    for k in (0..2).rev() {
+        let w = (c::<D>(1.0) + (y) * (y)).sqrt();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t0 = t0 * 0.75;
     }
-    (c::<D>(1.0) + (dmul_add(x, c::<D>(-0.7), x)) * (dmul_add(x, c::<D>(-0.7), x))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t1 = (helpers::h0_d(x, t0)).atan();
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t1 = (t1 * 0.9 + (c::<D>(1.0) + ((t0) - (c::<D>(1.5))) * ((t0) - (c::<D>(1.5)))).recip()).sin();
+        }
+    }
+    let t2 = t1;
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz11() -> Case32 {
     Case32::new("fz11", |v| fz11(v[0], v[1], &v[2..]), |v| fz11_d(v[0], v[1], &v[2..]), rand_points(3011, 3, 5, -1.5, 1.5))
@@ -608,54 +610,64 @@ fn case_fz11() -> Case32 {
 
 #[differentiable]
 fn fz12(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if (1.5 + (helpers::h0(x + x * 0.01, y - x * 0.01)).sin()).powf(((y) - (0.5_f32)).tanh()) > 0.0 { (helpers::h2(y + x * 0.01, x - x * 0.01)).asinh() } else { ((y) / (1.0 + (1.5_f32) * (1.5_f32))).mul_add((x).hypot(1.0 + (x).tanh()), x) };
-    let mut t1 = (t0) + (((x) * (x)).ln_1p());
-    for &x_ in xs {
-        if y > 0.0 {
-            t1 = ((2.0 + ((x_).atan2(2.0 + (1.5_f32).sin())).powi(2)).log2()).atan();
-        } else {
-            t1 += (((x_).tanh()) - ((y).tanh())).tanh() * 0.5;
-        }
-    }
-    let mut t2 = (y) - ((x) * (y));
-    for &x_ in xs {
-        if ((y).tanh()).mul_add((x_).powi(2), t1) > 0.0 {
-            t2 = (((1.0 + (y) * (y)).cbrt()).atan()).atan();
-        } else {
-            t2 += ((x) * ((t2).tanh().exp_m1())).tanh() * 0.5;
-        }
-    }
-    let t3 = t2;
-    let mut t4 = y;
+    let t0 = -(((y) * (x)) * ((x).tanh().exp2()));
+    let mut t1 = ((x) / (1.0 + (x) * (x))).hypot(1.0 + ((3.0_f32) * (y)).tanh());
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((0.5 + (((1.5_f32) * (1.5_f32)).ln_1p()).powi(2)).log10()).tanh().exp_m1()).tanh();
+        for j in 0..i {
+            t1 = (t1 * 0.9 + ((t0) * (t1)).tanh().exp2()).sin();
+        }
     }
-    ((t0) * (t2)) / (1.0 + ((t3).tanh().powi(3)) * ((t3).tanh().powi(3))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t2 = (1.0 + ((t0).atan2(2.0 + (x).sin())) * ((t0).atan2(2.0 + (x).sin()))).recip();
+    for &x_ in xs {
+        if ((t0).tanh().exp_m1()).atan().cosh() > 0.0 {
+            t2 = ((1.0 + (t1) * (t1)).ln()).atan();
+        } else {
+            t2 += ((x) + ((1.0 + (x_) * (x_)).ln())).tanh() * 0.5;
+        }
+    }
+    let mut t3 = (1.0 + ((3.0_f32) - (y)) * ((3.0_f32) - (y))).sqrt();
+    for &x_ in xs {
+        if ((t0).tanh().exp2()).powi(2) > 0.0 {
+            t3 = ((1.0 + ((x) + (0.5_f32)) * ((x) + (0.5_f32))).ln()).atan();
+        } else {
+            t3 += (((t0).mul_add(t3, 0.25_f32)) * (x)).tanh() * 0.5;
+        }
+    }
+    let mut t4 = ((0.5 + (t1).powi(2)).log10()) / (1.0 + (helpers::h0(t1, t3)) * (helpers::h0(t1, t3)));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (t4) - ((((t4) * (t4)).ln_1p()) - ((xs[i]) / (1.0 + (0.25_f32) * (0.25_f32))))).tanh();
+    }
+    (y) + ((t2) / (1.0 + (1.5_f32) * (1.5_f32))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz12_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if dpowf(c::<D>(1.5) + (helpers::h0_d(x + x * 0.01, y - x * 0.01)).sin(), ((y) - (c::<D>(0.5))).tanh()) > 0.0 { (helpers::h2_d(y + x * 0.01, x - x * 0.01)).asinh() } else { dmul_add((y) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))), dhypot(x, c::<D>(1.0) + (x).tanh()), x) };
-    let mut t1 = (t0) + (((x) * (x)).ln_1p());
-    for &x_ in xs {
-        if y > 0.0 {
-            t1 = ((c::<D>(2.0) + ((x_).atan2(c::<D>(2.0) + (c::<D>(1.5)).sin())).powi(2)).log2()).atan();
-        } else {
-            t1 += (((x_).tanh()) - ((y).tanh())).tanh() * 0.5;
-        }
-    }
-    let mut t2 = (y) - ((x) * (y));
-    for &x_ in xs {
-        if dmul_add((y).tanh(), (x_).powi(2), t1) > 0.0 {
-            t2 = (((c::<D>(1.0) + (y) * (y)).cbrt()).atan()).atan();
-        } else {
-            t2 += ((x) * ((t2).tanh().exp_m1())).tanh() * 0.5;
-        }
-    }
-    let t3 = t2;
-    let mut t4 = y;
+    let t0 = -(((y) * (x)) * ((x).tanh().exp2()));
+    let mut t1 = dhypot((x) / (c::<D>(1.0) + (x) * (x)), c::<D>(1.0) + ((c::<D>(3.0)) * (y)).tanh());
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((c::<D>(0.5) + (((c::<D>(1.5)) * (c::<D>(1.5))).ln_1p()).powi(2)).log10()).tanh().exp_m1()).tanh();
+        for j in 0..i {
+            t1 = (t1 * 0.9 + ((t0) * (t1)).tanh().exp2()).sin();
+        }
     }
-    ((t0) * (t2)) / (c::<D>(1.0) + ((t3).tanh().powi(3)) * ((t3).tanh().powi(3))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t2 = (c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (x).sin())) * ((t0).atan2(c::<D>(2.0) + (x).sin()))).recip();
+    for &x_ in xs {
+        if ((t0).tanh().exp_m1()).atan().cosh() > 0.0 {
+            t2 = ((c::<D>(1.0) + (t1) * (t1)).ln()).atan();
+        } else {
+            t2 += ((x) + ((c::<D>(1.0) + (x_) * (x_)).ln())).tanh() * 0.5;
+        }
+    }
+    let mut t3 = (c::<D>(1.0) + ((c::<D>(3.0)) - (y)) * ((c::<D>(3.0)) - (y))).sqrt();
+    for &x_ in xs {
+        if ((t0).tanh().exp2()).powi(2) > 0.0 {
+            t3 = ((c::<D>(1.0) + ((x) + (c::<D>(0.5))) * ((x) + (c::<D>(0.5)))).ln()).atan();
+        } else {
+            t3 += ((dmul_add(t0, t3, c::<D>(0.25))) * (x)).tanh() * 0.5;
+        }
+    }
+    let mut t4 = ((c::<D>(0.5) + (t1).powi(2)).log10()) / (c::<D>(1.0) + (helpers::h0_d(t1, t3)) * (helpers::h0_d(t1, t3)));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (t4) - ((((t4) * (t4)).ln_1p()) - ((xs[i]) / (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25)))))).tanh();
+    }
+    (y) + ((t2) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5)))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz12() -> Case32 {
     Case32::new("fz12", |v| fz12(v[0], v[1], &v[2..]), |v| fz12_d(v[0], v[1], &v[2..]), rand_points(3012, 3, 5, -1.5, 1.5))
@@ -663,46 +675,42 @@ fn case_fz12() -> Case32 {
 
 #[differentiable]
 fn fz13(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((x).mul_add(-0.7_f32, x)) / (1.0 + ((2.0 + (2.0_f32).powi(2)).log2()) * ((2.0 + (2.0_f32).powi(2)).log2()));
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t0 = ((y).mul_add(x, 0.5_f32)) / (1.0 + ((x).asinh()) * ((x).asinh()));
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (t0).sin()).tanh();
+    }
+    if ((y) - (1.5_f32)).atan().cosh() > 0.5 {
+        return t0;
+    }
+    let t1 = 3.0_f32;
+    let mut t2 = 3.0_f32;
+    for &x_ in xs {
+        if ((3.0_f32).tanh().exp2()) * ((x) / (1.0 + (t1) * (t1))) > 0.0 {
+            t2 = ((0.5 + ((y) - (t1)).powi(2)).log10()).atan();
+        } else {
+            t2 += ((t2).mul_add((x_).powi(2), t1)).tanh() * 0.5;
         }
-        t0 = (t0 + helpers::h2((0.5 + (xs[k]).powi(2)).log10() + x * 0.01, xs[k] - x * 0.01)).tanh();
-        k += 1;
     }
-    let mut t1 = (y) / (1.0 + ((t0).asinh()) * ((t0).asinh()));
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + ((1.5 + ((xs[i]).tanh().exp()).sin()).powf(((xs[i]).hypot(1.0 + (x).tanh())).tanh())) / (1.0 + (((1.0 + (-0.7_f32) * (-0.7_f32)).sqrt()) + (t1)) * (((1.0 + (-0.7_f32) * (-0.7_f32)).sqrt()) + (t1)))).tanh();
-    }
-    let t2 = (t0).powi(2);
-    let mut t3 = ((t0).tanh().sinh()) + ((t0).powi(2));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + ((0.5 + ((2.0_f32).hypot(1.0 + (0.25_f32).tanh())).powi(2)).log10()) + (((t1).cos()) / (1.0 + (-(t2)) * (-(t2))))).tanh();
-    }
-    ((y).mul_add(2.0_f32, x)).mul_add((2.0_f32) / (1.0 + (x) * (x)), y) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((x).atan()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz13_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (dmul_add(x, c::<D>(-0.7), x)) / (c::<D>(1.0) + ((c::<D>(2.0) + (c::<D>(2.0)).powi(2)).log2()) * ((c::<D>(2.0) + (c::<D>(2.0)).powi(2)).log2()));
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let mut t0 = (dmul_add(y, x, c::<D>(0.5))) / (c::<D>(1.0) + ((x).asinh()) * ((x).asinh()));
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (t0).sin()).tanh();
+    }
+    if ((y) - (c::<D>(1.5))).atan().cosh() > 0.5 {
+        return t0;
+    }
+    let t1 = c::<D>(3.0);
+    let mut t2 = c::<D>(3.0);
+    for &x_ in xs {
+        if ((c::<D>(3.0)).tanh().exp2()) * ((x) / (c::<D>(1.0) + (t1) * (t1))) > 0.0 {
+            t2 = ((c::<D>(0.5) + ((y) - (t1)).powi(2)).log10()).atan();
+        } else {
+            t2 += (dmul_add(t2, (x_).powi(2), t1)).tanh() * 0.5;
         }
-        t0 = (t0 + helpers::h2_d((c::<D>(0.5) + (xs[k]).powi(2)).log10() + x * 0.01, xs[k] - x * 0.01)).tanh();
-        k += 1;
     }
-    let mut t1 = (y) / (c::<D>(1.0) + ((t0).asinh()) * ((t0).asinh()));
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (dpowf(c::<D>(1.5) + ((xs[i]).tanh().exp()).sin(), (dhypot(xs[i], c::<D>(1.0) + (x).tanh())).tanh())) / (c::<D>(1.0) + (((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).sqrt()) + (t1)) * (((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).sqrt()) + (t1)))).tanh();
-    }
-    let t2 = (t0).powi(2);
-    let mut t3 = ((t0).tanh().sinh()) + ((t0).powi(2));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + ((c::<D>(0.5) + (dhypot(c::<D>(2.0), c::<D>(1.0) + (c::<D>(0.25)).tanh())).powi(2)).log10()) + (((t1).cos()) / (c::<D>(1.0) + (-(t2)) * (-(t2))))).tanh();
-    }
-    dmul_add(dmul_add(y, c::<D>(2.0), x), (c::<D>(2.0)) / (c::<D>(1.0) + (x) * (x)), y) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((x).atan()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz13() -> Case32 {
     Case32::new("fz13", |v| fz13(v[0], v[1], &v[2..]), |v| fz13_d(v[0], v[1], &v[2..]), rand_points(3013, 3, 5, -1.5, 1.5))
@@ -710,50 +718,36 @@ fn case_fz13() -> Case32 {
 
 #[differentiable]
 fn fz14(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((x).mul_add(y, -0.7_f32)).cos();
+    let mut t0 = (1.5 + (y).sin()).powf(((y).mul_add(0.25_f32, y)).tanh());
+    for &x_ in xs {
+        if ((1.0 + (-0.7_f32) * (-0.7_f32)).ln()).atan() > 0.0 {
+            t0 = (((x_).sin()).mul_add(h1(y, x_), t0)).atan();
+        } else {
+            t0 += (((t0).tanh()) + ((x).sin())).tanh() * 0.5;
+        }
+    }
+    let mut t1 = ((0.25_f32).tanh().powi(3)) / (1.0 + (h1(y + x * 0.01, t0 - x * 0.01)) * (h1(y + x * 0.01, t0 - x * 0.01)));
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (((1.5 + (x).sin()).powf((xs[i]).tanh())) + (y)) / (1.0 + (((3.0_f32) * (3.0_f32)) * (t0)) * (((3.0_f32) * (3.0_f32)) * (t0)))).tanh();
+        t1 = (t1 * 0.5 + h1(t0, ((2.0_f32) / (1.0 + (t0) * (t0))) * ((x) + (y)))).tanh();
     }
-    let mut t1 = (2.0 + ((1.0 + (y) * (y)).ln()).powi(2)).log2();
-    for &x_ in xs {
-        if ((1.5 + (0.5_f32).sin()).powf((t1).tanh())).mul_add((y).sin(), 0.25_f32) > 0.0 {
-            t1 = (x).atan();
-        } else {
-            t1 += (x_).tanh() * 0.5;
-        }
-    }
-    let mut t2 = (1.0 + (helpers::h0(t1 + x * 0.01, t0 - x * 0.01)) * (helpers::h0(t1 + x * 0.01, t0 - x * 0.01))).recip();
-    for &x_ in xs {
-        if (t1).tanh().powi(3) > 0.0 {
-            t2 = ((((2.0_f32) * (2.0_f32)).ln_1p()) - ((t2) / (1.0 + (t2) * (t2)))).atan();
-        } else {
-            t2 += (x).tanh() * 0.5;
-        }
-    }
-    helpers::h0((t2) / (1.0 + (1.5_f32) * (1.5_f32)) + x * 0.01, 1.5_f32 - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = if (x).hypot(1.0 + ((-0.7_f32) / (1.0 + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
+    (h1(y + x * 0.01, y - x * 0.01)).hypot(1.0 + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (dmul_add(x, y, c::<D>(-0.7))).cos();
+    let mut t0 = dpowf(c::<D>(1.5) + (y).sin(), (dmul_add(y, c::<D>(0.25), y)).tanh());
+    for &x_ in xs {
+        if ((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).ln()).atan() > 0.0 {
+            t0 = (dmul_add((x_).sin(), h1_d(y, x_), t0)).atan();
+        } else {
+            t0 += (((t0).tanh()) + ((x).sin())).tanh() * 0.5;
+        }
+    }
+    let mut t1 = ((c::<D>(0.25)).tanh().powi(3)) / (c::<D>(1.0) + (h1_d(y + x * 0.01, t0 - x * 0.01)) * (h1_d(y + x * 0.01, t0 - x * 0.01)));
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((dpowf(c::<D>(1.5) + (x).sin(), (xs[i]).tanh())) + (y)) / (c::<D>(1.0) + (((c::<D>(3.0)) * (c::<D>(3.0))) * (t0)) * (((c::<D>(3.0)) * (c::<D>(3.0))) * (t0)))).tanh();
+        t1 = (t1 * 0.5 + h1_d(t0, ((c::<D>(2.0)) / (c::<D>(1.0) + (t0) * (t0))) * ((x) + (y)))).tanh();
     }
-    let mut t1 = (c::<D>(2.0) + ((c::<D>(1.0) + (y) * (y)).ln()).powi(2)).log2();
-    for &x_ in xs {
-        if dmul_add(dpowf(c::<D>(1.5) + (c::<D>(0.5)).sin(), (t1).tanh()), (y).sin(), c::<D>(0.25)) > 0.0 {
-            t1 = (x).atan();
-        } else {
-            t1 += (x_).tanh() * 0.5;
-        }
-    }
-    let mut t2 = (c::<D>(1.0) + (helpers::h0_d(t1 + x * 0.01, t0 - x * 0.01)) * (helpers::h0_d(t1 + x * 0.01, t0 - x * 0.01))).recip();
-    for &x_ in xs {
-        if (t1).tanh().powi(3) > 0.0 {
-            t2 = ((((c::<D>(2.0)) * (c::<D>(2.0))).ln_1p()) - ((t2) / (c::<D>(1.0) + (t2) * (t2)))).atan();
-        } else {
-            t2 += (x).tanh() * 0.5;
-        }
-    }
-    helpers::h0_d((t2) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))) + x * 0.01, c::<D>(1.5) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = if dhypot(x, c::<D>(1.0) + ((c::<D>(-0.7)) / (c::<D>(1.0) + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
+    dhypot(h1_d(y + x * 0.01, y - x * 0.01), c::<D>(1.0) + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz14() -> Case32 {
     Case32::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(3014, 3, 5, -1.5, 1.5))
@@ -761,84 +755,38 @@ fn case_fz14() -> Case32 {
 
 #[differentiable]
 fn fz15(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (x).hypot(1.0 + ((y) / (1.0 + (3.0_f32) * (3.0_f32))).tanh());
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t0 = ((1.0 + (y) * (y)).sqrt()).tanh(),
-            1 | 4 => t0 += ((xs[k]).tanh()).atan() * 0.5,
-            _ => t0 = t0 * ((0.5 + ((1.0 + (y) * (y)).sqrt()).powi(2)).log10()).cos(),
+    let t0 = x;
+    let mut t1 = h1(h1(x + x * 0.01, y - x * 0.01) + x * 0.01, x - x * 0.01);
+    for k in (0..4).rev() {
+        let w = (x) * ((t1).mul_add(y, y));
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
-        k += 1;
+        t1 = t1 * 0.75;
     }
-    let mut t1 = x;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t1 = (t1 + (((xs[k]) * (xs[k])).ln_1p()).hypot(1.0 + ((3.0_f32).tanh().exp2()).tanh())).tanh();
-        k += 1;
-    }
-    if (2.0_f32) / (1.0 + ((0.5_f32) + (x)) * ((0.5_f32) + (x))) > 0.5 {
-        return ((x) * (t1)).mul_add(y, t1);
-    }
-    let t2 = if t0 > 0.0 { (x).atan2(2.0 + ((x).hypot(1.0 + (y).tanh())).sin()) } else { (1.0 + ((1.5 + (-0.7_f32).sin()).powf((t0).tanh())) * ((1.5 + (-0.7_f32).sin()).powf((t0).tanh()))).sqrt() };
-    let mut t3 = ((t1).cos()).hypot(1.0 + ((y) / (1.0 + (x) * (x))).tanh());
-    for &x_ in xs {
-        if h1(t2 + x * 0.01, (x) / (1.0 + (t0) * (t0)) - x * 0.01) > 0.0 {
-            t3 = ((1.5 + (t0).sin()).powf(((x) - (t0)).tanh())).atan();
-        } else {
-            t3 += (t1).tanh() * 0.5;
-        }
-    }
-    let mut t4 = ((t2) * (t0)).sin();
+    let mut t2 = y;
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + ((t2).hypot(1.0 + (3.0_f32).tanh())).hypot(1.0 + ((2.0_f32) / (1.0 + (t3) * (t3))).tanh())).sin();
-        }
+        t2 = (t2 * 0.5 + -(((y) + (xs[i])).hypot(0.75))).tanh();
     }
-    ((1.0 + (t1) * (t1)).cbrt()) + ((1.5 + (t1).sin()).powf((t1).tanh())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((y) * (t0)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dhypot(x, c::<D>(1.0) + ((y) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))).tanh());
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t0 = ((c::<D>(1.0) + (y) * (y)).sqrt()).tanh(),
-            1 | 4 => t0 += ((xs[k]).tanh()).atan() * 0.5,
-            _ => t0 = t0 * ((c::<D>(0.5) + ((c::<D>(1.0) + (y) * (y)).sqrt()).powi(2)).log10()).cos(),
+    let t0 = x;
+    let mut t1 = h1_d(h1_d(x + x * 0.01, y - x * 0.01) + x * 0.01, x - x * 0.01);
+    for k in (0..4).rev() {
+        let w = (x) * (dmul_add(t1, y, y));
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
-        k += 1;
+        t1 = t1 * 0.75;
     }
-    let mut t1 = x;
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t1 = (t1 + dhypot(((xs[k]) * (xs[k])).ln_1p(), c::<D>(1.0) + ((c::<D>(3.0)).tanh().exp2()).tanh())).tanh();
-        k += 1;
-    }
-    if (c::<D>(2.0)) / (c::<D>(1.0) + ((c::<D>(0.5)) + (x)) * ((c::<D>(0.5)) + (x))) > 0.5 {
-        return dmul_add((x) * (t1), y, t1);
-    }
-    let t2 = if t0 > 0.0 { (x).atan2(c::<D>(2.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())).sin()) } else { (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (t0).tanh())) * (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (t0).tanh()))).sqrt() };
-    let mut t3 = dhypot((t1).cos(), c::<D>(1.0) + ((y) / (c::<D>(1.0) + (x) * (x))).tanh());
-    for &x_ in xs {
-        if h1_d(t2 + x * 0.01, (x) / (c::<D>(1.0) + (t0) * (t0)) - x * 0.01) > 0.0 {
-            t3 = (dpowf(c::<D>(1.5) + (t0).sin(), ((x) - (t0)).tanh())).atan();
-        } else {
-            t3 += (t1).tanh() * 0.5;
-        }
-    }
-    let mut t4 = ((t2) * (t0)).sin();
+    let mut t2 = y;
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + dhypot(dhypot(t2, c::<D>(1.0) + (c::<D>(3.0)).tanh()), c::<D>(1.0) + ((c::<D>(2.0)) / (c::<D>(1.0) + (t3) * (t3))).tanh())).sin();
-        }
+        t2 = (t2 * 0.5 + -(dhypot((y) + (xs[i]), c::<D>(0.75)))).tanh();
     }
-    ((c::<D>(1.0) + (t1) * (t1)).cbrt()) + (dpowf(c::<D>(1.5) + (t1).sin(), (t1).tanh())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((y) * (t0)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz15() -> Case32 {
     Case32::new("fz15", |v| fz15(v[0], v[1], &v[2..]), |v| fz15_d(v[0], v[1], &v[2..]), rand_points(3015, 3, 5, -1.5, 1.5))
@@ -846,30 +794,52 @@ fn case_fz15() -> Case32 {
 
 #[differentiable]
 fn fz16(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (((1.5 + (y).sin()).powf((x).tanh())).powi(2)).atan2(2.0 + (helpers::h0((y).hypot(0.75) + x * 0.01, h1(x + x * 0.01, y - x * 0.01) - x * 0.01)).sin());
-    let mut t1 = ((x) + (y)) + ((y).cos());
+    let mut t0 = (1.0 + ((2.0_f32) / (1.0 + (x) * (x))) * ((2.0_f32) / (1.0 + (x) * (x)))).recip();
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (1.0 + ((0.5 + (x).powi(2)).log10()) * ((0.5 + (x).powi(2)).log10())).cbrt()).tanh();
+        t0 = (t0 * 0.5 + (x).tanh().exp_m1()).tanh();
     }
-    let t2 = (2.0 + ((2.0_f32) * ((t1).mul_add(y, y))).powi(2)).log2();
-    let mut t3 = (((y).tanh().exp_m1()) * ((y).tanh().exp_m1())).ln_1p();
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (((t1) + (-0.7_f32)).mul_add((t3) / (1.0 + (t2) * (t2)), t3)).mul_add(helpers::h0((t3).atan2(2.0 + (y).sin()) + x * 0.01, (1.0 + (t1) * (t1)).ln() - x * 0.01), (t1).tanh())).tanh();
+    let mut t1 = (1.0 + ((y).mul_add(t0, y)) * ((y).mul_add(t0, y))).sqrt();
+    for &x_ in xs {
+        if ((1.0 + (t0) * (t0)).ln()).asinh() > 0.0 {
+            t1 = (((1.5 + (x_).sin()).powf((x_).tanh())).tanh().exp2()).atan();
+        } else {
+            t1 += (y).tanh() * 0.5;
+        }
     }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = (1.0 + (t1) * (t1)).cbrt();
+    let mut t3 = (y).asinh();
+    for &x_ in xs {
+        if x > 0.0 {
+            t3 = ((-(x)).atan2(2.0 + ((x_).atan().cosh()).sin())).atan();
+        } else {
+            t3 += ((-1.25_f32).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    (1.5 + ((t0) / (1.0 + (y) * (y))).sin()).powf(((1.0 + (0.25_f32) * (0.25_f32)).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz16_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = ((dpowf(c::<D>(1.5) + (y).sin(), (x).tanh())).powi(2)).atan2(c::<D>(2.0) + (helpers::h0_d(dhypot(y, c::<D>(0.75)) + x * 0.01, h1_d(x + x * 0.01, y - x * 0.01) - x * 0.01)).sin());
-    let mut t1 = ((x) + (y)) + ((y).cos());
+    let mut t0 = (c::<D>(1.0) + ((c::<D>(2.0)) / (c::<D>(1.0) + (x) * (x))) * ((c::<D>(2.0)) / (c::<D>(1.0) + (x) * (x)))).recip();
     for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (c::<D>(1.0) + ((c::<D>(0.5) + (x).powi(2)).log10()) * ((c::<D>(0.5) + (x).powi(2)).log10())).cbrt()).tanh();
+        t0 = (t0 * 0.5 + (x).tanh().exp_m1()).tanh();
     }
-    let t2 = (c::<D>(2.0) + ((c::<D>(2.0)) * (dmul_add(t1, y, y))).powi(2)).log2();
-    let mut t3 = (((y).tanh().exp_m1()) * ((y).tanh().exp_m1())).ln_1p();
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + dmul_add(dmul_add((t1) + (c::<D>(-0.7)), (t3) / (c::<D>(1.0) + (t2) * (t2)), t3), helpers::h0_d((t3).atan2(c::<D>(2.0) + (y).sin()) + x * 0.01, (c::<D>(1.0) + (t1) * (t1)).ln() - x * 0.01), (t1).tanh())).tanh();
+    let mut t1 = (c::<D>(1.0) + (dmul_add(y, t0, y)) * (dmul_add(y, t0, y))).sqrt();
+    for &x_ in xs {
+        if ((c::<D>(1.0) + (t0) * (t0)).ln()).asinh() > 0.0 {
+            t1 = ((dpowf(c::<D>(1.5) + (x_).sin(), (x_).tanh())).tanh().exp2()).atan();
+        } else {
+            t1 += (y).tanh() * 0.5;
+        }
     }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = (c::<D>(1.0) + (t1) * (t1)).cbrt();
+    let mut t3 = (y).asinh();
+    for &x_ in xs {
+        if x > 0.0 {
+            t3 = ((-(x)).atan2(c::<D>(2.0) + ((x_).atan().cosh()).sin())).atan();
+        } else {
+            t3 += ((c::<D>(-1.25)).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    dpowf(c::<D>(1.5) + ((t0) / (c::<D>(1.0) + (y) * (y))).sin(), ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz16() -> Case32 {
     Case32::new("fz16", |v| fz16(v[0], v[1], &v[2..]), |v| fz16_d(v[0], v[1], &v[2..]), rand_points(3016, 3, 5, -1.5, 1.5))
@@ -877,36 +847,32 @@ fn case_fz16() -> Case32 {
 
 #[differentiable]
 fn fz17(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (0.5_f32) / (1.0 + ((x).asinh()) * ((x).asinh()));
+    let mut t0 = ((x).tanh()).tanh().exp_m1();
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + xs[i]).tanh();
+        t0 = (t0 * 0.5 + ((x).hypot(0.75)) * ((y) / (1.0 + ((1.0 + (x) * (x)).recip()) * ((1.0 + (x) * (x)).recip())))).tanh();
     }
-    let t1 = if ((t0) * (x)).mul_add((y) - (t0), x) > 0.0 { (helpers::h0(2.0_f32 + x * 0.01, x - x * 0.01)).mul_add((t0).atan2(2.0 + (t0).sin()), x) } else { -1.25_f32 };
-    let t2 = ((y).tanh().powi(3)).tanh().exp();
-    let t3 = if ((t2).atan2(2.0 + (x).sin())) + ((t0).atan2(2.0 + (t2).sin())) > 0.0 { t2 } else { t2 };
-    let mut t4 = t2;
+    let t1 = ((1.0 + ((2.0_f32).hypot(0.75)) * ((2.0_f32).hypot(0.75))).recip()).tanh();
+    let t2 = (((2.0_f32).atan2(2.0 + (t1).sin())) / (1.0 + (helpers::h0(x, t0)) * (helpers::h0(x, t0)))) * (helpers::h0((1.5_f32).mul_add(-1.25_f32, t0) + x * 0.01, (t1).tanh().sinh() - x * 0.01));
+    let mut t3 = (t2) + ((1.5 + (-0.7_f32).sin()).powf((t1).tanh()));
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + ((1.0 + (t1) * (t1)).cbrt()) / (1.0 + ((-0.7_f32).tanh().powi(3)) * ((-0.7_f32).tanh().powi(3)))).sin();
-        }
+        t3 = (t3 * 0.5 + (((xs[i]) / (1.0 + (t0) * (t0))).atan2(2.0 + ((y).tanh().exp()).sin())) * (x)).tanh();
     }
-    ((x).hypot(0.75)).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t4 = (((t0).tanh().exp2()) / (1.0 + (h1(-0.7_f32 + x * 0.01, -0.7_f32 - x * 0.01)) * (h1(-0.7_f32 + x * 0.01, -0.7_f32 - x * 0.01)))).sin();
+    t4 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz17_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (c::<D>(0.5)) / (c::<D>(1.0) + ((x).asinh()) * ((x).asinh()));
+    let mut t0 = ((x).tanh()).tanh().exp_m1();
     for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + xs[i]).tanh();
+        t0 = (t0 * 0.5 + (dhypot(x, c::<D>(0.75))) * ((y) / (c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).recip()) * ((c::<D>(1.0) + (x) * (x)).recip())))).tanh();
     }
-    let t1 = if dmul_add((t0) * (x), (y) - (t0), x) > 0.0 { dmul_add(helpers::h0_d(c::<D>(2.0) + x * 0.01, x - x * 0.01), (t0).atan2(c::<D>(2.0) + (t0).sin()), x) } else { c::<D>(-1.25) };
-    let t2 = ((y).tanh().powi(3)).tanh().exp();
-    let t3 = if ((t2).atan2(c::<D>(2.0) + (x).sin())) + ((t0).atan2(c::<D>(2.0) + (t2).sin())) > 0.0 { t2 } else { t2 };
-    let mut t4 = t2;
+    let t1 = ((c::<D>(1.0) + (dhypot(c::<D>(2.0), c::<D>(0.75))) * (dhypot(c::<D>(2.0), c::<D>(0.75)))).recip()).tanh();
+    let t2 = (((c::<D>(2.0)).atan2(c::<D>(2.0) + (t1).sin())) / (c::<D>(1.0) + (helpers::h0_d(x, t0)) * (helpers::h0_d(x, t0)))) * (helpers::h0_d(dmul_add(c::<D>(1.5), c::<D>(-1.25), t0) + x * 0.01, (t1).tanh().sinh() - x * 0.01));
+    let mut t3 = (t2) + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (t1).tanh()));
     for i in 0..xs.len() {
-        for j in 0..i {
-            t4 = (t4 * 0.9 + ((c::<D>(1.0) + (t1) * (t1)).cbrt()) / (c::<D>(1.0) + ((c::<D>(-0.7)).tanh().powi(3)) * ((c::<D>(-0.7)).tanh().powi(3)))).sin();
-        }
+        t3 = (t3 * 0.5 + (((xs[i]) / (c::<D>(1.0) + (t0) * (t0))).atan2(c::<D>(2.0) + ((y).tanh().exp()).sin())) * (x)).tanh();
     }
-    (dhypot(x, c::<D>(0.75))).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t4 = (((t0).tanh().exp2()) / (c::<D>(1.0) + (h1_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)) * (h1_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)))).sin();
+    t4 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz17() -> Case32 {
     Case32::new("fz17", |v| fz17(v[0], v[1], &v[2..]), |v| fz17_d(v[0], v[1], &v[2..]), rand_points(3017, 3, 5, -1.5, 1.5))
@@ -914,30 +880,20 @@ fn case_fz17() -> Case32 {
 
 #[differentiable]
 fn fz18(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((1.0 + (y) * (y)).recip()) / (1.0 + (helpers::h0(x + x * 0.01, y - x * 0.01)) * (helpers::h0(x + x * 0.01, y - x * 0.01)));
-    for &x_ in xs {
-        if helpers::h0((1.5_f32).mul_add(-1.25_f32, t0) + x * 0.01, (x_).tanh().sinh() - x * 0.01) > 0.0 {
-            t0 = (-((-0.7_f32).mul_add(x, x_))).atan();
-        } else {
-            t0 += (((x).mul_add(y, x_)) * ((x_) - (y))).tanh() * 0.5;
-        }
-    }
-    let t1 = (((y).tanh().exp2()) + (h1(-0.7_f32 + x * 0.01, -0.7_f32 - x * 0.01))).powi(2);
-    let t2 = (((y).powi(2)).mul_add(x, 0.25_f32)).hypot(1.0 + (((y) * (y)) / (1.0 + ((t0) + (3.0_f32)) * ((t0) + (3.0_f32)))).tanh());
-    (1.0 + (helpers::h2(1.5_f32 + x * 0.01, 3.0_f32 - x * 0.01)) * (helpers::h2(1.5_f32 + x * 0.01, 3.0_f32 - x * 0.01))).cbrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = xs.iter().fold((y).atan(), |acc, &q| (acc * 0.5 + ((q) * (3.0_f32)).tanh().exp2()).tanh());
+    let t1 = y;
+    let t2 = (((1.0 + (t0) * (t0)).ln()).powi(2)).hypot(1.0 + (((1.5 + (x).sin()).powf((t1).tanh())).hypot(1.0 + ((y) * (1.5_f32)).tanh())).tanh());
+    let t3 = h1(((1.5 + (t2).sin()).powf((3.0_f32).tanh())).asinh() + x * 0.01, ((0.5 + (x).powi(2)).log10()).cos() - x * 0.01);
+    let t4 = (((t3) + (t3)) * ((x) * (t0))).hypot(1.0 + ((-1.25_f32) * ((t1) + (x))).tanh());
+    ((t4) * (t4)).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz18_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(1.0) + (y) * (y)).recip()) / (c::<D>(1.0) + (helpers::h0_d(x + x * 0.01, y - x * 0.01)) * (helpers::h0_d(x + x * 0.01, y - x * 0.01)));
-    for &x_ in xs {
-        if helpers::h0_d(dmul_add(c::<D>(1.5), c::<D>(-1.25), t0) + x * 0.01, (x_).tanh().sinh() - x * 0.01) > 0.0 {
-            t0 = (-(dmul_add(c::<D>(-0.7), x, x_))).atan();
-        } else {
-            t0 += ((dmul_add(x, y, x_)) * ((x_) - (y))).tanh() * 0.5;
-        }
-    }
-    let t1 = (((y).tanh().exp2()) + (h1_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01))).powi(2);
-    let t2 = dhypot(dmul_add((y).powi(2), x, c::<D>(0.25)), c::<D>(1.0) + (((y) * (y)) / (c::<D>(1.0) + ((t0) + (c::<D>(3.0))) * ((t0) + (c::<D>(3.0))))).tanh());
-    (c::<D>(1.0) + (helpers::h2_d(c::<D>(1.5) + x * 0.01, c::<D>(3.0) - x * 0.01)) * (helpers::h2_d(c::<D>(1.5) + x * 0.01, c::<D>(3.0) - x * 0.01))).cbrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = xs.iter().fold((y).atan(), |acc, &q| (acc * 0.5 + ((q) * (c::<D>(3.0))).tanh().exp2()).tanh());
+    let t1 = y;
+    let t2 = dhypot(((c::<D>(1.0) + (t0) * (t0)).ln()).powi(2), c::<D>(1.0) + (dhypot(dpowf(c::<D>(1.5) + (x).sin(), (t1).tanh()), c::<D>(1.0) + ((y) * (c::<D>(1.5))).tanh())).tanh());
+    let t3 = h1_d((dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(3.0)).tanh())).asinh() + x * 0.01, ((c::<D>(0.5) + (x).powi(2)).log10()).cos() - x * 0.01);
+    let t4 = dhypot(((t3) + (t3)) * ((x) * (t0)), c::<D>(1.0) + ((c::<D>(-1.25)) * ((t1) + (x))).tanh());
+    ((t4) * (t4)).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz18() -> Case32 {
     Case32::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(3018, 3, 5, -1.5, 1.5))
@@ -945,76 +901,38 @@ fn case_fz18() -> Case32 {
 
 #[differentiable]
 fn fz19(x: f32, y: f32, xs: &[f32]) -> f32 {
-    if y > 0.5 {
-        return ((x).hypot(1.0 + (x).tanh())).mul_add((y).tanh().powi(3), x);
-    }
-    let mut t0 = x;
-    for k in (0..4).rev() {
-        let w = (1.5 + ((y).mul_add(y, x)).sin()).powf(((x) / (1.0 + (y) * (y))).tanh());
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let mut t1 = ((t0).hypot(1.0 + (0.5_f32).tanh())) - (t0);
+    let t0 = (((x).tanh().exp()).asinh()) / (1.0 + ((1.0 + ((y).mul_add(y, 1.5_f32)) * ((y).mul_add(y, 1.5_f32))).cbrt()) * ((1.0 + ((y).mul_add(y, 1.5_f32)) * ((y).mul_add(y, 1.5_f32))).cbrt()));
+    let mut t1 = x;
     for &x_ in xs {
-        if (t0).cos() > 0.0 {
-            t1 = (helpers::h0((t1) + (x) + x * 0.01, x - x * 0.01)).atan();
+        if ((t1) + (t0)).cos() > 0.0 {
+            t1 = (((t0).powi(2)).tanh().exp_m1()).atan();
         } else {
-            t1 += (-((y).tanh())).tanh() * 0.5;
+            t1 += ((1.0 + ((x) * (-0.7_f32)) * ((x) * (-0.7_f32))).sqrt()).tanh() * 0.5;
         }
     }
-    let mut t2 = ((y) * (x)).asinh();
-    for &x_ in xs {
-        if ((1.5 + (t2).sin()).powf((t1).tanh())).tanh().powi(3) > 0.0 {
-            t2 = (((1.5_f32) - (y)).atan().cosh()).atan();
-        } else {
-            t2 += ((1.0 + ((t0) + (t1)) * ((t0) + (t1))).cbrt()).tanh() * 0.5;
-        }
-    }
-    let t3 = 0.5_f32;
-    let mut t4 = ((3.0_f32).mul_add(-0.7_f32, t0)).sin();
+    let t2 = if ((t1).mul_add(x, t0)).cos() > 0.0 { (1.0 + (x) * (x)).cbrt() } else { ((0.5_f32).atan2(2.0 + (t1).sin())).mul_add(h1(t0 + x * 0.01, x - x * 0.01), x) };
+    let mut t3 = ((t1) * (t1)).ln_1p();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((2.0 + ((xs[i]) + (t3)).powi(2)).log2()).tanh().sinh()).tanh();
+        t3 = (t3 * 0.5 + 2.0_f32).tanh();
     }
-    ((t0) - (t1)).hypot(1.0 + ((1.5 + (t0).sin()).powf((y).tanh())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((t3).atan2(2.0 + (t1).sin())).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    if y > 0.5 {
-        return dmul_add(dhypot(x, c::<D>(1.0) + (x).tanh()), (y).tanh().powi(3), x);
-    }
-    let mut t0 = x;
-    for k in (0..4).rev() {
-        let w = dpowf(c::<D>(1.5) + (dmul_add(y, y, x)).sin(), ((x) / (c::<D>(1.0) + (y) * (y))).tanh());
-        t0 = (t0 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t0 = t0 * 0.75;
-    }
-    let mut t1 = (dhypot(t0, c::<D>(1.0) + (c::<D>(0.5)).tanh())) - (t0);
+    let t0 = (((x).tanh().exp()).asinh()) / (c::<D>(1.0) + ((c::<D>(1.0) + (dmul_add(y, y, c::<D>(1.5))) * (dmul_add(y, y, c::<D>(1.5)))).cbrt()) * ((c::<D>(1.0) + (dmul_add(y, y, c::<D>(1.5))) * (dmul_add(y, y, c::<D>(1.5)))).cbrt()));
+    let mut t1 = x;
     for &x_ in xs {
-        if (t0).cos() > 0.0 {
-            t1 = (helpers::h0_d((t1) + (x) + x * 0.01, x - x * 0.01)).atan();
+        if ((t1) + (t0)).cos() > 0.0 {
+            t1 = (((t0).powi(2)).tanh().exp_m1()).atan();
         } else {
-            t1 += (-((y).tanh())).tanh() * 0.5;
+            t1 += ((c::<D>(1.0) + ((x) * (c::<D>(-0.7))) * ((x) * (c::<D>(-0.7)))).sqrt()).tanh() * 0.5;
         }
     }
-    let mut t2 = ((y) * (x)).asinh();
-    for &x_ in xs {
-        if (dpowf(c::<D>(1.5) + (t2).sin(), (t1).tanh())).tanh().powi(3) > 0.0 {
-            t2 = (((c::<D>(1.5)) - (y)).atan().cosh()).atan();
-        } else {
-            t2 += ((c::<D>(1.0) + ((t0) + (t1)) * ((t0) + (t1))).cbrt()).tanh() * 0.5;
-        }
-    }
-    let t3 = c::<D>(0.5);
-    let mut t4 = (dmul_add(c::<D>(3.0), c::<D>(-0.7), t0)).sin();
+    let t2 = if (dmul_add(t1, x, t0)).cos() > 0.0 { (c::<D>(1.0) + (x) * (x)).cbrt() } else { dmul_add((c::<D>(0.5)).atan2(c::<D>(2.0) + (t1).sin()), h1_d(t0 + x * 0.01, x - x * 0.01), x) };
+    let mut t3 = ((t1) * (t1)).ln_1p();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((c::<D>(2.0) + ((xs[i]) + (t3)).powi(2)).log2()).tanh().sinh()).tanh();
+        t3 = (t3 * 0.5 + c::<D>(2.0)).tanh();
     }
-    dhypot((t0) - (t1), c::<D>(1.0) + (dpowf(c::<D>(1.5) + (t0).sin(), (y).tanh())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((t3).atan2(c::<D>(2.0) + (t1).sin())).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz19() -> Case32 {
     Case32::new("fz19", |v| fz19(v[0], v[1], &v[2..]), |v| fz19_d(v[0], v[1], &v[2..]), rand_points(3019, 3, 5, -1.5, 1.5))
@@ -1022,48 +940,22 @@ fn case_fz19() -> Case32 {
 
 #[differentiable]
 fn fz20(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (h1(y + x * 0.01, x - x * 0.01)) - ((x) * (y));
-    for &x_ in xs {
-        if x_ > 0.0 {
-            t0 = ((1.0 + (t0) * (t0)).ln()).atan();
-        } else {
-            t0 += (((3.0_f32) - (x)).atan2(2.0 + (h1(x_ + x * 0.01, y - x * 0.01)).sin())).tanh() * 0.5;
-        }
+    let t0 = (1.5 + (x).sin()).powf((helpers::h2((x).hypot(0.75) + x * 0.01, y - x * 0.01)).tanh());
+    let mut t1 = y;
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + ((1.5 + (-0.7_f32).sin()).powf(((1.0 + (x) * (x)).ln()).tanh())).tanh().powi(3)).tanh();
     }
-    let t1 = (((-0.7_f32) - (t0)) - (x)).hypot(1.0 + (x).tanh());
-    let mut t2 = (((t0) * (t0)).ln_1p()).atan().cosh();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = ((t0).tanh().exp_m1()).tanh(),
-            1 | 4 => t2 += (((t2).hypot(0.75)) / (1.0 + (y) * (y))).atan() * 0.5,
-            _ => t2 = t2 * (t2).cos(),
-        }
-        k += 1;
-    }
-    ((t0) / (1.0 + (x) * (x))).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = ((1.0 + ((1.0 + (x) * (x)).cbrt()) * ((1.0 + (x) * (x)).cbrt())).recip()) * ((1.0 + ((y).hypot(1.0 + (0.25_f32).tanh())) * ((y).hypot(1.0 + (0.25_f32).tanh()))).recip());
+    -((t1).atan2(2.0 + (t2).sin())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz20_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (h1_d(y + x * 0.01, x - x * 0.01)) - ((x) * (y));
-    for &x_ in xs {
-        if x_ > 0.0 {
-            t0 = ((c::<D>(1.0) + (t0) * (t0)).ln()).atan();
-        } else {
-            t0 += (((c::<D>(3.0)) - (x)).atan2(c::<D>(2.0) + (h1_d(x_ + x * 0.01, y - x * 0.01)).sin())).tanh() * 0.5;
-        }
+    let t0 = dpowf(c::<D>(1.5) + (x).sin(), (helpers::h2_d(dhypot(x, c::<D>(0.75)) + x * 0.01, y - x * 0.01)).tanh());
+    let mut t1 = y;
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), ((c::<D>(1.0) + (x) * (x)).ln()).tanh())).tanh().powi(3)).tanh();
     }
-    let t1 = dhypot(((c::<D>(-0.7)) - (t0)) - (x), c::<D>(1.0) + (x).tanh());
-    let mut t2 = (((t0) * (t0)).ln_1p()).atan().cosh();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = ((t0).tanh().exp_m1()).tanh(),
-            1 | 4 => t2 += ((dhypot(t2, c::<D>(0.75))) / (c::<D>(1.0) + (y) * (y))).atan() * 0.5,
-            _ => t2 = t2 * (t2).cos(),
-        }
-        k += 1;
-    }
-    ((t0) / (c::<D>(1.0) + (x) * (x))).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = ((c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()) * ((c::<D>(1.0) + (x) * (x)).cbrt())).recip()) * ((c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (c::<D>(0.25)).tanh())) * (dhypot(y, c::<D>(1.0) + (c::<D>(0.25)).tanh()))).recip());
+    -((t1).atan2(c::<D>(2.0) + (t2).sin())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz20() -> Case32 {
     Case32::new("fz20", |v| fz20(v[0], v[1], &v[2..]), |v| fz20_d(v[0], v[1], &v[2..]), rand_points(3020, 3, 5, -1.5, 1.5))
@@ -1071,54 +963,40 @@ fn case_fz20() -> Case32 {
 
 #[differentiable]
 fn fz21(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((y) * (0.5_f32)) * ((0.5 + (x).powi(2)).log10());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((1.5_f32).tanh()) * (xs[i])).tanh();
-    }
-    let t1 = xs.iter().fold(t0, |acc, &q| (acc * 0.5 + y).tanh());
-    let mut t2 = (1.0 + (t1) * (t1)).recip();
-    for k in (0..4).rev() {
-        let w = (((0.5_f32) * (0.5_f32)).ln_1p()).hypot(1.0 + ((0.5_f32) / (1.0 + (t1) * (t1))).tanh());
-        t2 = (t2 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t2 = t2 * 0.75;
-    }
-    let mut t3 = 3.0_f32;
+    let t0 = if x > 0.0 { x } else { ((x) / (1.0 + (x) * (x))) * (x) };
+    let mut t1 = y;
     for &x_ in xs {
-        if x_ > 0.0 {
-            t3 = ((1.0 + (t0) * (t0)).sqrt()).atan();
+        if ((t0).atan().cosh()) / (1.0 + (y) * (y)) > 0.0 {
+            t1 = (x_).atan();
         } else {
-            t3 += ((((0.5 + (3.0_f32).powi(2)).log10()) * ((0.5 + (3.0_f32).powi(2)).log10())).ln_1p()).tanh() * 0.5;
+            t1 += (((t1).tanh().exp()).sin()).tanh() * 0.5;
         }
     }
-    ((t1).hypot(1.0 + (t2).tanh())).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = (((t0) + (x)).sin()).atan();
+    if (1.0 + (t0) * (t0)).sqrt() > 0.5 {
+        return (((0.5 + (3.0_f32).powi(2)).log10()) * ((0.5 + (3.0_f32).powi(2)).log10())).ln_1p();
+    }
+    let t3 = h1(((t0) * (t0)).ln_1p(), ((2.0 + (t1).powi(2)).log2()) - ((t1) / (1.0 + (-0.7_f32) * (-0.7_f32))));
+    let t4 = (1.5 + (-((t2).tanh().powi(3))).sin()).powf(((1.0 + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
+    ((y).sin()) * ((-0.7_f32) * (0.5_f32)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz21_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((y) * (c::<D>(0.5))) * ((c::<D>(0.5) + (x).powi(2)).log10());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((c::<D>(1.5)).tanh()) * (xs[i])).tanh();
-    }
-    let t1 = xs.iter().fold(t0, |acc, &q| (acc * 0.5 + y).tanh());
-    let mut t2 = (c::<D>(1.0) + (t1) * (t1)).recip();
-    for k in (0..4).rev() {
-        let w = dhypot(((c::<D>(0.5)) * (c::<D>(0.5))).ln_1p(), c::<D>(1.0) + ((c::<D>(0.5)) / (c::<D>(1.0) + (t1) * (t1))).tanh());
-        t2 = (t2 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
-        }
-        t2 = t2 * 0.75;
-    }
-    let mut t3 = c::<D>(3.0);
+    let t0 = if x > 0.0 { x } else { ((x) / (c::<D>(1.0) + (x) * (x))) * (x) };
+    let mut t1 = y;
     for &x_ in xs {
-        if x_ > 0.0 {
-            t3 = ((c::<D>(1.0) + (t0) * (t0)).sqrt()).atan();
+        if ((t0).atan().cosh()) / (c::<D>(1.0) + (y) * (y)) > 0.0 {
+            t1 = (x_).atan();
         } else {
-            t3 += ((((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10())).ln_1p()).tanh() * 0.5;
+            t1 += (((t1).tanh().exp()).sin()).tanh() * 0.5;
         }
     }
-    (dhypot(t1, c::<D>(1.0) + (t2).tanh())).powi(2) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t2 = (((t0) + (x)).sin()).atan();
+    if (c::<D>(1.0) + (t0) * (t0)).sqrt() > 0.5 {
+        return (((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10())).ln_1p();
+    }
+    let t3 = h1_d(((t0) * (t0)).ln_1p(), ((c::<D>(2.0) + (t1).powi(2)).log2()) - ((t1) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))));
+    let t4 = dpowf(c::<D>(1.5) + (-((t2).tanh().powi(3))).sin(), ((c::<D>(1.0) + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
+    ((y).sin()) * ((c::<D>(-0.7)) * (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz21() -> Case32 {
     Case32::new("fz21", |v| fz21(v[0], v[1], &v[2..]), |v| fz21_d(v[0], v[1], &v[2..]), rand_points(3021, 3, 5, -1.5, 1.5))
@@ -1126,60 +1004,30 @@ fn case_fz21() -> Case32 {
 
 #[differentiable]
 fn fz22(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (x).hypot(1.0 + ((y).tanh().exp()).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
-    }
-    let t1 = (1.5 + (-((t0).tanh().powi(3))).sin()).powf(((1.0 + ((y).asinh()) * ((y).asinh())).cbrt()).tanh());
-    let mut t2 = ((0.5_f32) + (t1)) / (1.0 + ((1.0 + (x) * (x)).recip()) * ((1.0 + (x) * (x)).recip()));
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let t0 = if ((-1.25_f32).tanh().exp2()).powi(2) > 0.0 { (1.5 + ((1.5 + (x).sin()).powf((y).tanh())).sin()).powf(((y).atan2(2.0 + (y).sin())).tanh()) } else { (y).mul_add((x) - (y), y) };
+    let t1 = if ((t0).atan2(2.0 + (y).sin())).atan2(2.0 + ((3.0_f32).tanh().powi(3)).sin()) > 0.0 { (1.0 + ((t0).mul_add(y, 3.0_f32)) * ((t0).mul_add(y, 3.0_f32))).ln() } else { ((1.0 + (t0) * (t0)).sqrt()).powi(2) };
+    let mut t2 = h1((x) - (x), (1.5 + (y).sin()).powf((1.5_f32).tanh()));
+    for &x_ in xs {
+        if ((x_).atan().cosh()).hypot(1.0 + ((2.0 + (x_).powi(2)).log2()).tanh()) > 0.0 {
+            t2 = (((t2).mul_add(t2, x_)).hypot(1.0 + (-(x)).tanh())).atan();
+        } else {
+            t2 += (h1((t0) / (1.0 + (y) * (y)), (t2).atan2(2.0 + (x).sin()))).tanh() * 0.5;
         }
-        t2 = (t2 + (1.5 + ((t2) + (t0)).sin()).powf(((1.5 + (x).sin()).powf((t0).tanh())).tanh())).tanh();
-        k += 1;
     }
-    let t3 = if ((t1).mul_add(0.25_f32, y)).asinh() > 0.0 { ((t1).atan()).mul_add((t1).hypot(1.0 + (t0).tanh()), -1.25_f32) } else { ((t0).mul_add(t2, t0)).hypot(1.0 + ((t0) * (-0.7_f32)).tanh()) };
-    let t4 = (((x) * (t0)) - (0.5_f32)).atan().cosh();
-    let mut t5 = (1.5 + ((t2) / (1.0 + (y) * (y))).sin()).powf((t3).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t5 = (t5 + (1.5 + ((1.0 + (t1) * (t1)).sqrt()).sin()).powf((h1(t2 + x * 0.01, t1 - x * 0.01)).tanh())).tanh();
-        k += 1;
-    }
-    ((t5) - (t3)) + ((1.0 + (t3) * (t3)).recip()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((0.25_f32) + (t1)).mul_add((0.5_f32).tanh().powi(3), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dhypot(x, c::<D>(1.0) + ((y).tanh().exp()).tanh());
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + t0).tanh();
-    }
-    let t1 = dpowf(c::<D>(1.5) + (-((t0).tanh().powi(3))).sin(), ((c::<D>(1.0) + ((y).asinh()) * ((y).asinh())).cbrt()).tanh());
-    let mut t2 = ((c::<D>(0.5)) + (t1)) / (c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).recip()) * ((c::<D>(1.0) + (x) * (x)).recip()));
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
+    let t0 = if ((c::<D>(-1.25)).tanh().exp2()).powi(2) > 0.0 { dpowf(c::<D>(1.5) + (dpowf(c::<D>(1.5) + (x).sin(), (y).tanh())).sin(), ((y).atan2(c::<D>(2.0) + (y).sin())).tanh()) } else { dmul_add(y, (x) - (y), y) };
+    let t1 = if ((t0).atan2(c::<D>(2.0) + (y).sin())).atan2(c::<D>(2.0) + ((c::<D>(3.0)).tanh().powi(3)).sin()) > 0.0 { (c::<D>(1.0) + (dmul_add(t0, y, c::<D>(3.0))) * (dmul_add(t0, y, c::<D>(3.0)))).ln() } else { ((c::<D>(1.0) + (t0) * (t0)).sqrt()).powi(2) };
+    let mut t2 = h1_d((x) - (x), dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(1.5)).tanh()));
+    for &x_ in xs {
+        if dhypot((x_).atan().cosh(), c::<D>(1.0) + ((c::<D>(2.0) + (x_).powi(2)).log2()).tanh()) > 0.0 {
+            t2 = (dhypot(dmul_add(t2, t2, x_), c::<D>(1.0) + (-(x)).tanh())).atan();
+        } else {
+            t2 += (h1_d((t0) / (c::<D>(1.0) + (y) * (y)), (t2).atan2(c::<D>(2.0) + (x).sin()))).tanh() * 0.5;
         }
-        t2 = (t2 + dpowf(c::<D>(1.5) + ((t2) + (t0)).sin(), (dpowf(c::<D>(1.5) + (x).sin(), (t0).tanh())).tanh())).tanh();
-        k += 1;
     }
-    let t3 = if (dmul_add(t1, c::<D>(0.25), y)).asinh() > 0.0 { dmul_add((t1).atan(), dhypot(t1, c::<D>(1.0) + (t0).tanh()), c::<D>(-1.25)) } else { dhypot(dmul_add(t0, t2, t0), c::<D>(1.0) + ((t0) * (c::<D>(-0.7))).tanh()) };
-    let t4 = (((x) * (t0)) - (c::<D>(0.5))).atan().cosh();
-    let mut t5 = dpowf(c::<D>(1.5) + ((t2) / (c::<D>(1.0) + (y) * (y))).sin(), (t3).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t5 = (t5 + dpowf(c::<D>(1.5) + ((c::<D>(1.0) + (t1) * (t1)).sqrt()).sin(), (h1_d(t2 + x * 0.01, t1 - x * 0.01)).tanh())).tanh();
-        k += 1;
-    }
-    ((t5) - (t3)) + ((c::<D>(1.0) + (t3) * (t3)).recip()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    dmul_add((c::<D>(0.25)) + (t1), (c::<D>(0.5)).tanh().powi(3), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz22() -> Case32 {
     Case32::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(3022, 3, 5, -1.5, 1.5))
@@ -1187,40 +1035,66 @@ fn case_fz22() -> Case32 {
 
 #[differentiable]
 fn fz23(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((y).tanh().sinh()) / (1.0 + (helpers::h0(0.25_f32 + x * 0.01, y - x * 0.01)) * (helpers::h0(0.25_f32 + x * 0.01, y - x * 0.01)));
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((t0) + ((1.0 + (y) * (y)).ln())).tanh().exp_m1()).tanh();
+    let t0 = (((1.0 + (x) * (x)).recip()) - ((1.5_f32) * (y))).tanh().exp2();
+    let t1 = (((t0).sin()) + (helpers::h2(t0, -1.25_f32))).tanh().sinh();
+    let mut t2 = ((t0).atan2(2.0 + (t1).sin())).tanh();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((xs[k]).sin()) + (t2)).tanh(),
+            1 | 4 => t2 += ((y) / (1.0 + (-(t0)) * (-(t0)))).atan() * 0.5,
+            _ => t2 = t2 * (t1).cos(),
+        }
+        k += 1;
     }
-    let mut t1 = (3.0_f32).tanh().exp();
+    let mut t3 = 2.0_f32;
     for &x_ in xs {
-        if ((1.0 + (t1) * (t1)).ln()).tanh() > 0.0 {
-            t1 = ((-(x_)).asinh()).atan();
+        if ((0.25_f32).hypot(0.75)).tanh().exp_m1() > 0.0 {
+            t3 = ((1.5 + (helpers::h0(x + x * 0.01, t3 - x * 0.01)).sin()).powf(((t1) + (t1)).tanh())).atan();
         } else {
-            t1 += (((t1).hypot(0.75)).powi(2)).tanh() * 0.5;
+            t3 += ((helpers::h2(x_ + x * 0.01, t2 - x * 0.01)).atan2(2.0 + ((t0).atan2(2.0 + (t2).sin())).sin())).tanh() * 0.5;
         }
     }
-    if ((t1) + (-0.7_f32)).atan2(2.0 + (0.25_f32).sin()) > 0.5 {
-        return t1;
+    let mut t4 = 0.5_f32;
+    for &x_ in xs {
+        if ((x_) + (1.5_f32)) * ((1.0 + (0.25_f32) * (0.25_f32)).ln()) > 0.0 {
+            t4 = (((t1).tanh()) * (-(x))).atan();
+        } else {
+            t4 += ((x_).tanh().exp()).tanh() * 0.5;
+        }
     }
-    (helpers::h2(t0 + x * 0.01, t0 - x * 0.01)) * (-1.25_f32) + t0 * 0.1 + t1 * 0.2
+    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((y).tanh().sinh()) / (c::<D>(1.0) + (helpers::h0_d(c::<D>(0.25) + x * 0.01, y - x * 0.01)) * (helpers::h0_d(c::<D>(0.25) + x * 0.01, y - x * 0.01)));
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((t0) + ((c::<D>(1.0) + (y) * (y)).ln())).tanh().exp_m1()).tanh();
+    let t0 = (((c::<D>(1.0) + (x) * (x)).recip()) - ((c::<D>(1.5)) * (y))).tanh().exp2();
+    let t1 = (((t0).sin()) + (helpers::h2_d(t0, c::<D>(-1.25)))).tanh().sinh();
+    let mut t2 = ((t0).atan2(c::<D>(2.0) + (t1).sin())).tanh();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((xs[k]).sin()) + (t2)).tanh(),
+            1 | 4 => t2 += ((y) / (c::<D>(1.0) + (-(t0)) * (-(t0)))).atan() * 0.5,
+            _ => t2 = t2 * (t1).cos(),
+        }
+        k += 1;
     }
-    let mut t1 = (c::<D>(3.0)).tanh().exp();
+    let mut t3 = c::<D>(2.0);
     for &x_ in xs {
-        if ((c::<D>(1.0) + (t1) * (t1)).ln()).tanh() > 0.0 {
-            t1 = ((-(x_)).asinh()).atan();
+        if (dhypot(c::<D>(0.25), c::<D>(0.75))).tanh().exp_m1() > 0.0 {
+            t3 = (dpowf(c::<D>(1.5) + (helpers::h0_d(x + x * 0.01, t3 - x * 0.01)).sin(), ((t1) + (t1)).tanh())).atan();
         } else {
-            t1 += ((dhypot(t1, c::<D>(0.75))).powi(2)).tanh() * 0.5;
+            t3 += ((helpers::h2_d(x_ + x * 0.01, t2 - x * 0.01)).atan2(c::<D>(2.0) + ((t0).atan2(c::<D>(2.0) + (t2).sin())).sin())).tanh() * 0.5;
         }
     }
-    if ((t1) + (c::<D>(-0.7))).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin()) > 0.5 {
-        return t1;
+    let mut t4 = c::<D>(0.5);
+    for &x_ in xs {
+        if ((x_) + (c::<D>(1.5))) * ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).ln()) > 0.0 {
+            t4 = (((t1).tanh()) * (-(x))).atan();
+        } else {
+            t4 += ((x_).tanh().exp()).tanh() * 0.5;
+        }
     }
-    (helpers::h2_d(t0 + x * 0.01, t0 - x * 0.01)) * (c::<D>(-1.25)) + t0 * 0.1 + t1 * 0.2
+    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz23() -> Case32 {
     Case32::new("fz23", |v| fz23(v[0], v[1], &v[2..]), |v| fz23_d(v[0], v[1], &v[2..]), rand_points(3023, 3, 5, -1.5, 1.5))

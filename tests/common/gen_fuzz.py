@@ -89,10 +89,13 @@ def expr(vars_, depth):
     b = expr(vars_, depth - 1)
     op = rng.choice(["+", "-", "*", "div", "mul_add", "hypot", "atan2", "powf", "call"])
     if op == "call":
-        # both arguments depend on x: a constant argument to an active callee
-        # parameter is tests/ad_call_const_arg.rs's case
         h = rng.choice(["helpers::h0", "h1", "helpers::h2"])
-        return E(f"{h}({a.m} + x * 0.01, {b.m} - x * 0.01)", f"{h}_d({a.d} + x * 0.01, {b.d} - x * 0.01)")
+        if rng.random() < 0.5 or a.m == b.m:
+            # both arguments depend on x (one value for both parameters is
+            # tests/ad_call_aliased_args.rs's case)
+            return E(f"{h}({a.m} + x * 0.01, {b.m} - x * 0.01)", f"{h}_d({a.d} + x * 0.01, {b.d} - x * 0.01)")
+        # either may be constant (see also tests/ad_call_const_arg.rs)
+        return E(f"{h}({a.m}, {b.m})", f"{h}_d({a.d}, {b.d})")
     if op in "+-*":
         return E(f"({a.m}) {op} ({b.m})", f"({a.d}) {op} ({b.d})")
     if op == "div":
@@ -320,14 +323,14 @@ def main():
         f"    pub fn h2(a: {F}, b: {F}) -> {F} {{",
         "        let mut s = a;",
         "        for k in 0..3 {",
-        f"            s = if s > b {{ (s - b).atan() }} else {{ s * 0.5 + b.sin() * k as {F} }};",
+        f"            s = if s > b {{ (s - b).atan() + b.sin() * k as {F} }} else {{ (s - b) * 0.5 + b.sin() * k as {F} }};",
         "        }",
         "        s",
         "    }",
         "    pub fn h2_d<D: Dn>(a: D, b: D) -> D {",
         "        let mut s = a;",
         "        for k in 0..3 {",
-        "            s = if s > b.re() { (s - b).atan() } else { s * 0.5 + b.sin() * k as f64 };",
+        "            s = if s > b.re() { (s - b).atan() + b.sin() * k as f64 } else { (s - b) * 0.5 + b.sin() * k as f64 };",
         "        }",
         "        s",
         "    }",
