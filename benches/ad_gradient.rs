@@ -25,12 +25,11 @@
 //! * `value_and_grad`: the allocating entry point (returns a fresh `Vec`);
 //! * `hand`: a hand-written analytic value-and-gradient in one pass that
 //!   writes (assigns) into a pre-allocated buffer: the target to match;
-//! * `num_dual`: forward mode with `num_dual::Dual64` on a generic copy of the
-//!   function, one pass per coordinate (O(n²), so n ≤ 1000 only).
-//!   `num_dual::gradient` itself takes an `nalgebra` vector, and nalgebra is
-//!   not a dependency of this package; seeding `Dual64` coordinate by
-//!   coordinate is what it does for `DualVec` minus the heap-allocated
-//!   derivative vector, so this is the faster way to use num-dual here;
+//! * `num_dual_gradient`: `num_dual::gradient` on a `DVector<DualDVec64>`
+//!   copy of the function (one sweep carrying an n-vector of derivatives,
+//!   heap-allocated per operation: O(n²), so n ≤ 1000 only);
+//! * `num_dual`: forward mode with `num_dual::Dual64` (no allocation) on a
+//!   generic copy of the function, one pass per coordinate (O(n²) too);
 //! * `central_fd`: central finite differences, 2n primal calls (n ≤ 1000 only
 //!   for Rosenbrock; logreg has n = 10 parameters);
 //! * `diag_*`: diagnostics, not part of the aim: hand-written reverse sweeps
@@ -48,7 +47,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gd::differentiable;
-use num_dual::{Dual64, DualNum};
+use nalgebra::DVector;
+use num_dual::{Dual64, DualDVec64, DualNum};
 use rand::{Rng, SeedableRng};
 
 // ---------------------------------------------------------------------------
@@ -89,6 +89,20 @@ fn rosenbrock_dual<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
         let a = x[i + 1] - x[i] * x[i];
         let b = -x[i] + 1.0;
         s += a * a * 100.0 + b * b;
+    }
+    s
+}
+
+/// Copy over num-dual's dynamic gradient type for `num_dual::gradient`
+/// (`DualDVec64` is not `Copy`: its derivative is a heap vector).
+fn rosenbrock_dvec(x: &[DualDVec64]) -> DualDVec64 {
+    let mut s = DualDVec64::from(0.0);
+    for k in 0..x.len() / 2 {
+        let i = 2 * k;
+        let x0 = x[i].clone();
+        let a = x[i + 1].clone() - x0.clone() * &x0;
+        let b = -x0 + 1.0;
+        s += a.clone() * &a * 100.0 + b.clone() * &b;
     }
     s
 }
@@ -149,6 +163,22 @@ fn logreg_dual<D: DualNum<Primitive = f64> + Copy>(w: &[D], xs: &[f64], ys: &[f6
         let z = (0..d).map(|j| w[j] * xs[i * d + j]).fold(D::from(0.0), |a, b| a + b);
         let m = z * -ys[i];
         loss += if m > 0.0 { m + (-m).exp().ln_1p() } else { m.exp().ln_1p() };
+    }
+    loss / n as f64
+}
+
+/// Copy over num-dual's dynamic gradient type for `num_dual::gradient`.
+fn logreg_dvec(w: &[DualDVec64], xs: &[f64], ys: &[f64]) -> DualDVec64 {
+    let d = w.len();
+    let n = ys.len();
+    let mut loss = DualDVec64::from(0.0);
+    for i in 0..n {
+        let mut z = DualDVec64::from(0.0);
+        for j in 0..d {
+            z += w[j].clone() * xs[i * d + j];
+        }
+        let m = z * -ys[i];
+        loss += if m.re > 0.0 { m.clone() + (-m).exp().ln_1p() } else { m.exp().ln_1p() };
     }
     loss / n as f64
 }
@@ -488,6 +518,12 @@ fn num_dual_grad(x: &[f64], f: impl Fn(&[Dual64]) -> Dual64) -> (f64, Vec<f64>) 
     (value, g)
 }
 
+/// `num_dual::gradient`: one forward sweep with `DualDVec64`.
+fn num_dual_gradient(x: &[f64], f: impl Fn(&[DualDVec64]) -> DualDVec64) -> (f64, Vec<f64>) {
+    let (v, g) = num_dual::gradient(|v: DVector<DualDVec64>| f(v.as_slice()), &DVector::from_column_slice(x));
+    (v, g.as_slice().to_vec())
+}
+
 /// Central finite differences, step cbrt(eps)·max(1, |x_i|).
 fn central_fd(x: &[f64], f: impl Fn(&[f64]) -> f64) -> (f64, Vec<f64>) {
     let mut xp = x.to_vec();
@@ -541,6 +577,9 @@ fn check_rosenbrock(x: &[f64]) {
         assert_close(name, &gv, &gh, 1e-12);
     }
     if n <= 1000 {
+        let (vd, gd) = num_dual_gradient(x, rosenbrock_dvec);
+        assert!((vd - vh).abs() <= 1e-12 * vh.abs());
+        assert_close("rosenbrock num_dual_gradient", &gd, &gh, 1e-12);
         let (vd, gd) = num_dual_grad(x, rosenbrock_dual);
         assert!((vd - vh).abs() <= 1e-12 * vh.abs());
         assert_close("rosenbrock num_dual", &gd, &gh, 1e-12);
@@ -570,6 +609,8 @@ fn check_logreg(lr: &LrData) {
         assert!((v - vh).abs() <= 1e-12 * vh.abs(), "{name}");
         assert_close(name, &gv, &gh, 1e-12);
     }
+    let (_, gd) = num_dual_gradient(&lr.w, |w| logreg_dvec(w, &lr.xs, &lr.ys));
+    assert_close("logreg num_dual_gradient", &gd, &gh, 1e-12);
     let (_, gd) = num_dual_grad(&lr.w, |w| logreg_dual(w, &lr.xs, &lr.ys));
     assert_close("logreg num_dual", &gd, &gh, 1e-12);
     let (_, gf) = central_fd(&lr.w, |w| logreg(w, &lr.xs, &lr.ys));
@@ -606,6 +647,9 @@ fn bench_rosenbrock(c: &mut Criterion) {
             group.bench_function(name, |b| b.iter(|| f(black_box(&x), black_box(&mut g))));
         }
         if n <= 1000 {
+            group.bench_function("num_dual_gradient", |b| {
+                b.iter(|| num_dual_gradient(black_box(&x), rosenbrock_dvec))
+            });
             group.bench_function("num_dual", |b| b.iter(|| num_dual_grad(black_box(&x), rosenbrock_dual)));
             group.bench_function("central_fd", |b| b.iter(|| central_fd(black_box(&x), rosenbrock)));
         }
@@ -640,6 +684,9 @@ fn bench_logreg(c: &mut Criterion) {
             b.iter(|| f(black_box(w), black_box(xs), black_box(ys), black_box(&mut g)))
         });
     }
+    group.bench_function("num_dual_gradient", |b| {
+        b.iter(|| num_dual_gradient(black_box(w), |w| logreg_dvec(w, xs, ys)))
+    });
     group.bench_function("num_dual", |b| {
         b.iter(|| num_dual_grad(black_box(w), |w| logreg_dual(w, xs, ys)))
     });

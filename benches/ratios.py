@@ -3,9 +3,12 @@
 
 Run after `cargo bench --bench ad_gradient`:
 
-    python3 benches/ratios.py [--stat mean|median] [CRITERION_DIR]
+    python3 benches/ratios.py [--stat mean|median] [CRITERION_DIR ...]
 
-CRITERION_DIR defaults to target/criterion (or $CARGO_TARGET_DIR/criterion).
+CRITERION_DIR defaults to $CRITERION_HOME, else target/criterion (or
+$CARGO_TARGET_DIR/criterion). Given several directories (repeated runs, each
+with its own CRITERION_HOME), every time is the smallest over the runs: on a
+shared machine other processes only ever add time.
 Reads <dir>/<case>/<variant>/new/estimates.json (point estimates, ns per call)
 for every case that ad_gradient.rs writes, and prints one row per case:
 ns per call of each variant, then value_and_grad_into / primal,
@@ -18,20 +21,25 @@ import os
 import sys
 
 CASES = ["rosenbrock_n10", "rosenbrock_n1000", "rosenbrock_n100000", "logreg_10000x10"]
-VARIANTS = ["primal", "value_and_grad_into", "value_and_grad", "hand", "num_dual", "central_fd"]
+VARIANTS = ["primal", "value_and_grad_into", "value_and_grad", "hand", "num_dual_gradient", "num_dual", "central_fd"]
 # Hand-written reverse sweeps shaped like the generated code (see ad_gradient.rs).
 DIAGNOSTICS = ["diag_mimic", "diag_noidx", "diag_outer", "diag_tape2", "diag_recompute"]
 AIM_PRIMAL = 3.0
 AIM_HAND = 1.2
 
 
-def load(root, case, variant, stat):
+def load_one(root, case, variant, stat):
     path = os.path.join(root, case, variant, "new", "estimates.json")
     try:
         with open(path) as f:
             return json.load(f)[stat]["point_estimate"]
     except FileNotFoundError:
         return None
+
+
+def load(roots, case, variant, stat):
+    found = [t for t in (load_one(r, case, variant, stat) for r in roots) if t is not None]
+    return min(found) if found else None
 
 
 def fmt_ns(ns):
@@ -60,9 +68,11 @@ def main(argv):
         del args[i : i + 2]
     if stat not in ("mean", "median"):
         sys.exit("--stat must be mean or median")
-    root = args[0] if args else os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
-    if not os.path.isdir(root):
-        sys.exit(f"no criterion output in {root}: run `cargo bench --bench ad_gradient` first")
+    default = os.environ.get("CRITERION_HOME") or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+    roots = args or [default]
+    for root in roots:
+        if not os.path.isdir(root):
+            sys.exit(f"no criterion output in {root}: run `cargo bench --bench ad_gradient` first")
 
     head = ["case"] + VARIANTS + [
         "into / primal (≤ 3)",
@@ -70,11 +80,12 @@ def main(argv):
         "into / hand (≤ 1.2)",
         "vag / hand (≤ 1.2)",
     ]
-    print(f"Time per call ({stat} point estimate); ✗ marks a ratio above the aim.\n")
+    runs = f", smallest over {len(roots)} runs" if len(roots) > 1 else ""
+    print(f"Time per call ({stat} point estimate{runs}); ✗ marks a ratio above the aim.\n")
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
     for case in CASES:
-        t = {v: load(root, case, v, stat) for v in VARIANTS}
+        t = {v: load(roots, case, v, stat) for v in VARIANTS}
         if all(x is None for x in t.values()):
             continue
         row = [case] + [fmt_ns(t[v]) for v in VARIANTS] + [
@@ -90,7 +101,7 @@ def main(argv):
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
     for case in CASES:
-        t = {v: load(root, case, v, stat) for v in ["value_and_grad_into", "hand"] + DIAGNOSTICS}
+        t = {v: load(roots, case, v, stat) for v in ["value_and_grad_into", "hand"] + DIAGNOSTICS}
         if t["hand"] is None:
             continue
         row = [case]
