@@ -1,8 +1,9 @@
 //! Calls: to other `#[differentiable]` functions in the same module and by
 //! path (`helpers::name(..)`), with scalar and slice arguments, chains of
 //! calls, calls inside loops, a callee with `wrt(..)` called with a constant
-//! for its data parameter; and calls to plain functions whose arguments are
-//! all constants.
+//! for its data parameter; user functions named like float primitives
+//! (`shadowing::sqrt`, `exp`) and a local named like its callee; and calls
+//! to plain functions whose arguments are all constants.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 
@@ -189,9 +190,43 @@ fn case_call_plain(n: usize) -> Case {
     Case::new("call_plain", move |v| call_plain(v[0], n), move |v| call_plain_d(v[0], n), rand_points(65, 3, 1, -2.0, 2.0))
 }
 
+// --- user functions named like float primitives; a local named like its callee ---
+
+mod shadowing {
+    use gd::differentiable;
+    /// Not the square root: a call by path must reach the user's function.
+    #[differentiable]
+    pub fn sqrt(x: f64) -> f64 {
+        x * x * x
+    }
+}
+
+/// Not the exponential.
+#[differentiable]
+fn exp(x: f64) -> f64 {
+    2.0 * x + x.exp()
+}
+
+#[differentiable]
+fn named_like_primitives(x: f64) -> f64 {
+    let sq = sq(x);
+    let x2 = shadowing::sqrt(x) + exp(x);
+    let x = x.sin();
+    sq * 2.0 + x + x2
+}
+fn named_like_primitives_d<D: Dn>(x: D) -> D {
+    let sq = sq_d(x);
+    let x2 = x * x * x + x * 2.0 + x.exp();
+    let x = x.sin();
+    sq * 2.0 + x + x2
+}
+fn case_named_like_primitives() -> Case {
+    Case::new("named_like_primitives", |v| named_like_primitives(v[0]), |v| named_like_primitives_d(v[0]), rand_points(67, 4, 1, -2.0, 2.0))
+}
+
 #[test]
 fn oracles_agree() {
-    let mut cases = vec![case_call_local(), case_call_path(), case_call_slice(), case_call_in_loop(), case_outer()];
+    let mut cases = vec![case_call_local(), case_call_path(), case_call_slice(), case_call_in_loop(), case_outer(), case_named_like_primitives()];
     cases.extend((0..4).map(case_call_plain));
     for case in cases {
         case.check_oracles();
@@ -255,6 +290,11 @@ mod api {
     #[test]
     fn call_chain_ad() {
         case_outer().check_api(api_scalars!(outer; 3));
+    }
+
+    #[test]
+    fn callees_named_like_primitives_ad() {
+        case_named_like_primitives().check_api(api_scalars!(named_like_primitives; 1));
     }
 
     #[test]
