@@ -71,6 +71,9 @@ pub enum Stmt {
     Store { arr: usize, index: Temp, src: Operand },
     /// `a.push(src)` on a local array.
     Push { arr: usize, src: Operand },
+    /// The end of a vector-valued function: its output is this local array,
+    /// whose adjoint the reverse sweep seeds with the cotangent.
+    Seed { arr: usize },
     /// `let name = &a;` so that verbatim user code can read a local array.
     AliasArr { name: proc_macro2::Ident, arr: usize },
     /// A passive typed temporary: `dst = expr`.

@@ -32,10 +32,50 @@ pub struct Param {
     pub wrt: bool,
 }
 
+/// What the function returns.
+#[derive(Clone)]
+pub enum Output {
+    Scalar,
+    /// `Vec<F>`.
+    Vec,
+    /// `[F; N]`.
+    Array(TokenStream),
+    /// `(F, F, ..)` with this many elements.
+    Tuple(usize),
+}
+
 pub struct Sig {
     pub name: Ident,
     pub float: Ident,
     pub params: Vec<Param>,
+    pub out: Output,
+    /// The return type as written.
+    pub ret_ty: Type,
+}
+
+/// Reads a vector-valued return type: `Vec<F>`, `[F; N]`, `(F, F, ..)`.
+fn vector_output(ty: &Type) -> Option<(Output, Ident)> {
+    match ty {
+        Type::Array(a) => {
+            let f = float_of(&a.elem)?;
+            let n = &a.len;
+            Some((Output::Array(quote!(#n)), f))
+        }
+        Type::Tuple(t) if t.elems.len() >= 2 => {
+            let fs: Vec<Ident> = t.elems.iter().map(float_of).collect::<Option<_>>()?;
+            fs.windows(2).all(|w| w[0] == w[1]).then(|| (Output::Tuple(fs.len()), fs[0].clone()))
+        }
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last()?;
+            if last.ident != "Vec" {
+                return None;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+            let Some(syn::GenericArgument::Type(t)) = args.args.first() else { return None };
+            Some((Output::Vec, float_of(t)?))
+        }
+        _ => None,
+    }
 }
 
 /// The float type named by a type, if it is exactly `f32` or `f64`.
@@ -132,13 +172,18 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             }
         }
     };
+    let mut out = Output::Scalar;
     match &s.output {
-        ReturnType::Type(_, ty) => match float_of(ty) {
-            Some(f) => unify(f, ty.span())?,
-            None => {
+        ReturnType::Type(_, ty) => match (float_of(ty), vector_output(ty)) {
+            (Some(f), _) => unify(f, ty.span())?,
+            (None, Some((o, f))) => {
+                unify(f, ty.span())?;
+                out = o;
+            }
+            (None, None) => {
                 return Err(Error::new_spanned(
                     ty,
-                    "#[differentiable] functions must return a scalar `f64` or `f32`",
+                    "#[differentiable] functions must return `f64`/`f32`, or a vector of them: `Vec<F>`, `[F; N]` or a tuple `(F, F, ..)`",
                 ))
             }
         },
@@ -211,5 +256,9 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             "#[differentiable] found no parameter to differentiate: give the function an f64/f32 (or slice, Vec, array of them) parameter",
         ));
     }
-    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params })
+    let ret_ty = match &s.output {
+        ReturnType::Type(_, ty) => (**ty).clone(),
+        ReturnType::Default => unreachable!(),
+    };
+    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
 }

@@ -18,7 +18,7 @@ use syn::Visibility;
 use super::names::{self, b, d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;
-use crate::sig::{Class, Sig};
+use crate::sig::{Class, Output, Sig};
 
 const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
 
@@ -34,63 +34,14 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
     let params = quote!(#(#pnames: #ptys),*);
-    let sw = Sweeps::new(f, false, &low.temps, &pnames, low.locals, &low.body);
     let (vjp, jvp) = (names::vjp_fn(name), names::jvp_fn(name));
     let vjp_dual = names::vjp_dual_fn(name);
-    let ret = low.ret;
-    let tr = t(ret);
     let vjp_fn = vjp_function(sig, low, false, &vjp, &lints, &item_vis);
-    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
-    let scalar_alias = sw.scalar_alias();
 
-    // ---- __gd_jvp ----
-    let mut tslots = Vec::new();
-    let mut tsetup = TokenStream::new();
-    let mut tinit = TokenStream::new();
-    for (i, p) in sig.params.iter().enumerate() {
-        let (slot, v, scr, pn) = (names::slot(i), names::tangent(i), names::scratch(i), &p.name);
-        match (&p.class, p.wrt) {
-            (Class::Scalar, true) => {
-                tslots.push(quote!(#slot: ::core::option::Option<#f>));
-                let x = low.param_temps[i].unwrap();
-                let (tv, dv) = (t(x), d(x));
-                tinit.extend(quote!(#tv = #pn; #dv = match #slot { ::core::option::Option::Some(v) => v, ::core::option::Option::None => 0.0 };));
-            }
-            (Class::Array { .. }, true) => {
-                tslots.push(quote!(#slot: ::core::option::Option<&[#f]>));
-                let msg = format!("{name}: the tangent for `{pn}` has length {{}} but `{pn}` has length {{}}");
-                tsetup.extend(quote! {
-                    let #scr: ::std::vec::Vec<#f>;
-                    let #v: &[#f] = match #slot {
-                        ::core::option::Option::Some(v) => {
-                            ::core::assert_eq!(v.len(), #pn.len(), #msg, v.len(), #pn.len());
-                            v
-                        }
-                        ::core::option::Option::None => {
-                            #scr = ::std::vec![0.0; #pn.len()];
-                            &#scr[..]
-                        }
-                    };
-                });
-            }
-            _ => tslots.push(quote!(#slot: ::core::option::Option<()>)),
-        }
+    let jvp_fn = jvp_function(sig, low, &jvp, &lints, &item_vis);
+    if !matches!(sig.out, Output::Scalar) {
+        return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, &lints, &item_vis, &reexport_vis, &check);
     }
-    let tdecls = sw.decls(Mode::Tangent);
-    let tfwd = sw.forward(&low.body, Mode::Tangent);
-    let dr = d(ret);
-    let jvp_fn = quote! {
-        #[doc(hidden)]
-        #lints
-        #item_vis fn #jvp(#params, #(#tslots),*) -> (#f, #f) {
-            #scalar_alias
-            #tsetup
-            #tdecls
-            #tinit
-            #tfwd
-            (#tr, #dr)
-        }
-    };
 
     // ---- the public module ----
     let wrt: Vec<(usize, &crate::sig::Param)> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt).collect();
@@ -160,6 +111,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
     );
+    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
     let second = super::second::generate(sig, &vjp_dual);
     quote! {
         #vjp_fn
@@ -289,10 +241,19 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     let fwd = sw.forward(&low.body, Mode::Record);
     let rev = sw.reverse(&low.body);
     let (tr, br) = (t(low.ret), b(low.ret));
+    // A scalar function's seed is its output's adjoint; a vector-valued one
+    // takes the cotangent as a slice, added where its output array is made.
+    let (seed_ty, seed, ret_ty, result) = match low.ret_arr {
+        None => (quote!(#s), quote!(#br = __gd_seed;), quote!(#s), quote!(#tr)),
+        Some(arr) => {
+            let (out, conv) = super::vector::output(sig, arr);
+            (quote!(&[#s]), TokenStream::new(), out, conv)
+        }
+    };
     quote! {
         #[doc(hidden)]
         #lints
-        #vis fn #fname(#(#params,)* __gd_seed: #s, #(#slots),*) -> #s {
+        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots),*) -> #ret_ty {
             #alias
             #setup
             #decls
@@ -300,11 +261,79 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
             #init
             #shadow
             #fwd
-            #br = __gd_seed;
+            #seed
             #rev
             #finish
             #stacks_end
-            #tr
+            #result
+        }
+    }
+}
+
+/// `__gd_jvp`: forward mode. Returns `(value, tangent)`; for a vector-valued
+/// function the tangent is a `Vec<F>`.
+fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    let f = &sig.float;
+    let name = &sig.name;
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
+    let sw = Sweeps::new(f, false, &low.temps, &pnames, low.locals, &low.body);
+    let mut tslots = Vec::new();
+    let mut tsetup = TokenStream::new();
+    let mut tinit = TokenStream::new();
+    for (i, p) in sig.params.iter().enumerate() {
+        let (slot, v, scr, pn) = (names::slot(i), names::tangent(i), names::scratch(i), &p.name);
+        match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                tslots.push(quote!(#slot: ::core::option::Option<#f>));
+                let x = low.param_temps[i].unwrap();
+                let (tv, dv) = (t(x), d(x));
+                tinit.extend(quote!(#tv = #pn; #dv = match #slot { ::core::option::Option::Some(v) => v, ::core::option::Option::None => 0.0 };));
+            }
+            (Class::Array { .. }, true) => {
+                tslots.push(quote!(#slot: ::core::option::Option<&[#f]>));
+                let msg = format!("{name}: the tangent for `{pn}` has length {{}} but `{pn}` has length {{}}");
+                tsetup.extend(quote! {
+                    let #scr: ::std::vec::Vec<#f>;
+                    let #v: &[#f] = match #slot {
+                        ::core::option::Option::Some(v) => {
+                            ::core::assert_eq!(v.len(), #pn.len(), #msg, v.len(), #pn.len());
+                            v
+                        }
+                        ::core::option::Option::None => {
+                            #scr = ::std::vec![0.0; #pn.len()];
+                            &#scr[..]
+                        }
+                    };
+                });
+            }
+            _ => tslots.push(quote!(#slot: ::core::option::Option<()>)),
+        }
+    }
+    let alias = sw.scalar_alias();
+    let decls = sw.decls(Mode::Tangent);
+    let fwd = sw.forward(&low.body, Mode::Tangent);
+    let (ret_ty, result) = match low.ret_arr {
+        None => {
+            let (tr, dr) = (t(low.ret), d(low.ret));
+            (quote!((#f, #f)), quote!((#tr, #dr)))
+        }
+        Some(arr) => {
+            let (out, conv) = super::vector::output(sig, arr);
+            let da = names::local_tan(arr);
+            (quote!((#out, ::std::vec::Vec<#f>)), quote!((#conv, ::core::mem::take(&mut #da))))
+        }
+    };
+    quote! {
+        #[doc(hidden)]
+        #lints
+        #vis fn #fname(#(#pnames: #ptys,)* #(#tslots),*) -> #ret_ty {
+            #alias
+            #tsetup
+            #decls
+            #tinit
+            #fwd
+            #result
         }
     }
 }

@@ -14,6 +14,9 @@ pub fn generate(sig: &Sig, points: &[Vec<(syn::Ident, syn::Expr)>], krate: &Toke
         return Ok(TokenStream::new());
     }
     let name = &sig.name;
+    if !matches!(sig.out, crate::sig::Output::Scalar) {
+        return Err(Error::new(name.span(), "#[differentiable(check(..))] checks gradients of scalar functions; check a vector-valued one through a scalar function of its output"));
+    }
     if sig.float != "f64" {
         return Err(Error::new(
             sig.float.span(),

@@ -6,4 +6,5 @@ pub mod api;
 pub mod check;
 pub mod names;
 mod second;
+mod vector;
 mod sweep;

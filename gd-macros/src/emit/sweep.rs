@@ -345,6 +345,7 @@ impl<'a> Sweeps<'a> {
                     let a = names::local(*arr);
                     quote!(let #name = &#a;)
                 }
+                Stmt::Seed { .. } => TokenStream::new(),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     quote!(#v = #expr;)
@@ -636,25 +637,57 @@ impl<'a> Sweeps<'a> {
                     }
                 }
                 Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } => continue,
+                Stmt::Seed { arr } => {
+                    let g = names::local_adj(*arr);
+                    quote! {
+                        ::core::assert_eq!(__gd_seed.len(), #g.len(), "the cotangent has length {} but the output has {}", __gd_seed.len(), #g.len());
+                        for (a, s) in #g.iter_mut().zip(__gd_seed.iter()) {
+                            *a += *s;
+                        }
+                    }
+                }
                 Stmt::Call { dst, path, args } => {
                     let a = self.call_args(args);
                     let bd = b(*dst);
-                    let slots = args.iter().map(|a| match a {
-                        CallArg::Scalar(x) => {
-                            let bx = b(*x);
-                            quote!(::core::option::Option::Some(&mut #bx))
-                        }
-                        CallArg::Array(a, _) => {
-                            let g = self.arr_adj(*a);
-                            quote!(::core::option::Option::Some(&mut #g[..]))
-                        }
-                        CallArg::Passive(_) => quote!(::core::option::Option::None),
-                    });
+                    // The same variable passed twice (`h(x, x)`) cannot lend its
+                    // adjoint twice: the second slot gets a scratch, added after.
+                    let mut lent: HashSet<String> = HashSet::new();
+                    let (mut pre, mut post) = (TokenStream::new(), TokenStream::new());
+                    let slots: Vec<TokenStream> = args
+                        .iter()
+                        .enumerate()
+                        .map(|(k, a)| {
+                            let dup = quote::format_ident!("__gd_dup{}", k);
+                            match a {
+                                CallArg::Scalar(x) => {
+                                    let bx = b(*x);
+                                    if lent.insert(bx.to_string()) {
+                                        return quote!(::core::option::Option::Some(&mut #bx));
+                                    }
+                                    pre.extend(quote!(let mut #dup = #z;));
+                                    post.extend(quote!(#bx += #dup;));
+                                    quote!(::core::option::Option::Some(&mut #dup))
+                                }
+                                CallArg::Array(a, _) => {
+                                    let g = self.arr_adj(*a);
+                                    if lent.insert(g.to_string()) {
+                                        return quote!(::core::option::Option::Some(&mut #g[..]));
+                                    }
+                                    pre.extend(quote!(let mut #dup = ::std::vec![#z; #g.len()];));
+                                    post.extend(quote!(for (g, d) in #g.iter_mut().zip(#dup.iter()) { *g += *d; }));
+                                    quote!(::core::option::Option::Some(&mut #dup[..]))
+                                }
+                                CallArg::Passive(_) => quote!(::core::option::Option::None),
+                            }
+                        })
+                        .collect();
                     let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
-                    quote! {
+                    quote! {{
+                        #pre
                         #path::#callee(#(#a,)* #bd, #(#slots),*);
+                        #post
                         #bd = #z;
-                    }
+                    }}
                 }
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
@@ -1071,7 +1104,7 @@ fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<String>, arra
                     }
                 }
             }
-            Stmt::If { .. } | Stmt::Scope(_) => {}
+            Stmt::If { .. } | Stmt::Scope(_) | Stmt::Seed { .. } => {}
         }
         for c in s.children() {
             if taint(c, temps, names, arrays) {
@@ -1124,7 +1157,7 @@ fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
             }
             Stmt::Scope(b) => direct_assigned(b, out),
             Stmt::Loop(l) => out.push(l.count),
-            Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } | Stmt::ArrNew { .. } | Stmt::Store { .. } | Stmt::Push { .. } => {}
+            Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } | Stmt::ArrNew { .. } | Stmt::Store { .. } | Stmt::Push { .. } | Stmt::Seed { .. } => {}
         }
     }
 }

@@ -170,6 +170,28 @@ impl<'a> Lowerer<'a> {
         Ok(true)
     }
 
+    /// The tail of a vector-valued function: a local array, an array or
+    /// `vec!` literal, or a tuple. It becomes the output array.
+    pub(super) fn vector_end(&mut self, e: &Expr) -> Result<()> {
+        if super::stmt::expr_diverges(e) {
+            return self.err(e, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+        }
+        let arr = match strip(e) {
+            Expr::Tuple(t) => self.new_array(ArrayInit { repeat: None, elems: t.elems.iter().cloned().collect() }, e)?,
+            Expr::Path(_) => match self.local_target(e) {
+                Some(Ok(n)) => n,
+                _ => return self.err(e, "#[differentiable]: return a local array built in the body (or a `vec![..]`/`[..]`/tuple expression)"),
+            },
+            _ => match array_init(e) {
+                Some(parts) => self.new_array(parts?, e)?,
+                None => return self.err(e, "#[differentiable]: end a vector-valued function with a local array, a `vec![..]`/`[..]` literal or a tuple"),
+            },
+        };
+        self.ret_arr = Some(arr);
+        self.emit(Stmt::Seed { arr });
+        Ok(())
+    }
+
     fn alias_array(&mut self, e: &Expr, arr: usize) {
         if let Expr::Path(p) = strip(e) {
             if let Some(id) = p.path.get_ident() {

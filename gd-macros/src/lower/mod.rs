@@ -35,6 +35,8 @@ pub struct Lowered {
     pub param_temps: Vec<Option<Temp>>,
     /// Number of local arrays.
     pub locals: usize,
+    /// For a vector-valued function: the local array holding the output.
+    pub ret_arr: Option<usize>,
 }
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
@@ -55,6 +57,7 @@ pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
             ret: lw.ret,
             param_temps: lw.param_temps,
             locals: lw.locals,
+            ret_arr: lw.ret_arr,
         });
     }
     Err(Error::new(sig.name.span(), "#[differentiable]: activity analysis did not converge (a bug in gd)"))
@@ -113,6 +116,7 @@ pub struct Lowerer<'a> {
     locals: usize,
     /// Local arrays created in each open block, with their end-length temp.
     created: Vec<Vec<(usize, Temp)>>,
+    ret_arr: Option<usize>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -133,6 +137,7 @@ impl<'a> Lowerer<'a> {
             cse: vec![Default::default()],
             locals: 0,
             created: vec![Vec::new()],
+            ret_arr: None,
         };
         lw.ret = lw.temp(Ty::Float, true);
         lw.returned = lw.temp(Ty::Bool, false);
@@ -289,6 +294,9 @@ impl<'a> Lowerer<'a> {
         let Some(e) = tail else {
             return self.err(&self.sig.name, "#[differentiable]: the function body must end with its result value (or `return` it)");
         };
+        if !matches!(self.sig.out, crate::sig::Output::Scalar) {
+            return self.vector_end(e);
+        }
         if stmt::expr_diverges(e) {
             return self.lower_diverging_tail(e);
         }

@@ -545,6 +545,9 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_diverging_expr(&mut self, e: &Expr, rest: &[Frame<'_>]) -> Result<()> {
         match strip(e) {
             Expr::Return(r) => {
+                if !matches!(self.sig.out, crate::sig::Output::Scalar) {
+                    return self.err(r, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+                }
                 let v = match &r.expr {
                     Some(x) => self.lower_expr(x)?,
                     None => return self.err(r, "#[differentiable]: `return` needs a value"),
