@@ -45,6 +45,34 @@ fn noisy_straight(x: f64, y: f64) -> f64 {
     x * w + y * tick(1)
 }
 
+/// Printing and asserting macros may read active values (README); their
+/// side effects, like the function's, happen once per trip.
+#[differentiable]
+fn printing(xs: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        s += xs[i] * xs[i];
+        println!("trip {i}: s = {s}");
+        assert!(s.is_finite() && tick(i) > 0.0, "s = {}", s);
+    }
+    debug_assert!(s >= 0.0);
+    s * xs[0]
+}
+
+#[test]
+fn printing_and_asserting_macros() {
+    let x = [1.5, -0.5, 2.0];
+    reset();
+    let (v, g) = printing::value_and_grad(&x);
+    assert_eq!(ticks(), 3, "the assert in the loop ran once per trip");
+    let s = 1.5f64 * 1.5 + 0.25 + 4.0;
+    assert_eq!(v, printing(&x));
+    assert_eq!(g, vec![s + 2.0 * 1.5 * 1.5, 2.0 * -0.5 * 1.5, 2.0 * 2.0 * 1.5]);
+    reset();
+    let (_, d) = printing::jvp(&x, &[1.0, 0.0, 0.0]);
+    assert_eq!((d, ticks()), (g[0], 3));
+}
+
 #[test]
 fn impure_call_in_a_loop() {
     reset();
