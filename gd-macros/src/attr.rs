@@ -12,6 +12,9 @@ pub struct Attr {
     /// `check(x = 1.0, ys = [..])`, once per point: emit a test that compares
     /// the generated gradient with central differences there.
     pub checks: Vec<Vec<(Ident, syn::Expr)>>,
+    /// `value_and_grad = path`: a hand-written rule used instead of
+    /// differentiating the body (JAX's custom_vjp).
+    pub rule: Option<syn::Path>,
 }
 
 impl Attr {
@@ -21,7 +24,7 @@ impl Attr {
 }
 
 pub fn parse(args: TokenStream) -> Result<Attr> {
-    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new() };
+    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let content;
@@ -47,6 +50,9 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             }
             attr.checks.push(point);
             Ok(())
+        } else if meta.path.is_ident("value_and_grad") {
+            attr.rule = Some(meta.value()?.parse()?);
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let s: syn::LitStr = meta.value()?.parse()?;
             let p: syn::Path = s.parse()?;
@@ -54,7 +60,7 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)` or `crate = \"path\"`",
+                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule` or `crate = \"path\"`",
             ))
         }
     });

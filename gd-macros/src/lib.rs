@@ -53,9 +53,14 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     };
     KRATE.with(|k| *k.borrow_mut() = attr.krate.clone());
     let sig = sig::read(&item, &attr)?;
-    let low = lower::lower_fn(&sig, &item.block)?;
     let check = emit::check::generate(&sig, &attr.checks, &attr.krate)?;
-    let generated = emit::api::generate(&item, &sig, &low, check);
+    let generated = match &attr.rule {
+        Some(rule) => emit::custom::generate(&item, &sig, rule, check)?,
+        None => {
+            let low = lower::lower_fn(&sig, &item.block)?;
+            emit::api::generate(&item, &sig, &low, check)
+        }
+    };
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
     if std::env::var("GD_DUMP").is_ok_and(|n| n == sig.name.to_string()) {
         eprintln!("{generated}");

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod check;
+pub mod custom;
 pub mod names;
 mod second;
 mod vector;
