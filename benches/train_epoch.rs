@@ -65,41 +65,32 @@ fn data() -> (Vec<f64>, Vec<f64>) {
     (xs, ys)
 }
 
+/// One epoch with `loss(w, batch, grad) -> mean loss` (gradient overwritten).
+fn one_epoch(loss: &mut dyn FnMut(&[f64], &[usize], &mut [f64]) -> f64) {
+    let mut w = vec![0.0; D];
+    let mut opt = Adam::new(1e-2).unwrap();
+    Trainer::new()
+        .batch(BatchMode::MiniBatch(64))
+        .max_epochs(1)
+        .seed(1)
+        .progress(false)
+        .fit(&mut opt, &mut w, N, |w: &[f64], batch: &[usize], grad: &mut [f64]| loss(w, batch, grad))
+        .unwrap();
+}
+
 fn epoch(c: &mut Criterion) {
     let (xs, ys) = data();
     let mut g = c.benchmark_group("logreg_epoch_100000x20");
     g.sample_size(10);
     g.bench_function("generated", |b| {
         b.iter(|| {
-            let mut w = vec![0.0; D];
-            let mut opt = Adam::new(1e-2).unwrap();
-            Trainer::new()
-                .batch(BatchMode::MiniBatch(64))
-                .max_epochs(1)
-                .seed(1)
-                .progress(false)
-                .fit(&mut opt, &mut w, N, |w: &[f64], batch: &[usize], grad: &mut [f64]| {
-                    grad.fill(0.0);
-                    batch_loss::value_and_grad_into(w, &xs, &ys, batch, grad)
-                })
-                .unwrap()
+            one_epoch(&mut |w, batch, grad| {
+                grad.fill(0.0);
+                batch_loss::value_and_grad_into(w, &xs, &ys, batch, grad)
+            })
         })
     });
-    g.bench_function("hand", |b| {
-        b.iter(|| {
-            let mut w = vec![0.0; D];
-            let mut opt = Adam::new(1e-2).unwrap();
-            Trainer::new()
-                .batch(BatchMode::MiniBatch(64))
-                .max_epochs(1)
-                .seed(1)
-                .progress(false)
-                .fit(&mut opt, &mut w, N, |w: &[f64], batch: &[usize], grad: &mut [f64]| {
-                    batch_loss_hand(w, &xs, &ys, batch, grad)
-                })
-                .unwrap()
-        })
-    });
+    g.bench_function("hand", |b| b.iter(|| one_epoch(&mut |w, batch, grad| batch_loss_hand(w, &xs, &ys, batch, grad))));
     g.finish();
 }
 

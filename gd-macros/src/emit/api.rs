@@ -22,15 +22,43 @@ use crate::sig::{Class, Output, Sig};
 
 const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
 
+/// Visibility of the generated functions beside the user's function, and of
+/// their re-exports inside the module (as visible as the items themselves).
+pub fn visibilities(vis: &Visibility) -> (TokenStream, TokenStream) {
+    match vis {
+        Visibility::Inherited => (quote!(), quote!(pub(super))),
+        Visibility::Public(_) => (quote!(pub), quote!(pub)),
+        Visibility::Restricted(_) => (quote!(pub(crate)), quote!(pub(crate))),
+    }
+}
+
+/// The start of every generated module: the parent's names, the internal ABI
+/// re-exported under fixed names for callers, and a use of the primal
+/// function (callers may use only its derivatives).
+pub fn module_preamble(name: &syn::Ident, reexport_vis: &TokenStream, reexports: &[(&syn::Ident, &str)]) -> TokenStream {
+    let uses = reexports.iter().map(|(item, alias)| {
+        let alias = syn::Ident::new(alias, proc_macro2::Span::call_site());
+        quote! {
+            #[doc(hidden)]
+            #reexport_vis use super::#item as #alias;
+        }
+    });
+    quote! {
+        #[allow(unused_imports)]
+        use super::*;
+        #(#uses)*
+        #[allow(dead_code)]
+        fn __gd_uses_primal() {
+            let _ = super::#name;
+        }
+    }
+}
+
 pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let lints: TokenStream = format!("#[allow({LINTS})]").parse().unwrap();
-    let (item_vis, reexport_vis) = match &item.vis {
-        Visibility::Inherited => (quote!(), quote!(pub(super))),
-        Visibility::Public(_) => (quote!(pub), quote!(pub)),
-        Visibility::Restricted(_) => (quote!(pub(crate)), quote!(pub(crate))),
-    };
+    let (item_vis, reexport_vis) = visibilities(&item.vis);
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
     let params = quote!(#(#pnames: #ptys),*);
@@ -113,6 +141,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     );
     let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
     let second = super::second::generate(sig, &vjp_dual);
+    let preamble = module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);
     quote! {
         #vjp_fn
         #vjp_dual_fn
@@ -120,20 +149,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         #[doc = #mod_doc]
         #lints
         #item_vis mod #name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[doc(hidden)]
-            #reexport_vis use super::#vjp as __gd_vjp;
-            #[doc(hidden)]
-            #reexport_vis use super::#jvp as __gd_jvp;
-            #[doc(hidden)]
-            #reexport_vis use super::#vjp_dual as __gd_vjp_dual;
-
-            // Marks the primal function as used: callers may use only its derivatives.
-            #[allow(dead_code)]
-            fn __gd_uses_primal() {
-                let _ = super::#name;
-            }
+            #preamble
 
             #[doc = #vg_doc]
             pub fn value_and_grad(#params) -> (#f, #gty) {

@@ -8,7 +8,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Error, Result, Visibility};
+use syn::{Error, Result};
 
 use super::names;
 use crate::sig::{Class, Output, Sig};
@@ -21,11 +21,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     let name = &sig.name;
     let krate = crate::krate();
     let dual = quote!(#krate::__private::Dual<#f>);
-    let (item_vis, reexport_vis) = match &item.vis {
-        Visibility::Inherited => (quote!(), quote!(pub(super))),
-        Visibility::Public(_) => (quote!(pub), quote!(pub)),
-        Visibility::Restricted(_) => (quote!(pub(crate)), quote!(pub(crate))),
-    };
+    let (item_vis, reexport_vis) = super::api::visibilities(&item.vis);
     let (vjp, jvp, vjp_dual) = (names::vjp_fn(name), names::jvp_fn(name), names::vjp_dual_fn(name));
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
@@ -116,6 +112,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         quote!(#rule)
     );
     let mod_doc = format!("Derivatives of [`{name}`](fn@{name}) from the hand-written rule `{}`.", quote!(#rule));
+    let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);
     Ok(quote! {
         #[doc(hidden)]
         #lints
@@ -140,19 +137,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         #[doc = #mod_doc]
         #lints
         #item_vis mod #name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[doc(hidden)]
-            #reexport_vis use super::#vjp as __gd_vjp;
-            #[doc(hidden)]
-            #reexport_vis use super::#jvp as __gd_jvp;
-            #[doc(hidden)]
-            #reexport_vis use super::#vjp_dual as __gd_vjp_dual;
-
-            #[allow(dead_code)]
-            fn __gd_uses_primal() {
-                let _ = super::#name;
-            }
+            #preamble
 
             /// `(value, gradient)` from the rule.
             pub fn value_and_grad(#params) -> (#f, #gty) {
