@@ -108,7 +108,7 @@ fn fz2(x: f64, y: f64, xs: &[f64]) -> f64 {
     }
     let t1 = if (1.0 + ((t0) * (t0)) * ((t0) * (t0))).ln() > 0.0 { ((2.0_f64) * (y)).tanh().powi(3) } else { ((t0).tanh().sinh()) / (1.0 + ((y) / (1.0 + (3.0_f64) * (3.0_f64))) * ((y) / (1.0 + (3.0_f64) * (3.0_f64)))) };
     let t2 = t0;
-    (helpers::h2(-0.7_f64 + x * 0.01, -0.7_f64 - x * 0.01)) / (1.0 + ((2.0 + (y).powi(2)).log2()) * ((2.0 + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (helpers::h2(-0.7_f64, -0.7_f64)) / (1.0 + ((2.0 + (y).powi(2)).log2()) * ((2.0 + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut t0 = x;
@@ -117,7 +117,7 @@ fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     }
     let t1 = if (c::<D>(1.0) + ((t0) * (t0)) * ((t0) * (t0))).ln() > 0.0 { ((c::<D>(2.0)) * (y)).tanh().powi(3) } else { ((t0).tanh().sinh()) / (c::<D>(1.0) + ((y) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))) * ((y) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))))) };
     let t2 = t0;
-    (helpers::h2_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)) / (c::<D>(1.0) + ((c::<D>(2.0) + (y).powi(2)).log2()) * ((c::<D>(2.0) + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (helpers::h2_d(c::<D>(-0.7), c::<D>(-0.7))) / (c::<D>(1.0) + ((c::<D>(2.0) + (y).powi(2)).log2()) * ((c::<D>(2.0) + (y).powi(2)).log2())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz2() -> Case {
     Case::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(1002, 3, 5, -1.5, 1.5))
@@ -868,7 +868,7 @@ fn case_fz21() -> Case {
 
 #[differentiable]
 fn fz22(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let t0 = helpers::h0(((y) / (1.0 + (0.5_f64) * (0.5_f64))).tanh().sinh() + x * 0.01, helpers::h0((x).tanh().exp() + x * 0.01, h1(x + x * 0.01, x - x * 0.01) - x * 0.01) - x * 0.01);
+    let t0 = helpers::h0(((y) / (1.0 + (0.5_f64) * (0.5_f64))).tanh().sinh() + x * 0.01, helpers::h0((x).tanh().exp() + x * 0.01, h1(x, x) - x * 0.01) - x * 0.01);
     let mut t1 = (y).tanh().powi(3);
     for k in (0..2).rev() {
         let w = ((t1).hypot(0.75)).atan2(2.0 + ((y).mul_add(x, t1)).sin());
@@ -899,7 +899,7 @@ fn fz22(x: f64, y: f64, xs: &[f64]) -> f64 {
     1.5_f64 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = helpers::h0_d(((y) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5)))).tanh().sinh() + x * 0.01, helpers::h0_d((x).tanh().exp() + x * 0.01, h1_d(x + x * 0.01, x - x * 0.01) - x * 0.01) - x * 0.01);
+    let t0 = helpers::h0_d(((y) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5)))).tanh().sinh() + x * 0.01, helpers::h0_d((x).tanh().exp() + x * 0.01, h1_d(x, x) - x * 0.01) - x * 0.01);
     let mut t1 = (y).tanh().powi(3);
     for k in (0..2).rev() {
         let w = (dhypot(t1, c::<D>(0.75))).atan2(c::<D>(2.0) + (dmul_add(y, x, t1)).sin());
@@ -1018,7 +1018,7 @@ fn fz25(x: f64, y: f64, xs: &[f64]) -> f64 {
         if y > 0.0 {
             t3 = ((2.0 + ((x_) * (t0)).powi(2)).log2()).atan();
         } else {
-            t3 += (((x).sin()).hypot(1.0 + (helpers::h0(t3 + x * 0.01, t3 - x * 0.01)).tanh())).tanh() * 0.5;
+            t3 += (((x).sin()).hypot(1.0 + (helpers::h0(t3, t3)).tanh())).tanh() * 0.5;
         }
     }
     let mut t4 = ((y).atan2(2.0 + (0.25_f64).sin())) - ((-1.25_f64).hypot(1.0 + (t1).tanh()));
@@ -1048,7 +1048,7 @@ fn fz25_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
         if y > 0.0 {
             t3 = ((c::<D>(2.0) + ((x_) * (t0)).powi(2)).log2()).atan();
         } else {
-            t3 += (dhypot((x).sin(), c::<D>(1.0) + (helpers::h0_d(t3 + x * 0.01, t3 - x * 0.01)).tanh())).tanh() * 0.5;
+            t3 += (dhypot((x).sin(), c::<D>(1.0) + (helpers::h0_d(t3, t3)).tanh())).tanh() * 0.5;
         }
     }
     let mut t4 = ((y).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin())) - (dhypot(c::<D>(-1.25), c::<D>(1.0) + (t1).tanh()));

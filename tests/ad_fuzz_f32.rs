@@ -408,7 +408,7 @@ fn case_fz7() -> Case32 {
 
 #[differentiable]
 fn fz8(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if ((y).mul_add(x, y)) - ((x) / (1.0 + (y) * (y))) > 0.0 { helpers::h0((y).hypot(1.0 + (x).tanh()), h1(y + x * 0.01, y - x * 0.01)) } else { ((x) - (y)) * (y) };
+    let t0 = if ((y).mul_add(x, y)) - ((x) / (1.0 + (y) * (y))) > 0.0 { helpers::h0((y).hypot(1.0 + (x).tanh()), h1(y, y)) } else { ((x) - (y)) * (y) };
     let t1 = if ((y).mul_add(t0, 2.0_f32)).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { ((x).hypot(1.0 + (y).tanh())) * ((x).sin()) };
     let mut t2 = y;
     for &x_ in xs {
@@ -434,7 +434,7 @@ fn fz8(x: f32, y: f32, xs: &[f32]) -> f32 {
     ((2.0_f32).tanh().exp()).tanh().sinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if (dmul_add(y, x, y)) - ((x) / (c::<D>(1.0) + (y) * (y))) > 0.0 { helpers::h0_d(dhypot(y, c::<D>(1.0) + (x).tanh()), h1_d(y + x * 0.01, y - x * 0.01)) } else { ((x) - (y)) * (y) };
+    let t0 = if (dmul_add(y, x, y)) - ((x) / (c::<D>(1.0) + (y) * (y))) > 0.0 { helpers::h0_d(dhypot(y, c::<D>(1.0) + (x).tanh()), h1_d(y, y)) } else { ((x) - (y)) * (y) };
     let t1 = if (dmul_add(y, t0, c::<D>(2.0))).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { (dhypot(x, c::<D>(1.0) + (y).tanh())) * ((x).sin()) };
     let mut t2 = y;
     for &x_ in xs {
@@ -731,7 +731,7 @@ fn fz14(x: f32, y: f32, xs: &[f32]) -> f32 {
         t1 = (t1 * 0.5 + h1(t0, ((2.0_f32) / (1.0 + (t0) * (t0))) * ((x) + (y)))).tanh();
     }
     let t2 = if (x).hypot(1.0 + ((-0.7_f32) / (1.0 + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
-    (h1(y + x * 0.01, y - x * 0.01)).hypot(1.0 + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    (h1(y, y)).hypot(1.0 + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut t0 = dpowf(c::<D>(1.5) + (y).sin(), (dmul_add(y, c::<D>(0.25), y)).tanh());
@@ -747,7 +747,7 @@ fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
         t1 = (t1 * 0.5 + h1_d(t0, ((c::<D>(2.0)) / (c::<D>(1.0) + (t0) * (t0))) * ((x) + (y)))).tanh();
     }
     let t2 = if dhypot(x, c::<D>(1.0) + ((c::<D>(-0.7)) / (c::<D>(1.0) + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
-    dhypot(h1_d(y + x * 0.01, y - x * 0.01), c::<D>(1.0) + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    dhypot(h1_d(y, y), c::<D>(1.0) + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz14() -> Case32 {
     Case32::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(3014, 3, 5, -1.5, 1.5))
