@@ -58,7 +58,10 @@ impl<'a> Sweeps<'a> {
         let (s, zero) = if dual {
             (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::ZERO))
         } else {
-            (quote!(#f), quote!(0.0))
+            // Adjoints are reset to -0.0, not 0.0: `-0.0 + x == x` for every x,
+            // so the compiler can drop the first `+=` after a reset, which it
+            // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
+            (quote!(#f), quote!(-0.0))
         };
         let mut recomputed = HashSet::new();
         let mut rebinding = HashSet::new();
