@@ -1,0 +1,78 @@
+//! Helpers shared by the tests: random data, error measures, the digits.
+#![allow(dead_code)]
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// `n` uniform values in `[lo, hi)` from `seed`.
+pub fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(lo..hi)).collect()
+}
+
+/// The same as f32.
+pub fn uniform32(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f32> {
+    uniform(n, lo, hi, seed).into_iter().map(|v| v as f32).collect()
+}
+
+/// `n` labels below `k`.
+pub fn labels(n: usize, k: u32, seed: u64) -> Vec<u32> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(0..k)).collect()
+}
+
+/// Normwise relative error `max|a − b| / max|b|` (0 when both are 0).
+pub fn rel_err(a: &[f32], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    let num = a.iter().zip(b).map(|(&x, &y)| (x as f64 - y).abs()).fold(0.0, f64::max);
+    let den = b.iter().map(|y| y.abs()).fold(0.0, f64::max);
+    if num == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+/// Widen.
+pub fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+/// The 8×8 digits (gd-examples/data/digits.csv), split 80/20 with seed 42,
+/// pixels standardised by the training split's mean and deviation:
+/// `(x_train, y_train, x_test, y_test)`.
+pub fn digits() -> (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>) {
+    use rand::seq::SliceRandom;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../gd-examples/data/digits.csv");
+    let text = std::fs::read_to_string(path).expect("gd-examples/data/digits.csv");
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').map(|f| f.trim().parse().expect("a number")).collect())
+        .collect();
+    let mut idx: Vec<usize> = (0..rows.len()).collect();
+    idx.shuffle(&mut StdRng::seed_from_u64(42));
+    let n_test = rows.len() / 5;
+    let (te, tr) = idx.split_at(n_test);
+    let mut mean = [0.0f64; 64];
+    let mut sd = [0.0f64; 64];
+    for &i in tr {
+        for j in 0..64 {
+            mean[j] += rows[i][j] / tr.len() as f64;
+        }
+    }
+    for &i in tr {
+        for j in 0..64 {
+            sd[j] += (rows[i][j] - mean[j]).powi(2) / tr.len() as f64;
+        }
+    }
+    let sd: Vec<f64> = sd.iter().map(|v| if *v > 0.0 { v.sqrt() } else { 1.0 }).collect();
+    let take = |ids: &[usize]| {
+        let x = ids.iter().flat_map(|&i| (0..64).map(|j| ((rows[i][j] - mean[j]) / sd[j]) as f32).collect::<Vec<_>>()).collect();
+        let y = ids.iter().map(|&i| rows[i][64] as u32).collect();
+        (x, y)
+    };
+    let (xtr, ytr) = take(tr);
+    let (xte, yte) = take(te);
+    (xtr, ytr, xte, yte)
+}
