@@ -212,7 +212,9 @@ fn newton_cg_reaches_published_minima() {
     run_suite(
         "Newton-CG",
         &["Freudenstein-Roth", "Biggs EXP6 (m=13)", "Trigonometric (n=10)"],
-        &[("Meyer", "truncated CG directions on this badly scaled problem (x₂ ≈ 6e3, x₁ ≈ 6e-3) stall the line search near f ≈ 4e3")],
+        // Meyer needs the exact-CG retry after a failed line search: with
+        // truncated directions alone it stalls near f ≈ 4e3.
+        &[],
         |p| NewtonCg::new().with_stop(tight()).minimize(&mut p.value_and_grad.clone(), p.hvp, &p.x0).unwrap(),
     );
 }

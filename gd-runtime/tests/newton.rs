@@ -225,3 +225,28 @@ fn bad_input_is_typed() {
     assert!(matches!(Newton::new().minimize(&mut rosen, rosen_hess, &[]), Err(GdError::DimensionMismatch { .. })));
     assert!(NewtonCg::new().with_max_cg_iterations(0).is_err());
 }
+
+#[test]
+fn newton_cg_negative_curvature_after_the_first_cg_step() {
+    // f = 50x² − y²/2 + y⁴/4 from (0.001, 0.05): H = diag(100, 3y² − 1) is
+    // indefinite. The first CG direction −g has positive curvature, the
+    // second negative (checked below): CG must stop there and use its
+    // iterate, and the run must end at a minimum (0, ±1), f* = −¼, not at
+    // the saddle y = 0.
+    let mut f = |x: &[f64], g: &mut [f64]| {
+        g[0] = 100.0 * x[0];
+        g[1] = -x[1] + x[1].powi(3);
+        50.0 * x[0] * x[0] - x[1] * x[1] / 2.0 + x[1].powi(4) / 4.0
+    };
+    let mut curvatures = Vec::new();
+    let hvp = |x: &[f64], v: &[f64], out: &mut [f64]| {
+        out[0] = 100.0 * v[0];
+        out[1] = (3.0 * x[1] * x[1] - 1.0) * v[1];
+        curvatures.push(v[0] * out[0] + v[1] * out[1]);
+    };
+    let r = NewtonCg::new().minimize(&mut f, hvp, &[0.001, 0.05]).unwrap();
+    assert!(curvatures[0] > 0.0 && curvatures[1] < 0.0, "{:?}", &curvatures[..2]);
+    assert!(r.converged());
+    assert!(r.x[0].abs() < 1e-5 && (r.x[1].abs() - 1.0).abs() < 1e-5, "{:?}", r.x);
+    assert!((r.value + 0.25).abs() < 1e-9);
+}

@@ -7,20 +7,24 @@ use crate::linesearch::{dot, LineSearch};
 use crate::objective::Objective;
 use crate::quasi_newton::{check_dim, check_start, inf_norm, SolverReport, SolverStop, StopCriteria};
 
-/// Run the method. `direction(x, g, d)` writes a search direction into `d`
-/// and returns how many Hessian (or Hessian–vector) evaluations it used; a
-/// direction that is not a descent direction is replaced by `−g`.
+/// Run the method. `direction(x, g, d, exact)` writes a search direction
+/// into `d` and returns how many Hessian (or Hessian–vector) evaluations it
+/// used; a direction that is not a descent direction is replaced by `−g`.
+/// When the line search fails along the direction and `refinable` is set,
+/// the direction is computed again with `exact = true` (an inexact method
+/// solves its Newton system to full accuracy) before falling back to `−g`.
 pub(crate) fn run<L, O, D>(
     ls: &L,
     crit: &StopCriteria,
     obj: &mut O,
     x0: &[f64],
+    refinable: bool,
     mut direction: D,
 ) -> Result<SolverReport, GdError>
 where
     L: LineSearch,
     O: Objective + ?Sized,
-    D: FnMut(&[f64], &[f64], &mut [f64]) -> usize,
+    D: FnMut(&[f64], &[f64], &mut [f64], bool) -> usize,
 {
     let n = x0.len();
     check_dim(obj.dim(), n)?;
@@ -51,11 +55,13 @@ where
         if evaluations >= crit.max_evaluations {
             return Ok(done(x, f, &g, SolverStop::MaxEvaluations, iterations, evaluations, hessian_evaluations));
         }
-        hessian_evaluations += direction(&x, &g, &mut d);
-        let mut steepest = !(dot(&g, &d) < 0.0 && d.iter().all(|v| v.is_finite()));
+        hessian_evaluations += direction(&x, &g, &mut d, false);
+        let descent = |g: &[f64], d: &[f64]| dot(g, d) < 0.0 && d.iter().all(|v| v.is_finite());
+        let mut steepest = !descent(&g, &d);
         if steepest {
             d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);
         }
+        let mut refined = !refinable;
         let value = loop {
             // Full (Newton) step first; steepest descent starts at 1/‖g‖.
             let step0 = if steepest { 1.0 / crate::norm2(&d) } else { 1.0 };
@@ -67,6 +73,13 @@ where
                 }
                 Err(GdError::LineSearch { cause, evaluations: e, .. }) => {
                     evaluations += e;
+                    if !steepest && !refined && evaluations < crit.max_evaluations {
+                        refined = true;
+                        hessian_evaluations += direction(&x, &g, &mut d, true);
+                        if descent(&g, &d) {
+                            continue;
+                        }
+                    }
                     if !steepest && evaluations < crit.max_evaluations {
                         steepest = true;
                         d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);

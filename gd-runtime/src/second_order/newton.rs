@@ -87,7 +87,7 @@ impl<L: LineSearch> Newton<L> {
     {
         let n = x0.len();
         let mut h = DMatrix::zeros(n, n);
-        driver::run(&self.line_search, &self.stop, obj, x0, |x, g, d| {
+        driver::run(&self.line_search, &self.stop, obj, x0, false, |x, g, d, _| {
             h.fill(0.0);
             hessian(x, &mut h);
             match damped_cholesky::solve(h.clone(), g, d) {

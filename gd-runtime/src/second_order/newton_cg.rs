@@ -18,6 +18,9 @@ use crate::quasi_newton::{SolverReport, StopCriteria};
 ///   current CG iterate, or `−g` if that happens at the first CG step.
 /// - At most `max_cg_iterations` products per outer iteration (default
 ///   `2n`).
+/// - When the line search fails along the truncated direction (badly scaled
+///   problems, e.g. MGH's Meyer), CG is run again to `‖r‖ ≤ 1e-10 ‖g‖` and
+///   the search retried; then steepest descent; then the run stops.
 /// - Line search: default [`MoreThuente`], full step `α = 1` first.
 /// - `SolverReport::hessian_evaluations` counts Hessian–vector products.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,13 +72,23 @@ impl<L: LineSearch> NewtonCg<L> {
         let n = x0.len();
         let max_cg = self.max_cg_iterations.unwrap_or(2 * n);
         let (mut r, mut p, mut hp) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        driver::run(&self.line_search, &self.stop, obj, x0, |x, g, z| {
-            truncated_cg(&mut hvp, x, g, z, &mut r, &mut p, &mut hp, max_cg)
+        driver::run(&self.line_search, &self.stop, obj, x0, true, |x, g, z, exact| {
+            let eta = if exact { EXACT_ETA } else { forcing(g) };
+            truncated_cg(&mut hvp, x, g, z, &mut r, &mut p, &mut hp, max_cg, eta)
         })
     }
 }
 
-/// Approximately solve `H z = −g`; returns the number of products used.
+/// Relative CG residual of a retry after a failed line search.
+const EXACT_ETA: f64 = 1e-10;
+
+/// Eisenstat–Walker-style forcing term `η = min(0.5, √‖g‖)`.
+fn forcing(g: &[f64]) -> f64 {
+    dot(g, g).sqrt().sqrt().min(0.5)
+}
+
+/// Approximately solve `H z = −g` to `‖r‖ ≤ η ‖g‖`; returns the number of
+/// products used.
 #[allow(clippy::too_many_arguments)]
 fn truncated_cg<V: FnMut(&[f64], &[f64], &mut [f64])>(
     hvp: &mut V,
@@ -86,9 +99,9 @@ fn truncated_cg<V: FnMut(&[f64], &[f64], &mut [f64])>(
     p: &mut [f64],
     hp: &mut [f64],
     max_cg: usize,
+    eta: f64,
 ) -> usize {
-    let gnorm = dot(g, g).sqrt();
-    let tol = gnorm.sqrt().min(0.5) * gnorm;
+    let tol = eta * dot(g, g).sqrt();
     z.iter_mut().for_each(|v| *v = 0.0);
     r.copy_from_slice(g);
     p.iter_mut().zip(g).for_each(|(pi, gi)| *pi = -gi);
