@@ -180,3 +180,14 @@ fn tails_that_return_and_names_that_are_not_variables() {
         assert!((paths_and_fields::grad(x) - (2.0 + 6.0 * x)).abs() < 1e-12);
     }
 }
+
+#[differentiable]
+fn clones(x: f64) -> f64 {
+    let y = x.clone() * 2.0;
+    y * x.to_owned()
+}
+
+#[test]
+fn clone_of_a_float_is_the_identity() {
+    assert_eq!(clones::grad(3.0), 12.0);
+}

@@ -290,7 +290,7 @@ impl<'a> Lowerer<'a> {
             if self.mentions_active(whole) {
                 return self.err(
                     lhs,
-                    "#[differentiable]: only local variables can be assigned differentiated values (writing into arrays or fields is not supported)",
+                    "#[differentiable]: differentiated values can be stored only in local variables and in local arrays created in the body (`let mut v = vec![0.0; n]; v[i] = ..`), not in parameters or fields",
                 );
             }
             self.emit(Stmt::Verbatim(quote!(#whole;)));
