@@ -17,7 +17,6 @@
 //! served from a cache, so it pays for no extra work. Prints a Markdown table.
 
 #[path = "../tests/mgh/mod.rs"]
-#[allow(dead_code)]
 mod mgh;
 
 use std::collections::HashMap;
@@ -121,7 +120,10 @@ mod argmin_side {
         }
     }
 
-    fn solve(f: fn(&[f64], &mut [f64]) -> f64, x0: &[f64]) -> Result<(u64, u64, u64, f64, Vec<f64>, String), Error> {
+    /// iterations, cost calls, gradient calls, best cost, best x, status.
+    type Outcome = (u64, u64, u64, f64, Vec<f64>, String);
+
+    fn solve(f: fn(&[f64], &mut [f64]) -> f64, x0: &[f64]) -> Result<Outcome, Error> {
         let problem = Problem { f, cache: RefCell::new((Vec::new(), 0.0, Vec::new())), calls: std::cell::Cell::new(0) };
         let ls = MoreThuenteLineSearch::new().with_c(1e-4, 0.9)?;
         let solver = LBFGS::new(ls, 10).with_tolerance_grad(1e-5)?.with_tolerance_cost(0.0)?;
@@ -226,7 +228,8 @@ fn main() {
     // run the full table only under `cargo bench`.
     let quick = !std::env::args().any(|a| a == "--bench");
     let scipy = scipy_rows();
-    let mut cases: Vec<(String, usize, fn(&[f64], &mut [f64]) -> f64, Vec<f64>)> = Vec::new();
+    type Case = (String, usize, fn(&[f64], &mut [f64]) -> f64, Vec<f64>);
+    let mut cases: Vec<Case> = Vec::new();
     let ext_rosen = mgh::all().into_iter().find(|p| p.number == 21).unwrap().value_and_grad;
     for n in [2usize, 100, 1000, 10000] {
         let x0 = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();

@@ -124,7 +124,7 @@ fn nan_region_shrinks_the_step() {
         let (r, calls) = ls_out;
         let o = r.unwrap();
         assert!(o.step <= 1.5 && o.value < 1.0, "{o:?}");
-        assert!(calls >= 2 && calls <= 20, "{calls} evaluations");
+        assert!((2..=20).contains(&calls), "{calls} evaluations");
     }
     let o = search1(&MoreThuente::new(), phi, 10.0).0.unwrap();
     assert_strong_wolfe(phi, o.step, 1e-4, 0.9);

@@ -3,6 +3,9 @@
 //! Moré, Garbow & Hillstrom (1981). Data tables are passed as data
 //! parameters (`wrt(x)`).
 
+// Written with indices, as the paper writes the residuals.
+#![allow(clippy::needless_range_loop)]
+
 use gd::differentiable;
 
 /// #1 Rosenbrock.

@@ -73,6 +73,9 @@ macro_rules! fns {
     }};
 }
 
+/// value, value_and_grad, hessian, hvp.
+type Fns = (fn(&[f64]) -> f64, fn(&[f64], &mut [f64]) -> f64, fn(&[f64]) -> DMatrix<f64>, fn(&[f64], &[f64], &mut [f64]));
+
 fn problem(
     number: u32,
     name: &'static str,
@@ -80,7 +83,7 @@ fn problem(
     fstar: f64,
     also: &'static [f64],
     xstar: Option<Vec<f64>>,
-    f: (fn(&[f64]) -> f64, fn(&[f64], &mut [f64]) -> f64, fn(&[f64]) -> DMatrix<f64>, fn(&[f64], &[f64], &mut [f64])),
+    f: Fns,
 ) -> Problem {
     Problem { number, name, x0, fstar, also, xstar, value: f.0, value_and_grad: f.1, hessian: f.2, hvp: f.3 }
 }

@@ -133,7 +133,8 @@ pub(crate) fn check_args(
         });
     }
     let dg0 = dot(g0, d);
-    if !(dg0 < 0.0) {
+    // NaN counts as "not descent".
+    if dg0.is_nan() || dg0 >= 0.0 {
         return Err(GdError::LineSearch {
             cause: LineSearchFailure::NotDescent,
             evaluations: 0,

@@ -132,7 +132,8 @@ impl<L: LineSearch> Lbfgs<L> {
                 return Ok(report(x, f, &g, SolverStop::MaxEvaluations, iterations, evaluations));
             }
             mem.direction(&g, &mut d);
-            if !(dot(&g, &d) < 0.0) && mem.len() > 0 {
+            let dg = dot(&g, &d);
+            if (dg.is_nan() || dg >= 0.0) && mem.len() > 0 {
                 mem.clear();
                 mem.direction(&g, &mut d);
             }

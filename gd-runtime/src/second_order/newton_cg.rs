@@ -109,7 +109,7 @@ fn truncated_cg<V: FnMut(&[f64], &[f64], &mut [f64])>(
     for j in 0..max_cg {
         hvp(x, p, hp);
         let curv = dot(p, hp);
-        if !(curv > 0.0) || !curv.is_finite() {
+        if !curv.is_finite() || curv <= 0.0 {
             if j == 0 {
                 z.iter_mut().zip(g).for_each(|(zi, gi)| *zi = -gi);
             }
