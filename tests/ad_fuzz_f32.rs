@@ -29,14 +29,14 @@ mod helpers {
     pub fn h2(a: f32, b: f32) -> f32 {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b { (s - b).atan() + b.sin() * k as f32 } else { (s - b) * 0.5 + b.sin() * k as f32 };
+            s = if s > b { (s - b).atan() + b.sin() * k as f32 } else { (s - b) + b.sin() * k as f32 };
         }
         s
     }
     pub fn h2_d<D: Dn>(a: D, b: D) -> D {
         let mut s = a;
         for k in 0..3 {
-            s = if s > b.re() { (s - b).atan() + b.sin() * k as f64 } else { (s - b) * 0.5 + b.sin() * k as f64 };
+            s = if s > b.re() { (s - b).atan() + b.sin() * k as f64 } else { (s - b) + b.sin() * k as f64 };
         }
         s
     }

@@ -193,7 +193,19 @@ pub fn assert_close_fd(what: &str, got: &[f64], fd: &(Vec<f64>, Vec<f64>), rtol:
 /// Central finite differences of an f32 function in f32 arithmetic,
 /// `h = cbrt(eps_f32) * max(1, |x_i|)`; accurate to ~1e-3 relative at best.
 pub fn fd_grad_f32(f: &dyn Fn(&[f32]) -> f32, x: &[f32]) -> Vec<f64> {
-    let eps_cbrt = f32::EPSILON.cbrt();
+    fd_grad_f32_step(f, x, 1.0)
+}
+
+/// [`fd_grad_f32`] with the error estimate of [`fd_grad_err`].
+pub fn fd_grad_f32_err(f: &dyn Fn(&[f32]) -> f32, x: &[f32]) -> (Vec<f64>, Vec<f64>) {
+    let g = fd_grad_f32_step(f, x, 1.0);
+    let g2 = fd_grad_f32_step(f, x, 2.0);
+    let err = g.iter().zip(&g2).map(|(a, b)| (a - b).abs()).collect();
+    (g, err)
+}
+
+fn fd_grad_f32_step(f: &dyn Fn(&[f32]) -> f32, x: &[f32], scale: f32) -> Vec<f64> {
+    let eps_cbrt = scale * f32::EPSILON.cbrt();
     let mut xs = x.to_vec();
     (0..x.len())
         .map(|i| {
@@ -451,8 +463,8 @@ impl Case32 {
             assert_close1(&format!("{name}: generic copy value (f64) vs f (f32)"), v as f64, dv, RTOL32);
             let fg64 = fd_grad_err(&|y: &[f64]| dual_value(&*self.dual, y), &x64);
             assert_close_fd(&format!("{name}: num-dual vs f64 finite differences of the generic copy"), &dg, &fg64, RTOL_FD, dv);
-            let fg32 = fd_grad_f32(&*self.f, x);
-            assert_close(&format!("{name}: num-dual vs f32 finite differences of f"), &fg32, &dg, RTOL32_FD, dv);
+            let fg32 = fd_grad_f32_err(&*self.f, x);
+            assert_close_fd(&format!("{name}: num-dual vs f32 finite differences of f"), &dg, &fg32, RTOL32_FD, dv);
         }
     }
 
@@ -474,8 +486,8 @@ impl Case32 {
             assert_close(&format!("{name}: macro grad (f32) vs num-dual (f64)"), &g64, &dg, RTOL32, 0.0);
             let fg64 = fd_grad_err(&|y: &[f64]| dual_value(&*self.dual, y), &x64);
             assert_close_fd(&format!("{name}: macro grad (f32) vs f64 finite differences of the generic copy"), &g64, &fg64, RTOL32, dv);
-            let fg32 = fd_grad_f32(&*self.f, x);
-            assert_close(&format!("{name}: macro grad (f32) vs f32 finite differences"), &g64, &fg32, RTOL32_FD, dv);
+            let fg32 = fd_grad_f32_err(&*self.f, x);
+            assert_close_fd(&format!("{name}: macro grad (f32) vs f32 finite differences"), &g64, &fg32, RTOL32_FD, dv);
             for d in directions(seed, x.len(), 3) {
                 let d32: Vec<f32> = d.iter().map(|&a| a as f32).collect();
                 let (jv, jd) = (api.jvp)(x, &d32);
