@@ -43,8 +43,20 @@ pub fn f64s(v: &[f32]) -> Vec<f64> {
 /// `(x_train, y_train, x_test, y_test)`.
 pub fn digits() -> (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>) {
     use rand::seq::SliceRandom;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../gd-examples/data/digits.csv");
-    let text = std::fs::read_to_string(path).expect("gd-examples/data/digits.csv");
+    // The file as built here, else relative to the working directory (a
+    // test binary carried to another machine runs from the repository root),
+    // else where GD_DIGITS_CSV says.
+    let candidates = [
+        std::env::var("GD_DIGITS_CSV").unwrap_or_default(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../gd-examples/data/digits.csv").to_string(),
+        "gd-examples/data/digits.csv".to_string(),
+        "../gd-examples/data/digits.csv".to_string(),
+    ];
+    let text = candidates
+        .iter()
+        .filter(|p| !p.is_empty())
+        .find_map(|p| std::fs::read_to_string(p).ok())
+        .expect("gd-examples/data/digits.csv (or set GD_DIGITS_CSV)");
     let rows: Vec<Vec<f64>> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
