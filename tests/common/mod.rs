@@ -496,7 +496,7 @@ impl Case32 {
                 let mag: f64 = g64.iter().zip(&d32).map(|(a, &b)| (a * b as f64).abs()).sum();
                 let err = (jd as f64 - dot).abs();
                 assert!(
-                    err <= 1e-5 * mag + 1e-30,
+                    err <= RTOL32 * mag + 1e-30,
                     "{name}: forward vs reverse: jvp(x, v).1 = {jd:e}, grad(x).v = {dot:e} (|diff| {err:e}, sum|g_i v_i| = {mag:e})"
                 );
             }
