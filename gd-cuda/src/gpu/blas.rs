@@ -1,6 +1,7 @@
 //! Dense layers through cuBLAS SGEMM, for row-major matrices (a row-major
 //! `r × c` matrix is cuBLAS's column-major `c × r`, so each product below is
-//! written transposed).
+//! written transposed). The configurations are pure functions so that the
+//! layouts are tested without a GPU.
 
 use cudarc::cublas::sys::cublasOperation_t::{CUBLAS_OP_N, CUBLAS_OP_T};
 use cudarc::cublas::{Gemm, GemmConfig};
@@ -23,19 +24,7 @@ pub fn linear_forward(
     n_out: usize,
     z: &mut impl DevicePtrMut<f32>,
 ) -> Result<(), CudaError> {
-    // zᵀ (n_out × rows, col-major) = W (col-major Wᵀ, transposed) · xᵀ.
-    let cfg = GemmConfig {
-        transa: CUBLAS_OP_T,
-        transb: CUBLAS_OP_N,
-        m: dim(n_out)?,
-        n: dim(rows)?,
-        k: dim(n_in)?,
-        alpha: 1.0f32,
-        lda: dim(n_in)?,
-        ldb: dim(n_in)?,
-        beta: 0.0f32,
-        ldc: dim(n_out)?,
-    };
+    let cfg = forward_cfg(rows, n_in, n_out)?;
     unsafe { gpu.blas.gemm(cfg, w, x, z) }?;
     Ok(())
 }
@@ -50,19 +39,7 @@ pub fn weight_grad(
     n_out: usize,
     dw: &mut impl DevicePtrMut<f32>,
 ) -> Result<(), CudaError> {
-    // dWᵀ (n_in × n_out, col-major) = xᵀ (n_in × rows) · dz (rows × n_out).
-    let cfg = GemmConfig {
-        transa: CUBLAS_OP_N,
-        transb: CUBLAS_OP_T,
-        m: dim(n_in)?,
-        n: dim(n_out)?,
-        k: dim(rows)?,
-        alpha: 1.0f32,
-        lda: dim(n_in)?,
-        ldb: dim(n_out)?,
-        beta: 0.0f32,
-        ldc: dim(n_in)?,
-    };
+    let cfg = weight_grad_cfg(rows, n_in, n_out)?;
     unsafe { gpu.blas.gemm(cfg, x, dz, dw) }?;
     Ok(())
 }
@@ -76,18 +53,7 @@ pub fn bias_grad(
     n_out: usize,
     db: &mut impl DevicePtrMut<f32>,
 ) -> Result<(), CudaError> {
-    let cfg = GemmConfig {
-        transa: CUBLAS_OP_N,
-        transb: CUBLAS_OP_N,
-        m: dim(n_out)?,
-        n: 1,
-        k: dim(rows)?,
-        alpha: 1.0f32,
-        lda: dim(n_out)?,
-        ldb: dim(rows)?,
-        beta: 0.0f32,
-        ldc: dim(n_out)?,
-    };
+    let cfg = bias_grad_cfg(rows, n_out)?;
     unsafe { gpu.blas.gemm(cfg, dz, ones, db) }?;
     Ok(())
 }
@@ -102,8 +68,69 @@ pub fn input_grad(
     n_out: usize,
     dx: &mut impl DevicePtrMut<f32>,
 ) -> Result<(), CudaError> {
+    let cfg = input_grad_cfg(rows, n_in, n_out)?;
+    unsafe { gpu.blas.gemm(cfg, w, dz, dx) }?;
+    Ok(())
+}
+
+/// The GEMM of [`linear_forward`]: A = W, B = x, C = z (the order it passes them to cuBLAS;
+/// `tests/gemm_layouts.rs` checks the layout against the CPU path).
+pub fn forward_cfg(rows: usize, n_in: usize, n_out: usize) -> Result<GemmConfig<f32>, CudaError> {
+    // zᵀ (n_out × rows, col-major) = W (col-major Wᵀ, transposed) · xᵀ.
+    Ok(GemmConfig {
+        transa: CUBLAS_OP_T,
+        transb: CUBLAS_OP_N,
+        m: dim(n_out)?,
+        n: dim(rows)?,
+        k: dim(n_in)?,
+        alpha: 1.0f32,
+        lda: dim(n_in)?,
+        ldb: dim(n_in)?,
+        beta: 0.0f32,
+        ldc: dim(n_out)?,
+    })
+}
+
+/// The GEMM of [`weight_grad`]: A = x, B = dz, C = dW (the order it passes them to cuBLAS;
+/// `tests/gemm_layouts.rs` checks the layout against the CPU path).
+pub fn weight_grad_cfg(rows: usize, n_in: usize, n_out: usize) -> Result<GemmConfig<f32>, CudaError> {
+    // dWᵀ (n_in × n_out, col-major) = xᵀ (n_in × rows) · dz (rows × n_out).
+    Ok(GemmConfig {
+        transa: CUBLAS_OP_N,
+        transb: CUBLAS_OP_T,
+        m: dim(n_in)?,
+        n: dim(n_out)?,
+        k: dim(rows)?,
+        alpha: 1.0f32,
+        lda: dim(n_in)?,
+        ldb: dim(n_out)?,
+        beta: 0.0f32,
+        ldc: dim(n_in)?,
+    })
+}
+
+/// The GEMM of [`bias_grad`]: A = dz, B = ones, C = db (the order it passes them to cuBLAS;
+/// `tests/gemm_layouts.rs` checks the layout against the CPU path).
+pub fn bias_grad_cfg(rows: usize, n_out: usize) -> Result<GemmConfig<f32>, CudaError> {
+    Ok(GemmConfig {
+        transa: CUBLAS_OP_N,
+        transb: CUBLAS_OP_N,
+        m: dim(n_out)?,
+        n: 1,
+        k: dim(rows)?,
+        alpha: 1.0f32,
+        lda: dim(n_out)?,
+        ldb: dim(rows)?,
+        beta: 0.0f32,
+        ldc: dim(n_out)?,
+    })
+}
+
+/// The GEMM of [`input_grad`]: A = W, B = dz, C = dx (the order it passes them to cuBLAS;
+/// `tests/gemm_layouts.rs` checks the layout against the CPU path).
+pub fn input_grad_cfg(rows: usize, n_in: usize, n_out: usize) -> Result<GemmConfig<f32>, CudaError> {
     // dxᵀ (n_in × rows) = Wᵀ (col-major W, n_in × n_out) · dzᵀ (n_out × rows).
-    let cfg = GemmConfig {
+    Ok(GemmConfig {
         transa: CUBLAS_OP_N,
         transb: CUBLAS_OP_N,
         m: dim(n_in)?,
@@ -114,7 +141,5 @@ pub fn input_grad(
         ldb: dim(n_out)?,
         beta: 0.0f32,
         ldc: dim(n_in)?,
-    };
-    unsafe { gpu.blas.gemm(cfg, w, dz, dx) }?;
-    Ok(())
+    })
 }

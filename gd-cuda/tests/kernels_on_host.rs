@@ -1,0 +1,198 @@
+//! The CUDA C kernel sources executed on the host, without a GPU: each
+//! program is compiled by the host C++ compiler against stubs of CUDA's
+//! built-ins into a shared library, and each kernel is run block by block
+//! (one thread per block, several blocks, so the grid-stride loops and the
+//! block sums are exercised) and compared with the CPU path. This checks
+//! the kernels' indexing and arithmetic; the GPU tests check the device.
+//! Skipped (with a message) where no C++ compiler is found.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{f64s, labels, rel_err, uniform32};
+use gd_cuda::cpu::{ops, optim};
+use gd_cuda::kernels;
+use gd_cuda::{Activation, OptimSpec, Update};
+use gd_runtime::optim::{AdamConfig, AdamWConfig, LionConfig, RmsPropConfig, SgdConfig};
+use libloading::Library;
+
+const STUBS: &str = r#"
+#include <math.h>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __shared__ static
+struct gd_dim3 { unsigned x, y, z; };
+static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
+/* One thread per block: the other lanes of a warp hold nothing. */
+static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
+static inline void __syncthreads() {}
+static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
+extern "C" void gd_set_block(unsigned b, unsigned grid) {
+    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
+}
+"#;
+
+const GRID: u32 = 7;
+
+/// The module's program as a host library, or None (skipped) without a compiler.
+fn build(name: &str, source: &str) -> Option<Library> {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if Command::new(&cxx).arg("--version").output().is_err() {
+        eprintln!("SKIPPED kernels on the host: no C++ compiler `{cxx}`");
+        return None;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kernels_on_host");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("{name}.cpp"));
+    let lib = dir.join(format!("lib{name}_{}.so", std::process::id()));
+    std::fs::write(&src, format!("{STUBS}\n{}\n{source}", kernels::PRELUDE)).unwrap();
+    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(unsafe { Library::new(&lib) }.unwrap())
+}
+
+/// Run `launch` once per block of the emulated grid.
+fn grid(lib: &Library, mut launch: impl FnMut()) {
+    let set: libloading::Symbol<unsafe extern "C" fn(u32, u32)> = unsafe { lib.get(b"gd_set_block") }.unwrap();
+    for b in 0..GRID {
+        unsafe { set(b, GRID) };
+        launch();
+    }
+}
+
+macro_rules! kernel {
+    ($lib:expr, $name:literal, fn($($t:ty),*)) => {
+        *unsafe { $lib.get::<unsafe extern "C" fn($($t),*)>(concat!($name, "\0").as_bytes()) }.unwrap()
+    };
+}
+
+fn check(what: &str, got: &[f32], want: &[f64], tol: f64) {
+    let e = rel_err(got, want);
+    assert!(e <= tol, "{what}: relative error {e:.2e} > {tol:.0e}");
+}
+
+const ACTS: [Activation; 4] = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Sigmoid];
+
+#[test]
+fn layer_kernels_on_the_host() {
+    let Some(lib) = build("layers", kernels::layers::SOURCE) else { return };
+    let (rows, cols) = (9, 13);
+    for (i, act) in ACTS.into_iter().enumerate() {
+        let mut z = uniform32(rows * cols, -4.0, 4.0, i as u64);
+        let b = uniform32(cols, -1.0, 1.0, 10 + i as u64);
+        let mut want = f64s(&z);
+        ops::bias_act_forward(&mut want, &f64s(&b), act);
+        let f = kernel!(lib, "bias_act_forward", fn(*mut f32, *const f32, i32, i32, i32));
+        grid(&lib, || unsafe { f(z.as_mut_ptr(), b.as_ptr(), rows as i32, cols as i32, act.code()) });
+        check(&format!("bias_act_forward {act:?}"), &z, &want, 1e-6);
+
+        let y = z.clone();
+        let mut dz = uniform32(rows * cols, -1.0, 1.0, 20 + i as u64);
+        let mut want = f64s(&dz);
+        ops::act_backward(&mut want, &f64s(&y), act);
+        let f = kernel!(lib, "act_backward", fn(*mut f32, *const f32, i32, i32));
+        grid(&lib, || unsafe { f(dz.as_mut_ptr(), y.as_ptr(), (rows * cols) as i32, act.code()) });
+        check(&format!("act_backward {act:?}"), &dz, &want, 1e-6);
+    }
+    let x = uniform32(20 * cols, -1.0, 1.0, 30);
+    let lab = labels(20, 10, 31);
+    let idx = labels(11, 20, 32);
+    let mut out = vec![0.0f32; 11 * cols];
+    let mut lout = vec![0u32; 11];
+    let f = kernel!(lib, "gather_rows", fn(*const f32, *const u32, *mut f32, i32, i32));
+    grid(&lib, || unsafe { f(x.as_ptr(), idx.as_ptr(), out.as_mut_ptr(), 11, cols as i32) });
+    let mut want = vec![0.0f32; 11 * cols];
+    ops::gather_rows(&x, &idx, cols, &mut want);
+    assert_eq!(out, want);
+    let f = kernel!(lib, "gather_labels", fn(*const u32, *const u32, *mut u32, i32));
+    grid(&lib, || unsafe { f(lab.as_ptr(), idx.as_ptr(), lout.as_mut_ptr(), 11) });
+    assert_eq!(lout, idx.iter().map(|&i| lab[i as usize]).collect::<Vec<_>>());
+    let f = kernel!(lib, "fill", fn(*mut f32, f32, i32));
+    grid(&lib, || unsafe { f(out.as_mut_ptr(), 1.5, out.len() as i32) });
+    assert!(out.iter().all(|&v| v == 1.5));
+}
+
+#[test]
+fn loss_kernels_on_the_host() {
+    let Some(lib) = build("loss", kernels::loss::SOURCE) else { return };
+    let (rows, cols) = (23, 10);
+    let z = uniform32(rows * cols, -6.0, 6.0, 40);
+    let lab = labels(rows, cols as u32, 41);
+    let (mut dz, mut loss) = (vec![0.0f32; rows * cols], 0.0f32);
+    let f = kernel!(lib, "softmax_xent", fn(*const f32, *const u32, *mut f32, *mut f32, i32, i32, f32));
+    grid(&lib, || unsafe { f(z.as_ptr(), lab.as_ptr(), dz.as_mut_ptr(), &mut loss, rows as i32, cols as i32, 1.0 / rows as f32) });
+    let mut want = vec![0.0; rows * cols];
+    let l = ops::softmax_xent(&f64s(&z), &lab, cols, 1.0 / rows as f64, &mut want);
+    check("softmax_xent gradient", &dz, &want, 1e-6);
+    check("softmax_xent loss", &[loss], &[l], 1e-6);
+
+    let n = 101;
+    let (y, t) = (uniform32(n, -2.0, 2.0, 42), uniform32(n, -2.0, 2.0, 43));
+    let (mut dy, mut loss) = (vec![0.0f32; n], 0.0f32);
+    let f = kernel!(lib, "mse", fn(*const f32, *const f32, *mut f32, *mut f32, i32, f32));
+    grid(&lib, || unsafe { f(y.as_ptr(), t.as_ptr(), dy.as_mut_ptr(), &mut loss, n as i32, 1.0 / n as f32) });
+    let mut want = vec![0.0; n];
+    let l = ops::mse(&f64s(&y), &f64s(&t), 1.0 / n as f64, &mut want);
+    check("mse gradient", &dy, &want, 1e-6);
+    check("mse loss", &[loss], &[l], 1e-6);
+}
+
+#[test]
+fn optimizer_kernels_on_the_host() {
+    let Some(lib) = build("optim", kernels::optim::SOURCE) else { return };
+    let specs = [
+        OptimSpec::Sgd(SgdConfig { lr: 0.1, ..SgdConfig::default() }),
+        OptimSpec::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, dampening: 0.1, ..SgdConfig::default() }),
+        OptimSpec::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() }),
+        OptimSpec::RmsProp(RmsPropConfig { lr: 0.01, ..RmsPropConfig::default() }),
+        OptimSpec::RmsProp(RmsPropConfig { lr: 0.01, centered: true, momentum: 0.5, ..RmsPropConfig::default() }),
+        OptimSpec::Adam(AdamConfig { lr: 0.01, ..AdamConfig::default() }),
+        OptimSpec::AdamW(AdamWConfig { lr: 0.01, weight_decay: 0.1, ..AdamWConfig::default() }),
+        OptimSpec::Lion(LionConfig { lr: 0.01, ..LionConfig::default() }),
+    ];
+    let sgd = kernel!(lib, "sgd_update", fn(*mut f32, *const f32, *mut f32, i32, f32, f32, f32, i32, i32, i32));
+    let rms = kernel!(lib, "rmsprop_update", fn(*mut f32, *const f32, *mut f32, *mut f32, *mut f32, i32, f32, f32, f32, f32, i32, i32));
+    let adam = kernel!(lib, "adam_update", fn(*mut f32, *const f32, *mut f32, *mut f32, i32, f32, f32, f32, f32, f32, f32));
+    let lion = kernel!(lib, "lion_update", fn(*mut f32, *const f32, *mut f32, i32, f32, f32, f32));
+    let n = 1001;
+    for spec in specs {
+        let p0 = uniform32(n, -1.0, 1.0, 50);
+        let (mut p, mut q) = (p0.clone(), p0.clone());
+        let mut s = [vec![0.0f32; n], vec![0.0; n], vec![0.0; n]];
+        let mut k = [vec![0.0f32; n], vec![0.0; n], vec![0.0; n]];
+        for t in 0..5u64 {
+            let g = uniform32(n, -2.0, 2.0, 60 + t);
+            let u = spec.update(t);
+            let [a, b, c] = &mut s;
+            optim::apply(&u, &mut p, &g, [a, b, c]);
+            let [k0, k1, k2] = &mut k;
+            let (pp, gp, n32) = (q.as_mut_ptr(), g.as_ptr(), n as i32);
+            grid(&lib, || unsafe {
+                match u {
+                    Update::Sgd { lr, mu, dampening, nesterov, first } => sgd(
+                        pp, gp, k0.as_mut_ptr(), n32, lr as f32, mu as f32, dampening as f32,
+                        nesterov as i32, first as i32, (mu != 0.0) as i32,
+                    ),
+                    Update::RmsProp { lr, alpha, eps, mu, centered } => rms(
+                        pp, gp, k0.as_mut_ptr(), k1.as_mut_ptr(), k2.as_mut_ptr(), n32, lr as f32, alpha as f32,
+                        eps as f32, mu as f32, centered as i32, (mu > 0.0) as i32,
+                    ),
+                    Update::Adam { step_size, inv_bc2_sqrt, beta1, beta2, eps, decay } => adam(
+                        pp, gp, k0.as_mut_ptr(), k1.as_mut_ptr(), n32, step_size as f32, inv_bc2_sqrt as f32,
+                        beta1 as f32, beta2 as f32, eps as f32, decay as f32,
+                    ),
+                    Update::Lion { lr, beta1, beta2 } => {
+                        lion(pp, gp, k0.as_mut_ptr(), n32, lr as f32, beta1 as f32, beta2 as f32)
+                    }
+                }
+            });
+        }
+        // The same f32 arithmetic in the same order: equal up to the host
+        // compiler's contraction of a*b+c into FMAs.
+        check(&format!("{spec:?}"), &q, &f64s(&p), 1e-6);
+    }
+}
