@@ -66,9 +66,11 @@ impl Kernel {
 }
 
 /// NVRTC options for a device of compute capability `(major, minor)`:
-/// straight to CUBIN (`sm_XY`), no PTX JIT at load time.
+/// straight to CUBIN (`sm_XY`), no PTX JIT at load time. The language
+/// dialect is NVRTC's default (the sources are C-like and need nothing
+/// newer; naming one could be refused by a later NVRTC).
 pub fn nvrtc_options(cc: (i32, i32)) -> Vec<String> {
-    vec![format!("--gpu-architecture=sm_{}{}", cc.0, cc.1), "--std=c++14".into()]
+    vec![format!("--gpu-architecture=sm_{}{}", cc.0, cc.1)]
 }
 
 /// Compile `program` to CUBIN with NVRTC. A rejected source is a
