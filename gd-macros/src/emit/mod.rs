@@ -6,6 +6,7 @@ pub mod api;
 pub mod check;
 pub mod custom;
 pub mod names;
+mod replay;
 mod second;
 mod vector;
 mod sweep;

@@ -1,0 +1,359 @@
+//! Reverse mode can recompute a loop's trips instead of saving their values:
+//! it saves only each trip's inputs (the loop-carried values and the
+//! iterator's item), then replays the trip forward before its adjoint. That is
+//! faster for the short bodies numeric loops have. The replay runs at the end
+//! of the function (or of the enclosing replayed trip), so it is allowed when
+//! it sees the same world as the first run:
+//! - the loop sits at the top level of the function, or of a replayed loop's
+//!   body (names bound in a branch or block are out of scope by then);
+//! - its body runs no user statement other than `let` (no assignment to an
+//!   outer variable, no macro) and touches no local array created outside it;
+//! - no name its body reads is bound again later in the enclosing block.
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+
+use crate::ir::*;
+use crate::rules;
+
+/// Where a loop sits, for `plan_recompute`.
+pub(super) enum Ctx {
+    /// At the top level of the function or of a replayed trip: every name in
+    /// scope there is in scope for the replay.
+    Free,
+    /// At the top level of saving loops' bodies (`outers`, innermost last),
+    /// which bind their patterns again in the reverse sweep but not the other
+    /// names their bodies bind (`bound`).
+    Saved { outers: Vec<Temp>, bound: HashSet<String> },
+    /// Inside a branch or block: the replay would not see its names.
+    Closed,
+}
+
+pub(super) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>) {
+    for (i, s) in block.iter().enumerate() {
+        match s {
+            Stmt::Loop(l) => {
+                let mut free = free_names(&l.body);
+                // The replay also takes a range's items again.
+                if let LoopHead::For { iter, .. } = &l.head {
+                    idents(iter, &mut free);
+                }
+                let placed = match ctx {
+                    Ctx::Free => true,
+                    Ctx::Saved { bound, .. } => free.is_disjoint(bound),
+                    Ctx::Closed => false,
+                };
+                let ok = placed
+                    && replayable(&l.body)
+                    && cheap(&l.body)
+                    && !block[i + 1..].iter().any(|later| binds_any(later, &free));
+                if ok {
+                    out.insert(l.count);
+                    if let Ctx::Saved { outers, .. } = ctx {
+                        rebinding.extend(outers.iter().copied());
+                    }
+                }
+                let inner = if ok {
+                    Ctx::Free
+                } else {
+                    let (mut outers, mut bound) = match ctx {
+                        Ctx::Free => (Vec::new(), HashSet::new()),
+                        Ctx::Saved { outers, bound } => (outers.clone(), bound.clone()),
+                        Ctx::Closed => (Vec::new(), HashSet::new()),
+                    };
+                    let mut names = bound_names(&l.body);
+                    if let LoopHead::For { pat, .. } = &l.head {
+                        let mut own = HashSet::new();
+                        idents(pat, &mut own);
+                        names.retain(|n| !own.contains(n));
+                        outers.push(l.count);
+                    }
+                    bound.extend(names);
+                    if matches!(ctx, Ctx::Closed) {
+                        Ctx::Closed
+                    } else {
+                        Ctx::Saved { outers, bound }
+                    }
+                };
+                plan_recompute(&l.body, &inner, out, rebinding);
+            }
+            _ => {
+                for c in s.children() {
+                    plan_recompute(c, &Ctx::Closed, out, rebinding);
+                }
+            }
+        }
+    }
+}
+
+/// Names a block binds at its top level (`let`s and aliases).
+fn bound_names(b: &Block) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for s in b {
+        match s {
+            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+                out.insert(name.to_string());
+            }
+            Stmt::Verbatim(ts) => {
+                let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+                idents(&pat, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A body worth replaying rather than saving: arithmetic and cheap float
+/// functions only. Transcendental functions and calls cost more to run again
+/// than their results cost to save.
+fn cheap(b: &Block) -> bool {
+    const CHEAP: &[&str] = &["abs", "max", "min", "mul_add", "clamp", "recip", "fract", "powi", "hypot", "sqrt"];
+    b.iter().all(|s| {
+        let here = match s {
+            Stmt::Op { prim, .. } => matches!(prim.0.kind, rules::Kind::Operator(_)) || CHEAP.contains(&prim.0.name),
+            Stmt::Call { .. } => false,
+            _ => true,
+        };
+        here && s.children().into_iter().all(cheap)
+    })
+}
+
+fn replayable(body: &Block) -> bool {
+    fn created(b: &Block, out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::ArrNew { arr, .. } = s {
+                out.insert(*arr);
+            }
+            for c in s.children() {
+                created(c, out);
+            }
+        }
+    }
+    fn ok(b: &Block, own: &HashSet<usize>) -> bool {
+        b.iter().all(|s| {
+            let here = match s {
+                Stmt::Verbatim(ts) => ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") && pure(ts),
+                Stmt::Set { expr, .. } => pure(expr),
+                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+                _ => true,
+            };
+            here && s.children().into_iter().all(|c| ok(c, own))
+        })
+    }
+    let mut own = HashSet::new();
+    created(body, &mut own);
+    ok(body, &own)
+}
+
+fn idents(ts: &TokenStream, out: &mut HashSet<String>) {
+    for tt in ts.clone() {
+        match tt {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// Names user code in a loop body reads (over-approximated: every identifier
+/// in its verbatim code and captured expressions), less the loop-carried
+/// aliases the body binds first.
+fn free_names(body: &Block) -> HashSet<String> {
+    fn go(b: &Block, out: &mut HashSet<String>) {
+        for s in b {
+            match s {
+                Stmt::Verbatim(ts) | Stmt::Set { expr: ts, .. } => idents(ts, out),
+                Stmt::Loop(l) => {
+                    if let LoopHead::For { iter, .. } = &l.head {
+                        idents(iter, out);
+                    }
+                }
+                _ => {}
+            }
+            for c in s.children() {
+                go(c, out);
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    go(body, &mut out);
+    for s in body {
+        match s {
+            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+                out.remove(&name.to_string());
+            }
+            Stmt::Set { .. } => {}
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Does this statement, which runs after a replayed loop at the same scope
+/// level, bind one of these names again (`let`, an alias) or possibly change
+/// it (any other user statement that names it, at any depth)?
+fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
+    fn changes(s: &Stmt, names: &HashSet<String>) -> bool {
+        let here = match s {
+            Stmt::Verbatim(ts) if !ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") => {
+                let mut ids = HashSet::new();
+                idents(ts, &mut ids);
+                ids.iter().any(|n| names.contains(n))
+            }
+            _ => false,
+        };
+        here || s.children().into_iter().flatten().any(|c| changes(c, names))
+    }
+    let rebinds = match s {
+        Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => names.contains(&name.to_string()),
+        Stmt::Verbatim(ts) => {
+            let mut bound = HashSet::new();
+            let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+            idents(&pat, &mut bound);
+            bound.iter().any(|n| names.contains(n))
+        }
+        _ => false,
+    };
+    rebinds || changes(s, names)
+}
+
+/// User code that gives the same result when run again: no calls other than
+/// float methods, `len`/`is_empty` and gd's own conversions, no macros other
+/// than `matches!`. (A plain function may draw random numbers or count: the
+/// reverse sweep must not call it a second time.)
+fn pure(ts: &TokenStream) -> bool {
+    let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+    for (i, tt) in toks.iter().enumerate() {
+        match tt {
+            proc_macro2::TokenTree::Group(g) => {
+                if g.delimiter() == proc_macro2::Delimiter::Parenthesis && i > 0 {
+                    if let proc_macro2::TokenTree::Ident(name) = &toks[i - 1] {
+                        let method = i > 1 && matches!(&toks[i - 2], proc_macro2::TokenTree::Punct(p) if p.as_char() == '.');
+                        let n = name.to_string();
+                        let ok = if method {
+                            n == "len" || n == "is_empty" || rules::lookup(&n).is_some()
+                        } else {
+                            matches!(n.as_str(), "Some" | "to_usize" | "to_float" | "re")
+                                || rules::lookup(&n).is_some() && i > 2
+                        };
+                        if !ok {
+                            return false;
+                        }
+                    }
+                }
+                if !pure(&g.stream()) {
+                    return false;
+                }
+            }
+            proc_macro2::TokenTree::Punct(p) if p.as_char() == '!' => {
+                let next_is_group = matches!(toks.get(i + 1), Some(proc_macro2::TokenTree::Group(_)));
+                let is_matches = i > 0 && toks[i - 1].to_string() == "matches";
+                if next_is_group && !is_matches {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// A range expression (`a..b`, `a..=b`), possibly parenthesised.
+pub(super) fn is_range(iter: &TokenStream) -> bool {
+    fn strip(e: &syn::Expr) -> &syn::Expr {
+        match e {
+            syn::Expr::Paren(p) => strip(&p.expr),
+            syn::Expr::Group(g) => strip(&g.expr),
+            _ => e,
+        }
+    }
+    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
+}
+
+/// Spreads a taint forward through a block: temporaries computed from
+/// tainted ones, names aliased to them, arrays written with them. Returns
+/// true when user code or a control decision reads a tainted value.
+pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<String>, arrays: &mut HashSet<usize>) -> bool {
+    let op_t = |o: &Operand, temps: &HashSet<Temp>| matches!(o, Operand::Temp(x) if temps.contains(x));
+    let reads = |ts: &TokenStream, names: &HashSet<String>| {
+        let mut ids = HashSet::new();
+        idents(ts, &mut ids);
+        ids.iter().any(|i| names.contains(i))
+    };
+    for s in b {
+        match s {
+            Stmt::Op { dst, args, .. } => {
+                if args.iter().any(|a| op_t(a, temps)) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::Copy { dst, src } => {
+                if op_t(src, temps) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::Load { dst, array, .. } => {
+                if matches!(array, Arr::Local(a) if arrays.contains(a)) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::ArrNew { arr, init, .. } => {
+                if op_t(init, temps) {
+                    arrays.insert(*arr);
+                }
+            }
+            Stmt::Store { arr, src, .. } | Stmt::Push { arr, src } => {
+                if op_t(src, temps) {
+                    arrays.insert(*arr);
+                }
+            }
+            Stmt::Alias { name, src, .. } => {
+                if temps.contains(src) {
+                    names.insert(name.to_string());
+                } else {
+                    names.remove(&name.to_string());
+                }
+            }
+            Stmt::AliasArr { name, arr } => {
+                if arrays.contains(arr) {
+                    names.insert(name.to_string());
+                }
+            }
+            Stmt::Set { expr, .. } | Stmt::Verbatim(expr) => {
+                if reads(expr, names) {
+                    return true;
+                }
+            }
+            Stmt::Call { dst, args, .. } => {
+                if args.iter().any(|a| matches!(a, CallArg::Scalar(x) | CallArg::Passive(x) if temps.contains(x))) {
+                    return true;
+                }
+                let _ = dst;
+            }
+            Stmt::Loop(l) => {
+                if let LoopHead::For { iter, .. } = &l.head {
+                    if reads(iter, names) {
+                        return true;
+                    }
+                }
+                for &(h, end) in &l.backedge {
+                    if temps.contains(&end) {
+                        temps.insert(h);
+                    }
+                }
+            }
+            Stmt::If { .. } | Stmt::Scope(_) | Stmt::Seed { .. } => {}
+        }
+        for c in s.children() {
+            if taint(c, temps, names, arrays) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
