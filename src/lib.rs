@@ -18,3 +18,8 @@ pub mod __private;
 
 /// nalgebra, as `f::hessian` returns its matrices.
 pub use nalgebra;
+
+/// The CUDA backend (feature `cuda`): MLP training and optimizer updates on
+/// an NVIDIA GPU, with the same model description on the CPU.
+#[cfg(feature = "cuda")]
+pub use gd_cuda as cuda;
