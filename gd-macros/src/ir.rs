@@ -111,7 +111,7 @@ pub struct Loop {
 }
 
 impl Stmt {
-    /// Calls `f` on every statement of this statement's nested blocks (not on `self`).
+    /// The blocks nested directly in this statement (branches, a loop body, a scope).
     pub fn children(&self) -> Vec<&Block> {
         match self {
             Stmt::If { then, els, .. } => vec![then, els],

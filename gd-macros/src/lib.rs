@@ -62,7 +62,7 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         }
     };
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
-    if std::env::var("GD_DUMP").is_ok_and(|n| n == sig.name.to_string()) {
+    if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
         eprintln!("{generated}");
     }
     Ok(quote!(#item #generated))

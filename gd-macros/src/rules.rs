@@ -240,6 +240,6 @@ pub fn needs(p: Prim) -> (Vec<bool>, bool) {
         .map(|t| t.to_string())
         .collect::<Vec<_>>()
         .join(" ");
-    let uses = |n: &Ident| text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == n.to_string());
+    let uses = |n: &Ident| text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| n == w);
     (names.iter().map(uses).collect(), uses(&y))
 }

@@ -87,6 +87,11 @@ pub(super) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
     }
 }
 
+/// A `let` statement of user code.
+fn is_let(ts: &TokenStream) -> bool {
+    ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let")
+}
+
 /// Names a block binds at its top level (`let`s and aliases).
 fn bound_names(b: &Block) -> HashSet<String> {
     let mut out = HashSet::new();
@@ -134,7 +139,7 @@ fn replayable(body: &Block) -> bool {
     fn ok(b: &Block, own: &HashSet<usize>) -> bool {
         b.iter().all(|s| {
             let here = match s {
-                Stmt::Verbatim(ts) => ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") && pure(ts),
+                Stmt::Verbatim(ts) => is_let(ts) && pure(ts),
                 Stmt::Set { expr, .. } => pure(expr),
                 Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
                 _ => true,
@@ -199,7 +204,7 @@ fn free_names(body: &Block) -> HashSet<String> {
 fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
     fn changes(s: &Stmt, names: &HashSet<String>) -> bool {
         let here = match s {
-            Stmt::Verbatim(ts) if !ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let") => {
+            Stmt::Verbatim(ts) if !is_let(ts) => {
                 let mut ids = HashSet::new();
                 idents(ts, &mut ids);
                 ids.iter().any(|n| names.contains(n))
@@ -328,11 +333,10 @@ pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<St
                     return true;
                 }
             }
-            Stmt::Call { dst, args, .. } => {
+            Stmt::Call { args, .. } => {
                 if args.iter().any(|a| matches!(a, CallArg::Scalar(x) | CallArg::Passive(x) if temps.contains(x))) {
                     return true;
                 }
-                let _ = dst;
             }
             Stmt::Loop(l) => {
                 if let LoopHead::For { iter, .. } = &l.head {

@@ -104,7 +104,7 @@ impl<'a> Lowerer<'a> {
             },
             Expr::Cast(c) => {
                 let target = c.ty.to_token_stream().to_string();
-                if target == self.f.to_string() {
+                if target == self.f.to_string().as_str() {
                     match self.lower_expr(&c.expr)? {
                         Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
                         v => Ok(v),
@@ -243,7 +243,7 @@ impl<'a> Lowerer<'a> {
         // `f64::sin(x)` and friends: the rule table.
         if segs.len() == 2 && (segs[0] == "f64" || segs[0] == "f32") {
             if let Some(p) = rules::lookup(&segs[1]).filter(|p| p.0.arity == c.args.len()) {
-                if segs[0] != self.f.to_string() {
+                if self.f != segs[0] {
                     return self.err(&c.func, format!("#[differentiable]: this function works in `{}`, not `{}`", self.f, segs[0]));
                 }
                 let mut args = Vec::new();
@@ -265,10 +265,7 @@ impl<'a> Lowerer<'a> {
         for a in &c.args {
             let arg = match self.lower_expr(a)? {
                 Val::Active(t) => CallArg::Scalar(t),
-                Val::Array(i, ts) => {
-                    let _ = ts;
-                    CallArg::Array(i, quote!(#a))
-                }
+                Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
                 Val::Passive(ts) => CallArg::Passive(self.capture(Ty::Inferred, ts)),
             };
             args.push(arg);

@@ -5,7 +5,7 @@
 //! loop over that iterator.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::quote;
 use syn::{Expr, Pat, Result};
 
 use super::env::BKind;
@@ -361,7 +361,6 @@ impl<'a> Lowerer<'a> {
         let result = self.env.active_temp(acc);
         self.env.pop();
         res?;
-        let _ = m.to_token_stream();
         Ok(Val::Active(result.unwrap()))
     }
 }

@@ -556,7 +556,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Copy { dst: self.ret, src: op });
                 if !self.loops.is_empty() {
                     self.emit(Stmt::Set { dst: self.returned, expr: quote!(true) });
-                    self.exit_loop(true, rest);
+                    self.exit_loop(true);
                 }
                 Ok(())
             }
@@ -564,14 +564,14 @@ impl<'a> Lowerer<'a> {
                 if b.label.is_some() || b.expr.is_some() {
                     return self.err(b, "#[differentiable]: labelled `break` and `break` with a value are not supported");
                 }
-                self.exit_loop(true, rest);
+                self.exit_loop(true);
                 Ok(())
             }
             Expr::Continue(c) => {
                 if c.label.is_some() {
                     return self.err(c, "#[differentiable]: labelled `continue` is not supported");
                 }
-                self.exit_loop(false, rest);
+                self.exit_loop(false);
                 Ok(())
             }
             Expr::If(i) => {
@@ -616,7 +616,7 @@ impl<'a> Lowerer<'a> {
                     returned,
                     &mut |s| {
                         if !s.loops.is_empty() {
-                            s.exit_loop(true, rest);
+                            s.exit_loop(true);
                         }
                         Ok(())
                     },
@@ -718,8 +718,7 @@ impl<'a> Lowerer<'a> {
     }
 
     /// Leaves the current loop iteration: skip to the end of the body.
-    fn exit_loop(&mut self, brk: bool, rest: &[Frame<'_>]) {
-        let _ = rest;
+    fn exit_loop(&mut self, brk: bool) {
         if brk {
             let b = self.loops.last().unwrap().brk;
             self.emit(Stmt::Set { dst: b, expr: quote!(true) });
@@ -767,7 +766,7 @@ impl<'a> Lowerer<'a> {
                 c,
                 &mut |s| s.run(&[Frame::Stmts(body), Frame::LoopEnd]),
                 &mut |s| {
-                    s.exit_loop(true, &[]);
+                    s.exit_loop(true);
                     Ok(())
                 },
             )
