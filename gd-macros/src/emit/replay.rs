@@ -269,14 +269,7 @@ fn pure(ts: &TokenStream) -> bool {
 
 /// A range expression (`a..b`, `a..=b`), possibly parenthesised.
 pub(super) fn is_range(iter: &TokenStream) -> bool {
-    fn strip(e: &syn::Expr) -> &syn::Expr {
-        match e {
-            syn::Expr::Paren(p) => strip(&p.expr),
-            syn::Expr::Group(g) => strip(&g.expr),
-            _ => e,
-        }
-    }
-    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
+    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
 }
 
 /// Spreads a taint forward through a block: temporaries computed from

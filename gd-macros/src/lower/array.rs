@@ -11,7 +11,7 @@ use quote::quote;
 use syn::{parse::Parser, Expr, Result};
 
 use super::env::BKind;
-use super::{Lowerer, Val};
+use super::{strip, Lowerer, Val};
 use crate::ir::*;
 
 pub struct ArrayInit {
@@ -21,13 +21,6 @@ pub struct ArrayInit {
     elems: Vec<Expr>,
 }
 
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::Group(g) => strip(&g.expr),
-        _ => e,
-    }
-}
 
 /// Recognises an array constructor.
 pub fn array_init(e: &Expr) -> Option<Result<ArrayInit>> {

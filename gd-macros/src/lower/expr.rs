@@ -5,7 +5,7 @@ use quote::{quote, ToTokens};
 use syn::{spanned::Spanned, BinOp, Expr, Result, UnOp};
 
 use super::env::BKind;
-use super::{Lowerer, Val};
+use super::{strip, Lowerer, Val};
 use crate::ir::*;
 use crate::rules::{self, Prim};
 
@@ -19,13 +19,6 @@ pub fn is_literal(ts: &TokenStream) -> bool {
     }
 }
 
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::Group(g) => strip(&g.expr),
-        _ => e,
-    }
-}
 
 fn binop(op: &BinOp) -> Option<&'static str> {
     Some(match op {

@@ -9,7 +9,7 @@ use quote::quote;
 use syn::{Expr, Pat, Result};
 
 use super::env::BKind;
-use super::{Frame, Lowerer, Val};
+use super::{strip, Frame, Lowerer, Val};
 use crate::ir::*;
 use crate::sig::Class;
 
@@ -37,13 +37,6 @@ pub enum ItemVal {
     Pair(Box<ItemVal>, Box<ItemVal>),
 }
 
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::Group(g) => strip(&g.expr),
-        _ => e,
-    }
-}
 
 impl<'a> Lowerer<'a> {
     /// The differentiated array a path names, if any.

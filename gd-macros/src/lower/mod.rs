@@ -461,6 +461,15 @@ impl<'a> Lowerer<'a> {
     }
 }
 
+/// An expression without the parentheses or invisible groups around it.
+pub(crate) fn strip(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Paren(p) => strip(&p.expr),
+        syn::Expr::Group(g) => strip(&g.expr),
+        _ => e,
+    }
+}
+
 /// Tokens without calls or macros: names, literals, operators, indexing.
 fn is_pure(ts: &TokenStream) -> bool {
     let mut prev_callable = false;

@@ -5,7 +5,7 @@ use quote::{quote, ToTokens};
 use syn::{spanned::Spanned, visit::Visit, Expr, Pat, Result, Stmt as SStmt};
 
 use super::env::BKind;
-use super::{Frame, Lowerer, Val};
+use super::{strip, Frame, Lowerer, Val};
 use crate::ir::*;
 
 /// Finds `return`, and `break`/`continue` that leave the loop being lowered
@@ -64,13 +64,6 @@ pub fn diverges(s: &SStmt) -> bool {
     }
 }
 
-fn strip(e: &Expr) -> &Expr {
-    match e {
-        Expr::Paren(p) => strip(&p.expr),
-        Expr::Group(g) => strip(&g.expr),
-        _ => e,
-    }
-}
 
 impl<'a> Lowerer<'a> {
     pub(super) fn lower_stmt(&mut self, s: &SStmt) -> Result<()> {
