@@ -74,7 +74,6 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // ---- the public module ----
     let wrt: Vec<(usize, &crate::sig::Param)> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt).collect();
     let mut zeros = TokenStream::new();
-    let mut gtys = Vec::new();
     let mut gvals = Vec::new();
     let mut gslots = Vec::new();
     let mut into_params = Vec::new();
@@ -95,21 +94,14 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         match &p.class {
             Class::Scalar => {
                 zeros.extend(quote!(let mut #g: #f = 0.0;));
-                gtys.push(quote!(#f));
                 gslots.push(quote!(::core::option::Option::Some(&mut #g)));
                 into_params.push(quote!(#gi: &mut #f));
                 tan_params.push(quote!(#ti: #f));
             }
             Class::Array { len, .. } => {
                 match len {
-                    Some(n) => {
-                        zeros.extend(quote!(let mut #g: [#f; #n] = [0.0; #n];));
-                        gtys.push(quote!([#f; #n]));
-                    }
-                    None => {
-                        zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = ::std::vec![0.0; #pn.len()];));
-                        gtys.push(quote!(::std::vec::Vec<#f>));
-                    }
+                    Some(n) => zeros.extend(quote!(let mut #g: [#f; #n] = [0.0; #n];)),
+                    None => zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = ::std::vec![0.0; #pn.len()];)),
                 }
                 gslots.push(quote!(::core::option::Option::Some(&mut #g[..])));
                 into_params.push(quote!(#gi: &mut [#f]));
@@ -121,11 +113,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
     }
-    let (gty, gval) = if wrt.len() == 1 {
-        (gtys[0].clone(), gvals[0].clone())
-    } else {
-        (quote!((#(#gtys),*)), quote!((#(#gvals),*)))
-    };
+    let gty = super::second::shaped(sig, &quote!(_)).0;
+    let gval = if wrt.len() == 1 { gvals[0].clone() } else { quote!((#(#gvals),*)) };
     let wrt_names: Vec<String> = wrt.iter().map(|(_, p)| format!("`{}`", p.name)).collect();
     let wrt_doc = wrt_names.join(", ");
     let mod_doc = format!(

@@ -34,7 +34,6 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     let mut dslots = Vec::new();
     let mut adds = TokenStream::new();
     let mut dots = TokenStream::new();
-    let mut gtys = Vec::new();
     let mut into_params = Vec::new();
     let mut into_slots = Vec::new();
     let mut tan_params = Vec::new();
@@ -68,11 +67,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
                 dslots.push(quote!(#slot: ::core::option::Option<&mut #dual>));
                 adds.extend(quote!(if let ::core::option::Option::Some(s) = #slot { *s += __gd_seed * #gk; }));
                 dots.extend(quote!(if let ::core::option::Option::Some(t) = #slot { __gd_d += #gk * t; }));
-                gtys.push(quote!(#f));
                 into_params.push(quote!(#gi: &mut #f));
                 tan_params.push(quote!(#ti: #f));
             }
-            Class::Array { len, .. } => {
+            Class::Array { .. } => {
                 vslots.push(quote!(#slot: ::core::option::Option<&mut [#f]>));
                 tslots.push(quote!(#slot: ::core::option::Option<&[#f]>));
                 dparams.push(quote!(#pn: &[#dual]));
@@ -93,10 +91,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
                         }
                     }
                 });
-                gtys.push(match len {
-                    Some(n) => quote!([#f; #n]),
-                    None => quote!(::std::vec::Vec<#f>),
-                });
+
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
             }
@@ -105,7 +100,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
     }
-    let gty = if gtys.len() == 1 { gtys.remove(0) } else { quote!((#(#gtys),*)) };
+    let gty = super::second::shaped(sig, &quote!(_)).0;
     let lints = quote!(#[allow(dead_code, unused_variables, unused_mut, non_snake_case, clippy::all)]);
     let panic_msg = format!(
         "gd: second derivatives (hvp, hessian) through `{name}` are not available: its derivative is the hand-written rule `{}`, which has no second-order part",
