@@ -140,3 +140,12 @@ fn hessian_of_a_quadratic_is_its_matrix() {
     }
     assert_eq!(g, [2.0 + 3.0, 12.0, 1.0 + 12.0]);
 }
+
+#[test]
+fn hessian_into_writes_the_same_matrix() {
+    let x = [-1.2, 1.0, 0.3, 0.8];
+    let (v, _, h) = rosen::hessian(&x);
+    let mut buf = gd::nalgebra::DMatrix::<f64>::from_element(4, 4, 7.0);
+    assert_eq!(rosen::hessian_into(&x, &mut buf), v);
+    assert_eq!(buf, h);
+}

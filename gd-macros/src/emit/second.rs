@@ -122,6 +122,9 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
         "`({name}(..), gradient, Hessian)`: the Hessian over the differentiated parameters flattened in order (one Hessian–vector product per column)."
     );
     let na = quote!(#krate::__private::nalgebra);
+    let hess_into_doc = format!(
+        "Writes the Hessian of `{name}` into an n×n matrix (no allocation of the matrix; for Newton's method) and returns the value."
+    );
     quote! {
         /// Value, gradient and `H·v` over the flattened differentiated parameters.
         #[doc(hidden)]
@@ -142,6 +145,25 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             #tan_push
             let (_, _, __gd_hv) = __gd_hvp_flat(#(#refs,)* &__gd_v);
             #hv_shaped
+        }
+
+        #[doc = #hess_into_doc]
+        pub fn hessian_into(#params, hessian: &mut #na::DMatrix<#f>) -> #f {
+            let __gd_n = #len;
+            ::core::assert_eq!(hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), hessian.shape(), __gd_n, __gd_n);
+            let mut __gd_e = ::std::vec![0.0; __gd_n];
+            let mut __gd_value = 0.0;
+            for __gd_j in 0..__gd_n {
+                __gd_e[__gd_j] = 1.0;
+                let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                __gd_e[__gd_j] = 0.0;
+                hessian.column_mut(__gd_j).copy_from_slice(&hv);
+                __gd_value = v;
+            }
+            if __gd_n == 0 {
+                __gd_value = __gd_hvp_flat(#(#refs,)* &__gd_e).0;
+            }
+            __gd_value
         }
 
         #[doc = #hess_doc]
