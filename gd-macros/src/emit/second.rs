@@ -148,16 +148,16 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
         }
 
         #[doc = #hess_into_doc]
-        pub fn hessian_into(#params, hessian: &mut #na::DMatrix<#f>) -> #f {
+        pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
             let __gd_n = #len;
-            ::core::assert_eq!(hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), hessian.shape(), __gd_n, __gd_n);
+            ::core::assert_eq!(__gd_hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_hessian.shape(), __gd_n, __gd_n);
             let mut __gd_e = ::std::vec![0.0; __gd_n];
             let mut __gd_value = 0.0;
             for __gd_j in 0..__gd_n {
                 __gd_e[__gd_j] = 1.0;
                 let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e);
                 __gd_e[__gd_j] = 0.0;
-                hessian.column_mut(__gd_j).copy_from_slice(&hv);
+                __gd_hessian.column_mut(__gd_j).copy_from_slice(&hv);
                 __gd_value = v;
             }
             if __gd_n == 0 {
