@@ -217,6 +217,17 @@ pub(crate) mod check {
         }
     }
 
+    /// An ordered pair `0 < lo <= hi < 1` (line-search constants); the error
+    /// names the first value that breaks it.
+    pub fn ordered_unit_pair(name: &'static str, lo: f64, hi: f64, allowed: &'static str) -> Result<(f64, f64), GdError> {
+        if lo > 0.0 && lo <= hi && hi < 1.0 {
+            Ok((lo, hi))
+        } else {
+            let value = if lo > 0.0 && lo < 1.0 { hi } else { lo };
+            Err(GdError::BadHyperparameter { name, value, allowed })
+        }
+    }
+
     /// Integer `>= 1`.
     pub fn at_least_one(name: &'static str, v: usize) -> Result<usize, GdError> {
         if v >= 1 {

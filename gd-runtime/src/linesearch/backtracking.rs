@@ -45,15 +45,7 @@ impl Backtracking {
 
     /// Shrink factors: each new step lies in `[lo·α, hi·α]`, `0 < lo ≤ hi < 1`.
     pub fn with_shrink(mut self, lo: f64, hi: f64) -> Result<Self, GdError> {
-        if !(lo > 0.0 && lo <= hi && hi < 1.0) {
-            return Err(GdError::BadHyperparameter {
-                name: "Backtracking.lo/hi",
-                value: if lo > 0.0 && lo < 1.0 { hi } else { lo },
-                allowed: "0 < lo <= hi < 1",
-            });
-        }
-        self.lo = lo;
-        self.hi = hi;
+        (self.lo, self.hi) = check::ordered_unit_pair("Backtracking.lo/hi", lo, hi, "0 < lo <= hi < 1")?;
         Ok(self)
     }
 

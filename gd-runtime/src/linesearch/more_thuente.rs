@@ -45,15 +45,7 @@ impl MoreThuente {
     /// Sufficient-decrease and curvature constants, `0 < c1 ≤ c2 < 1`
     /// (the paper's tests use `c1 = c2` too).
     pub fn with_wolfe(mut self, c1: f64, c2: f64) -> Result<Self, GdError> {
-        if !(c1 > 0.0 && c1 <= c2 && c2 < 1.0) {
-            return Err(GdError::BadHyperparameter {
-                name: "MoreThuente.c1/c2",
-                value: if c1 > 0.0 && c1 < 1.0 { c2 } else { c1 },
-                allowed: "0 < c1 <= c2 < 1",
-            });
-        }
-        self.c1 = c1;
-        self.c2 = c2;
+        (self.c1, self.c2) = check::ordered_unit_pair("MoreThuente.c1/c2", c1, c2, "0 < c1 <= c2 < 1")?;
         Ok(self)
     }
 
