@@ -6,6 +6,10 @@
 
 pub use gd_macros::differentiable;
 pub use gd_runtime as runtime;
+// Parameter structs: the trait (`gd::runtime::Params`) and its derive,
+// `#[derive(gd::Params)]`, share the name as serde's `Serialize` does.
+pub use gd_macros::Params;
+pub use gd_runtime::Params;
 
 /// Identity whose derivative is zero: `stop_gradient(x)` is `x` as a constant.
 #[inline(always)]

@@ -11,6 +11,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 
 mod attr;
+mod derive_params;
 mod emit;
 mod ir;
 mod lower;
@@ -38,6 +39,14 @@ pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
             out.into()
         }
     }
+}
+
+/// `gd::Params` for a parameter struct: its fields flattened in declaration
+/// order; `#[params(skip)]` keeps a field out (cloned by `zeros_like`),
+/// `#[params(crate = "path")]` names the `gd` crate. See `gd::runtime::params`.
+#[proc_macro_derive(Params, attributes(params))]
+pub fn derive_params(input: TokenStream) -> TokenStream {
+    derive_params::derive(input.into()).unwrap_or_else(|e| e.to_compile_error()).into()
 }
 
 fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {

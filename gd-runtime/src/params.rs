@@ -60,6 +60,12 @@ use crate::error::GdError;
 ///
 /// On nalgebra matrices, method-call syntax finds nalgebra's inherent `dot`,
 /// `norm`, `scale` and `axpy` first: call these as `Params::dot(&m, &x)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Params`",
+    label = "`{Self}` is not a parameter type",
+    note = "parameters are f64, f32, nalgebra's owned matrices and vectors of them, Vec, arrays and Box of parameters, and structs with #[derive(gd::Params)]",
+    note = "a struct field that holds data or hyperparameters, not parameters, is kept out with #[params(skip)]"
+)]
 pub trait Params {
     /// A value of the same shape (same `Vec` lengths, matrix dimensions)
     /// whose parameters are all zero: a gradient accumulator.
