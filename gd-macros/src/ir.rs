@@ -23,6 +23,37 @@ pub enum Ty {
     /// A passive value of a type only rustc knows (an argument passed to a
     /// differentiable call); stored as `Option<T>` so that rustc infers `T`.
     Inferred,
+    /// A matrix (or a float read from a parameter struct), `Option<T>` with
+    /// `T` inferred; its adjoint and tangent are `Option<T>` too (`None` is zero).
+    Tensor,
+}
+
+/// A place inside a differentiated matrix or struct parameter: `p`,
+/// `p.layers[k].w`, `p.w[(i, j)]`. Its adjoint is the same path on the
+/// parameter's gradient (a value of the same type).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub param: usize,
+    pub path: Vec<Seg>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seg {
+    Field(syn::Member),
+    Index(Temp),
+    Index2(Temp, Temp),
+}
+
+/// An argument of a matrix-level rule (`crate::tensor_rules`).
+#[derive(Clone)]
+pub enum TArg {
+    /// A float or matrix temporary (active or passive).
+    Temp(Temp),
+    Place(Place),
+    /// A literal float.
+    Const(TokenStream),
+    /// A `usize` index temporary (no derivative).
+    Index(Temp),
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +115,11 @@ pub enum Stmt {
     Alias { name: proc_macro2::Ident, src: Temp, by_ref: bool },
     /// A call to another `#[differentiable]` function.
     Call { dst: Temp, path: syn::Path, args: Vec<CallArg> },
+    /// `dst = rule(args)` for a matrix-level rule.
+    TOp { dst: Temp, rule: &'static crate::tensor_rules::TRule, args: Vec<TArg> },
+    /// `(dst, deriv) = a.map(f)` elementwise, `f` giving value and derivative
+    /// (the closure's forward mode); `deriv` is kept for the reverse sweep.
+    TMap { dst: Temp, deriv: Temp, arg: TArg, f: TokenStream },
     If { cond: Temp, then: Block, els: Block },
     Loop(Box<Loop>),
     /// A nested lexical scope (a block in the user's code).
@@ -108,6 +144,31 @@ pub struct Loop {
     pub body: Block,
     /// Loop-carried values: `(header temp, value at the end of the body)`.
     pub backedge: Vec<(Temp, Temp)>,
+}
+
+impl Place {
+    /// The index temporaries on its path.
+    pub fn temps(&self) -> Vec<Temp> {
+        self.path
+            .iter()
+            .flat_map(|s| match s {
+                Seg::Field(_) => vec![],
+                Seg::Index(k) => vec![*k],
+                Seg::Index2(i, j) => vec![*i, *j],
+            })
+            .collect()
+    }
+}
+
+impl TArg {
+    /// Every temporary the argument reads.
+    pub fn temps(&self) -> Vec<Temp> {
+        match self {
+            TArg::Temp(x) | TArg::Index(x) => vec![*x],
+            TArg::Place(p) => p.temps(),
+            TArg::Const(_) => vec![],
+        }
+    }
 }
 
 impl Stmt {

@@ -17,6 +17,7 @@ mod ir;
 mod lower;
 mod rules;
 mod sig;
+mod tensor_rules;
 
 thread_local! {
     static KRATE: std::cell::RefCell<proc_macro2::TokenStream> = std::cell::RefCell::new(quote!(::gd));
@@ -62,6 +63,9 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     };
     KRATE.with(|k| *k.borrow_mut() = attr.krate.clone());
     let sig = sig::read(&item, &attr)?;
+    if sig.has_tensor() {
+        tensor_limits(&sig, &attr)?;
+    }
     let check = emit::check::generate(&sig, &attr.checks, &attr.krate)?;
     let generated = match &attr.rule {
         Some(rule) => emit::custom::generate(&item, &sig, rule, check)?,
@@ -75,4 +79,18 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         eprintln!("{generated}");
     }
     Ok(quote!(#item #generated))
+}
+
+/// What functions of matrices and parameter structs do not support yet.
+fn tensor_limits(sig: &sig::Sig, attr: &attr::Attr) -> syn::Result<()> {
+    let why = if !attr.checks.is_empty() {
+        "`check(..)` needs literal values; for matrix or struct parameters, check the gradient in a test with gd::runtime::check_gradient"
+    } else if attr.rule.is_some() {
+        "custom rules (`value_and_grad = ..`) take float and slice parameters only"
+    } else if !matches!(sig.out, sig::Output::Scalar) {
+        "a function of matrices or parameter structs must return a scalar (f64/f32) for now; Jacobians of matrix-valued functions are not supported yet"
+    } else {
+        return Ok(());
+    };
+    Err(syn::Error::new(sig.name.span(), format!("#[differentiable]: {why}")))
 }

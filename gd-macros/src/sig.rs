@@ -20,6 +20,10 @@ pub enum Class {
         /// Written as `Vec<F>` / `&Vec<F>` (not a slice or an array).
         vec: bool,
     },
+    /// An nalgebra matrix or vector (`DMatrix<F>`, `&DVector<F>`, `SMatrix<F, R, C>`, ..),
+    /// or a parameter struct named in `wrt(..)` (`#[derive(gd::Params)]`).
+    /// Its gradient is a value of `owned`, the type without the reference.
+    Tensor { owned: Type },
     /// Anything else: data, never differentiated.
     Passive,
 }
@@ -92,6 +96,18 @@ fn float_of(ty: &Type) -> Option<Ident> {
 }
 
 /// Does a type name f32 or f64 anywhere (`&f64`, `(f64, f64)`, `[[f64; 2]; 2]`)?
+/// Does a type name an nalgebra matrix or vector anywhere (`&DMatrix<f64>`)?
+pub(crate) fn mentions_nalgebra(ty: &Type) -> bool {
+    fn go(t: &proc_macro2::TokenTree) -> bool {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => is_nalgebra(i),
+            proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| go(&t)),
+            _ => false,
+        }
+    }
+    quote!(#ty).into_iter().any(|t| go(&t))
+}
+
 fn mentions_float(ty: &Type) -> bool {
     quote!(#ty).into_iter().any(|t| fn_tt(&t))
 }
@@ -101,6 +117,28 @@ fn fn_tt(t: &proc_macro2::TokenTree) -> bool {
         proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| fn_tt(&t)),
         _ => false,
     }
+}
+
+/// nalgebra's matrix and vector types (views excluded: they borrow).
+pub(crate) fn is_nalgebra(id: &Ident) -> bool {
+    let s = id.to_string();
+    const PREFIXES: &[&str] = &["DMatrix", "DVector", "RowDVector", "SMatrix", "SVector", "RowSVector", "OMatrix", "OVector", "Matrix", "Vector", "RowVector"];
+    PREFIXES.iter().any(|p| s.starts_with(p)) && !s.contains("View") && !s.contains("Slice")
+}
+
+/// The type behind a reference.
+fn owned(ty: &Type) -> Type {
+    match ty {
+        Type::Reference(r) => owned(&r.elem),
+        Type::Paren(p) => owned(&p.elem),
+        t => t.clone(),
+    }
+}
+
+/// A path type that may be a parameter struct (no float, slice or array).
+fn is_struct_like(ty: &Type) -> bool {
+    const PRIMITIVE: &[&str] = &["usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "bool", "char", "str", "String", "Vec"];
+    matches!(owned(ty), Type::Path(p) if p.qself.is_none() && !p.path.segments.last().is_some_and(|s| PRIMITIVE.contains(&s.ident.to_string().as_str())))
 }
 
 /// Classifies a parameter type; returns the float type it holds, if any.
@@ -126,6 +164,15 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
         }
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last().unwrap();
+            if is_nalgebra(&last.ident) {
+                if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(t)) = args.args.first() {
+                        if let Some(f) = float_of(t) {
+                            return (Class::Tensor { owned: owned(ty) }, Some(f));
+                        }
+                    }
+                }
+            }
             if last.ident == "Vec" {
                 if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
                     if let Some(syn::GenericArgument::Type(t)) = args.args.first() {
@@ -220,7 +267,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             return Err(Error::new_spanned(
                 &pt.ty,
                 format!(
-                    "`{}` holds floats in a type #[differentiable] cannot differentiate (supported: f64, f32, &[F], &Vec<F>, Vec<F>, [F; N], &[F; N]); pass it differently, or name the differentiated parameters with `wrt(..)` to treat it as data",
+                    "`{}` holds floats in a type #[differentiable] cannot differentiate (supported: f64, f32, &[F], &Vec<F>, Vec<F>, [F; N], &[F; N], nalgebra matrices, #[derive(gd::Params)] structs named in `wrt(..)`); pass it differently, or name the differentiated parameters with `wrt(..)` to treat it as data",
                     pi.ident
                 ),
             ));
@@ -229,11 +276,18 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             None => holds_float,
             Some(_) => attr.names(&pi.ident),
         };
+        // A struct named in `wrt(..)`: a parameter struct (`#[derive(gd::Params)]`).
+        let class = if wrt && !holds_float && is_struct_like(&pt.ty) && !mentions_float(&pt.ty) {
+            Class::Tensor { owned: owned(&pt.ty) }
+        } else {
+            class
+        };
+        let holds_float = !matches!(class, Class::Passive);
         if wrt && !holds_float {
             return Err(Error::new(
                 pt.ty.span(),
                 format!(
-                    "`{}` cannot be differentiated: supported parameter types are f64, f32, &[F], &Vec<F>, Vec<F>, [F; N] and &[F; N]",
+                    "`{}` cannot be differentiated: supported parameter types are f64, f32, &[F], &Vec<F>, Vec<F>, [F; N], &[F; N], nalgebra matrices and vectors (DMatrix<F>, DVector<F>, SMatrix<F, R, C>, ..), and structs with #[derive(gd::Params)]",
                     pi.ident
                 ),
             ));
@@ -261,4 +315,11 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Default => unreachable!(),
     };
     Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
+}
+
+impl Sig {
+    /// Does a parameter hold matrices or a parameter struct?
+    pub fn has_tensor(&self) -> bool {
+        self.params.iter().any(|p| p.wrt && matches!(p.class, Class::Tensor { .. }))
+    }
 }

@@ -2,6 +2,7 @@
 
 mod dual;
 pub use dual::Dual;
+pub mod tensor;
 pub use nalgebra;
 
 /// Reads a float from a value or a reference to one (iterator items are `&f64`).

@@ -107,6 +107,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
             }
+            Class::Tensor { owned } => {
+                let k = crate::krate();
+                zeros.extend(quote!(let mut #g: #owned = <#owned as #k::Params>::zeros_like(&#pn);));
+                gslots.push(quote!(::core::option::Option::Some(&mut #g)));
+                into_params.push(quote!(#gi: &mut #owned));
+                tan_params.push(quote!(#ti: &#owned));
+            }
             Class::Passive => unreachable!(),
         }
         gvals.push(quote!(#g));
@@ -128,9 +135,16 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
     );
-    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
-    let second = super::second::generate(sig, &vjp_dual);
-    let preamble = module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);
+    // Functions of matrices and parameter structs have no dual copy (so no
+    // hvp/hessian) yet: nalgebra over dual numbers is not wired up.
+    let tensor = sig.has_tensor();
+    let vjp_dual_fn = if tensor { TokenStream::new() } else { vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis) };
+    let second = if tensor { TokenStream::new() } else { super::second::generate(sig, &vjp_dual) };
+    let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp")];
+    if !tensor {
+        reexports.push((&vjp_dual, "__gd_vjp_dual"));
+    }
+    let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn
         #vjp_dual_fn
@@ -233,6 +247,17 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                     };
                 });
             }
+            (Class::Tensor { owned }, true) => {
+                params.push(quote!(#pn: #ty));
+                slots.push(quote!(#slot: ::core::option::Option<&mut #owned>));
+                setup.extend(quote! {
+                    let mut #scr: ::core::option::Option<#owned> = ::core::option::Option::None;
+                    let #g: &mut #owned = match #slot {
+                        ::core::option::Option::Some(r) => r,
+                        ::core::option::Option::None => #scr.insert(<#owned as #krate::Params>::zeros_like(&#pn)),
+                    };
+                });
+            }
             _ => {
                 params.push(quote!(#pn: #ty));
                 slots.push(quote!(#slot: ::core::option::Option<()>));
@@ -240,7 +265,8 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
         }
     }
     let alias = sw.scalar_alias();
-    let decls = sw.decls(Mode::Record);
+    let mut decls = sw.decls(Mode::Record);
+    decls.extend(sw.tensor_ties(Mode::Record));
     let stacks = sw.stacks(&low.body, krate);
     let stacks_end = sw.stacks_end(&low.body, krate);
     let fwd = sw.forward(&low.body, Mode::Record);
@@ -312,11 +338,26 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
                     };
                 });
             }
+            (Class::Tensor { owned }, true) => {
+                let k = crate::krate();
+                tslots.push(quote!(#slot: ::core::option::Option<&#owned>));
+                tsetup.extend(quote! {
+                    let #scr: #owned;
+                    let #v: &#owned = match #slot {
+                        ::core::option::Option::Some(v) => v,
+                        ::core::option::Option::None => {
+                            #scr = <#owned as #k::Params>::zeros_like(&#pn);
+                            &#scr
+                        }
+                    };
+                });
+            }
             _ => tslots.push(quote!(#slot: ::core::option::Option<()>)),
         }
     }
     let alias = sw.scalar_alias();
-    let decls = sw.decls(Mode::Tangent);
+    let mut decls = sw.decls(Mode::Tangent);
+    decls.extend(sw.tensor_ties(Mode::Tangent));
     let fwd = sw.forward(&low.body, Mode::Tangent);
     let (ret_ty, result) = match low.ret_arr {
         None => {
@@ -340,5 +381,27 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
             #fwd
             #result
         }
+    }
+}
+
+/// The body of `|x| -> (F, F)` for a closure mapped over a matrix: its value
+/// and derivative at `x`, by forward mode (see `lower::tensor`).
+pub fn elementwise_jvp(sig: &Sig, low: &Lowered) -> TokenStream {
+    let f = &sig.float;
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let sw = Sweeps::new(f, false, &low.temps, &pnames, low.locals, &low.body);
+    let x = low.param_temps[0].unwrap();
+    let (tx, dx, pn) = (t(x), d(x), &pnames[0]);
+    let alias = sw.scalar_alias();
+    let decls = sw.decls(Mode::Tangent);
+    let fwd = sw.forward(&low.body, Mode::Tangent);
+    let (tr, dr) = (t(low.ret), d(low.ret));
+    quote! {
+        #alias
+        #decls
+        #tx = #pn;
+        #dx = 1.0;
+        #fwd
+        (#tr, #dr)
     }
 }

@@ -76,7 +76,7 @@ pub fn generate(sig: &Sig, points: &[Vec<(syn::Ident, syn::Expr)>], krate: &Toke
                     });
                     grads.push(quote!(#g));
                 }
-                Class::Passive => unreachable!(),
+                Class::Passive | Class::Tensor { .. } => unreachable!(),
             }
             sizes.push(quote!(#n));
             off = quote!(#off + #n);

@@ -95,7 +95,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
             }
-            Class::Passive => unreachable!(),
+            Class::Passive | Class::Tensor { .. } => unreachable!(),
         }
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));

@@ -10,3 +10,4 @@ mod replay;
 mod second;
 mod vector;
 mod sweep;
+mod tensor;

@@ -118,7 +118,7 @@ fn cheap(b: &Block) -> bool {
     b.iter().all(|s| {
         let here = match s {
             Stmt::Op { prim, .. } => matches!(prim.0.kind, rules::Kind::Operator(_)) || CHEAP.contains(&prim.0.name),
-            Stmt::Call { .. } => false,
+            Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } => false,
             _ => true,
         };
         here && s.children().into_iter().all(cheap)
@@ -343,6 +343,17 @@ pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<St
                     }
                 }
             }
+            Stmt::TOp { dst, args, .. } => {
+                if args.iter().any(|a| targ_tainted(a, temps)) {
+                    temps.insert(*dst);
+                }
+            }
+            Stmt::TMap { dst, deriv, arg, .. } => {
+                if targ_tainted(arg, temps) {
+                    temps.insert(*dst);
+                    temps.insert(*deriv);
+                }
+            }
             Stmt::If { .. } | Stmt::Scope(_) | Stmt::Seed { .. } => {}
         }
         for c in s.children() {
@@ -354,3 +365,9 @@ pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<St
     false
 }
 
+
+/// Does a matrix rule's argument read a tainted temporary (its value, or an
+/// index on its path)?
+fn targ_tainted(a: &TArg, temps: &HashSet<Temp>) -> bool {
+    a.temps().iter().any(|x| temps.contains(x))
+}

@@ -38,6 +38,11 @@ pub fn shaped(sig: &Sig, flat: &TokenStream) -> (TokenStream, TokenStream) {
                 }
                 off = quote!(#off + #pn.len());
             }
+            // Functions of matrices have no second-order API (yet): only the type is used.
+            Class::Tensor { owned } => {
+                tys.push(quote!(#owned));
+                vals.push(quote!(::core::unreachable!()));
+            }
             Class::Passive => {}
         }
     }
@@ -109,7 +114,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 });
                 len = quote!(#len + #pn.len());
             }
-            Class::Passive => unreachable!(),
+            Class::Passive | Class::Tensor { .. } => unreachable!(),
         }
     }
     let (gty, hv_shaped) = shaped(sig, &quote!(__gd_hv));

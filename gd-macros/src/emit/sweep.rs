@@ -148,11 +148,15 @@ impl<'a> Sweeps<'a> {
                 Ty::Usize => quote!(let mut #v: usize = 0;),
                 Ty::I32 => quote!(let mut #v: i32 = 0;),
                 Ty::Bool => quote!(let mut #v: bool = false;),
-                Ty::Inferred => quote!(let mut #v = ::core::option::Option::None;),
+                Ty::Inferred | Ty::Tensor => quote!(let mut #v = ::core::option::Option::None;),
             });
             if info.active {
                 let dv = if mode == Mode::Record { b(x) } else { d(x) };
-                out.extend(quote!(let mut #dv: #f = #z;));
+                out.extend(if info.ty == Ty::Tensor {
+                    quote!(let mut #dv = ::core::option::Option::None;)
+                } else {
+                    quote!(let mut #dv: #f = #z;)
+                });
             }
         }
         for n in 0..self.locals {
@@ -186,7 +190,7 @@ impl<'a> Sweeps<'a> {
             let s = self.stack_of(x);
             out.extend(match ty {
                 Ty::Float if self.dual => quote!(let mut #s = ::std::vec::Vec::new();),
-                Ty::Inferred => quote!(let mut #s = ::std::vec::Vec::new();),
+                Ty::Inferred | Ty::Tensor => quote!(let mut #s = ::std::vec::Vec::new();),
                 _ => quote!(let mut #s = #krate::__private::take_stack();),
             });
         }
@@ -196,7 +200,7 @@ impl<'a> Sweeps<'a> {
     pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = TokenStream::new();
         for (x, ty) in self.stack_kinds(body) {
-            if ty != Ty::Inferred && !(ty == Ty::Float && self.dual) {
+            if ty != Ty::Inferred && ty != Ty::Tensor && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
                 out.extend(quote!(#krate::__private::give_stack(#s);));
             }
@@ -237,7 +241,7 @@ impl<'a> Sweeps<'a> {
             Ty::Usize => "u",
             Ty::I32 => "i",
             Ty::Bool => "b",
-            Ty::Inferred => return names::stack(&x.0.to_string()),
+            Ty::Inferred | Ty::Tensor => return names::stack(&x.0.to_string()),
         })
     }
 
@@ -294,6 +298,7 @@ impl<'a> Sweeps<'a> {
                     }
                     o
                 }
+                Stmt::Copy { dst, src } if self.temps[dst.0].ty == Ty::Tensor => self.forward_tcopy(*dst, src, mode),
                 Stmt::Copy { dst, src } => {
                     let (v, s) = (t(*dst), self.operand(src));
                     let mut o = quote!(#v = #s;);
@@ -350,6 +355,8 @@ impl<'a> Sweeps<'a> {
                     quote!(let #name = &#a;)
                 }
                 Stmt::Seed { .. } => TokenStream::new(),
+                Stmt::TOp { dst, rule, args } => self.forward_top(*dst, rule, args, mode),
+                Stmt::TMap { dst, deriv, arg, f } => self.forward_tmap(*dst, *deriv, arg, f, mode),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     quote!(#v = #expr;)
@@ -358,7 +365,13 @@ impl<'a> Sweeps<'a> {
                 Stmt::Alias { name, src, by_ref } => {
                     let v = t(*src);
                     // The dual copy shows user code the primal value.
-                    let v = if self.dual { quote!(#v.re) } else { quote!(#v) };
+                    let v = if self.dual {
+                        quote!(#v.re)
+                    } else if self.temps[src.0].ty == Ty::Tensor {
+                        quote!(#v.as_ref().unwrap())
+                    } else {
+                        quote!(#v)
+                    };
                     if *by_ref {
                         quote!(let #name = &{ #v };)
                     } else {
@@ -421,11 +434,13 @@ impl<'a> Sweeps<'a> {
             .iter()
             .map(|&(h, end)| {
                 let (hv, ev) = (t(h), t(end));
+                // A matrix is not Copy: the end value stays readable.
+                let clone = (self.temps[h.0].ty == Ty::Tensor).then(|| quote!(.clone()));
                 if mode == Mode::Tangent {
                     let (hd, ed) = (d(h), d(end));
-                    quote!(#hv = #ev; #hd = #ed;)
+                    quote!(#hv = #ev #clone; #hd = #ed #clone;)
                 } else {
-                    quote!(#hv = #ev;)
+                    quote!(#hv = #ev #clone;)
                 }
             })
             .collect();
@@ -461,7 +476,7 @@ impl<'a> Sweeps<'a> {
                 let count = t(l.count);
                 let pushes = self.snapshot(l).into_iter().map(|x| {
                     let (s, v) = (self.stack_of(x), t(x));
-                    if self.temps[x.0].ty == Ty::Inferred {
+                    if matches!(self.temps[x.0].ty, Ty::Inferred | Ty::Tensor) {
                         quote!(#s.push(#v.clone());)
                     } else {
                         quote!(#s.push(#v);)
@@ -481,6 +496,20 @@ impl<'a> Sweeps<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// The reverse of a loop's back edge `h = end`: `end`'s adjoint takes `h`'s.
+    fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
+        let (bh, be, z, k) = (b(h), b(end), &self.zero, &self.krate);
+        if self.temps[h.0].ty == Ty::Tensor {
+            quote! {
+                if let ::core::option::Option::Some(__gd_x) = #bh.take() {
+                    #k::__private::tensor::acc(&mut #be, __gd_x);
+                }
+            }
+        } else {
+            quote!(#be += #bh; #bh = #z;)
         }
     }
 
@@ -595,6 +624,14 @@ impl<'a> Sweeps<'a> {
                         .collect();
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })
                 }
+                Stmt::Copy { dst, src } if self.temps[dst.0].ty == Ty::Tensor => {
+                    if !self.temps[dst.0].active {
+                        continue;
+                    }
+                    self.reverse_tcopy(*dst, src)
+                }
+                Stmt::TOp { dst, rule, args } => self.reverse_top(*dst, rule, args),
+                Stmt::TMap { dst, deriv, arg, .. } => self.reverse_tmap(*dst, *deriv, arg),
                 Stmt::Copy { dst, src } => {
                     if !self.temps[dst.0].active {
                         continue;
@@ -699,10 +736,7 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Loop(l) if self.recomputes(l) => {
                     let count = t(l.count);
-                    let back = l.backedge.iter().rev().map(|&(h, end)| {
-                        let (bh, be) = (b(h), b(end));
-                        quote!(#be += #bh; #bh = #z;)
-                    });
+                    let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
                     let pops = self.trip_inputs(l).into_iter().rev().map(|x| {
                         let (s, v) = (self.stack_of(x), t(x));
                         quote!(#v = #s.pop().unwrap();)
@@ -729,10 +763,7 @@ impl<'a> Sweeps<'a> {
                         .backedge
                         .iter()
                         .rev()
-                        .map(|&(h, end)| {
-                            let (bh, be) = (b(h), b(end));
-                            quote!(#be += #bh; #bh = #z;)
-                        })
+                        .map(|&(h, end)| self.backedge_adjoint(h, end))
                         .collect();
                     let pops = self.snapshot(l).into_iter().rev().map(|x| {
                         let (s, v) = (self.stack_of(x), t(x));
@@ -801,8 +832,15 @@ fn every_trip_loads(b: &Block) -> Vec<(Temp, Arr, Temp)> {
 fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
     for s in b {
         match s {
-            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::Call { dst, .. } => {
-                out.push(*dst)
+            Stmt::Op { dst, .. }
+            | Stmt::Copy { dst, .. }
+            | Stmt::Load { dst, .. }
+            | Stmt::Set { dst, .. }
+            | Stmt::Call { dst, .. }
+            | Stmt::TOp { dst, .. } => out.push(*dst),
+            Stmt::TMap { dst, deriv, .. } => {
+                out.push(*dst);
+                out.push(*deriv);
             }
             Stmt::If { then, els, .. } => {
                 direct_assigned(then, out);
@@ -847,6 +885,15 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
                         out.insert(*x);
                     }
                 }
+            }
+            // Matrix rules read all their arguments and their output.
+            Stmt::TOp { dst, args, .. } => {
+                out.insert(*dst);
+                out.extend(args.iter().flat_map(|a| a.temps()));
+            }
+            Stmt::TMap { deriv, arg, .. } => {
+                out.insert(*deriv);
+                out.extend(arg.temps());
             }
             _ => {}
         }

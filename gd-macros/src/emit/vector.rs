@@ -93,7 +93,7 @@ pub fn generate(
                 tan_params.push(quote!(#ti: &[#f]));
                 len = quote!(#len + #pn.len());
             }
-            Class::Passive => unreachable!(),
+            Class::Passive | Class::Tensor { .. } => unreachable!(),
         }
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));

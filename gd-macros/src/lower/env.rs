@@ -14,6 +14,9 @@ pub enum BKind {
     Passive,
     /// A differentiated array: a parameter, or a local array.
     Array(Arr),
+    /// A place in a differentiated matrix or struct parameter (index into
+    /// the lowerer's place table).
+    Place(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +108,6 @@ impl Env {
 
     /// Is this name bound to something differentiated here?
     pub fn is_active_name(&self, name: &Ident) -> bool {
-        matches!(self.lookup(&name.to_string()).map(|b| b.kind), Some(BKind::Active { .. } | BKind::Array(_)))
+        matches!(self.lookup(&name.to_string()).map(|b| b.kind), Some(BKind::Active { .. } | BKind::Array(_) | BKind::Place(_)))
     }
 }

@@ -53,6 +53,7 @@ impl<'a> Lowerer<'a> {
                     BKind::Active { temp, .. } => Val::Active(temp),
                     BKind::Array(i) => Val::Array(i, quote!(#e)),
                     BKind::Passive => Val::Passive(quote!(#e)),
+                    BKind::Place(i) => Val::Place(self.places[i].clone()),
                 })
             }
             Expr::Reference(r) => match self.lower_expr(&r.expr)? {
@@ -64,6 +65,9 @@ impl<'a> Lowerer<'a> {
                     let a = self.lower_expr(&u.expr)?;
                     if let Val::Passive(_) = a {
                         return Ok(Val::Passive(quote!(#e)));
+                    }
+                    if self.is_tensor(&a) {
+                        return self.tensor_op(&crate::tensor_rules::NEG, vec![(a, &u.expr)]);
                     }
                     let a = self.operand(a, &u.expr)?;
                     Ok(self.op(rules::lookup("neg").unwrap(), vec![a]))
@@ -80,6 +84,12 @@ impl<'a> Lowerer<'a> {
                     let r = self.lower_expr(&b.right)?;
                     if let (Val::Passive(_), Val::Passive(_)) = (&l, &r) {
                         return Ok(Val::Passive(quote!(#e)));
+                    }
+                    if self.is_tensor(&l) || self.is_tensor(&r) || self.looks_tensor(&b.left) || self.looks_tensor(&b.right) {
+                        let Some(rule) = crate::tensor_rules::binop(name) else {
+                            return self.err(e, format!("#[differentiable]: `{}` is not supported on matrices", b.op.to_token_stream()));
+                        };
+                        return self.tensor_op(rule, vec![(l, &b.left), (r, &b.right)]);
                     }
                     let l = self.operand(l, &b.left)?;
                     let r = self.operand(r, &b.right)?;
@@ -116,6 +126,9 @@ impl<'a> Lowerer<'a> {
             Expr::Call(c) => self.lower_call(c, e),
             Expr::Index(ix) => {
                 let base = self.lower_expr(&ix.expr)?;
+                if self.is_tensor(&base) {
+                    return self.tensor_index(base, ix);
+                }
                 match base {
                     Val::Array(i, _) => {
                         if let Expr::Range(r) = strip(&ix.index) {
@@ -126,7 +139,7 @@ impl<'a> Lowerer<'a> {
                         Ok(Val::Active(self.load(i, k)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
-                    Val::Active(_) => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
+                    _ => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
                 }
             }
             Expr::If(i) => self.lower_if(i, true),
@@ -136,6 +149,10 @@ impl<'a> Lowerer<'a> {
             Expr::Lit(_) | Expr::Range(_) => Ok(Val::Passive(quote!(#e))),
             Expr::Field(f) => match self.lower_expr(&f.base)? {
                 Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                Val::Place(mut p) => {
+                    p.path.push(Seg::Field(f.member.clone()));
+                    Ok(Val::Place(p))
+                }
                 _ => self.err(e, "#[differentiable]: field access on a differentiated value is not supported"),
             },
             Expr::Tuple(_) => self.err(e, "#[differentiable]: tuples of differentiated values are supported only in `let (a, b) = (x, y);`"),
@@ -196,6 +213,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Val> {
         let name = m.method.to_string();
+        if let Some(v) = self.tensor_method(m, whole)? {
+            return Ok(v);
+        }
         if let Some(p) = rules::lookup(&name).filter(|p| p.0.arity == m.args.len() + 1) {
             let mut args = vec![(self.lower_expr(&m.receiver)?, &*m.receiver)];
             for a in &m.args {
@@ -260,6 +280,9 @@ impl<'a> Lowerer<'a> {
                 Val::Active(t) => CallArg::Scalar(t),
                 Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
                 Val::Passive(ts) => CallArg::Passive(self.capture(Ty::Inferred, ts)),
+                Val::Place(_) => {
+                    return self.err(a, "#[differentiable]: passing a matrix or a parameter struct to another #[differentiable] function is not supported yet; pass floats or slices, or write the call's body inline")
+                }
             };
             args.push(arg);
         }

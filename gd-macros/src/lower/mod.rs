@@ -15,6 +15,7 @@ mod expr;
 mod array;
 mod iter;
 mod stmt;
+mod tensor;
 
 use std::collections::HashSet;
 
@@ -41,13 +42,19 @@ pub struct Lowered {
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
     let mut active_keys = HashSet::new();
+    let mut tensor_keys = HashSet::new();
     // Each restart marks one more binding active, so this is bounded by the
     // number of bindings; the cap only guards against a bug here.
     for _ in 0..512 {
-        let mut lw = Lowerer::new(sig, &active_keys);
+        let mut lw = Lowerer::new(sig, &active_keys, &tensor_keys);
         let res = lw.lower_body(block);
         if let Some(k) = lw.restart {
+            let tensor = lw.restart_tensor;
+            drop(lw);
             active_keys.insert(k);
+            if tensor {
+                tensor_keys.insert(k);
+            }
             continue;
         }
         res?;
@@ -71,6 +78,8 @@ pub enum Val {
     Passive(TokenStream),
     /// A differentiated array, with the tokens that name it.
     Array(Arr, TokenStream),
+    /// A place in a differentiated matrix or struct parameter.
+    Place(Place),
 }
 
 /// What remains to lower after the current statement, outermost last.
@@ -96,8 +105,16 @@ pub struct Lowerer<'a> {
     sig: &'a Sig,
     f: Ident,
     active_keys: &'a HashSet<usize>,
+    /// The active bindings among those that hold matrices.
+    tensor_keys: &'a HashSet<usize>,
     /// Set when a passive binding must become active; the lowering restarts.
     restart: Option<usize>,
+    /// The binding to restart holds a matrix.
+    restart_tensor: bool,
+    /// Places bound to names (`BKind::Place`).
+    places: Vec<Place>,
+    /// Passive bindings that hold matrices (by uid).
+    passive_tensors: HashSet<usize>,
     temps: Vec<TempInfo>,
     env: Env,
     /// Blocks under construction; statements go into the last one.
@@ -120,12 +137,16 @@ pub struct Lowerer<'a> {
 }
 
 impl<'a> Lowerer<'a> {
-    fn new(sig: &'a Sig, active_keys: &'a HashSet<usize>) -> Self {
+    fn new(sig: &'a Sig, active_keys: &'a HashSet<usize>, tensor_keys: &'a HashSet<usize>) -> Self {
         let mut lw = Lowerer {
             sig,
             f: sig.float.clone(),
             active_keys,
+            tensor_keys,
             restart: None,
+            restart_tensor: false,
+            places: Vec::new(),
+            passive_tensors: HashSet::new(),
             temps: Vec::new(),
             env: Env::default(),
             out: vec![Vec::new()],
@@ -243,12 +264,20 @@ impl<'a> Lowerer<'a> {
                     self.param_temps.push(None);
                     BKind::Array(Arr::Param(i))
                 }
+                (Class::Tensor { .. }, true) => {
+                    self.param_temps.push(None);
+                    self.places.push(Place { param: i, path: Vec::new() });
+                    BKind::Place(self.places.len() - 1)
+                }
                 _ => {
                     self.param_temps.push(None);
                     BKind::Passive
                 }
             };
             let uid = self.next_uid();
+            if matches!(p.class, Class::Tensor { .. }) && !p.wrt {
+                self.passive_tensors.insert(uid);
+            }
             self.env.bind(Binding { uid, name: p.name.clone(), key: 0, kind, mutable: true });
         }
         let stmts = &block.stmts;
@@ -373,6 +402,9 @@ impl<'a> Lowerer<'a> {
 
     /// A float operand for a value, materializing passive expressions.
     fn operand(&mut self, v: Val, at: impl quote::ToTokens) -> Result<Operand> {
+        if self.is_tensor(&v) {
+            return self.tensor_to_float(v);
+        }
         match v {
             Val::Active(t) => Ok(Operand::Temp(t)),
             Val::Passive(ts) => {
@@ -386,6 +418,7 @@ impl<'a> Lowerer<'a> {
                 Ok(Operand::Temp(t))
             }
             Val::Array(..) => self.err(at, "#[differentiable]: an array is used where a number is expected"),
+            Val::Place(_) => unreachable!(),
         }
     }
 
@@ -428,10 +461,11 @@ impl<'a> Lowerer<'a> {
         let mut carried = Vec::new();
         for &uid in &carried_uids {
             let cur = self.env.active_temp(uid).unwrap();
-            let h = self.temp(Ty::Float, true);
+            let ty = self.temps[cur.0].ty;
+            let h = self.temp(ty, true);
             self.emit(Stmt::Copy { dst: h, src: Operand::Temp(cur) });
             self.env.set_temp(uid, h);
-            let end = self.temp(Ty::Float, true);
+            let end = self.temp(ty, true);
             heads.push((uid, h));
             carried.push((uid, end));
         }

@@ -169,7 +169,11 @@ impl<'a> Lowerer<'a> {
                 }
                 if !forced && !self.mentions_active(&init.expr) {
                     self.emit(Stmt::Verbatim(l.to_token_stream()));
-                    self.bind(&pi.ident, key, BKind::Passive, pi.mutability.is_some());
+                    let uid = self.bind(&pi.ident, key, BKind::Passive, pi.mutability.is_some());
+                    let annotated = matches!(&l.pat, Pat::Type(t) if crate::sig::mentions_nalgebra(&t.ty));
+                    if annotated || self.looks_tensor(&init.expr) {
+                        self.passive_tensors.insert(uid);
+                    }
                     return Ok(());
                 }
                 let v = self.lower_expr(&init.expr)?;
@@ -258,6 +262,11 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Verbatim(quote!(let #name = #ts;)));
                 self.bind(name, key, BKind::Array(i), false);
             }
+            Val::Place(p) => self.bind_place(name, key, p),
+            Val::Passive(ts) if forced && self.tensor_keys.contains(&key) => {
+                let t = self.tensor_temp(Val::Passive(ts), at)?;
+                self.bind(name, key, BKind::Active { temp: t, by_ref: false }, mutable);
+            }
             Val::Passive(ts) if forced => {
                 let op = self.operand(Val::Passive(ts), at)?;
                 let t = self.temp(Ty::Float, true);
@@ -267,7 +276,10 @@ impl<'a> Lowerer<'a> {
             Val::Passive(ts) => {
                 let m = mutable.then(|| quote!(mut));
                 self.emit(Stmt::Verbatim(quote!(let #m #name = #ts;)));
-                self.bind(name, key, BKind::Passive, mutable);
+                let uid = self.bind(name, key, BKind::Passive, mutable);
+                if self.looks_tensor(at) {
+                    self.passive_tensors.insert(uid);
+                }
             }
         }
         Ok(())
@@ -300,6 +312,24 @@ impl<'a> Lowerer<'a> {
             return Ok(());
         };
         match b.kind {
+            BKind::Active { temp, .. } if self.temps[temp.0].ty == Ty::Tensor => {
+                let v = self.lower_expr(rhs)?;
+                let new = match op {
+                    None => self.tensor_temp(v, rhs)?,
+                    Some(name) => {
+                        let Some(rule) = crate::tensor_rules::binop(name) else {
+                            return self.err(whole, "#[differentiable]: this compound assignment is not supported on matrices");
+                        };
+                        match self.tensor_op(rule, vec![(Val::Active(temp), lhs), (v, rhs)])? {
+                            Val::Active(t) => t,
+                            _ => unreachable!(),
+                        }
+                    }
+                };
+                self.set_active(b.uid, new);
+                Ok(())
+            }
+            BKind::Place(_) => self.err(lhs, "#[differentiable]: cannot assign to a differentiated parameter or its fields"),
             BKind::Active { temp, .. } => {
                 let v = self.lower_expr(rhs)?;
                 let new = match op {
@@ -334,6 +364,12 @@ impl<'a> Lowerer<'a> {
                         );
                     }
                     // This variable holds differentiated values: lower it again as active.
+                    let tensor = match self.lower_expr(rhs) {
+                        Err(e) if self.restart.is_some() => return Err(e),
+                        Ok(v) => self.is_tensor(&v),
+                        Err(_) => false,
+                    };
+                    self.restart_tensor = tensor || (op.is_some() && self.passive_tensors.contains(&b.uid));
                     self.restart = Some(b.key);
                     return self.err(lhs, "restart");
                 }
@@ -398,7 +434,7 @@ impl<'a> Lowerer<'a> {
         for (uid, t0) in before.active_temps() {
             let (a, b) = (t1.get(&uid).copied().unwrap_or(t0), t2.get(&uid).copied().unwrap_or(t0));
             if a != t0 || b != t0 {
-                let m = self.temp(Ty::Float, true);
+                let m = self.temp(self.temps[t0.0].ty, true);
                 b1.push(Stmt::Copy { dst: m, src: Operand::Temp(a) });
                 b2.push(Stmt::Copy { dst: m, src: Operand::Temp(b) });
                 merged.push((uid, m));
@@ -407,12 +443,15 @@ impl<'a> Lowerer<'a> {
         let mut result = Val::Passive(quote!(()));
         if want {
             let (v1, v2) = (v1.unwrap(), v2.unwrap());
-            let any_active = matches!(v1, Val::Active(_)) || matches!(v2, Val::Active(_));
-            let ty = if any_active { Ty::Float } else { Ty::Inferred };
+            let tensor = self.is_tensor(&v1) || self.is_tensor(&v2);
+            let any_active = tensor || matches!(v1, Val::Active(_)) || matches!(v2, Val::Active(_));
+            let ty = if tensor { Ty::Tensor } else if any_active { Ty::Float } else { Ty::Inferred };
             let m = self.temp(ty, any_active);
             for (b, v) in [(&mut b1, v1), (&mut b2, v2)] {
                 self.out.push(std::mem::take(b));
-                let r = if any_active {
+                let r = if tensor {
+                    self.tensor_temp(v, &quote!()).map(|src| self.emit(Stmt::Copy { dst: m, src: Operand::Temp(src) }))
+                } else if any_active {
                     self.operand(v, quote!()).map(|src| self.emit(Stmt::Copy { dst: m, src }))
                 } else if let Val::Passive(ts) = v {
                     self.emit(Stmt::Set { dst: m, expr: quote!(::core::option::Option::Some(#ts)) });
@@ -726,6 +765,9 @@ impl<'a> Lowerer<'a> {
             return self.err(l, "#[differentiable]: loop labels are not supported");
         }
         let body = &f.body.stmts;
+        if let Some((place, enumerate)) = self.place_iter(&f.expr)? {
+            return self.lower_place_loop(place, enumerate, &f.pat, body);
+        }
         if let Some(it) = self.active_iter(&f.expr)? {
             let (head, k) = self.index_head(&it);
             let pat = &*f.pat;

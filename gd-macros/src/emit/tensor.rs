@@ -1,0 +1,291 @@
+//! Emission of the matrix-level rules (`Stmt::TOp`, `Stmt::TMap`) and of the
+//! places inside matrix and struct parameters. See `crate::tensor_rules` and
+//! the runtime's `gd::__private::tensor` for the calling conventions.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::names::{self, b, d, t};
+use super::sweep::{Mode, Sweeps};
+use crate::ir::*;
+use crate::tensor_rules::{Out, TRule};
+
+/// Where a place is read from: the parameter, its gradient, its tangent.
+#[derive(Clone, Copy)]
+enum Base {
+    Primal,
+    Adjoint,
+    Tangent,
+}
+
+impl<'a> Sweeps<'a> {
+    fn is_tensor(&self, x: Temp) -> bool {
+        self.temps[x.0].ty == Ty::Tensor
+    }
+
+    fn place(&self, p: &Place, base: Base) -> TokenStream {
+        let mut out = match base {
+            Base::Primal => {
+                let n = &self.params[p.param];
+                quote!(#n)
+            }
+            Base::Adjoint => {
+                let g = names::grad(p.param);
+                quote!((*#g))
+            }
+            Base::Tangent => {
+                let v = names::tangent(p.param);
+                quote!((*#v))
+            }
+        };
+        for s in &p.path {
+            out.extend(match s {
+                Seg::Field(m) => quote!(.#m),
+                Seg::Index(k) => {
+                    let k = t(*k);
+                    quote!([#k])
+                }
+                Seg::Index2(i, j) => {
+                    let (i, j) = (t(*i), t(*j));
+                    quote!([(#i, #j)])
+                }
+            });
+        }
+        out
+    }
+
+    /// `&value` of an argument, read through references.
+    fn tval(&self, a: &TArg) -> TokenStream {
+        let k = &self.krate;
+        match a {
+            TArg::Temp(x) if self.is_tensor(*x) || self.temps[x.0].ty == Ty::Inferred => {
+                let v = t(*x);
+                quote!(#k::__private::tensor::val(#v.as_ref().unwrap()))
+            }
+            TArg::Temp(x) => {
+                let v = t(*x);
+                quote!(&#v)
+            }
+            TArg::Place(p) => {
+                let pl = self.place(p, Base::Primal);
+                quote!(#k::__private::tensor::val(&#pl))
+            }
+            TArg::Const(c) => {
+                let f = self.f;
+                quote!(&(#c as #f))
+            }
+            TArg::Index(x) => {
+                let v = t(*x);
+                quote!(#v)
+            }
+        }
+    }
+
+    fn targ_active(&self, a: &TArg) -> bool {
+        match a {
+            TArg::Temp(x) => self.temps[x.0].active,
+            TArg::Place(_) => true,
+            _ => false,
+        }
+    }
+
+    /// The tangent of a value argument: `Option<&T>`.
+    fn ttan(&self, a: &TArg) -> TokenStream {
+        let k = &self.krate;
+        match a {
+            TArg::Temp(x) if self.temps[x.0].active && self.is_tensor(*x) => {
+                let dx = d(*x);
+                quote!(#dx.as_ref())
+            }
+            TArg::Temp(x) if self.temps[x.0].active => {
+                let dx = d(*x);
+                quote!(::core::option::Option::Some(&#dx))
+            }
+            TArg::Place(p) => {
+                let pl = self.place(p, Base::Tangent);
+                quote!(::core::option::Option::Some(#k::__private::tensor::val(&#pl)))
+            }
+            _ => quote!(::core::option::Option::None),
+        }
+    }
+
+    /// The adjoint slot of a value argument (`Option<&mut T>`). A variable
+    /// lent twice in one rule (`x.dot(&x)`, or two places in one parameter)
+    /// lends a scratch the second time, added after the rule.
+    fn tslot(&self, a: &TArg, n: usize, lent: &mut HashSet<String>, pre: &mut TokenStream, post: &mut TokenStream) -> TokenStream {
+        let k = &self.krate;
+        let none = quote!(::core::option::Option::None);
+        if !self.targ_active(a) {
+            return none;
+        }
+        let dup = format_ident!("__gd_tdup{}", n);
+        let (key, direct, val, add_back) = match a {
+            TArg::Temp(x) if self.is_tensor(*x) => {
+                let (v, bx) = (t(*x), b(*x));
+                (
+                    bx.to_string(),
+                    quote!(#k::__private::tensor::slot(&mut #bx, #k::__private::tensor::val(#v.as_ref().unwrap()))),
+                    quote!(#k::__private::tensor::val(#v.as_ref().unwrap())),
+                    quote!(#k::__private::tensor::acc(&mut #bx, #dup);),
+                )
+            }
+            TArg::Temp(x) => {
+                let (v, bx) = (t(*x), b(*x));
+                (bx.to_string(), quote!(&mut #bx), quote!(&#v), quote!(#bx += #dup;))
+            }
+            TArg::Place(p) => {
+                let (g, pl) = (self.place(p, Base::Adjoint), self.place(p, Base::Primal));
+                (
+                    format!("param{}", p.param),
+                    quote!(&mut #g),
+                    quote!(#k::__private::tensor::val(&#pl)),
+                    quote!(#k::__private::tensor::Tensor::add_to(&#dup, &mut #g);),
+                )
+            }
+            _ => return none,
+        };
+        if lent.insert(key) {
+            return quote!(::core::option::Option::Some(#direct));
+        }
+        pre.extend(quote!(let mut #dup = #k::__private::tensor::scratch(#val);));
+        post.extend(add_back);
+        quote!(::core::option::Option::Some(&mut #dup))
+    }
+
+    fn rule_fn(&self, rule: &TRule, suffix: &str) -> TokenStream {
+        let k = &self.krate;
+        let f = Ident::new(&format!("{}{}", rule.func, suffix), proc_macro2::Span::call_site());
+        quote!(#k::__private::tensor::#f)
+    }
+
+    /// The output value as `&T`.
+    fn out_ref(&self, dst: Temp) -> TokenStream {
+        let v = t(dst);
+        if self.is_tensor(dst) {
+            quote!(#v.as_ref().unwrap())
+        } else {
+            quote!(&#v)
+        }
+    }
+
+    pub(super) fn forward_top(&self, dst: Temp, rule: &TRule, args: &[TArg], mode: Mode) -> TokenStream {
+        let vals: Vec<TokenStream> = args.iter().map(|a| self.tval(a)).collect();
+        let (v, func) = (t(dst), self.rule_fn(rule, ""));
+        let mut o = match rule.out {
+            Out::Tensor => quote!(#v = ::core::option::Option::Some(#func(#(#vals),*));),
+            Out::Float => quote!(#v = #func(#(#vals),*);),
+        };
+        if mode == Mode::Tangent {
+            let tans = args.iter().filter(|a| !matches!(a, TArg::Index(_))).map(|a| self.ttan(a));
+            let (dv, tan, z, k) = (d(dst), self.rule_fn(rule, "_tan"), self.out_ref(dst), &self.krate);
+            o.extend(match rule.out {
+                Out::Tensor => quote!(#dv = #tan(#(#vals,)* #z, #(#tans),*);),
+                Out::Float => quote!(#dv = #k::__private::tensor::or_zero(#tan(#(#vals,)* #z, #(#tans),*));),
+            });
+        }
+        o
+    }
+
+    pub(super) fn reverse_top(&self, dst: Temp, rule: &TRule, args: &[TArg]) -> TokenStream {
+        let vals: Vec<TokenStream> = args.iter().map(|a| self.tval(a)).collect();
+        let (mut lent, mut pre, mut post) = (HashSet::new(), TokenStream::new(), TokenStream::new());
+        let slots: Vec<TokenStream> = args
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !matches!(a, TArg::Index(_)))
+            .map(|(n, a)| self.tslot(a, n, &mut lent, &mut pre, &mut post))
+            .collect();
+        let (bd, rev, z, zero) = (b(dst), self.rule_fn(rule, "_rev"), self.out_ref(dst), &self.zero);
+        let call = quote!({ #pre #rev(#(#vals,)* #z, &__gd_zb, #(#slots),*); #post });
+        if self.is_tensor(dst) {
+            quote!(if let ::core::option::Option::Some(__gd_zb) = #bd.take() #call)
+        } else {
+            quote!({ let __gd_zb = #bd; #bd = #zero; #call })
+        }
+    }
+
+    pub(super) fn forward_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg, f: &TokenStream, mode: Mode) -> TokenStream {
+        let (k, a, v, dv) = (&self.krate, self.tval(arg), t(dst), t(deriv));
+        let mut o = quote! {{
+            let (__gd_z, __gd_dz) = #k::__private::tensor::map_jvp(#a, #f);
+            #v = ::core::option::Option::Some(__gd_z);
+            #dv = ::core::option::Option::Some(__gd_dz);
+        }};
+        if mode == Mode::Tangent {
+            let (dd, ta) = (d(dst), self.ttan(arg));
+            o.extend(quote!(#dd = #k::__private::tensor::map_tan(#dv.as_ref().unwrap(), #ta);));
+        }
+        o
+    }
+
+    pub(super) fn reverse_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg) -> TokenStream {
+        let (k, bd, dv) = (&self.krate, b(dst), t(deriv));
+        let (mut lent, mut pre, mut post) = (HashSet::new(), TokenStream::new(), TokenStream::new());
+        let slot = self.tslot(arg, 0, &mut lent, &mut pre, &mut post);
+        quote! {
+            if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                #k::__private::tensor::map_rev(#dv.as_ref().unwrap(), &__gd_zb, #slot);
+            }
+        }
+    }
+
+    /// `dst = src` for a matrix temporary: a copy (a passive source, which
+    /// may be a reference to a parameter, is copied into an owned value).
+    pub(super) fn forward_tcopy(&self, dst: Temp, src: &Operand, mode: Mode) -> TokenStream {
+        let (k, v) = (&self.krate, t(dst));
+        let Operand::Temp(x) = src else {
+            let f = self.f;
+            let Operand::Const(c) = src else { unreachable!() };
+            return quote!(#v = ::core::option::Option::Some(#c as #f););
+        };
+        let s = t(*x);
+        let active = self.temps[x.0].active;
+        let mut o = if active {
+            quote!(#v = #s.clone();)
+        } else {
+            quote!(#v = #s.as_ref().map(|s| #k::__private::tensor::own(s));)
+        };
+        if mode == Mode::Tangent {
+            let dv = d(dst);
+            o.extend(if active {
+                let dx = d(*x);
+                quote!(#dv = #dx.clone();)
+            } else {
+                quote!(#dv = ::core::option::Option::None;)
+            });
+        }
+        o
+    }
+
+    pub(super) fn reverse_tcopy(&self, dst: Temp, src: &Operand) -> TokenStream {
+        let (k, bd) = (&self.krate, b(dst));
+        match src {
+            Operand::Temp(x) if self.temps[x.0].active => {
+                let bx = b(*x);
+                quote! {
+                    if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                        #k::__private::tensor::acc(&mut #bx, __gd_zb);
+                    }
+                }
+            }
+            _ => quote!(#bd = ::core::option::Option::None;),
+        }
+    }
+
+    /// Ties each matrix temporary's adjoint (or tangent) type to its value's.
+    pub(super) fn tensor_ties(&self, mode: Mode) -> TokenStream {
+        let k = &self.krate;
+        let mut out = TokenStream::new();
+        for (i, info) in self.temps.iter().enumerate() {
+            if info.ty == Ty::Tensor && info.active {
+                let x = Temp(i);
+                let v = t(x);
+                let dv = if mode == Mode::Record { b(x) } else { d(x) };
+                out.extend(quote!(#k::__private::tensor::same_type(&#v, &#dv);));
+            }
+        }
+        out
+    }
+}
