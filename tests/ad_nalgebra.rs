@@ -95,3 +95,26 @@ fn mlp_struct_gradient_matches_finite_differences() {
         assert!((fd - gflat[k]).abs() < 1e-7 * (1.0 + fd.abs()), "param {k}: fd {fd} vs grad {}", gflat[k]);
     }
 }
+
+#[test]
+fn forward_mode_matches_reverse() {
+    use gd::Params;
+    let a = DMatrix::from_fn(3, 4, |i, j| (i as f64 + 1.0) * 0.3 - j as f64 * 0.2);
+    let x = DVector::from_fn(4, |i, _| 0.1 * i as f64 - 0.2);
+    let ta = DMatrix::from_fn(3, 4, |i, j| ((i * 5 + j) % 7) as f64 * 0.1 - 0.3);
+    let tx = DVector::from_fn(4, |i, _| 0.3 - 0.2 * i as f64);
+    let (ga, gx) = quad::grad(&a, &x);
+    let (v, dv) = quad::jvp(&a, &x, &ta, &tx);
+    assert!((v - quad(&a, &x)).abs() < 1e-14);
+    let expect = Params::dot(&ga, &ta) + Params::dot(&gx, &tx);
+    assert!((dv - expect).abs() < 1e-12 * (1.0 + expect.abs()), "{dv} vs {expect}");
+
+    let (p, xs, y) = mlp_fixture();
+    let g = mlp_loss::grad(&p, &xs, &y);
+    let mut t = p.zeros_like();
+    let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 37) % 11) as f64 * 0.1 - 0.5).collect();
+    t.set_from_slice(&dir).unwrap();
+    let (_, dv) = mlp_loss::jvp(&p, &xs, &y, &t);
+    let expect = g.dot(&t);
+    assert!((dv - expect).abs() < 1e-12 * (1.0 + expect.abs()), "{dv} vs {expect}");
+}

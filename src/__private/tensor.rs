@@ -636,6 +636,16 @@ pub fn div_tan<A: DivRule<B>, B>(a: &A, b: &B, z: &A::Out, da: Option<&A>, db: O
     a.tan(b, z, da, db)
 }
 
+/// `m` transposed, as a view of the same memory.
+fn tview<F: Scalar, R: Dim, C: Dim>(m: &OMatrix<F, R, C>) -> nalgebra::MatrixView<'_, F, C, R, nalgebra::Dyn, nalgebra::Dyn>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    let (r, c) = m.shape_generic();
+    let rows = m.nrows();
+    nalgebra::MatrixView::from_slice_with_strides_generic(m.as_slice(), c, r, nalgebra::Dyn(rows), nalgebra::Dyn(1))
+}
+
 macro_rules! scalar_rules {
     ($($f:ty),*) => {$(
         impl MulRule<$f> for $f {
@@ -723,8 +733,21 @@ macro_rules! scalar_rules {
                 z
             }
             fn rev(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut OMatrix<$f, K, C2>>) {
-                if let Some(ab) = ab { ab.gemm(1.0, zb, &b.transpose(), 1.0); }
-                if let Some(bb) = bb { bb.gemm_tr(1.0, self, zb, 1.0); }
+                // Large dynamic operands: transposed views (strides swapped,
+                // no copy), which nalgebra's `gemm` hands to matrixmultiply.
+                // Small or static ones take nalgebra's own loops, which want
+                // ordinary storage: a transposed copy.
+                let big = |r: usize, c: usize, k: usize| {
+                    (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none())
+                        && r > 5 && c > 5 && k > 5
+                };
+                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
+                if let Some(ab) = ab {
+                    if big(r1, k, c2) { ab.gemm(1.0, zb, &tview(b), 1.0) } else { ab.gemm(1.0, zb, &b.transpose(), 1.0) }
+                }
+                if let Some(bb) = bb {
+                    if big(k, c2, r1) { bb.gemm(1.0, &tview(self), zb, 1.0) } else { bb.gemm_tr(1.0, self, zb, 1.0) }
+                }
             }
             fn tan(&self, b: &OMatrix<$f, K, C2>, da: Option<&Self>, db: Option<&OMatrix<$f, K, C2>>) -> Option<Self::Out> {
                 let x = da.map(|d| d * b);

@@ -474,9 +474,14 @@ impl<'a> Sweeps<'a> {
             }
             Mode::Record => {
                 let count = t(l.count);
+                let ends: HashSet<Temp> = l.backedge.iter().map(|&(_, end)| end).collect();
                 let pushes = self.snapshot(l).into_iter().map(|x| {
                     let (s, v) = (self.stack_of(x), t(x));
-                    if matches!(self.temps[x.0].ty, Ty::Inferred | Ty::Tensor) {
+                    if self.temps[x.0].ty == Ty::Tensor && !ends.contains(&x) {
+                        // Nothing reads a matrix of this trip after its
+                        // snapshot but the back edge: move it, do not copy.
+                        quote!(#s.push(#v.take());)
+                    } else if matches!(self.temps[x.0].ty, Ty::Inferred | Ty::Tensor) {
                         quote!(#s.push(#v.clone());)
                     } else {
                         quote!(#s.push(#v);)

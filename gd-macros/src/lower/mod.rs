@@ -99,6 +99,10 @@ struct LoopCtx {
     brk: Temp,
     /// `(binding uid, end-of-body temp)` for the loop-carried bindings.
     carried: Vec<(usize, Temp)>,
+    /// `(binding uid, header temp)`, in the same order.
+    heads: Vec<(usize, Temp)>,
+    /// The carried bindings some path through the body changes.
+    changed: HashSet<usize>,
 }
 
 pub struct Lowerer<'a> {
@@ -338,12 +342,16 @@ impl<'a> Lowerer<'a> {
     /// Records the loop-carried values at the end of a loop body path.
     fn loop_end(&mut self) {
         let ctx = self.loops.last().unwrap();
-        let copies: Vec<(Temp, Temp)> = ctx
+        let copies: Vec<(usize, Temp, Temp, Temp)> = ctx
             .carried
             .iter()
-            .map(|&(uid, end)| (end, self.env.active_temp(uid).expect("carried binding is active")))
+            .zip(&ctx.heads)
+            .map(|(&(uid, end), &(_, h))| (uid, end, h, self.env.active_temp(uid).expect("carried binding is active")))
             .collect();
-        for (end, cur) in copies {
+        for (uid, end, h, cur) in copies {
+            if cur != h {
+                self.loops.last_mut().unwrap().changed.insert(uid);
+            }
             self.emit(Stmt::Copy { dst: end, src: Operand::Temp(cur) });
         }
     }
@@ -459,8 +467,10 @@ impl<'a> Lowerer<'a> {
         let carried_uids = self.env.carried();
         let mut heads = Vec::new();
         let mut carried = Vec::new();
+        let mut before = Vec::new();
         for &uid in &carried_uids {
             let cur = self.env.active_temp(uid).unwrap();
+            before.push(cur);
             let ty = self.temps[cur.0].ty;
             let h = self.temp(ty, true);
             self.emit(Stmt::Copy { dst: h, src: Operand::Temp(cur) });
@@ -472,7 +482,7 @@ impl<'a> Lowerer<'a> {
         let count = self.temp(Ty::Usize, false);
         let brk = self.temp(Ty::Bool, false);
         let saved = self.env.clone();
-        self.loops.push(LoopCtx { brk, carried: carried.clone() });
+        self.loops.push(LoopCtx { brk, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
         let block = self.block(|s| {
             s.emit(Stmt::Set { dst: brk, expr: quote!(false) });
             for &(uid, h) in &heads {
@@ -482,16 +492,49 @@ impl<'a> Lowerer<'a> {
             s.env.push();
             body(s)
         });
-        self.loops.pop();
-        let block = block?;
+        let changed = self.loops.pop().unwrap().changed;
+        let mut block = block?;
         self.env = saved;
-        let backedge = heads.iter().zip(&carried).map(|(&(_, h), &(_, end))| (h, end)).collect();
+        // A binding no path changes is not carried: its header is a copy made
+        // once before the loop (no per-trip copy, no save on the value stack).
+        let unchanged: HashSet<Temp> =
+            carried.iter().filter(|(uid, _)| !changed.contains(uid)).map(|&(_, end)| end).collect();
+        drop_copies_to(&mut block, &unchanged);
+        for end in &unchanged {
+            // Never assigned now: a plain flag needs no type from rustc.
+            self.temps[end.0] = TempInfo { ty: Ty::Bool, active: false };
+        }
+        let backedge = heads
+            .iter()
+            .zip(&carried)
+            .filter(|(_, (_, end))| !unchanged.contains(end))
+            .map(|(&(_, h), &(_, end))| (h, end))
+            .collect();
         self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge })));
         self.realias_arrays();
-        for &(uid, h) in &heads {
-            self.set_active(uid, h);
+        for (&(uid, h), &cur) in heads.iter().zip(&before) {
+            // An unchanged binding keeps its temporary from before the loop,
+            // so that an enclosing loop sees it unchanged too.
+            self.set_active(uid, if changed.contains(&uid) { h } else { cur });
         }
         Ok(())
+    }
+}
+
+/// Removes the copies into the given temporaries (the end values of loop
+/// bindings that turned out not to be carried), nested blocks included.
+fn drop_copies_to(b: &mut Block, dead: &HashSet<Temp>) {
+    b.retain(|s| !matches!(s, Stmt::Copy { dst, .. } if dead.contains(dst)));
+    for s in b.iter_mut() {
+        match s {
+            Stmt::If { then, els, .. } => {
+                drop_copies_to(then, dead);
+                drop_copies_to(els, dead);
+            }
+            Stmt::Loop(l) => drop_copies_to(&mut l.body, dead),
+            Stmt::Scope(inner) => drop_copies_to(inner, dead),
+            _ => {}
+        }
     }
 }
 
