@@ -118,3 +118,20 @@ fn forward_mode_matches_reverse() {
     let expect = g.dot(&t);
     assert!((dv - expect).abs() < 1e-12 * (1.0 + expect.abs()), "{dv} vs {expect}");
 }
+
+/// A shape mismatch panics in the generated code with nalgebra's own message,
+/// the one the primal function gives.
+#[test]
+fn shape_mismatch_panics_like_the_primal() {
+    let a = DMatrix::from_element(3, 4, 1.0);
+    let x = DVector::from_element(5, 1.0);
+    let msg = |r: std::thread::Result<f64>| -> String {
+        let e = r.unwrap_err();
+        e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap()
+    };
+    let primal = msg(std::panic::catch_unwind(|| quad(&a, &x)));
+    let generated = msg(std::panic::catch_unwind(|| quad::value_and_grad(&a, &x).0));
+    assert_eq!(primal, generated);
+    let forward = msg(std::panic::catch_unwind(|| quad::jvp(&a, &x, &a, &x).0));
+    assert_eq!(primal, forward);
+}

@@ -727,10 +727,9 @@ macro_rules! scalar_rules {
             DefaultAllocator: Allocator<R1, K> + Allocator<K, C2> + Allocator<R1, C2> + Allocator<C2, K>,
         {
             type Out = OMatrix<$f, R1, C2>;
+            // nalgebra's operator: a shape mismatch panics with the primal's message.
             fn fwd(&self, b: &OMatrix<$f, K, C2>) -> Self::Out {
-                let mut z = OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().1);
-                z.gemm(1.0, self, b, 0.0);
-                z
+                self * b
             }
             fn rev(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut OMatrix<$f, K, C2>>) {
                 // Large dynamic operands: transposed views (strides swapped,

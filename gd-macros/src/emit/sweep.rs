@@ -682,6 +682,11 @@ impl<'a> Sweeps<'a> {
                         None => quote!(#g.pop();),
                     }
                 }
+                // Data copied into a differentiated matrix: its adjoint stops here.
+                Stmt::Set { dst, .. } if self.temps[dst.0].active => {
+                    let bd = b(*dst);
+                    quote!(#bd = ::core::option::Option::None;)
+                }
                 Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } => continue,
                 Stmt::Seed { arr } => {
                     let g = names::local_adj(*arr);

@@ -146,9 +146,15 @@ impl<'a> Lowerer<'a> {
         match v {
             Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => Ok(t),
             Val::Passive(ts) => {
-                let src = self.capture_tensor(ts);
+                // Data becoming a differentiated variable (`let mut h = x.clone();`
+                // then `h = &w * &h`): one owned copy, made here.
+                let ts = match syn::parse2::<Expr>(ts.clone()) {
+                    Ok(Expr::MethodCall(m)) if m.method == "clone" && m.args.is_empty() => m.receiver.to_token_stream(),
+                    _ => ts,
+                };
                 let t = self.temp(Ty::Tensor, true);
-                self.emit(Stmt::Copy { dst: t, src: Operand::Temp(src) });
+                let k = crate::krate();
+                self.emit(Stmt::Set { dst: t, expr: quote!(::core::option::Option::Some(#k::__private::tensor::own(&(#ts)))) });
                 Ok(t)
             }
             v => {
