@@ -19,16 +19,8 @@
 //! view for matrices, floats, Vecs, tuples and the structs of this file, and
 //! builds the same shapes over `Dual64` for the generic copies.
 //!
-//! Supported-looking code that does not compile today (reported, so not in
-//! this file; each has a workaround noted where this file meets it):
-//! `for i in 0..m.nrows()` / `0..p.v.len()` on an active matrix or field;
-//! `let mut s = p.bias; s += ..` and `let mut h = a; h = ..` (the binding is
-//! taken for the parameter); methods on a place reached through an index
-//! (`p.layers[0].b.sum()`, `.clone()`, `.norm()`); a matrix bound from
-//! `gd::stop_gradient(m.clone())` then used with an active float; and any
-//! function whose `wrt` parameters are all floats or slices while its body
-//! uses matrices or it takes a `&DMatrix` (any `&T`, `T: Clone`) data
-//! parameter (the generated `hvp`/`hessian` do not type-check).
+//! The reproducers of the bugs this file found are in
+//! tests/ad_nalgebra_regressions.rs.
 
 // `w.dot(&w)` on a `&DVector` parameter is written as users write it (the
 // macro must accept the extra borrow), hence needless_borrow.
@@ -1631,7 +1623,6 @@ fn mat_norm(a: &DMatrix<f64>) -> f64 {
 /// The value from `value_and_grad` is the plain function's, bit for bit
 /// (as `Case::check_api` asserts everywhere else).
 #[test]
-#[ignore = "bug: value_and_grad().0 of `m.norm_squared()` / `m.norm()` on a matrix with several columns differs from nalgebra's value in the last bit (the rule sums with dot(), nalgebra column by column)"]
 fn matrix_norm_value_is_bit_identical() {
     let mut bad = Vec::new();
     for (i, q) in common::rand_points(190, 40, 9, -1.0, 1.0).iter().enumerate() {
@@ -1756,7 +1747,6 @@ fn passive_matrix_active_float_g<T: Dr>(a: &DMatrix<T>, s: T, x: &DMatrix<f64>) 
 }
 
 #[test]
-#[ignore = "bug: jvp panics 'add_scalar tangent without the matrix's tangent (a bug in gd)' when add_scalar's matrix is passive and its scalar active"]
 fn passive_matrix_with_active_float() {
     let p = (mat(181, 2, 2, -1.0, 1.0), 0.7);
     let x = mat(182, 2, 2, -1.0, 1.0);

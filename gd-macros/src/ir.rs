@@ -171,6 +171,11 @@ impl TArg {
     }
 }
 
+/// Does the block use matrix-level rules (so that no dual copy exists)?
+pub fn uses_tensors(b: &Block) -> bool {
+    b.iter().any(|s| matches!(s, Stmt::TOp { .. } | Stmt::TMap { .. }) || s.children().into_iter().any(uses_tensors))
+}
+
 impl Stmt {
     /// The blocks nested directly in this statement (branches, a loop body, a scope).
     pub fn children(&self) -> Vec<&Block> {

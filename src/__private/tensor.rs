@@ -107,6 +107,8 @@ pub trait Tensor: Clone {
     /// `acc += self ∘ other`
     fn cmul_to(&self, other: &Self, acc: &mut Self);
     fn elem_sum(&self) -> Self::F;
+    /// Σᵢ selfᵢ², summed as nalgebra's `norm_squared` does (the same bits).
+    fn norm_sq(&self) -> Self::F;
     fn add_all(&mut self, s: Self::F);
     fn plus(&self, other: &Self) -> Self;
     fn minus(&self, other: &Self) -> Self;
@@ -151,6 +153,7 @@ macro_rules! float_tensor {
             #[inline(always)] fn inner(&self, o: &$f) -> $f { self * o }
             #[inline(always)] fn cmul_to(&self, o: &$f, acc: &mut $f) { *acc += self * o }
             #[inline(always)] fn elem_sum(&self) -> $f { *self }
+            #[inline(always)] fn norm_sq(&self) -> $f { self * self }
             #[inline(always)] fn add_all(&mut self, s: $f) { *self += s }
             #[inline(always)] fn plus(&self, o: &$f) -> $f { self + o }
             #[inline(always)] fn minus(&self, o: &$f) -> $f { self - o }
@@ -207,6 +210,9 @@ where
     }
     fn elem_sum(&self) -> F {
         self.sum()
+    }
+    fn norm_sq(&self) -> F {
+        self.norm_squared()
     }
     fn add_all(&mut self, s: F) {
         self.add_scalar_mut(s);
@@ -420,26 +426,16 @@ pub fn add_scalar_rev<A: Tensor>(_: &A, _: &A::F, _: &A, zb: &A, ab: Option<&mut
         *sb += zb.elem_sum();
     }
 }
-pub fn add_scalar_tan<A: Tensor>(_: &A, _: &A::F, _: &A, da: Option<&A>, ds: Option<&A::F>) -> Option<A> {
-    match (da, ds) {
-        (None, None) => None,
-        (da, ds) => {
-            let mut z = match da {
-                Some(d) => d.clone(),
-                None => unreachable_zero_like(ds),
-            };
-            if let (Some(s), true) = (ds, da.is_some()) {
-                z.add_all(*s);
-            }
-            Some(z)
-        }
+pub fn add_scalar_tan<A: Tensor>(_: &A, _: &A::F, z: &A, da: Option<&A>, ds: Option<&A::F>) -> Option<A> {
+    if da.is_none() && ds.is_none() {
+        return None;
     }
-}
-// A tangent through `add_scalar` from the scalar alone needs the matrix's
-// shape; the generated code always passes the matrix's tangent slot as
-// `Some` (zeros) in that case, so this is never reached.
-fn unreachable_zero_like<A: Tensor>(_: Option<&A::F>) -> A {
-    panic!("gd: add_scalar tangent without the matrix's tangent (a bug in gd)")
+    // The output's shape when only the scalar moves.
+    let mut t = da.cloned().unwrap_or_else(|| z.zeros_like());
+    if let Some(s) = ds {
+        t.add_all(*s);
+    }
+    Some(t)
 }
 
 /// `a.dot(&b)`.
@@ -463,7 +459,7 @@ pub fn dot_tan<A: Tensor>(a: &A, b: &A, _: &A::F, da: Option<&A>, db: Option<&A>
 
 /// `a.norm_squared()`.
 pub fn norm_squared<A: Tensor>(a: &A) -> A::F {
-    a.inner(a)
+    a.norm_sq()
 }
 pub fn norm_squared_rev<A: Tensor>(a: &A, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
@@ -477,7 +473,7 @@ pub fn norm_squared_tan<A: Tensor>(a: &A, _: &A::F, da: Option<&A>) -> Option<A:
 /// `a.norm()`: the derivative at zero is taken as zero (the subgradient
 /// nearest the origin, as `abs` at 0).
 pub fn norm<A: Tensor>(a: &A) -> A::F {
-    nalgebra::ComplexField::sqrt(a.inner(a))
+    nalgebra::ComplexField::sqrt(a.norm_sq())
 }
 pub fn norm_rev<A: Tensor>(a: &A, z: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let (Some(ab), false) = (ab, *z == zero::<A::F>()) {

@@ -137,7 +137,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     );
     // Functions of matrices and parameter structs have no dual copy (so no
     // hvp/hessian) yet: nalgebra over dual numbers is not wired up.
-    let tensor = sig.has_tensor();
+    let tensor = sig.has_tensor() || crate::ir::uses_tensors(&low.body);
     let vjp_dual_fn = if tensor { TokenStream::new() } else { vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis) };
     let second = if tensor { TokenStream::new() } else { super::second::generate(sig, &vjp_dual) };
     let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp")];

@@ -75,7 +75,9 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
         let (dp, gb) = (format_ident!("__gd_dp{}", i), format_ident!("__gd_gb{}", i));
         let tn = format_ident!("tangent_{}", pn);
         if !p.wrt {
-            args.push(quote!((*#pn).clone()));
+            // `#pn: &Ty` here; the callee takes a `Ty` (a `&Vec<usize>` stays a reference).
+            let ty = &p.ty;
+            args.push(quote!(<#ty as ::core::clone::Clone>::clone(#pn)));
             slots.push(quote!(::core::option::Option::None));
             continue;
         }

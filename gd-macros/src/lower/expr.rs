@@ -85,7 +85,8 @@ impl<'a> Lowerer<'a> {
                     if let (Val::Passive(_), Val::Passive(_)) = (&l, &r) {
                         return Ok(Val::Passive(quote!(#e)));
                     }
-                    if self.is_tensor(&l) || self.is_tensor(&r) || self.looks_tensor(&b.left) || self.looks_tensor(&b.right) {
+                    let data_matrix = |s: &Self, v: &Val, e: &Expr| matches!(v, Val::Passive(_)) && s.looks_tensor(e);
+                    if self.is_tensor(&l) || self.is_tensor(&r) || data_matrix(self, &l, &b.left) || data_matrix(self, &r, &b.right) {
                         let Some(rule) = crate::tensor_rules::binop(name) else {
                             return self.err(e, format!("#[differentiable]: `{}` is not supported on matrices", b.op.to_token_stream()));
                         };

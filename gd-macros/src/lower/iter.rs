@@ -142,7 +142,9 @@ impl<'a> Lowerer<'a> {
         }
         impl<'ast> syn::visit::Visit<'ast> for V<'_, '_> {
             fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-                if (m.method == "len" || m.method == "is_empty") && matches!(strip(&m.receiver), Expr::Path(_)) {
+                // Shape queries (`xs.len()`, `m.nrows()`, `p.layers.len()`) read no values.
+                let shape = crate::tensor_rules::SHAPE_METHODS.contains(&m.method.to_string().as_str());
+                if shape && super::tensor::is_place_path(&m.receiver) {
                     return;
                 }
                 syn::visit::visit_expr_method_call(self, m);

@@ -262,6 +262,11 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Verbatim(quote!(let #name = #ts;)));
                 self.bind(name, key, BKind::Array(i), false);
             }
+            // `let mut s = p.bias;` is a copy that the body may change.
+            Val::Place(p) if mutable => {
+                let t = self.tensor_temp(Val::Place(p), at)?;
+                self.bind(name, key, BKind::Active { temp: t, by_ref: false }, true);
+            }
             Val::Place(p) => self.bind_place(name, key, p),
             Val::Passive(ts) if forced && self.tensor_keys.contains(&key) => {
                 let t = self.tensor_temp(Val::Passive(ts), at)?;

@@ -53,8 +53,13 @@ impl<'a> Lowerer<'a> {
                 false
             }
             Expr::Field(f) => self.looks_tensor(&f.base),
+            // Into a parameter (`p.layers[0]`): a place. Into data: an element.
+            Expr::Index(ix) => self.place_rooted(&ix.expr),
             Expr::MethodCall(m) => TENSOR_METHODS.contains(&m.method.to_string().as_str()) && self.looks_tensor(&m.receiver),
             Expr::Call(c) => match strip(&c.func) {
+                Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "stop_gradient") => {
+                    c.args.first().is_some_and(|a| self.looks_tensor(a))
+                }
                 Expr::Path(p) => p.path.segments.iter().any(|s| {
                     let n = s.ident.to_string();
                     n == "nalgebra" || crate::sig::is_nalgebra(&s.ident)
@@ -68,6 +73,37 @@ impl<'a> Lowerer<'a> {
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => self.looks_tensor(&u.expr),
             _ => false,
         }
+    }
+
+    /// Is the expression a path into a differentiated parameter
+    /// (`p`, `p.layers[l].w`), through fields and indices?
+    fn place_rooted(&self, e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.env.lookup(&id.to_string()))
+                .is_some_and(|b| matches!(b.kind, BKind::Place(_))),
+            Expr::Field(f) => self.place_rooted(&f.base),
+            Expr::Index(ix) => self.place_rooted(&ix.expr),
+            Expr::Reference(r) => self.place_rooted(&r.expr),
+            _ => false,
+        }
+    }
+
+    /// In a method chain rooted at a matrix, the first method that is not
+    /// a matrix method (for the error message).
+    pub(super) fn first_unsupported<'e>(&self, e: &'e Expr) -> Option<&'e syn::Ident> {
+        let Expr::MethodCall(m) = strip(e) else { return None };
+        if let Some(inner) = self.first_unsupported(&m.receiver) {
+            return Some(inner);
+        }
+        let n = m.method.to_string();
+        let known = TENSOR_METHODS.contains(&n.as_str())
+            || tensor_rules::method(&n, m.args.len()).is_some()
+            || tensor_rules::SHAPE_METHODS.contains(&n.as_str())
+            || matches!(n.as_str(), "iter" | "into_iter");
+        (!known && self.looks_tensor(&m.receiver)).then_some(&m.method)
     }
 
     /// A receiver of a matrix method: a tensor-rooted expression that is not
@@ -209,6 +245,12 @@ impl<'a> Lowerer<'a> {
     pub(super) fn tensor_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Option<Val>> {
         let name = m.method.to_string();
         if !self.tensor_receiver(&m.receiver) {
+            if let Some(bad) = self.first_unsupported(&m.receiver) {
+                return self.err(
+                    bad,
+                    format!("#[differentiable]: unsupported method `{bad}` on a matrix. Supported: {}", tensor_rules::METHOD_NAMES),
+                );
+            }
             return Ok(None);
         }
         if tensor_rules::SHAPE_METHODS.contains(&name.as_str()) {
@@ -390,5 +432,17 @@ fn strip_pat(p: &syn::Pat) -> &syn::Pat {
         syn::Pat::Type(t) => strip_pat(&t.pat),
         syn::Pat::Paren(p) => strip_pat(&p.pat),
         p => p,
+    }
+}
+
+/// A path through fields and indices (`p`, `p.layers[l].w`, `xs`): reading
+/// its shape reads no values.
+pub(super) fn is_place_path(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place_path(&f.base),
+        Expr::Index(ix) => is_place_path(&ix.expr),
+        Expr::Reference(r) => is_place_path(&r.expr),
+        _ => false,
     }
 }

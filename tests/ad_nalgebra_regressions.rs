@@ -1,0 +1,139 @@
+//! Code over matrices that once failed to compile or gave a wrong result,
+//! each checked against central differences (found by the oracle tests in
+//! ad_nalgebra_oracles.rs).
+
+use gd::differentiable;
+use gd::nalgebra::{DMatrix, DVector};
+
+mod common;
+
+/// Central differences of `f` at `x` over every element.
+fn fd(f: impl Fn(&DMatrix<f64>) -> f64, x: &DMatrix<f64>) -> DMatrix<f64> {
+    DMatrix::from_fn(x.nrows(), x.ncols(), |i, j| {
+        let h = 1e-6 * x[(i, j)].abs().max(1.0);
+        let (mut a, mut b) = (x.clone(), x.clone());
+        a[(i, j)] += h;
+        b[(i, j)] -= h;
+        (f(&a) - f(&b)) / (2.0 * h)
+    })
+}
+
+fn close(a: &DMatrix<f64>, b: &DMatrix<f64>) {
+    assert!((a - b).amax() < 1e-7 * (1.0 + b.amax()), "{a} vs {b}");
+}
+
+fn lower() -> DMatrix<f64> {
+    DMatrix::from_fn(3, 3, |i, j| if j <= i { 1.0 + 0.3 * i as f64 - 0.1 * j as f64 } else { 0.0 })
+}
+
+// A range bounded by a shape query of a differentiated matrix.
+#[differentiable]
+fn log_det_tri(l: &DMatrix<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..l.nrows() {
+        s -= l[(i, i)].ln();
+    }
+    s
+}
+
+#[test]
+fn range_over_a_shape_query() {
+    let l = lower();
+    close(&log_det_tri::grad(&l), &fd(log_det_tri, &l));
+}
+
+#[derive(Clone, Debug, gd::Params)]
+struct Lin {
+    w: DMatrix<f64>,
+    bias: f64,
+    layers: Vec<Part>,
+}
+
+#[derive(Clone, Debug, gd::Params)]
+struct Part {
+    b: DVector<f64>,
+}
+
+// `let mut` copies of a parameter's field, and of a by-value matrix parameter.
+#[differentiable(wrt(p))]
+fn mut_copy(p: &Lin) -> f64 {
+    let mut s = p.bias;
+    s += p.w.sum();
+    s * s + p.layers[0].b.sum() + p.layers[0].b.norm() + p.layers[0].b.clone().dot(&p.layers[0].b)
+}
+
+#[differentiable]
+fn mut_param_copy(a: DMatrix<f64>) -> f64 {
+    let mut h = a;
+    h = &h * 2.0;
+    h.norm_squared()
+}
+
+#[test]
+fn mutable_copies_of_parameters_and_methods_through_indices() {
+    use gd::Params;
+    let p = Lin { w: lower(), bias: 0.4, layers: vec![Part { b: DVector::from_vec(vec![0.5, -1.0, 2.0]) }] };
+    let g = mut_copy::grad(&p);
+    let flat = p.to_vec();
+    let gf = g.to_vec();
+    let mut q = p.clone();
+    for k in 0..flat.len() {
+        let mut x = flat.clone();
+        let h = 1e-6 * x[k].abs().max(1.0);
+        x[k] += h;
+        q.set_from_slice(&x).unwrap();
+        let fp = mut_copy(&q);
+        x[k] -= 2.0 * h;
+        q.set_from_slice(&x).unwrap();
+        let d = (fp - mut_copy(&q)) / (2.0 * h);
+        assert!((d - gf[k]).abs() < 1e-6 * (1.0 + d.abs()), "{k}: {d} vs {}", gf[k]);
+    }
+    let a = lower();
+    close(&mut_param_copy::grad(a.clone()), &fd(|x| mut_param_copy(x.clone()), &a));
+}
+
+// A data matrix through stop_gradient, scaled and shifted by a float; the
+// float is the only differentiated parameter (no dual copy over matrices).
+#[differentiable(wrt(t))]
+fn stopped(t: f64, a: &DMatrix<f64>) -> f64 {
+    let d = gd::stop_gradient(a.clone());
+    (&d * t).sum() + d.add_scalar(t).norm_squared()
+}
+
+// Data parameters behind references keep their type in hvp/hessian.
+#[differentiable(wrt(w))]
+fn indexed(w: &[f64], d: &Vec<usize>) -> f64 {
+    w[d[0]] * w[d[0]] * w[d[1]]
+}
+
+#[test]
+fn float_parameter_with_matrix_data() {
+    let a = lower();
+    let (t, h) = (0.7, 1e-6);
+    let g = stopped::grad(t, &a);
+    let d = (stopped(t + h, &a) - stopped(t - h, &a)) / (2.0 * h);
+    assert!((g - d).abs() < 1e-6 * (1.0 + d.abs()));
+    let (_, tan) = stopped::jvp(t, &a, 1.0);
+    assert!((tan - g).abs() < 1e-12 * (1.0 + g.abs()));
+
+    let d = vec![1, 2];
+    let w = [0.5, 1.5, -2.0];
+    let (_, gw, hess) = indexed::hessian(&w, &d);
+    assert_eq!(gw, vec![0.0, 2.0 * 1.5 * -2.0, 1.5 * 1.5]);
+    assert_eq!(hess[(1, 1)], 2.0 * -2.0);
+    assert_eq!(hess[(1, 2)], 2.0 * 1.5);
+}
+
+// The value of `norm_squared` is nalgebra's, bit for bit.
+#[differentiable]
+fn norms(m: &DMatrix<f64>) -> f64 {
+    m.norm_squared() + m.norm()
+}
+
+#[test]
+fn matrix_norms_are_nalgebras() {
+    for s in 0..40 {
+        let m = DMatrix::from_fn(3, 3, |i, j| ((s * 31 + i * 7 + j * 13) % 17) as f64 * 0.37 - 2.9);
+        assert_eq!(norms::value_and_grad(&m).0, norms(&m));
+    }
+}
