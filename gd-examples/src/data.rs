@@ -37,6 +37,11 @@ impl Dataset {
         }
         Dataset { x, y: idx.iter().map(|&i| self.y[i]).collect(), n: idx.len(), d: self.d }
     }
+    /// The samples as the columns of a `d × n` matrix (the MLPs' layout;
+    /// row-major `n × d` is column-major `d × n`, so this is one copy).
+    pub fn columns(&self) -> gd::nalgebra::DMatrix<f64> {
+        gd::nalgebra::DMatrix::from_column_slice(self.d, self.n, &self.x)
+    }
     /// Targets as class indices.
     pub fn labels(&self) -> Vec<usize> {
         self.y.iter().map(|&v| v as usize).collect()

@@ -2,14 +2,15 @@
 //! variables, `data/diabetes_*.csv`) against linear regression: the same
 //! fixed-seed 80/20 split, standardised features and target, held-out R².
 
+use gd::nalgebra::DMatrix;
 use gd::runtime::optim::Adam;
 use gd::runtime::plot::{plot_curves_svg, Curve};
-use gd::runtime::{BatchMode, Trainer};
+use gd::runtime::{BatchMode, Params, Trainer};
 
 use crate::common::{gradient_check, out_file, Args, Error, Report};
 use crate::data::{self, Dataset};
 use crate::house_prices::least_squares;
-use crate::models::{linear_mse, mlp_mse, Mlp};
+use crate::models::{self, linear_mse, FlatMlp, Mlp};
 
 /// Coefficient of determination of predictions `pred` for targets `y`.
 pub fn r2(pred: &[f64], y: &[f64]) -> f64 {
@@ -38,12 +39,14 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let (_, y_scale) = scale_y(&mut train, &mut test);
     let d = ds.d;
     let hidden = 16;
-    let mlp = Mlp { n_in: d, n_hid: hidden, n_out: 1 };
+    let mlp0 = Mlp::new(&[d, hidden, 1], 3)?;
+    let p0 = mlp0.to_vec();
+    let (xtr, xte) = (train.columns(), test.columns());
+    let yte = DMatrix::from_row_slice(1, test.n, &test.y);
     let few: Vec<usize> = (0..16).collect();
-    let p0 = mlp.init(3)?;
+    let mut check = FlatMlp::new(&mlp0);
     gradient_check(&mut r, "the MLP's squared error", |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        mlp_mse::value_and_grad_into(p, &train.x, &train.y, &few, d, hidden, 0.1, g)
+        check.mse_grad(p, &xtr, &train.y, &few, 0.1, g)
     }, &p0)?;
 
     // Linear regression: closed form, and the same model by Adam.
@@ -65,10 +68,10 @@ pub fn run(args: &Args) -> Result<Report, Error> {
 
     // The MLP: 10 → 16 tanh → 1, Adam, mini-batches of 32, L2 on weights:
     // once with a weak penalty, once with a strong one.
-    let all_te: Vec<usize> = (0..test.n).collect();
-    let train_mlp = |l2: f64| -> Result<(Vec<f64>, gd::runtime::TrainReport), Error> {
+    let train_mlp = |l2: f64| -> Result<(Mlp, gd::runtime::TrainReport), Error> {
         let mut p = p0.clone();
-        let mut last = p.clone();
+        let mut loss = FlatMlp::new(&mlp0);
+        let mut view = FlatMlp::new(&mlp0);
         let rep = Trainer::new()
             .batch(BatchMode::MiniBatch(32))
             .max_epochs(epochs)
@@ -77,28 +80,18 @@ pub fn run(args: &Args) -> Result<Report, Error> {
             .validation(
                 |p: &[f64]| {
                     // Held-out loss for the plot; the last epoch is kept.
-                    last.copy_from_slice(p);
-                    mlp_mse(p, &test.x, &test.y, &all_te, d, hidden, 0.0)
+                    models::mse(view.load(p), &xte, &yte, 0.0)
                 },
                 usize::MAX,
             )
             .fit(&mut Adam::new(3e-3)?, &mut p, train.n, |p: &[f64], batch: &[usize], g: &mut [f64]| {
-                g.fill(0.0);
-                mlp_mse::value_and_grad_into(p, &train.x, &train.y, batch, d, hidden, l2, g)
+                loss.mse_grad(p, &xtr, &train.y, batch, l2, g)
             })?;
-        Ok((last, rep))
+        Ok((view.into_model(), rep))
     };
     let (p_weak, rep_weak) = train_mlp(0.01)?;
     let (p_strong, rep_strong) = train_mlp(0.1)?;
-    let predict_mlp = |p: &[f64], ds: &Dataset| -> Vec<f64> {
-        (0..ds.n)
-            .map(|i| {
-                let mut o = [0.0];
-                mlp.forward(p, ds.row(i), &mut o);
-                o[0]
-            })
-            .collect()
-    };
+    let predict_mlp = |m: &Mlp, ds: &Dataset| -> Vec<f64> { m.forward(&ds.columns()).iter().copied().collect() };
     let rmse = |pred: &[f64], y: &[f64]| {
         y_scale * (pred.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / y.len() as f64).sqrt()
     };

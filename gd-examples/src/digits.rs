@@ -3,17 +3,18 @@
 //! softmax, trained with Adam on mini-batches of 32; loss and accuracy
 //! curves; the learning-rate range test on the same network.
 //!
-//! The loss is [`crate::models::mlp_xent`]: loops over slices with local
-//! arrays, differentiated by `#[differentiable]` (nalgebra and parameter
-//! structs are not supported by the macro yet).
+//! The loss is [`crate::models::xent()`]: nalgebra matrices (one column per
+//! image) over a parameter struct ([`Mlp`], `#[derive(gd::Params)]`),
+//! differentiated by `#[differentiable]`. The `Trainer`, `lr_find` and the
+//! gradient check see its flat view through [`FlatMlp`].
 
 use gd::runtime::optim::Adam;
 use gd::runtime::plot::{plot_curves_svg, Curve};
-use gd::runtime::{lr_find, BatchMode, LrFindConfig, Trainer};
+use gd::runtime::{lr_find, BatchMode, LrFindConfig, Params, Trainer};
 
 use crate::common::{gradient_check, out_file, Args, Error, Report};
 use crate::data::{self, Dataset};
-use crate::models::Mlp;
+use crate::models::{self, FlatMlp, Mlp};
 
 /// Settings of a digits run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,9 +41,7 @@ impl Default for DigitsConfig {
 
 /// What a digits run produced.
 pub struct DigitsRun {
-    /// Final parameters (last epoch).
-    pub params: Vec<f64>,
-    /// The network's shape.
+    /// The network after the last epoch.
     pub mlp: Mlp,
     /// Per epoch: `(train loss, held-out loss, train accuracy, held-out accuracy)`.
     pub curves: Vec<(f64, f64, f64, f64)>,
@@ -58,12 +57,12 @@ pub fn load(args: &Args) -> Result<(Dataset, Dataset), Error> {
 
 /// Train the MLP on `train`, measuring `test` after each epoch.
 pub fn train(train: &Dataset, test: &Dataset, cfg: DigitsConfig, progress: bool) -> Result<DigitsRun, Error> {
-    let mlp = Mlp { n_in: train.d, n_hid: cfg.hidden, n_out: 10 };
+    let mlp = Mlp::new(&[train.d, cfg.hidden, 10], cfg.seed)?;
+    let (xtr, xte) = (train.columns(), test.columns());
     let (ytr, yte) = (train.labels(), test.labels());
-    let all_tr: Vec<usize> = (0..train.n).collect();
-    let all_te: Vec<usize> = (0..test.n).collect();
-    let mut p = mlp.init(cfg.seed)?;
-    let mut last = p.clone();
+    let mut p = mlp.to_vec();
+    let mut loss = FlatMlp::new(&mlp);
+    let mut view = FlatMlp::new(&mlp);
     let mut opt = Adam::new(cfg.lr)?;
     let mut curves = Vec::new();
     let rep = Trainer::new()
@@ -75,18 +74,30 @@ pub fn train(train: &Dataset, test: &Dataset, cfg: DigitsConfig, progress: bool)
             |p: &[f64]| {
                 // Held-out numbers for the curves only: the run keeps the
                 // last epoch's parameters, the test set picks nothing.
-                last.copy_from_slice(p);
-                let lte = mlp.xent(p, &test.x, &yte, &all_te, 0.0);
-                let ltr = mlp.xent(p, &train.x, &ytr, &all_tr, 0.0);
-                curves.push((ltr, lte, mlp.accuracy(p, &train.x, &ytr), mlp.accuracy(p, &test.x, &yte)));
+                let last = view.load(p);
+                let lte = models::xent(last, &xte, &yte, 0.0);
+                let ltr = models::xent(last, &xtr, &ytr, 0.0);
+                curves.push((ltr, lte, last.accuracy(&xtr, &ytr), last.accuracy(&xte, &yte)));
                 lte
             },
             usize::MAX,
         )
         .fit(&mut opt, &mut p, train.n, |p: &[f64], batch: &[usize], g: &mut [f64]| {
-            mlp.xent_grad(p, &train.x, &ytr, batch, cfg.l2, g)
+            loss.xent_grad(p, &xtr, &ytr, batch, cfg.l2, g)
         })?;
-    Ok(DigitsRun { params: last, mlp, curves, steps: rep.steps })
+    Ok(DigitsRun { mlp: view.into_model(), curves, steps: rep.steps })
+}
+
+/// The gradient check both digits examples start with: the generated
+/// gradient of [`models::xent()`] on 2 training images, through the flat view,
+/// against central differences at a network initialised from `seed`.
+fn check_xent(r: &mut Report, train: &Dataset, cfg: DigitsConfig, seed: u64) -> Result<(), Error> {
+    let mlp = Mlp::new(&[train.d, cfg.hidden, 10], seed)?;
+    let (x, y) = (train.columns(), train.labels());
+    let mut loss = FlatMlp::new(&mlp);
+    gradient_check(r, "the MLP's cross-entropy on 2 images", |p: &[f64], g: &mut [f64]| {
+        loss.xent_grad(p, &x, &y, &[0, 1], cfg.l2, g)
+    }, &mlp.to_vec())
 }
 
 /// Run the example.
@@ -94,13 +105,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let mut r = Report::new("6b. MLP classifier: 8×8 handwritten digits");
     let (train_set, test_set) = load(args)?;
     let cfg = if args.quick { DigitsConfig { epochs: 8, ..DigitsConfig::default() } } else { DigitsConfig::default() };
-    let mlp = Mlp { n_in: 64, n_hid: cfg.hidden, n_out: 10 };
-    let ytr = train_set.labels();
-    let few: Vec<usize> = (0..2).collect();
-    let p0 = mlp.init(1)?;
-    gradient_check(&mut r, "the MLP's cross-entropy on 2 images", |p: &[f64], g: &mut [f64]| {
-        mlp.xent_grad(p, &train_set.x, &ytr, &few, cfg.l2, g)
-    }, &p0)?;
+    check_xent(&mut r, &train_set, cfg, 1)?;
     let t = std::time::Instant::now();
     let run = train(&train_set, &test_set, cfg, args.progress)?;
     let secs = t.elapsed().as_secs_f64();
@@ -110,7 +115,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
         train_set.n,
         test_set.n,
         cfg.hidden,
-        mlp.n_params(),
+        run.mlp.num_params(),
         cfg.lr,
         cfg.batch,
         cfg.epochs,
@@ -153,13 +158,11 @@ pub fn run_lr_find(args: &Args) -> Result<Report, Error> {
     let mut r = Report::new("9. Learning-rate finder on the digits MLP");
     let (train_set, test_set) = load(args)?;
     let cfg = DigitsConfig::default();
-    let mlp = Mlp { n_in: 64, n_hid: cfg.hidden, n_out: 10 };
-    let ytr = train_set.labels();
-    let mut p = mlp.init(cfg.seed)?;
-    let few: Vec<usize> = (0..2).collect();
-    gradient_check(&mut r, "the MLP's cross-entropy on 2 images", |p: &[f64], g: &mut [f64]| {
-        mlp.xent_grad(p, &train_set.x, &ytr, &few, cfg.l2, g)
-    }, &p)?;
+    check_xent(&mut r, &train_set, cfg, cfg.seed)?;
+    let mlp = Mlp::new(&[train_set.d, cfg.hidden, 10], cfg.seed)?;
+    let (xtr, ytr) = (train_set.columns(), train_set.labels());
+    let mut p = mlp.to_vec();
+    let mut loss = FlatMlp::new(&mlp);
     let lf = LrFindConfig {
         start_lr: 1e-5,
         end_lr: 10.0,
@@ -168,7 +171,7 @@ pub fn run_lr_find(args: &Args) -> Result<Report, Error> {
         ..LrFindConfig::default()
     };
     let rep = lr_find(&Adam::default(), &mut p, train_set.n, |p: &[f64], batch: &[usize], g: &mut [f64]| {
-        mlp.xent_grad(p, &train_set.x, &ytr, batch, cfg.l2, g)
+        loss.xent_grad(p, &xtr, &ytr, batch, cfg.l2, g)
     }, lf)?;
     let sugg = rep.suggestion.ok_or_else(|| Error::Claim("lr_find gave no suggestion (too few points)".into()))?;
     r.line(format!(

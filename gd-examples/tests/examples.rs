@@ -203,3 +203,40 @@ fn the_quick_tour_runs_end_to_end() {
     assert!(text.contains("tour done") && !text.contains("FAILED"), "{text}");
     assert_eq!(text.matches("gradient check of").count(), EXAMPLES.len(), "{text}");
 }
+
+/// The digits loss is written over a parameter struct with a `Vec` of
+/// layers: check it beyond one hidden layer, through the flat view the
+/// runtime uses, and its value against the plain forward pass.
+#[test]
+fn struct_mlp_loss_matches_forward_and_central_differences() {
+    use gd::nalgebra::DMatrix;
+    use gd::runtime::Params;
+    use gd_examples::models::{self, FlatMlp, Mlp};
+    let mut mlp = Mlp::new(&[5, 4, 3, 3], 7).unwrap();
+    for (l, layer) in mlp.layers.iter_mut().enumerate() {
+        layer.b = layer.b.map(|_| 0.1 * l as f64 - 0.05); // non-zero biases
+    }
+    let x = DMatrix::from_fn(5, 6, |i, j| ((i * 3 + j * 5) % 7) as f64 * 0.3 - 0.9);
+    let labels = [0, 2, 1, 1, 0, 2];
+    let logits = mlp.forward(&x);
+    let hand: f64 = logits
+        .column_iter()
+        .zip(&labels)
+        .map(|(c, &y)| c.map(|v| v.exp()).sum().ln() - c[y])
+        .sum::<f64>()
+        / 6.0
+        + 0.5 * 0.01 * mlp.layers.iter().map(|l| l.w.norm_squared()).sum::<f64>();
+    assert!((models::xent(&mlp, &x, &labels, 0.01) - hand).abs() < 1e-12);
+    let mut loss = FlatMlp::new(&mlp);
+    let mut r = Report::new("t");
+    gradient_check(&mut r, "xent, 2 hidden layers", |p: &[f64], g: &mut [f64]| {
+        loss.xent_grad(p, &x, &labels, &[4, 1, 5], 0.01, g)
+    }, &mlp.to_vec())
+    .unwrap();
+    let y = [0.5, -1.0, 0.25, 2.0, 0.0, 1.0];
+    let mut one = Mlp::new(&[5, 4, 1], 8).unwrap();
+    one.layers[1].b[0] = 0.3;
+    let mut loss = FlatMlp::new(&one);
+    gradient_check(&mut r, "mse", |p: &[f64], g: &mut [f64]| loss.mse_grad(p, &x, &y, &[0, 2, 3, 5], 0.1, g), &one.to_vec())
+        .unwrap();
+}
