@@ -135,3 +135,53 @@ fn shape_mismatch_panics_like_the_primal() {
     let forward = msg(std::panic::catch_unwind(|| quad::jvp(&a, &x, &a, &x).0));
     assert_eq!(primal, forward);
 }
+
+/// Second order over matrices and structs: `hvp` against central differences
+/// of the generated gradient, `hessian` against `hvp` column by column, and
+/// against the hand-derived Hessian of `quad` in `x`.
+#[test]
+fn hvp_and_hessian_over_matrices_and_structs() {
+    use gd::Params;
+    let a = DMatrix::from_fn(3, 4, |i, j| (i as f64 + 1.0) * 0.3 - j as f64 * 0.2);
+    let x = DVector::from_fn(4, |i, _| 0.1 * i as f64 - 0.2);
+    let (v, (ga, gx), h) = quad::hessian(&a, &x);
+    assert_eq!(v, quad(&a, &x));
+    let (ga2, gx2) = quad::grad(&a, &x);
+    assert!((&ga - &ga2).amax() < 1e-14 && (&gx - &gx2).amax() < 1e-14);
+    let n = a.len() + x.len();
+    assert_eq!(h.shape(), (n, n));
+    // d²/dx² = 2 AᵀA + I: the block of the last 4 rows and columns.
+    let hxx = 2.0 * a.transpose() * &a + DMatrix::identity(4, 4);
+    assert!((h.view((12, 12), (4, 4)) - &hxx).amax() < 1e-12, "{h}");
+    assert!((&h - h.transpose()).amax() < 1e-12);
+    // hvp along (ta, tx) is the Hessian times the flattened direction.
+    let ta = DMatrix::from_fn(3, 4, |i, j| ((i * 5 + j) % 7) as f64 * 0.1 - 0.3);
+    let tx = DVector::from_fn(4, |i, _| 0.3 - 0.2 * i as f64);
+    let (ha, hx) = quad::hvp(&a, &x, &ta, &tx);
+    let mut dir = ta.as_slice().to_vec();
+    dir.extend(tx.iter());
+    let hv = &h * DVector::from_vec(dir);
+    assert!((DVector::from_column_slice(ha.as_slice()) - hv.rows(0, 12)).amax() < 1e-12);
+    assert!((hx - hv.rows(12, 4)).amax() < 1e-12);
+
+    // The MLP: hvp against central differences of the gradient.
+    let (p, xs, y) = mlp_fixture();
+    let mut t = p.zeros_like();
+    let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 37) % 11) as f64 * 0.1 - 0.5).collect();
+    t.set_from_slice(&dir).unwrap();
+    let hv = mlp_loss::hvp(&p, &xs, &y, &t).to_vec();
+    let eps = 1e-5;
+    let shifted = |s: f64| {
+        let mut q = p.clone();
+        q.axpy(s, &t);
+        mlp_loss::grad(&q, &xs, &y).to_vec()
+    };
+    let (gp, gm) = (shifted(eps), shifted(-eps));
+    for k in 0..hv.len() {
+        let fd = (gp[k] - gm[k]) / (2.0 * eps);
+        assert!((fd - hv[k]).abs() < 1e-6 * (1.0 + fd.abs()), "{k}: {fd} vs {}", hv[k]);
+    }
+    let (_, _, hm) = mlp_loss::hessian(&p, &xs, &y);
+    let hd = &hm * DVector::from_vec(dir);
+    assert!(hv.iter().zip(hd.iter()).all(|(a, b)| (a - b).abs() < 1e-12), "hessian · v vs hvp");
+}

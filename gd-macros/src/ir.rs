@@ -116,10 +116,14 @@ pub enum Stmt {
     /// A call to another `#[differentiable]` function.
     Call { dst: Temp, path: syn::Path, args: Vec<CallArg> },
     /// `dst = rule(args)` for a matrix-level rule.
-    TOp { dst: Temp, rule: &'static crate::tensor_rules::TRule, args: Vec<TArg> },
+    /// `span`: the user's expression, so that a type error (shapes of
+    /// different types, a float method on a matrix) points at it.
+    TOp { dst: Temp, rule: &'static crate::tensor_rules::TRule, args: Vec<TArg>, span: proc_macro2::Span },
     /// `(dst, deriv) = a.map(f)` elementwise, `f` giving value and derivative
     /// (the closure's forward mode); `deriv` is kept for the reverse sweep.
-    TMap { dst: Temp, deriv: Temp, arg: TArg, f: TokenStream },
+    /// `f_dual` is the same closure over dual numbers (for the dual copy of
+    /// the reverse sweep that second derivatives run through).
+    TMap { dst: Temp, deriv: Temp, arg: TArg, f: TokenStream, f_dual: TokenStream },
     If { cond: Temp, then: Block, els: Block },
     Loop(Box<Loop>),
     /// A nested lexical scope (a block in the user's code).

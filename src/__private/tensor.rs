@@ -10,6 +10,9 @@
 //! output adjoint `zb` into each `Some` slot; `x_tan(args.., z, tangents..)`
 //! returns the output tangent, `None` when every tangent is `None` (zero).
 
+mod dual;
+pub use dual::{lift, pair, primal, unpair_add, Pair, Primal, Tan};
+
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, OVector, RawStorage, Scalar, U1};
 
@@ -77,8 +80,8 @@ pub fn acc<T: Tensor>(acc: &mut Option<T>, x: T) {
 
 /// A float tangent, `None` being zero.
 #[inline(always)]
-pub fn or_zero<F: Default>(o: Option<F>) -> F {
-    o.unwrap_or_default()
+pub fn or_zero<F: Real>(o: Option<F>) -> F {
+    o.unwrap_or_else(F::zero)
 }
 
 /// The scratch that stands in for a slot lent twice in one rule.
@@ -93,7 +96,7 @@ pub fn scratch<T: Tensor>(like: &T) -> T {
 /// that adjoints and tangents need. Implemented for f32, f64 and owned
 /// nalgebra matrices of them.
 pub trait Tensor: Clone {
-    type F: nalgebra::RealField + Copy + Default;
+    type F: Real;
     fn zeros_like(&self) -> Self;
     /// `acc += a · self`
     fn axpy_to(&self, a: Self::F, acc: &mut Self);
@@ -120,17 +123,58 @@ pub trait Tensor: Clone {
     /// Index of the largest (`max`) or smallest element; the first on ties.
     fn arg_extreme(&self, max: bool) -> usize;
     fn at(&self, k: usize) -> Self::F;
-    fn at_mut(&mut self, k: usize) -> &mut Self::F;
+    /// `self[k] += x`
+    fn add_at(&mut self, k: usize, x: Self::F);
+    fn set_at(&mut self, k: usize, x: Self::F);
 }
 
-fn one<F: nalgebra::RealField>() -> F {
-    nalgebra::one()
+/// The scalars of the rules: f32, f64, and their duals (the copy of the
+/// reverse sweep that second derivatives run through).
+pub trait Real:
+    Copy
+    + PartialOrd
+    + std::fmt::Debug
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+    + std::ops::AddAssign
+    + std::ops::SubAssign
+    + 'static
+{
+    fn zero() -> Self;
+    fn one() -> Self;
+    fn from_count(n: usize) -> Self;
+    fn sqrt_(self) -> Self;
 }
-fn zero<F: nalgebra::RealField>() -> F {
-    nalgebra::zero()
+
+macro_rules! real {
+    ($($f:ident),*) => {$(
+        impl Real for $f {
+            #[inline(always)] fn zero() -> $f { 0.0 }
+            #[inline(always)] fn one() -> $f { 1.0 }
+            #[inline(always)] fn from_count(n: usize) -> $f { n as $f }
+            #[inline(always)] fn sqrt_(self) -> $f { self.sqrt() }
+        }
+        impl Real for super::Dual<$f> {
+            #[inline(always)] fn zero() -> Self { super::Dual::<$f>::ZERO }
+            #[inline(always)] fn one() -> Self { super::Dual::<$f>::cst(1.0) }
+            #[inline(always)] fn from_count(n: usize) -> Self { super::Dual::<$f>::cst(n as $f) }
+            #[inline(always)] fn sqrt_(self) -> Self { self.sqrt() }
+        }
+    )*};
 }
-fn count_f<F: nalgebra::RealField>(n: usize) -> F {
-    nalgebra::convert(n as f64)
+real!(f32, f64);
+
+fn one<F: Real>() -> F {
+    F::one()
+}
+fn zero<F: Real>() -> F {
+    F::zero()
+}
+fn count_f<F: Real>(n: usize) -> F {
+    F::from_count(n)
 }
 
 macro_rules! float_tensor {
@@ -163,7 +207,8 @@ macro_rules! float_tensor {
             #[inline(always)] fn map_pair(&self, f: impl Fn($f) -> ($f, $f)) -> ($f, $f) { f(*self) }
             #[inline(always)] fn arg_extreme(&self, _: bool) -> usize { 0 }
             #[inline(always)] fn at(&self, _: usize) -> $f { *self }
-            #[inline(always)] fn at_mut(&mut self, _: usize) -> &mut $f { self }
+            #[inline(always)] fn add_at(&mut self, _: usize, x: $f) { *self += x }
+            #[inline(always)] fn set_at(&mut self, _: usize, x: $f) { *self = x }
         }
     )*};
 }
@@ -187,7 +232,7 @@ where
     }
 }
 
-impl<F: nalgebra::RealField + Copy + Default, R: Dim, C: Dim> Tensor for OMatrix<F, R, C>
+impl<F: nalgebra::RealField + Real, R: Dim, C: Dim> Tensor for OMatrix<F, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
@@ -254,14 +299,22 @@ where
     fn at(&self, k: usize) -> F {
         self[k]
     }
-    fn at_mut(&mut self, k: usize) -> &mut F {
-        &mut self[k]
+    fn add_at(&mut self, k: usize, x: F) {
+        self[k] += x;
+    }
+    fn set_at(&mut self, k: usize, x: F) {
+        self[k] = x;
     }
 }
 
 // ---------------------------------------------------------------- linear rules on one type
 
 /// A float or matrix read as a float (a scalar field of a parameter struct).
+#[diagnostic::on_unimplemented(
+    message = "#[differentiable]: a float is expected here, but `{Self}` is a matrix",
+    label = "float methods (sin, exp, tanh, ..) and float arithmetic apply to floats",
+    note = "for a matrix, apply a float function to each element with `.map(|x| x.exp())`; read one element with `m[(i, j)]`"
+)]
 pub trait AsScalar: Tensor {
     fn get(&self) -> Self::F;
 }
@@ -282,7 +335,7 @@ pub fn scalar<A: AsScalar>(a: &A) -> A::F {
 #[inline(always)]
 pub fn scalar_rev<A: AsScalar>(_: &A, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
-        *ab.at_mut(0) += *zb;
+        ab.add_at(0, *zb);
     }
 }
 #[inline(always)]
@@ -473,7 +526,7 @@ pub fn norm_squared_tan<A: Tensor>(a: &A, _: &A::F, da: Option<&A>) -> Option<A:
 /// `a.norm()`: the derivative at zero is taken as zero (the subgradient
 /// nearest the origin, as `abs` at 0).
 pub fn norm<A: Tensor>(a: &A) -> A::F {
-    nalgebra::ComplexField::sqrt(a.norm_sq())
+    a.norm_sq().sqrt_()
 }
 pub fn norm_rev<A: Tensor>(a: &A, z: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let (Some(ab), false) = (ab, *z == zero::<A::F>()) {
@@ -517,7 +570,7 @@ pub fn max<A: Tensor>(a: &A) -> A::F {
 }
 pub fn max_rev<A: Tensor>(a: &A, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
-        *ab.at_mut(a.arg_extreme(true)) += *zb;
+        ab.add_at(a.arg_extreme(true), *zb);
     }
 }
 pub fn max_tan<A: Tensor>(a: &A, _: &A::F, da: Option<&A>) -> Option<A::F> {
@@ -528,7 +581,7 @@ pub fn min<A: Tensor>(a: &A) -> A::F {
 }
 pub fn min_rev<A: Tensor>(a: &A, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
-        *ab.at_mut(a.arg_extreme(false)) += *zb;
+        ab.add_at(a.arg_extreme(false), *zb);
     }
 }
 pub fn min_tan<A: Tensor>(a: &A, _: &A::F, da: Option<&A>) -> Option<A::F> {
@@ -557,7 +610,7 @@ pub fn index<A: Tensor>(a: &A, k: usize) -> A::F {
 }
 pub fn index_rev<A: Tensor>(_: &A, k: usize, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
-        *ab.at_mut(k) += *zb;
+        ab.add_at(k, *zb);
     }
 }
 pub fn index_tan<A: Tensor>(_: &A, k: usize, _: &A::F, da: Option<&A>) -> Option<A::F> {
@@ -574,7 +627,7 @@ pub fn index2<A: Shaped>(a: &A, i: usize, j: usize) -> A::F {
 }
 pub fn index2_rev<A: Shaped>(a: &A, i: usize, j: usize, _: &A::F, zb: &A::F, ab: Option<&mut A>) {
     if let Some(ab) = ab {
-        *ab.at_mut(lin(a, i, j)) += *zb;
+        ab.add_at(lin(a, i, j), *zb);
     }
 }
 pub fn index2_tan<A: Shaped>(a: &A, i: usize, j: usize, _: &A::F, da: Option<&A>) -> Option<A::F> {
@@ -586,7 +639,7 @@ fn lin<A: Shaped>(a: &A, i: usize, j: usize) -> usize {
     i + j * r
 }
 
-impl<F: nalgebra::RealField + Copy + Default, R: Dim, C: Dim> Shaped for OMatrix<F, R, C>
+impl<F: nalgebra::RealField + Real, R: Dim, C: Dim> Shaped for OMatrix<F, R, C>
 where
     DefaultAllocator: Allocator<R, C>,
 {
@@ -760,7 +813,7 @@ pub trait TransposeRule: Tensor {
     fn fwd(&self) -> Self::Out;
     fn back(zb: &Self::Out) -> Self;
 }
-impl<F: nalgebra::RealField + Copy + Default, R: Dim, C: Dim> TransposeRule for OMatrix<F, R, C>
+impl<F: nalgebra::RealField + Real, R: Dim, C: Dim> TransposeRule for OMatrix<F, R, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<C, R>,
 {
@@ -793,7 +846,7 @@ pub trait SliceRule: Tensor {
     fn row_(&self, i: usize) -> Self::Row;
     fn row_add(&mut self, i: usize, v: &Self::Row);
 }
-impl<F: nalgebra::RealField + Copy + Default, R: Dim, C: Dim> SliceRule for OMatrix<F, R, C>
+impl<F: nalgebra::RealField + Real, R: Dim, C: Dim> SliceRule for OMatrix<F, R, C>
 where
     DefaultAllocator: Allocator<R, C> + Allocator<R, U1> + Allocator<U1, C>,
 {

@@ -135,11 +135,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
     );
-    // Functions of matrices and parameter structs have no dual copy (so no
-    // hvp/hessian) yet: nalgebra over dual numbers is not wired up.
+    // The dual copy of a function of matrices takes each matrix or struct
+    // parameter's tangent as an extra argument: not the internal ABI that
+    // callers use, so it is not re-exported (such functions cannot be
+    // called from other differentiable functions yet).
     let tensor = sig.has_tensor() || crate::ir::uses_tensors(&low.body);
-    let vjp_dual_fn = if tensor { TokenStream::new() } else { vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis) };
-    let second = if tensor { TokenStream::new() } else { super::second::generate(sig, &vjp_dual) };
+    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
+    let second = super::second::generate(sig, &vjp_dual);
     let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp")];
     if !tensor {
         reexports.push((&vjp_dual, "__gd_vjp_dual"));
@@ -197,6 +199,7 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     let mut finish = TokenStream::new();
     let mut init = TokenStream::new();
     let mut shadow = TokenStream::new();
+    let mut tangents = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
         let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
         let ty = &p.ty;
@@ -247,6 +250,22 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                     };
                 });
             }
+            (Class::Tensor { owned }, true) if dual => {
+                let (gt, tv) = (names::grad_tan(i), names::tangent(i));
+                params.push(quote!(#pn: #ty));
+                slots.push(quote!(#slot: ::core::option::Option<(&mut #owned, &mut #owned)>));
+                tangents.push(quote!(#tv: &#owned));
+                setup.extend(quote! {
+                    let mut #scr: ::core::option::Option<(#owned, #owned)> = ::core::option::Option::None;
+                    let (#g, #gt): (&mut #owned, &mut #owned) = match #slot {
+                        ::core::option::Option::Some((a, b)) => (a, b),
+                        ::core::option::Option::None => {
+                            let s = #scr.insert((<#owned as #krate::Params>::zeros_like(&#pn), <#owned as #krate::Params>::zeros_like(&#pn)));
+                            (&mut s.0, &mut s.1)
+                        }
+                    };
+                });
+            }
             (Class::Tensor { owned }, true) => {
                 params.push(quote!(#pn: #ty));
                 slots.push(quote!(#slot: ::core::option::Option<&mut #owned>));
@@ -284,7 +303,7 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     quote! {
         #[doc(hidden)]
         #lints
-        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots),*) -> #ret_ty {
+        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
             #alias
             #setup
             #decls
@@ -386,10 +405,16 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
 
 /// The body of `|x| -> (F, F)` for a closure mapped over a matrix: its value
 /// and derivative at `x`, by forward mode (see `lower::tensor`).
-pub fn elementwise_jvp(sig: &Sig, low: &Lowered) -> TokenStream {
+pub fn elementwise_jvp(sig: &Sig, low: &Lowered, dual: bool) -> TokenStream {
     let f = &sig.float;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
-    let sw = Sweeps::new(f, false, &low.temps, &pnames, low.locals, &low.body);
+    let sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
+    let one = if dual {
+        let k = crate::krate();
+        quote!(#k::__private::Dual::<#f>::cst(1.0))
+    } else {
+        quote!(1.0)
+    };
     let x = low.param_temps[0].unwrap();
     let (tx, dx, pn) = (t(x), d(x), &pnames[0]);
     let alias = sw.scalar_alias();
@@ -400,7 +425,7 @@ pub fn elementwise_jvp(sig: &Sig, low: &Lowered) -> TokenStream {
         #alias
         #decls
         #tx = #pn;
-        #dx = 1.0;
+        #dx = #one;
         #fwd
         (#tr, #dr)
     }

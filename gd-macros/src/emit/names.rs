@@ -25,6 +25,11 @@ pub fn d(x: Temp) -> Ident {
 pub fn grad(i: usize) -> Ident {
     id(format!("__gd_g{i}"))
 }
+/// The tangent part of the adjoint of matrix or struct parameter `i`, in the
+/// dual copy of the reverse sweep (`H·v`).
+pub fn grad_tan(i: usize) -> Ident {
+    id(format!("__gd_gt{i}"))
+}
 /// The tangent of parameter `i` (`F` or `&[F]`).
 pub fn tangent(i: usize) -> Ident {
     id(format!("__gd_v{i}"))

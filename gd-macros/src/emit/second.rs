@@ -38,10 +38,17 @@ pub fn shaped(sig: &Sig, flat: &TokenStream) -> (TokenStream, TokenStream) {
                 }
                 off = quote!(#off + #pn.len());
             }
-            // Functions of matrices have no second-order API (yet): only the type is used.
+            // A matrix or struct: read back through its `Params` flat view.
             Class::Tensor { owned } => {
+                let k = crate::krate();
                 tys.push(quote!(#owned));
-                vals.push(quote!(::core::unreachable!()));
+                vals.push(quote!({
+                    let mut __gd_o = <#owned as #k::Params>::zeros_like(&#pn);
+                    let __gd_src: ::std::vec::Vec<f64> = #flat[#off..].iter().map(|x| *x as f64).collect();
+                    <#owned as #k::Params>::read_from(&mut __gd_o, &__gd_src);
+                    __gd_o
+                }));
+                off = quote!(#off + <#owned as #k::Params>::num_params(&#pn));
             }
             Class::Passive => {}
         }
@@ -69,6 +76,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
     let mut collect = TokenStream::new();
     let mut tan_params = Vec::new();
     let mut tan_push = TokenStream::new();
+    let mut extra = Vec::new();
     let mut len = quote!(0usize);
     for (i, p) in sig.params.iter().enumerate() {
         let pn = &p.name;
@@ -116,7 +124,44 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 });
                 len = quote!(#len + #pn.len());
             }
-            Class::Passive | Class::Tensor { .. } => unreachable!(),
+            Class::Tensor { owned } => {
+                let ty = &p.ty;
+                let (tp, gt) = (format_ident!("__gd_tp{}", i), format_ident!("__gd_gt{}", i));
+                let pr = quote!(#krate::Params);
+                let msg = format!("{name}::hvp: the tangent for `{pn}` has {{}} parameters but `{pn}` has {{}}");
+                setup.extend(quote! {
+                    let mut #tp = <#owned as #pr>::zeros_like(#pn);
+                    {
+                        let __gd_src: ::std::vec::Vec<f64> = __gd_v[__gd_off.min(__gd_v.len())..].iter().map(|x| *x as f64).collect();
+                        let __gd_n = <#owned as #pr>::num_params(&#tp);
+                        ::core::assert!(__gd_src.len() >= __gd_n, "{}: the direction is shorter than the parameters", stringify!(#name));
+                        __gd_off += <#owned as #pr>::read_from(&mut #tp, &__gd_src);
+                    }
+                    let mut #gb = <#owned as #pr>::zeros_like(#pn);
+                    let mut #gt = <#owned as #pr>::zeros_like(#pn);
+                });
+                args.push(quote!(<#ty as ::core::clone::Clone>::clone(#pn)));
+                slots.push(quote!(::core::option::Option::Some((&mut #gb, &mut #gt))));
+                extra.push(quote!(&#tp));
+                collect.extend(quote! {{
+                    let mut __gd_t = ::std::vec::Vec::new();
+                    <#owned as #pr>::flatten_into(&#gb, &mut __gd_t);
+                    __gd_g.extend(__gd_t.iter().map(|x| *x as #f));
+                    __gd_t.clear();
+                    <#owned as #pr>::flatten_into(&#gt, &mut __gd_t);
+                    __gd_hv.extend(__gd_t.iter().map(|x| *x as #f));
+                }});
+                tan_params.push(quote!(#tn: &#owned));
+                tan_push.extend(quote! {{
+                    let mut __gd_t = ::std::vec::Vec::new();
+                    <#owned as #pr>::flatten_into(#tn, &mut __gd_t);
+                    let __gd_n = <#owned as #pr>::num_params(&#pn);
+                    ::core::assert_eq!(__gd_t.len(), __gd_n, #msg, __gd_t.len(), __gd_n);
+                    __gd_v.extend(__gd_t.iter().map(|x| *x as #f));
+                }});
+                len = quote!(#len + <#owned as #pr>::num_params(&#pn));
+            }
+            Class::Passive => unreachable!(),
         }
     }
     let (gty, hv_shaped) = shaped(sig, &quote!(__gd_hv));
@@ -139,7 +184,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             let mut __gd_off = 0usize;
             #setup
             ::core::assert_eq!(__gd_v.len(), __gd_off, "{}: the direction has length {} but the parameters have {}", stringify!(#name), __gd_v.len(), __gd_off);
-            let __gd_value = super::#vjp_dual(#(#args,)* #d::new(1.0, 0.0), #(#slots),*);
+            let __gd_value = super::#vjp_dual(#(#args,)* #d::new(1.0, 0.0), #(#slots,)* #(#extra),*);
             let mut __gd_g = ::std::vec::Vec::with_capacity(__gd_off);
             let mut __gd_hv = ::std::vec::Vec::with_capacity(__gd_off);
             #collect

@@ -294,7 +294,8 @@ impl<'a> Sweeps<'a> {
                             })
                             .collect();
                         let dv = d(*dst);
-                        o.extend(if terms.is_empty() { quote!(#dv = 0.0;) } else { quote!(#dv = #(#terms)+*;) });
+                        let z = self.tzero();
+                        o.extend(if terms.is_empty() { quote!(#dv = #z;) } else { quote!(#dv = #(#terms)+*;) });
                     }
                     o
                 }
@@ -309,7 +310,10 @@ impl<'a> Sweeps<'a> {
                                 let dx = d(x);
                                 quote!(#dv = #dx;)
                             }
-                            None => quote!(#dv = 0.0;),
+                            None => {
+                                let z = self.tzero();
+                                quote!(#dv = #z;)
+                            }
                         });
                     }
                     o
@@ -355,8 +359,16 @@ impl<'a> Sweeps<'a> {
                     quote!(let #name = &#a;)
                 }
                 Stmt::Seed { .. } => TokenStream::new(),
-                Stmt::TOp { dst, rule, args } => self.forward_top(*dst, rule, args, mode),
-                Stmt::TMap { dst, deriv, arg, f } => self.forward_tmap(*dst, *deriv, arg, f, mode),
+                Stmt::TOp { dst, rule, args, span } => self.forward_top(*dst, rule, args, *span, mode),
+                Stmt::TMap { dst, deriv, arg, f, f_dual } => {
+                    self.forward_tmap(*dst, *deriv, arg, if self.dual { f_dual } else { f }, mode)
+                }
+                // Data copied into a differentiated matrix: in the dual copy,
+                // a constant dual matrix.
+                Stmt::Set { dst, expr } if self.dual && self.temps[dst.0].active && self.temps[dst.0].ty == Ty::Tensor => {
+                    let (v, k) = (t(*dst), &self.krate);
+                    quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::lift(&__gd_x));)
+                }
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     quote!(#v = #expr;)
@@ -365,7 +377,10 @@ impl<'a> Sweeps<'a> {
                 Stmt::Alias { name, src, by_ref } => {
                     let v = t(*src);
                     // The dual copy shows user code the primal value.
-                    let v = if self.dual {
+                    let k = &self.krate;
+                    let v = if self.temps[src.0].ty == Ty::Tensor && self.dual {
+                        quote!(#k::__private::tensor::primal(#v.as_ref().unwrap()))
+                    } else if self.dual {
                         quote!(#v.re)
                     } else if self.temps[src.0].ty == Ty::Tensor {
                         quote!(#v.as_ref().unwrap())
@@ -589,13 +604,22 @@ impl<'a> Sweeps<'a> {
     }
 
     fn tangent_of(&self, o: &Operand) -> TokenStream {
-        debug_assert!(!self.dual);
         match self.active(o) {
             Some(x) => {
                 let dx = d(x);
                 quote!(#dx)
             }
-            None => quote!(0.0),
+            None => self.tzero(),
+        }
+    }
+
+    /// A zero tangent (forward mode runs over duals for the closures of
+    /// `map` in the dual copy of the reverse sweep).
+    pub(super) fn tzero(&self) -> TokenStream {
+        if self.dual {
+            self.zero.clone()
+        } else {
+            quote!(0.0)
         }
     }
 
@@ -635,7 +659,7 @@ impl<'a> Sweeps<'a> {
                     }
                     self.reverse_tcopy(*dst, src)
                 }
-                Stmt::TOp { dst, rule, args } => self.reverse_top(*dst, rule, args),
+                Stmt::TOp { dst, rule, args, span } => self.reverse_top(*dst, rule, args, *span),
                 Stmt::TMap { dst, deriv, arg, .. } => self.reverse_tmap(*dst, *deriv, arg),
                 Stmt::Copy { dst, src } => {
                     if !self.temps[dst.0].active {

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
 
 use super::names::{self, b, d, t};
 use super::sweep::{Mode, Sweeps};
@@ -18,6 +18,8 @@ enum Base {
     Primal,
     Adjoint,
     Tangent,
+    /// The tangent part of the adjoint (dual copy only).
+    AdjointTangent,
 }
 
 impl<'a> Sweeps<'a> {
@@ -39,6 +41,10 @@ impl<'a> Sweeps<'a> {
                 let v = names::tangent(p.param);
                 quote!((*#v))
             }
+            Base::AdjointTangent => {
+                let g = names::grad_tan(p.param);
+                quote!((*#g))
+            }
         };
         for s in &p.path {
             out.extend(match s {
@@ -59,6 +65,25 @@ impl<'a> Sweeps<'a> {
     /// `&value` of an argument, read through references.
     fn tval(&self, a: &TArg) -> TokenStream {
         let k = &self.krate;
+        if self.dual {
+            // The dual copy: data is a constant, a parameter's place is read
+            // with its tangent.
+            match a {
+                TArg::Temp(x) if self.is_tensor(*x) && !self.temps[x.0].active => {
+                    let v = t(*x);
+                    return quote!(#k::__private::tensor::val(&#k::__private::tensor::lift(#v.as_ref().unwrap())));
+                }
+                TArg::Place(p) => {
+                    let (pl, tp) = (self.place(p, Base::Primal), self.place(p, Base::Tangent));
+                    return quote!(#k::__private::tensor::val(&#k::__private::tensor::pair(&#pl, &#tp)));
+                }
+                TArg::Const(c) => {
+                    let f = self.f;
+                    return quote!(&#k::__private::Dual::<#f>::cst(#c));
+                }
+                _ => {}
+            }
+        }
         match a {
             TArg::Temp(x) if self.is_tensor(*x) || self.temps[x.0].ty == Ty::Inferred => {
                 let v = t(*x);
@@ -135,6 +160,15 @@ impl<'a> Sweeps<'a> {
                 let (v, bx) = (t(*x), b(*x));
                 (bx.to_string(), quote!(&mut #bx), quote!(&#v), quote!(#bx += #dup;))
             }
+            // The dual copy's adjoint of a place is two places (value and
+            // tangent parts): always through a scratch.
+            TArg::Place(p) if self.dual => {
+                let (g, gt) = (self.place(p, Base::Adjoint), self.place(p, Base::AdjointTangent));
+                let val = self.tval(a);
+                pre.extend(quote!(let mut #dup = #k::__private::tensor::scratch(#val);));
+                post.extend(quote!(#k::__private::tensor::unpair_add(&#dup, &mut #g, &mut #gt);));
+                return quote!(::core::option::Option::Some(&mut #dup));
+            }
             TArg::Place(p) => {
                 let (g, pl) = (self.place(p, Base::Adjoint), self.place(p, Base::Primal));
                 (
@@ -154,10 +188,12 @@ impl<'a> Sweeps<'a> {
         quote!(::core::option::Option::Some(&mut #dup))
     }
 
-    fn rule_fn(&self, rule: &TRule, suffix: &str) -> TokenStream {
-        let k = &self.krate;
-        let f = Ident::new(&format!("{}{}", rule.func, suffix), proc_macro2::Span::call_site());
-        quote!(#k::__private::tensor::#f)
+    /// The rule's runtime function, every token on the user's span (rustc
+    /// reports an unmet bound at the path's first token).
+    fn rule_fn(&self, rule: &TRule, suffix: &str, span: Span) -> TokenStream {
+        let k = respan(self.krate.clone(), span);
+        let f = Ident::new(&format!("{}{}", rule.func, suffix), span);
+        quote_spanned!(span=> #k::__private::tensor::#f)
     }
 
     /// The output value as `&T`.
@@ -170,16 +206,17 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    pub(super) fn forward_top(&self, dst: Temp, rule: &TRule, args: &[TArg], mode: Mode) -> TokenStream {
+    pub(super) fn forward_top(&self, dst: Temp, rule: &TRule, args: &[TArg], span: Span, mode: Mode) -> TokenStream {
         let vals: Vec<TokenStream> = args.iter().map(|a| self.tval(a)).collect();
-        let (v, func) = (t(dst), self.rule_fn(rule, ""));
+        let (v, func) = (t(dst), self.rule_fn(rule, "", span));
+        let call = quote_spanned!(span=> #func(#(#vals),*));
         let mut o = match rule.out {
-            Out::Tensor => quote!(#v = ::core::option::Option::Some(#func(#(#vals),*));),
-            Out::Float => quote!(#v = #func(#(#vals),*);),
+            Out::Tensor => quote!(#v = ::core::option::Option::Some(#call);),
+            Out::Float => quote!(#v = #call;),
         };
         if mode == Mode::Tangent {
             let tans = args.iter().filter(|a| !matches!(a, TArg::Index(_))).map(|a| self.ttan(a));
-            let (dv, tan, z, k) = (d(dst), self.rule_fn(rule, "_tan"), self.out_ref(dst), &self.krate);
+            let (dv, tan, z, k) = (d(dst), self.rule_fn(rule, "_tan", span), self.out_ref(dst), &self.krate);
             o.extend(match rule.out {
                 Out::Tensor => quote!(#dv = #tan(#(#vals,)* #z, #(#tans),*);),
                 Out::Float => quote!(#dv = #k::__private::tensor::or_zero(#tan(#(#vals,)* #z, #(#tans),*));),
@@ -188,7 +225,7 @@ impl<'a> Sweeps<'a> {
         o
     }
 
-    pub(super) fn reverse_top(&self, dst: Temp, rule: &TRule, args: &[TArg]) -> TokenStream {
+    pub(super) fn reverse_top(&self, dst: Temp, rule: &TRule, args: &[TArg], span: Span) -> TokenStream {
         let vals: Vec<TokenStream> = args.iter().map(|a| self.tval(a)).collect();
         let (mut lent, mut pre, mut post) = (HashSet::new(), TokenStream::new(), TokenStream::new());
         let slots: Vec<TokenStream> = args
@@ -197,7 +234,7 @@ impl<'a> Sweeps<'a> {
             .filter(|(_, a)| !matches!(a, TArg::Index(_)))
             .map(|(n, a)| self.tslot(a, n, &mut lent, &mut pre, &mut post))
             .collect();
-        let (bd, rev, z, zero) = (b(dst), self.rule_fn(rule, "_rev"), self.out_ref(dst), &self.zero);
+        let (bd, rev, z, zero) = (b(dst), self.rule_fn(rule, "_rev", span), self.out_ref(dst), &self.zero);
         let call = quote!({ #pre #rev(#(#vals,)* #z, &__gd_zb, #(#slots),*); #post });
         if self.is_tensor(dst) {
             quote!(if let ::core::option::Option::Some(__gd_zb) = #bd.take() #call)
@@ -226,7 +263,9 @@ impl<'a> Sweeps<'a> {
         let slot = self.tslot(arg, 0, &mut lent, &mut pre, &mut post);
         quote! {
             if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                #pre
                 #k::__private::tensor::map_rev(#dv.as_ref().unwrap(), &__gd_zb, #slot);
+                #post
             }
         }
     }
@@ -244,6 +283,8 @@ impl<'a> Sweeps<'a> {
         let active = self.temps[x.0].active;
         let mut o = if active {
             quote!(#v = #s.clone();)
+        } else if self.dual {
+            quote!(#v = #s.as_ref().map(|s| #k::__private::tensor::lift(s));)
         } else {
             quote!(#v = #s.as_ref().map(|s| #k::__private::tensor::own(s));)
         };
@@ -288,4 +329,19 @@ impl<'a> Sweeps<'a> {
         }
         out
     }
+}
+
+fn respan(ts: TokenStream, span: Span) -> TokenStream {
+    ts.into_iter()
+        .map(|mut t| {
+            if let proc_macro2::TokenTree::Group(g) = &t {
+                let mut ng = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                ng.set_span(span);
+                t = proc_macro2::TokenTree::Group(ng);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }

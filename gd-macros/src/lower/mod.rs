@@ -411,7 +411,8 @@ impl<'a> Lowerer<'a> {
     /// A float operand for a value, materializing passive expressions.
     fn operand(&mut self, v: Val, at: impl quote::ToTokens) -> Result<Operand> {
         if self.is_tensor(&v) {
-            return self.tensor_to_float(v);
+            let span = at.to_token_stream().into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+            return self.tensor_to_float(v, span);
         }
         match v {
             Val::Active(t) => Ok(Operand::Temp(t)),

@@ -152,6 +152,7 @@ impl<'a> Lowerer<'a> {
 
     /// `dst = rule(args)`.
     pub(super) fn tensor_op(&mut self, rule: &'static TRule, args: Vec<(Val, &Expr)>) -> Result<Val> {
+        let span = args.first().map_or_else(proc_macro2::Span::call_site, |(_, e)| e.span());
         let mut targs = Vec::new();
         for ((v, e), role) in args.into_iter().zip(rule.args) {
             targs.push(match role {
@@ -164,16 +165,16 @@ impl<'a> Lowerer<'a> {
         }
         let ty = if rule.out == Out::Tensor { Ty::Tensor } else { Ty::Float };
         let dst = self.temp(ty, true);
-        self.emit(Stmt::TOp { dst, rule, args: targs });
+        self.emit(Stmt::TOp { dst, rule, args: targs, span });
         Ok(Val::Active(dst))
     }
 
     /// A tensor value read as a float (a float field of a parameter struct,
     /// or an element `p.w[(i, j)]`).
-    pub(super) fn tensor_to_float(&mut self, v: Val) -> Result<Operand> {
+    pub(super) fn tensor_to_float(&mut self, v: Val, span: proc_macro2::Span) -> Result<Operand> {
         let arg = self.targ(v, &quote!())?;
         let dst = self.temp(Ty::Float, true);
-        self.emit(Stmt::TOp { dst, rule: &tensor_rules::SCALAR, args: vec![arg] });
+        self.emit(Stmt::TOp { dst, rule: &tensor_rules::SCALAR, args: vec![arg], span });
         Ok(Operand::Temp(dst))
     }
 
@@ -196,7 +197,8 @@ impl<'a> Lowerer<'a> {
             v => {
                 let a = self.targ(v, at)?;
                 let dst = self.temp(Ty::Tensor, true);
-                self.emit(Stmt::TOp { dst, rule: &tensor_rules::ID, args: vec![a] });
+                let span = quote::ToTokens::to_token_stream(at).into_iter().next().map_or_else(proc_macro2::Span::call_site, |t| t.span());
+                self.emit(Stmt::TOp { dst, rule: &tensor_rules::ID, args: vec![a], span });
                 Ok(dst)
             }
         }
@@ -235,7 +237,7 @@ impl<'a> Lowerer<'a> {
                 let dst = self.temp(Ty::Float, true);
                 let mut args = vec![a];
                 args.extend(idx);
-                self.emit(Stmt::TOp { dst, rule, args });
+                self.emit(Stmt::TOp { dst, rule, args, span: ix.span() });
                 Ok(Val::Active(dst))
             }
         }
@@ -304,17 +306,18 @@ impl<'a> Lowerer<'a> {
                 "#[differentiable]: `map`'s closure reads a differentiated value from outside; only its element may be differentiated here. Use `add_scalar`, `component_mul` or a product with the matrix instead, or `gd::stop_gradient(..)` for a constant",
             );
         }
-        let f = self.closure_jvp(c)?;
+        let (f, f_dual) = self.closure_jvp(c)?;
         let arg = self.targ(recv, &m.receiver)?;
         let dst = self.temp(Ty::Tensor, true);
         let deriv = self.temp(Ty::Tensor, false);
-        self.emit(Stmt::TMap { dst, deriv, arg, f });
+        self.emit(Stmt::TMap { dst, deriv, arg, f, f_dual });
         Ok(Val::Active(dst))
     }
 
     /// `|x: F| -> (F, F)`: the closure's value and derivative, by lowering its
-    /// body as a one-parameter function and emitting its forward mode.
-    fn closure_jvp(&self, c: &syn::ExprClosure) -> Result<TokenStream> {
+    /// body as a one-parameter function and emitting its forward mode; and
+    /// the same over `Dual<F>` (second derivatives).
+    fn closure_jvp(&self, c: &syn::ExprClosure) -> Result<(TokenStream, TokenStream)> {
         let pat = match &c.inputs[0] {
             syn::Pat::Type(t) => (*t.pat).clone(),
             p => p.clone(),
@@ -334,8 +337,11 @@ impl<'a> Lowerer<'a> {
         let attr = crate::attr::parse(TokenStream::new())?;
         let sig = crate::sig::read(&item, &attr).map_err(|e| syn::Error::new(body.span(), e.to_string()))?;
         let low = super::lower_fn(&sig, &item.block)?;
-        let inner = crate::emit::api::elementwise_jvp(&sig, &low);
-        Ok(quote!(|#name: #f| -> (#f, #f) { #inner }))
+        let inner = crate::emit::api::elementwise_jvp(&sig, &low, false);
+        let inner_dual = crate::emit::api::elementwise_jvp(&sig, &low, true);
+        let k = crate::krate();
+        let d = quote!(#k::__private::Dual<#f>);
+        Ok((quote!(|#name: #f| -> (#f, #f) { #inner }), quote!(|#name: #d| -> (#d, #d) { #inner_dual })))
     }
 
     /// The primal tokens of a place (`p.layers[__gd_t4].w`), for user code.
