@@ -185,3 +185,46 @@ fn hvp_and_hessian_over_matrices_and_structs() {
     let hd = &hm * DVector::from_vec(dir);
     assert!(hv.iter().zip(hd.iter()).all(|(a, b)| (a - b).abs() < 1e-12), "hessian · v vs hvp");
 }
+
+/// A layer's output as an nalgebra vector: `vjp`, `jvp` and `jacobian`.
+#[differentiable(wrt(w, b))]
+fn layer_out(w: &DMatrix<f64>, b: &DVector<f64>, x: &DVector<f64>) -> DVector<f64> {
+    (w * x + b).map(|v| v.tanh())
+}
+
+#[test]
+fn nalgebra_vector_output_jacobian() {
+    let w = DMatrix::from_fn(3, 2, |i, j| 0.2 * i as f64 - 0.3 * j as f64 + 0.1);
+    let b = DVector::from_vec(vec![0.1, -0.2, 0.3]);
+    let x = DVector::from_vec(vec![0.7, -1.1]);
+    let (y, jac) = layer_out::jacobian(&w, &b, &x);
+    assert_eq!(y, layer_out(&w, &b, &x));
+    assert_eq!(jac.shape(), (3, 6 + 3));
+    // Hand-derived: ∂y_i/∂W_ij = (1 - y_i²) x_j, ∂y_i/∂b_i = 1 - y_i².
+    for i in 0..3 {
+        let s = 1.0 - y[i] * y[i];
+        for j in 0..2 {
+            for r in 0..3 {
+                let expect = if r == i { s * x[j] } else { 0.0 };
+                assert!((jac[(i, r + 3 * j)] - expect).abs() < 1e-14);
+            }
+        }
+        for r in 0..3 {
+            let expect = if r == i { s } else { 0.0 };
+            assert!((jac[(i, 6 + r)] - expect).abs() < 1e-14);
+        }
+    }
+    // vjp with a cotangent: the row combination of the Jacobian.
+    let c = [0.5, -1.0, 2.0];
+    let (_, (gw, gb)) = layer_out::vjp(&w, &b, &x, &c);
+    let row = DVector::from_row_slice(&c).transpose() * &jac;
+    assert!((DVector::from_column_slice(gw.as_slice()) - row.columns(0, 6).transpose()).amax() < 1e-14);
+    assert!((gb - row.columns(6, 3).transpose()).amax() < 1e-14);
+    // jvp along a direction: the Jacobian times it.
+    let (tw, tb) = (DMatrix::from_element(3, 2, 0.3), DVector::from_vec(vec![1.0, 0.0, -1.0]));
+    let (_, dy) = layer_out::jvp(&w, &b, &x, &tw, &tb);
+    let mut dir = tw.as_slice().to_vec();
+    dir.extend(tb.iter());
+    let expect = &jac * DVector::from_vec(dir);
+    assert!(dy.iter().zip(expect.iter()).all(|(a, b)| (a - b).abs() < 1e-14));
+}

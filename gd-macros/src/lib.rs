@@ -87,8 +87,6 @@ fn tensor_limits(sig: &sig::Sig, attr: &attr::Attr) -> syn::Result<()> {
         "`check(..)` needs literal values; for matrix or struct parameters, check the gradient in a test with gd::runtime::check_gradient"
     } else if attr.rule.is_some() {
         "custom rules (`value_and_grad = ..`) take float and slice parameters only"
-    } else if !matches!(sig.out, sig::Output::Scalar) {
-        "a function of matrices or parameter structs must return a scalar (f64/f32) for now; Jacobians of matrix-valued functions are not supported yet"
     } else {
         return Ok(());
     };

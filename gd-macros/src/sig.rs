@@ -46,6 +46,8 @@ pub enum Output {
     Array(TokenStream),
     /// `(F, F, ..)` with this many elements.
     Tuple(usize),
+    /// An nalgebra vector or matrix (`DVector<F>`, `SVector<F, N>`, `DMatrix<F>`, ..).
+    Tensor,
 }
 
 pub struct Sig {
@@ -71,6 +73,11 @@ fn vector_output(ty: &Type) -> Option<(Output, Ident)> {
         }
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
+            if is_nalgebra(&last.ident) {
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+                let Some(syn::GenericArgument::Type(t)) = args.args.first() else { return None };
+                return Some((Output::Tensor, float_of(t)?));
+            }
             if last.ident != "Vec" {
                 return None;
             }

@@ -84,6 +84,15 @@ pub fn or_zero<F: Real>(o: Option<F>) -> F {
     o.unwrap_or_else(F::zero)
 }
 
+/// A matrix output's tangent as its entries in column-major order (`None`
+/// is zero).
+pub fn flat_tangent<T: Tensor>(d: &Option<T>, like: &T) -> Vec<T::F> {
+    match d {
+        Some(d) => (0..d.count()).map(|k| d.at(k)).collect(),
+        None => vec![T::F::zero(); like.count()],
+    }
+}
+
 /// The scratch that stands in for a slot lent twice in one rule.
 #[inline(always)]
 pub fn scratch<T: Tensor>(like: &T) -> T {

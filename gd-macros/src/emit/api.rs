@@ -294,6 +294,22 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     // A scalar function's seed is its output's adjoint; a vector-valued one
     // takes the cotangent as a slice, added where its output array is made.
     let (seed_ty, seed, ret_ty, result) = match low.ret_arr {
+        // An nalgebra output: the cotangent is its entries in column-major order.
+        None if matches!(sig.out, Output::Tensor) => {
+            let ty = &sig.ret_ty;
+            let msg = format!("{name}: the cotangent has length {{}} but the output has {{}} entries");
+            let seed = quote! {{
+                let __gd_o = #tr.as_ref().unwrap();
+                let __gd_n = #krate::__private::tensor::Tensor::count(__gd_o);
+                ::core::assert_eq!(__gd_seed.len(), __gd_n, #msg, __gd_seed.len(), __gd_n);
+                let mut __gd_s = #krate::__private::tensor::Tensor::zeros_like(__gd_o);
+                for (__gd_k, __gd_x) in __gd_seed.iter().enumerate() {
+                    #krate::__private::tensor::Tensor::set_at(&mut __gd_s, __gd_k, *__gd_x);
+                }
+                #br = ::core::option::Option::Some(__gd_s);
+            }};
+            (quote!(&[#s]), seed, quote!(#ty), quote!(#tr.unwrap()))
+        }
         None => (quote!(#s), quote!(#br = __gd_seed;), quote!(#s), quote!(#tr)),
         Some(arr) => {
             let (out, conv) = super::vector::output(sig, arr);
@@ -379,6 +395,18 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
     decls.extend(sw.tensor_ties(Mode::Tangent));
     let fwd = sw.forward(&low.body, Mode::Tangent);
     let (ret_ty, result) = match low.ret_arr {
+        None if matches!(sig.out, Output::Tensor) => {
+            let (ty, k) = (&sig.ret_ty, crate::krate());
+            let (tr, dr) = (t(low.ret), d(low.ret));
+            (
+                quote!((#ty, ::std::vec::Vec<#f>)),
+                quote!({
+                    let __gd_o = #tr.unwrap();
+                    let __gd_t = #k::__private::tensor::flat_tangent(&#dr, &__gd_o);
+                    (__gd_o, __gd_t)
+                }),
+            )
+        }
         None => {
             let (tr, dr) = (t(low.ret), d(low.ret));
             (quote!((#f, #f)), quote!((#tr, #dr)))

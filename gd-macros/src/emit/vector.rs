@@ -26,7 +26,7 @@ pub fn output(sig: &Sig, arr: usize) -> (TokenStream, TokenStream) {
             let idx = 0..*k;
             quote!((#(#a[#idx]),*))
         }
-        Output::Scalar => unreachable!(),
+        Output::Scalar | Output::Tensor => unreachable!(),
     };
     (quote!(#ty), conv)
 }
@@ -52,7 +52,12 @@ pub fn generate(
     let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
     let params = quote!(#(#pnames: #ptys),*);
     let ref_params = quote!(#(#pnames: &#ptys),*);
-    let owned: Vec<_> = pnames.iter().map(|p| quote!((*#p).clone())).collect();
+    // `#p: &Ty` in the flat helpers; the callees take a `Ty`.
+    let owned: Vec<_> = sig.params.iter().map(|p| {
+        let (pn, ty) = (&p.name, &p.ty);
+        quote!(<#ty as ::core::clone::Clone>::clone(#pn))
+    }).collect();
+    let mut jvp_setup = TokenStream::new();
     let refs: Vec<_> = pnames.iter().map(|p| quote!(&#p)).collect();
 
     let mut len = quote!(0usize);
@@ -93,7 +98,29 @@ pub fn generate(
                 tan_params.push(quote!(#ti: &[#f]));
                 len = quote!(#len + #pn.len());
             }
-            Class::Passive | Class::Tensor { .. } => unreachable!(),
+            Class::Tensor { owned } => {
+                let pr = quote!(#krate::Params);
+                let tp = format_ident!("__gd_tp{}", i);
+                jvp_setup.extend(quote! {
+                    let mut #tp = <#owned as #pr>::zeros_like(#pn);
+                    {
+                        let __gd_src: ::std::vec::Vec<f64> = __gd_v[#len..].iter().map(|x| *x as f64).collect();
+                        <#owned as #pr>::read_from(&mut #tp, &__gd_src);
+                    }
+                });
+                jvp_slots.push(quote!(::core::option::Option::Some(&#tp)));
+                vjp_zeros.extend(quote!(let mut #g: #owned = <#owned as #pr>::zeros_like(#pn);));
+                vjp_slots.push(quote!(::core::option::Option::Some(&mut #g)));
+                vjp_collect.extend(quote! {{
+                    let mut __gd_t = ::std::vec::Vec::new();
+                    <#owned as #pr>::flatten_into(&#g, &mut __gd_t);
+                    __gd_flat.extend(__gd_t.iter().map(|x| *x as #f));
+                }});
+                into_params.push(quote!(#gi: &mut #owned));
+                tan_params.push(quote!(#ti: &#owned));
+                len = quote!(#len + <#owned as #pr>::num_params(&#pn));
+            }
+            Class::Passive => unreachable!(),
         }
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
@@ -119,6 +146,7 @@ pub fn generate(
 
             #[doc(hidden)]
             pub fn __gd_jvp_flat(#ref_params, __gd_v: &[#f]) -> (#out, ::std::vec::Vec<#f>) {
+                #jvp_setup
                 super::#jvp(#(#owned,)* #(#jvp_slots),*)
             }
 

@@ -164,7 +164,8 @@ impl<'a> Lowerer<'a> {
             created: vec![Vec::new()],
             ret_arr: None,
         };
-        lw.ret = lw.temp(Ty::Float, true);
+        let out = if matches!(sig.out, crate::sig::Output::Tensor) { Ty::Tensor } else { Ty::Float };
+        lw.ret = lw.temp(out, true);
         lw.returned = lw.temp(Ty::Bool, false);
         lw
     }
@@ -327,6 +328,15 @@ impl<'a> Lowerer<'a> {
         let Some(e) = tail else {
             return self.err(&self.sig.name, "#[differentiable]: the function body must end with its result value (or `return` it)");
         };
+        if matches!(self.sig.out, crate::sig::Output::Tensor) {
+            if stmt::expr_diverges(e) {
+                return self.err(e, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+            }
+            let v = self.lower_expr(e)?;
+            let t = self.tensor_temp(v, e)?;
+            self.emit(Stmt::Copy { dst: self.ret, src: Operand::Temp(t) });
+            return Ok(());
+        }
         if !matches!(self.sig.out, crate::sig::Output::Scalar) {
             return self.vector_end(e);
         }

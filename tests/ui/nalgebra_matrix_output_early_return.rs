@@ -1,10 +1,13 @@
-// A matrix-valued return type.
+// A matrix-valued function (supported) with an early `return` (not yet).
 use gd::differentiable;
 use gd::nalgebra::DVector;
 
 #[differentiable]
 fn f(x: &DVector<f64>) -> DVector<f64> {
-    x * 2.0
+    if x[0] > 0.0 {
+        return x * 2.0;
+    }
+    x * 3.0
 }
 
 fn main() {
