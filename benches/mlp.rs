@@ -206,6 +206,13 @@ fn bench(c: &mut Criterion) {
                 loss_nalgebra_matrix::value_and_grad_into(&p, &x, &labels, &mut g)
             })
         });
+        // Second order through the same code: a Hessian-vector product.
+        let mut t = p.zeros_like();
+        let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 37) % 11) as f64 * 0.1 - 0.5).collect();
+        t.set_from_slice(&dir).unwrap();
+        group.bench_with_input(BenchmarkId::new("hvp_nalgebra_matrix", n), &n, |b, _| {
+            b.iter(|| loss_nalgebra_matrix::hvp(&p, &x, &labels, &t))
+        });
         let mut gf = vec![0.0; pf.len()];
         group.bench_with_input(BenchmarkId::new("generated_loops", n), &n, |b, _| {
             b.iter(|| {
