@@ -20,6 +20,9 @@ macro_rules! dual_impl {
     ($f:ident) => {
         impl Dual<$f> {
             pub const ZERO: Self = Dual { re: 0.0, eps: 0.0 };
+            /// The adjoints' reset value: `-0.0 + x == x`, so the compiler
+            /// may drop the first addition after a reset (see the f64 sweep).
+            pub const NEG_ZERO: Self = Dual { re: -0.0, eps: -0.0 };
 
             #[inline(always)]
             pub fn new(re: $f, eps: $f) -> Self {

@@ -57,7 +57,7 @@ impl<'a> Sweeps<'a> {
         collect_needed(body, &mut needed);
         let krate = crate::krate();
         let (s, zero) = if dual {
-            (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::ZERO))
+            (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::NEG_ZERO))
         } else {
             // Adjoints are reset to -0.0, not 0.0: `-0.0 + x == x` for every x,
             // so the compiler can drop the first `+=` after a reset, which it
