@@ -13,6 +13,13 @@
 //! and `value_and_grad_into` adds into its buffers (all in
 //! `common::Case::check_api`).
 //!
+//! Every f64 function is also checked at second order ([`check2`]):
+//! `hessian` against the Hessian of the generic copy over num-dual's
+//! `HyperDual64`, symmetric, with `f(..)`'s value bit for bit and `grad`'s
+//! gradient; `hessian_into` writes the same matrix; `hvp(x, v) ==
+//! hessian(x) · v` and `hvp` against central differences of the generated
+//! gradient along random directions.
+//!
 //! The flat view of the active parameters is the order of `gd::Params`
 //! (fields in declaration order, matrices column by column); several `wrt`
 //! parameters are concatenated in parameter order. [`Flat`] below gives that
@@ -32,7 +39,7 @@ use gd::nalgebra::{DMatrix, DVector, DefaultAllocator, Dim, OMatrix, RealField, 
 use gd::Params;
 
 mod common;
-use common::{Api, Api32, Case, Case32, Dn, Dual64, DualNum};
+use common::{Api, Api32, Case, Case32, Dn, Dual64, DualNum, HyperDual64};
 
 // ===========================================================================
 // Harness
@@ -289,7 +296,7 @@ fn case32<P: Flat<S = f32>>(
 /// Runs `Case::check_api` on the four generated entry points, each given
 /// the active values in their own types.
 fn check<P: Flat<S = f64>>(
-    c: Case,
+    c: &Case,
     tmpl: &P,
     vg: impl Fn(&P) -> (f64, P),
     gr: impl Fn(&P) -> P,
@@ -309,6 +316,112 @@ fn check<P: Flat<S = f64>>(
         v
     };
     c.check_api(Api { value_and_grad: &value_and_grad, grad: &grad, jvp: &jvp, grad_into: &grad_into });
+}
+
+/// The Hessian of a flat function by hyper-dual numbers: entry (i, j) is the
+/// eps1·eps2 part of f(x + eps1 e_i + eps2 e_j), one evaluation per pair
+/// i ≤ j. Returns the value, the gradient (eps1 parts) and the Hessian,
+/// column-major.
+fn hyperdual_hessian(f: &dyn Fn(&[HyperDual64]) -> HyperDual64, x: &[f64]) -> (f64, Vec<f64>, Vec<f64>) {
+    let n = x.len();
+    let mut xs: Vec<HyperDual64> = x.iter().map(|&v| HyperDual64::from_re(v)).collect();
+    let value = f(&xs).re;
+    let (mut g, mut h) = (vec![0.0; n], vec![0.0; n * n]);
+    for i in 0..n {
+        xs[i].eps1 = 1.0;
+        for j in i..n {
+            xs[j].eps2 = 1.0;
+            let y = f(&xs);
+            assert_eq!(y.re.to_bits(), value.to_bits(), "generic copy is not deterministic");
+            if j == i {
+                g[i] = y.eps1;
+            }
+            h[i + j * n] = y.eps1eps2;
+            h[j + i * n] = y.eps1eps2;
+            xs[j].eps2 = 0.0;
+        }
+        xs[i].eps1 = 0.0;
+    }
+    (value, g, h)
+}
+
+/// Relative tolerances of the second-order checks.
+const RTOL2_DUAL: f64 = 1e-8;
+const RTOL2_HV: f64 = 1e-10;
+const RTOL2_FD: f64 = 1e-6;
+/// Step of the central differences of the gradient along a direction.
+const H2_FD: f64 = 1e-5;
+
+/// Second order: `f::hessian`, `f::hessian_into` and `f::hvp`, each given
+/// the active values in their own types, at the points of `c`, against
+///
+/// * **num-dual**: the Hessian of the generic copy over `HyperDual64`
+///   ([`hyperdual_hessian`]), relative tolerance 1e-8;
+/// * **central differences of the generated gradient** along random
+///   directions v, `(grad(x + h v) - grad(x - h v)) / 2h` with h = 1e-5, for
+///   `hvp(x, v)`, 1e-6 (skipped where `c` has no finite differences:
+///   `gd::stop_gradient` makes the gradient's own derivative differ from the
+///   Hessian asked for);
+///
+/// and against themselves: `hessian(x).0 == f(x)` bit for bit, `.1 ==
+/// grad(x)`, the Hessian is square of the flat size and symmetric,
+/// `hessian_into` overwrites its buffer with the same matrix and returns the
+/// same value, and `hvp(x, v) == hessian(x) · v` (1e-10).
+fn check2<P: Flat<S = f64>>(
+    c: &Case,
+    tmpl: &P,
+    g2: impl Fn(&P::G<HyperDual64>) -> HyperDual64,
+    gr: impl Fn(&P) -> P,
+    hv: impl Fn(&P, &P) -> P,
+    he: impl Fn(&P) -> (f64, P, DMatrix<f64>),
+    hi: impl Fn(&P, &mut DMatrix<f64>) -> f64,
+) {
+    let dual2 = |xs: &[HyperDual64]| g2(&tmpl.build(xs, &mut 0));
+    let grad = |x: &[f64]| gr(&read_as(tmpl, x)).flat();
+    let mut seed = 91u64;
+    for x in &c.points {
+        seed += 1;
+        let n = x.len();
+        let name = format!("{} at {}", c.name, common::fmt_vec(x));
+        let p = read_as(tmpl, x);
+        let v = (c.f)(x);
+        let g = grad(x);
+
+        let (hv0, hg, h) = he(&p);
+        common::assert_same(&format!("{name}: hessian().0 vs f()"), hv0, v);
+        common::assert_close(&format!("{name}: hessian().1 vs grad()"), &hg.flat(), &g, 1e-13, 0.0);
+        assert_eq!(h.shape(), (n, n), "{name}: hessian shape");
+        let scale = h.amax();
+        let asym = (&h - h.transpose()).amax();
+        assert!(asym <= 1e-10 * scale, "{name}: hessian not symmetric: max |H - Hᵀ| = {asym:e}, max |H| = {scale:e}");
+
+        let mut buf = DMatrix::from_element(n, n, f64::NAN);
+        let v1 = hi(&p, &mut buf);
+        common::assert_same(&format!("{name}: hessian_into() value vs f()"), v1, v);
+        assert!(buf == h, "{name}: hessian_into writes a different matrix than hessian:\n{buf}\nvs\n{h}");
+
+        let (dv, dg, dh) = hyperdual_hessian(&dual2, x);
+        common::assert_close1(&format!("{name}: hyper-dual generic copy value vs f (oracle self-check)"), dv, v, 1e-12);
+        common::assert_close(&format!("{name}: hyper-dual gradient vs grad (oracle self-check)"), &dg, &g, common::RTOL_DUAL, 0.0);
+        common::assert_close(&format!("{name}: hessian vs num-dual (column-major)"), h.as_slice(), &dh, RTOL2_DUAL, 0.0);
+
+        for d in common::rand_points(seed, 2, n, -1.0, 1.0) {
+            let t = read_as(tmpl, &d);
+            let got = hv(&p, &t).flat();
+            let dv = DVector::from_column_slice(&d);
+            let want = &h * &dv;
+            let mag = (h.abs() * dv.abs()).amax();
+            common::assert_close(&format!("{name}: hvp(x, v) vs hessian(x) · v, v = {}", common::fmt_vec(&d)), &got, want.as_slice(), RTOL2_HV, mag);
+            if c.no_fd.is_none() {
+                let shifted = |s: f64| grad(&x.iter().zip(&d).map(|(a, b)| a + s * b).collect::<Vec<f64>>());
+                let (gp, gm) = (shifted(H2_FD), shifted(-H2_FD));
+                let fd: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * H2_FD)).collect();
+                // rounding in grad(x ± h v) is ~eps |g| / h: 1e-3 |g| times RTOL2_FD leaves room for it
+                let gscale = g.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+                common::assert_close(&format!("{name}: hvp vs central differences of grad, v = {}", common::fmt_vec(&d)), &got, &fd, RTOL2_FD, 1e-3 * gscale);
+            }
+        }
+    }
 }
 
 fn check32<P: Flat<S = f32>>(
@@ -487,12 +600,21 @@ fn mlp_nalgebra_oracles() {
     let (x1, y1, x2, y2, x3, y3, x4) = (x.clone(), y.clone(), x.clone(), y.clone(), x.clone(), y.clone(), x.clone());
     let c = case("mlp_na", &p, points(&p, 1, 0.1), move |p| mlp_na(p, &x1, &y1), move |g| mlp_g(&g.layers, &x2, &y2));
     check(
-        c,
+        &c,
         &p,
         |p| mlp_na::value_and_grad(p, &x3, &y3),
         |p| mlp_na::grad(p, &x, &y),
         |p, t| mlp_na::jvp(p, &x4, &y, t),
         |p, g| mlp_na::value_and_grad_into(p, &x4, &y, g),
+    );
+    check2(
+        &c,
+        &p,
+        |g| mlp_g(&g.layers, &x, &y),
+        |p| mlp_na::grad(p, &x, &y),
+        |p, t| mlp_na::hvp(p, &x4, &y, t),
+        |p| mlp_na::hessian(p, &x, &y),
+        |p, h| mlp_na::hessian_into(p, &x, &y, h),
     );
 }
 
@@ -526,7 +648,7 @@ fn mlp_loops_oracles() {
         move |g| mlp_g(&six_layers(g, &p2), &x2, &y2),
     );
     check(
-        c,
+        &c,
         &s,
         |s| {
             let (v, (a, b, c, e, f, g)) = mlp_loop::value_and_grad(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs2, d, &y3);
@@ -541,6 +663,24 @@ fn mlp_loops_oracles() {
             let [g0, g1, g2, g3, g4, g5] = &mut g[..] else { unreachable!() };
             mlp_loop::value_and_grad_into(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs, d, &y, g0, g1, g2, g3, g4, g5)
         },
+    );
+    check2(
+        &c,
+        &s,
+        |g| mlp_g(&six_layers(g, &p), &x, &y),
+        |s| {
+            let (a, b, c, e, f, g) = mlp_loop::grad(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs, d, &y);
+            vec![a, b, c, e, f, g]
+        },
+        |s, t| {
+            let (a, b, c, e, f, g) = mlp_loop::hvp(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs, d, &y, &t[0], &t[1], &t[2], &t[3], &t[4], &t[5]);
+            vec![a, b, c, e, f, g]
+        },
+        |s| {
+            let (v, (a, b, c, e, f, g), h) = mlp_loop::hessian(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs, d, &y);
+            (v, vec![a, b, c, e, f, g], h)
+        },
+        |s, h| mlp_loop::hessian_into(&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &xs, d, &y, h),
     );
 }
 
@@ -592,12 +732,21 @@ fn gaussian_nll_passive_precision() {
     let (x1, p1, x2, p2) = (x.clone(), prec.clone(), x.clone(), prec.clone());
     let c = case("gauss_prec", &mu, points(&mu, 4, 0.5), move |m| gauss_prec(m, &x1, &p1), move |m| gauss_prec_g(m, &x2, &p2));
     check(
-        c,
+        &c,
         &mu,
         |m| gauss_prec::value_and_grad(m, &x, &prec),
         |m| gauss_prec::grad(m, &x, &prec),
         |m, t| gauss_prec::jvp(m, &x, &prec, t),
         |m, g| gauss_prec::value_and_grad_into(m, &x, &prec, g),
+    );
+    check2(
+        &c,
+        &mu,
+        |m| gauss_prec_g(m, &x, &prec),
+        |m| gauss_prec::grad(m, &x, &prec),
+        |m, t| gauss_prec::hvp(m, &x, &prec, t),
+        |m| gauss_prec::hessian(m, &x, &prec),
+        |m, h| gauss_prec::hessian_into(m, &x, &prec, h),
     );
 }
 
@@ -641,12 +790,21 @@ fn gaussian_nll_cholesky_factor() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("gauss_chol", &p, points(&p, 8, 0.2), move |(l, m)| gauss_chol(l, m, &x1), move |(l, m)| gauss_chol_g(l, m, &x2));
     check(
-        c,
+        &c,
         &p,
         |(l, m)| gauss_chol::value_and_grad(l, m, &x),
         |(l, m)| gauss_chol::grad(l, m, &x),
         |(l, m), (tl, tm)| gauss_chol::jvp(l, m, &x, tl, tm),
         |(l, m), (gl, gm)| gauss_chol::value_and_grad_into(l, m, &x, gl, gm),
+    );
+    check2(
+        &c,
+        &p,
+        |(l, m)| gauss_chol_g(l, m, &x),
+        |(l, m)| gauss_chol::grad(l, m, &x),
+        |(l, m), (tl, tm)| gauss_chol::hvp(l, m, &x, tl, tm),
+        |(l, m)| gauss_chol::hessian(l, m, &x),
+        |(l, m), h| gauss_chol::hessian_into(l, m, &x, h),
     );
 }
 
@@ -669,12 +827,21 @@ fn ridge_regression() {
     let (x1, y1, x2, y2) = (x.clone(), y.clone(), x.clone(), y.clone());
     let c = case("ridge", &w, points(&w, 13, 0.5), move |w| ridge(w, &x1, &y1, lambda), move |w| ridge_g(w, &x2, &y2, lambda));
     check(
-        c,
+        &c,
         &w,
         |w| ridge::value_and_grad(w, &x, &y, lambda),
         |w| ridge::grad(w, &x, &y, lambda),
         |w, t| ridge::jvp(w, &x, &y, lambda, t),
         |w, g| ridge::value_and_grad_into(w, &x, &y, lambda, g),
+    );
+    check2(
+        &c,
+        &w,
+        |w| ridge_g(w, &x, &y, lambda),
+        |w| ridge::grad(w, &x, &y, lambda),
+        |w, t| ridge::hvp(w, &x, &y, lambda, t),
+        |w| ridge::hessian(w, &x, &y, lambda),
+        |w, h| ridge::hessian_into(w, &x, &y, lambda, h),
     );
 }
 
@@ -699,12 +866,21 @@ fn ridge_with_bias() {
     let (x1, y1, x2, y2) = (x.clone(), y.clone(), x.clone(), y.clone());
     let c = case("ridge_bias", &p, points(&p, 17, 0.5), move |(w, b)| ridge_bias(w, *b, &x1, &y1), move |(w, b)| ridge_bias_g(w, *b, &x2, &y2));
     check(
-        c,
+        &c,
         &p,
         |(w, b)| ridge_bias::value_and_grad(w, *b, &x, &y),
         |(w, b)| ridge_bias::grad(w, *b, &x, &y),
         |(w, b), (tw, tb)| ridge_bias::jvp(w, *b, &x, &y, tw, *tb),
         |(w, b), (gw, gb)| ridge_bias::value_and_grad_into(w, *b, &x, &y, gw, gb),
+    );
+    check2(
+        &c,
+        &p,
+        |(w, b)| ridge_bias_g(w, *b, &x, &y),
+        |(w, b)| ridge_bias::grad(w, *b, &x, &y),
+        |(w, b), (tw, tb)| ridge_bias::hvp(w, *b, &x, &y, tw, *tb),
+        |(w, b)| ridge_bias::hessian(w, *b, &x, &y),
+        |(w, b), h| ridge_bias::hessian_into(w, *b, &x, &y, h),
     );
 }
 
@@ -724,7 +900,16 @@ fn logsumexp_g<T: Dr>(a: &DVector<T>) -> T {
 fn logsumexp_stop_gradient() {
     let a = vct(18, 6, -2.0, 2.0);
     let c = case("logsumexp", &a, points(&a, 19, 0.5), |a| logsumexp(a), |a| logsumexp_g(a));
-    check(c, &a, |a| logsumexp::value_and_grad(a), |a| logsumexp::grad(a), |a, t| logsumexp::jvp(a, t), |a, g| logsumexp::value_and_grad_into(a, g));
+    check(&c, &a, |a| logsumexp::value_and_grad(a), |a| logsumexp::grad(a), |a, t| logsumexp::jvp(a, t), |a, g| logsumexp::value_and_grad_into(a, g));
+    check2(
+        &c,
+        &a,
+        |a| logsumexp_g(a),
+        |a| logsumexp::grad(a),
+        |a, t| logsumexp::hvp(a, t),
+        |a| logsumexp::hessian(a),
+        |a, h| logsumexp::hessian_into(a, h),
+    );
 }
 
 // ===========================================================================
@@ -749,12 +934,21 @@ fn fixed_size_matrices() {
     let p = (SMatrix::<f64, 2, 3>::from_fn(|i, j| 0.3 * i as f64 - 0.2 * j as f64 + 0.1), SVector::<f64, 3>::new(0.4, -0.7, 0.9));
     let c = case("fixed_size", &p, points(&p, 20, 0.3), |(a, v)| fixed_size(*a, v), |(a, v)| fixed_size_g(a, v));
     check(
-        c,
+        &c,
         &p,
         |(a, v)| fixed_size::value_and_grad(*a, v),
         |(a, v)| fixed_size::grad(*a, v),
         |(a, v), (ta, tv)| fixed_size::jvp(*a, v, ta, tv),
         |(a, v), (ga, gv)| fixed_size::value_and_grad_into(*a, v, ga, gv),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, v)| fixed_size_g(a, v),
+        |(a, v)| fixed_size::grad(*a, v),
+        |(a, v), (ta, tv)| fixed_size::hvp(*a, v, ta, tv),
+        |(a, v)| fixed_size::hessian(*a, v),
+        |(a, v), h| fixed_size::hessian_into(*a, v, h),
     );
 }
 
@@ -776,12 +970,21 @@ fn matrices_by_value() {
     let p = (mat(21, 3, 4, -1.0, 1.0), vct(22, 4, -1.0, 1.0));
     let c = case("by_value", &p, points(&p, 23, 0.3), |(a, x)| by_value(a.clone(), x.clone()), |(a, x)| by_value_g(a, x));
     check(
-        c,
+        &c,
         &p,
         |(a, x)| by_value::value_and_grad(a.clone(), x.clone()),
         |(a, x)| by_value::grad(a.clone(), x.clone()),
         |(a, x), (ta, tx)| by_value::jvp(a.clone(), x.clone(), ta, tx),
         |(a, x), (ga, gx)| by_value::value_and_grad_into(a.clone(), x.clone(), ga, gx),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, x)| by_value_g(a, x),
+        |(a, x)| by_value::grad(a.clone(), x.clone()),
+        |(a, x), (ta, tx)| by_value::hvp(a.clone(), x.clone(), ta, tx),
+        |(a, x)| by_value::hessian(a.clone(), x.clone()),
+        |(a, x), h| by_value::hessian_into(a.clone(), x.clone(), h),
     );
 }
 
@@ -801,12 +1004,21 @@ fn row_vector_param() {
     let p = (RowDVector::from_vec(vec![0.3, -0.8, 0.5]), mat(24, 3, 3, -1.0, 1.0));
     let c = case("row_vector", &p, points(&p, 25, 0.3), |(r, m)| row_vector(r, m), |(r, m)| row_vector_g(r, m));
     check(
-        c,
+        &c,
         &p,
         |(r, m)| row_vector::value_and_grad(r, m),
         |(r, m)| row_vector::grad(r, m),
         |(r, m), (tr, tm)| row_vector::jvp(r, m, tr, tm),
         |(r, m), (gr, gm)| row_vector::value_and_grad_into(r, m, gr, gm),
+    );
+    check2(
+        &c,
+        &p,
+        |(r, m)| row_vector_g(r, m),
+        |(r, m)| row_vector::grad(r, m),
+        |(r, m), (tr, tm)| row_vector::hvp(r, m, tr, tm),
+        |(r, m)| row_vector::hessian(r, m),
+        |(r, m), h| row_vector::hessian_into(r, m, h),
     );
 }
 
@@ -830,7 +1042,16 @@ fn rows_cols_g<T: Dr>(m: &DMatrix<T>) -> T {
 fn row_and_column_access() {
     let m = mat(26, 3, 3, -1.0, 1.0);
     let c = case("rows_cols", &m, points(&m, 27, 0.3), |m| rows_cols(m), |m| rows_cols_g(m));
-    check(c, &m, |m| rows_cols::value_and_grad(m), |m| rows_cols::grad(m), |m, t| rows_cols::jvp(m, t), |m, g| rows_cols::value_and_grad_into(m, g));
+    check(&c, &m, |m| rows_cols::value_and_grad(m), |m| rows_cols::grad(m), |m, t| rows_cols::jvp(m, t), |m, g| rows_cols::value_and_grad_into(m, g));
+    check2(
+        &c,
+        &m,
+        |m| rows_cols_g(m),
+        |m| rows_cols::grad(m),
+        |m, t| rows_cols::hvp(m, t),
+        |m| rows_cols::hessian(m),
+        |m, h| rows_cols::hessian_into(m, h),
+    );
 }
 
 /// `AᵀA`, `xᵀ G x` as a 1×1 matrix, `AAᵀ`, an element of a product.
@@ -853,12 +1074,21 @@ fn transpose_products() {
     let p = (mat(28, 3, 4, -1.0, 1.0), vct(29, 4, -1.0, 1.0));
     let c = case("transposes", &p, points(&p, 30, 0.3), |(a, x)| transposes(a, x), |(a, x)| transposes_g(a, x));
     check(
-        c,
+        &c,
         &p,
         |(a, x)| transposes::value_and_grad(a, x),
         |(a, x)| transposes::grad(a, x),
         |(a, x), (ta, tx)| transposes::jvp(a, x, ta, tx),
         |(a, x), (ga, gx)| transposes::value_and_grad_into(a, x, ga, gx),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, x)| transposes_g(a, x),
+        |(a, x)| transposes::grad(a, x),
+        |(a, x), (ta, tx)| transposes::hvp(a, x, ta, tx),
+        |(a, x)| transposes::hessian(a, x),
+        |(a, x), h| transposes::hessian_into(a, x, h),
     );
 }
 
@@ -877,12 +1107,21 @@ fn componentwise_mul_div() {
     let p = (mat(31, 2, 3, -1.0, 1.0), mat(32, 2, 3, -1.0, 1.0));
     let c = case("componentwise", &p, points(&p, 33, 0.3), |(a, b)| componentwise(a, b), |(a, b)| componentwise_g(a, b));
     check(
-        c,
+        &c,
         &p,
         |(a, b)| componentwise::value_and_grad(a, b),
         |(a, b)| componentwise::grad(a, b),
         |(a, b), (ta, tb)| componentwise::jvp(a, b, ta, tb),
         |(a, b), (ga, gb)| componentwise::value_and_grad_into(a, b, ga, gb),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, b)| componentwise_g(a, b),
+        |(a, b)| componentwise::grad(a, b),
+        |(a, b), (ta, tb)| componentwise::hvp(a, b, ta, tb),
+        |(a, b)| componentwise::hessian(a, b),
+        |(a, b), h| componentwise::hessian_into(a, b, h),
     );
 }
 
@@ -898,7 +1137,16 @@ fn reductions_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn mean_max_min() {
     let a = mat(34, 3, 4, -1.0, 1.0);
     let c = case("reductions", &a, points(&a, 35, 0.2), |a| reductions(a), |a| reductions_g(a));
-    check(c, &a, |a| reductions::value_and_grad(a), |a| reductions::grad(a), |a, t| reductions::jvp(a, t), |a, g| reductions::value_and_grad_into(a, g));
+    check(&c, &a, |a| reductions::value_and_grad(a), |a| reductions::grad(a), |a, t| reductions::jvp(a, t), |a, g| reductions::value_and_grad_into(a, g));
+    check2(
+        &c,
+        &a,
+        |a| reductions_g(a),
+        |a| reductions::grad(a),
+        |a, t| reductions::hvp(a, t),
+        |a| reductions::hessian(a),
+        |a, h| reductions::hessian_into(a, h),
+    );
 }
 
 /// `-a / s`, `add_scalar(s)`, `matrix * s` with an active float `s`.
@@ -919,12 +1167,21 @@ fn scalar_times_matrix_and_division() {
     let p = (mat(36, 2, 3, -1.0, 1.0), 1.7);
     let c = case("scale_neg_div", &p, points(&p, 37, 0.3), |(a, s)| scale_neg_div(a, *s), |(a, s)| scale_neg_div_g(a, *s));
     check(
-        c,
+        &c,
         &p,
         |(a, s)| scale_neg_div::value_and_grad(a, *s),
         |(a, s)| scale_neg_div::grad(a, *s),
         |(a, s), (ta, ts)| scale_neg_div::jvp(a, *s, ta, *ts),
         |(a, s), (ga, gs)| scale_neg_div::value_and_grad_into(a, *s, ga, gs),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, s)| scale_neg_div_g(a, *s),
+        |(a, s)| scale_neg_div::grad(a, *s),
+        |(a, s), (ta, ts)| scale_neg_div::hvp(a, *s, ta, *ts),
+        |(a, s)| scale_neg_div::hessian(a, *s),
+        |(a, s), h| scale_neg_div::hessian_into(a, *s, h),
     );
 }
 
@@ -945,7 +1202,16 @@ fn norm_scaled_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn matrix_scaled_by_active_norm() {
     let a = mat(38, 3, 2, -1.0, 1.0);
     let c = case("norm_scaled", &a, points(&a, 39, 0.3), |a| norm_scaled(a), |a| norm_scaled_g(a));
-    check(c, &a, |a| norm_scaled::value_and_grad(a), |a| norm_scaled::grad(a), |a, t| norm_scaled::jvp(a, t), |a, g| norm_scaled::value_and_grad_into(a, g));
+    check(&c, &a, |a| norm_scaled::value_and_grad(a), |a| norm_scaled::grad(a), |a, t| norm_scaled::jvp(a, t), |a, g| norm_scaled::value_and_grad_into(a, g));
+    check2(
+        &c,
+        &a,
+        |a| norm_scaled_g(a),
+        |a| norm_scaled::grad(a),
+        |a, t| norm_scaled::hvp(a, t),
+        |a| norm_scaled::hessian(a),
+        |a, h| norm_scaled::hessian_into(a, h),
+    );
 }
 
 /// Outer product of two active vectors, with a passive matrix.
@@ -967,12 +1233,21 @@ fn outer_products() {
     let (m1, m2) = (m.clone(), m.clone());
     let c = case("outer", &p, points(&p, 43, 0.3), move |(u, v)| outer(u, v, &m1), move |(u, v)| outer_g(u, v, &m2));
     check(
-        c,
+        &c,
         &p,
         |(u, v)| outer::value_and_grad(u, v, &m),
         |(u, v)| outer::grad(u, v, &m),
         |(u, v), (tu, tv)| outer::jvp(u, v, &m, tu, tv),
         |(u, v), (gu, gv)| outer::value_and_grad_into(u, v, &m, gu, gv),
+    );
+    check2(
+        &c,
+        &p,
+        |(u, v)| outer_g(u, v, &m),
+        |(u, v)| outer::grad(u, v, &m),
+        |(u, v), (tu, tv)| outer::hvp(u, v, &m, tu, tv),
+        |(u, v)| outer::hessian(u, v, &m),
+        |(u, v), h| outer::hessian_into(u, v, &m, h),
     );
 }
 
@@ -996,12 +1271,21 @@ fn repeated_parameter() {
     let p = (vct(44, 3, -1.0, 1.0), mat(45, 3, 3, -1.0, 1.0));
     let c = case("reuse", &p, points(&p, 46, 0.3), |(w, a)| reuse(w, a), |(w, a)| reuse_g(w, a));
     check(
-        c,
+        &c,
         &p,
         |(w, a)| reuse::value_and_grad(w, a),
         |(w, a)| reuse::grad(w, a),
         |(w, a), (tw, ta)| reuse::jvp(w, a, tw, ta),
         |(w, a), (gw, ga)| reuse::value_and_grad_into(w, a, gw, ga),
+    );
+    check2(
+        &c,
+        &p,
+        |(w, a)| reuse_g(w, a),
+        |(w, a)| reuse::grad(w, a),
+        |(w, a), (tw, ta)| reuse::hvp(w, a, tw, ta),
+        |(w, a)| reuse::hessian(w, a),
+        |(w, a), h| reuse::hessian_into(w, a, h),
     );
 }
 
@@ -1035,12 +1319,21 @@ fn element_access() {
     let p = (mat(47, 2, 3, -1.0, 1.0), vct(48, 3, -1.0, 1.0));
     let c = case("elements", &p, points(&p, 49, 0.3), |(a, v)| elements(a, v), |(a, v)| elements_g(a, v));
     check(
-        c,
+        &c,
         &p,
         |(a, v)| elements::value_and_grad(a, v),
         |(a, v)| elements::grad(a, v),
         |(a, v), (ta, tv)| elements::jvp(a, v, ta, tv),
         |(a, v), (ga, gv)| elements::value_and_grad_into(a, v, ga, gv),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, v)| elements_g(a, v),
+        |(a, v)| elements::grad(a, v),
+        |(a, v), (ta, tv)| elements::hvp(a, v, ta, tv),
+        |(a, v)| elements::hessian(a, v),
+        |(a, v), h| elements::hessian_into(a, v, h),
     );
 }
 
@@ -1078,12 +1371,21 @@ fn scalar_code_over_matrix_elements() {
     let p = (mat(50, 5, 3, -1.0, 1.0), vct(51, 3, -1.0, 1.0));
     let c = case("mixed_scalar", &p, points(&p, 52, 0.2), |(a, x)| mixed_scalar(a, x), |(a, x)| mixed_scalar_g(a, x));
     check(
-        c,
+        &c,
         &p,
         |(a, x)| mixed_scalar::value_and_grad(a, x),
         |(a, x)| mixed_scalar::grad(a, x),
         |(a, x), (ta, tx)| mixed_scalar::jvp(a, x, ta, tx),
         |(a, x), (ga, gx)| mixed_scalar::value_and_grad_into(a, x, ga, gx),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, x)| mixed_scalar_g(a, x),
+        |(a, x)| mixed_scalar::grad(a, x),
+        |(a, x), (ta, tx)| mixed_scalar::hvp(a, x, ta, tx),
+        |(a, x)| mixed_scalar::hessian(a, x),
+        |(a, x), h| mixed_scalar::hessian_into(a, x, h),
     );
 }
 
@@ -1110,12 +1412,21 @@ fn passive_matrices_and_map_with_data() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("passive_data", &a, points(&a, 55, 0.3), move |a| passive_data(a, &x1, 0.7), move |a| passive_data_g(a, &x2, 0.7));
     check(
-        c,
+        &c,
         &a,
         |a| passive_data::value_and_grad(a, &x, 0.7),
         |a| passive_data::grad(a, &x, 0.7),
         |a, t| passive_data::jvp(a, &x, 0.7, t),
         |a, g| passive_data::value_and_grad_into(a, &x, 0.7, g),
+    );
+    check2(
+        &c,
+        &a,
+        |a| passive_data_g(a, &x, 0.7),
+        |a| passive_data::grad(a, &x, 0.7),
+        |a, t| passive_data::hvp(a, &x, 0.7, t),
+        |a| passive_data::hessian(a, &x, 0.7),
+        |a, h| passive_data::hessian_into(a, &x, 0.7, h),
     );
 }
 
@@ -1148,12 +1459,21 @@ fn loop_carrying_a_matrix() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("rnn", &p, points(&p, 60, 0.2), move |(w, u, h)| rnn(w, u, h, &x1), move |(w, u, h)| rnn_g(w, u, h, &x2));
     check(
-        c,
+        &c,
         &p,
         |(w, u, h)| rnn::value_and_grad(w, u, h, &x),
         |(w, u, h)| rnn::grad(w, u, h, &x),
         |(w, u, h), (tw, tu, th)| rnn::jvp(w, u, h, &x, tw, tu, th),
         |(w, u, h), (gw, gu, gh)| rnn::value_and_grad_into(w, u, h, &x, gw, gu, gh),
+    );
+    check2(
+        &c,
+        &p,
+        |(w, u, h)| rnn_g(w, u, h, &x),
+        |(w, u, h)| rnn::grad(w, u, h, &x),
+        |(w, u, h), (tw, tu, th)| rnn::hvp(w, u, h, &x, tw, tu, th),
+        |(w, u, h)| rnn::hessian(w, u, h, &x),
+        |(w, u, h), hm| rnn::hessian_into(w, u, h, &x, hm),
     );
 }
 
@@ -1182,12 +1502,21 @@ fn if_between_matrix_expressions() {
     assert!(sums.contains(&true) && sums.contains(&false), "both branches are taken: {sums:?}");
     let c = case("branch", &p, pts, |(a, b)| branch(a, b), |(a, b)| branch_g(a, b));
     check(
-        c,
+        &c,
         &p,
         |(a, b)| branch::value_and_grad(a, b),
         |(a, b)| branch::grad(a, b),
         |(a, b), (ta, tb)| branch::jvp(a, b, ta, tb),
         |(a, b), (ga, gb)| branch::value_and_grad_into(a, b, ga, gb),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, b)| branch_g(a, b),
+        |(a, b)| branch::grad(a, b),
+        |(a, b), (ta, tb)| branch::hvp(a, b, ta, tb),
+        |(a, b)| branch::hessian(a, b),
+        |(a, b), h| branch::hessian_into(a, b, h),
     );
 }
 
@@ -1232,12 +1561,21 @@ fn if_reassigning_a_matrix() {
         }
         let c = case("if_mut_matrix", &a, pts.clone(), move |a| if_mut_matrix(a, flip), move |a| if_mut_matrix_g(a, flip));
         check(
-            c,
+            &c,
             &a,
             |a| if_mut_matrix::value_and_grad(a, flip),
             |a| if_mut_matrix::grad(a, flip),
             |a, t| if_mut_matrix::jvp(a, flip, t),
             |a, g| if_mut_matrix::value_and_grad_into(a, flip, g),
+        );
+        check2(
+            &c,
+            &a,
+            |a| if_mut_matrix_g(a, flip),
+            |a| if_mut_matrix::grad(a, flip),
+            |a, t| if_mut_matrix::hvp(a, flip, t),
+            |a| if_mut_matrix::hessian(a, flip),
+            |a, h| if_mut_matrix::hessian_into(a, flip, h),
         );
     }
     assert!(sides.contains(&true) && sides.contains(&false), "both sides of the active condition: {sides:?}");
@@ -1291,12 +1629,21 @@ fn struct_with_scalar_field() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("affine_scalar", &p, points(&p, 73, 0.2), move |p| affine_scalar(p, &x1), move |p| affine_scalar_g(p, &x2));
     check(
-        c,
+        &c,
         &p,
         |p| affine_scalar::value_and_grad(p, &x),
         |p| affine_scalar::grad(p, &x),
         |p, t| affine_scalar::jvp(p, &x, t),
         |p, g| affine_scalar::value_and_grad_into(p, &x, g),
+    );
+    check2(
+        &c,
+        &p,
+        |p| affine_scalar_g(p, &x),
+        |p| affine_scalar::grad(p, &x),
+        |p, t| affine_scalar::hvp(p, &x, t),
+        |p| affine_scalar::hessian(p, &x),
+        |p, h| affine_scalar::hessian_into(p, &x, h),
     );
 }
 
@@ -1319,12 +1666,21 @@ fn struct_matrix_and_float_in_wrt() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("multi_wrt", &q, points(&q, 76, 0.2), move |(p, m, t)| multi_wrt(p, m, *t, &x1), move |(p, m, t)| multi_wrt_g(p, m, *t, &x2));
     check(
-        c,
+        &c,
         &q,
         |(p, m, t)| multi_wrt::value_and_grad(p, m, *t, &x),
         |(p, m, t)| multi_wrt::grad(p, m, *t, &x),
         |(p, m, t), (tp, tm, tt)| multi_wrt::jvp(p, m, *t, &x, tp, tm, *tt),
         |(p, m, t), (gp, gm, gt)| multi_wrt::value_and_grad_into(p, m, *t, &x, gp, gm, gt),
+    );
+    check2(
+        &c,
+        &q,
+        |(p, m, t)| multi_wrt_g(p, m, *t, &x),
+        |(p, m, t)| multi_wrt::grad(p, m, *t, &x),
+        |(p, m, t), (tp, tm, tt)| multi_wrt::hvp(p, m, *t, &x, tp, tm, *tt),
+        |(p, m, t)| multi_wrt::hessian(p, m, *t, &x),
+        |(p, m, t), h| multi_wrt::hessian_into(p, m, *t, &x, h),
     );
 }
 
@@ -1404,12 +1760,21 @@ fn struct_with_vec_of_structs_and_vec_of_floats() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("stack", &p, points(&p, 85, 0.2), move |p| stack(p, &x1), move |p| stack_g(p, &x2));
     check(
-        c,
+        &c,
         &p,
         |p| stack::value_and_grad(p, &x),
         |p| stack::grad(p, &x),
         |p, t| stack::jvp(p, &x, t),
         |p, g| stack::value_and_grad_into(p, &x, g),
+    );
+    check2(
+        &c,
+        &p,
+        |p| stack_g(p, &x),
+        |p| stack::grad(p, &x),
+        |p, t| stack::hvp(p, &x, t),
+        |p| stack::hessian(p, &x),
+        |p, h| stack::hessian_into(p, &x, h),
     );
 }
 
@@ -1442,12 +1807,21 @@ fn while_loop_carrying_a_matrix() {
     let p = (mat(130, 3, 3, -0.8, 0.8), vct(131, 3, -1.0, 1.0));
     let c = case("while_loop", &p, points(&p, 132, 0.2), |(a, x)| while_loop(a, x), |(a, x)| while_loop_g(a, x));
     check(
-        c,
+        &c,
         &p,
         |(a, x)| while_loop::value_and_grad(a, x),
         |(a, x)| while_loop::grad(a, x),
         |(a, x), (ta, tx)| while_loop::jvp(a, x, ta, tx),
         |(a, x), (ga, gx)| while_loop::value_and_grad_into(a, x, ga, gx),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, x)| while_loop_g(a, x),
+        |(a, x)| while_loop::grad(a, x),
+        |(a, x), (ta, tx)| while_loop::hvp(a, x, ta, tx),
+        |(a, x)| while_loop::hessian(a, x),
+        |(a, x), h| while_loop::hessian_into(a, x, h),
     );
 }
 
@@ -1493,7 +1867,16 @@ fn nested_struct_and_bound_place() {
     let x = vct(160, 3, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("nested", &p, points(&p, 161, 0.2), move |p| nested(p, &x1), move |p| nested_g(p, &x2));
-    check(c, &p, |p| nested::value_and_grad(p, &x), |p| nested::grad(p, &x), |p, t| nested::jvp(p, &x, t), |p, g| nested::value_and_grad_into(p, &x, g));
+    check(&c, &p, |p| nested::value_and_grad(p, &x), |p| nested::grad(p, &x), |p, t| nested::jvp(p, &x, t), |p, g| nested::value_and_grad_into(p, &x, g));
+    check2(
+        &c,
+        &p,
+        |p| nested_g(p, &x),
+        |p| nested::grad(p, &x),
+        |p, t| nested::hvp(p, &x, t),
+        |p| nested::hessian(p, &x),
+        |p, h| nested::hessian_into(p, &x, h),
+    );
 }
 
 /// `for (l, layer) in p.layers.iter().enumerate()` with `break`, and a
@@ -1522,12 +1905,21 @@ fn enumerate_with_break() {
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("enumerate_break", &p, points(&p, 163, 0.2), move |p| enumerate_break(p, &x1), move |p| enumerate_break_g(p, &x2));
     check(
-        c,
+        &c,
         &p,
         |p| enumerate_break::value_and_grad(p, &x),
         |p| enumerate_break::grad(p, &x),
         |p, t| enumerate_break::jvp(p, &x, t),
         |p, g| enumerate_break::value_and_grad_into(p, &x, g),
+    );
+    check2(
+        &c,
+        &p,
+        |p| enumerate_break_g(p, &x),
+        |p| enumerate_break::grad(p, &x),
+        |p, t| enumerate_break::hvp(p, &x, t),
+        |p| enumerate_break::hessian(p, &x),
+        |p, h| enumerate_break::hessian_into(p, &x, h),
     );
 }
 
@@ -1549,7 +1941,16 @@ fn temporaries_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn rows_columns_elements_of_temporaries() {
     let a = mat(164, 3, 3, -1.0, 1.0);
     let c = case("temporaries", &a, points(&a, 165, 0.2), |a| temporaries(a), |a| temporaries_g(a));
-    check(c, &a, |a| temporaries::value_and_grad(a), |a| temporaries::grad(a), |a, t| temporaries::jvp(a, t), |a, g| temporaries::value_and_grad_into(a, g));
+    check(&c, &a, |a| temporaries::value_and_grad(a), |a| temporaries::grad(a), |a, t| temporaries::jvp(a, t), |a, g| temporaries::value_and_grad_into(a, g));
+    check2(
+        &c,
+        &a,
+        |a| temporaries_g(a),
+        |a| temporaries::grad(a),
+        |a, t| temporaries::hvp(a, t),
+        |a| temporaries::hessian(a),
+        |a, h| temporaries::hessian_into(a, h),
+    );
 }
 
 /// A data matrix taken by value; a passive row vector times an active matrix.
@@ -1570,12 +1971,21 @@ fn data_matrix_by_value() {
     let (x1, v1, x2, v2) = (x.clone(), v.clone(), x.clone(), v.clone());
     let c = case("data_by_value", &p, points(&p, 170, 0.2), move |(w, a)| data_by_value(w, a, x1.clone(), &v1), move |(w, a)| data_by_value_g(w, a, &x2, &v2));
     check(
-        c,
+        &c,
         &p,
         |(w, a)| data_by_value::value_and_grad(w, a, x.clone(), &v),
         |(w, a)| data_by_value::grad(w, a, x.clone(), &v),
         |(w, a), (tw, ta)| data_by_value::jvp(w, a, x.clone(), &v, tw, ta),
         |(w, a), (gw, ga)| data_by_value::value_and_grad_into(w, a, x.clone(), &v, gw, ga),
+    );
+    check2(
+        &c,
+        &p,
+        |(w, a)| data_by_value_g(w, a, &x, &v),
+        |(w, a)| data_by_value::grad(w, a, x.clone(), &v),
+        |(w, a), (tw, ta)| data_by_value::hvp(w, a, x.clone(), &v, tw, ta),
+        |(w, a)| data_by_value::hessian(w, a, x.clone(), &v),
+        |(w, a), h| data_by_value::hessian_into(w, a, x.clone(), &v, h),
     );
 }
 
@@ -1602,12 +2012,21 @@ fn compound_assignment_on_matrices() {
     let p = (mat(171, 3, 3, -1.0, 1.0), vct(172, 3, -1.0, 1.0));
     let c = case("compound_assign", &p, points(&p, 173, 0.2), |(a, x)| compound_assign(a, x), |(a, x)| compound_assign_g(a, x));
     check(
-        c,
+        &c,
         &p,
         |(a, x)| compound_assign::value_and_grad(a, x),
         |(a, x)| compound_assign::grad(a, x),
         |(a, x), (ta, tx)| compound_assign::jvp(a, x, ta, tx),
         |(a, x), (ga, gx)| compound_assign::value_and_grad_into(a, x, ga, gx),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, x)| compound_assign_g(a, x),
+        |(a, x)| compound_assign::grad(a, x),
+        |(a, x), (ta, tx)| compound_assign::hvp(a, x, ta, tx),
+        |(a, x)| compound_assign::hessian(a, x),
+        |(a, x), h| compound_assign::hessian_into(a, x, h),
     );
 }
 
@@ -1652,12 +2071,70 @@ fn stop_matrix_g<T: Dr>(a: &DMatrix<T>) -> T {
     (a / c).sum() + (b * a).sum()
 }
 
-#[test]
-fn stop_gradient_on_matrices() {
+fn stop_matrix_case() -> (DMatrix<f64>, Case) {
     let a = mat(174, 3, 3, -1.0, 1.0);
     let c = case("stop_matrix", &a, points(&a, 175, 0.2), |a| stop_matrix(a), |a| stop_matrix_g(a))
         .without_fd("gd::stop_gradient: the plain function's derivative is not the one asked for");
-    check(c, &a, |a| stop_matrix::value_and_grad(a), |a| stop_matrix::grad(a), |a, t| stop_matrix::jvp(a, t), |a, g| stop_matrix::value_and_grad_into(a, g));
+    (a, c)
+}
+
+#[test]
+fn stop_gradient_on_matrices() {
+    let (a, c) = stop_matrix_case();
+    check(&c, &a, |a| stop_matrix::value_and_grad(a), |a| stop_matrix::grad(a), |a, t| stop_matrix::jvp(a, t), |a, g| stop_matrix::value_and_grad_into(a, g));
+}
+
+/// Second order of `stop_matrix`, apart from the first-order test so that
+/// the bug below leaves that one running. Only `hessian().0 == f()` (and
+/// `hessian_into`'s value) fails, an ulp off at two of the three points,
+/// from `a / c`: the Hessian, `hessian_into`'s matrix and `hvp` agree with
+/// num-dual and with each other.
+#[test]
+#[ignore = "bug: hessian()/hessian_into() compute `matrix / float` as `matrix * (1 / float)`: the value is not f()'s (an ulp off); see hessian_value_of_matrix_over_float"]
+fn stop_gradient_on_matrices_second_order() {
+    let (a, c) = stop_matrix_case();
+    check2(
+        &c,
+        &a,
+        |a| stop_matrix_g(a),
+        |a| stop_matrix::grad(a),
+        |a, t| stop_matrix::hvp(a, t),
+        |a| stop_matrix::hessian(a),
+        |a, h| stop_matrix::hessian_into(a, h),
+    );
+}
+
+#[differentiable]
+fn mat_over_float(a: &DMatrix<f64>, s: f64) -> f64 {
+    (a / s).sum()
+}
+
+/// Reproducer of the bug above: `hessian(..).0` is `f(..)` bit for bit (as
+/// `check2` asserts everywhere else), here for `matrix / float`. Fails: the
+/// dual sweep's `Tan<A> / Dual` rule scales by `1 / s`, so the value is
+/// `(a * (1 / s)).sum()`: 7.0 for `a = [0.7]`, `s = 0.1`, where `f` (and
+/// `value_and_grad`) give 6.999999999999999. The Hessian itself is right.
+#[test]
+#[ignore = "bug: hessian()/hessian_into() compute `matrix / float` as `matrix * (1 / float)`: 7.0 instead of f() = 6.999999999999999 for a = [0.7], s = 0.1"]
+fn hessian_value_of_matrix_over_float() {
+    let a = DMatrix::from_element(1, 1, 0.7);
+    assert_eq!(mat_over_float::value_and_grad(&a, 0.1).0, mat_over_float(&a, 0.1));
+    let (v, _, h) = mat_over_float::hessian(&a, 0.1);
+    // d²/da ds (a / s) = -1 / s², d²/ds² = 2 a / s³
+    common::assert_close("hessian of a / s", h.as_slice(), &[0.0, -100.0, -100.0, 1400.0], 1e-12, 0.0);
+    let mut bad = Vec::new();
+    if v.to_bits() != mat_over_float(&a, 0.1).to_bits() {
+        bad.push(format!("a = [0.7], s = 0.1: f = {:?}, hessian().0 = {v:?}", mat_over_float(&a, 0.1)));
+    }
+    for (i, q) in common::rand_points(191, 40, 5, -1.0, 1.0).iter().enumerate() {
+        let (a, s) = (DMatrix::from_column_slice(2, 2, &q[..4]), 1.25 + q[4] * 0.75);
+        let mut buf = DMatrix::zeros(5, 5);
+        let (f, hv, hi) = (mat_over_float(&a, s), mat_over_float::hessian(&a, s).0, mat_over_float::hessian_into(&a, s, &mut buf));
+        if hv.to_bits() != f.to_bits() || hi.to_bits() != f.to_bits() {
+            bad.push(format!("point {i}: f = {f:?}, hessian().0 = {hv:?}, hessian_into() = {hi:?}"));
+        }
+    }
+    assert!(bad.is_empty(), "{} of 41 values differ from f(): {bad:#?}", bad.len());
 }
 
 /// An element of a temporary at a data index (`h[(labels[j], j)]`), `a.len()`.
@@ -1687,12 +2164,21 @@ fn element_at_data_index() {
     let (l1, l2) = (labels.clone(), labels.clone());
     let c = case("picked", &a, points(&a, 177, 0.2), move |a| picked(a, &l1), move |a| picked_g(a, &l2));
     check(
-        c,
+        &c,
         &a,
         |a| picked::value_and_grad(a, &labels),
         |a| picked::grad(a, &labels),
         |a, t| picked::jvp(a, &labels, t),
         |a, g| picked::value_and_grad_into(a, &labels, g),
+    );
+    check2(
+        &c,
+        &a,
+        |a| picked_g(a, &labels),
+        |a| picked::grad(a, &labels),
+        |a, t| picked::hvp(a, &labels, t),
+        |a| picked::hessian(a, &labels),
+        |a, h| picked::hessian_into(a, &labels, h),
     );
 }
 
@@ -1725,12 +2211,21 @@ fn loops_over_matrix_elements() {
     let p = (mat(178, 2, 3, -1.0, 1.0), vct(179, 4, -1.0, 1.0));
     let c = case("elementwise_loop", &p, points(&p, 180, 0.2), |(m, v)| elementwise_loop(m, v), |(m, v)| elementwise_loop_g(m, v));
     check(
-        c,
+        &c,
         &p,
         |(m, v)| elementwise_loop::value_and_grad(m, v),
         |(m, v)| elementwise_loop::grad(m, v),
         |(m, v), (tm, tv)| elementwise_loop::jvp(m, v, tm, tv),
         |(m, v), (gm, gv)| elementwise_loop::value_and_grad_into(m, v, gm, gv),
+    );
+    check2(
+        &c,
+        &p,
+        |(m, v)| elementwise_loop_g(m, v),
+        |(m, v)| elementwise_loop::grad(m, v),
+        |(m, v), (tm, tv)| elementwise_loop::hvp(m, v, tm, tv),
+        |(m, v)| elementwise_loop::hessian(m, v),
+        |(m, v), h| elementwise_loop::hessian_into(m, v, h),
     );
 }
 
@@ -1759,12 +2254,21 @@ fn passive_matrix_with_active_float() {
         move |(a, s)| passive_matrix_active_float_g(a, *s, &x2),
     );
     check(
-        c,
+        &c,
         &p,
         |(a, s)| passive_matrix_active_float::value_and_grad(a, *s, &x),
         |(a, s)| passive_matrix_active_float::grad(a, *s, &x),
         |(a, s), (ta, ts)| passive_matrix_active_float::jvp(a, *s, &x, ta, *ts),
         |(a, s), (ga, gs)| passive_matrix_active_float::value_and_grad_into(a, *s, &x, ga, gs),
+    );
+    check2(
+        &c,
+        &p,
+        |(a, s)| passive_matrix_active_float_g(a, *s, &x),
+        |(a, s)| passive_matrix_active_float::grad(a, *s, &x),
+        |(a, s), (ta, ts)| passive_matrix_active_float::hvp(a, *s, &x, ta, *ts),
+        |(a, s)| passive_matrix_active_float::hessian(a, *s, &x),
+        |(a, s), h| passive_matrix_active_float::hessian_into(a, *s, &x, h),
     );
 }
 
