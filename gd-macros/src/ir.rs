@@ -175,6 +175,68 @@ impl TArg {
     }
 }
 
+/// Replaces every read of temporary `from` by `to` (a loop header that turned
+/// out to be a plain copy of its value before the loop).
+pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
+    let op = |o: &mut Operand| {
+        if matches!(o, Operand::Temp(x) if *x == from) {
+            *o = Operand::Temp(to);
+        }
+    };
+    let tmp = |x: &mut Temp| {
+        if *x == from {
+            *x = to;
+        }
+    };
+    fn place(p: &mut Place, from: Temp, to: Temp) {
+        for s in &mut p.path {
+            match s {
+                Seg::Index(k) if *k == from => *k = to,
+                Seg::Index2(i, j) => {
+                    if *i == from {
+                        *i = to;
+                    }
+                    if *j == from {
+                        *j = to;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let targ = |a: &mut TArg| match a {
+        TArg::Temp(x) | TArg::Index(x) => tmp(x),
+        TArg::Place(p) => place(p, from, to),
+        TArg::Const(_) => {}
+    };
+    for s in b.iter_mut() {
+        match s {
+            Stmt::Op { args, .. } => args.iter_mut().for_each(op),
+            Stmt::Copy { src, .. } | Stmt::ArrNew { init: src, .. } | Stmt::Store { src, .. } | Stmt::Push { src, .. } => op(src),
+            Stmt::Alias { src, .. } => tmp(src),
+            Stmt::Call { args, .. } => args.iter_mut().for_each(|a| {
+                if let CallArg::Scalar(x) | CallArg::Passive(x) = a {
+                    tmp(x)
+                }
+            }),
+            Stmt::TOp { args, .. } => args.iter_mut().for_each(targ),
+            Stmt::TMap { arg, .. } => targ(arg),
+            Stmt::If { then, els, .. } => {
+                rename_reads(then, from, to);
+                rename_reads(els, from, to);
+            }
+            Stmt::Loop(l) => {
+                for (_, end) in &mut l.backedge {
+                    tmp(end);
+                }
+                rename_reads(&mut l.body, from, to);
+            }
+            Stmt::Scope(inner) => rename_reads(inner, from, to),
+            _ => {}
+        }
+    }
+}
+
 /// Does the block use matrix-level rules (so that no dual copy exists)?
 pub fn uses_tensors(b: &Block) -> bool {
     b.iter().any(|s| matches!(s, Stmt::TOp { .. } | Stmt::TMap { .. }) || s.children().into_iter().any(uses_tensors))

@@ -10,4 +10,5 @@ mod replay;
 mod second;
 mod vector;
 mod sweep;
+mod fused;
 mod tensor;

@@ -48,6 +48,11 @@ pub struct Sweeps<'a> {
     /// Saving loops that bind their pattern again in the reverse sweep, for
     /// the recomputed loops inside them.
     pub rebinding: HashSet<Temp>,
+    /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
+    pub fused: HashSet<Temp>,
+    /// While a fused loop's trip reverse is emitted: where the adjoints of
+    /// outside temporaries and parameter arrays go instead (its scratch).
+    pub redirect: std::cell::RefCell<(std::collections::HashMap<Temp, Ident>, std::collections::HashMap<usize, Ident>)>,
 }
 
 
@@ -67,7 +72,11 @@ impl<'a> Sweeps<'a> {
         let mut recomputed = HashSet::new();
         let mut rebinding = HashSet::new();
         plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding }
+        let mut fused = HashSet::new();
+        super::fused::plan_fused(body, temps, true, &recomputed, &mut fused);
+        recomputed.retain(|c| !fused.contains(c));
+        let redirect = Default::default();
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, redirect }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -95,7 +104,7 @@ impl<'a> Sweeps<'a> {
     }
 
     /// An array's primal values.
-    fn arr(&self, a: Arr) -> TokenStream {
+    pub(super) fn arr(&self, a: Arr) -> TokenStream {
         match a {
             // The dual copy renames its array parameters (user code sees
             // their primal values under the original names).
@@ -115,7 +124,17 @@ impl<'a> Sweeps<'a> {
     }
 
     /// An array's adjoint (`&mut [F]` for a parameter, `Vec<F>` for a local).
-    fn arr_adj(&self, a: Arr) -> Ident {
+    /// A temporary's adjoint (a fused loop's scratch while its trip reverse is emitted).
+    pub(super) fn adj(&self, x: Temp) -> Ident {
+        self.redirect.borrow().0.get(&x).cloned().unwrap_or_else(|| b(x))
+    }
+
+    pub(super) fn arr_adj(&self, a: Arr) -> Ident {
+        if let Arr::Param(i) = a {
+            if let Some(v) = self.redirect.borrow().1.get(&i) {
+                return v.clone();
+            }
+        }
         match a {
             Arr::Param(i) => names::grad(i),
             Arr::Local(n) => names::local_adj(n),
@@ -173,8 +192,8 @@ impl<'a> Sweeps<'a> {
     /// Value stacks for the loops' snapshots, taken from (and in `stacks_end`
     /// given back to) a per-thread pool so that repeated calls do not allocate.
     pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
-        let mut out = TokenStream::new();
-        for l in loops(body) {
+        let mut out = self.fused_decls(body);
+        for l in loops(body).into_iter().filter(|l| !self.fused.contains(&l.count)) {
             let saves_item = match &l.head {
                 LoopHead::For { iter, .. } => {
                     self.rebinding.contains(&l.count) && !self.recomputes(l) || self.recomputes(l) && !is_range(iter)
@@ -198,7 +217,7 @@ impl<'a> Sweeps<'a> {
     }
 
     pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
-        let mut out = TokenStream::new();
+        let mut out = self.fused_end(body);
         for (x, ty) in self.stack_kinds(body) {
             if ty != Ty::Inferred && ty != Ty::Tensor && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
@@ -223,7 +242,9 @@ impl<'a> Sweeps<'a> {
     fn all_snapshots(&self, b: &Block, out: &mut Vec<Temp>) {
         for s in b {
             if let Stmt::Loop(l) = s {
-                if self.recomputes(l) {
+                if self.fused.contains(&l.count) {
+                    // Reversed trip by trip in the forward sweep: saves nothing.
+                } else if self.recomputes(l) {
                     out.extend(self.trip_inputs(l));
                 } else {
                     out.extend(self.snapshot(l));
@@ -434,6 +455,9 @@ impl<'a> Sweeps<'a> {
     }
 
     fn forward_loop(&self, l: &Loop, mode: Mode) -> TokenStream {
+        if mode == Mode::Record && self.fused.contains(&l.count) {
+            return self.forward_fused(l);
+        }
         let recompute = mode == Mode::Record && self.recomputes(l);
         let rebind = mode == Mode::Record && self.rebinding.contains(&l.count);
         let head = match (&l.head, recompute || rebind) {
@@ -521,7 +545,7 @@ impl<'a> Sweeps<'a> {
 
     /// The reverse of a loop's back edge `h = end`: `end`'s adjoint takes `h`'s.
     fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
-        let (bh, be, z, k) = (b(h), b(end), &self.zero, &self.krate);
+        let (bh, be, z, k) = (self.adj(h), self.adj(end), &self.zero, &self.krate);
         if self.temps[h.0].ty == Ty::Tensor {
             quote! {
                 if let ::core::option::Option::Some(__gd_x) = #bh.take() {
@@ -640,13 +664,13 @@ impl<'a> Sweeps<'a> {
                     let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
                     let v = t(*dst);
                     let parts = rules::partials(*prim, &a, &quote!(#v), f);
-                    let bd = b(*dst);
+                    let bd = self.adj(*dst);
                     let updates: Vec<TokenStream> = args
                         .iter()
                         .zip(parts)
                         .filter_map(|(arg, p)| {
                             let x = self.active(arg)?;
-                            let bx = b(x);
+                            let bx = self.adj(x);
                             let p = p?;
                             Some(quote!(#bx += #p * __gd_adj;))
                         })
@@ -665,22 +689,22 @@ impl<'a> Sweeps<'a> {
                     if !self.temps[dst.0].active {
                         continue;
                     }
-                    let bd = b(*dst);
+                    let bd = self.adj(*dst);
                     match self.active(src) {
                         Some(x) => {
-                            let bx = b(x);
+                            let bx = self.adj(x);
                             quote!(#bx += #bd; #bd = #z;)
                         }
                         None => quote!(#bd = #z;),
                     }
                 }
                 Stmt::Load { dst, array, index } => {
-                    let (bd, k, g) = (b(*dst), t(*index), self.arr_adj(*array));
+                    let (bd, k, g) = (self.adj(*dst), t(*index), self.arr_adj(*array));
                     quote!(#g[#k] += #bd; #bd = #z;)
                 }
                 Stmt::ArrNew { arr, init, .. } => match self.active(init) {
                     Some(x) => {
-                        let (bx, g) = (b(x), names::local_adj(*arr));
+                        let (bx, g) = (self.adj(x), names::local_adj(*arr));
                         let sc = &self.s;
                         quote!(#bx += #g.iter().copied().sum::<#sc>();)
                     }
@@ -690,7 +714,7 @@ impl<'a> Sweeps<'a> {
                     let (g, k) = (names::local_adj(*arr), t(*index));
                     match self.active(src) {
                         Some(x) => {
-                            let bx = b(x);
+                            let bx = self.adj(x);
                             quote!(#bx += #g[#k]; #g[#k] = #z;)
                         }
                         None => quote!(#g[#k] = #z;),
@@ -700,7 +724,7 @@ impl<'a> Sweeps<'a> {
                     let g = names::local_adj(*arr);
                     match self.active(src) {
                         Some(x) => {
-                            let bx = b(x);
+                            let bx = self.adj(x);
                             quote!(#bx += #g.pop().unwrap();)
                         }
                         None => quote!(#g.pop();),
@@ -708,7 +732,7 @@ impl<'a> Sweeps<'a> {
                 }
                 // Data copied into a differentiated matrix: its adjoint stops here.
                 Stmt::Set { dst, .. } if self.temps[dst.0].active => {
-                    let bd = b(*dst);
+                    let bd = self.adj(*dst);
                     quote!(#bd = ::core::option::Option::None;)
                 }
                 Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } => continue,
@@ -723,7 +747,7 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Call { dst, path, args } => {
                     let a = self.call_args(args);
-                    let bd = b(*dst);
+                    let bd = self.adj(*dst);
                     // The same variable passed twice (`h(x, x)`) cannot lend its
                     // adjoint twice: the second slot gets a scratch, added after.
                     let mut lent: HashSet<String> = HashSet::new();
@@ -735,7 +759,7 @@ impl<'a> Sweeps<'a> {
                             let dup = quote::format_ident!("__gd_dup{}", k);
                             match a {
                                 CallArg::Scalar(x) => {
-                                    let bx = b(*x);
+                                    let bx = self.adj(*x);
                                     if lent.insert(bx.to_string()) {
                                         return quote!(::core::option::Option::Some(&mut #bx));
                                     }
@@ -768,6 +792,7 @@ impl<'a> Sweeps<'a> {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
                     quote!(if #c { #a } else { #e })
                 }
+                Stmt::Loop(l) if self.fused.contains(&l.count) => self.reverse_fused(l),
                 Stmt::Loop(l) if self.recomputes(l) => {
                     let count = t(l.count);
                     let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
@@ -834,7 +859,7 @@ impl<'a> Sweeps<'a> {
 }
 
 /// Every loop in a block, nested ones included.
-fn loops(b: &Block) -> Vec<&Loop> {
+pub(super) fn loops(b: &Block) -> Vec<&Loop> {
     let mut out = Vec::new();
     for s in b {
         if let Stmt::Loop(l) = s {

@@ -476,6 +476,7 @@ impl<'a> Lowerer<'a> {
         // they were before the loop.
         self.cse_clear();
         let carried_uids = self.env.carried();
+        let first_copy = self.out.last().unwrap().len();
         let mut heads = Vec::new();
         let mut carried = Vec::new();
         let mut before = Vec::new();
@@ -514,6 +515,24 @@ impl<'a> Lowerer<'a> {
         for end in &unchanged {
             // Never assigned now: a plain flag needs no type from rustc.
             self.temps[end.0] = TempInfo { ty: Ty::Bool, active: false };
+        }
+        // Nor is the header: the body reads the value from before the loop.
+        let mut dead_heads = HashSet::new();
+        for ((&(_, h), &(_, end)), &cur) in heads.iter().zip(&carried).zip(&before) {
+            if unchanged.contains(&end) {
+                rename_reads(&mut block, h, cur);
+                self.temps[h.0] = TempInfo { ty: Ty::Bool, active: false };
+                dead_heads.insert(h);
+            }
+        }
+        let outer = self.out.last_mut().unwrap();
+        let mut k = first_copy;
+        while k < outer.len() {
+            if matches!(&outer[k], Stmt::Copy { dst, .. } if dead_heads.contains(dst)) {
+                outer.remove(k);
+            } else {
+                k += 1;
+            }
         }
         let backedge = heads
             .iter()

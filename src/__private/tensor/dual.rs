@@ -356,11 +356,18 @@ macro_rules! dual_scalar {
             fn tan(&self, _: &Dual<$f>, _: Option<&Tan<A>>, _: Option<&Dual<$f>>) -> Option<Tan<A>> { unreachable!("no forward mode over duals") }
         }
         /// A dual matrix divided by a dual float.
-        impl<A: Tensor<F = $f>> DivRule<Dual<$f>> for Tan<A>
+        impl<A: Tensor<F = $f> + DivRule<$f, Out = A>> DivRule<Dual<$f>> for Tan<A>
         where Tan<A>: Tensor<F = Dual<$f>>
         {
             type Out = Tan<A>;
-            fn fwd(&self, b: &Dual<$f>) -> Tan<A> { self.scaled(Dual::<$f>::cst(1.0) / *b) }
+            // The value divides as the plain rule does (the same bits as the
+            // plain function); the tangent is (a' - (a/b)·b') / b.
+            fn fwd(&self, b: &Dual<$f>) -> Tan<A> {
+                let v = DivRule::fwd(&self.v, &b.re);
+                let mut d = self.d.clone();
+                v.axpy_to(-b.eps, &mut d);
+                Tan { d: DivRule::fwd(&d, &b.re), v }
+            }
             fn rev(&self, b: &Dual<$f>, z: &Tan<A>, zb: &Tan<A>, ab: Option<&mut Tan<A>>, bb: Option<&mut Dual<$f>>) {
                 if let Some(ab) = ab { zb.axpy_to(Dual::<$f>::cst(1.0) / *b, ab); }
                 if let Some(bb) = bb { *bb -= zb.inner(z) / *b; }

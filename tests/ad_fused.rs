@@ -1,0 +1,117 @@
+//! Accumulator loops, whose trips the reverse sweep reverses right after
+//! running them (gd-macros/src/emit/fused.rs): each shape of loop that takes
+//! that path, against central differences, forward mode and the Hessian.
+
+use gd::differentiable;
+
+mod common;
+
+fn fd(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|k| {
+            let h = 1e-6 * x[k].abs().max(1.0);
+            let (mut a, mut b) = (x.to_vec(), x.to_vec());
+            a[k] += h;
+            b[k] -= h;
+            (f(&a) - f(&b)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn close(g: &[f64], e: &[f64]) {
+    for (k, (a, b)) in g.iter().zip(e).enumerate() {
+        assert!((a - b).abs() < 1e-6 * (1.0 + b.abs()), "entry {k}: {a} vs {b} ({g:?} vs {e:?})");
+    }
+}
+
+// The accumulator's adjoint depends on the loop's result (ln after the loop),
+// a differentiated scalar from outside is read in the body.
+#[differentiable]
+fn after_and_outside(x: &[f64], c: f64) -> f64 {
+    let mut s = 1.0;
+    for i in 0..x.len() {
+        s += c * x[i] * x[i] - 0.1 * x[i];
+    }
+    s.ln() * c
+}
+
+// `-=`, an accumulator that starts from a differentiated value.
+#[differentiable]
+fn minus(x: &[f64]) -> f64 {
+    let mut s = x[0] * 3.0;
+    for i in 1..x.len() {
+        s -= (x[i] - x[i - 1]).powi(2);
+    }
+    s
+}
+
+// Nested accumulators (a dot product per row, inside a per-row sum).
+#[differentiable(wrt(w))]
+fn rows(w: &[f64], xs: &[f64], limit: usize) -> f64 {
+    let d = w.len();
+    let mut total = 0.0;
+    for i in 0..limit.min(xs.len() / d) {
+        let mut z = 0.0;
+        for j in 0..d {
+            z += w[j] * xs[i * d + j];
+        }
+        total += (z * 0.5).tanh();
+    }
+    total * total
+}
+
+// A fused loop inside a loop whose trips are saved: it must not be fused
+// (its scratch would hold the last trip only).
+#[differentiable]
+fn inside_saved(x: &[f64]) -> f64 {
+    let mut p = 1.0;
+    for k in 0..3 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += (x[i] * (k + 1) as f64).sin();
+        }
+        p *= s;
+    }
+    p
+}
+
+#[test]
+fn accumulators_match_differences() {
+    let x = [0.3, -0.7, 1.1, 0.4];
+    let (v, (gx, gc)) = after_and_outside::value_and_grad(&x, 0.8);
+    assert_eq!(v, after_and_outside(&x, 0.8));
+    close(&gx, &fd(&|x| after_and_outside(x, 0.8), &x));
+    close(&minus::grad(&x), &fd(&minus, &x));
+    close(&[gc], &fd(&|c| after_and_outside(&x, c[0]), &[0.8]));
+
+    let w = [0.5, -0.25, 0.75];
+    let xs: Vec<f64> = (0..15).map(|k| ((k * 7) % 5) as f64 * 0.3 - 0.6).collect();
+    for limit in [0, 2, 9] {
+        let g = rows::grad(&w, &xs, limit);
+        close(&g, &fd(&|w| rows(w, &xs, limit), &w));
+    }
+    close(&inside_saved::grad(&x), &fd(&inside_saved, &x));
+}
+
+#[test]
+fn into_adds_and_forward_and_second_order_agree() {
+    let x = [0.3, -0.7, 1.1, 0.4];
+    let (g, _) = after_and_outside::grad(&x, 0.8);
+    let mut buf = vec![1.0; 4];
+    let mut gc = 2.0;
+    after_and_outside::value_and_grad_into(&x, 0.8, &mut buf, &mut gc);
+    close(&buf, &g.iter().map(|v| v + 1.0).collect::<Vec<_>>());
+    let t = [0.2, 0.1, -0.3, 0.5];
+    let (_, dv) = after_and_outside::jvp(&x, 0.8, &t, 0.0);
+    let expect: f64 = g.iter().zip(&t).map(|(a, b)| a * b).sum();
+    assert!((dv - expect).abs() < 1e-12);
+    // hvp against differences of the gradient.
+    let (hx, _) = after_and_outside::hvp(&x, 0.8, &t, 0.0);
+    let shifted = |s: f64| {
+        let y: Vec<f64> = x.iter().zip(&t).map(|(a, b)| a + s * b).collect();
+        after_and_outside::grad(&y, 0.8).0
+    };
+    let (gp, gm) = (shifted(1e-5), shifted(-1e-5));
+    let fdh: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect();
+    close(&hx, &fdh);
+}
