@@ -115,3 +115,41 @@ fn into_adds_and_forward_and_second_order_agree() {
     let fdh: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect();
     close(&hx, &fdh);
 }
+
+// User code in the body reads the running sum: the replay must not run with
+// the final sum (it would take other branches).
+#[differentiable]
+fn reads_running_sum(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let k = if s > 0.5 { 2.0 } else { 1.0 };
+        s += k * x[i] * x[i];
+    }
+    s * 3.0
+}
+
+// An accumulator loop after another loop whose trips are saved on the same
+// value stack, with the sum used after the loop.
+#[differentiable]
+fn after_saved_loop(xs: &[f64], a: f64) -> f64 {
+    let mut w = a;
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        s += xs[i] * w;
+        w *= 0.9;
+    }
+    for i in 1..xs.len() {
+        s += xs[i - 1] * xs[i] * w;
+    }
+    w = 3.0;
+    s * w
+}
+
+#[test]
+fn replays_see_what_the_first_run_saw() {
+    let x = [0.3, -0.7, 1.1, 0.4];
+    close(&reads_running_sum::grad(&x), &fd(&reads_running_sum, &x));
+    let (gx, ga) = after_saved_loop::grad(&x, 0.7);
+    close(&gx, &fd(&|x| after_saved_loop(x, 0.7), &x));
+    close(&[ga], &fd(&|a| after_saved_loop(&x, a[0]), &[0.7]));
+}

@@ -27,7 +27,9 @@ pub(super) fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recom
     for s in block {
         match s {
             Stmt::Loop(l) => {
-                let fused = ok_here && fusable(l, temps);
+                // A recomputed accumulator loop replays in forward order instead
+                // (`reverse_accumulating_replay`): no scratch at all.
+                let fused = ok_here && fusable(l, temps) && !recomputed.contains(&l.count);
                 if fused {
                     out.insert(l.count);
                 }
@@ -42,7 +44,9 @@ pub(super) fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recom
     }
 }
 
-fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
+/// Is the loop's one carried value an accumulator (`s += e`, `s` read
+/// nowhere else), its body free of calls, matrix rules and outside arrays?
+pub(super) fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
     let [(h, end)] = l.backedge[..] else { return false };
     if temps[h.0].ty != Ty::Float {
         return false;
@@ -250,6 +254,40 @@ impl<'a> Sweeps<'a> {
                 if #brk { break; }
             }
         }
+    }
+
+    /// The reverse of a recomputed accumulator loop over a range: its trips
+    /// are independent given `s̄` (the same for every trip), so they replay
+    /// in forward order, each with the seed `s̄`, straight into the adjoints.
+    /// A recomputed accumulator loop over a range, whose user code does not
+    /// read the running sum (the replay sees only the final one).
+    pub(super) fn accumulating_replay(&self, l: &Loop) -> bool {
+        let reads_sum = || {
+            let mut temps: HashSet<Temp> = [l.backedge[0].0].into_iter().collect();
+            super::replay::taint(&l.body, &mut temps, &mut HashSet::new(), &mut HashSet::new())
+        };
+        matches!(&l.head, LoopHead::For { iter, .. } if super::replay::is_range(iter))
+            && self.recomputed.contains(&l.count)
+            && fusable(l, self.temps)
+            && !reads_sum()
+    }
+
+    pub(super) fn reverse_accumulating_replay(&self, l: &Loop) -> TokenStream {
+        let LoopHead::For { pat, iter } = &l.head else { unreachable!() };
+        let (h, end) = l.backedge[0];
+        let (bh, be, brk) = (self.adj(h), self.adj(end), t(l.brk));
+        let fwd = self.forward(&l.body, Mode::Record);
+        let rev = self.reverse(&l.body);
+        quote! {{
+            let __gd_acc = #bh;
+            for #pat in #iter {
+                #fwd
+                #be = __gd_acc;
+                #rev
+                #bh = __gd_acc;
+                if #brk { break; }
+            }
+        }}
     }
 
     /// The reverse sweep of a fused loop: the accumulator's adjoint times

@@ -74,7 +74,6 @@ impl<'a> Sweeps<'a> {
         plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
         let mut fused = HashSet::new();
         super::fused::plan_fused(body, temps, true, &recomputed, &mut fused);
-        recomputed.retain(|c| !fused.contains(c));
         let redirect = Default::default();
         Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, redirect }
     }
@@ -567,6 +566,10 @@ impl<'a> Sweeps<'a> {
     /// value the reverse sweep reads (a running sum: `s = s + ..`) is not
     /// saved; its replay may see a stale value that nothing reads.
     fn trip_inputs(&self, l: &Loop) -> Vec<Temp> {
+        // An accumulator replayed in forward order needs no trip's inputs.
+        if self.accumulating_replay(l) {
+            return Vec::new();
+        }
         l.backedge.iter().map(|&(h, _)| h).filter(|&h| self.influences_needed(&l.body, h)).collect()
     }
 
@@ -793,6 +796,7 @@ impl<'a> Sweeps<'a> {
                     quote!(if #c { #a } else { #e })
                 }
                 Stmt::Loop(l) if self.fused.contains(&l.count) => self.reverse_fused(l),
+                Stmt::Loop(l) if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
                 Stmt::Loop(l) if self.recomputes(l) => {
                     let count = t(l.count);
                     let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
