@@ -17,9 +17,12 @@ generated hessian / num-dual hessian (below 1: the generated one is faster).
 Standard library only.
 """
 
-import json
 import os
 import sys
+
+# The same reading and formatting as the first-order table.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ratios import fmt_ns, load  # noqa: E402
 
 # (criterion group, label, n)
 CASES = [
@@ -31,30 +34,6 @@ CASES = [
 VARIANTS = ["grad", "hvp", "hessian", "num_dual_hessian"]
 # The issue's aim: an hvp costs "a small constant times one gradient".
 AIM_HVP = 5.0
-
-
-def load_one(root, case, variant, stat):
-    path = os.path.join(root, case, variant, "new", "estimates.json")
-    try:
-        with open(path) as f:
-            return json.load(f)[stat]["point_estimate"]
-    except FileNotFoundError:
-        return None
-
-
-def load(roots, case, variant, stat):
-    found = [t for t in (load_one(r, case, variant, stat) for r in roots) if t is not None]
-    return min(found) if found else None
-
-
-def fmt_ns(ns):
-    if ns is None:
-        return "–"
-    if ns >= 1e6:
-        return f"{ns / 1e6:.3g} ms"
-    if ns >= 1e3:
-        return f"{ns / 1e3:.3g} µs"
-    return f"{ns:.3g} ns"
 
 
 def ratio(num, den):

@@ -240,47 +240,76 @@ fn need(src: &[f64], n: usize, what: &str) {
     );
 }
 
+/// A sequence of parameters (`Vec`, arrays), element after element: what
+/// the `Vec` and array implementations share.
+mod seq {
+    use super::Params;
+
+    pub fn num_params<T: Params>(s: &[T]) -> usize {
+        s.iter().map(T::num_params).sum()
+    }
+    pub fn flatten_into<T: Params>(s: &[T], out: &mut Vec<f64>) {
+        for v in s {
+            v.flatten_into(out);
+        }
+    }
+    pub fn read_from<T: Params>(s: &mut [T], src: &[f64], what: &str) -> usize {
+        super::need(src, num_params(s), what);
+        let mut n = 0;
+        for v in s {
+            n += v.read_from(&src[n..]);
+        }
+        n
+    }
+    #[track_caller]
+    pub fn axpy<T: Params>(s: &mut [T], a: f64, x: &[T]) {
+        same_len("axpy", s.len(), x.len());
+        for (s, x) in s.iter_mut().zip(x) {
+            s.axpy(a, x);
+        }
+    }
+    pub fn scale<T: Params>(s: &mut [T], a: f64) {
+        for v in s {
+            v.scale(a);
+        }
+    }
+    #[track_caller]
+    pub fn dot<T: Params>(s: &[T], x: &[T]) -> f64 {
+        same_len("dot", s.len(), x.len());
+        s.iter().zip(x).map(|(s, x)| s.dot(x)).sum()
+    }
+
+    #[inline]
+    #[track_caller]
+    fn same_len(op: &str, a: usize, b: usize) {
+        assert!(a == b, "Params::{op}: Vec lengths differ: self has {a} elements, x has {b}");
+    }
+}
+
 impl<T: Params> Params for Vec<T> {
     fn zeros_like(&self) -> Vec<T> {
         self.iter().map(T::zeros_like).collect()
     }
     fn num_params(&self) -> usize {
-        self.iter().map(T::num_params).sum()
+        seq::num_params(self)
     }
     fn flatten_into(&self, out: &mut Vec<f64>) {
-        for v in self {
-            v.flatten_into(out);
-        }
+        seq::flatten_into(self, out)
     }
     fn read_from(&mut self, src: &[f64]) -> usize {
-        need(src, self.num_params(), "a Vec");
-        let mut n = 0;
-        for v in self {
-            n += v.read_from(&src[n..]);
-        }
-        n
+        seq::read_from(self, src, "a Vec")
     }
+    #[track_caller]
     fn axpy(&mut self, a: f64, x: &Vec<T>) {
-        same_len("axpy", self.len(), x.len());
-        for (s, x) in self.iter_mut().zip(x) {
-            s.axpy(a, x);
-        }
+        seq::axpy(self, a, x)
     }
     fn scale(&mut self, a: f64) {
-        for v in self {
-            v.scale(a);
-        }
+        seq::scale(self, a)
     }
+    #[track_caller]
     fn dot(&self, x: &Vec<T>) -> f64 {
-        same_len("dot", self.len(), x.len());
-        self.iter().zip(x).map(|(s, x)| s.dot(x)).sum()
+        seq::dot(self, x)
     }
-}
-
-#[inline]
-#[track_caller]
-fn same_len(op: &str, a: usize, b: usize) {
-    assert!(a == b, "Params::{op}: Vec lengths differ: self has {a} elements, x has {b}");
 }
 
 impl<T: Params, const N: usize> Params for [T; N] {
@@ -288,33 +317,22 @@ impl<T: Params, const N: usize> Params for [T; N] {
         std::array::from_fn(|i| self[i].zeros_like())
     }
     fn num_params(&self) -> usize {
-        self.iter().map(T::num_params).sum()
+        seq::num_params(self)
     }
     fn flatten_into(&self, out: &mut Vec<f64>) {
-        for v in self {
-            v.flatten_into(out);
-        }
+        seq::flatten_into(self, out)
     }
     fn read_from(&mut self, src: &[f64]) -> usize {
-        need(src, self.num_params(), "an array");
-        let mut n = 0;
-        for v in self {
-            n += v.read_from(&src[n..]);
-        }
-        n
+        seq::read_from(self, src, "an array")
     }
     fn axpy(&mut self, a: f64, x: &[T; N]) {
-        for (s, x) in self.iter_mut().zip(x) {
-            s.axpy(a, x);
-        }
+        seq::axpy(self, a, x)
     }
     fn scale(&mut self, a: f64) {
-        for v in self {
-            v.scale(a);
-        }
+        seq::scale(self, a)
     }
     fn dot(&self, x: &[T; N]) -> f64 {
-        self.iter().zip(x).map(|(s, x)| s.dot(x)).sum()
+        seq::dot(self, x)
     }
 }
 

@@ -78,6 +78,15 @@ pub fn acc<T: Tensor>(acc: &mut Option<T>, x: T) {
     }
 }
 
+/// `acc -= x`, where `None` is zero.
+#[inline(always)]
+pub fn acc_neg<T: Tensor>(acc: &mut Option<T>, x: T) {
+    match acc {
+        Some(a) => x.axpy_to(-one::<T::F>(), a),
+        None => *acc = Some(x.scaled(-one::<T::F>())),
+    }
+}
+
 /// A float tangent, `None` being zero.
 #[inline(always)]
 pub fn or_zero<F: Real>(o: Option<F>) -> F {

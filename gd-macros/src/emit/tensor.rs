@@ -226,6 +226,9 @@ impl<'a> Sweeps<'a> {
     }
 
     pub(super) fn reverse_top(&self, dst: Temp, rule: &TRule, args: &[TArg], span: Span) -> TokenStream {
+        if let Some(fast) = self.reverse_linear(dst, rule, args) {
+            return fast;
+        }
         let vals: Vec<TokenStream> = args.iter().map(|a| self.tval(a)).collect();
         let (mut lent, mut pre, mut post) = (HashSet::new(), TokenStream::new(), TokenStream::new());
         let slots: Vec<TokenStream> = args
@@ -241,6 +244,35 @@ impl<'a> Sweeps<'a> {
         } else {
             quote!({ let __gd_zb = #bd; #bd = #zero; #call })
         }
+    }
+
+    /// `a + b`, `a - b`, a copy, between matrix temporaries: the output's
+    /// adjoint is moved (or copied) into theirs, with no zero matrix made
+    /// first and no addition when theirs is still empty.
+    fn reverse_linear(&self, dst: Temp, rule: &TRule, args: &[TArg]) -> Option<TokenStream> {
+        if !self.is_tensor(dst) || !matches!(rule.func, "add" | "sub" | "id") {
+            return None;
+        }
+        if args.iter().any(|a| self.targ_active(a) && !matches!(a, TArg::Temp(x) if self.is_tensor(*x))) {
+            return None;
+        }
+        let active: Vec<(usize, Temp)> = args
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| match a {
+                TArg::Temp(x) if self.targ_active(a) => Some((i, *x)),
+                _ => None,
+            })
+            .collect();
+        let (k, bd) = (&self.krate, b(dst));
+        let mut stmts = TokenStream::new();
+        for (n, &(i, x)) in active.iter().enumerate() {
+            let bx = b(x);
+            let zb = if n + 1 == active.len() { quote!(__gd_zb) } else { quote!(::core::clone::Clone::clone(&__gd_zb)) };
+            let f = if rule.func == "sub" && i == 1 { quote!(acc_neg) } else { quote!(acc) };
+            stmts.extend(quote!(#k::__private::tensor::#f(&mut #bx, #zb);));
+        }
+        Some(quote!(if let ::core::option::Option::Some(__gd_zb) = #bd.take() { #stmts }))
     }
 
     pub(super) fn forward_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg, f: &TokenStream, mode: Mode) -> TokenStream {
