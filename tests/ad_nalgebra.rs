@@ -228,3 +228,47 @@ fn nalgebra_vector_output_jacobian() {
     let expect = &jac * DVector::from_vec(dir);
     assert!(dy.iter().zip(expect.iter()).all(|(a, b)| (a - b).abs() < 1e-14));
 }
+
+/// A differentiable function of a layer and a matrix, called from another.
+#[differentiable(wrt(layer, h))]
+fn layer_energy(layer: &Layer, h: &DMatrix<f64>) -> f64 {
+    let z = &layer.w * h;
+    z.map(|v| v.tanh()).sum() + layer.b.norm_squared()
+}
+
+#[differentiable(wrt(p))]
+fn calls_per_layer(p: &Mlp, x: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    let mut h = x.clone();
+    for layer in p.layers.iter() {
+        total += layer_energy(layer, &h) * p.scale;
+        h = (&layer.w * &h).map(|v| v.tanh());
+    }
+    total + layer_energy(&p.layers[0], x)
+}
+
+#[test]
+fn calls_with_matrix_and_struct_arguments() {
+    use gd::Params;
+    let (p, x, _) = mlp_fixture();
+    let (v, g) = calls_per_layer::value_and_grad(&p, &x);
+    assert!((v - calls_per_layer(&p, &x)).abs() < 1e-12);
+    let (flat, gflat) = (p.to_vec(), g.to_vec());
+    let mut q = p.clone();
+    for k in 0..flat.len() {
+        let h = 1e-6 * flat[k].abs().max(1.0);
+        let mut xp = flat.clone();
+        xp[k] += h;
+        q.set_from_slice(&xp).unwrap();
+        let fp = calls_per_layer(&q, &x);
+        xp[k] -= 2.0 * h;
+        q.set_from_slice(&xp).unwrap();
+        let fd = (fp - calls_per_layer(&q, &x)) / (2.0 * h);
+        assert!((fd - gflat[k]).abs() < 1e-6 * (1.0 + fd.abs()), "param {k}: fd {fd} vs grad {}", gflat[k]);
+    }
+    let mut t = p.zeros_like();
+    let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 13) % 7) as f64 * 0.1 - 0.3).collect();
+    t.set_from_slice(&dir).unwrap();
+    let (_, dv) = calls_per_layer::jvp(&p, &x, &t);
+    assert!((dv - g.dot(&t)).abs() < 1e-10 * (1.0 + dv.abs()));
+}

@@ -86,6 +86,20 @@ pub enum CallArg {
     Array(Arr, TokenStream),
     /// A passive value captured in an `Inferred` temporary.
     Passive(Temp),
+    /// A differentiated matrix or parameter-struct place (the callee takes
+    /// a reference; its gradient slot is `Option<&mut T>`).
+    Tensor(TArg),
+}
+
+impl CallArg {
+    /// Every temporary the argument reads.
+    pub fn temps(&self) -> Vec<Temp> {
+        match self {
+            CallArg::Scalar(x) | CallArg::Passive(x) => vec![*x],
+            CallArg::Array(..) => vec![],
+            CallArg::Tensor(a) => a.temps(),
+        }
+    }
 }
 
 pub enum Stmt {
@@ -214,10 +228,10 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
             Stmt::Op { args, .. } => args.iter_mut().for_each(op),
             Stmt::Copy { src, .. } | Stmt::ArrNew { init: src, .. } | Stmt::Store { src, .. } | Stmt::Push { src, .. } => op(src),
             Stmt::Alias { src, .. } => tmp(src),
-            Stmt::Call { args, .. } => args.iter_mut().for_each(|a| {
-                if let CallArg::Scalar(x) | CallArg::Passive(x) = a {
-                    tmp(x)
-                }
+            Stmt::Call { args, .. } => args.iter_mut().for_each(|a| match a {
+                CallArg::Scalar(x) | CallArg::Passive(x) => tmp(x),
+                CallArg::Tensor(t) => targ(t),
+                CallArg::Array(..) => {}
             }),
             Stmt::TOp { args, .. } => args.iter_mut().for_each(targ),
             Stmt::TMap { arg, .. } => targ(arg),
@@ -235,6 +249,15 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
             _ => {}
         }
     }
+}
+
+/// Does the block pass a matrix to another function? (Such callers have no
+/// dual copy: hvp/hessian through those calls are not wired up.)
+pub fn calls_with_tensors(b: &Block) -> bool {
+    b.iter().any(|s| {
+        matches!(s, Stmt::Call { args, .. } if args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
+            || s.children().into_iter().any(calls_with_tensors)
+    })
 }
 
 /// Does the block use matrix-level rules (so that no dual copy exists)?

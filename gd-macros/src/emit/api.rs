@@ -140,8 +140,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // callers use, so it is not re-exported (such functions cannot be
     // called from other differentiable functions yet).
     let tensor = sig.has_tensor() || crate::ir::uses_tensors(&low.body);
-    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
-    let second = super::second::generate(sig, &vjp_dual);
+    let dual = !crate::ir::calls_with_tensors(&low.body);
+    let vjp_dual_fn = if dual { vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis) } else { TokenStream::new() };
+    let second = if dual { super::second::generate(sig, &vjp_dual) } else { TokenStream::new() };
     let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp")];
     if !tensor {
         reexports.push((&vjp_dual, "__gd_vjp_dual"));

@@ -72,7 +72,7 @@ fn count_reads(b: &Block, out: &mut HashMap<Temp, usize>) {
             Stmt::Op { args, .. } => args.iter().for_each(|a| if let Operand::Temp(x) = a { read(*x) }),
             Stmt::Copy { src: Operand::Temp(x), .. } => read(*x),
             Stmt::ArrNew { init: Operand::Temp(x), .. } | Stmt::Store { src: Operand::Temp(x), .. } | Stmt::Push { src: Operand::Temp(x), .. } => read(*x),
-            Stmt::Call { args, .. } => args.iter().for_each(|a| if let CallArg::Scalar(x) | CallArg::Passive(x) = a { read(*x) }),
+            Stmt::Call { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
             Stmt::TOp { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
             Stmt::TMap { arg, .. } => arg.temps().into_iter().for_each(&mut read),
             Stmt::Loop(l) => l.backedge.iter().for_each(|&(_, e)| read(e)),

@@ -327,7 +327,7 @@ pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<St
                 }
             }
             Stmt::Call { args, .. } => {
-                if args.iter().any(|a| matches!(a, CallArg::Scalar(x) | CallArg::Passive(x) if temps.contains(x))) {
+                if args.iter().any(|a| a.temps().iter().any(|x| temps.contains(x))) {
                     return true;
                 }
             }

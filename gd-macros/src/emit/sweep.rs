@@ -287,6 +287,7 @@ impl<'a> Sweeps<'a> {
                     let v = t(*x);
                     quote!(#v.clone().unwrap())
                 }
+                CallArg::Tensor(a) => self.call_val(a),
             })
             .collect()
     }
@@ -434,6 +435,7 @@ impl<'a> Sweeps<'a> {
                                     quote!(::core::option::Option::Some(&#ta[..]))
                                 }
                                 CallArg::Passive(_) => quote!(::core::option::Option::None),
+                                CallArg::Tensor(a) => self.call_tan(a),
                             });
                             quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
                         }
@@ -780,6 +782,7 @@ impl<'a> Sweeps<'a> {
                                     quote!(::core::option::Option::Some(&mut #dup[..]))
                                 }
                                 CallArg::Passive(_) => quote!(::core::option::Option::None),
+                                CallArg::Tensor(a) => self.tslot(a, k, &mut lent, &mut pre, &mut post),
                             }
                         })
                         .collect();
@@ -944,9 +947,7 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
             }
             Stmt::Call { args, .. } => {
                 for a in args {
-                    if let CallArg::Scalar(x) | CallArg::Passive(x) = a {
-                        out.insert(*x);
-                    }
+                    out.extend(a.temps());
                 }
             }
             // Matrix rules read all their arguments and their output.

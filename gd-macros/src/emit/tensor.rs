@@ -63,7 +63,7 @@ impl<'a> Sweeps<'a> {
     }
 
     /// `&value` of an argument, read through references.
-    fn tval(&self, a: &TArg) -> TokenStream {
+    pub(super) fn tval(&self, a: &TArg) -> TokenStream {
         let k = &self.krate;
         if self.dual {
             // The dual copy: data is a constant, a parameter's place is read
@@ -108,6 +108,33 @@ impl<'a> Sweeps<'a> {
         }
     }
 
+    /// A matrix or struct argument of a call, as the callee's `&T` parameter
+    /// takes it (a struct has no `Val`).
+    pub(super) fn call_val(&self, a: &TArg) -> TokenStream {
+        match a {
+            TArg::Place(p) => {
+                let pl = self.place(p, Base::Primal);
+                quote!(&#pl)
+            }
+            TArg::Temp(x) if self.is_tensor(*x) => {
+                let v = t(*x);
+                quote!(#v.as_ref().unwrap())
+            }
+            a => self.tval(a),
+        }
+    }
+
+    /// Its tangent for the callee's forward mode: `Option<&T>`.
+    pub(super) fn call_tan(&self, a: &TArg) -> TokenStream {
+        match a {
+            TArg::Place(p) => {
+                let pl = self.place(p, Base::Tangent);
+                quote!(::core::option::Option::Some(&#pl))
+            }
+            a => self.ttan(a),
+        }
+    }
+
     fn targ_active(&self, a: &TArg) -> bool {
         match a {
             TArg::Temp(x) => self.temps[x.0].active,
@@ -117,7 +144,7 @@ impl<'a> Sweeps<'a> {
     }
 
     /// The tangent of a value argument: `Option<&T>`.
-    fn ttan(&self, a: &TArg) -> TokenStream {
+    pub(super) fn ttan(&self, a: &TArg) -> TokenStream {
         let k = &self.krate;
         match a {
             TArg::Temp(x) if self.temps[x.0].active && self.is_tensor(*x) => {
@@ -139,7 +166,7 @@ impl<'a> Sweeps<'a> {
     /// The adjoint slot of a value argument (`Option<&mut T>`). A variable
     /// lent twice in one rule (`x.dot(&x)`, or two places in one parameter)
     /// lends a scratch the second time, added after the rule.
-    fn tslot(&self, a: &TArg, n: usize, lent: &mut HashSet<String>, pre: &mut TokenStream, post: &mut TokenStream) -> TokenStream {
+    pub(super) fn tslot(&self, a: &TArg, n: usize, lent: &mut HashSet<String>, pre: &mut TokenStream, post: &mut TokenStream) -> TokenStream {
         let k = &self.krate;
         let none = quote!(::core::option::Option::None);
         if !self.targ_active(a) {

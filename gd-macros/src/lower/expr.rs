@@ -278,12 +278,11 @@ impl<'a> Lowerer<'a> {
         let mut args = Vec::new();
         for a in &c.args {
             let arg = match self.lower_expr(a)? {
+                Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
                 Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
                 Val::Passive(ts) => CallArg::Passive(self.capture(Ty::Inferred, ts)),
-                Val::Place(_) => {
-                    return self.err(a, "#[differentiable]: passing a matrix or a parameter struct to another #[differentiable] function is not supported yet; pass floats or slices, or write the call's body inline")
-                }
+                v @ Val::Place(_) => CallArg::Tensor(self.targ(v, a)?),
             };
             args.push(arg);
         }
