@@ -272,3 +272,25 @@ fn calls_with_matrix_and_struct_arguments() {
     let (_, dv) = calls_per_layer::jvp(&p, &x, &t);
     assert!((dv - g.dot(&t)).abs() < 1e-10 * (1.0 + dv.abs()));
 }
+
+#[test]
+fn second_order_through_calls_with_structs() {
+    use gd::Params;
+    let (p, x, _) = mlp_fixture();
+    let mut t = p.zeros_like();
+    let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 13) % 7) as f64 * 0.1 - 0.3).collect();
+    t.set_from_slice(&dir).unwrap();
+    let hv = calls_per_layer::hvp(&p, &x, &t).to_vec();
+    let eps = 1e-5;
+    let shifted = |s: f64| {
+        let mut q = p.clone();
+        q.axpy(s, &t);
+        calls_per_layer::grad(&q, &x).to_vec()
+    };
+    let (gp, gm) = (shifted(eps), shifted(-eps));
+    for k in 0..hv.len() {
+        let fd = (gp[k] - gm[k]) / (2.0 * eps);
+        assert!((fd - hv[k]).abs() < 1e-6 * (1.0 + fd.abs()), "{k}: {fd} vs {}", hv[k]);
+    }
+    assert_eq!(calls_per_layer::hessian(&p, &x).0, calls_per_layer(&p, &x));
+}

@@ -251,20 +251,6 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
     }
 }
 
-/// Does the block pass a matrix to another function? (Such callers have no
-/// dual copy: hvp/hessian through those calls are not wired up.)
-pub fn calls_with_tensors(b: &Block) -> bool {
-    b.iter().any(|s| {
-        matches!(s, Stmt::Call { args, .. } if args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
-            || s.children().into_iter().any(calls_with_tensors)
-    })
-}
-
-/// Does the block use matrix-level rules (so that no dual copy exists)?
-pub fn uses_tensors(b: &Block) -> bool {
-    b.iter().any(|s| matches!(s, Stmt::TOp { .. } | Stmt::TMap { .. }) || s.children().into_iter().any(uses_tensors))
-}
-
 impl Stmt {
     /// The blocks nested directly in this statement (branches, a loop body, a scope).
     pub fn children(&self) -> Vec<&Block> {

@@ -11,7 +11,7 @@
 //! returns the output tangent, `None` when every tangent is `None` (zero).
 
 mod dual;
-pub use dual::{lift, pair, primal, unpair_add, Pair, Primal, Tan};
+pub use dual::{lift, pair, primal, split, tangent, unpair_add, Pair, Primal, Tan};
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, Matrix, OMatrix, OVector, RawStorage, Scalar, U1};

@@ -135,18 +135,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
     );
-    // The dual copy of a function of matrices takes each matrix or struct
-    // parameter's tangent as an extra argument: not the internal ABI that
-    // callers use, so it is not re-exported (such functions cannot be
-    // called from other differentiable functions yet).
-    let tensor = sig.has_tensor() || crate::ir::uses_tensors(&low.body);
-    let dual = !crate::ir::calls_with_tensors(&low.body);
-    let vjp_dual_fn = if dual { vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis) } else { TokenStream::new() };
-    let second = if dual { super::second::generate(sig, &vjp_dual) } else { TokenStream::new() };
-    let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp")];
-    if !tensor {
-        reexports.push((&vjp_dual, "__gd_vjp_dual"));
-    }
+    // The dual copy (second derivatives): every function has one; matrix and
+    // struct parameters take their tangents in trailing slots.
+    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
+    let second = super::second::generate(sig, &vjp_dual);
+    let reexports = [(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")];
     let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn
@@ -253,10 +246,19 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
             }
             (Class::Tensor { owned }, true) if dual => {
                 let (gt, tv) = (names::grad_tan(i), names::tangent(i));
+                let (ts, tscr) = (format_ident!("__gd_tslot{}", i), format_ident!("__gd_tscr{}", i));
                 params.push(quote!(#pn: #ty));
                 slots.push(quote!(#slot: ::core::option::Option<(&mut #owned, &mut #owned)>));
-                tangents.push(quote!(#tv: &#owned));
+                tangents.push(quote!(#ts: ::core::option::Option<&#owned>));
                 setup.extend(quote! {
+                    let #tscr: #owned;
+                    let #tv: &#owned = match #ts {
+                        ::core::option::Option::Some(t) => t,
+                        ::core::option::Option::None => {
+                            #tscr = <#owned as #krate::Params>::zeros_like(&#pn);
+                            &#tscr
+                        }
+                    };
                     let mut #scr: ::core::option::Option<(#owned, #owned)> = ::core::option::Option::None;
                     let (#g, #gt): (&mut #owned, &mut #owned) = match #slot {
                         ::core::option::Option::Some((a, b)) => (a, b),
@@ -283,6 +285,22 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                 slots.push(quote!(#slot: ::core::option::Option<()>));
             }
         }
+    }
+    if dual {
+        // The dual copy's ABI: one trailing tangent slot per parameter; only
+        // matrix and struct parameters use theirs.
+        tangents = sig
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match (&p.class, p.wrt) {
+                (Class::Tensor { .. }, true) => tangents_by_param(&tangents, sig, i),
+                _ => {
+                    let ts = format_ident!("__gd_tslot{}", i);
+                    quote!(#ts: ::core::option::Option<()>)
+                }
+            })
+            .collect();
     }
     let alias = sw.scalar_alias();
     let mut decls = sw.decls(Mode::Record);
@@ -335,6 +353,13 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
             #result
         }
     }
+}
+
+/// The tangent slot pushed for matrix or struct parameter `i` (they were
+/// pushed in parameter order).
+fn tangents_by_param(pushed: &[TokenStream], sig: &Sig, i: usize) -> TokenStream {
+    let k = sig.params[..i].iter().filter(|p| p.wrt && matches!(p.class, Class::Tensor { .. })).count();
+    pushed[k].clone()
 }
 
 /// `__gd_jvp`: forward mode. Returns `(value, tangent)`; for a vector-valued

@@ -107,6 +107,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         quote!(#rule)
     );
     let mod_doc = format!("Derivatives of [`{name}`](fn@{name}) from the hand-written rule `{}`.", quote!(#rule));
+    // The dual copy's trailing tangent slots (used by matrix parameters only).
+    let dtans: Vec<TokenStream> = (0..sig.params.len())
+        .map(|i| {
+            let ts = quote::format_ident!("__gd_tslot{}", i);
+            quote!(#ts: ::core::option::Option<()>)
+        })
+        .collect();
     let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);
     Ok(quote! {
         #[doc(hidden)]
@@ -126,7 +133,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         }
         #[doc(hidden)]
         #lints
-        #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots),*) -> #dual {
+        #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
             panic!(#panic_msg)
         }
         #[doc = #mod_doc]

@@ -87,7 +87,11 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             let ty = &p.ty;
             args.push(quote!(<#ty as ::core::clone::Clone>::clone(#pn)));
             slots.push(quote!(::core::option::Option::None));
+            extra.push(quote!(::core::option::Option::None));
             continue;
+        }
+        if !matches!(p.class, Class::Tensor { .. }) {
+            extra.push(quote!(::core::option::Option::None));
         }
         match &p.class {
             Class::Scalar => {
@@ -142,7 +146,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 });
                 args.push(quote!(<#ty as ::core::clone::Clone>::clone(#pn)));
                 slots.push(quote!(::core::option::Option::Some((&mut #gb, &mut #gt))));
-                extra.push(quote!(&#tp));
+                extra.push(quote!(::core::option::Option::Some(&#tp)));
                 collect.extend(quote! {{
                     let mut __gd_t = ::std::vec::Vec::new();
                     <#owned as #pr>::flatten_into(&#gb, &mut __gd_t);

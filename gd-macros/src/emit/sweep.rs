@@ -265,6 +265,18 @@ impl<'a> Sweeps<'a> {
         })
     }
 
+    /// The dual copy's trailing tangent slots, one per argument: a matrix
+    /// or struct argument's tangent, `None` for the others (whose tangents
+    /// travel inside their dual values).
+    fn call_tangents_dual(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Tensor(t) => self.call_tangent_dual(t),
+                _ => quote!(::core::option::Option::None),
+            })
+            .collect()
+    }
+
     fn call_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
         args.iter()
             .map(|a| match a {
@@ -420,7 +432,8 @@ impl<'a> Sweeps<'a> {
                     match mode {
                         Mode::Record | Mode::Primal if self.dual => {
                             let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
-                            quote!(#v = #path::__gd_vjp_dual(#(#a,)* #z, #(#nones),*);)
+                            let tans = self.call_tangents_dual(args);
+                            quote!(#v = #path::__gd_vjp_dual(#(#a,)* #z, #(#nones,)* #(#tans),*);)
                         }
                         Mode::Record | Mode::Primal => quote!(#v = #path(#(#a),*);),
                         Mode::Tangent => {
@@ -782,14 +795,16 @@ impl<'a> Sweeps<'a> {
                                     quote!(::core::option::Option::Some(&mut #dup[..]))
                                 }
                                 CallArg::Passive(_) => quote!(::core::option::Option::None),
+                                CallArg::Tensor(a) if self.dual => self.call_slot_dual(a),
                                 CallArg::Tensor(a) => self.tslot(a, k, &mut lent, &mut pre, &mut post),
                             }
                         })
                         .collect();
                     let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
+                    let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
                     quote! {{
                         #pre
-                        #path::#callee(#(#a,)* #bd, #(#slots),*);
+                        #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
                         #post
                         #bd = #z;
                     }}

@@ -116,11 +116,48 @@ impl<'a> Sweeps<'a> {
                 let pl = self.place(p, Base::Primal);
                 quote!(&#pl)
             }
+            TArg::Temp(x) if self.is_tensor(*x) && self.dual && self.temps[x.0].active => {
+                let (v, k) = (t(*x), &self.krate);
+                quote!(#k::__private::tensor::primal(#v.as_ref().unwrap()))
+            }
             TArg::Temp(x) if self.is_tensor(*x) => {
                 let v = t(*x);
                 quote!(#v.as_ref().unwrap())
             }
             a => self.tval(a),
+        }
+    }
+
+    /// In the dual copy: the slot `Option<(&mut T, &mut T)>` (adjoint and
+    /// its tangent) a matrix or struct argument lends the callee's dual copy.
+    pub(super) fn call_slot_dual(&self, a: &TArg) -> TokenStream {
+        let k = &self.krate;
+        match a {
+            TArg::Place(p) => {
+                let (g, gt) = (self.place(p, Base::Adjoint), self.place(p, Base::AdjointTangent));
+                quote!(::core::option::Option::Some((&mut #g, &mut #gt)))
+            }
+            TArg::Temp(x) if self.temps[x.0].active => {
+                let (v, bx) = (t(*x), b(*x));
+                quote!(::core::option::Option::Some(#k::__private::tensor::split(#k::__private::tensor::slot(&mut #bx, #k::__private::tensor::val(#v.as_ref().unwrap())))))
+            }
+            _ => quote!(::core::option::Option::None),
+        }
+    }
+
+    /// In the dual copy: the argument's tangent, `Option<&T>`.
+    pub(super) fn call_tangent_dual(&self, a: &TArg) -> TokenStream {
+        let k = &self.krate;
+        match a {
+            TArg::Place(p) => {
+                let tp = self.place(p, Base::Tangent);
+                quote!(::core::option::Option::Some(&#tp))
+            }
+            TArg::Temp(x) if self.temps[x.0].active => {
+                let v = t(*x);
+                quote!(::core::option::Option::Some(#k::__private::tensor::tangent(#v.as_ref().unwrap())))
+            }
+            _ => quote!(::core::option::Option::None),
         }
     }
 

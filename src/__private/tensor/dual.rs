@@ -223,15 +223,24 @@ pub fn unpair_add<T: Pair>(p: &T::P, v: &mut T, d: &mut T) {
     T::unpair_add(p, v, d)
 }
 
-/// What user code sees of a dual matrix variable: its value.
+/// A dual value's two parts: what user code sees (its value), and what a
+/// called function's dual copy takes (value, tangent, and their adjoints).
 pub trait Primal {
     type P;
     fn primal(&self) -> &Self::P;
+    fn tangent(&self) -> &Self::P;
+    fn split(&mut self) -> (&mut Self::P, &mut Self::P);
 }
 impl<T> Primal for Tan<T> {
     type P = T;
     fn primal(&self) -> &T {
         &self.v
+    }
+    fn tangent(&self) -> &T {
+        &self.d
+    }
+    fn split(&mut self) -> (&mut T, &mut T) {
+        (&mut self.v, &mut self.d)
     }
 }
 impl<F> Primal for Dual<F> {
@@ -239,9 +248,21 @@ impl<F> Primal for Dual<F> {
     fn primal(&self) -> &F {
         &self.re
     }
+    fn tangent(&self) -> &F {
+        &self.eps
+    }
+    fn split(&mut self) -> (&mut F, &mut F) {
+        (&mut self.re, &mut self.eps)
+    }
 }
 pub fn primal<P: Primal>(p: &P) -> &P::P {
     p.primal()
+}
+pub fn tangent<P: Primal>(p: &P) -> &P::P {
+    p.tangent()
+}
+pub fn split<P: Primal>(p: &mut P) -> (&mut P::P, &mut P::P) {
+    p.split()
 }
 
 // ---------------------------------------------------------------- floats as dual tensors
