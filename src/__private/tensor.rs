@@ -672,6 +672,41 @@ pub trait MulRule<B> {
     fn fwd(&self, b: &B) -> Self::Out;
     fn rev(&self, b: &B, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut B>);
     fn tan(&self, b: &B, da: Option<&Self>, db: Option<&B>) -> Option<Self::Out>;
+    /// `a`'s adjoint contribution as a new value (for an empty adjoint: no
+    /// zero matrix to add into).
+    fn adj_a(&self, b: &B, zb: &Self::Out) -> Self
+    where
+        Self: Tensor,
+    {
+        let mut z = self.zeros_like();
+        self.rev(b, zb, Some(&mut z), None);
+        z
+    }
+    /// `b`'s, likewise.
+    fn adj_b(&self, b: &B, zb: &Self::Out) -> B
+    where
+        B: Tensor,
+    {
+        let mut z = b.zeros_like();
+        self.rev(b, zb, None, Some(&mut z));
+        z
+    }
+}
+
+/// `*slot += a's contribution`, made in place when the slot is empty.
+#[inline(always)]
+pub fn mul_rev_a<A: MulRule<B> + Tensor, B>(a: &A, b: &B, zb: &A::Out, slot: &mut Option<A>) {
+    match slot {
+        Some(s) => a.rev(b, zb, Some(s), None),
+        None => *slot = Some(a.adj_a(b, zb)),
+    }
+}
+#[inline(always)]
+pub fn mul_rev_b<A: MulRule<B>, B: Tensor>(a: &A, b: &B, zb: &A::Out, slot: &mut Option<B>) {
+    match slot {
+        Some(s) => a.rev(b, zb, None, Some(s)),
+        None => *slot = Some(a.adj_b(b, zb)),
+    }
 }
 #[inline(always)]
 pub fn mul<A: MulRule<B>, B>(a: &A, b: &B) -> A::Out {
@@ -819,6 +854,18 @@ macro_rules! scalar_rules {
                 let x = da.map(|d| d * b);
                 let y = db.map(|d| self * d);
                 sum_opt(x, y)
+            }
+            // A new adjoint is a product (nalgebra allocates it without a
+            // zero fill), through transposed views when matrixmultiply runs.
+            fn adj_a(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> Self {
+                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
+                let big = (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5;
+                if big { zb * tview(b) } else { zb * b.transpose() }
+            }
+            fn adj_b(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> OMatrix<$f, K, C2> {
+                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
+                let big = (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5;
+                if big { tview(self) * zb } else { self.tr_mul(zb) }
             }
         }
     )*};

@@ -314,6 +314,9 @@ impl<'a> Sweeps<'a> {
     /// adjoint is moved (or copied) into theirs, with no zero matrix made
     /// first and no addition when theirs is still empty.
     fn reverse_linear(&self, dst: Temp, rule: &TRule, args: &[TArg]) -> Option<TokenStream> {
+        if rule.func == "mul" {
+            return self.reverse_product(dst, args);
+        }
         if !self.is_tensor(dst) || !matches!(rule.func, "add" | "sub" | "id") {
             return None;
         }
@@ -337,6 +340,66 @@ impl<'a> Sweeps<'a> {
             stmts.extend(quote!(#k::__private::tensor::#f(&mut #bx, #zb);));
         }
         Some(quote!(if let ::core::option::Option::Some(__gd_zb) = #bd.take() { #stmts }))
+    }
+
+    /// A product whose active operands are matrix temporaries (two distinct
+    /// ones): each operand's contribution is made as a new matrix when its
+    /// adjoint is still empty (`mul_rev_a`/`mul_rev_b`), instead of a zero
+    /// matrix accumulated into.
+    fn reverse_product(&self, dst: Temp, args: &[TArg]) -> Option<TokenStream> {
+        let [a, b_] = args else { return None };
+        let temp = |x: &TArg| match x {
+            TArg::Temp(t) if self.temps[t.0].active && self.is_tensor(*t) => Some(*t),
+            _ => None,
+        };
+        let (ta, tb) = (temp(a), temp(b_));
+        if ta.is_none() && tb.is_none() || ta.is_some() && ta == tb {
+            return None;
+        }
+        // Two places of one parameter would lend its gradient twice.
+        if let (TArg::Place(p), TArg::Place(q)) = (a, b_) {
+            if p.param == q.param {
+                return None;
+            }
+        }
+        // A parameter's place (outside the dual copy, where it is a pair of
+        // places) takes its part through the plain rule; a float operand
+        // sends the whole product to the plain rule.
+        let place = |x: &TArg| matches!(x, TArg::Place(_)) && !self.dual;
+        if (ta.is_none() && self.targ_active(a) && !place(a)) || (tb.is_none() && self.targ_active(b_) && !place(b_)) {
+            return None;
+        }
+        let (k, bd, va, vb) = (&self.krate, b(dst), self.tval(a), self.tval(b_));
+        let none = quote!(::core::option::Option::None);
+        let mut stmts = TokenStream::new();
+        match (ta, a) {
+            (Some(x), _) => {
+                let bx = b(x);
+                stmts.extend(quote!(#k::__private::tensor::mul_rev_a(#va, #vb, &__gd_zb, &mut #bx);));
+            }
+            (None, TArg::Place(p)) => {
+                let g = self.place(p, Base::Adjoint);
+                stmts.extend(quote!(#k::__private::tensor::MulRule::rev(#va, #vb, &__gd_zb, ::core::option::Option::Some(&mut #g), #none);));
+            }
+            _ => {}
+        }
+        match (tb, b_) {
+            (Some(x), _) => {
+                let bx = b(x);
+                stmts.extend(quote!(#k::__private::tensor::mul_rev_b(#va, #vb, &__gd_zb, &mut #bx);));
+            }
+            (None, TArg::Place(p)) => {
+                let g = self.place(p, Base::Adjoint);
+                stmts.extend(quote!(#k::__private::tensor::MulRule::rev(#va, #vb, &__gd_zb, #none, ::core::option::Option::Some(&mut #g));));
+            }
+            _ => {}
+        }
+        let take = if self.is_tensor(dst) {
+            quote!(if let ::core::option::Option::Some(__gd_zb) = #bd.take())
+        } else {
+            return None;
+        };
+        Some(quote!(#take { #stmts }))
     }
 
     pub(super) fn forward_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg, f: &TokenStream, mode: Mode) -> TokenStream {
