@@ -58,6 +58,26 @@ fn mlp_loss(p: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
     total / n as f64
 }
 
+/// The gradient `g` of `f` at `p` against central differences over every
+/// flattened parameter.
+fn assert_fd(p: &Mlp, g: &Mlp, tol: f64, f: impl Fn(&Mlp) -> f64) {
+    use gd::Params;
+    let (flat, gflat) = (p.to_vec(), g.to_vec());
+    assert_eq!(flat.len(), gflat.len());
+    let mut q = p.clone();
+    for k in 0..flat.len() {
+        let h = 1e-6 * flat[k].abs().max(1.0);
+        let mut xp = flat.clone();
+        xp[k] += h;
+        q.set_from_slice(&xp).unwrap();
+        let fp = f(&q);
+        xp[k] -= 2.0 * h;
+        q.set_from_slice(&xp).unwrap();
+        let fd = (fp - f(&q)) / (2.0 * h);
+        assert!((fd - gflat[k]).abs() < tol * (1.0 + fd.abs()), "param {k}: fd {fd} vs grad {}", gflat[k]);
+    }
+}
+
 fn mlp_fixture() -> (Mlp, DMatrix<f64>, Vec<usize>) {
     let sizes = [4, 5, 3];
     let layers = sizes
@@ -74,26 +94,10 @@ fn mlp_fixture() -> (Mlp, DMatrix<f64>, Vec<usize>) {
 
 #[test]
 fn mlp_struct_gradient_matches_finite_differences() {
-    use gd::Params;
     let (p, x, y) = mlp_fixture();
     let (v, g) = mlp_loss::value_and_grad(&p, &x, &y);
     assert!((v - mlp_loss(&p, &x, &y)).abs() < 1e-14);
-    let flat = p.to_vec();
-    let gflat = g.to_vec();
-    assert_eq!(flat.len(), gflat.len());
-    let mut q = p.clone();
-    for k in 0..flat.len() {
-        let h = 1e-6 * flat[k].abs().max(1.0);
-        let mut xp = flat.clone();
-        xp[k] += h;
-        q.set_from_slice(&xp).unwrap();
-        let fp = mlp_loss(&q, &x, &y);
-        xp[k] -= 2.0 * h;
-        q.set_from_slice(&xp).unwrap();
-        let fm = mlp_loss(&q, &x, &y);
-        let fd = (fp - fm) / (2.0 * h);
-        assert!((fd - gflat[k]).abs() < 1e-7 * (1.0 + fd.abs()), "param {k}: fd {fd} vs grad {}", gflat[k]);
-    }
+    assert_fd(&p, &g, 1e-7, |q| mlp_loss(q, &x, &y));
 }
 
 #[test]
@@ -253,19 +257,7 @@ fn calls_with_matrix_and_struct_arguments() {
     let (p, x, _) = mlp_fixture();
     let (v, g) = calls_per_layer::value_and_grad(&p, &x);
     assert!((v - calls_per_layer(&p, &x)).abs() < 1e-12);
-    let (flat, gflat) = (p.to_vec(), g.to_vec());
-    let mut q = p.clone();
-    for k in 0..flat.len() {
-        let h = 1e-6 * flat[k].abs().max(1.0);
-        let mut xp = flat.clone();
-        xp[k] += h;
-        q.set_from_slice(&xp).unwrap();
-        let fp = calls_per_layer(&q, &x);
-        xp[k] -= 2.0 * h;
-        q.set_from_slice(&xp).unwrap();
-        let fd = (fp - calls_per_layer(&q, &x)) / (2.0 * h);
-        assert!((fd - gflat[k]).abs() < 1e-6 * (1.0 + fd.abs()), "param {k}: fd {fd} vs grad {}", gflat[k]);
-    }
+    assert_fd(&p, &g, 1e-6, |q| calls_per_layer(q, &x));
     let mut t = p.zeros_like();
     let dir: Vec<f64> = (0..p.num_params()).map(|k| ((k * 13) % 7) as f64 * 0.1 - 0.3).collect();
     t.set_from_slice(&dir).unwrap();
