@@ -134,6 +134,8 @@ pub trait Tensor: Clone {
     fn plus(&self, other: &Self) -> Self;
     fn minus(&self, other: &Self) -> Self;
     fn cmul(&self, other: &Self) -> Self;
+    /// `self ∘= other`
+    fn cmul_assign(&mut self, other: &Self);
     fn cdiv(&self, other: &Self) -> Self;
     fn count(&self) -> usize;
     /// Each element through `f`, which gives value and derivative.
@@ -220,6 +222,7 @@ macro_rules! float_tensor {
             #[inline(always)] fn plus(&self, o: &$f) -> $f { self + o }
             #[inline(always)] fn minus(&self, o: &$f) -> $f { self - o }
             #[inline(always)] fn cmul(&self, o: &$f) -> $f { self * o }
+            #[inline(always)] fn cmul_assign(&mut self, o: &$f) { *self *= o }
             #[inline(always)] fn cdiv(&self, o: &$f) -> $f { self / o }
             #[inline(always)] fn count(&self) -> usize { 1 }
             #[inline(always)] fn map_pair(&self, f: impl Fn($f) -> ($f, $f)) -> ($f, $f) { f(*self) }
@@ -288,6 +291,9 @@ where
     }
     fn cmul(&self, o: &Self) -> Self {
         self.component_mul(o)
+    }
+    fn cmul_assign(&mut self, o: &Self) {
+        self.component_mul_assign(o);
     }
     fn cdiv(&self, o: &Self) -> Self {
         self.component_div(o)
@@ -614,6 +620,18 @@ pub fn map_jvp<A: Tensor>(a: &A, f: impl Fn(A::F) -> (A::F, A::F)) -> (A, A) {
 pub fn map_rev<A: Tensor>(d: &A, zb: &A, ab: Option<&mut A>) {
     if let Some(ab) = ab {
         zb.cmul_to(d, ab);
+    }
+}
+/// `map`'s adjoint into a matrix temporary's slot, reusing the output's
+/// adjoint (owned here) when the slot is empty: no new matrix.
+pub fn map_rev_owned<A: Tensor>(d: &A, zb: A, slot: &mut Option<A>) {
+    match slot {
+        Some(s) => zb.cmul_to(d, s),
+        None => {
+            let mut zb = zb;
+            zb.cmul_assign(d);
+            *slot = Some(zb);
+        }
     }
 }
 pub fn map_tan<A: Tensor>(d: &A, da: Option<&A>) -> Option<A> {

@@ -65,7 +65,7 @@ pub(super) fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
 }
 
 /// Reads of each temporary as a value (aliases for user code excluded).
-fn count_reads(b: &Block, out: &mut HashMap<Temp, usize>) {
+pub(super) fn count_reads(b: &Block, out: &mut HashMap<Temp, usize>) {
     for s in b {
         let mut read = |x: Temp| *out.entry(x).or_insert(0) += 1;
         match s {
@@ -118,7 +118,7 @@ pub(super) struct Targets {
     pub params: Vec<usize>,
 }
 
-fn assigned(b: &Block, out: &mut HashSet<Temp>) {
+pub(super) fn assigned(b: &Block, out: &mut HashSet<Temp>) {
     for s in b {
         match s {
             Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::Call { dst, .. } | Stmt::TOp { dst, .. } => {

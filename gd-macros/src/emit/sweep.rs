@@ -50,6 +50,8 @@ pub struct Sweeps<'a> {
     pub rebinding: HashSet<Temp>,
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
+    /// Matrix copies `(dst, src)` that move their source (see `tensor::plan_moves`).
+    pub moves: HashSet<(Temp, Temp)>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     pub redirect: std::cell::RefCell<(std::collections::HashMap<Temp, Ident>, std::collections::HashMap<usize, Ident>)>,
@@ -75,7 +77,8 @@ impl<'a> Sweeps<'a> {
         let mut fused = HashSet::new();
         super::fused::plan_fused(body, temps, true, &recomputed, &mut fused);
         let redirect = Default::default();
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, redirect }
+        let moves = super::tensor::plan_moves(body, temps, &needed);
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, redirect, moves }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -487,8 +490,9 @@ impl<'a> Sweeps<'a> {
             .iter()
             .map(|&(h, end)| {
                 let (hv, ev) = (t(h), t(end));
-                // A matrix is not Copy: the end value stays readable.
-                let clone = (self.temps[h.0].ty == Ty::Tensor).then(|| quote!(.clone()));
+                // A matrix is not Copy: the end value moves (nothing reads it
+                // but the back edge).
+                let clone = (self.temps[h.0].ty == Ty::Tensor).then(|| quote!(.take()));
                 if mode == Mode::Tangent {
                     let (hd, ed) = (d(h), d(end));
                     quote!(#hv = #ev #clone; #hd = #ed #clone;)

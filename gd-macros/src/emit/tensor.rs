@@ -418,6 +418,16 @@ impl<'a> Sweeps<'a> {
 
     pub(super) fn reverse_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg) -> TokenStream {
         let (k, bd, dv) = (&self.krate, b(dst), t(deriv));
+        if let TArg::Temp(x) = arg {
+            if self.temps[x.0].active && self.is_tensor(*x) {
+                let bx = b(*x);
+                return quote! {
+                    if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                        #k::__private::tensor::map_rev_owned(#dv.as_ref().unwrap(), __gd_zb, &mut #bx);
+                    }
+                };
+            }
+        }
         let (mut lent, mut pre, mut post) = (HashSet::new(), TokenStream::new(), TokenStream::new());
         let slot = self.tslot(arg, 0, &mut lent, &mut pre, &mut post);
         quote! {
@@ -440,7 +450,10 @@ impl<'a> Sweeps<'a> {
         };
         let s = t(*x);
         let active = self.temps[x.0].active;
-        let mut o = if active {
+        let moved = self.moves.contains(&(dst, *x));
+        let mut o = if active && moved {
+            quote!(#v = #s.take();)
+        } else if active {
             quote!(#v = #s.clone();)
         } else if self.dual {
             quote!(#v = #s.as_ref().map(|s| #k::__private::tensor::lift(s));)
@@ -449,7 +462,10 @@ impl<'a> Sweeps<'a> {
         };
         if mode == Mode::Tangent {
             let dv = d(dst);
-            o.extend(if active {
+            o.extend(if active && moved {
+                let dx = d(*x);
+                quote!(#dv = #dx.take();)
+            } else if active {
                 let dx = d(*x);
                 quote!(#dv = #dx.clone();)
             } else {
@@ -503,4 +519,40 @@ fn respan(ts: TokenStream, span: Span) -> TokenStream {
             t
         })
         .collect()
+}
+
+/// The copies of matrix temporaries that may move their source (`take()`)
+/// instead of cloning it: a copy that ends its block (a loop body's end
+/// values, a branch's merged values) or fills the header of the loop that
+/// follows it, from a temporary that nothing else reads and the reverse
+/// sweep does not need. (User code that read the source through its name
+/// is done by then: nothing of the block follows.)
+pub(super) fn plan_moves(body: &Block, temps: &[TempInfo], needed: &HashSet<Temp>) -> HashSet<(Temp, Temp)> {
+    let mut reads = std::collections::HashMap::new();
+    super::fused::count_reads(body, &mut reads);
+    let mut out = HashSet::new();
+    fn go(b: &Block, ok: &dyn Fn(Temp) -> bool, out: &mut HashSet<(Temp, Temp)>) {
+        let trailing = b.iter().rev().take_while(|s| matches!(s, Stmt::Copy { .. })).count();
+        let mut here = HashSet::new();
+        super::fused::assigned(b, &mut here);
+        for (i, s) in b.iter().enumerate() {
+            if let Stmt::Copy { dst, src: Operand::Temp(x) } = s {
+                // A value made in this block, copied at its end.
+                let ends_block = i >= b.len() - trailing && here.contains(x);
+                let heads_next_loop = b[i + 1..]
+                    .iter()
+                    .find(|s| !matches!(s, Stmt::Copy { .. }))
+                    .is_some_and(|s| matches!(s, Stmt::Loop(l) if l.backedge.iter().any(|(h, _)| h == dst)));
+                if (ends_block || heads_next_loop) && ok(*x) {
+                    out.insert((*dst, *x));
+                }
+            }
+            for c in s.children() {
+                go(c, ok, out);
+            }
+        }
+    }
+    let ok = |x: Temp| temps[x.0].ty == Ty::Tensor && temps[x.0].active && !needed.contains(&x) && reads.get(&x) == Some(&1);
+    go(body, &ok, &mut out);
+    out
 }

@@ -108,6 +108,13 @@ where
         self.d.cmul_to(&o.v, &mut d);
         Tan { v: self.v.cmul(&o.v), d }
     }
+    fn cmul_assign(&mut self, o: &Self) {
+        // (a∘b)' = a'∘b + a∘b', with the old a.
+        let ad = self.v.cmul(&o.d);
+        self.d.cmul_assign(&o.v);
+        ad.add_to(&mut self.d);
+        self.v.cmul_assign(&o.v);
+    }
     fn cdiv(&self, o: &Self) -> Self {
         // (a/b)' = (a' - (a/b)·b') / b
         let v = self.v.cdiv(&o.v);
@@ -291,6 +298,7 @@ macro_rules! dual_scalar {
             fn plus(&self, o: &Self) -> Self { *self + *o }
             fn minus(&self, o: &Self) -> Self { *self - *o }
             fn cmul(&self, o: &Self) -> Self { *self * *o }
+            fn cmul_assign(&mut self, o: &Self) { *self = *self * *o }
             fn cdiv(&self, o: &Self) -> Self { *self / *o }
             fn count(&self) -> usize { 1 }
             fn map_pair(&self, f: impl Fn(Self) -> (Self, Self)) -> (Self, Self) { f(*self) }
