@@ -447,6 +447,57 @@ fn check32<P: Flat<S = f32>>(
     c.check_api(Api32 { value_and_grad: &value_and_grad, grad: &grad, jvp: &jvp, grad_into: &grad_into });
 }
 
+/// `check` and `check2` of the generated module `$f` at the points of the
+/// `Case` `$c`, with `$gen` the generic copy and the data arguments (after
+/// the active ones in every call) after the last `;`:
+///
+/// * `oracles!(&c, &p, f, f_g; &x)`: `p` one active value, by reference;
+/// * `oracles!(&c, &p, f, f_g; (a, *s, m.clone()); &x)`: a tuple of active
+///   values, each by reference (`a`, its tangent and gradient too), a float
+///   (`*s`: by value, its tangent too) or a matrix by value (`m.clone()`).
+macro_rules! oracles {
+    // A tuple's elements, one at a time, with their field index (up to three values).
+    (@zip $t:ident $b:ident $ctx:tt [$($n:ident)*] [$($z:tt)*] [$i:tt $($is:tt)*] $a:ident.clone() $(, $($r:tt)*)?) => {
+        oracles!(@zip $t $b $ctx [$($n)* $a] [$($z)* [[$a.clone()] [$a] [&$t.$i] [&mut $b.$i]]] [$($is)*] $($($r)*)?)
+    };
+    (@zip $t:ident $b:ident $ctx:tt [$($n:ident)*] [$($z:tt)*] [$i:tt $($is:tt)*] *$a:ident $(, $($r:tt)*)?) => {
+        oracles!(@zip $t $b $ctx [$($n)* $a] [$($z)* [[*$a] [*$a] [$t.$i] [&mut $b.$i]]] [$($is)*] $($($r)*)?)
+    };
+    (@zip $t:ident $b:ident $ctx:tt [$($n:ident)*] [$($z:tt)*] [$i:tt $($is:tt)*] $a:ident $(, $($r:tt)*)?) => {
+        oracles!(@zip $t $b $ctx [$($n)* $a] [$($z)* [[$a] [$a] [&$t.$i] [&mut $b.$i]]] [$($is)*] $($($r)*)?)
+    };
+    (@zip $t:ident $b:ident $ctx:tt [$($n:ident)*] [$($z:tt)*] [$($is:tt)*]) => {
+        oracles!(@emit $t $b $ctx ($($n),*) $($z)*)
+    };
+    // Each active value as [primal argument] [generic copy's argument] [tangent] [gradient buffer].
+    (@emit $t:ident $b:ident {$c:expr, $p:expr, $f:ident, $gen:ident, [$($d:expr),*]} $pat:tt
+     $([[$($pr:tt)*] [$($gn:tt)*] [$($tn:tt)*] [$($bf:tt)*]])*) => {
+        check(
+            $c,
+            $p,
+            |$pat| $f::value_and_grad($($($pr)*,)* $($d,)*),
+            |$pat| $f::grad($($($pr)*,)* $($d,)*),
+            |$pat, $t| $f::jvp($($($pr)*,)* $($d,)* $($($tn)*,)*),
+            |$pat, $b| $f::value_and_grad_into($($($pr)*,)* $($d,)* $($($bf)*,)*),
+        );
+        check2(
+            $c,
+            $p,
+            |$pat| $gen($($($gn)*,)* $($d,)*),
+            |$pat| $f::grad($($($pr)*,)* $($d,)*),
+            |$pat, $t| $f::hvp($($($pr)*,)* $($d,)* $($($tn)*,)*),
+            |$pat| $f::hessian($($($pr)*,)* $($d,)*),
+            |$pat, h| $f::hessian_into($($($pr)*,)* $($d,)* h),
+        );
+    };
+    ($c:expr, $p:expr, $f:ident, $gen:ident; ($($e:tt)*) $(; $($d:expr),*)?) => {
+        oracles!(@zip t b {$c, $p, $f, $gen, [$($($d),*)?]} [] [] [0 1 2] $($e)*)
+    };
+    ($c:expr, $p:expr, $f:ident, $gen:ident $(; $($d:expr),*)?) => {
+        oracles!(@emit t b {$c, $p, $f, $gen, [$($($d),*)?]} p [[p] [p] [t] [b]])
+    };
+}
+
 /// A fixed pseudo-random r×c matrix with entries in [lo, hi).
 fn mat(seed: u64, r: usize, c: usize, lo: f64, hi: f64) -> DMatrix<f64> {
     DMatrix::from_vec(r, c, common::rand_points(seed, 1, r * c, lo, hi).remove(0))
@@ -583,6 +634,11 @@ fn mlp_g<T: Dr>(layers: &[LayerG<T>], x: &DMatrix<f64>, labels: &[usize]) -> T {
     total / k::<T>(n as f64)
 }
 
+/// `mlp_g` over `Mlp`'s generic twin, for `oracles!`.
+fn mlp_na_g<T: Dr>(p: &MlpG<T>, x: &DMatrix<f64>, labels: &[usize]) -> T {
+    mlp_g(&p.layers, x, labels)
+}
+
 fn mlp_fixture() -> (Mlp, DMatrix<f64>, Vec<usize>) {
     let sizes = [4, 6, 5, 3];
     let layers = sizes
@@ -597,25 +653,9 @@ fn mlp_fixture() -> (Mlp, DMatrix<f64>, Vec<usize>) {
 fn mlp_nalgebra_oracles() {
     let (p, x, y) = mlp_fixture();
     assert_eq!(p.to_vec(), p.flat(), "Flat follows gd::Params' order");
-    let (x1, y1, x2, y2, x3, y3, x4) = (x.clone(), y.clone(), x.clone(), y.clone(), x.clone(), y.clone(), x.clone());
+    let (x1, y1, x2, y2) = (x.clone(), y.clone(), x.clone(), y.clone());
     let c = case("mlp_na", &p, points(&p, 1, 0.1), move |p| mlp_na(p, &x1, &y1), move |g| mlp_g(&g.layers, &x2, &y2));
-    check(
-        &c,
-        &p,
-        |p| mlp_na::value_and_grad(p, &x3, &y3),
-        |p| mlp_na::grad(p, &x, &y),
-        |p, t| mlp_na::jvp(p, &x4, &y, t),
-        |p, g| mlp_na::value_and_grad_into(p, &x4, &y, g),
-    );
-    check2(
-        &c,
-        &p,
-        |g| mlp_g(&g.layers, &x, &y),
-        |p| mlp_na::grad(p, &x, &y),
-        |p, t| mlp_na::hvp(p, &x4, &y, t),
-        |p| mlp_na::hessian(p, &x, &y),
-        |p, h| mlp_na::hessian_into(p, &x, &y, h),
-    );
+    oracles!(&c, &p, mlp_na, mlp_na_g; &x, &y);
 }
 
 type Six = Vec<Vec<f64>>;
@@ -635,6 +675,7 @@ fn six_layers<T: Dr>(s: &[Vec<T>], p: &Mlp) -> Vec<LayerG<T>> {
 
 #[test]
 fn mlp_loops_oracles() {
+    // Written out (no `oracles!`): six slices in, tuples of six out, gathered into the flat view's Vec.
     let (p, x, y) = mlp_fixture();
     let s = six_of(&p);
     let d = x.nrows();
@@ -731,23 +772,7 @@ fn gaussian_nll_passive_precision() {
     let prec = &a * a.transpose() + DMatrix::identity(3, 3);
     let (x1, p1, x2, p2) = (x.clone(), prec.clone(), x.clone(), prec.clone());
     let c = case("gauss_prec", &mu, points(&mu, 4, 0.5), move |m| gauss_prec(m, &x1, &p1), move |m| gauss_prec_g(m, &x2, &p2));
-    check(
-        &c,
-        &mu,
-        |m| gauss_prec::value_and_grad(m, &x, &prec),
-        |m| gauss_prec::grad(m, &x, &prec),
-        |m, t| gauss_prec::jvp(m, &x, &prec, t),
-        |m, g| gauss_prec::value_and_grad_into(m, &x, &prec, g),
-    );
-    check2(
-        &c,
-        &mu,
-        |m| gauss_prec_g(m, &x, &prec),
-        |m| gauss_prec::grad(m, &x, &prec),
-        |m, t| gauss_prec::hvp(m, &x, &prec, t),
-        |m| gauss_prec::hessian(m, &x, &prec),
-        |m, h| gauss_prec::hessian_into(m, &x, &prec, h),
-    );
+    oracles!(&c, &mu, gauss_prec, gauss_prec_g; &x, &prec);
 }
 
 /// Gaussian NLL with an active Cholesky-like factor (precision `LᵀL`) and mean.
@@ -786,23 +811,7 @@ fn gaussian_nll_cholesky_factor() {
     let p = (l, mu);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("gauss_chol", &p, points(&p, 8, 0.2), move |(l, m)| gauss_chol(l, m, &x1), move |(l, m)| gauss_chol_g(l, m, &x2));
-    check(
-        &c,
-        &p,
-        |(l, m)| gauss_chol::value_and_grad(l, m, &x),
-        |(l, m)| gauss_chol::grad(l, m, &x),
-        |(l, m), (tl, tm)| gauss_chol::jvp(l, m, &x, tl, tm),
-        |(l, m), (gl, gm)| gauss_chol::value_and_grad_into(l, m, &x, gl, gm),
-    );
-    check2(
-        &c,
-        &p,
-        |(l, m)| gauss_chol_g(l, m, &x),
-        |(l, m)| gauss_chol::grad(l, m, &x),
-        |(l, m), (tl, tm)| gauss_chol::hvp(l, m, &x, tl, tm),
-        |(l, m)| gauss_chol::hessian(l, m, &x),
-        |(l, m), h| gauss_chol::hessian_into(l, m, &x, h),
-    );
+    oracles!(&c, &p, gauss_chol, gauss_chol_g; (l, m); &x);
 }
 
 /// Ridge regression.
@@ -823,23 +832,7 @@ fn ridge_regression() {
     let lambda = 0.3;
     let (x1, y1, x2, y2) = (x.clone(), y.clone(), x.clone(), y.clone());
     let c = case("ridge", &w, points(&w, 13, 0.5), move |w| ridge(w, &x1, &y1, lambda), move |w| ridge_g(w, &x2, &y2, lambda));
-    check(
-        &c,
-        &w,
-        |w| ridge::value_and_grad(w, &x, &y, lambda),
-        |w| ridge::grad(w, &x, &y, lambda),
-        |w, t| ridge::jvp(w, &x, &y, lambda, t),
-        |w, g| ridge::value_and_grad_into(w, &x, &y, lambda, g),
-    );
-    check2(
-        &c,
-        &w,
-        |w| ridge_g(w, &x, &y, lambda),
-        |w| ridge::grad(w, &x, &y, lambda),
-        |w, t| ridge::hvp(w, &x, &y, lambda, t),
-        |w| ridge::hessian(w, &x, &y, lambda),
-        |w, h| ridge::hessian_into(w, &x, &y, lambda, h),
-    );
+    oracles!(&c, &w, ridge, ridge_g; &x, &y, lambda);
 }
 
 /// Ridge with an active bias (a float beside a vector in `wrt`),
@@ -862,23 +855,7 @@ fn ridge_with_bias() {
     let y = vct(16, 8, -1.0, 1.0);
     let (x1, y1, x2, y2) = (x.clone(), y.clone(), x.clone(), y.clone());
     let c = case("ridge_bias", &p, points(&p, 17, 0.5), move |(w, b)| ridge_bias(w, *b, &x1, &y1), move |(w, b)| ridge_bias_g(w, *b, &x2, &y2));
-    check(
-        &c,
-        &p,
-        |(w, b)| ridge_bias::value_and_grad(w, *b, &x, &y),
-        |(w, b)| ridge_bias::grad(w, *b, &x, &y),
-        |(w, b), (tw, tb)| ridge_bias::jvp(w, *b, &x, &y, tw, *tb),
-        |(w, b), (gw, gb)| ridge_bias::value_and_grad_into(w, *b, &x, &y, gw, gb),
-    );
-    check2(
-        &c,
-        &p,
-        |(w, b)| ridge_bias_g(w, *b, &x, &y),
-        |(w, b)| ridge_bias::grad(w, *b, &x, &y),
-        |(w, b), (tw, tb)| ridge_bias::hvp(w, *b, &x, &y, tw, *tb),
-        |(w, b)| ridge_bias::hessian(w, *b, &x, &y),
-        |(w, b), h| ridge_bias::hessian_into(w, *b, &x, &y, h),
-    );
+    oracles!(&c, &p, ridge_bias, ridge_bias_g; (w, *b); &x, &y);
 }
 
 /// Log-sum-exp with `gd::stop_gradient` on the shift (the value does not
@@ -897,16 +874,7 @@ fn logsumexp_g<T: Dr>(a: &DVector<T>) -> T {
 fn logsumexp_stop_gradient() {
     let a = vct(18, 6, -2.0, 2.0);
     let c = case("logsumexp", &a, points(&a, 19, 0.5), |a| logsumexp(a), |a| logsumexp_g(a));
-    check(&c, &a, |a| logsumexp::value_and_grad(a), |a| logsumexp::grad(a), |a, t| logsumexp::jvp(a, t), |a, g| logsumexp::value_and_grad_into(a, g));
-    check2(
-        &c,
-        &a,
-        |a| logsumexp_g(a),
-        |a| logsumexp::grad(a),
-        |a, t| logsumexp::hvp(a, t),
-        |a| logsumexp::hessian(a),
-        |a, h| logsumexp::hessian_into(a, h),
-    );
+    oracles!(&c, &a, logsumexp, logsumexp_g);
 }
 
 // ===========================================================================
@@ -930,23 +898,7 @@ fn fixed_size_g<T: Dr>(a: &SMatrix<T, 2, 3>, v: &SVector<T, 3>) -> T {
 fn fixed_size_matrices() {
     let p = (SMatrix::<f64, 2, 3>::from_fn(|i, j| 0.3 * i as f64 - 0.2 * j as f64 + 0.1), SVector::<f64, 3>::new(0.4, -0.7, 0.9));
     let c = case("fixed_size", &p, points(&p, 20, 0.3), |(a, v)| fixed_size(*a, v), |(a, v)| fixed_size_g(a, v));
-    check(
-        &c,
-        &p,
-        |(a, v)| fixed_size::value_and_grad(*a, v),
-        |(a, v)| fixed_size::grad(*a, v),
-        |(a, v), (ta, tv)| fixed_size::jvp(*a, v, ta, tv),
-        |(a, v), (ga, gv)| fixed_size::value_and_grad_into(*a, v, ga, gv),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, v)| fixed_size_g(a, v),
-        |(a, v)| fixed_size::grad(*a, v),
-        |(a, v), (ta, tv)| fixed_size::hvp(*a, v, ta, tv),
-        |(a, v)| fixed_size::hessian(*a, v),
-        |(a, v), h| fixed_size::hessian_into(*a, v, h),
-    );
+    oracles!(&c, &p, fixed_size, fixed_size_g; (a.clone(), v));
 }
 
 /// Matrix parameters taken by value (DMatrix and DVector).
@@ -966,23 +918,7 @@ fn by_value_g<T: Dr>(a: &DMatrix<T>, x: &DVector<T>) -> T {
 fn matrices_by_value() {
     let p = (mat(21, 3, 4, -1.0, 1.0), vct(22, 4, -1.0, 1.0));
     let c = case("by_value", &p, points(&p, 23, 0.3), |(a, x)| by_value(a.clone(), x.clone()), |(a, x)| by_value_g(a, x));
-    check(
-        &c,
-        &p,
-        |(a, x)| by_value::value_and_grad(a.clone(), x.clone()),
-        |(a, x)| by_value::grad(a.clone(), x.clone()),
-        |(a, x), (ta, tx)| by_value::jvp(a.clone(), x.clone(), ta, tx),
-        |(a, x), (ga, gx)| by_value::value_and_grad_into(a.clone(), x.clone(), ga, gx),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, x)| by_value_g(a, x),
-        |(a, x)| by_value::grad(a.clone(), x.clone()),
-        |(a, x), (ta, tx)| by_value::hvp(a.clone(), x.clone(), ta, tx),
-        |(a, x)| by_value::hessian(a.clone(), x.clone()),
-        |(a, x), h| by_value::hessian_into(a.clone(), x.clone(), h),
-    );
+    oracles!(&c, &p, by_value, by_value_g; (a.clone(), x.clone()));
 }
 
 /// A RowDVector parameter: `r M rᵀ` and a norm.
@@ -1000,23 +936,7 @@ fn row_vector_g<T: Dr>(r: &RowDVector<T>, m: &DMatrix<T>) -> T {
 fn row_vector_param() {
     let p = (RowDVector::from_vec(vec![0.3, -0.8, 0.5]), mat(24, 3, 3, -1.0, 1.0));
     let c = case("row_vector", &p, points(&p, 25, 0.3), |(r, m)| row_vector(r, m), |(r, m)| row_vector_g(r, m));
-    check(
-        &c,
-        &p,
-        |(r, m)| row_vector::value_and_grad(r, m),
-        |(r, m)| row_vector::grad(r, m),
-        |(r, m), (tr, tm)| row_vector::jvp(r, m, tr, tm),
-        |(r, m), (gr, gm)| row_vector::value_and_grad_into(r, m, gr, gm),
-    );
-    check2(
-        &c,
-        &p,
-        |(r, m)| row_vector_g(r, m),
-        |(r, m)| row_vector::grad(r, m),
-        |(r, m), (tr, tm)| row_vector::hvp(r, m, tr, tm),
-        |(r, m)| row_vector::hessian(r, m),
-        |(r, m), h| row_vector::hessian_into(r, m, h),
-    );
+    oracles!(&c, &p, row_vector, row_vector_g; (r, m));
 }
 
 // ===========================================================================
@@ -1039,16 +959,7 @@ fn rows_cols_g<T: Dr>(m: &DMatrix<T>) -> T {
 fn row_and_column_access() {
     let m = mat(26, 3, 3, -1.0, 1.0);
     let c = case("rows_cols", &m, points(&m, 27, 0.3), |m| rows_cols(m), |m| rows_cols_g(m));
-    check(&c, &m, |m| rows_cols::value_and_grad(m), |m| rows_cols::grad(m), |m, t| rows_cols::jvp(m, t), |m, g| rows_cols::value_and_grad_into(m, g));
-    check2(
-        &c,
-        &m,
-        |m| rows_cols_g(m),
-        |m| rows_cols::grad(m),
-        |m, t| rows_cols::hvp(m, t),
-        |m| rows_cols::hessian(m),
-        |m, h| rows_cols::hessian_into(m, h),
-    );
+    oracles!(&c, &m, rows_cols, rows_cols_g);
 }
 
 /// `AᵀA`, `xᵀ G x` as a 1×1 matrix, `AAᵀ`, an element of a product.
@@ -1070,23 +981,7 @@ fn transposes_g<T: Dr>(a: &DMatrix<T>, x: &DVector<T>) -> T {
 fn transpose_products() {
     let p = (mat(28, 3, 4, -1.0, 1.0), vct(29, 4, -1.0, 1.0));
     let c = case("transposes", &p, points(&p, 30, 0.3), |(a, x)| transposes(a, x), |(a, x)| transposes_g(a, x));
-    check(
-        &c,
-        &p,
-        |(a, x)| transposes::value_and_grad(a, x),
-        |(a, x)| transposes::grad(a, x),
-        |(a, x), (ta, tx)| transposes::jvp(a, x, ta, tx),
-        |(a, x), (ga, gx)| transposes::value_and_grad_into(a, x, ga, gx),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, x)| transposes_g(a, x),
-        |(a, x)| transposes::grad(a, x),
-        |(a, x), (ta, tx)| transposes::hvp(a, x, ta, tx),
-        |(a, x)| transposes::hessian(a, x),
-        |(a, x), h| transposes::hessian_into(a, x, h),
-    );
+    oracles!(&c, &p, transposes, transposes_g; (a, x));
 }
 
 #[differentiable]
@@ -1103,23 +998,7 @@ fn componentwise_g<T: Dr>(a: &DMatrix<T>, b: &DMatrix<T>) -> T {
 fn componentwise_mul_div() {
     let p = (mat(31, 2, 3, -1.0, 1.0), mat(32, 2, 3, -1.0, 1.0));
     let c = case("componentwise", &p, points(&p, 33, 0.3), |(a, b)| componentwise(a, b), |(a, b)| componentwise_g(a, b));
-    check(
-        &c,
-        &p,
-        |(a, b)| componentwise::value_and_grad(a, b),
-        |(a, b)| componentwise::grad(a, b),
-        |(a, b), (ta, tb)| componentwise::jvp(a, b, ta, tb),
-        |(a, b), (ga, gb)| componentwise::value_and_grad_into(a, b, ga, gb),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, b)| componentwise_g(a, b),
-        |(a, b)| componentwise::grad(a, b),
-        |(a, b), (ta, tb)| componentwise::hvp(a, b, ta, tb),
-        |(a, b)| componentwise::hessian(a, b),
-        |(a, b), h| componentwise::hessian_into(a, b, h),
-    );
+    oracles!(&c, &p, componentwise, componentwise_g; (a, b));
 }
 
 #[differentiable]
@@ -1134,16 +1013,7 @@ fn reductions_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn mean_max_min() {
     let a = mat(34, 3, 4, -1.0, 1.0);
     let c = case("reductions", &a, points(&a, 35, 0.2), |a| reductions(a), |a| reductions_g(a));
-    check(&c, &a, |a| reductions::value_and_grad(a), |a| reductions::grad(a), |a, t| reductions::jvp(a, t), |a, g| reductions::value_and_grad_into(a, g));
-    check2(
-        &c,
-        &a,
-        |a| reductions_g(a),
-        |a| reductions::grad(a),
-        |a, t| reductions::hvp(a, t),
-        |a| reductions::hessian(a),
-        |a, h| reductions::hessian_into(a, h),
-    );
+    oracles!(&c, &a, reductions, reductions_g);
 }
 
 /// `-a / s`, `add_scalar(s)`, `matrix * s` with an active float `s`.
@@ -1163,23 +1033,7 @@ fn scale_neg_div_g<T: Dr>(a: &DMatrix<T>, s: T) -> T {
 fn scalar_times_matrix_and_division() {
     let p = (mat(36, 2, 3, -1.0, 1.0), 1.7);
     let c = case("scale_neg_div", &p, points(&p, 37, 0.3), |(a, s)| scale_neg_div(a, *s), |(a, s)| scale_neg_div_g(a, *s));
-    check(
-        &c,
-        &p,
-        |(a, s)| scale_neg_div::value_and_grad(a, *s),
-        |(a, s)| scale_neg_div::grad(a, *s),
-        |(a, s), (ta, ts)| scale_neg_div::jvp(a, *s, ta, *ts),
-        |(a, s), (ga, gs)| scale_neg_div::value_and_grad_into(a, *s, ga, gs),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, s)| scale_neg_div_g(a, *s),
-        |(a, s)| scale_neg_div::grad(a, *s),
-        |(a, s), (ta, ts)| scale_neg_div::hvp(a, *s, ta, *ts),
-        |(a, s)| scale_neg_div::hessian(a, *s),
-        |(a, s), h| scale_neg_div::hessian_into(a, *s, h),
-    );
+    oracles!(&c, &p, scale_neg_div, scale_neg_div_g; (a, *s));
 }
 
 /// A matrix scaled by its own (active) norm.
@@ -1199,16 +1053,7 @@ fn norm_scaled_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn matrix_scaled_by_active_norm() {
     let a = mat(38, 3, 2, -1.0, 1.0);
     let c = case("norm_scaled", &a, points(&a, 39, 0.3), |a| norm_scaled(a), |a| norm_scaled_g(a));
-    check(&c, &a, |a| norm_scaled::value_and_grad(a), |a| norm_scaled::grad(a), |a, t| norm_scaled::jvp(a, t), |a, g| norm_scaled::value_and_grad_into(a, g));
-    check2(
-        &c,
-        &a,
-        |a| norm_scaled_g(a),
-        |a| norm_scaled::grad(a),
-        |a, t| norm_scaled::hvp(a, t),
-        |a| norm_scaled::hessian(a),
-        |a, h| norm_scaled::hessian_into(a, h),
-    );
+    oracles!(&c, &a, norm_scaled, norm_scaled_g);
 }
 
 /// Outer product of two active vectors, with a passive matrix.
@@ -1229,23 +1074,7 @@ fn outer_products() {
     let m = mat(42, 3, 4, -1.0, 1.0);
     let (m1, m2) = (m.clone(), m.clone());
     let c = case("outer", &p, points(&p, 43, 0.3), move |(u, v)| outer(u, v, &m1), move |(u, v)| outer_g(u, v, &m2));
-    check(
-        &c,
-        &p,
-        |(u, v)| outer::value_and_grad(u, v, &m),
-        |(u, v)| outer::grad(u, v, &m),
-        |(u, v), (tu, tv)| outer::jvp(u, v, &m, tu, tv),
-        |(u, v), (gu, gv)| outer::value_and_grad_into(u, v, &m, gu, gv),
-    );
-    check2(
-        &c,
-        &p,
-        |(u, v)| outer_g(u, v, &m),
-        |(u, v)| outer::grad(u, v, &m),
-        |(u, v), (tu, tv)| outer::hvp(u, v, &m, tu, tv),
-        |(u, v)| outer::hessian(u, v, &m),
-        |(u, v), h| outer::hessian_into(u, v, &m, h),
-    );
+    oracles!(&c, &p, outer, outer_g; (u, v); &m);
 }
 
 // ===========================================================================
@@ -1267,23 +1096,7 @@ fn reuse_g<T: Dr>(w: &DVector<T>, a: &DMatrix<T>) -> T {
 fn repeated_parameter() {
     let p = (vct(44, 3, -1.0, 1.0), mat(45, 3, 3, -1.0, 1.0));
     let c = case("reuse", &p, points(&p, 46, 0.3), |(w, a)| reuse(w, a), |(w, a)| reuse_g(w, a));
-    check(
-        &c,
-        &p,
-        |(w, a)| reuse::value_and_grad(w, a),
-        |(w, a)| reuse::grad(w, a),
-        |(w, a), (tw, ta)| reuse::jvp(w, a, tw, ta),
-        |(w, a), (gw, ga)| reuse::value_and_grad_into(w, a, gw, ga),
-    );
-    check2(
-        &c,
-        &p,
-        |(w, a)| reuse_g(w, a),
-        |(w, a)| reuse::grad(w, a),
-        |(w, a), (tw, ta)| reuse::hvp(w, a, tw, ta),
-        |(w, a)| reuse::hessian(w, a),
-        |(w, a), h| reuse::hessian_into(w, a, h),
-    );
+    oracles!(&c, &p, reuse, reuse_g; (w, a));
 }
 
 /// Elements of parameters (`a[(i, j)]`, `v[j]`) and of temporaries
@@ -1315,23 +1128,7 @@ fn elements_g<T: Dr>(a: &DMatrix<T>, v: &DVector<T>) -> T {
 fn element_access() {
     let p = (mat(47, 2, 3, -1.0, 1.0), vct(48, 3, -1.0, 1.0));
     let c = case("elements", &p, points(&p, 49, 0.3), |(a, v)| elements(a, v), |(a, v)| elements_g(a, v));
-    check(
-        &c,
-        &p,
-        |(a, v)| elements::value_and_grad(a, v),
-        |(a, v)| elements::grad(a, v),
-        |(a, v), (ta, tv)| elements::jvp(a, v, ta, tv),
-        |(a, v), (ga, gv)| elements::value_and_grad_into(a, v, ga, gv),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, v)| elements_g(a, v),
-        |(a, v)| elements::grad(a, v),
-        |(a, v), (ta, tv)| elements::hvp(a, v, ta, tv),
-        |(a, v)| elements::hessian(a, v),
-        |(a, v), h| elements::hessian_into(a, v, h),
-    );
+    oracles!(&c, &p, elements, elements_g; (a, v));
 }
 
 /// Floats read from a matrix product drive scalar code with a branch.
@@ -1367,23 +1164,7 @@ fn mixed_scalar_g<T: Dr>(a: &DMatrix<T>, x: &DVector<T>) -> T {
 fn scalar_code_over_matrix_elements() {
     let p = (mat(50, 5, 3, -1.0, 1.0), vct(51, 3, -1.0, 1.0));
     let c = case("mixed_scalar", &p, points(&p, 52, 0.2), |(a, x)| mixed_scalar(a, x), |(a, x)| mixed_scalar_g(a, x));
-    check(
-        &c,
-        &p,
-        |(a, x)| mixed_scalar::value_and_grad(a, x),
-        |(a, x)| mixed_scalar::grad(a, x),
-        |(a, x), (ta, tx)| mixed_scalar::jvp(a, x, ta, tx),
-        |(a, x), (ga, gx)| mixed_scalar::value_and_grad_into(a, x, ga, gx),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, x)| mixed_scalar_g(a, x),
-        |(a, x)| mixed_scalar::grad(a, x),
-        |(a, x), (ta, tx)| mixed_scalar::hvp(a, x, ta, tx),
-        |(a, x)| mixed_scalar::hessian(a, x),
-        |(a, x), h| mixed_scalar::hessian_into(a, x, h),
-    );
+    oracles!(&c, &p, mixed_scalar, mixed_scalar_g; (a, x));
 }
 
 /// Passive matrices made in the body and a `map` reading a data float.
@@ -1408,23 +1189,7 @@ fn passive_matrices_and_map_with_data() {
     let x = mat(54, 3, 4, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("passive_data", &a, points(&a, 55, 0.3), move |a| passive_data(a, &x1, 0.7), move |a| passive_data_g(a, &x2, 0.7));
-    check(
-        &c,
-        &a,
-        |a| passive_data::value_and_grad(a, &x, 0.7),
-        |a| passive_data::grad(a, &x, 0.7),
-        |a, t| passive_data::jvp(a, &x, 0.7, t),
-        |a, g| passive_data::value_and_grad_into(a, &x, 0.7, g),
-    );
-    check2(
-        &c,
-        &a,
-        |a| passive_data_g(a, &x, 0.7),
-        |a| passive_data::grad(a, &x, 0.7),
-        |a, t| passive_data::hvp(a, &x, 0.7, t),
-        |a| passive_data::hessian(a, &x, 0.7),
-        |a, h| passive_data::hessian_into(a, &x, 0.7, h),
-    );
+    oracles!(&c, &a, passive_data, passive_data_g; &x, 0.7);
 }
 
 // ===========================================================================
@@ -1455,23 +1220,7 @@ fn loop_carrying_a_matrix() {
     let x = mat(59, 2, 4, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("rnn", &p, points(&p, 60, 0.2), move |(w, u, h)| rnn(w, u, h, &x1), move |(w, u, h)| rnn_g(w, u, h, &x2));
-    check(
-        &c,
-        &p,
-        |(w, u, h)| rnn::value_and_grad(w, u, h, &x),
-        |(w, u, h)| rnn::grad(w, u, h, &x),
-        |(w, u, h), (tw, tu, th)| rnn::jvp(w, u, h, &x, tw, tu, th),
-        |(w, u, h), (gw, gu, gh)| rnn::value_and_grad_into(w, u, h, &x, gw, gu, gh),
-    );
-    check2(
-        &c,
-        &p,
-        |(w, u, h)| rnn_g(w, u, h, &x),
-        |(w, u, h)| rnn::grad(w, u, h, &x),
-        |(w, u, h), (tw, tu, th)| rnn::hvp(w, u, h, &x, tw, tu, th),
-        |(w, u, h)| rnn::hessian(w, u, h, &x),
-        |(w, u, h), hm| rnn::hessian_into(w, u, h, &x, hm),
-    );
+    oracles!(&c, &p, rnn, rnn_g; (w, u, h); &x);
 }
 
 /// `if` (on an active condition) choosing between two matrix expressions.
@@ -1498,23 +1247,7 @@ fn if_between_matrix_expressions() {
     }).collect();
     assert!(sums.contains(&true) && sums.contains(&false), "both branches are taken: {sums:?}");
     let c = case("branch", &p, pts, |(a, b)| branch(a, b), |(a, b)| branch_g(a, b));
-    check(
-        &c,
-        &p,
-        |(a, b)| branch::value_and_grad(a, b),
-        |(a, b)| branch::grad(a, b),
-        |(a, b), (ta, tb)| branch::jvp(a, b, ta, tb),
-        |(a, b), (ga, gb)| branch::value_and_grad_into(a, b, ga, gb),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, b)| branch_g(a, b),
-        |(a, b)| branch::grad(a, b),
-        |(a, b), (ta, tb)| branch::hvp(a, b, ta, tb),
-        |(a, b)| branch::hessian(a, b),
-        |(a, b), h| branch::hessian_into(a, b, h),
-    );
+    oracles!(&c, &p, branch, branch_g; (a, b));
 }
 
 /// `let mut h` reassigned in `if`s, on data and on an active condition.
@@ -1557,23 +1290,7 @@ fn if_reassigning_a_matrix() {
             sides.push(h[(0, 1)] > 0.0);
         }
         let c = case("if_mut_matrix", &a, pts.clone(), move |a| if_mut_matrix(a, flip), move |a| if_mut_matrix_g(a, flip));
-        check(
-            &c,
-            &a,
-            |a| if_mut_matrix::value_and_grad(a, flip),
-            |a| if_mut_matrix::grad(a, flip),
-            |a, t| if_mut_matrix::jvp(a, flip, t),
-            |a, g| if_mut_matrix::value_and_grad_into(a, flip, g),
-        );
-        check2(
-            &c,
-            &a,
-            |a| if_mut_matrix_g(a, flip),
-            |a| if_mut_matrix::grad(a, flip),
-            |a, t| if_mut_matrix::hvp(a, flip, t),
-            |a| if_mut_matrix::hessian(a, flip),
-            |a, h| if_mut_matrix::hessian_into(a, flip, h),
-        );
+        oracles!(&c, &a, if_mut_matrix, if_mut_matrix_g; flip);
     }
     assert!(sides.contains(&true) && sides.contains(&false), "both sides of the active condition: {sides:?}");
 }
@@ -1625,23 +1342,7 @@ fn struct_with_scalar_field() {
     let x = mat(72, 4, 5, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("affine_scalar", &p, points(&p, 73, 0.2), move |p| affine_scalar(p, &x1), move |p| affine_scalar_g(p, &x2));
-    check(
-        &c,
-        &p,
-        |p| affine_scalar::value_and_grad(p, &x),
-        |p| affine_scalar::grad(p, &x),
-        |p, t| affine_scalar::jvp(p, &x, t),
-        |p, g| affine_scalar::value_and_grad_into(p, &x, g),
-    );
-    check2(
-        &c,
-        &p,
-        |p| affine_scalar_g(p, &x),
-        |p| affine_scalar::grad(p, &x),
-        |p, t| affine_scalar::hvp(p, &x, t),
-        |p| affine_scalar::hessian(p, &x),
-        |p, h| affine_scalar::hessian_into(p, &x, h),
-    );
+    oracles!(&c, &p, affine_scalar, affine_scalar_g; &x);
 }
 
 /// Three `wrt` parameters of three kinds: a struct, a matrix, a float.
@@ -1662,23 +1363,7 @@ fn struct_matrix_and_float_in_wrt() {
     let x = mat(75, 4, 2, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("multi_wrt", &q, points(&q, 76, 0.2), move |(p, m, t)| multi_wrt(p, m, *t, &x1), move |(p, m, t)| multi_wrt_g(p, m, *t, &x2));
-    check(
-        &c,
-        &q,
-        |(p, m, t)| multi_wrt::value_and_grad(p, m, *t, &x),
-        |(p, m, t)| multi_wrt::grad(p, m, *t, &x),
-        |(p, m, t), (tp, tm, tt)| multi_wrt::jvp(p, m, *t, &x, tp, tm, *tt),
-        |(p, m, t), (gp, gm, gt)| multi_wrt::value_and_grad_into(p, m, *t, &x, gp, gm, gt),
-    );
-    check2(
-        &c,
-        &q,
-        |(p, m, t)| multi_wrt_g(p, m, *t, &x),
-        |(p, m, t)| multi_wrt::grad(p, m, *t, &x),
-        |(p, m, t), (tp, tm, tt)| multi_wrt::hvp(p, m, *t, &x, tp, tm, *tt),
-        |(p, m, t)| multi_wrt::hessian(p, m, *t, &x),
-        |(p, m, t), h| multi_wrt::hessian_into(p, m, *t, &x, h),
-    );
+    oracles!(&c, &q, multi_wrt, multi_wrt_g; (p, m, *t); &x);
 }
 
 #[derive(Clone, Debug, gd::Params)]
@@ -1756,23 +1441,7 @@ fn struct_with_vec_of_structs_and_vec_of_floats() {
     let x = vct(84, 3, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("stack", &p, points(&p, 85, 0.2), move |p| stack(p, &x1), move |p| stack_g(p, &x2));
-    check(
-        &c,
-        &p,
-        |p| stack::value_and_grad(p, &x),
-        |p| stack::grad(p, &x),
-        |p, t| stack::jvp(p, &x, t),
-        |p, g| stack::value_and_grad_into(p, &x, g),
-    );
-    check2(
-        &c,
-        &p,
-        |p| stack_g(p, &x),
-        |p| stack::grad(p, &x),
-        |p, t| stack::hvp(p, &x, t),
-        |p| stack::hessian(p, &x),
-        |p, h| stack::hessian_into(p, &x, h),
-    );
+    oracles!(&c, &p, stack, stack_g; &x);
 }
 
 // ===========================================================================
@@ -1803,23 +1472,7 @@ fn while_loop_g<T: Dr>(a: &DMatrix<T>, x: &DVector<T>) -> T {
 fn while_loop_carrying_a_matrix() {
     let p = (mat(130, 3, 3, -0.8, 0.8), vct(131, 3, -1.0, 1.0));
     let c = case("while_loop", &p, points(&p, 132, 0.2), |(a, x)| while_loop(a, x), |(a, x)| while_loop_g(a, x));
-    check(
-        &c,
-        &p,
-        |(a, x)| while_loop::value_and_grad(a, x),
-        |(a, x)| while_loop::grad(a, x),
-        |(a, x), (ta, tx)| while_loop::jvp(a, x, ta, tx),
-        |(a, x), (ga, gx)| while_loop::value_and_grad_into(a, x, ga, gx),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, x)| while_loop_g(a, x),
-        |(a, x)| while_loop::grad(a, x),
-        |(a, x), (ta, tx)| while_loop::hvp(a, x, ta, tx),
-        |(a, x)| while_loop::hessian(a, x),
-        |(a, x), h| while_loop::hessian_into(a, x, h),
-    );
+    oracles!(&c, &p, while_loop, while_loop_g; (a, x));
 }
 
 #[derive(Clone, Debug, gd::Params)]
@@ -1864,16 +1517,7 @@ fn nested_struct_and_bound_place() {
     let x = vct(160, 3, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("nested", &p, points(&p, 161, 0.2), move |p| nested(p, &x1), move |p| nested_g(p, &x2));
-    check(&c, &p, |p| nested::value_and_grad(p, &x), |p| nested::grad(p, &x), |p, t| nested::jvp(p, &x, t), |p, g| nested::value_and_grad_into(p, &x, g));
-    check2(
-        &c,
-        &p,
-        |p| nested_g(p, &x),
-        |p| nested::grad(p, &x),
-        |p, t| nested::hvp(p, &x, t),
-        |p| nested::hessian(p, &x),
-        |p, h| nested::hessian_into(p, &x, h),
-    );
+    oracles!(&c, &p, nested, nested_g; &x);
 }
 
 /// `for (l, layer) in p.layers.iter().enumerate()` with `break`, and a
@@ -1901,23 +1545,7 @@ fn enumerate_with_break() {
     let x = vct(162, 3, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
     let c = case("enumerate_break", &p, points(&p, 163, 0.2), move |p| enumerate_break(p, &x1), move |p| enumerate_break_g(p, &x2));
-    check(
-        &c,
-        &p,
-        |p| enumerate_break::value_and_grad(p, &x),
-        |p| enumerate_break::grad(p, &x),
-        |p, t| enumerate_break::jvp(p, &x, t),
-        |p, g| enumerate_break::value_and_grad_into(p, &x, g),
-    );
-    check2(
-        &c,
-        &p,
-        |p| enumerate_break_g(p, &x),
-        |p| enumerate_break::grad(p, &x),
-        |p, t| enumerate_break::hvp(p, &x, t),
-        |p| enumerate_break::hessian(p, &x),
-        |p, h| enumerate_break::hessian_into(p, &x, h),
-    );
+    oracles!(&c, &p, enumerate_break, enumerate_break_g; &x);
 }
 
 /// Shadowed matrix bindings; rows, columns and elements of temporaries.
@@ -1938,16 +1566,7 @@ fn temporaries_g<T: Dr>(a: &DMatrix<T>) -> T {
 fn rows_columns_elements_of_temporaries() {
     let a = mat(164, 3, 3, -1.0, 1.0);
     let c = case("temporaries", &a, points(&a, 165, 0.2), |a| temporaries(a), |a| temporaries_g(a));
-    check(&c, &a, |a| temporaries::value_and_grad(a), |a| temporaries::grad(a), |a, t| temporaries::jvp(a, t), |a, g| temporaries::value_and_grad_into(a, g));
-    check2(
-        &c,
-        &a,
-        |a| temporaries_g(a),
-        |a| temporaries::grad(a),
-        |a, t| temporaries::hvp(a, t),
-        |a| temporaries::hessian(a),
-        |a, h| temporaries::hessian_into(a, h),
-    );
+    oracles!(&c, &a, temporaries, temporaries_g);
 }
 
 /// A data matrix taken by value; a passive row vector times an active matrix.
@@ -1962,6 +1581,7 @@ fn data_by_value_g<T: Dr>(w: &DVector<T>, a: &DMatrix<T>, x: &DMatrix<f64>, v: &
 
 #[test]
 fn data_matrix_by_value() {
+    // Written out (no `oracles!`): `x` goes by value to the generated functions, by reference to the generic copy.
     let p = (vct(166, 3, -1.0, 1.0), mat(167, 2, 3, -1.0, 1.0));
     let x = mat(168, 3, 4, -1.0, 1.0);
     let v = vct(169, 2, -1.0, 1.0);
@@ -2008,23 +1628,7 @@ fn compound_assign_g<T: Dr>(a: &DMatrix<T>, x: &DVector<T>) -> T {
 fn compound_assignment_on_matrices() {
     let p = (mat(171, 3, 3, -1.0, 1.0), vct(172, 3, -1.0, 1.0));
     let c = case("compound_assign", &p, points(&p, 173, 0.2), |(a, x)| compound_assign(a, x), |(a, x)| compound_assign_g(a, x));
-    check(
-        &c,
-        &p,
-        |(a, x)| compound_assign::value_and_grad(a, x),
-        |(a, x)| compound_assign::grad(a, x),
-        |(a, x), (ta, tx)| compound_assign::jvp(a, x, ta, tx),
-        |(a, x), (ga, gx)| compound_assign::value_and_grad_into(a, x, ga, gx),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, x)| compound_assign_g(a, x),
-        |(a, x)| compound_assign::grad(a, x),
-        |(a, x), (ta, tx)| compound_assign::hvp(a, x, ta, tx),
-        |(a, x)| compound_assign::hessian(a, x),
-        |(a, x), h| compound_assign::hessian_into(a, x, h),
-    );
+    oracles!(&c, &p, compound_assign, compound_assign_g; (a, x));
 }
 
 #[differentiable]
@@ -2158,23 +1762,7 @@ fn element_at_data_index() {
     let labels = vec![2, 0, 1, 2];
     let (l1, l2) = (labels.clone(), labels.clone());
     let c = case("picked", &a, points(&a, 177, 0.2), move |a| picked(a, &l1), move |a| picked_g(a, &l2));
-    check(
-        &c,
-        &a,
-        |a| picked::value_and_grad(a, &labels),
-        |a| picked::grad(a, &labels),
-        |a, t| picked::jvp(a, &labels, t),
-        |a, g| picked::value_and_grad_into(a, &labels, g),
-    );
-    check2(
-        &c,
-        &a,
-        |a| picked_g(a, &labels),
-        |a| picked::grad(a, &labels),
-        |a, t| picked::hvp(a, &labels, t),
-        |a| picked::hessian(a, &labels),
-        |a, h| picked::hessian_into(a, &labels, h),
-    );
+    oracles!(&c, &a, picked, picked_g; &labels);
 }
 
 /// `for v in m.iter()` and `.iter().enumerate()` over an active matrix's
@@ -2205,23 +1793,7 @@ fn elementwise_loop_g<T: Dr>(m: &DMatrix<T>, v: &DVector<T>) -> T {
 fn loops_over_matrix_elements() {
     let p = (mat(178, 2, 3, -1.0, 1.0), vct(179, 4, -1.0, 1.0));
     let c = case("elementwise_loop", &p, points(&p, 180, 0.2), |(m, v)| elementwise_loop(m, v), |(m, v)| elementwise_loop_g(m, v));
-    check(
-        &c,
-        &p,
-        |(m, v)| elementwise_loop::value_and_grad(m, v),
-        |(m, v)| elementwise_loop::grad(m, v),
-        |(m, v), (tm, tv)| elementwise_loop::jvp(m, v, tm, tv),
-        |(m, v), (gm, gv)| elementwise_loop::value_and_grad_into(m, v, gm, gv),
-    );
-    check2(
-        &c,
-        &p,
-        |(m, v)| elementwise_loop_g(m, v),
-        |(m, v)| elementwise_loop::grad(m, v),
-        |(m, v), (tm, tv)| elementwise_loop::hvp(m, v, tm, tv),
-        |(m, v)| elementwise_loop::hessian(m, v),
-        |(m, v), h| elementwise_loop::hessian_into(m, v, h),
-    );
+    oracles!(&c, &p, elementwise_loop, elementwise_loop_g; (m, v));
 }
 
 /// A passive data matrix combined with an active float: `x.add_scalar(s)`,
@@ -2236,8 +1808,7 @@ fn passive_matrix_active_float_g<T: Dr>(a: &DMatrix<T>, s: T, x: &DMatrix<f64>) 
     x.add_scalar(s).map(sin).sum() + a.sum() * s + (&x * s).norm() + (&x * s).sum() + (&x / s).sum()
 }
 
-#[test]
-fn passive_matrix_with_active_float() {
+fn passive_matrix_active_float_case() -> ((DMatrix<f64>, f64), DMatrix<f64>, Case) {
     let p = (mat(181, 2, 2, -1.0, 1.0), 0.7);
     let x = mat(182, 2, 2, -1.0, 1.0);
     let (x1, x2) = (x.clone(), x.clone());
@@ -2248,38 +1819,19 @@ fn passive_matrix_with_active_float() {
         move |(a, s)| passive_matrix_active_float(a, *s, &x1),
         move |(a, s)| passive_matrix_active_float_g(a, *s, &x2),
     );
-    check(
-        &c,
-        &p,
-        |(a, s)| passive_matrix_active_float::value_and_grad(a, *s, &x),
-        |(a, s)| passive_matrix_active_float::grad(a, *s, &x),
-        |(a, s), (ta, ts)| passive_matrix_active_float::jvp(a, *s, &x, ta, *ts),
-        |(a, s), (ga, gs)| passive_matrix_active_float::value_and_grad_into(a, *s, &x, ga, gs),
-    );
-    check2(
-        &c,
-        &p,
-        |(a, s)| passive_matrix_active_float_g(a, *s, &x),
-        |(a, s)| passive_matrix_active_float::grad(a, *s, &x),
-        |(a, s), (ta, ts)| passive_matrix_active_float::hvp(a, *s, &x, ta, *ts),
-        |(a, s)| passive_matrix_active_float::hessian(a, *s, &x),
-        |(a, s), h| passive_matrix_active_float::hessian_into(a, *s, &x, h),
-    );
+    (p, x, c)
+}
+
+#[test]
+fn passive_matrix_with_active_float() {
+    let (p, x, c) = passive_matrix_active_float_case();
+    oracles!(&c, &p, passive_matrix_active_float, passive_matrix_active_float_g; (a, *s); &x);
 }
 
 /// Reverse mode of the same function is right (only its forward mode fails).
 #[test]
 fn passive_matrix_with_active_float_reverse_mode() {
-    let p = (mat(181, 2, 2, -1.0, 1.0), 0.7);
-    let x = mat(182, 2, 2, -1.0, 1.0);
-    let (x1, x2) = (x.clone(), x.clone());
-    let c = case(
-        "passive_matrix_active_float",
-        &p,
-        points(&p, 183, 0.2),
-        move |(a, s)| passive_matrix_active_float(a, *s, &x1),
-        move |(a, s)| passive_matrix_active_float_g(a, *s, &x2),
-    );
+    let (p, x, c) = passive_matrix_active_float_case();
     c.check_oracles();
     for q in &c.points {
         let (a, s) = read_as(&p, q);
@@ -2293,6 +1845,8 @@ fn passive_matrix_with_active_float_reverse_mode() {
 // ===========================================================================
 // 9. f32
 // ===========================================================================
+
+// First order only (`check32`), so written out rather than `oracles!`.
 
 #[differentiable(wrt(w))]
 fn ridge32(w: &DVector<f32>, x: &DMatrix<f32>, y: &DVector<f32>, lambda: f32) -> f32 {
