@@ -36,6 +36,8 @@ mod progress;
 pub use history::{EpochRecord, History, StepRecord};
 pub use lr_find::{lr_find, LrFindConfig, LrFindReport};
 
+use std::ops::ControlFlow;
+
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -68,9 +70,9 @@ pub struct LossPlateau {
 }
 
 /// Settings of the training loop. Defaults: full batch, no accumulation,
-/// 100 epochs, no step limit, no gradient tolerance, no plateau rule,
-/// blow-up factor `1e6`, seed 0, progress bar on (hidden when stderr is not a
-/// terminal), per-step history recorded.
+/// 100 epochs, no step limit, no gradient tolerance, no plateau rule, no
+/// target loss, blow-up factor `1e6`, seed 0, progress bar on (hidden when
+/// stderr is not a terminal), per-step history recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// Batching. Default [`BatchMode::Full`].
@@ -89,6 +91,14 @@ pub struct TrainConfig {
     pub grad_tol: Option<f64>,
     /// Loss-plateau stopping rule on the epoch loss. Default `None`.
     pub plateau: Option<LossPlateau>,
+    /// Stop ([`StopReason::TargetReached`]) as soon as the loss is
+    /// `<= target_loss`: in full-batch mode the loss at the current
+    /// parameters, checked before the step (so the parameters returned have
+    /// that loss and `TrainReport::final_loss <= target_loss`); otherwise the
+    /// epoch loss (mean of the epoch's step losses), checked after the epoch.
+    /// Must be finite. Default `None`.
+    #[serde(default)]
+    pub target_loss: Option<f64>,
     /// Divergence when a step's loss exceeds
     /// `blowup_factor · max(|L₀|, 1)`, where `L₀` is the first step's loss.
     /// `None` disables the rule (NaN/Inf are always divergence). Default `Some(1e6)`.
@@ -111,6 +121,7 @@ impl Default for TrainConfig {
             max_steps: None,
             grad_tol: None,
             plateau: None,
+            target_loss: None,
             blowup_factor: Some(1e6),
             seed: 0,
             progress: true,
@@ -119,7 +130,8 @@ impl Default for TrainConfig {
     }
 }
 
-/// Why a run stopped (divergence is an error, not a stop reason).
+/// Why a run stopped (divergence is an error, not a stop reason; see
+/// [`Trainer::error_history`] for the records of a diverged run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopReason {
     /// `max_epochs` epochs done.
@@ -132,6 +144,10 @@ pub enum StopReason {
     LossPlateau,
     /// Validation loss stopped improving; best parameters restored.
     EarlyStopping,
+    /// The loss reached [`TrainConfig::target_loss`].
+    TargetReached,
+    /// The [`Trainer::on_epoch`] callback returned [`ControlFlow::Break`].
+    Callback,
 }
 
 /// Outcome of a run.
@@ -153,14 +169,49 @@ pub struct TrainReport {
 }
 
 type ValidationFn<'a> = Box<dyn FnMut(&[f64]) -> f64 + 'a>;
+type EpochFn<'a> = Box<dyn FnMut(&EpochRecord) -> ControlFlow<()> + 'a>;
 
 /// The training loop. Build with the chained setters, then call
 /// [`Trainer::fit`] (dataset closure) or [`Trainer::minimize`] (objective).
+///
+/// When a run fails (a [`GdError::Divergence`], an optimizer error), the
+/// records made up to the failure are kept on the trainer:
+/// [`Trainer::error_history`] / [`Trainer::take_error_history`].
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use gd_runtime::{GdError, StopReason, Trainer, optim::Sgd};
+/// let bowl = |p: &[f64], g: &mut [f64]| { g[0] = 2.0 * p[0]; p[0] * p[0] };
+///
+/// // Stop at a target loss.
+/// let mut x = [3.0];
+/// let r = Trainer::new().progress(false).max_epochs(1000).target_loss(1e-6)
+///     .minimize(&mut Sgd::new(0.1)?, &mut x, bowl)?;
+/// assert_eq!(r.stop, StopReason::TargetReached);
+/// assert!(r.final_loss <= 1e-6 && r.epochs < 1000);
+///
+/// // A callback after each epoch that can stop the run.
+/// let mut x = [3.0];
+/// let r = Trainer::new().progress(false)
+///     .on_epoch(|rec| if rec.epoch == 4 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) })
+///     .minimize(&mut Sgd::new(0.1)?, &mut x, bowl)?;
+/// assert_eq!((r.stop, r.history.epochs.len()), (StopReason::Callback, 5));
+///
+/// // Divergence is an error; the loss curve up to it stays on the trainer.
+/// let mut t = Trainer::new().progress(false).max_epochs(1000);
+/// let err = t.minimize(&mut Sgd::new(1.1)?, &mut [3.0], bowl).unwrap_err();
+/// assert!(matches!(err, GdError::Divergence { .. }));
+/// let h = t.take_error_history().unwrap();
+/// assert!(h.steps.windows(2).all(|w| w[1].loss > w[0].loss));
+/// # Ok::<(), GdError>(())
+/// ```
 pub struct Trainer<'a> {
     /// The settings.
     pub config: TrainConfig,
     validation: Option<(ValidationFn<'a>, usize)>,
     lr_plateau: Option<ReduceLrOnPlateau>,
+    on_epoch: Option<EpochFn<'a>>,
+    error_history: Option<History>,
 }
 
 impl Default for Trainer<'_> {
@@ -172,11 +223,11 @@ impl Default for Trainer<'_> {
 impl<'a> Trainer<'a> {
     /// A trainer with [`TrainConfig::default`].
     pub fn new() -> Self {
-        Trainer { config: TrainConfig::default(), validation: None, lr_plateau: None }
+        Trainer::with_config(TrainConfig::default())
     }
     /// A trainer with the given settings.
     pub fn with_config(config: TrainConfig) -> Self {
-        Trainer { config, validation: None, lr_plateau: None }
+        Trainer { config, validation: None, lr_plateau: None, on_epoch: None, error_history: None }
     }
     /// Set [`TrainConfig::batch`].
     pub fn batch(mut self, batch: BatchMode) -> Self {
@@ -208,6 +259,12 @@ impl<'a> Trainer<'a> {
         self.config.plateau = Some(LossPlateau { patience, min_rel_delta });
         self
     }
+    /// Set [`TrainConfig::target_loss`]: stop with
+    /// [`StopReason::TargetReached`] once the loss is `<= loss`.
+    pub fn target_loss(mut self, loss: f64) -> Self {
+        self.config.target_loss = Some(loss);
+        self
+    }
     /// Set [`TrainConfig::blowup_factor`].
     pub fn blowup_factor(mut self, factor: Option<f64>) -> Self {
         self.config.blowup_factor = factor;
@@ -229,6 +286,31 @@ impl<'a> Trainer<'a> {
     pub fn validation(mut self, val: impl FnMut(&[f64]) -> f64 + 'a, patience: usize) -> Self {
         self.validation = Some((Box::new(val), patience));
         self
+    }
+    /// Call `f` after each completed epoch with its [`EpochRecord`] (the
+    /// record just pushed to the history: epoch index, loss, gradient norm,
+    /// learning rate, validation loss). Returning [`ControlFlow::Break`] ends
+    /// the run with [`StopReason::Callback`] (the early-stopping rule still
+    /// restores the best validated parameters). In full-batch mode an epoch
+    /// cut short by `max_steps`, `grad_tol` or `target_loss` is not recorded,
+    /// so the callback does not see it.
+    pub fn on_epoch(mut self, f: impl FnMut(&EpochRecord) -> ControlFlow<()> + 'a) -> Self {
+        self.on_epoch = Some(Box::new(f));
+        self
+    }
+    /// The records (steps and completed epochs) of the last
+    /// [`Trainer::fit`] / [`Trainer::minimize`] call if it returned an error:
+    /// after a [`GdError::Divergence`] every step taken before it, so the
+    /// loss curve up to the blow-up can still be plotted (the offending loss
+    /// itself is in the error's `cause`). Empty when the settings were
+    /// rejected before training; `None` after a successful run (its history
+    /// is in the [`TrainReport`]) or before any run. Each run clears it.
+    pub fn error_history(&self) -> Option<&History> {
+        self.error_history.as_ref()
+    }
+    /// Take [`Trainer::error_history`] out of the trainer.
+    pub fn take_error_history(&mut self) -> Option<History> {
+        self.error_history.take()
     }
     /// Feed the epoch loss (the validation loss when there is one) to a
     /// reduce-on-plateau rule after each epoch and set the optimizer's
@@ -260,13 +342,43 @@ impl<'a> Trainer<'a> {
     /// Errors: [`GdError::EmptyDataset`], [`GdError::ZeroBatchSize`],
     /// [`GdError::BadHyperparameter`] for bad settings, errors of the
     /// optimizer, and [`GdError::Divergence`] — after which `params` hold
-    /// the last iterate whose loss was finite and below the blow-up threshold.
+    /// the last iterate whose loss was finite and below the blow-up threshold,
+    /// and [`Trainer::error_history`] the records up to the divergence.
     pub fn fit<O, L>(
         &mut self,
         opt: &mut O,
         params: &mut [f64],
         n_samples: usize,
+        loss: L,
+    ) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
+    {
+        self.error_history = None;
+        let mut history = History::default();
+        let r = self.run(opt, params, n_samples, loss, &mut history);
+        match r {
+            Ok(mut report) => {
+                report.history = history;
+                Ok(report)
+            }
+            Err(e) => {
+                self.error_history = Some(history);
+                Err(e)
+            }
+        }
+    }
+
+    /// The loop of [`Trainer::fit`]; records go to `history`, and the
+    /// report's `history` is left empty.
+    fn run<O, L>(
+        &mut self,
+        opt: &mut O,
+        params: &mut [f64],
+        n_samples: usize,
         mut loss: L,
+        history: &mut History,
     ) -> Result<TrainReport, GdError>
     where
         O: Optimizer + ?Sized,
@@ -294,6 +406,11 @@ impl<'a> Trainer<'a> {
         if let Some(p) = cfg.plateau {
             check::non_negative("TrainConfig.plateau.min_rel_delta", p.min_rel_delta)?;
         }
+        if let Some(t) = cfg.target_loss {
+            if !t.is_finite() {
+                return Err(GdError::BadHyperparameter { name: "TrainConfig.target_loss", value: t, allowed: "finite" });
+            }
+        }
         check::non_negative("optimizer learning rate", opt.lr())?;
 
         let n = params.len();
@@ -309,7 +426,6 @@ impl<'a> Trainer<'a> {
         let mut val_bad = 0usize;
         let mut plateau_best = f64::INFINITY;
         let mut plateau_bad = 0usize;
-        let mut history = History::default();
         let mut steps = 0usize;
         let mut threshold: Option<f64> = None;
         let mut last_finite: Option<f64> = None;
@@ -390,6 +506,10 @@ impl<'a> Trainer<'a> {
                     stop = StopReason::GradTol;
                     break 'epochs;
                 }
+                if cfg.batch == BatchMode::Full && cfg.target_loss.is_some_and(|t| step_loss <= t) {
+                    stop = StopReason::TargetReached;
+                    break 'epochs;
+                }
                 if cfg.record_steps {
                     history.steps.push(StepRecord { step: steps, epoch, loss: step_loss, grad_norm: gnorm, lr: opt.lr() });
                 }
@@ -414,8 +534,12 @@ impl<'a> Trainer<'a> {
                 let new_lr = rule.step(val.unwrap_or(ep_loss), opt.lr());
                 opt.set_lr(new_lr);
             }
-            history.epochs.push(EpochRecord { epoch, loss: ep_loss, grad_norm: ep_gnorm, lr: opt.lr(), val_loss: val });
+            let record = EpochRecord { epoch, loss: ep_loss, grad_norm: ep_gnorm, lr: opt.lr(), val_loss: val };
+            history.epochs.push(record);
             progress::update(&bar, epoch, ep_loss);
+            // Called on every recorded epoch; acted on after the validation
+            // bookkeeping so a stopped run still restores the best parameters.
+            let callback_stop = self.on_epoch.as_mut().is_some_and(|f| f(&record).is_break());
 
             if let (Some(v), Some((_, patience))) = (val, self.validation.as_ref()) {
                 let improved = match best_val {
@@ -436,6 +560,14 @@ impl<'a> Trainer<'a> {
                         break 'epochs;
                     }
                 }
+            }
+            if callback_stop {
+                stop = StopReason::Callback;
+                break 'epochs;
+            }
+            if cfg.batch != BatchMode::Full && cfg.target_loss.is_some_and(|t| ep_loss <= t) {
+                stop = StopReason::TargetReached;
+                break 'epochs;
             }
             if cfg.batch != BatchMode::Full && cfg.grad_tol.is_some_and(|t| ep_gnorm <= t) {
                 stop = StopReason::GradTol;
@@ -458,7 +590,7 @@ impl<'a> Trainer<'a> {
         if let Some(bp) = best_params {
             params.copy_from_slice(&bp);
         }
-        Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: best_val, history })
+        Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: best_val, history: History::default() })
     }
 }
 
