@@ -298,7 +298,7 @@ macro_rules! dual_scalar {
             fn plus(&self, o: &Self) -> Self { *self + *o }
             fn minus(&self, o: &Self) -> Self { *self - *o }
             fn cmul(&self, o: &Self) -> Self { *self * *o }
-            fn cmul_assign(&mut self, o: &Self) { *self = *self * *o }
+            fn cmul_assign(&mut self, o: &Self) { *self *= *o }
             fn cdiv(&self, o: &Self) -> Self { *self / *o }
             fn count(&self) -> usize { 1 }
             fn map_pair(&self, f: impl Fn(Self) -> (Self, Self)) -> (Self, Self) { f(*self) }
