@@ -34,7 +34,7 @@ pub mod train;
 
 pub use error::{CoordError, DivergenceCause, GdError};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
-pub use objective::Objective;
+pub use objective::{from_adding, Objective};
 pub use optim::{Optimizer, OptimizerExt};
 pub use params::Params;
 pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};

@@ -45,3 +45,25 @@ where
         self(x, g)
     }
 }
+
+/// An objective from a function that **adds** its gradient into `g`, as the
+/// generated `f::value_and_grad_into` does: `g` is zeroed before each call,
+/// so the optimizers see the gradient itself.
+///
+/// ```
+/// use gd_runtime::{from_adding, Objective};
+/// // Adds 2x into g, like a generated `value_and_grad_into`.
+/// let mut f = from_adding(|x: &[f64], g: &mut [f64]| { g[0] += 2.0 * x[0]; x[0] * x[0] });
+/// let mut g = [100.0];
+/// assert_eq!(f.value_and_grad(&[3.0], &mut g), 9.0);
+/// assert_eq!(g, [6.0]);
+/// ```
+pub fn from_adding<F>(mut f: F) -> impl FnMut(&[f64], &mut [f64]) -> f64
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    move |x: &[f64], g: &mut [f64]| {
+        g.fill(0.0);
+        f(x, g)
+    }
+}
