@@ -197,6 +197,15 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     for (i, p) in sig.params.iter().enumerate() {
         let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
         let ty = &p.ty;
+        let ts = format_ident!("__gd_tslot{}", i);
+        if dual {
+            // The dual copy's ABI: one trailing tangent slot per parameter;
+            // only matrix and struct parameters use theirs.
+            tangents.push(match (&p.class, p.wrt) {
+                (Class::Tensor { owned }, true) => quote!(#ts: ::core::option::Option<&#owned>),
+                _ => quote!(#ts: ::core::option::Option<()>),
+            });
+        }
         match (&p.class, p.wrt) {
             (Class::Scalar, true) => {
                 params.push(if dual { quote!(#pn: #s) } else { quote!(#pn: #ty) });
@@ -245,11 +254,9 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                 });
             }
             (Class::Tensor { owned }, true) if dual => {
-                let (gt, tv) = (names::grad_tan(i), names::tangent(i));
-                let (ts, tscr) = (format_ident!("__gd_tslot{}", i), format_ident!("__gd_tscr{}", i));
+                let (gt, tv, tscr) = (names::grad_tan(i), names::tangent(i), format_ident!("__gd_tscr{}", i));
                 params.push(quote!(#pn: #ty));
                 slots.push(quote!(#slot: ::core::option::Option<(&mut #owned, &mut #owned)>));
-                tangents.push(quote!(#ts: ::core::option::Option<&#owned>));
                 setup.extend(quote! {
                     let #tscr: #owned;
                     let #tv: &#owned = match #ts {
@@ -285,22 +292,6 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                 slots.push(quote!(#slot: ::core::option::Option<()>));
             }
         }
-    }
-    if dual {
-        // The dual copy's ABI: one trailing tangent slot per parameter; only
-        // matrix and struct parameters use theirs.
-        tangents = sig
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match (&p.class, p.wrt) {
-                (Class::Tensor { .. }, true) => tangents_by_param(&tangents, sig, i),
-                _ => {
-                    let ts = format_ident!("__gd_tslot{}", i);
-                    quote!(#ts: ::core::option::Option<()>)
-                }
-            })
-            .collect();
     }
     let alias = sw.scalar_alias();
     let mut decls = sw.decls(Mode::Record);
@@ -353,13 +344,6 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
             #result
         }
     }
-}
-
-/// The tangent slot pushed for matrix or struct parameter `i` (they were
-/// pushed in parameter order).
-fn tangents_by_param(pushed: &[TokenStream], sig: &Sig, i: usize) -> TokenStream {
-    let k = sig.params[..i].iter().filter(|p| p.wrt && matches!(p.class, Class::Tensor { .. })).count();
-    pushed[k].clone()
 }
 
 /// `__gd_jvp`: forward mode. Returns `(value, tangent)`; for a vector-valued

@@ -125,12 +125,13 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    /// An array's adjoint (`&mut [F]` for a parameter, `Vec<F>` for a local).
     /// A temporary's adjoint (a fused loop's scratch while its trip reverse is emitted).
     pub(super) fn adj(&self, x: Temp) -> Ident {
         self.redirect.borrow().0.get(&x).cloned().unwrap_or_else(|| b(x))
     }
 
+    /// An array's adjoint (`&mut [F]` for a parameter, `Vec<F>` for a local;
+    /// a fused loop's scratch while its trip reverse is emitted).
     pub(super) fn arr_adj(&self, a: Arr) -> Ident {
         if let Arr::Param(i) = a {
             if let Some(v) = self.redirect.borrow().1.get(&i) {
@@ -531,14 +532,14 @@ impl<'a> Sweeps<'a> {
             }
             Mode::Record => {
                 let count = t(l.count);
-                let ends: HashSet<Temp> = l.backedge.iter().map(|&(_, end)| end).collect();
                 let pushes = self.snapshot(l).into_iter().map(|x| {
                     let (s, v) = (self.stack_of(x), t(x));
-                    if self.temps[x.0].ty == Ty::Tensor && !ends.contains(&x) {
+                    if self.temps[x.0].ty == Ty::Tensor {
                         // Nothing reads a matrix of this trip after its
-                        // snapshot but the back edge: move it, do not copy.
+                        // snapshot (end values are never needed, so never in
+                        // it; headers are reassigned by the back edge): move it.
                         quote!(#s.push(#v.take());)
-                    } else if matches!(self.temps[x.0].ty, Ty::Inferred | Ty::Tensor) {
+                    } else if self.temps[x.0].ty == Ty::Inferred {
                         quote!(#s.push(#v.clone());)
                     } else {
                         quote!(#s.push(#v);)

@@ -476,7 +476,6 @@ impl<'a> Lowerer<'a> {
         // they were before the loop.
         self.cse_clear();
         let carried_uids = self.env.carried();
-        let first_copy = self.out.last().unwrap().len();
         let mut heads = Vec::new();
         let mut carried = Vec::new();
         let mut before = Vec::new();
@@ -507,37 +506,26 @@ impl<'a> Lowerer<'a> {
         let changed = self.loops.pop().unwrap().changed;
         let mut block = block?;
         self.env = saved;
-        // A binding no path changes is not carried: its header is a copy made
-        // once before the loop (no per-trip copy, no save on the value stack).
-        let unchanged: HashSet<Temp> =
-            carried.iter().filter(|(uid, _)| !changed.contains(uid)).map(|&(_, end)| end).collect();
-        drop_copies_to(&mut block, &unchanged);
-        for end in &unchanged {
-            // Never assigned now: a plain flag needs no type from rustc.
-            self.temps[end.0] = TempInfo { ty: Ty::Bool, active: false };
-        }
-        // Nor is the header: the body reads the value from before the loop.
-        let mut dead_heads = HashSet::new();
-        for ((&(_, h), &(_, end)), &cur) in heads.iter().zip(&carried).zip(&before) {
-            if unchanged.contains(&end) {
+        // A binding no path changes is not carried: the body reads its value
+        // from before the loop, and its header and end temporaries go (no
+        // per-trip copy, no save on the value stack).
+        let mut dead = HashSet::new();
+        for ((&(uid, h), &(_, end)), &cur) in heads.iter().zip(&carried).zip(&before) {
+            if !changed.contains(&uid) {
                 rename_reads(&mut block, h, cur);
-                self.temps[h.0] = TempInfo { ty: Ty::Bool, active: false };
-                dead_heads.insert(h);
+                dead.extend([h, end]);
             }
         }
-        let outer = self.out.last_mut().unwrap();
-        let mut k = first_copy;
-        while k < outer.len() {
-            if matches!(&outer[k], Stmt::Copy { dst, .. } if dead_heads.contains(dst)) {
-                outer.remove(k);
-            } else {
-                k += 1;
-            }
+        drop_copies_to(&mut block, &dead);
+        drop_copies_to(self.out.last_mut().unwrap(), &dead);
+        for x in &dead {
+            // Never assigned now: a plain flag needs no type from rustc.
+            self.temps[x.0] = TempInfo { ty: Ty::Bool, active: false };
         }
         let backedge = heads
             .iter()
             .zip(&carried)
-            .filter(|(_, (_, end))| !unchanged.contains(end))
+            .filter(|(_, (_, end))| !dead.contains(end))
             .map(|(&(_, h), &(_, end))| (h, end))
             .collect();
         self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge })));
@@ -551,8 +539,8 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// Removes the copies into the given temporaries (the end values of loop
-/// bindings that turned out not to be carried), nested blocks included.
+/// Removes the copies into the given temporaries (the headers and end values
+/// of loop bindings that turned out not to be carried), nested blocks included.
 fn drop_copies_to(b: &mut Block, dead: &HashSet<Temp>) {
     b.retain(|s| !matches!(s, Stmt::Copy { dst, .. } if dead.contains(dst)));
     for s in b.iter_mut() {

@@ -125,6 +125,15 @@ pub fn div_tan<A: DivRule<B>, B>(a: &A, b: &B, z: &A::Out, da: Option<&A>, db: O
     a.tan(b, z, da, db)
 }
 
+/// Whether a product of an r1×k and a k×c2 matrix (or its adjoints) may take
+/// transposed views: nalgebra hands large dynamic operands to matrixmultiply,
+/// which takes any strides (its rule: a dynamic dimension, all sizes > 5);
+/// small or static ones take nalgebra's own loops, which want ordinary
+/// storage (a transposed copy).
+fn strided<R1: Dim, K: Dim, C2: Dim>(r1: usize, k: usize, c2: usize) -> bool {
+    (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5
+}
+
 /// `m` transposed, as a view of the same memory.
 fn tview<F: Scalar, R: Dim, C: Dim>(m: &OMatrix<F, R, C>) -> nalgebra::MatrixView<'_, F, C, R, nalgebra::Dyn, nalgebra::Dyn>
 where
@@ -221,20 +230,12 @@ macro_rules! scalar_rules {
                 self * b
             }
             fn rev(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut OMatrix<$f, K, C2>>) {
-                // Large dynamic operands: transposed views (strides swapped,
-                // no copy), which nalgebra's `gemm` hands to matrixmultiply.
-                // Small or static ones take nalgebra's own loops, which want
-                // ordinary storage: a transposed copy.
-                let big = |r: usize, c: usize, k: usize| {
-                    (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none())
-                        && r > 5 && c > 5 && k > 5
-                };
-                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
+                let big = strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols());
                 if let Some(ab) = ab {
-                    if big(r1, k, c2) { ab.gemm(1.0, zb, &tview(b), 1.0) } else { ab.gemm(1.0, zb, &b.transpose(), 1.0) }
+                    if big { ab.gemm(1.0, zb, &tview(b), 1.0) } else { ab.gemm(1.0, zb, &b.transpose(), 1.0) }
                 }
                 if let Some(bb) = bb {
-                    if big(k, c2, r1) { bb.gemm(1.0, &tview(self), zb, 1.0) } else { bb.gemm_tr(1.0, self, zb, 1.0) }
+                    if big { bb.gemm(1.0, &tview(self), zb, 1.0) } else { bb.gemm_tr(1.0, self, zb, 1.0) }
                 }
             }
             fn tan(&self, b: &OMatrix<$f, K, C2>, da: Option<&Self>, db: Option<&OMatrix<$f, K, C2>>) -> Option<Self::Out> {
@@ -245,14 +246,10 @@ macro_rules! scalar_rules {
             // A new adjoint is a product (nalgebra allocates it without a
             // zero fill), through transposed views when matrixmultiply runs.
             fn adj_a(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> Self {
-                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
-                let big = (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5;
-                if big { zb * tview(b) } else { zb * b.transpose() }
+                if strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols()) { zb * tview(b) } else { zb * b.transpose() }
             }
             fn adj_b(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> OMatrix<$f, K, C2> {
-                let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
-                let big = (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5;
-                if big { tview(self) * zb } else { self.tr_mul(zb) }
+                if strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols()) { tview(self) * zb } else { self.tr_mul(zb) }
             }
         }
     )*};
