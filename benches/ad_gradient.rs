@@ -32,12 +32,9 @@
 //!   generic copy of the function, one pass per coordinate (O(n²) too);
 //! * `central_fd`: central finite differences, 2n primal calls (n ≤ 1000 only
 //!   for Rosenbrock; logreg has n = 10 parameters);
-//! * `diag_*`: diagnostics, not part of the aim: hand-written reverse sweeps
-//!   shaped like the generated code (`diag_mimic`: the generated tape and
-//!   sweeps written by hand; `diag_noidx`: without the index tape;
-//!   `diag_outer`: nothing taped in logreg's inner loop; `diag_tape2`: a
-//!   minimal float tape; `diag_recompute`: no tape, the reverse sweep
-//!   recomputes), to show where the generated code's time goes.
+//! * `diag_hand_add` (Rosenbrock): a diagnostic, not part of the aim: `hand`
+//!   adding into `g` as `value_and_grad_into` does, to show what the adding
+//!   contract costs by itself.
 //!
 //! Run: `cargo bench --bench ad_gradient -- --warm-up-time 1 --measurement-time 3`,
 //! then `python3 benches/ratios.py` for the Markdown table of ratios.
@@ -206,297 +203,23 @@ fn logreg_data() -> LrData {
 }
 
 // ---------------------------------------------------------------------------
-// Diagnostics: hand-written reverse sweeps shaped like the generated code, to
-// show where the generated code's time goes (not part of the aim).
+// Diagnostics (not part of the aim)
 // ---------------------------------------------------------------------------
 
-thread_local! {
-    static POOL_F: std::cell::Cell<Vec<f64>> = const { std::cell::Cell::new(Vec::new()) };
-    static POOL_U: std::cell::Cell<Vec<usize>> = const { std::cell::Cell::new(Vec::new()) };
-    static POOL_B: std::cell::Cell<Vec<bool>> = const { std::cell::Cell::new(Vec::new()) };
-}
-
-/// `mimic`: what `#[differentiable]` generates for `rosenbrock` today, written
-/// by hand: a forward sweep that pushes 2 indices and 3 floats per pair onto
-/// pooled `Vec` stacks, a reverse sweep that pops them (`pop().unwrap()`),
-/// re-reads `x[i]` and adds into `g`.
-fn rosenbrock_mimic(x: &[f64], g: &mut [f64]) -> f64 {
-    let mut su = POOL_U.with(|c| c.take());
-    let mut sf = POOL_F.with(|c| c.take());
+/// `hand_add`: `hand` with `+=` into `g`, the contract of
+/// `value_and_grad_into` (it adds); the difference from `hand` is the cost
+/// of reading `g` back on every write.
+fn rosenbrock_hand_add(x: &[f64], g: &mut [f64]) -> f64 {
     let mut s = 0.0;
-    let mut count = 0usize;
-    for k in 0..x.len() / 2 {
-        count += 1;
-        let i = 2 * k;
-        let (i1, i0) = (i + 1, i);
-        let a = x[i1] - x[i0] * x[i0];
-        let b = 1.0 - x[i0];
-        let a100 = 100.0 * a;
-        s += a100 * a + b * b;
-        su.push(i1);
-        su.push(i0);
-        sf.push(a);
-        sf.push(b);
-        sf.push(a100);
-    }
-    let seed = black_box(1.0);
-    for _ in 0..count {
-        let a100 = sf.pop().unwrap();
-        let b = sf.pop().unwrap();
-        let a = sf.pop().unwrap();
-        let i0 = su.pop().unwrap();
-        let i1 = su.pop().unwrap();
-        let x0 = x[i0];
-        // The generated adjoint updates, in its order (seed 1 carried in `adj`).
-        let adj = seed;
-        let bb = b * adj + b * adj;
-        let ba = 100.0 * (a * adj) + a100 * adj;
-        let bx0 = -bb + x0 * -ba + x0 * -ba;
-        g[i0] += bx0;
-        g[i1] += ba;
-    }
-    su.clear();
-    sf.clear();
-    POOL_U.with(|c| c.set(su));
-    POOL_F.with(|c| c.set(sf));
-    s
-}
-
-/// `noidx`: `mimic` without the index tape: the same 3 floats pushed and
-/// popped (`pop().unwrap()`) per pair, indices recomputed from the trip count.
-fn rosenbrock_noidx(x: &[f64], g: &mut [f64]) -> f64 {
-    let mut sf = POOL_F.with(|c| c.take());
-    let m = x.len() / 2;
-    let mut s = 0.0;
-    for k in 0..m {
-        let i = 2 * k;
-        let a = x[i + 1] - x[i] * x[i];
-        let b = 1.0 - x[i];
-        let a100 = 100.0 * a;
-        s += a100 * a + b * b;
-        sf.push(a);
-        sf.push(b);
-        sf.push(a100);
-    }
-    let seed = black_box(1.0);
-    for k in (0..m).rev() {
-        let a100 = sf.pop().unwrap();
-        let b = sf.pop().unwrap();
-        let a = sf.pop().unwrap();
-        let i = 2 * k;
-        let x0 = x[i];
-        let adj = seed;
-        let bb = b * adj + b * adj;
-        let ba = 100.0 * (a * adj) + a100 * adj;
-        g[i] += -bb + x0 * -ba + x0 * -ba;
-        g[i + 1] += ba;
-    }
-    sf.clear();
-    POOL_F.with(|c| c.set(sf));
-    s
-}
-
-/// `tape2`: two sweeps with a minimal tape: the 2 floats a pair needs, in one
-/// pre-sized pooled `Vec`, read back by index (no indices taped, no `unwrap`).
-fn rosenbrock_tape2(x: &[f64], g: &mut [f64]) -> f64 {
-    let m = x.len() / 2;
-    let mut t = POOL_F.with(|c| c.take());
-    t.clear();
-    t.reserve(2 * m);
-    let mut s = 0.0;
-    for k in 0..m {
-        let (x0, x1) = (x[2 * k], x[2 * k + 1]);
+    for (xp, gp) in x.chunks_exact(2).zip(g.chunks_exact_mut(2)) {
+        let (x0, x1) = (xp[0], xp[1]);
         let a = x1 - x0 * x0;
         let b = 1.0 - x0;
         s += 100.0 * a * a + b * b;
-        t.push(a);
-        t.push(b);
-    }
-    for k in (0..m).rev() {
-        let (a, b) = (t[2 * k], t[2 * k + 1]);
-        let x0 = x[2 * k];
-        g[2 * k] += -400.0 * a * x0 - 2.0 * b;
-        g[2 * k + 1] += 200.0 * a;
-    }
-    POOL_F.with(|c| c.set(t));
-    s
-}
-
-/// `recompute`: two sweeps and no tape: the reverse sweep recomputes `a` and
-/// `b` from `x` (what a generator could emit when a loop body reads only
-/// inputs and its own locals).
-fn rosenbrock_recompute(x: &[f64], g: &mut [f64]) -> f64 {
-    let m = x.len() / 2;
-    let mut s = 0.0;
-    for k in 0..m {
-        let (x0, x1) = (x[2 * k], x[2 * k + 1]);
-        let a = x1 - x0 * x0;
-        let b = 1.0 - x0;
-        s += 100.0 * a * a + b * b;
-    }
-    for k in (0..m).rev() {
-        let (x0, x1) = (x[2 * k], x[2 * k + 1]);
-        let a = x1 - x0 * x0;
-        let b = 1.0 - x0;
-        g[2 * k] += -400.0 * a * x0 - 2.0 * b;
-        g[2 * k + 1] += 200.0 * a;
+        gp[0] += -400.0 * a * x0 - 2.0 * b;
+        gp[1] += 200.0 * a;
     }
     s
-}
-
-/// `mimic`: what `#[differentiable]` generates for `logreg` today, by hand:
-/// per (point, feature) 1 index and 2 floats pushed (the feature value and
-/// the running dot product), per point 1 index, 4 floats and 1 bool; the
-/// reverse sweep pops them all.
-fn logreg_mimic(w: &[f64], xs: &[f64], ys: &[f64], g: &mut [f64]) -> f64 {
-    let d = w.len();
-    let n = ys.len();
-    let mut sf = POOL_F.with(|c| c.take());
-    let mut su = POOL_U.with(|c| c.take());
-    let mut sb = POOL_B.with(|c| c.take());
-    let mut loss = 0.0;
-    let mut count = 0usize;
-    for i in 0..n {
-        count += 1;
-        let mut z = 0.0;
-        let mut nj = 0usize;
-        for j in 0..d {
-            nj += 1;
-            let xv = xs[i * d + j];
-            let z_old = z;
-            z = z_old + w[j] * xv;
-            su.push(j);
-            sf.push(xv);
-            sf.push(z_old);
-        }
-        let ny = -ys[i];
-        let m = ny * z;
-        let pos = m > 0.0;
-        let (mut e1, mut e2) = (0.0, 0.0);
-        loss += if pos {
-            e1 = (-m).exp();
-            m + e1.ln_1p()
-        } else {
-            e2 = m.exp();
-            e2.ln_1p()
-        };
-        sf.push(z);
-        su.push(nj);
-        sf.push(ny);
-        sb.push(pos);
-        sf.push(e1);
-        sf.push(e2);
-    }
-    let bl = 1.0 / n as f64;
-    for _ in 0..count {
-        let e2 = sf.pop().unwrap();
-        let e1 = sf.pop().unwrap();
-        let pos = sb.pop().unwrap();
-        let ny = sf.pop().unwrap();
-        let nj = su.pop().unwrap();
-        let _z = sf.pop().unwrap();
-        let bm = if pos { bl - (1.0 / (1.0 + e1)) * bl * e1 } else { (1.0 / (1.0 + e2)) * bl * e2 };
-        let bz = ny * bm;
-        for _ in 0..nj {
-            let _z_old = sf.pop().unwrap();
-            let xv = sf.pop().unwrap();
-            let j = su.pop().unwrap();
-            let _wj = w[j];
-            g[j] += xv * bz;
-        }
-    }
-    sf.clear();
-    su.clear();
-    sb.clear();
-    POOL_F.with(|c| c.set(sf));
-    POOL_U.with(|c| c.set(su));
-    POOL_B.with(|c| c.set(sb));
-    loss * bl
-}
-
-/// `outer`: `mimic` with nothing taped in the inner (feature) loop: the
-/// outer loop pushes and pops what the generated code does per point (z, the
-/// trip count, -y, the branch, both exps), the reverse sweep re-reads `xs`.
-fn logreg_outer(w: &[f64], xs: &[f64], ys: &[f64], g: &mut [f64]) -> f64 {
-    let d = w.len();
-    let n = ys.len();
-    let mut sf = POOL_F.with(|c| c.take());
-    let mut su = POOL_U.with(|c| c.take());
-    let mut sb = POOL_B.with(|c| c.take());
-    let mut loss = 0.0;
-    for i in 0..n {
-        let mut z = 0.0;
-        for j in 0..d {
-            z += w[j] * xs[i * d + j];
-        }
-        let ny = -ys[i];
-        let m = ny * z;
-        let pos = m > 0.0;
-        let (mut e1, mut e2) = (0.0, 0.0);
-        loss += if pos {
-            e1 = (-m).exp();
-            m + e1.ln_1p()
-        } else {
-            e2 = m.exp();
-            e2.ln_1p()
-        };
-        sf.push(z);
-        su.push(d);
-        sf.push(ny);
-        sb.push(pos);
-        sf.push(e1);
-        sf.push(e2);
-    }
-    let bl = 1.0 / n as f64;
-    for i in (0..n).rev() {
-        let e2 = sf.pop().unwrap();
-        let e1 = sf.pop().unwrap();
-        let pos = sb.pop().unwrap();
-        let ny = sf.pop().unwrap();
-        let nj = su.pop().unwrap();
-        let _z = sf.pop().unwrap();
-        let bm = if pos { bl - (1.0 / (1.0 + e1)) * bl * e1 } else { (1.0 / (1.0 + e2)) * bl * e2 };
-        let bz = ny * bm;
-        for j in (0..nj).rev() {
-            g[j] += xs[i * d + j] * bz;
-        }
-    }
-    sf.clear();
-    su.clear();
-    sb.clear();
-    POOL_F.with(|c| c.set(sf));
-    POOL_U.with(|c| c.set(su));
-    POOL_B.with(|c| c.set(sb));
-    loss * bl
-}
-
-/// `tape2`: two sweeps, a minimal tape of 1 float per point (d loss/d m from
-/// the forward sweep's `exp`); the reverse sweep re-reads `xs` (passive data
-/// is never taped).
-fn logreg_tape2(w: &[f64], xs: &[f64], ys: &[f64], g: &mut [f64]) -> f64 {
-    let d = w.len();
-    let n = ys.len();
-    let mut t = POOL_F.with(|c| c.take());
-    t.clear();
-    t.reserve(n);
-    let mut loss = 0.0;
-    for (row, &y) in xs.chunks_exact(d).zip(ys) {
-        let z: f64 = row.iter().zip(w).map(|(a, b)| a * b).sum();
-        let m = -y * z;
-        let e = (-m.abs()).exp();
-        loss += m.max(0.0) + e.ln_1p();
-        let sig = if m > 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
-        t.push(-y * sig);
-    }
-    let inv_n = 1.0 / n as f64;
-    for (row, &dz) in xs.chunks_exact(d).zip(&t).rev() {
-        let dz = dz * inv_n;
-        for (gj, xj) in g.iter_mut().zip(row) {
-            *gj += dz * xj;
-        }
-    }
-    POOL_F.with(|c| c.set(t));
-    loss * inv_n
 }
 
 // ---------------------------------------------------------------------------
@@ -565,17 +288,10 @@ fn check_rosenbrock(x: &[f64]) {
     let vi = rosenbrock::value_and_grad_into(x, &mut gi);
     assert_eq!(vi, v);
     assert_close("rosenbrock value_and_grad_into", &gi, &gh, 1e-12);
-    for (name, f) in [
-        ("mimic", rosenbrock_mimic as fn(&[f64], &mut [f64]) -> f64),
-        ("noidx", rosenbrock_noidx),
-        ("tape2", rosenbrock_tape2),
-        ("recompute", rosenbrock_recompute),
-    ] {
-        let mut gv = vec![0.0; n];
-        let v = f(x, &mut gv);
-        assert!((v - vh).abs() <= 1e-12 * vh.abs(), "{name}");
-        assert_close(name, &gv, &gh, 1e-12);
-    }
+    let mut gv = vec![0.0; n];
+    let v = rosenbrock_hand_add(x, &mut gv);
+    assert!((v - vh).abs() <= 1e-12 * vh.abs(), "hand_add");
+    assert_close("hand_add", &gv, &gh, 1e-12);
     if n <= 1000 {
         let (vd, gd) = num_dual_gradient(x, rosenbrock_dvec);
         assert!((vd - vh).abs() <= 1e-12 * vh.abs());
@@ -599,16 +315,6 @@ fn check_logreg(lr: &LrData) {
     let vi = logreg::value_and_grad_into(&lr.w, &lr.xs, &lr.ys, &mut gi);
     assert_eq!(vi, v);
     assert_close("logreg value_and_grad_into", &gi, &gh, 1e-12);
-    for (name, f) in [
-        ("mimic", logreg_mimic as fn(&[f64], &[f64], &[f64], &mut [f64]) -> f64),
-        ("outer", logreg_outer),
-        ("tape2", logreg_tape2),
-    ] {
-        let mut gv = vec![0.0; LR_D];
-        let v = f(&lr.w, &lr.xs, &lr.ys, &mut gv);
-        assert!((v - vh).abs() <= 1e-12 * vh.abs(), "{name}");
-        assert_close(name, &gv, &gh, 1e-12);
-    }
     let (_, gd) = num_dual_gradient(&lr.w, |w| logreg_dvec(w, &lr.xs, &lr.ys));
     assert_close("logreg num_dual_gradient", &gd, &gh, 1e-12);
     let (_, gd) = num_dual_grad(&lr.w, |w| logreg_dual(w, &lr.xs, &lr.ys));
@@ -637,15 +343,8 @@ fn bench_rosenbrock(c: &mut Criterion) {
         group.bench_function("value_and_grad", |b| b.iter(|| rosenbrock::value_and_grad(black_box(&x))));
         let mut g = vec![0.0; n];
         group.bench_function("hand", |b| b.iter(|| rosenbrock_hand(black_box(&x), black_box(&mut g))));
-        for (name, f) in [
-            ("diag_mimic", rosenbrock_mimic as fn(&[f64], &mut [f64]) -> f64),
-            ("diag_noidx", rosenbrock_noidx),
-            ("diag_tape2", rosenbrock_tape2),
-            ("diag_recompute", rosenbrock_recompute),
-        ] {
-            let mut g = vec![0.0; n];
-            group.bench_function(name, |b| b.iter(|| f(black_box(&x), black_box(&mut g))));
-        }
+        let mut g = vec![0.0; n];
+        group.bench_function("diag_hand_add", |b| b.iter(|| rosenbrock_hand_add(black_box(&x), black_box(&mut g))));
         if n <= 1000 {
             group.bench_function("num_dual_gradient", |b| {
                 b.iter(|| num_dual_gradient(black_box(&x), rosenbrock_dvec))
@@ -674,16 +373,6 @@ fn bench_logreg(c: &mut Criterion) {
     group.bench_function("hand", |b| {
         b.iter(|| logreg_hand(black_box(w), black_box(xs), black_box(ys), black_box(&mut g)))
     });
-    for (name, f) in [
-        ("diag_mimic", logreg_mimic as fn(&[f64], &[f64], &[f64], &mut [f64]) -> f64),
-        ("diag_outer", logreg_outer),
-        ("diag_tape2", logreg_tape2),
-    ] {
-        let mut g = vec![0.0; LR_D];
-        group.bench_function(name, |b| {
-            b.iter(|| f(black_box(w), black_box(xs), black_box(ys), black_box(&mut g)))
-        });
-    }
     group.bench_function("num_dual_gradient", |b| {
         b.iter(|| num_dual_gradient(black_box(w), |w| logreg_dvec(w, xs, ys)))
     });

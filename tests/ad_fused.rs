@@ -188,3 +188,68 @@ fn seeded_sums_match_differences_and_second_order() {
     let (gp, gm) = (shifted(1e-5), shifted(-1e-5));
     close(&hx, &gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect::<Vec<_>>());
 }
+
+// Sums returned as they are (through copies only): their accumulator's
+// adjoint is the seed, so each trip's reverse runs right after it with the
+// seed, into the gradient itself (`plan_seeded`), with nothing left for the
+// reverse sweep. Called with a seed other than one from `scaled_calls`, and
+// through the dual copy by `hvp`.
+#[differentiable]
+fn returned_sum(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..x.len() / 2 {
+        let i = 2 * k;
+        let a = x[i + 1] - x[i] * x[i];
+        s += 100.0 * a * a + (1.0 - x[i]).powi(2);
+    }
+    let total = s;
+    total
+}
+
+// A nested product loop (its trips saved), from a differentiated start.
+#[differentiable]
+fn returned_nested(x: &[f64]) -> f64 {
+    let mut s = x[0];
+    for i in 0..x.len() {
+        let mut p = 1.0;
+        for j in 0..=i {
+            p *= x[j].cos();
+        }
+        s += p * x[i];
+    }
+    s
+}
+
+#[differentiable]
+fn scaled_calls(x: &[f64]) -> f64 {
+    2.5 * returned_sum(x) + returned_nested(x).sin()
+}
+
+#[test]
+fn returned_sums_take_the_seed() {
+    let x = [0.3, -0.7, 1.1, 0.4, -1.2, 1.0];
+    let fs: [(&dyn Fn(&[f64]) -> f64, fn(&[f64]) -> (f64, Vec<f64>)); 3] = [
+        (&returned_sum, returned_sum::value_and_grad),
+        (&returned_nested, returned_nested::value_and_grad),
+        (&scaled_calls, scaled_calls::value_and_grad),
+    ];
+    for (f, vg) in fs {
+        let (v, g) = vg(&x);
+        assert_eq!(v, f(&x));
+        close(&g, &fd(f, &x));
+    }
+    let g = returned_sum::grad(&x);
+    let mut buf = vec![1.0; x.len()];
+    returned_sum::value_and_grad_into(&x, &mut buf);
+    close(&buf, &g.iter().map(|v| v + 1.0).collect::<Vec<_>>());
+    let t = [0.2, 0.1, -0.3, 0.5, 0.7, -0.4];
+    for (hv, gr) in [
+        (returned_sum::hvp as fn(&[f64], &[f64]) -> Vec<f64>, returned_sum::grad as fn(&[f64]) -> Vec<f64>),
+        (returned_nested::hvp, returned_nested::grad),
+        (scaled_calls::hvp, scaled_calls::grad),
+    ] {
+        let shifted = |s: f64| gr(&x.iter().zip(&t).map(|(a, b)| a + s * b).collect::<Vec<_>>());
+        let (gp, gm) = (shifted(1e-5), shifted(-1e-5));
+        close(&hv(&x, &t), &gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect::<Vec<_>>());
+    }
+}

@@ -329,6 +329,7 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
     quote! {
         #[doc(hidden)]
         #lints
+        #[inline]
         #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
             #alias
             #setup

@@ -8,6 +8,12 @@
 //! scratch adjoints; the reverse sweep, once `s̄` is known, adds
 //! `s̄ · scratch` into the real ones. One pass over the data, nothing saved
 //! across trips: the shape of a gradient written by hand.
+//!
+//! When `s̄` is known before the loop runs, there is no scratch at all: a
+//! top-level accumulator loop whose sum reaches the result through copies
+//! alone (`let mut s = 0.0; for .. { s += e } s`) has `s̄` = the seed, so
+//! each trip's reverse adds `seed · ∂e/∂x` straight into the adjoints and the
+//! reverse sweep has nothing left to do for it (a *seeded* loop).
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,25 +29,56 @@ use crate::ir::*;
 /// reaches it, so it must not sit in a loop that saves its trips (the
 /// scratch would be overwritten by later trips): only at the top level, or in
 /// fused or recomputed loops, whose trips are reversed right after running.
-pub(super) fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: &HashSet<Temp>, out: &mut HashSet<Temp>) {
+pub(super) fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: &HashSet<Temp>, seeded: &HashSet<Temp>, out: &mut HashSet<Temp>) {
     for s in block {
         match s {
             Stmt::Loop(l) => {
                 // A recomputed accumulator loop replays in forward order instead
-                // (`reverse_accumulating_replay`): no scratch at all.
-                let fused = ok_here && fusable(l, temps) && !recomputed.contains(&l.count);
+                // (`reverse_accumulating_replay`): no scratch at all. A seeded
+                // one needs neither.
+                let fused = seeded.contains(&l.count) || (ok_here && fusable(l, temps) && !recomputed.contains(&l.count));
                 if fused {
                     out.insert(l.count);
                 }
-                plan_fused(&l.body, temps, fused || recomputed.contains(&l.count), recomputed, out);
+                plan_fused(&l.body, temps, fused || recomputed.contains(&l.count), recomputed, seeded, out);
             }
             _ => {
                 for c in s.children() {
-                    plan_fused(c, temps, ok_here, recomputed, out);
+                    plan_fused(c, temps, ok_here, recomputed, seeded, out);
                 }
             }
         }
     }
+}
+
+/// The top-level accumulator loops whose sum is the function's scalar
+/// result (`ret`, the first temporary) through copies alone: after the loop
+/// come only copies along the chain from the sum to `ret`, and user
+/// `let` aliases. Their `s̄` is the seed.
+pub(super) fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashSet<Temp> {
+    let ret = Temp(0);
+    let mut out = HashSet::new();
+    for (i, s) in body.iter().enumerate() {
+        let Stmt::Loop(l) = s else { continue };
+        if !fusable(l, temps) || temps[ret.0].ty != Ty::Float {
+            continue;
+        }
+        let mut inside = HashSet::new();
+        assigned(&l.body, &mut inside);
+        let mut chain: HashSet<Temp> = [l.backedge[0].0].into_iter().collect();
+        let rest_copies = body[i + 1..].iter().all(|s| match s {
+            Stmt::Alias { .. } => true,
+            Stmt::Copy { dst, src: Operand::Temp(x) } if chain.contains(x) && !chain.contains(dst) => {
+                chain.insert(*dst);
+                true
+            }
+            _ => false,
+        });
+        if rest_copies && chain.contains(&ret) && !inside.contains(&ret) {
+            out.insert(l.count);
+        }
+    }
+    out
 }
 
 /// Is the loop's one carried value an accumulator (`s += e`, `s` read
@@ -169,12 +206,17 @@ fn scratch_a(l: &Loop, i: usize) -> Ident {
 }
 
 impl<'a> Sweeps<'a> {
+    /// A fused loop that adds into scratch adjoints (one that is not seeded).
+    fn scratched(&self, l: &Loop) -> bool {
+        self.fused.contains(&l.count) && !self.seeded.contains(&l.count)
+    }
+
     /// Declarations of the fused loops' scratch adjoints (arrays from the
     /// per-thread pool, given back by `fused_end`).
     pub(super) fn fused_decls(&self, body: &Block) -> TokenStream {
         let (k, s, z) = (&self.krate, &self.s, &self.zero);
         let mut out = TokenStream::new();
-        for l in super::sweep::loops(body).into_iter().filter(|l| self.fused.contains(&l.count)) {
+        for l in super::sweep::loops(body).into_iter().filter(|l| self.scratched(l)) {
             let tg = targets(l, self.temps);
             for x in tg.temps {
                 let v = scratch_t(l, x);
@@ -198,7 +240,7 @@ impl<'a> Sweeps<'a> {
         if self.dual {
             return out;
         }
-        for l in super::sweep::loops(body).into_iter().filter(|l| self.fused.contains(&l.count)) {
+        for l in super::sweep::loops(body).into_iter().filter(|l| self.scratched(l)) {
             for i in targets(l, self.temps).params {
                 let v = scratch_a(l, i);
                 out.extend(quote!(#k::__private::give_stack(#v);));
@@ -208,10 +250,12 @@ impl<'a> Sweeps<'a> {
     }
 
     /// The forward sweep of a fused loop: each trip, then its reverse with a
-    /// unit seed on the accumulator, into the scratch adjoints.
+    /// unit seed on the accumulator, into the scratch adjoints (a seeded
+    /// loop: with the seed, into the adjoints themselves).
     pub(super) fn forward_fused(&self, l: &Loop) -> TokenStream {
         let z = &self.zero;
-        let tg = targets(l, self.temps);
+        let seeded = self.seeded.contains(&l.count);
+        let tg = if seeded { Targets { temps: Vec::new(), params: Vec::new() } } else { targets(l, self.temps) };
         let mut reset = TokenStream::new();
         let mut map = HashMap::new();
         for &x in &tg.temps {
@@ -235,7 +279,9 @@ impl<'a> Sweeps<'a> {
         self.redirect.replace(saved);
         let (h, end) = l.backedge[0];
         let (bh, be, hv, ev, count, brk) = (b(h), b(end), t(h), t(end), t(l.count), t(l.brk));
-        let one = if self.dual {
+        let one = if seeded {
+            quote!(__gd_seed)
+        } else if self.dual {
             let (k, f) = (&self.krate, self.f);
             quote!(#k::__private::Dual::<#f>::cst(1.0))
         } else {
@@ -291,8 +337,12 @@ impl<'a> Sweeps<'a> {
     }
 
     /// The reverse sweep of a fused loop: the accumulator's adjoint times
-    /// the scratch adjoints.
+    /// the scratch adjoints (nothing for a seeded loop, whose trips added
+    /// theirs; its sum's adjoint stays for the value before the loop).
     pub(super) fn reverse_fused(&self, l: &Loop) -> TokenStream {
+        if self.seeded.contains(&l.count) {
+            return TokenStream::new();
+        }
         let tg = targets(l, self.temps);
         let sb = self.adj(l.backedge[0].0);
         let mut out = TokenStream::new();

@@ -50,6 +50,8 @@ pub struct Sweeps<'a> {
     pub rebinding: HashSet<Temp>,
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
+    /// The fused loops whose accumulator's adjoint is the seed (see `fused`).
+    pub seeded: HashSet<Temp>,
     /// Matrix copies `(dst, src)` that move their source (see `tensor::plan_moves`).
     pub moves: HashSet<(Temp, Temp)>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
@@ -74,11 +76,12 @@ impl<'a> Sweeps<'a> {
         let mut recomputed = HashSet::new();
         let mut rebinding = HashSet::new();
         plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
+        let seeded = super::fused::plan_seeded(body, temps);
         let mut fused = HashSet::new();
-        super::fused::plan_fused(body, temps, true, &recomputed, &mut fused);
+        super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, redirect, moves }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, redirect, moves }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
