@@ -306,13 +306,18 @@ where
         self.len()
     }
     fn map_pair(&self, f: impl Fn(F) -> (F, F)) -> (Self, Self) {
-        let mut z = self.clone();
+        // The values through nalgebra's `map` (written once into
+        // uninitialised storage, in storage order), the derivatives over a
+        // copy in the same order: one copy fewer than two clones.
         let mut d = self.clone();
-        for (zi, di) in z.iter_mut().zip(d.iter_mut()) {
-            let (v, dv) = f(*zi);
-            *zi = v;
-            *di = dv;
-        }
+        let mut ds = d.iter_mut();
+        let z = self.map(|x| {
+            let (v, dv) = f(x);
+            if let Some(di) = ds.next() {
+                *di = dv;
+            }
+            v
+        });
         (z, d)
     }
     fn arg_extreme(&self, max: bool) -> usize {
