@@ -155,7 +155,7 @@ pub(super) struct Targets {
     pub params: Vec<usize>,
 }
 
-pub(super) fn assigned(b: &Block, out: &mut HashSet<Temp>) {
+pub(super) fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
     for s in b {
         match s {
             Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::Call { dst, .. } | Stmt::TOp { dst, .. } => {

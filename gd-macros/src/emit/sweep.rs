@@ -56,6 +56,9 @@ pub struct Sweeps<'a> {
     pub moves: HashSet<(Temp, Temp)>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
+    /// While a loop's first trip is reversed: headers whose adjoint is dead
+    /// there (see `reverse_trip`).
+    pub dead: std::cell::RefCell<HashSet<Temp>>,
     pub redirect: std::cell::RefCell<(std::collections::HashMap<Temp, Ident>, std::collections::HashMap<usize, Ident>)>,
 }
 
@@ -81,7 +84,7 @@ impl<'a> Sweeps<'a> {
         super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, redirect, moves }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), redirect, moves }
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -156,9 +159,41 @@ impl<'a> Sweeps<'a> {
 
     fn active(&self, o: &Operand) -> Option<Temp> {
         match o {
-            Operand::Temp(x) if self.temps[x.0].active => Some(*x),
+            Operand::Temp(x) if self.live(*x) => Some(*x),
             _ => None,
         }
+    }
+
+    /// Whether the reverse sweep being emitted takes `x`'s adjoint: active,
+    /// and not a header whose adjoint is dead on this trip (see `reverse_trip`).
+    pub(super) fn live(&self, x: Temp) -> bool {
+        self.temps[x.0].active && !self.dead.borrow().contains(&x)
+    }
+
+    /// The reverse of one trip of a saving loop. A matrix carried by the
+    /// loop that starts from data (`let mut h = x.clone()`, then
+    /// `h = layer(h)`) has a dead adjoint on the first trip: it would only
+    /// flow to the data. The last reverse trip is emitted a second time with
+    /// that header passive, so no rule makes its adjoint (for an MLP: no
+    /// `Wᵀ·z̄` for the input batch). `before`: the statements before the loop.
+    fn reverse_trip(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
+        let body = self.reverse(&l.body);
+        let mut inside = HashSet::new();
+        super::fused::assigned(&l.body, &mut inside);
+        let peel: Vec<Temp> = l
+            .backedge
+            .iter()
+            .map(|&(h, _)| h)
+            .filter(|h| self.temps[h.0].ty == Ty::Tensor && !inside.contains(h) && starts_from_data(before, *h))
+            .collect();
+        if peel.is_empty() {
+            return body;
+        }
+        let saved = self.dead.replace(peel.into_iter().collect());
+        let first = self.reverse(&l.body);
+        self.dead.replace(saved);
+        let count = t(l.count);
+        quote!(if __gd_trip + 1 == #count { #first } else { #body })
     }
 
     /// Hoisted declarations of every temporary (and its derivative).
@@ -684,7 +719,7 @@ impl<'a> Sweeps<'a> {
                 out.extend(quote!(#g.clear(); #g.resize(#n, #z);));
             }
         }
-        for s in block.iter().rev() {
+        for (i, s) in block.iter().enumerate().rev() {
             out.extend(match s {
                 Stmt::Op { dst, prim, args } => {
                     let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
@@ -862,7 +897,7 @@ impl<'a> Sweeps<'a> {
                         let (v, k, arr) = (t(dst), t(k), self.arr(a));
                         quote!(#v = #arr[#k];)
                     });
-                    let body = self.reverse(&l.body);
+                    let body = self.reverse_trip(l, &block[..i]);
                     let (item_pop, bind) =
                         if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
                     quote! {
@@ -886,6 +921,26 @@ impl<'a> Sweeps<'a> {
         }
         out
     }
+}
+
+/// Is `x`'s value at the end of `before` data: last set by passive code
+/// (`Stmt::Set`) or a constant, through copies?
+fn starts_from_data(before: &[Stmt], x: Temp) -> bool {
+    for (i, s) in before.iter().enumerate().rev() {
+        let mut here = HashSet::new();
+        super::fused::assigned(std::slice::from_ref(s), &mut here);
+        if matches!(s, Stmt::Set { dst, .. } if *dst == x) {
+            return true;
+        }
+        if here.contains(&x) {
+            return match s {
+                Stmt::Copy { dst, src: Operand::Const(_) } => *dst == x,
+                Stmt::Copy { dst, src: Operand::Temp(y) } if *dst == x => starts_from_data(&before[..i], *y),
+                _ => false,
+            };
+        }
+    }
+    false
 }
 
 /// Every loop in a block, nested ones included.

@@ -174,7 +174,7 @@ impl<'a> Sweeps<'a> {
 
     fn targ_active(&self, a: &TArg) -> bool {
         match a {
-            TArg::Temp(x) => self.temps[x.0].active,
+            TArg::Temp(x) => self.live(*x),
             TArg::Place(_) => true,
             _ => false,
         }
@@ -349,7 +349,7 @@ impl<'a> Sweeps<'a> {
     fn reverse_product(&self, dst: Temp, args: &[TArg]) -> Option<TokenStream> {
         let [a, b_] = args else { return None };
         let temp = |x: &TArg| match x {
-            TArg::Temp(t) if self.temps[t.0].active && self.is_tensor(*t) => Some(*t),
+            TArg::Temp(t) if self.live(*t) && self.is_tensor(*t) => Some(*t),
             _ => None,
         };
         let (ta, tb) = (temp(a), temp(b_));
@@ -419,7 +419,10 @@ impl<'a> Sweeps<'a> {
     pub(super) fn reverse_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg) -> TokenStream {
         let (k, bd, dv) = (&self.krate, b(dst), t(deriv));
         if let TArg::Temp(x) = arg {
-            if self.temps[x.0].active && self.is_tensor(*x) {
+            if !self.live(*x) {
+                return quote!(#bd = ::core::option::Option::None;);
+            }
+            if self.is_tensor(*x) {
                 let bx = b(*x);
                 return quote! {
                     if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
@@ -478,7 +481,7 @@ impl<'a> Sweeps<'a> {
     pub(super) fn reverse_tcopy(&self, dst: Temp, src: &Operand) -> TokenStream {
         let (k, bd) = (&self.krate, b(dst));
         match src {
-            Operand::Temp(x) if self.temps[x.0].active => {
+            Operand::Temp(x) if self.live(*x) => {
                 let bx = b(*x);
                 quote! {
                     if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
