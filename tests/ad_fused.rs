@@ -154,8 +154,9 @@ fn replays_see_what_the_first_run_saw() {
     close(&[ga], &fd(&|a| after_saved_loop(&x, a[0]), &[0.7]));
 }
 
-// Sums that reach the value linearly, with factors known before the loop:
-// their trips are reversed in the forward sweep straight into the gradient.
+// A sum that reaches the value linearly, with factors known before the loop
+// (not a seeded loop: its sum is scaled after it, so it goes through the
+// scratch gradient; see `returned_sum` below for the seeded path).
 #[differentiable]
 fn seeded_mean(x: &[f64], c: f64) -> f64 {
     let n = x.len() as f64;
