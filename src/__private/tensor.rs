@@ -106,6 +106,22 @@ pub fn flat_tangent<T: Tensor>(d: &Option<T>, like: &T) -> Vec<T::F> {
     }
 }
 
+/// A matrix-valued call's output adjoint as the callee's cotangent: its
+/// entries in column-major order.
+pub fn flat_cotangent<T: Tensor>(b: &T) -> Vec<T::F> {
+    (0..b.count()).map(|k| b.at(k)).collect()
+}
+
+/// A matrix-valued call's output tangent (the callee's `__gd_jvp` returns it
+/// flat, column-major) in the output's own type.
+pub fn unflat<T: Tensor>(like: &T, flat: &[T::F]) -> T {
+    let mut o = like.zeros_like();
+    for (k, x) in flat.iter().enumerate() {
+        o.set_at(k, *x);
+    }
+    o
+}
+
 /// The scratch that stands in for a slot lent twice in one rule.
 #[inline(always)]
 pub fn scratch<T: Tensor>(like: &T) -> T {

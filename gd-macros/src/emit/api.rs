@@ -68,7 +68,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
 
     let jvp_fn = jvp_function(sig, low, &jvp, &lints, &item_vis);
     if !matches!(sig.out, Output::Scalar) {
-        return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, &lints, &item_vis, &reexport_vis, &check);
+        // A matrix-valued function has a dual copy too: the second
+        // derivatives of a caller that calls it run through it.
+        let dual = matches!(sig.out, Output::Tensor).then(|| (vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis), &vjp_dual));
+        return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, dual, &lints, &item_vis, &reexport_vis, &check);
     }
 
     // ---- the public module ----
@@ -308,7 +311,7 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
         None if matches!(sig.out, Output::Tensor) => {
             let ty = &sig.ret_ty;
             let msg = format!("{name}: the cotangent has length {{}} but the output has {{}} entries");
-            let seed = quote! {{
+            let set = quote! {
                 let __gd_o = #tr.as_ref().unwrap();
                 let __gd_n = #krate::__private::tensor::Tensor::count(__gd_o);
                 ::core::assert_eq!(__gd_seed.len(), __gd_n, #msg, __gd_seed.len(), __gd_n);
@@ -317,8 +320,13 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
                     #krate::__private::tensor::Tensor::set_at(&mut __gd_s, __gd_k, *__gd_x);
                 }
                 #br = ::core::option::Option::Some(__gd_s);
-            }};
-            (quote!(&[#s]), seed, quote!(#ty), quote!(#tr.unwrap()))
+            };
+            // The dual copy, called by a caller's dual copy for the value
+            // alone (its forward sweep), gets an empty cotangent.
+            let seed = if dual { quote!(if !__gd_seed.is_empty() { #set }) } else { quote!({ #set }) };
+            // The dual copy returns the output with its tangent.
+            let out = if dual { quote!(#krate::__private::tensor::Tan<#ty>) } else { quote!(#ty) };
+            (quote!(&[#s]), seed, out, quote!(#tr.unwrap()))
         }
         None => (quote!(#s), quote!(#br = __gd_seed;), quote!(#s), quote!(#tr)),
         Some(arr) => {

@@ -471,13 +471,19 @@ impl<'a> Sweeps<'a> {
                 Stmt::Call { dst, path, args } => {
                     let a = self.call_args(args);
                     let v = t(*dst);
+                    // A matrix-valued callee (`let h: DMatrix<f64> = f(..)`):
+                    // its value is held as `Some(..)`; its dual copy takes an
+                    // empty cotangent for "value only".
+                    let tensor = self.is_tensor(*dst);
+                    let some = |call: TokenStream| if tensor { quote!(#v = ::core::option::Option::Some(#call);) } else { quote!(#v = #call;) };
                     match mode {
                         Mode::Record | Mode::Primal if self.dual => {
                             let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
                             let tans = self.call_tangents_dual(args);
-                            quote!(#v = #path::__gd_vjp_dual(#(#a,)* #z, #(#nones,)* #(#tans),*);)
+                            let seed = if tensor { quote!(&[]) } else { quote!(#z) };
+                            some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
                         }
-                        Mode::Record | Mode::Primal => quote!(#v = #path(#(#a),*);),
+                        Mode::Record | Mode::Primal => some(quote!(#path(#(#a),*))),
                         Mode::Tangent => {
                             let dv = d(*dst);
                             let slots = args.iter().map(|a| match a {
@@ -492,7 +498,16 @@ impl<'a> Sweeps<'a> {
                                 CallArg::Passive(_) => quote!(::core::option::Option::None),
                                 CallArg::Tensor(a) => self.call_tan(a),
                             });
-                            quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                            if tensor {
+                                let k = &self.krate;
+                                quote! {{
+                                    let (__gd_o, __gd_t) = #path::__gd_jvp(#(#a,)* #(#slots),*);
+                                    #dv = ::core::option::Option::Some(#k::__private::tensor::unflat(&__gd_o, &__gd_t));
+                                    #v = ::core::option::Option::Some(__gd_o);
+                                }}
+                            } else {
+                                quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                            }
                         }
                     }
                 }
@@ -845,12 +860,25 @@ impl<'a> Sweeps<'a> {
                         .collect();
                     let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
                     let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
-                    quote! {{
-                        #pre
-                        #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
-                        #post
-                        #bd = #z;
-                    }}
+                    if self.is_tensor(*dst) {
+                        // The output's adjoint, flat, is the callee's cotangent.
+                        let k = &self.krate;
+                        quote! {
+                            if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                                let __gd_cot = #k::__private::tensor::flat_cotangent(&__gd_zb);
+                                #pre
+                                #path::#callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
+                                #post
+                            }
+                        }
+                    } else {
+                        quote! {{
+                            #pre
+                            #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
+                            #post
+                            #bd = #z;
+                        }}
+                    }
                 }
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));

@@ -23,7 +23,7 @@ enum Base {
 }
 
 impl<'a> Sweeps<'a> {
-    fn is_tensor(&self, x: Temp) -> bool {
+    pub(super) fn is_tensor(&self, x: Temp) -> bool {
         self.temps[x.0].ty == Ty::Tensor
     }
 

@@ -225,6 +225,11 @@ impl<'a> Lowerer<'a> {
             return self.prim(p, args, whole);
         }
         match name.as_str() {
+            // `f(..).sum()`: a call to a differentiable function returns a
+            // float here, so this must be a matrix-valued one.
+            "sum" | "product" if self.is_differentiable_call(&m.receiver) => {
+                return self.err(&m.method, call_result_hint(&name));
+            }
             "sum" | "product" | "fold" => return self.lower_fold(m),
             "len" | "is_empty" => return Ok(Val::Passive(quote!(#whole))),
             // A float is Copy: cloning it is the identity.
@@ -235,9 +240,20 @@ impl<'a> Lowerer<'a> {
             }
             _ => {}
         }
-        if let Ok(Val::Passive(_)) = self.lower_expr(&m.receiver) {
+        let receiver = self.lower_expr(&m.receiver);
+        if let Ok(Val::Passive(_)) = receiver {
             if !m.args.iter().any(|a| self.mentions_active(a)) {
                 return Ok(Val::Passive(quote!(#whole)));
+            }
+        }
+        // A matrix method on what a call returned: the macro took the callee
+        // for float-valued (it cannot see its signature).
+        if let Ok(Val::Active(t)) = receiver {
+            let matrix_method = crate::tensor_rules::method(&name, m.args.len()).is_some()
+                || super::tensor::TENSOR_METHODS.contains(&name.as_str())
+                || crate::tensor_rules::SHAPE_METHODS.contains(&name.as_str());
+            if self.float_calls.contains(&t) && matrix_method {
+                return self.err(&m.method, call_result_hint(&name));
             }
         }
         self.err(
@@ -249,7 +265,20 @@ impl<'a> Lowerer<'a> {
         )
     }
 
+    /// A direct call of a function that is not a float function
+    /// (`f64::sin`), an iterator constructor or `stop_gradient`, with a
+    /// differentiated argument: a call of a `#[differentiable]` function.
+    fn is_differentiable_call(&self, e: &Expr) -> bool {
+        let Expr::Call(c) = strip(e) else { return false };
+        let Expr::Path(fp) = strip(&c.func) else { return false };
+        let segs: Vec<String> = fp.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let other = matches!(segs.first().map(String::as_str), Some("f64" | "f32" | "std" | "core" | "iter"))
+            || matches!(segs.last().map(String::as_str), Some("stop_gradient" | "zip" | "repeat" | "once" | "from_fn" | "successors"));
+        !other && c.args.iter().any(|a| self.mentions_active(a))
+    }
+
     fn lower_call(&mut self, c: &syn::ExprCall, whole: &Expr) -> Result<Val> {
+        let tensor_out = std::mem::take(&mut self.tensor_call);
         let Expr::Path(fp) = strip(&c.func) else {
             return self.err(&c.func, "#[differentiable]: only calls of named functions are supported");
         };
@@ -286,7 +315,10 @@ impl<'a> Lowerer<'a> {
             };
             args.push(arg);
         }
-        let dst = self.temp(Ty::Float, true);
+        let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
+        if !tensor_out {
+            self.float_calls.insert(dst);
+        }
         let mut path = fp.path.clone();
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
@@ -294,4 +326,12 @@ impl<'a> Lowerer<'a> {
         self.emit(Stmt::Call { dst, path, args });
         Ok(Val::Active(dst))
     }
+}
+
+/// The error for a matrix method on a call's result, which the macro took
+/// for a float (it cannot see the callee's signature).
+fn call_result_hint(method: &str) -> String {
+    format!(
+        "#[differentiable]: `{method}` on the result of a call: a call to another differentiable function is taken to return a float. If it returns an nalgebra matrix or vector, bind it with its type first: `let h: DMatrix<f64> = f(..);`"
+    )
 }

@@ -119,6 +119,12 @@ pub struct Lowerer<'a> {
     places: Vec<Place>,
     /// Passive bindings that hold matrices (by uid).
     passive_tensors: HashSet<usize>,
+    /// Set by a `let` annotated with an nalgebra type whose value is a call:
+    /// the callee returns a matrix (taken by that call, see `lower_call`).
+    tensor_call: bool,
+    /// Results of calls taken as floats, for the hint when one is used as a
+    /// matrix.
+    float_calls: HashSet<Temp>,
     temps: Vec<TempInfo>,
     env: Env,
     /// Blocks under construction; statements go into the last one.
@@ -151,6 +157,8 @@ impl<'a> Lowerer<'a> {
             restart_tensor: false,
             places: Vec::new(),
             passive_tensors: HashSet::new(),
+            tensor_call: false,
+            float_calls: HashSet::new(),
             temps: Vec::new(),
             env: Env::default(),
             out: vec![Vec::new()],

@@ -176,8 +176,13 @@ impl<'a> Lowerer<'a> {
                     }
                     return Ok(());
                 }
-                let v = self.lower_expr(&init.expr)?;
-                self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, &init.expr)
+                // `let h: DMatrix<f64> = forward(..);`: the type says that the
+                // callee returns a matrix (the macro cannot see its signature).
+                let annotated = matches!(&l.pat, Pat::Type(t) if crate::sig::mentions_nalgebra(&t.ty));
+                self.tensor_call = annotated && matches!(strip(&init.expr), Expr::Call(_));
+                let v = self.lower_expr(&init.expr);
+                self.tensor_call = false;
+                self.bind_value(&pi.ident, key, pi.mutability.is_some(), v?, &init.expr)
             }
             Pat::Wild(_) => {
                 if self.mentions_active(&init.expr) {

@@ -19,7 +19,7 @@ use crate::ir::*;
 use crate::tensor_rules::{self, Out, TRule, A};
 
 /// Methods that keep a passive matrix a matrix.
-const TENSOR_METHODS: &[&str] = &[
+pub(super) const TENSOR_METHODS: &[&str] = &[
     "clone", "clone_owned", "into_owned", "to_owned", "transpose", "column", "row", "map", "component_mul", "component_div",
     "add_scalar", "scale", "columns", "rows", "view", "fixed_view", "abs", "normalize",
 ];

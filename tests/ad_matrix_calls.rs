@@ -1,0 +1,203 @@
+//! Calls to matrix-valued `#[differentiable]` functions
+//! (`let h: DMatrix<f64> = forward(p, x);`): an MLP's forward pass written
+//! once and called by two losses, a call inside a loop, a vector output, an
+//! argument computed by the caller. Each caller is checked against the same
+//! function written without the call (gradients to 1e-12), central
+//! differences, forward mode (`jvp == grad · v`) and differences of the
+//! gradient for `hvp`.
+
+use gd::differentiable;
+use gd::nalgebra::{DMatrix, DVector};
+use gd::Params;
+
+#[derive(Clone, Debug, gd::Params)]
+struct Layer {
+    w: DMatrix<f64>,
+    b: DVector<f64>,
+}
+
+#[derive(Clone, Debug, gd::Params)]
+struct Net {
+    layers: Vec<Layer>,
+}
+
+/// The network's outputs for the columns of `x` (tanh between layers).
+#[differentiable(wrt(p))]
+fn forward(p: &Net, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut h = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z = &layer.w * &h + &layer.b * ones.transpose();
+        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    h
+}
+
+#[differentiable(wrt(p))]
+fn mse(p: &Net, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let out: DMatrix<f64> = forward(p, x);
+    let r = &out - y;
+    r.norm_squared() / x.ncols() as f64
+}
+
+/// `mse` with the forward pass written in place: the oracle for the call.
+#[differentiable(wrt(p))]
+fn mse_inline(p: &Net, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut h = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z = &layer.w * &h + &layer.b * ones.transpose();
+        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    let r = &h - y;
+    r.norm_squared() / x.ncols() as f64
+}
+
+/// The same network called twice per trip over a list of batches, its
+/// output fed back through a second call.
+#[differentiable(wrt(p))]
+fn looped(p: &Net, xs: &[DMatrix<f64>]) -> f64 {
+    let mut total = 0.0;
+    for x in xs.iter() {
+        let a: DMatrix<f64> = forward(p, x);
+        total += a.map(|v| v.sin()).sum();
+    }
+    total
+}
+
+#[differentiable(wrt(p))]
+fn looped_inline(p: &Net, xs: &[DMatrix<f64>]) -> f64 {
+    let mut total = 0.0;
+    for x in xs.iter() {
+        let ones = DVector::from_element(x.ncols(), 1.0);
+        let mut h = x.clone();
+        for (l, layer) in p.layers.iter().enumerate() {
+            let z = &layer.w * &h + &layer.b * ones.transpose();
+            h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+        }
+        total += h.map(|v| v.sin()).sum();
+    }
+    total
+}
+
+/// A vector-valued callee fed a matrix the caller computed (both
+/// arguments differentiated in the callee; the caller's `a` too).
+#[differentiable]
+fn squash(m: &DMatrix<f64>, v: &DVector<f64>) -> DVector<f64> {
+    (m * v).map(|t| t.tanh())
+}
+
+#[differentiable]
+fn through_vector(a: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    let m = a.transpose() * a;
+    let s: DVector<f64> = squash(&m, v);
+    s.dot(&s) + s.sum()
+}
+
+#[differentiable]
+fn through_vector_inline(a: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
+    let m = a.transpose() * a;
+    let s = (&m * v).map(|t| t.tanh());
+    s.dot(&s) + s.sum()
+}
+
+fn net() -> Net {
+    let layer = |o: usize, i: usize, k: f64| Layer {
+        w: DMatrix::from_fn(o, i, |r, c| 0.4 * ((r * i + c) as f64 * 0.9 + k).sin()),
+        b: DVector::from_fn(o, |r, _| 0.1 * (r as f64 - k)),
+    };
+    Net { layers: vec![layer(4, 3, 0.3), layer(2, 4, 1.1)] }
+}
+
+fn batch(n: usize, k: f64) -> DMatrix<f64> {
+    DMatrix::from_fn(3, n, |r, c| ((r * n + c) as f64 * 0.7 + k).cos())
+}
+
+/// Central differences of `f` over the flattened parameters of `p`.
+fn fd(f: impl Fn(&Net) -> f64, p: &Net) -> Vec<f64> {
+    let x = p.to_vec();
+    (0..x.len())
+        .map(|k| {
+            let (mut a, mut b) = (x.clone(), x.clone());
+            a[k] += 1e-6;
+            b[k] -= 1e-6;
+            let (mut pa, mut pb) = (p.clone(), p.clone());
+            pa.set_from_slice(&a).unwrap();
+            pb.set_from_slice(&b).unwrap();
+            (f(&pa) - f(&pb)) / 2e-6
+        })
+        .collect()
+}
+
+fn close(a: &[f64], b: &[f64], tol: f64) {
+    assert_eq!(a.len(), b.len());
+    for (k, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "entry {k}: {x} vs {y}");
+    }
+}
+
+fn direction(p: &Net) -> Net {
+    let mut v = p.clone();
+    let d: Vec<f64> = (0..p.num_params()).map(|k| ((k * 37) % 11) as f64 * 0.1 - 0.5).collect();
+    v.set_from_slice(&d).unwrap();
+    v
+}
+
+/// `hvp(p, v)` against central differences of `grad` along `v`.
+fn check_hvp(grad: impl Fn(&Net) -> Net, hvp: impl Fn(&Net, &Net) -> Net, p: &Net) {
+    let v = direction(p);
+    let shifted = |s: f64| {
+        let mut q = p.clone();
+        q.axpy(s, &v);
+        grad(&q).to_vec()
+    };
+    let (gp, gm) = (shifted(1e-5), shifted(-1e-5));
+    let fdh: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect();
+    close(&hvp(p, &v).to_vec(), &fdh, 1e-6);
+}
+
+#[test]
+fn a_loss_that_calls_the_forward_pass() {
+    let (p, x) = (net(), batch(5, 0.2));
+    let y = DMatrix::from_fn(2, 5, |r, c| 0.3 * r as f64 - 0.1 * c as f64);
+    let (v, g) = mse::value_and_grad(&p, &x, &y);
+    let (vi, gi) = mse_inline::value_and_grad(&p, &x, &y);
+    assert_eq!(v, mse(&p, &x, &y));
+    assert!((v - vi).abs() < 1e-14);
+    close(&g.to_vec(), &gi.to_vec(), 1e-12);
+    close(&g.to_vec(), &fd(|p| mse(p, &x, &y), &p), 1e-6);
+    let t = direction(&p);
+    let (_, dv) = mse::jvp(&p, &x, &y, &t);
+    let expect: f64 = g.to_vec().iter().zip(t.to_vec()).map(|(a, b)| a * b).sum();
+    assert!((dv - expect).abs() < 1e-10 * (1.0 + expect.abs()));
+    check_hvp(|q| mse::grad(q, &x, &y), |q, v| mse::hvp(q, &x, &y, v), &p);
+    close(&mse::hvp(&p, &x, &y, &t).to_vec(), &mse_inline::hvp(&p, &x, &y, &t).to_vec(), 1e-12);
+}
+
+#[test]
+fn calls_inside_a_loop() {
+    let p = net();
+    let xs = vec![batch(2, 0.0), batch(3, 1.0), batch(1, 2.0)];
+    let g = looped::grad(&p, &xs);
+    close(&g.to_vec(), &looped_inline::grad(&p, &xs).to_vec(), 1e-12);
+    close(&g.to_vec(), &fd(|p| looped(p, &xs), &p), 1e-6);
+    check_hvp(|q| looped::grad(q, &xs), |q, v| looped::hvp(q, &xs, v), &p);
+    assert_eq!(looped::grad(&p, &[]).to_vec(), vec![0.0; p.num_params()]);
+}
+
+#[test]
+fn a_vector_valued_callee_with_a_computed_argument() {
+    let a = DMatrix::from_fn(3, 2, |r, c| 0.5 - 0.2 * r as f64 + 0.3 * c as f64);
+    let v = DVector::from_vec(vec![0.7, -0.4]);
+    let (ga, gv) = through_vector::grad(&a, &v);
+    let (ia, iv) = through_vector_inline::grad(&a, &v);
+    close(ga.as_slice(), ia.as_slice(), 1e-12);
+    close(gv.as_slice(), iv.as_slice(), 1e-12);
+    let (ta, tv) = (a.map(|x| 0.3 * x - 0.1), DVector::from_vec(vec![0.2, 0.5]));
+    let (_, dv) = through_vector::jvp(&a, &v, &ta, &tv);
+    assert!((dv - (ga.dot(&ta) + gv.dot(&tv))).abs() < 1e-10);
+    let (ha, hv) = through_vector::hvp(&a, &v, &ta, &tv);
+    let (ja, jv) = through_vector_inline::hvp(&a, &v, &ta, &tv);
+    close(ha.as_slice(), ja.as_slice(), 1e-10);
+    close(hv.as_slice(), jv.as_slice(), 1e-10);
+}
