@@ -10,7 +10,8 @@
 //! The MLPs ([`xent()`] for the digits classifier, [`mse()`] for the diabetes
 //! regression) are written with nalgebra over a parameter struct
 //! ([`Mlp`], a `Vec` of [`Layer`]s, `#[derive(gd::Params)]`); samples are
-//! the columns of a matrix. [`FlatMlp`] connects them to the runtime's flat
+//! the columns of a matrix. Both call the network's forward pass,
+//! [`outputs()`], a matrix-valued differentiable function. [`FlatMlp`] connects them to the runtime's flat
 //! parameter vectors.
 
 // The slice kernels index with loops on purpose: that is the form the macro
@@ -83,6 +84,30 @@ pub struct Mlp {
     pub layers: Vec<Layer>,
 }
 
+/// The network's outputs (logits, or regression outputs) for the columns of
+/// `x`, one column each: tanh after every layer but the last. The bias is
+/// added to every column as a product with a row of ones.
+#[differentiable(wrt(p))]
+pub fn outputs(p: &Mlp, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut h = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z = &layer.w * &h + &layer.b * ones.transpose();
+        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    h
+}
+
+/// `Σ ‖W‖²` over the layers (biases not penalised).
+#[differentiable(wrt(p))]
+pub fn weight_norm2(p: &Mlp) -> f64 {
+    let mut r = 0.0;
+    for layer in p.layers.iter() {
+        r += layer.w.norm_squared();
+    }
+    r
+}
+
 /// Mean softmax cross-entropy of the network over the columns of `x`
 /// (sample `j` has class `labels[j]`), plus `l2/2 · Σ ‖W‖²` (biases not
 /// penalised). The softmax is taken at matrix level: the per-column shift by
@@ -92,12 +117,7 @@ pub struct Mlp {
 #[differentiable(wrt(p))]
 pub fn xent(p: &Mlp, x: &DMatrix<f64>, labels: &[usize], l2: f64) -> f64 {
     let n = x.ncols();
-    let ones = DVector::from_element(n, 1.0);
-    let mut h = x.clone();
-    for (l, layer) in p.layers.iter().enumerate() {
-        let z = &layer.w * &h + &layer.b * ones.transpose();
-        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
-    }
+    let h: DMatrix<f64> = outputs(p, x);
     let k = h.nrows();
     let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
     let ones_k = DVector::from_element(k, 1.0);
@@ -107,30 +127,16 @@ pub fn xent(p: &Mlp, x: &DMatrix<f64>, labels: &[usize], l2: f64) -> f64 {
     for j in 0..n {
         picked += h[(labels[j], j)];
     }
-    let mut r = 0.0;
-    for layer in p.layers.iter() {
-        r += layer.w.norm_squared();
-    }
-    (lse - picked) / n as f64 + 0.5 * l2 * r
+    (lse - picked) / n as f64 + 0.5 * l2 * weight_norm2(p)
 }
 
 /// Mean squared error of a network with one output over the columns of `x`
 /// (targets `y`, a `1 × n` matrix: one per column), plus `l2/2 · Σ ‖W‖²`.
 #[differentiable(wrt(p))]
 pub fn mse(p: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>, l2: f64) -> f64 {
-    let n = x.ncols();
-    let ones = DVector::from_element(n, 1.0);
-    let mut h = x.clone();
-    for (l, layer) in p.layers.iter().enumerate() {
-        let z = &layer.w * &h + &layer.b * ones.transpose();
-        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
-    }
+    let h: DMatrix<f64> = outputs(p, x);
     let res = h - y;
-    let mut r = 0.0;
-    for layer in p.layers.iter() {
-        r += layer.w.norm_squared();
-    }
-    res.norm_squared() / n as f64 + 0.5 * l2 * r
+    res.norm_squared() / x.ncols() as f64 + 0.5 * l2 * weight_norm2(p)
 }
 
 impl Mlp {
@@ -164,17 +170,9 @@ impl Mlp {
         s
     }
     /// The network's outputs (logits) for the columns of `x`, one column each
-    /// (plain nalgebra, no derivative).
+    /// (the plain [`outputs()`], no derivative).
     pub fn forward(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        let mut h = x.clone();
-        for (l, layer) in self.layers.iter().enumerate() {
-            let mut z = &layer.w * &h;
-            for mut c in z.column_iter_mut() {
-                c += &layer.b;
-            }
-            h = if l + 1 < self.layers.len() { z.map(|v| v.tanh()) } else { z };
-        }
-        h
+        outputs(self, x)
     }
     /// The most likely class of each column of `x`.
     pub fn predict_classes(&self, x: &DMatrix<f64>) -> Vec<usize> {
