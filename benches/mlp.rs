@@ -3,6 +3,10 @@
 //! generates for the loss written with nalgebra and a parameter struct, and
 //! for the same loss written with loops over a flat slice, against
 //! backpropagation written by hand in nalgebra (issue "models", Benchmark).
+//! `generated_called` is the matrix-softmax loss with the forward pass
+//! written as its own matrix-valued function (`logits`) and called: it should
+//! cost what the inline version costs (the callee runs once, its reverse
+//! sweep kept as a closure).
 //! Before timing, the three gradients are checked to agree.
 //!
 //! Run: `cargo bench --bench mlp` (then `python3 benches/ratios.py mlp`).
@@ -59,6 +63,35 @@ fn loss_nalgebra_matrix(p: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
         let z = &layer.w * &h + &layer.b * ones.transpose();
         h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
     }
+    let k = h.nrows();
+    let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
+    let ones_k = DVector::from_element(k, 1.0);
+    let e = (&h - &ones_k * &m).map(|v| v.exp());
+    let lse = (ones_k.transpose() * e).map(|v| v.ln()).sum() + m.sum();
+    let mut picked = 0.0;
+    for j in 0..n {
+        picked += h[(labels[j], j)];
+    }
+    (lse - picked) / n as f64
+}
+
+/// The network's logits, matrix-valued: called by `loss_called`.
+#[differentiable(wrt(p))]
+fn logits(p: &Mlp, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut h = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z = &layer.w * &h + &layer.b * ones.transpose();
+        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    h
+}
+
+/// `loss_nalgebra_matrix` with the forward pass as a call.
+#[differentiable(wrt(p))]
+fn loss_called(p: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
+    let n = x.ncols();
+    let h: DMatrix<f64> = logits(p, x);
     let k = h.nrows();
     let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
     let ones_k = DVector::from_element(k, 1.0);
@@ -204,6 +237,16 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 g.scale(0.0);
                 loss_nalgebra_matrix::value_and_grad_into(&p, &x, &labels, &mut g)
+            })
+        });
+        let (v4, g4) = loss_called::value_and_grad(&p, &x, &labels);
+        let mut diff = g4.clone();
+        diff.axpy(-1.0, &gh);
+        assert!((v4 - vh).abs() < 1e-12 && diff.norm() < 1e-10 * gh.norm(), "called vs hand");
+        group.bench_with_input(BenchmarkId::new("generated_called", n), &n, |b, _| {
+            b.iter(|| {
+                g.scale(0.0);
+                loss_called::value_and_grad_into(&p, &x, &labels, &mut g)
             })
         });
         // Second order through the same code: a Hessian-vector product.

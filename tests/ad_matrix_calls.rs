@@ -101,6 +101,22 @@ fn through_vector_inline(a: &DMatrix<f64>, v: &DVector<f64>) -> f64 {
     s.dot(&s) + s.sum()
 }
 
+/// A callee taking a data vector by value (its split keeps a copy), and a
+/// call whose result reaches the value only through its shape (its reverse
+/// sweep is dropped, never run).
+#[differentiable(wrt(w))]
+fn times(w: &DMatrix<f64>, x: DVector<f64>) -> DVector<f64> {
+    w * x
+}
+
+#[differentiable]
+fn by_value_and_unused(a: &DMatrix<f64>) -> f64 {
+    let x = DVector::from_vec(vec![0.5, -1.5]);
+    let y: DVector<f64> = times(a, x.clone());
+    let unused: DVector<f64> = times(a, x);
+    y.norm_squared() + unused.len() as f64
+}
+
 fn net() -> Net {
     let layer = |o: usize, i: usize, k: f64| Layer {
         w: DMatrix::from_fn(o, i, |r, c| 0.4 * ((r * i + c) as f64 * 0.9 + k).sin()),
@@ -200,4 +216,16 @@ fn a_vector_valued_callee_with_a_computed_argument() {
     let (ja, jv) = through_vector_inline::hvp(&a, &v, &ta, &tv);
     close(ha.as_slice(), ja.as_slice(), 1e-10);
     close(hv.as_slice(), jv.as_slice(), 1e-10);
+}
+
+#[test]
+fn a_by_value_argument_and_an_unused_result() {
+    let a = DMatrix::from_fn(3, 2, |r, c| 0.5 - 0.2 * r as f64 + 0.3 * c as f64);
+    let x = DVector::from_vec(vec![0.5, -1.5]);
+    // d/da ‖a x‖² = 2 (a x) xᵀ
+    let expect = (&a * &x) * x.transpose() * 2.0;
+    close(by_value_and_unused::grad(&a).as_slice(), expect.as_slice(), 1e-12);
+    let v = a.map(|t| 0.1 * t + 0.05);
+    // H·v = 2 (v x) xᵀ
+    close(by_value_and_unused::hvp(&a, &v).as_slice(), ((&v * &x) * x.transpose() * 2.0).as_slice(), 1e-12);
 }

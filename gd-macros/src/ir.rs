@@ -26,6 +26,10 @@ pub enum Ty {
     /// A matrix (or a float read from a parameter struct), `Option<T>` with
     /// `T` inferred; its adjoint and tangent are `Option<T>` too (`None` is zero).
     Tensor,
+    /// The reverse sweep of a matrix-valued call, a closure returned by the
+    /// callee's `__gd_split` with the output (`Option<impl FnOnce>`); moved,
+    /// never copied. Used by the f64 reverse sweep only.
+    Pullback,
 }
 
 /// A place inside a differentiated matrix or struct parameter: `p`,
@@ -127,8 +131,9 @@ pub enum Stmt {
     Verbatim(TokenStream),
     /// `let name = temp;` so that verbatim user code can read an active value.
     Alias { name: proc_macro2::Ident, src: Temp, by_ref: bool },
-    /// A call to another `#[differentiable]` function.
-    Call { dst: Temp, path: syn::Path, args: Vec<CallArg> },
+    /// A call to another `#[differentiable]` function. A matrix-valued one
+    /// keeps its reverse sweep in `pullback` (see `Ty::Pullback`).
+    Call { dst: Temp, path: syn::Path, args: Vec<CallArg>, pullback: Option<Temp> },
     /// `dst = rule(args)` for a matrix-level rule.
     /// `span`: the user's expression, so that a type error (shapes of
     /// different types, a float method on a matrix) points at it.

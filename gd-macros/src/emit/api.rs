@@ -70,8 +70,17 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     if !matches!(sig.out, Output::Scalar) {
         // A matrix-valued function has a dual copy too: the second
         // derivatives of a caller that calls it run through it.
-        let dual = matches!(sig.out, Output::Tensor).then(|| (vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis), &vjp_dual));
-        return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, dual, &lints, &item_vis, &reexport_vis, &check);
+        // And a split (see `sweeps_function`): callers run it once.
+        let split = names::split_fn(name);
+        let extra = if matches!(sig.out, Output::Tensor) {
+            vec![
+                (vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis), &vjp_dual, "__gd_vjp_dual"),
+                (split_function(sig, low, &split, &lints, &item_vis), &split, "__gd_split"),
+            ]
+        } else {
+            Vec::new()
+        };
+        return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, extra, &lints, &item_vis, &reexport_vis, &check);
     }
 
     // ---- the public module ----
@@ -184,11 +193,30 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
 
 /// `__gd_vjp` (or, with `dual`, `__gd_vjp_dual`: the same reverse sweep over
 /// `Dual<F>`, with differentiated parameters passed as duals).
+///
+/// With `split` (matrix-valued functions, f64 only): `__gd_split`, the same
+/// sweeps cut in two: it runs the forward sweep and returns the output with
+/// a closure that runs the reverse sweep given the cotangent and the
+/// gradient slots, so that a caller runs the callee once (the closure holds
+/// what the reverse sweep reads; no loop writes the gradient in the forward
+/// sweep, since the seed is not known there).
 fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    sweeps_function(sig, low, dual, false, fname, lints, vis)
+}
+
+fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    sweeps_function(sig, low, false, true, fname, lints, vis)
+}
+
+fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
-    let sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
+    let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
+    if split {
+        sw.forget_seeded(&low.body);
+        sw.copied = low.param_borrows.clone();
+    }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();
     let mut slots = Vec::new();
@@ -334,6 +362,42 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
             (quote!(&[#s]), TokenStream::new(), out, conv)
         }
     };
+    if split {
+        let params = sig.params.iter().map(|p| {
+            let (pn, ty) = (&p.name, with_lifetime(&p.ty));
+            quote!(#pn: #ty)
+        });
+        // `__gd_slotN: Ty` → `Ty` (the first two tokens are the name and `:`).
+        let slot_tys = slots.iter().map(|s| s.clone().into_iter().skip(2).collect::<TokenStream>());
+        // The cotangent is a value of the output's type (the caller holds
+        // the output's adjoint as one); the output is moved out unless the
+        // reverse sweep reads it.
+        let out = if sw.needed.contains(&low.ret) {
+            quote!(::core::clone::Clone::clone(#tr.as_ref().unwrap()))
+        } else {
+            quote!(#tr.take().unwrap())
+        };
+        return quote! {
+            #[doc(hidden)]
+            #lints
+            #vis fn #fname<'gd>(#(#params),*) -> (#ret_ty, impl ::core::ops::FnOnce(#ret_ty, #(#slot_tys),*) + 'gd) {
+                #alias
+                #decls
+                #stacks
+                #init
+                #shadow
+                #fwd
+                let __gd_out = #out;
+                (__gd_out, move |__gd_seed: #ret_ty, #(#slots),*| {
+                    #setup
+                    #br = ::core::option::Option::Some(__gd_seed);
+                    #rev
+                    #finish
+                    #stacks_end
+                })
+            }
+        };
+    }
     quote! {
         #[doc(hidden)]
         #lints
@@ -476,4 +540,21 @@ pub fn elementwise_jvp(sig: &Sig, low: &Lowered, dual: bool) -> TokenStream {
         #fwd
         (#tr, #dr)
     }
+}
+
+/// `ty` with every reference that has no lifetime given `'gd` (the
+/// parameters of `__gd_split`, whose returned closure borrows them).
+fn with_lifetime(ty: &syn::Type) -> syn::Type {
+    struct L;
+    impl syn::visit_mut::VisitMut for L {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(syn::Lifetime::new("'gd", proc_macro2::Span::call_site()));
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut L, &mut ty);
+    ty
 }

@@ -158,8 +158,12 @@ pub(super) struct Targets {
 pub(super) fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
     for s in b {
         match s {
-            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::Call { dst, .. } | Stmt::TOp { dst, .. } => {
+            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::TOp { dst, .. } => {
                 out.insert(*dst);
+            }
+            Stmt::Call { dst, pullback, .. } => {
+                out.insert(*dst);
+                out.extend(*pullback);
             }
             Stmt::TMap { dst, deriv, .. } => {
                 out.insert(*dst);

@@ -66,6 +66,9 @@ pub fn vjp_fn(f: &Ident) -> Ident {
 pub fn vjp_dual_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_dual_{f}"), f.span())
 }
+pub fn split_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_split_{f}"), f.span())
+}
 pub fn jvp_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_jvp_{f}"), f.span())
 }

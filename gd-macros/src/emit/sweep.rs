@@ -52,6 +52,9 @@ pub struct Sweeps<'a> {
     pub fused: HashSet<Temp>,
     /// The fused loops whose accumulator's adjoint is the seed (see `fused`).
     pub seeded: HashSet<Temp>,
+    /// Temporaries set to a borrow of a by-value parameter that hold a copy
+    /// instead (`__gd_split`; see `Lowered::param_borrows`).
+    pub copied: HashSet<Temp>,
     /// Matrix copies `(dst, src)` that move their source (see `tensor::plan_moves`).
     pub moves: HashSet<(Temp, Temp)>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
@@ -67,6 +70,10 @@ impl<'a> Sweeps<'a> {
     pub fn new(f: &'a Ident, dual: bool, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
         collect_needed(body, &mut needed);
+        // Only the f64 sweep makes pullbacks (the dual copy recomputes).
+        if dual {
+            needed.retain(|x| temps[x.0].ty != Ty::Pullback);
+        }
         let krate = crate::krate();
         let (s, zero) = if dual {
             (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::NEG_ZERO))
@@ -84,7 +91,15 @@ impl<'a> Sweeps<'a> {
         super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), redirect, moves }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), copied: HashSet::new(), redirect, moves }
+    }
+
+    /// No seeded loops (`__gd_split`: the seed is not known in the forward
+    /// sweep); they take the scratch path instead.
+    pub fn forget_seeded(&mut self, body: &Block) {
+        self.seeded.clear();
+        self.fused.clear();
+        super::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
 
     fn operand(&self, o: &Operand) -> TokenStream {
@@ -209,6 +224,9 @@ impl<'a> Sweeps<'a> {
                 Ty::I32 => quote!(let mut #v: i32 = 0;),
                 Ty::Bool => quote!(let mut #v: bool = false;),
                 Ty::Inferred | Ty::Tensor => quote!(let mut #v = ::core::option::Option::None;),
+                // Assigned (so typed) by the f64 forward sweep only.
+                Ty::Pullback if self.dual || mode != Mode::Record => continue,
+                Ty::Pullback => quote!(let mut #v = ::core::option::Option::None;),
             });
             if info.active {
                 let dv = if mode == Mode::Record { b(x) } else { d(x) };
@@ -250,7 +268,7 @@ impl<'a> Sweeps<'a> {
             let s = self.stack_of(x);
             out.extend(match ty {
                 Ty::Float if self.dual => quote!(let mut #s = ::std::vec::Vec::new();),
-                Ty::Inferred | Ty::Tensor => quote!(let mut #s = ::std::vec::Vec::new();),
+                Ty::Inferred | Ty::Tensor | Ty::Pullback => quote!(let mut #s = ::std::vec::Vec::new();),
                 _ => quote!(let mut #s = #krate::__private::take_stack();),
             });
         }
@@ -260,7 +278,7 @@ impl<'a> Sweeps<'a> {
     pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = self.fused_end(body);
         for (x, ty) in self.stack_kinds(body) {
-            if ty != Ty::Inferred && ty != Ty::Tensor && !(ty == Ty::Float && self.dual) {
+            if !matches!(ty, Ty::Inferred | Ty::Tensor | Ty::Pullback) && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
                 out.extend(quote!(#krate::__private::give_stack(#s);));
             }
@@ -303,7 +321,7 @@ impl<'a> Sweeps<'a> {
             Ty::Usize => "u",
             Ty::I32 => "i",
             Ty::Bool => "b",
-            Ty::Inferred | Ty::Tensor => return names::stack(&x.0.to_string()),
+            Ty::Inferred | Ty::Tensor | Ty::Pullback => return names::stack(&x.0.to_string()),
         })
     }
 
@@ -444,6 +462,10 @@ impl<'a> Sweeps<'a> {
                     let (v, k) = (t(*dst), &self.krate);
                     quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::lift(&__gd_x));)
                 }
+                Stmt::Set { dst, expr } if self.copied.contains(dst) => {
+                    let (v, k) = (t(*dst), &self.krate);
+                    quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::own(__gd_x));)
+                }
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     quote!(#v = #expr;)
@@ -468,7 +490,7 @@ impl<'a> Sweeps<'a> {
                         quote!(let #name = #v;)
                     }
                 }
-                Stmt::Call { dst, path, args } => {
+                Stmt::Call { dst, path, args, pullback } => {
                     let a = self.call_args(args);
                     let v = t(*dst);
                     // A matrix-valued callee (`let h: DMatrix<f64> = f(..)`):
@@ -482,6 +504,16 @@ impl<'a> Sweeps<'a> {
                             let tans = self.call_tangents_dual(args);
                             let seed = if tensor { quote!(&[]) } else { quote!(#z) };
                             some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
+                        }
+                        // A matrix-valued callee runs once: its split returns
+                        // the output and its reverse sweep as a closure.
+                        Mode::Record if pullback.is_some() => {
+                            let k = t(pullback.unwrap());
+                            quote! {{
+                                let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
+                                #v = ::core::option::Option::Some(__gd_o);
+                                #k = ::core::option::Option::Some(__gd_k);
+                            }}
                         }
                         Mode::Record | Mode::Primal => some(quote!(#path(#(#a),*))),
                         Mode::Tangent => {
@@ -587,7 +619,7 @@ impl<'a> Sweeps<'a> {
                 let count = t(l.count);
                 let pushes = self.snapshot(l).into_iter().map(|x| {
                     let (s, v) = (self.stack_of(x), t(x));
-                    if self.temps[x.0].ty == Ty::Tensor {
+                    if matches!(self.temps[x.0].ty, Ty::Tensor | Ty::Pullback) {
                         // Nothing reads a matrix of this trip after its
                         // snapshot (end values are never needed, so never in
                         // it; headers are reassigned by the back edge): move it.
@@ -821,7 +853,7 @@ impl<'a> Sweeps<'a> {
                         }
                     }
                 }
-                Stmt::Call { dst, path, args } => {
+                Stmt::Call { dst, path, args, pullback } => {
                     let a = self.call_args(args);
                     let bd = self.adj(*dst);
                     // The same variable passed twice (`h(x, x)`) cannot lend its
@@ -860,7 +892,19 @@ impl<'a> Sweeps<'a> {
                         .collect();
                     let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
                     let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
-                    if self.is_tensor(*dst) {
+                    if let (Some(pb), false) = (pullback, self.dual) {
+                        // The closure saved by the forward sweep, with the
+                        // output's adjoint as its cotangent.
+                        let pv = t(*pb);
+                        quote! {{
+                            let __gd_pb = #pv.take().unwrap();
+                            if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                                #pre
+                                __gd_pb(__gd_zb, #(#slots),*);
+                                #post
+                            }
+                        }}
+                    } else if self.is_tensor(*dst) {
                         // The output's adjoint, flat, is the callee's cotangent.
                         let k = &self.krate;
                         quote! {
@@ -1008,8 +1052,11 @@ fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
             | Stmt::Copy { dst, .. }
             | Stmt::Load { dst, .. }
             | Stmt::Set { dst, .. }
-            | Stmt::Call { dst, .. }
             | Stmt::TOp { dst, .. } => out.push(*dst),
+            Stmt::Call { dst, pullback, .. } => {
+                out.push(*dst);
+                out.extend(*pullback);
+            }
             Stmt::TMap { dst, deriv, .. } => {
                 out.push(*dst);
                 out.push(*deriv);
@@ -1051,10 +1098,11 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
             Stmt::Loop(l) => {
                 out.insert(l.count);
             }
-            Stmt::Call { args, .. } => {
+            Stmt::Call { args, pullback, .. } => {
                 for a in args {
                     out.extend(a.temps());
                 }
+                out.extend(*pullback);
             }
             // Matrix rules read all their arguments and their output.
             Stmt::TOp { dst, args, .. } => {

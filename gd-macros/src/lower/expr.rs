@@ -323,7 +323,8 @@ impl<'a> Lowerer<'a> {
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
         }
-        self.emit(Stmt::Call { dst, path, args });
+        let pullback = tensor_out.then(|| self.temp(Ty::Pullback, false));
+        self.emit(Stmt::Call { dst, path, args, pullback });
         Ok(Val::Active(dst))
     }
 }

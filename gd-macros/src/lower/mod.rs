@@ -38,6 +38,10 @@ pub struct Lowered {
     pub locals: usize,
     /// For a vector-valued function: the local array holding the output.
     pub ret_arr: Option<usize>,
+    /// Temporaries that borrow a matrix parameter taken by value
+    /// (`Some(&x)`): `__gd_split`'s closure, which outlives the parameter,
+    /// holds a copy instead.
+    pub param_borrows: HashSet<Temp>,
 }
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
@@ -65,6 +69,7 @@ pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
             param_temps: lw.param_temps,
             locals: lw.locals,
             ret_arr: lw.ret_arr,
+            param_borrows: lw.param_borrows,
         });
     }
     Err(Error::new(sig.name.span(), "#[differentiable]: activity analysis did not converge (a bug in gd)"))
@@ -119,6 +124,8 @@ pub struct Lowerer<'a> {
     places: Vec<Place>,
     /// Passive bindings that hold matrices (by uid).
     passive_tensors: HashSet<usize>,
+    /// See `Lowered::param_borrows`.
+    param_borrows: HashSet<Temp>,
     /// Set by a `let` annotated with an nalgebra type whose value is a call:
     /// the callee returns a matrix (taken by that call, see `lower_call`).
     tensor_call: bool,
@@ -158,6 +165,7 @@ impl<'a> Lowerer<'a> {
             places: Vec::new(),
             passive_tensors: HashSet::new(),
             tensor_call: false,
+            param_borrows: HashSet::new(),
             float_calls: HashSet::new(),
             temps: Vec::new(),
             env: Env::default(),

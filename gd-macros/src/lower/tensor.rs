@@ -141,7 +141,15 @@ impl<'a> Lowerer<'a> {
             .ok()
             .and_then(|id| self.env.lookup(&id.to_string()).map(|b| b.key == 0))
             .unwrap_or(false);
-        let expr = if is_param {
+        // A parameter taken by reference is copied (a reference to the
+        // parameter's own slot would not outlive the function, and
+        // `__gd_split`'s closure outlives it).
+        let by_ref = is_param
+            && self.sig.params.iter().any(|p| matches!(&p.ty, syn::Type::Reference(_)) && p.name.to_string() == ts.to_string());
+        let expr = if by_ref {
+            quote!(::core::option::Option::Some(#ts))
+        } else if is_param {
+            self.param_borrows.insert(t);
             quote!(::core::option::Option::Some(&#ts))
         } else {
             quote!(::core::option::Option::Some(#k::__private::tensor::own(&(#ts))))
