@@ -315,6 +315,12 @@ impl<'a> Lowerer<'a> {
             };
             args.push(arg);
         }
+        if tensor_out && fp.path.is_ident(&self.sig.name) {
+            return self.err(
+                &c.func,
+                "#[differentiable]: a matrix-valued function cannot call itself (its reverse sweep, kept as a closure, would contain itself); write the recursion as a loop",
+            );
+        }
         let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
         if !tensor_out {
             self.float_calls.insert(dst);
