@@ -1,0 +1,181 @@
+//! Calls to other `#[differentiable]` functions: each sweep calls the
+//! callee's own generated code (`f`, `__gd_vjp`, `__gd_jvp`, the dual copy
+//! `__gd_vjp_dual`, and for a matrix-valued callee `__gd_split`, whose
+//! returned closure is the callee's reverse sweep).
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::names::{d, t};
+use super::sweep::{Mode, Sweeps};
+use crate::ir::*;
+
+impl<'a> Sweeps<'a> {
+    /// The dual copy's trailing tangent slots, one per argument: a matrix
+    /// or struct argument's tangent, `None` for the others (whose tangents
+    /// travel inside their dual values).
+    fn call_tangents_dual(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Tensor(t) => self.call_tangent_dual(t),
+                _ => quote!(::core::option::Option::None),
+            })
+            .collect()
+    }
+
+    fn call_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Scalar(x) => {
+                    let v = t(*x);
+                    quote!(#v)
+                }
+                CallArg::Array(a, _) if self.dual => {
+                    let v = self.arr(*a);
+                    quote!(&#v[..])
+                }
+                CallArg::Array(_, ts) => ts.clone(),
+                // The callee's dual copy takes duals for the parameters it
+                // differentiates: a constant argument converts (`Into`).
+                CallArg::Passive(x) if self.dual => {
+                    let v = t(*x);
+                    quote!(::core::convert::Into::into(#v.clone().unwrap()))
+                }
+                CallArg::Passive(x) => {
+                    let v = t(*x);
+                    quote!(#v.clone().unwrap())
+                }
+                CallArg::Tensor(a) => self.call_val(a),
+            })
+            .collect()
+    }
+
+    pub(super) fn forward_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>, mode: Mode) -> TokenStream {
+        let a = self.call_args(args);
+        let v = t(dst);
+        // A matrix-valued callee (`let h: DMatrix<f64> = f(..)`):
+        // its value is held as `Some(..)`; its dual copy takes an
+        // empty cotangent for "value only".
+        let tensor = self.is_tensor(dst);
+        let some = |call: TokenStream| if tensor { quote!(#v = ::core::option::Option::Some(#call);) } else { quote!(#v = #call;) };
+        match mode {
+            Mode::Record | Mode::Primal if self.dual => {
+                let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
+                let tans = self.call_tangents_dual(args);
+                let seed = if tensor { quote!(&[]) } else { quote!(#z) };
+                some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
+            }
+            // A matrix-valued callee runs once: its split returns
+            // the output and its reverse sweep as a closure.
+            Mode::Record if pullback.is_some() => {
+                let k = t(pullback.unwrap());
+                quote! {{
+                    let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
+                    #v = ::core::option::Option::Some(__gd_o);
+                    #k = ::core::option::Option::Some(__gd_k);
+                }}
+            }
+            Mode::Record | Mode::Primal => some(quote!(#path(#(#a),*))),
+            Mode::Tangent => {
+                let dv = d(dst);
+                let slots = args.iter().map(|a| match a {
+                    CallArg::Scalar(x) => {
+                        let dx = d(*x);
+                        quote!(::core::option::Option::Some(#dx))
+                    }
+                    CallArg::Array(a, _) => {
+                        let ta = self.arr_tan(*a);
+                        quote!(::core::option::Option::Some(&#ta[..]))
+                    }
+                    CallArg::Passive(_) => quote!(::core::option::Option::None),
+                    CallArg::Tensor(a) => self.call_tan(a),
+                });
+                if tensor {
+                    let k = &self.krate;
+                    quote! {{
+                        let (__gd_o, __gd_t) = #path::__gd_jvp(#(#a,)* #(#slots),*);
+                        #dv = ::core::option::Option::Some(#k::__private::tensor::unflat(&__gd_o, &__gd_t));
+                        #v = ::core::option::Option::Some(__gd_o);
+                    }}
+                } else {
+                    quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                }
+            }
+        }
+    }
+
+    pub(super) fn reverse_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>) -> TokenStream {
+        let z = &self.zero;
+        let a = self.call_args(args);
+        let bd = self.adj(dst);
+        // The same variable passed twice (`h(x, x)`) cannot lend its
+        // adjoint twice: the second slot gets a scratch, added after.
+        let mut lent: HashSet<String> = HashSet::new();
+        let (mut pre, mut post) = (TokenStream::new(), TokenStream::new());
+        let slots: Vec<TokenStream> = args
+            .iter()
+            .enumerate()
+            .map(|(k, a)| {
+                let dup = quote::format_ident!("__gd_dup{}", k);
+                match a {
+                    CallArg::Scalar(x) => {
+                        let bx = self.adj(*x);
+                        if lent.insert(bx.to_string()) {
+                            return quote!(::core::option::Option::Some(&mut #bx));
+                        }
+                        pre.extend(quote!(let mut #dup = #z;));
+                        post.extend(quote!(#bx += #dup;));
+                        quote!(::core::option::Option::Some(&mut #dup))
+                    }
+                    CallArg::Array(a, _) => {
+                        let g = self.arr_adj(*a);
+                        if lent.insert(g.to_string()) {
+                            return quote!(::core::option::Option::Some(&mut #g[..]));
+                        }
+                        pre.extend(quote!(let mut #dup = ::std::vec![#z; #g.len()];));
+                        post.extend(quote!(for (g, d) in #g.iter_mut().zip(#dup.iter()) { *g += *d; }));
+                        quote!(::core::option::Option::Some(&mut #dup[..]))
+                    }
+                    CallArg::Passive(_) => quote!(::core::option::Option::None),
+                    CallArg::Tensor(a) if self.dual => self.call_slot_dual(a),
+                    CallArg::Tensor(a) => self.tslot(a, k, &mut lent, &mut pre, &mut post),
+                }
+            })
+            .collect();
+        let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
+        let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
+        if let (Some(pb), false) = (pullback, self.dual) {
+            // The closure saved by the forward sweep, with the
+            // output's adjoint as its cotangent.
+            let pv = t(pb);
+            quote! {{
+                let __gd_pb = #pv.take().unwrap();
+                if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                    #pre
+                    __gd_pb(__gd_zb, #(#slots),*);
+                    #post
+                }
+            }}
+        } else if self.is_tensor(dst) {
+            // The output's adjoint, flat, is the callee's cotangent.
+            let k = &self.krate;
+            quote! {
+                if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                    let __gd_cot = #k::__private::tensor::flat_cotangent(&__gd_zb);
+                    #pre
+                    #path::#callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
+                    #post
+                }
+            }
+        } else {
+            quote! {{
+                #pre
+                #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
+                #post
+                #bd = #z;
+            }}
+        }
+    }
+}
