@@ -257,6 +257,18 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
 }
 
 impl Stmt {
+    /// The temporaries this statement itself assigns (not those of the
+    /// blocks nested in it; a loop's trip count is its own).
+    pub fn defs(&self) -> Vec<Temp> {
+        match self {
+            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::TOp { dst, .. } => vec![*dst],
+            Stmt::Call { dst, pullback, .. } => std::iter::once(*dst).chain(*pullback).collect(),
+            Stmt::TMap { dst, deriv, .. } => vec![*dst, *deriv],
+            Stmt::Loop(l) => vec![l.count],
+            _ => vec![],
+        }
+    }
+
     /// The blocks nested directly in this statement (branches, a loop body, a scope).
     pub fn children(&self) -> Vec<&Block> {
         match self {

@@ -155,25 +155,12 @@ pub(super) struct Targets {
     pub params: Vec<usize>,
 }
 
+/// Every temporary the block assigns, nested blocks and loop headers included.
 pub(super) fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
     for s in b {
-        match s {
-            Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } | Stmt::TOp { dst, .. } => {
-                out.insert(*dst);
-            }
-            Stmt::Call { dst, pullback, .. } => {
-                out.insert(*dst);
-                out.extend(*pullback);
-            }
-            Stmt::TMap { dst, deriv, .. } => {
-                out.insert(*dst);
-                out.insert(*deriv);
-            }
-            Stmt::Loop(l) => {
-                out.insert(l.count);
-                out.extend(l.backedge.iter().map(|&(h, _)| h));
-            }
-            _ => {}
+        out.extend(s.defs());
+        if let Stmt::Loop(l) = s {
+            out.extend(l.backedge.iter().map(|&(h, _)| h));
         }
         s.children().into_iter().for_each(|c| assigned(c, out));
     }

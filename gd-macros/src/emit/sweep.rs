@@ -886,27 +886,10 @@ fn every_trip_loads(b: &Block) -> Vec<(Temp, Arr, Temp)> {
 /// save their own), but counting a nested loop's trip count.
 fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
     for s in b {
-        match s {
-            Stmt::Op { dst, .. }
-            | Stmt::Copy { dst, .. }
-            | Stmt::Load { dst, .. }
-            | Stmt::Set { dst, .. }
-            | Stmt::TOp { dst, .. } => out.push(*dst),
-            Stmt::Call { dst, pullback, .. } => {
-                out.push(*dst);
-                out.extend(*pullback);
-            }
-            Stmt::TMap { dst, deriv, .. } => {
-                out.push(*dst);
-                out.push(*deriv);
-            }
-            Stmt::If { then, els, .. } => {
-                direct_assigned(then, out);
-                direct_assigned(els, out);
-            }
-            Stmt::Scope(b) => direct_assigned(b, out),
-            Stmt::Loop(l) => out.push(l.count),
-            Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } | Stmt::ArrNew { .. } | Stmt::Store { .. } | Stmt::Push { .. } | Stmt::Seed { .. } => {}
+        out.extend(s.defs());
+        // A nested loop's body belongs to that loop's own snapshot.
+        if !matches!(s, Stmt::Loop(_)) {
+            s.children().into_iter().for_each(|c| direct_assigned(c, out));
         }
     }
 }
