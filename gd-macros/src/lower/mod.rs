@@ -182,6 +182,8 @@ impl<'a> Lowerer<'a> {
         };
         let out = if matches!(sig.out, crate::sig::Output::Tensor) { Ty::Tensor } else { Ty::Float };
         lw.ret = lw.temp(out, true);
+        // The emitters find the result as the first temporary (`plan_seeded`).
+        debug_assert_eq!(lw.ret, Temp(0));
         lw.returned = lw.temp(Ty::Bool, false);
         lw
     }
