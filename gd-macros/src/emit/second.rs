@@ -53,7 +53,11 @@ pub fn shaped(sig: &Sig, flat: &TokenStream) -> (TokenStream, TokenStream) {
             Class::Passive => {}
         }
     }
-    if tys.len() == 1 {
+    let one_vec = matches!(sig.params.iter().filter(|p| p.wrt).collect::<Vec<_>>()[..], [p] if matches!(p.class, Class::Array { len: None, .. }));
+    if one_vec {
+        // One `Vec` parameter: the flat vector is the result itself.
+        (tys.remove(0), quote!(#flat))
+    } else if tys.len() == 1 {
         (tys.remove(0), vals.remove(0))
     } else {
         (quote!((#(#tys),*)), quote!((#(#vals),*)))
@@ -102,7 +106,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 });
                 args.push(quote!(#dp));
                 slots.push(quote!(::core::option::Option::Some(&mut #gb)));
-                collect.extend(quote!(__gd_g.push(#gb.re); __gd_hv.push(#gb.eps);));
+                collect.extend(quote!(if __gd_want_g { __gd_g.push(#gb.re); } __gd_hv.push(#gb.eps);));
                 tan_params.push(quote!(#tn: #f));
                 tan_push.extend(quote!(__gd_v.push(#tn);));
                 len = quote!(#len + 1);
@@ -118,7 +122,9 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 args.push(quote!(&#dp[..]));
                 slots.push(quote!(::core::option::Option::Some(&mut #gb[..])));
                 collect.extend(quote! {
-                    __gd_g.extend(#gb.iter().map(|x| x.re));
+                    if __gd_want_g {
+                        __gd_g.extend(#gb.iter().map(|x| x.re));
+                    }
                     __gd_hv.extend(#gb.iter().map(|x| x.eps));
                 });
                 tan_params.push(quote!(#tn: &[#f]));
@@ -149,9 +155,11 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 extra.push(quote!(::core::option::Option::Some(&#tp)));
                 collect.extend(quote! {{
                     let mut __gd_t = ::std::vec::Vec::new();
-                    <#owned as #pr>::flatten_into(&#gb, &mut __gd_t);
-                    __gd_g.extend(__gd_t.iter().map(|x| *x as #f));
-                    __gd_t.clear();
+                    if __gd_want_g {
+                        <#owned as #pr>::flatten_into(&#gb, &mut __gd_t);
+                        __gd_g.extend(__gd_t.iter().map(|x| *x as #f));
+                        __gd_t.clear();
+                    }
                     <#owned as #pr>::flatten_into(&#gt, &mut __gd_t);
                     __gd_hv.extend(__gd_t.iter().map(|x| *x as #f));
                 }});
@@ -184,12 +192,14 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
     quote! {
         /// Value, gradient and `H·v` over the flattened differentiated parameters.
         #[doc(hidden)]
-        pub fn __gd_hvp_flat(#ref_params, __gd_v: &[#f]) -> (#f, ::std::vec::Vec<#f>, ::std::vec::Vec<#f>) {
+        /// With `want_g` false the gradient comes back empty (`hvp` and
+        /// all but one column of a Hessian do not need it).
+        pub fn __gd_hvp_flat(#ref_params, __gd_v: &[#f], __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>, ::std::vec::Vec<#f>) {
             let mut __gd_off = 0usize;
             #setup
             ::core::assert_eq!(__gd_v.len(), __gd_off, "{}: the direction has length {} but the parameters have {}", stringify!(#name), __gd_v.len(), __gd_off);
             let __gd_value = super::#vjp_dual(#(#args,)* #d::new(1.0, 0.0), #(#slots,)* #(#extra),*);
-            let mut __gd_g = ::std::vec::Vec::with_capacity(__gd_off);
+            let mut __gd_g = ::std::vec::Vec::with_capacity(if __gd_want_g { __gd_off } else { 0 });
             let mut __gd_hv = ::std::vec::Vec::with_capacity(__gd_off);
             #collect
             (__gd_value.re, __gd_g, __gd_hv)
@@ -199,7 +209,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
         pub fn hvp(#params, #(#tan_params),*) -> #gty {
             let mut __gd_v = ::std::vec::Vec::new();
             #tan_push
-            let (_, _, __gd_hv) = __gd_hvp_flat(#(#refs,)* &__gd_v);
+            let (_, _, __gd_hv) = __gd_hvp_flat(#(#refs,)* &__gd_v, false);
             #hv_shaped
         }
 
@@ -211,13 +221,13 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             let mut __gd_value = 0.0;
             for __gd_j in 0..__gd_n {
                 __gd_e[__gd_j] = 1.0;
-                let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, false);
                 __gd_e[__gd_j] = 0.0;
                 __gd_hessian.column_mut(__gd_j).copy_from_slice(&hv);
                 __gd_value = v;
             }
             if __gd_n == 0 {
-                __gd_value = __gd_hvp_flat(#(#refs,)* &__gd_e).0;
+                __gd_value = __gd_hvp_flat(#(#refs,)* &__gd_e, false).0;
             }
             __gd_value
         }
@@ -231,7 +241,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             let mut __gd_g = ::std::vec![0.0; __gd_n];
             for __gd_j in 0..__gd_n {
                 __gd_e[__gd_j] = 1.0;
-                let (v, g, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                let (v, g, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, __gd_j + 1 == __gd_n);
                 __gd_e[__gd_j] = 0.0;
                 for __gd_i in 0..__gd_n {
                     __gd_h[(__gd_i, __gd_j)] = hv[__gd_i];
@@ -240,7 +250,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
                 __gd_g = g;
             }
             if __gd_n == 0 {
-                let (v, g, _) = __gd_hvp_flat(#(#refs,)* &__gd_e);
+                let (v, g, _) = __gd_hvp_flat(#(#refs,)* &__gd_e, true);
                 __gd_value = v;
                 __gd_g = g;
             }
