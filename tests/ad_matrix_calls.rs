@@ -229,3 +229,74 @@ fn a_by_value_argument_and_an_unused_result() {
     // H·v = 2 (v x) xᵀ
     close(by_value_and_unused::hvp(&a, &v).as_slice(), ((&v * &x) * x.transpose() * 2.0).as_slice(), 1e-12);
 }
+
+// More callee shapes: a place in a parameter struct, an active float and an
+// active slice as arguments, a call in a branch, and a callee whose body has
+// an accumulator loop (no seeded loop in a split).
+#[differentiable(wrt(layer, scale))]
+fn apply(layer: &Layer, x: &DMatrix<f64>, scale: f64) -> DMatrix<f64> {
+    (&layer.w * x * scale).map(|v| v.tanh())
+}
+
+#[differentiable(wrt(c, m))]
+fn weighted(c: &[f64], m: &DMatrix<f64>) -> DVector<f64> {
+    let mut s = 0.0;
+    for i in 0..c.len() {
+        s += c[i] * c[i];
+    }
+    m.column(0) * s
+}
+
+#[differentiable(wrt(p, scale, c))]
+fn shapes(p: &Net, x: &DMatrix<f64>, scale: f64, c: &[f64]) -> f64 {
+    let h: DMatrix<f64> = apply(&p.layers[0], x, scale);
+    let mut total = h.sum();
+    if scale > 0.0 {
+        let w: DVector<f64> = weighted(c, &p.layers[1].w);
+        total += w.dot(&w);
+    }
+    total
+}
+
+#[differentiable(wrt(p, scale, c))]
+fn shapes_inline(p: &Net, x: &DMatrix<f64>, scale: f64, c: &[f64]) -> f64 {
+    let h = (&p.layers[0].w * x * scale).map(|v| v.tanh());
+    let mut total = h.sum();
+    if scale > 0.0 {
+        let mut s = 0.0;
+        for i in 0..c.len() {
+            s += c[i] * c[i];
+        }
+        let a = p.layers[1].w[(0, 0)] * s;
+        let b = p.layers[1].w[(1, 0)] * s;
+        total += a * a + b * b;
+    }
+    total
+}
+
+#[test]
+fn places_floats_slices_and_branches() {
+    let (p, x) = (net(), batch(3, 0.4));
+    let c = [0.3, -0.6, 0.9];
+    for scale in [0.7, -0.5] {
+        let (v, (gp, gs, gc)) = shapes::value_and_grad(&p, &x, scale, &c);
+        let (vi, (ip, is, ic)) = shapes_inline::value_and_grad(&p, &x, scale, &c);
+        assert!((v - vi).abs() < 1e-12 * (1.0 + vi.abs()));
+        close(&gp.to_vec(), &ip.to_vec(), 1e-12);
+        close(&[gs], &[is], 1e-12);
+        close(&gc, &ic, 1e-12);
+        close(&gp.to_vec(), &fd(|q| shapes(q, &x, scale, &c), &p), 1e-6);
+        let t = direction(&p);
+        let tc = [0.1, 0.2, -0.3];
+        let (hp, hs, hc) = shapes::hvp(&p, &x, scale, &c, &t, 0.25, &tc);
+        let (jp, js, jc) = shapes_inline::hvp(&p, &x, scale, &c, &t, 0.25, &tc);
+        close(&hp.to_vec(), &jp.to_vec(), 1e-10);
+        close(&[hs], &[js], 1e-10);
+        close(&hc, &jc, 1e-10);
+        let (_, dv) = shapes::jvp(&p, &x, scale, &c, &t, 0.25, &tc);
+        let expect: f64 = gp.to_vec().iter().zip(t.to_vec()).map(|(a, b)| a * b).sum::<f64>()
+            + gs * 0.25
+            + gc.iter().zip(&tc).map(|(a, b)| a * b).sum::<f64>();
+        assert!((dv - expect).abs() < 1e-10 * (1.0 + expect.abs()));
+    }
+}
