@@ -5,6 +5,18 @@ pub use dual::Dual;
 pub mod tensor;
 pub use nalgebra;
 
+/// The slot type of a parameter that a function does not differentiate:
+/// only `None` fits. A caller that passes a differentiated value there (its
+/// adjoint slot `Some(&mut ..)`) gets this trait's message, not a type
+/// mismatch.
+#[diagnostic::on_unimplemented(
+    message = "a differentiated value is passed to a parameter that the called `#[differentiable]` function does not differentiate",
+    label = "the callee's parameter is not in its `wrt(..)`",
+    note = "add that parameter to the callee's `#[differentiable(wrt(..))]`, or pass `gd::stop_gradient(..)` of the value if it is meant as a constant"
+)]
+pub trait NotDifferentiated {}
+impl NotDifferentiated for Option<()> {}
+
 /// Reads a float from a value or a reference to one (iterator items are `&f64`).
 pub trait ToFloat<F> {
     fn to_float(self) -> F;

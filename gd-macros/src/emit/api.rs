@@ -234,7 +234,10 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
             // only matrix and struct parameters use theirs.
             tangents.push(match (&p.class, p.wrt) {
                 (Class::Tensor { owned }, true) => quote!(#ts: ::core::option::Option<&#owned>),
-                _ => quote!(#ts: ::core::option::Option<()>),
+                _ => {
+                    let n = names::no_slot();
+                    quote!(#ts: #n)
+                }
             });
         }
         match (&p.class, p.wrt) {
@@ -318,9 +321,12 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                     };
                 });
             }
+            // (`__gd_split`'s closure takes the concrete type: no `impl
+            // Trait` in a closure's signature.)
             _ => {
                 params.push(quote!(#pn: #ty));
-                slots.push(quote!(#slot: ::core::option::Option<()>));
+                let n = if split { quote!(::core::option::Option<()>) } else { names::no_slot() };
+                slots.push(quote!(#slot: #n));
             }
         }
     }
@@ -470,7 +476,10 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
                     };
                 });
             }
-            _ => tslots.push(quote!(#slot: ::core::option::Option<()>)),
+            _ => {
+                let n = names::no_slot();
+                tslots.push(quote!(#slot: #n));
+            }
         }
     }
     let alias = sw.scalar_alias();

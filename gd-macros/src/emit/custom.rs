@@ -43,10 +43,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         let (slot, pn, ty) = (names::slot(i), &p.name, &p.ty);
         let (gi, ti) = (format_ident!("grad_{}", pn), format_ident!("tangent_{}", pn));
         if !p.wrt {
-            vslots.push(quote!(#slot: ::core::option::Option<()>));
-            tslots.push(quote!(#slot: ::core::option::Option<()>));
+            let n = super::names::no_slot();
+            vslots.push(quote!(#slot: #n));
+            tslots.push(quote!(#slot: #n));
             dparams.push(quote!(#pn: #ty));
-            dslots.push(quote!(#slot: ::core::option::Option<()>));
+            dslots.push(quote!(#slot: #n));
             for v in [&mut into_slots, &mut tan_slots] {
                 v.push(quote!(::core::option::Option::None));
             }
@@ -110,8 +111,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     // The dual copy's trailing tangent slots (used by matrix parameters only).
     let dtans: Vec<TokenStream> = (0..sig.params.len())
         .map(|i| {
-            let ts = quote::format_ident!("__gd_tslot{}", i);
-            quote!(#ts: ::core::option::Option<()>)
+            let (ts, n) = (quote::format_ident!("__gd_tslot{}", i), super::names::no_slot());
+            quote!(#ts: #n)
         })
         .collect();
     let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);

@@ -66,6 +66,13 @@ pub fn vjp_fn(f: &Ident) -> Ident {
 pub fn vjp_dual_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_dual_{f}"), f.span())
 }
+/// The slot type of a parameter not differentiated (see
+/// `gd::__private::NotDifferentiated`).
+pub fn no_slot() -> proc_macro2::TokenStream {
+    let k = crate::krate();
+    quote::quote!(impl #k::__private::NotDifferentiated)
+}
+
 pub fn split_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_split_{f}"), f.span())
 }
