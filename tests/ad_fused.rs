@@ -254,3 +254,39 @@ fn returned_sums_take_the_seed() {
         close(&hv(&x, &t), &gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect::<Vec<_>>());
     }
 }
+
+// A seeded loop that reads a differentiated scalar made before it: the
+// trips add into that scalar's adjoint during the forward sweep, which the
+// reverse sweep then carries back to `c`.
+#[differentiable]
+fn returned_with_outer(x: &[f64], c: f64) -> f64 {
+    let k = c * c;
+    let mut s = c;
+    for i in 0..x.len() {
+        s += k * x[i].sin() + c;
+    }
+    s
+}
+
+#[test]
+fn a_seeded_loop_reads_an_outer_scalar() {
+    let x = [0.3, -0.7, 1.1, 0.4];
+    let c = 0.6;
+    let (v, (gx, gc)) = returned_with_outer::value_and_grad(&x, c);
+    assert_eq!(v, returned_with_outer(&x, c));
+    close(&gx, &fd(&|x| returned_with_outer(x, c), &x));
+    close(&[gc], &fd(&|c| returned_with_outer(&x, c[0]), &[c]));
+    let t = [0.2, 0.1, -0.3, 0.5];
+    let (hx, hc) = returned_with_outer::hvp(&x, c, &t, 0.7);
+    let shifted = |s: f64| {
+        let y: Vec<f64> = x.iter().zip(&t).map(|(a, b)| a + s * b).collect();
+        let (gx, gc) = returned_with_outer::grad(&y, c + s * 0.7);
+        let mut g = gx;
+        g.push(gc);
+        g
+    };
+    let (gp, gm) = (shifted(1e-5), shifted(-1e-5));
+    let mut h = hx;
+    h.push(hc);
+    close(&h, &gp.iter().zip(&gm).map(|(a, b)| (a - b) / 2e-5).collect::<Vec<_>>());
+}
