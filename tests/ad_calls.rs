@@ -312,3 +312,29 @@ mod api {
         }
     }
 }
+
+// Integer and boolean literals as arguments of a differentiable call: passed
+// as written in every sweep (the dual copy that `hvp` runs once converted a
+// captured `3` as an `i32`, which did not compile for a `usize` parameter).
+#[differentiable(wrt(x))]
+fn powered(x: f64, n: usize, flip: bool) -> f64 {
+    let mut p = 1.0;
+    for _ in 0..n {
+        p *= x;
+    }
+    if flip { -p } else { p }
+}
+
+#[differentiable]
+fn literal_args(x: f64) -> f64 {
+    powered(x, 3, false) + powered(x, 2, true)
+}
+
+#[test]
+fn literal_arguments_in_every_sweep() {
+    let x = 0.7;
+    // x³ − x²: gradient 3x² − 2x, second derivative 6x − 2.
+    assert!((literal_args::grad(x) - (3.0 * x * x - 2.0 * x)).abs() < 1e-14);
+    assert!((literal_args::hvp(x, 1.0) - (6.0 * x - 2.0)).abs() < 1e-13);
+    assert!((literal_args::jvp(x, 1.0).1 - (3.0 * x * x - 2.0 * x)).abs() < 1e-14);
+}

@@ -300,3 +300,101 @@ fn places_floats_slices_and_branches() {
         assert!((dv - expect).abs() < 1e-10 * (1.0 + expect.abs()));
     }
 }
+
+// Which calls run once. A call whose arguments are parameters or places in
+// them keeps the callee's reverse sweep as a closure; one given a matrix the
+// caller computed (`&h`, reassigned each trip) runs the callee again in the
+// reverse sweep instead (the closure would borrow `h` past its change).
+// Both for a matrix-valued callee and for a float-valued one that takes a
+// struct; and a matrix-valued function that calls itself (the same rerun).
+#[differentiable(wrt(layer, h))]
+fn layer_step(layer: &Layer, h: &DMatrix<f64>) -> DMatrix<f64> {
+    (&layer.w * h).map(|v| v.tanh())
+}
+
+#[differentiable(wrt(p))]
+fn energy(p: &Net, x: &DMatrix<f64>) -> f64 {
+    let out: DMatrix<f64> = forward(p, x);
+    out.norm_squared()
+}
+
+#[differentiable(wrt(p))]
+fn calls_of_both_kinds(p: &Net, x: &DMatrix<f64>) -> f64 {
+    let mut h = x.clone();
+    for layer in p.layers.iter() {
+        let z: DMatrix<f64> = layer_step(layer, &h);
+        h = z;
+    }
+    h.sum() + energy(p, x) * 0.5 + energy(p, x).sin()
+}
+
+#[differentiable(wrt(p))]
+fn calls_of_both_kinds_inline(p: &Net, x: &DMatrix<f64>) -> f64 {
+    let mut h = x.clone();
+    for layer in p.layers.iter() {
+        h = (&layer.w * &h).map(|v| v.tanh());
+    }
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut o = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z = &layer.w * &o + &layer.b * ones.transpose();
+        o = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    let e = o.norm_squared();
+    h.sum() + e * 0.5 + e.sin()
+}
+
+#[differentiable]
+fn repeated(x: &DVector<f64>, n: usize) -> DVector<f64> {
+    if n == 0 {
+        x.map(|v| v.sin())
+    } else {
+        let y: DVector<f64> = repeated(x, n - 1);
+        y.map(|v| v * v + 0.5 * v)
+    }
+}
+
+#[differentiable]
+fn repeated_sum(x: &DVector<f64>) -> f64 {
+    let y: DVector<f64> = repeated(x, 3);
+    y.sum()
+}
+
+#[test]
+fn calls_that_run_once_and_calls_that_run_again() {
+    // A layer stack of square layers, so that `layer_step` can chain.
+    let sq = |k: f64| Layer {
+        w: DMatrix::from_fn(3, 3, |r, c| 0.5 * ((r * 3 + c) as f64 * 0.8 + k).sin()),
+        b: DVector::from_fn(3, |r, _| 0.1 * (r as f64 - k)),
+    };
+    let p = Net { layers: vec![sq(0.2), sq(1.3)] };
+    let x = batch(4, 0.9);
+    let g = calls_of_both_kinds::grad(&p, &x);
+    close(&g.to_vec(), &calls_of_both_kinds_inline::grad(&p, &x).to_vec(), 1e-12);
+    close(&g.to_vec(), &fd(|q| calls_of_both_kinds(q, &x), &p), 1e-6);
+    let t = direction(&p);
+    close(
+        &calls_of_both_kinds::hvp(&p, &x, &t).to_vec(),
+        &calls_of_both_kinds_inline::hvp(&p, &x, &t).to_vec(),
+        1e-10,
+    );
+
+    let v = DVector::from_vec(vec![0.3, -0.8, 1.2]);
+    let gr = repeated_sum::grad(&v);
+    let f = |v: &DVector<f64>| {
+        let mut y = v.map(|a| a.sin());
+        for _ in 0..3 {
+            y = y.map(|a| a * a + 0.5 * a);
+        }
+        y.sum()
+    };
+    let fdv: Vec<f64> = (0..3)
+        .map(|k| {
+            let (mut a, mut b) = (v.clone(), v.clone());
+            a[k] += 1e-6;
+            b[k] -= 1e-6;
+            (f(&a) - f(&b)) / 2e-6
+        })
+        .collect();
+    close(gr.as_slice(), &fdv, 1e-6);
+}

@@ -90,6 +90,10 @@ pub enum CallArg {
     Array(Arr, TokenStream),
     /// A passive value captured in an `Inferred` temporary.
     Passive(Temp),
+    /// An integer, boolean, string or character literal, passed as written
+    /// in every sweep (a captured `3` would be an `i32` before the dual
+    /// copy's conversion to the parameter's type could say otherwise).
+    Literal(TokenStream),
     /// A differentiated matrix or parameter-struct place (the callee takes
     /// a reference; its gradient slot is `Option<&mut T>`).
     Tensor(TArg),
@@ -100,7 +104,7 @@ impl CallArg {
     pub fn temps(&self) -> Vec<Temp> {
         match self {
             CallArg::Scalar(x) | CallArg::Passive(x) => vec![*x],
-            CallArg::Array(..) => vec![],
+            CallArg::Array(..) | CallArg::Literal(_) => vec![],
             CallArg::Tensor(a) => a.temps(),
         }
     }
@@ -236,7 +240,7 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
             Stmt::Call { args, .. } => args.iter_mut().for_each(|a| match a {
                 CallArg::Scalar(x) | CallArg::Passive(x) => tmp(x),
                 CallArg::Tensor(t) => targ(t),
-                CallArg::Array(..) => {}
+                CallArg::Array(..) | CallArg::Literal(_) => {}
             }),
             Stmt::TOp { args, .. } => args.iter_mut().for_each(targ),
             Stmt::TMap { arg, .. } => targ(arg),

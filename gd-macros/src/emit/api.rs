@@ -151,10 +151,20 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // struct parameters take their tangents in trailing slots.
     let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
     let second = super::second::generate(sig, &vjp_dual);
-    let reexports = [(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")];
+    let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")];
+    // A function that differentiates a matrix or struct: callers that pass
+    // one run it once, through its split (`sweeps_function`).
+    let split = names::split_fn(name);
+    let split_fn = if takes_tensors(sig) {
+        reexports.push((&split, "__gd_split"));
+        split_function(sig, low, &split, &lints, &item_vis)
+    } else {
+        TokenStream::new()
+    };
     let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn
+        #split_fn
         #vjp_dual_fn
         #jvp_fn
         #[doc = #mod_doc]
@@ -378,10 +388,12 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
         // The cotangent is a value of the output's type (the caller holds
         // the output's adjoint as one); the output is moved out unless the
         // reverse sweep reads it.
-        let out = if sw.needed.contains(&low.ret) {
-            quote!(::core::clone::Clone::clone(#tr.as_ref().unwrap()))
+        let (out, set_seed) = if !matches!(sig.out, Output::Tensor) {
+            (quote!(#tr), quote!(#br = __gd_seed;))
+        } else if sw.needed.contains(&low.ret) {
+            (quote!(::core::clone::Clone::clone(#tr.as_ref().unwrap())), quote!(#br = ::core::option::Option::Some(__gd_seed);))
         } else {
-            quote!(#tr.take().unwrap())
+            (quote!(#tr.take().unwrap()), quote!(#br = ::core::option::Option::Some(__gd_seed);))
         };
         return quote! {
             #[doc(hidden)]
@@ -396,7 +408,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                 let __gd_out = #out;
                 (__gd_out, move |__gd_seed: #ret_ty, #(#slots),*| {
                     #setup
-                    #br = ::core::option::Option::Some(__gd_seed);
+                    #set_seed
                     #rev
                     #finish
                     #stacks_end
@@ -566,4 +578,11 @@ fn with_lifetime(ty: &syn::Type) -> syn::Type {
     let mut ty = ty.clone();
     syn::visit_mut::VisitMut::visit_type_mut(&mut L, &mut ty);
     ty
+}
+
+/// Does the function differentiate a matrix or a parameter struct? Then it
+/// has a `__gd_split`, which a caller that passes it a differentiated matrix
+/// or struct calls (see `lower_call`: only such parameters take those).
+pub fn takes_tensors(sig: &Sig) -> bool {
+    sig.params.iter().any(|p| p.wrt && matches!(p.class, Class::Tensor { .. }))
 }

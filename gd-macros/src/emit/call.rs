@@ -47,6 +47,7 @@ impl<'a> Sweeps<'a> {
                     let v = t(*x);
                     quote!(#v.clone().unwrap())
                 }
+                CallArg::Literal(ts) => ts.clone(),
                 CallArg::Tensor(a) => self.call_val(a),
             })
             .collect()
@@ -67,13 +68,14 @@ impl<'a> Sweeps<'a> {
                 let seed = if tensor { quote!(&[]) } else { quote!(#z) };
                 some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
             }
-            // A matrix-valued callee runs once: its split returns
-            // the output and its reverse sweep as a closure.
+            // A matrix-valued callee, or one given matrices, runs once: its
+            // split returns the output and its reverse sweep as a closure.
             Mode::Record if pullback.is_some() => {
                 let k = t(pullback.unwrap());
+                let set = some(quote!(__gd_o));
                 quote! {{
                     let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
-                    #v = ::core::option::Option::Some(__gd_o);
+                    #set
                     #k = ::core::option::Option::Some(__gd_k);
                 }}
             }
@@ -89,7 +91,7 @@ impl<'a> Sweeps<'a> {
                         let ta = self.arr_tan(*a);
                         quote!(::core::option::Option::Some(&#ta[..]))
                     }
-                    CallArg::Passive(_) => quote!(::core::option::Option::None),
+                    CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
                     CallArg::Tensor(a) => self.call_tan(a),
                 });
                 if tensor {
@@ -138,7 +140,7 @@ impl<'a> Sweeps<'a> {
                         post.extend(quote!(for (g, d) in #g.iter_mut().zip(#dup.iter()) { *g += *d; }));
                         quote!(::core::option::Option::Some(&mut #dup[..]))
                     }
-                    CallArg::Passive(_) => quote!(::core::option::Option::None),
+                    CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
                     CallArg::Tensor(a) if self.dual => self.call_slot_dual(a),
                     CallArg::Tensor(a) => self.tslot(a, k, &mut lent, &mut pre, &mut post),
                 }
@@ -150,14 +152,24 @@ impl<'a> Sweeps<'a> {
             // The closure saved by the forward sweep, with the
             // output's adjoint as its cotangent.
             let pv = t(pb);
-            quote! {{
-                let __gd_pb = #pv.take().unwrap();
-                if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+            if self.is_tensor(dst) {
+                quote! {{
+                    let __gd_pb = #pv.take().unwrap();
+                    if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
+                        #pre
+                        __gd_pb(__gd_zb, #(#slots),*);
+                        #post
+                    }
+                }}
+            } else {
+                quote! {{
+                    let __gd_pb = #pv.take().unwrap();
                     #pre
-                    __gd_pb(__gd_zb, #(#slots),*);
+                    __gd_pb(#bd, #(#slots),*);
                     #post
-                }
-            }}
+                    #bd = #z;
+                }}
+            }
         } else if self.is_tensor(dst) {
             // The output's adjoint, flat, is the callee's cotangent.
             let k = &self.krate;

@@ -265,6 +265,20 @@ impl<'a> Lowerer<'a> {
         )
     }
 
+    /// Does the passive expression name no local binding of the function
+    /// (only parameters, constants, literals)? Its value then borrows
+    /// nothing the caller changes.
+    fn names_only_params(&self, ts: &TokenStream) -> bool {
+        ts.clone().into_iter().all(|t| match t {
+            // Parameters are bound first (uids 1..=n), with key 0.
+            proc_macro2::TokenTree::Ident(id) => {
+                self.env.lookup(&id.to_string()).is_none_or(|b| b.key == 0 && b.uid <= self.sig.params.len())
+            }
+            proc_macro2::TokenTree::Group(g) => self.names_only_params(&g.stream()),
+            _ => true,
+        })
+    }
+
     /// A direct call of a function that is not a float function
     /// (`f64::sin`), an iterator constructor or `stop_gradient`, with a
     /// differentiated argument: a call of a `#[differentiable]` function.
@@ -305,22 +319,42 @@ impl<'a> Lowerer<'a> {
         }
         // Another #[differentiable] function: reuse its derivative code.
         let mut args = Vec::new();
+        // Whether every argument outlives the caller's whole reverse sweep
+        // unchanged (see `split` below).
+        let mut stable = true;
         for a in &c.args {
             let arg = match self.lower_expr(a)? {
-                Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
+                Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => {
+                    stable = false;
+                    CallArg::Tensor(TArg::Temp(t))
+                }
                 Val::Active(t) => CallArg::Scalar(t),
-                Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
-                Val::Passive(ts) => CallArg::Passive(self.capture(Ty::Inferred, ts)),
+                Val::Array(i, _) => {
+                    stable &= matches!(i, Arr::Param(_));
+                    CallArg::Array(i, quote!(#a))
+                }
+                Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
+                    CallArg::Literal(ts)
+                }
+                Val::Passive(ts) => {
+                    stable &= self.names_only_params(&ts);
+                    CallArg::Passive(self.capture(Ty::Inferred, ts))
+                }
                 v @ Val::Place(_) => CallArg::Tensor(self.targ(v, a)?),
             };
             args.push(arg);
         }
-        if tensor_out && fp.path.is_ident(&self.sig.name) {
-            return self.err(
-                &c.func,
-                "#[differentiable]: a matrix-valued function cannot call itself (its reverse sweep, kept as a closure, would contain itself); write the recursion as a loop",
-            );
-        }
+        // A matrix-valued callee, or one given a differentiated matrix or
+        // struct, runs once: its split returns its reverse sweep as a
+        // closure, which borrows the arguments until the caller's reverse
+        // sweep runs it. So only when they are parameters, places in them or
+        // values (not the caller's matrices, which it may change or drop
+        // first), and not for a call of the function itself (the closure
+        // would contain itself). Other calls run the callee again in the
+        // reverse sweep.
+        let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
+            && stable
+            && !fp.path.is_ident(&self.sig.name);
         let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
         if !tensor_out {
             self.float_calls.insert(dst);
@@ -329,7 +363,7 @@ impl<'a> Lowerer<'a> {
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
         }
-        let pullback = tensor_out.then(|| self.temp(Ty::Pullback, false));
+        let pullback = split.then(|| self.temp(Ty::Pullback, false));
         self.emit(Stmt::Call { dst, path, args, pullback });
         Ok(Val::Active(dst))
     }
