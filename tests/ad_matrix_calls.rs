@@ -398,3 +398,37 @@ fn calls_that_run_once_and_calls_that_run_again() {
         .collect();
     close(gr.as_slice(), &fdv, 1e-6);
 }
+
+// A loop over the layers calling with each layer (a place) and data: split.
+#[differentiable(wrt(p))]
+fn per_layer(p: &Net, x: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    for layer in p.layers.iter() {
+        let z: DMatrix<f64> = apply(layer, x, 1.5);
+        total += z.sum();
+    }
+    total
+}
+
+#[differentiable(wrt(p))]
+fn per_layer_inline(p: &Net, x: &DMatrix<f64>) -> f64 {
+    let mut total = 0.0;
+    for layer in p.layers.iter() {
+        let z = (&layer.w * x * 1.5).map(|v| v.tanh());
+        total += z.sum();
+    }
+    total
+}
+
+#[test]
+fn a_call_per_layer() {
+    let sq = |k: f64| Layer {
+        w: DMatrix::from_fn(3, 3, |r, c| 0.5 * ((r * 3 + c) as f64 * 0.8 + k).sin()),
+        b: DVector::from_fn(3, |r, _| 0.1 * (r as f64 - k)),
+    };
+    let p = Net { layers: vec![sq(0.2), sq(1.3), sq(2.1)] };
+    let x = batch(4, 0.9);
+    let g = per_layer::grad(&p, &x);
+    close(&g.to_vec(), &per_layer_inline::grad(&p, &x).to_vec(), 1e-12);
+    close(&g.to_vec(), &fd(|q| per_layer(q, &x), &p), 1e-6);
+}
