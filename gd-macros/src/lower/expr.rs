@@ -272,7 +272,7 @@ impl<'a> Lowerer<'a> {
         ts.clone().into_iter().all(|t| match t {
             // Parameters are bound first (uids 1..=n), with key 0.
             proc_macro2::TokenTree::Ident(id) => {
-                self.env.lookup(&id.to_string()).is_none_or(|b| b.key == 0 && b.uid <= self.sig.params.len())
+                self.env.lookup(&id.to_string()).map_or(true, |b| b.key == 0 && b.uid <= self.sig.params.len())
             }
             proc_macro2::TokenTree::Group(g) => self.names_only_params(&g.stream()),
             _ => true,
