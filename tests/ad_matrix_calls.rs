@@ -432,3 +432,44 @@ fn a_call_per_layer() {
     close(&g.to_vec(), &per_layer_inline::grad(&p, &x).to_vec(), 1e-12);
     close(&g.to_vec(), &fd(|q| per_layer(q, &x), &p), 1e-6);
 }
+
+// Calls with the caller's own data: `&ones` (a local) and the running `h`
+// are copied into the caller's `Keep` for the callee's closure. `net_out`
+// itself holds a borrow of its local `ones`, so its own split cannot keep
+// its reverse sweep: it reruns `__gd_vjp` (the wrapper), still correct.
+#[differentiable(wrt(layer, h))]
+fn dense(layer: &Layer, h: &DMatrix<f64>, ones: &DVector<f64>) -> DMatrix<f64> {
+    &layer.w * h + &layer.b * ones.transpose()
+}
+
+#[differentiable(wrt(p))]
+fn net_out(p: &Net, x: &DMatrix<f64>) -> DMatrix<f64> {
+    let ones = DVector::from_element(x.ncols(), 1.0);
+    let mut h = x.clone();
+    for (l, layer) in p.layers.iter().enumerate() {
+        let z: DMatrix<f64> = dense(layer, &h, &ones);
+        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
+    }
+    h
+}
+
+#[differentiable(wrt(p))]
+fn net_mse(p: &Net, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    let out: DMatrix<f64> = net_out(p, x);
+    let r = &out - y;
+    r.norm_squared() / x.ncols() as f64
+}
+
+#[test]
+fn kept_arguments_and_a_split_that_reruns() {
+    let (p, x) = (net(), batch(5, 0.2));
+    let y = DMatrix::from_fn(2, 5, |r, c| 0.3 * r as f64 - 0.1 * c as f64);
+    let g = net_mse::grad(&p, &x, &y);
+    close(&g.to_vec(), &mse_inline::grad(&p, &x, &y).to_vec(), 1e-12);
+    let (v, gv) = net_out::vjp(&p, &x, y.as_slice());
+    assert!((v - forward(&p, &x)).amax() < 1e-14);
+    let (_, fv) = forward::vjp(&p, &x, y.as_slice());
+    close(&gv.to_vec(), &fv.to_vec(), 1e-12);
+    let t = direction(&p);
+    close(&net_mse::hvp(&p, &x, &y, &t).to_vec(), &mse_inline::hvp(&p, &x, &y, &t).to_vec(), 1e-10);
+}

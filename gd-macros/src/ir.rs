@@ -65,6 +65,9 @@ pub struct TempInfo {
     pub ty: Ty,
     /// Carries a derivative (tangent in forward mode, adjoint in reverse mode).
     pub active: bool,
+    /// A captured call argument that borrows the caller's local data
+    /// (`&ones`): a split call passes a copy kept in the caller's `Keep`.
+    pub local_ref: bool,
 }
 
 /// An array of floats: a differentiated parameter (by position) or a local

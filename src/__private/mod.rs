@@ -17,6 +17,36 @@ pub use nalgebra;
 pub trait NotDifferentiated {}
 impl NotDifferentiated for Option<()> {}
 
+/// Values a caller keeps alive for its whole `__gd_vjp`: a matrix it computed
+/// and passes to a callee that runs once (`__gd_split`) is copied here, so
+/// that the callee's reverse sweep, kept as a closure until the caller's
+/// reverse sweep, borrows the copy and not the caller's variable (which the
+/// caller may change first, e.g. `h` reassigned each trip). Append-only:
+/// each value is boxed and never moved or dropped before the `Keep`, so the
+/// references `keep` hands out stay valid for its lifetime.
+#[derive(Default)]
+pub struct Keep {
+    items: std::cell::UnsafeCell<Vec<Box<dyn std::any::Any>>>,
+}
+
+impl Keep {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn keep<T: 'static>(&self, x: T) -> &T {
+        let b = Box::new(x);
+        let r: *const T = &*b;
+        // SAFETY: the box's contents do not move when the vector grows, and
+        // nothing is removed before `self` is dropped; no reference into the
+        // vector itself is handed out, and `Keep` is not `Sync`.
+        unsafe {
+            (*self.items.get()).push(b);
+            &*r
+        }
+    }
+}
+
 /// Reads a float from a value or a reference to one (iterator items are `&f64`).
 pub trait ToFloat<F> {
     fn to_float(self) -> F;

@@ -215,7 +215,47 @@ fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints:
 }
 
 fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
-    sweeps_function(sig, low, false, true, fname, lints, vis)
+    if low.split_safe {
+        return sweeps_function(sig, low, false, true, fname, lints, vis);
+    }
+    // A body whose passive values borrow its own locals: the closure could
+    // not take them along, so the split computes the value and returns a
+    // closure that runs `__gd_vjp` again (the callee runs twice, as for
+    // calls that do not split).
+    let (name, f, krate) = (&sig.name, &sig.float, crate::krate());
+    let vjp = names::vjp_fn(name);
+    let pnames: Vec<_> = sig.params.iter().map(|p| &p.name).collect();
+    let params = sig.params.iter().map(|p| {
+        let (pn, ty) = (&p.name, with_lifetime(&p.ty));
+        quote!(#pn: #ty)
+    });
+    let slots: Vec<syn::Ident> = (0..sig.params.len()).map(names::slot).collect();
+    let slot_tys: Vec<TokenStream> = sig
+        .params
+        .iter()
+        .map(|p| match (&p.class, p.wrt) {
+            (Class::Scalar, true) => quote!(::core::option::Option<&mut #f>),
+            (Class::Array { .. }, true) => quote!(::core::option::Option<&mut [#f]>),
+            (Class::Tensor { owned }, true) => quote!(::core::option::Option<&mut #owned>),
+            _ => quote!(::core::option::Option<()>),
+        })
+        .collect();
+    let (ret_ty, seed) = if matches!(sig.out, Output::Tensor) {
+        let ty = &sig.ret_ty;
+        (quote!(#ty), quote!(&#krate::__private::tensor::flat_cotangent(&__gd_seed)[..]))
+    } else {
+        (quote!(#f), quote!(__gd_seed))
+    };
+    quote! {
+        #[doc(hidden)]
+        #lints
+        #vis fn #fname<'gd>(#(#params),*) -> (#ret_ty, impl ::core::ops::FnOnce(#ret_ty, #(#slot_tys),*) + 'gd) {
+            let __gd_out = #name(#(::core::clone::Clone::clone(&#pnames)),*);
+            (__gd_out, move |__gd_seed: #ret_ty, #(#slots: #slot_tys),*| {
+                #vjp(#(#pnames,)* #seed, #(#slots),*);
+            })
+        }
+    }
 }
 
 fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
@@ -224,8 +264,10 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
     if split {
-        sw.forget_seeded(&low.body);
+        sw.for_split(&low.body);
         sw.copied = low.param_borrows.clone();
+    } else if !dual {
+        sw.with_keep(&low.body);
     }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();
@@ -422,6 +464,8 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
         #[inline]
         #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
             #alias
+            // Declared first, dropped last: split calls' closures borrow it.
+            let __gd_keep = #krate::__private::Keep::new();
             #setup
             #decls
             #stacks

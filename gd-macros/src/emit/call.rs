@@ -12,6 +12,35 @@ use super::names::{d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 
+/// Arguments a split call borrows that the caller may change before its
+/// reverse sweep runs the closure: its own matrices and arrays. They are
+/// copied into the caller's `Keep`.
+fn kept(a: &CallArg, temps: &[TempInfo]) -> bool {
+    match a {
+        CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), _) => true,
+        CallArg::Passive(x) => temps[x.0].local_ref,
+        _ => false,
+    }
+}
+
+/// The pullback temporaries a sweep fills: calls that split (not in the dual
+/// copy, which reruns callees; not when an argument must be kept and the
+/// sweep has no `Keep`).
+pub(super) fn live_pullbacks(b: &Block, temps: &[TempInfo], dual: bool, keep: bool) -> HashSet<Temp> {
+    let mut out = HashSet::new();
+    for s in b {
+        if let Stmt::Call { args, pullback: Some(pb), .. } = s {
+            if !dual && (keep || !args.iter().any(|a| kept(a, temps))) {
+                out.insert(*pb);
+            }
+        }
+        for c in s.children() {
+            out.extend(live_pullbacks(c, temps, dual, keep));
+        }
+    }
+    out
+}
+
 impl<'a> Sweeps<'a> {
     /// The dual copy's trailing tangent slots, one per argument: a matrix
     /// or struct argument's tangent, `None` for the others (whose tangents
@@ -53,6 +82,29 @@ impl<'a> Sweeps<'a> {
             .collect()
     }
 
+    /// A split call's arguments: the caller's own matrices and arrays
+    /// copied into its `Keep` (see `kept`), the rest as for any call.
+    fn split_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .zip(self.call_args(args))
+            .map(|(arg, tokens)| match arg {
+                CallArg::Tensor(TArg::Temp(x)) => {
+                    let v = t(*x);
+                    quote!(__gd_keep.keep(::core::clone::Clone::clone(#v.as_ref().unwrap())))
+                }
+                CallArg::Array(a @ Arr::Local(_), _) => {
+                    let v = self.arr(*a);
+                    quote!(&__gd_keep.keep(::core::clone::Clone::clone(&#v))[..])
+                }
+                CallArg::Passive(x) if self.temps[x.0].local_ref => {
+                    let v = t(*x);
+                    quote!(&*__gd_keep.keep(::std::borrow::ToOwned::to_owned(#v.clone().unwrap())))
+                }
+                _ => tokens,
+            })
+            .collect()
+    }
+
     pub(super) fn forward_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>, mode: Mode) -> TokenStream {
         let a = self.call_args(args);
         let v = t(dst);
@@ -70,9 +122,10 @@ impl<'a> Sweeps<'a> {
             }
             // A matrix-valued callee, or one given matrices, runs once: its
             // split returns the output and its reverse sweep as a closure.
-            Mode::Record if pullback.is_some() => {
+            Mode::Record if pullback.is_some_and(|pb| self.pullbacks.contains(&pb)) => {
                 let k = t(pullback.unwrap());
                 let set = some(quote!(__gd_o));
+                let a = self.split_args(args);
                 quote! {{
                     let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
                     #set
@@ -148,7 +201,7 @@ impl<'a> Sweeps<'a> {
             .collect();
         let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
-        if let (Some(pb), false) = (pullback, self.dual) {
+        if let Some(pb) = pullback.filter(|pb| self.pullbacks.contains(pb)) {
             // The closure saved by the forward sweep, with the
             // output's adjoint as its cotangent.
             let pv = t(pb);

@@ -52,6 +52,8 @@ pub struct Sweeps<'a> {
     pub fused: HashSet<Temp>,
     /// The fused loops whose accumulator's adjoint is the seed (see `fused`).
     pub seeded: HashSet<Temp>,
+    /// The pullback temporaries this sweep fills (see `call::live_pullbacks`).
+    pub pullbacks: HashSet<Temp>,
     /// Temporaries set to a borrow of a by-value parameter that hold a copy
     /// instead (`__gd_split`; see `Lowered::param_borrows`).
     pub copied: HashSet<Temp>,
@@ -70,10 +72,8 @@ impl<'a> Sweeps<'a> {
     pub fn new(f: &'a Ident, dual: bool, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
         collect_needed(body, &mut needed);
-        // Only the f64 sweep makes pullbacks (the dual copy recomputes).
-        if dual {
-            needed.retain(|x| temps[x.0].ty != Ty::Pullback);
-        }
+        let pullbacks = super::call::live_pullbacks(body, temps, dual, false);
+        needed.retain(|x| temps[x.0].ty != Ty::Pullback || pullbacks.contains(x));
         let krate = crate::krate();
         let (s, zero) = if dual {
             (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::NEG_ZERO))
@@ -91,13 +91,27 @@ impl<'a> Sweeps<'a> {
         super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), copied: HashSet::new(), redirect, moves }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves }
     }
 
-    /// No seeded loops (`__gd_split`: the seed is not known in the forward
-    /// sweep); they take the scratch path instead.
-    pub fn forget_seeded(&mut self, body: &Block) {
+    /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
+    /// matrices split too.
+    pub fn with_keep(&mut self, body: &Block) {
+        self.pullbacks = super::call::live_pullbacks(body, self.temps, self.dual, true);
+        collect_needed(body, &mut self.needed);
+        let (temps, pullbacks) = (self.temps, &self.pullbacks);
+        self.needed.retain(|x| temps[x.0].ty != Ty::Pullback || pullbacks.contains(x));
+    }
+
+    /// For `__gd_split`, whose reverse sweep runs later in a closure: no
+    /// seeded loops (the seed is not known in the forward sweep; they take
+    /// the scratch path) and no replayed loops (a replay would rerun user
+    /// code, whose bindings the closure cannot take along; they save their
+    /// trips instead).
+    pub fn for_split(&mut self, body: &Block) {
         self.seeded.clear();
+        self.recomputed.clear();
+        self.rebinding.clear();
         self.fused.clear();
         super::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
@@ -225,7 +239,7 @@ impl<'a> Sweeps<'a> {
                 Ty::Bool => quote!(let mut #v: bool = false;),
                 Ty::Inferred | Ty::Tensor => quote!(let mut #v = ::core::option::Option::None;),
                 // Assigned (so typed) by the f64 forward sweep only.
-                Ty::Pullback if self.dual || mode != Mode::Record => continue,
+                Ty::Pullback if mode != Mode::Record || !self.pullbacks.contains(&x) => continue,
                 Ty::Pullback => quote!(let mut #v = ::core::option::Option::None;),
             });
             if info.active {

@@ -268,7 +268,7 @@ impl<'a> Lowerer<'a> {
     /// Does the passive expression name no local binding of the function
     /// (only parameters, constants, literals)? Its value then borrows
     /// nothing the caller changes.
-    fn names_only_params(&self, ts: &TokenStream) -> bool {
+    pub(super) fn names_only_params(&self, ts: &TokenStream) -> bool {
         ts.clone().into_iter().all(|t| match t {
             // Parameters are bound first (uids 1..=n), with key 0.
             proc_macro2::TokenTree::Ident(id) => {
@@ -320,25 +320,25 @@ impl<'a> Lowerer<'a> {
         // Another #[differentiable] function: reuse its derivative code.
         let mut args = Vec::new();
         // Whether every argument outlives the caller's whole reverse sweep
-        // unchanged (see `split` below).
+        // unchanged, or can be copied to (see `split` below).
         let mut stable = true;
         for a in &c.args {
             let arg = match self.lower_expr(a)? {
-                Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => {
-                    stable = false;
-                    CallArg::Tensor(TArg::Temp(t))
-                }
+                Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
-                Val::Array(i, _) => {
-                    stable &= matches!(i, Arr::Param(_));
-                    CallArg::Array(i, quote!(#a))
-                }
+                Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
                 Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
                     CallArg::Literal(ts)
                 }
                 Val::Passive(ts) => {
-                    stable &= self.names_only_params(&ts);
-                    CallArg::Passive(self.capture(Ty::Inferred, ts))
+                    // `&ones` (a local's data): a split call copies it into
+                    // the caller's `Keep`; other data naming locals cannot be.
+                    let local_ref = !self.names_only_params(&ts)
+                        && matches!(syn::parse2::<Expr>(ts.clone()), Ok(Expr::Reference(r)) if r.mutability.is_none());
+                    stable &= local_ref || self.names_only_params(&ts);
+                    let x = self.capture(Ty::Inferred, ts);
+                    self.temps[x.0].local_ref = local_ref;
+                    CallArg::Passive(x)
                 }
                 v @ Val::Place(_) => CallArg::Tensor(self.targ(v, a)?),
             };
@@ -347,11 +347,12 @@ impl<'a> Lowerer<'a> {
         // A matrix-valued callee, or one given a differentiated matrix or
         // struct, runs once: its split returns its reverse sweep as a
         // closure, which borrows the arguments until the caller's reverse
-        // sweep runs it. So only when they are parameters, places in them or
-        // values (not the caller's matrices, which it may change or drop
-        // first), and not for a call of the function itself (the closure
-        // would contain itself). Other calls run the callee again in the
-        // reverse sweep.
+        // sweep runs it. Parameters, places in them and values stay put; the
+        // caller's own matrices and arrays, which it may change first, are
+        // copied into its `Keep` (see `emit::call`); data naming the
+        // caller's locals cannot be, and a call of the function itself
+        // would make a closure that contains itself: those calls run the
+        // callee again in the reverse sweep.
         let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
             && stable
             && !fp.path.is_ident(&self.sig.name);

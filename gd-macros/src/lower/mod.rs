@@ -42,6 +42,10 @@ pub struct Lowered {
     /// (`Some(&x)`): `__gd_split`'s closure, which outlives the parameter,
     /// holds a copy instead.
     pub param_borrows: HashSet<Temp>,
+    /// Whether `__gd_split` may keep this function's reverse sweep as a
+    /// closure: no passive value it holds borrows a local of the body (the
+    /// closure outlives them). Otherwise its split reruns `__gd_vjp`.
+    pub split_safe: bool,
 }
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
@@ -70,6 +74,7 @@ pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
             locals: lw.locals,
             ret_arr: lw.ret_arr,
             param_borrows: lw.param_borrows,
+            split_safe: lw.split_safe,
         });
     }
     Err(Error::new(sig.name.span(), "#[differentiable]: activity analysis did not converge (a bug in gd)"))
@@ -126,6 +131,9 @@ pub struct Lowerer<'a> {
     passive_tensors: HashSet<usize>,
     /// See `Lowered::param_borrows`.
     param_borrows: HashSet<Temp>,
+    /// See `Lowered::split_safe`.
+    split_safe: bool,
+
     /// Set by a `let` annotated with an nalgebra type whose value is a call:
     /// the callee returns a matrix (taken by that call, see `lower_call`).
     tensor_call: bool,
@@ -166,6 +174,7 @@ impl<'a> Lowerer<'a> {
             passive_tensors: HashSet::new(),
             tensor_call: false,
             param_borrows: HashSet::new(),
+            split_safe: true,
             float_calls: HashSet::new(),
             temps: Vec::new(),
             env: Env::default(),
@@ -189,7 +198,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn temp(&mut self, ty: Ty, active: bool) -> Temp {
-        self.temps.push(TempInfo { ty, active });
+        self.temps.push(TempInfo { ty, active, local_ref: false });
         Temp(self.temps.len() - 1)
     }
 
@@ -474,7 +483,10 @@ impl<'a> Lowerer<'a> {
         let k = crate::krate();
         let expr = match ty {
             Ty::Usize => quote!(#k::__private::to_usize(#ts)),
-            Ty::Inferred => quote!(::core::option::Option::Some(#ts)),
+            Ty::Inferred => {
+                self.split_safe &= self.names_only_params(&ts);
+                quote!(::core::option::Option::Some(#ts))
+            }
             _ => ts,
         };
         self.emit(Stmt::Set { dst: t, expr });
@@ -538,7 +550,7 @@ impl<'a> Lowerer<'a> {
         drop_copies_to(self.out.last_mut().unwrap(), &dead);
         for x in &dead {
             // Never assigned now: a plain flag needs no type from rustc.
-            self.temps[x.0] = TempInfo { ty: Ty::Bool, active: false };
+            self.temps[x.0] = TempInfo { ty: Ty::Bool, active: false, local_ref: false };
         }
         let backedge = heads
             .iter()

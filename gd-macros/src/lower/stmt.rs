@@ -464,6 +464,7 @@ impl<'a> Lowerer<'a> {
                 } else if any_active {
                     self.operand(v, quote!()).map(|src| self.emit(Stmt::Copy { dst: m, src }))
                 } else if let Val::Passive(ts) = v {
+                    self.split_safe &= self.names_only_params(&ts);
                     self.emit(Stmt::Set { dst: m, expr: quote!(::core::option::Option::Some(#ts)) });
                     Ok(())
                 } else {
