@@ -1,7 +1,12 @@
 //! Calls to other `#[differentiable]` functions: each sweep calls the
 //! callee's own generated code (`f`, `__gd_vjp`, `__gd_jvp`, the dual copy
-//! `__gd_vjp_dual`, and for a matrix-valued callee `__gd_split`, whose
-//! returned closure is the callee's reverse sweep).
+//! `__gd_vjp_dual`). A call that the lowering gave a pullback (a
+//! matrix-valued callee, or one given matrices or structs; see
+//! `lower_call`) goes through the callee's `__gd_split` instead where this
+//! sweep allows it (`live_pullbacks`): the forward sweep keeps the returned
+//! closure, the reverse sweep calls it with the output's adjoint, and the
+//! callee runs once. Elsewhere the reverse sweep runs the callee's
+//! `__gd_vjp` again.
 
 use std::collections::HashSet;
 
@@ -12,9 +17,10 @@ use super::names::{d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 
-/// Arguments a split call borrows that the caller may change before its
-/// reverse sweep runs the closure: its own matrices and arrays. They are
-/// copied into the caller's `Keep`.
+/// Arguments a split call borrows that the caller may change or drop before
+/// its reverse sweep runs the closure: its own matrices and arrays, and
+/// references to its local data (`&ones`). They are copied into the
+/// caller's `Keep` (`split_args`).
 fn kept(a: &CallArg, temps: &[TempInfo]) -> bool {
     match a {
         CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), _) => true,
