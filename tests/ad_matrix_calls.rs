@@ -473,3 +473,59 @@ fn kept_arguments_and_a_split_that_reruns() {
     let t = direction(&p);
     close(&net_mse::hvp(&p, &x, &y, &t).to_vec(), &mse_inline::hvp(&p, &x, &y, &t).to_vec(), 1e-10);
 }
+
+// Early `return` in a matrix-valued function: from a branch, and from
+// inside a loop; called, and differentiated on its own (vjp, jvp).
+#[differentiable]
+fn early(x: &DVector<f64>, limit: f64) -> DVector<f64> {
+    if x[0] > limit {
+        return x * 2.0;
+    }
+    let mut y = x.map(|v| v.sin());
+    for k in 0..4 {
+        if y.norm_squared() > limit + k as f64 {
+            return y.map(|v| v * v);
+        }
+        y = &y * 1.5;
+    }
+    y
+}
+
+#[differentiable]
+fn early_sum(x: &DVector<f64>, limit: f64) -> f64 {
+    let y: DVector<f64> = early(x, limit);
+    y.sum() + y.norm_squared()
+}
+
+#[test]
+fn early_returns_from_matrix_valued_functions() {
+    let fd_v = |f: &dyn Fn(&DVector<f64>) -> f64, x: &DVector<f64>| -> Vec<f64> {
+        (0..x.len())
+            .map(|k| {
+                let (mut a, mut b) = (x.clone(), x.clone());
+                a[k] += 1e-6;
+                b[k] -= 1e-6;
+                (f(&a) - f(&b)) / 2e-6
+            })
+            .collect()
+    };
+    let x = DVector::from_vec(vec![0.3, -0.6, 0.9]);
+    // limit -1: returns at once; 0.5, 1.2, 2.0: from inside the loop on
+    // trips 0, 1, 2 (‖sin x‖² = 1.02, then ×2.25 a trip); 50: falls through.
+    for limit in [-1.0, 0.5, 1.2, 2.0, 50.0] {
+        let (v, (gx, _)) = early_sum::value_and_grad(&x, limit);
+        assert_eq!(v, early_sum(&x, limit));
+        close(gx.as_slice(), &fd_v(&|x| early_sum(x, limit), &x), 1e-6);
+        let w = DVector::from_vec(vec![1.0, -2.0, 0.5]);
+        let (y, (jx, _)) = early::vjp(&x, limit, w.as_slice());
+        assert_eq!(y, early(&x, limit));
+        close(jx.as_slice(), &fd_v(&|x| early(x, limit).dot(&w), &x), 1e-6);
+        let t = DVector::from_vec(vec![0.2, 0.1, -0.3]);
+        let (_, dy) = early::jvp(&x, limit, &t, 0.0);
+        let fdt: Vec<f64> = (0..3).map(|i| (early(&(&x + &t * 1e-6), limit)[i] - early(&(&x - &t * 1e-6), limit)[i]) / 2e-6).collect();
+        close(dy.as_slice(), &fdt, 1e-6);
+        let (hx, _) = early_sum::hvp(&x, limit, &t, 0.0);
+        let shifted = |s: f64| early_sum::grad(&(&x + &t * s), limit).0;
+        close(hx.as_slice(), ((shifted(1e-5) - shifted(-1e-5)) / 2e-5).as_slice(), 1e-6);
+    }
+}

@@ -167,7 +167,7 @@ impl<'a> Lowerer<'a> {
     /// `vec!` literal, or a tuple. It becomes the output array.
     pub(super) fn vector_end(&mut self, e: &Expr) -> Result<()> {
         if super::stmt::expr_diverges(e) {
-            return self.err(e, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+            return self.err(e, "#[differentiable]: early `return` in a function returning a Vec, an array or a tuple is not supported yet; end the body with the output");
         }
         let arr = match strip(e) {
             Expr::Tuple(t) => self.new_array(ArrayInit { repeat: None, elems: t.elems.iter().cloned().collect() }, e)?,

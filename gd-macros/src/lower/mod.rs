@@ -357,7 +357,7 @@ impl<'a> Lowerer<'a> {
         };
         if matches!(self.sig.out, crate::sig::Output::Tensor) {
             if stmt::expr_diverges(e) {
-                return self.err(e, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+                return self.lower_diverging_tail(e);
             }
             let v = self.lower_expr(e)?;
             let t = self.tensor_temp(v, e)?;

@@ -588,14 +588,17 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_diverging_expr(&mut self, e: &Expr, rest: &[Frame<'_>]) -> Result<()> {
         match strip(e) {
             Expr::Return(r) => {
-                if !matches!(self.sig.out, crate::sig::Output::Scalar) {
-                    return self.err(r, "#[differentiable]: early `return` in a vector-valued function is not supported yet; end the body with the output");
+                let tensor = matches!(self.sig.out, crate::sig::Output::Tensor);
+                if !tensor && !matches!(self.sig.out, crate::sig::Output::Scalar) {
+                    return self.err(r, "#[differentiable]: early `return` in a function returning a Vec, an array or a tuple is not supported yet; end the body with the output");
                 }
                 let v = match &r.expr {
                     Some(x) => self.lower_expr(x)?,
                     None => return self.err(r, "#[differentiable]: `return` needs a value"),
                 };
-                let op = self.operand(v, r)?;
+                // A matrix result is copied into the result temporary like a
+                // float one (the reverse sweep takes the path that ran).
+                let op = if tensor { Operand::Temp(self.tensor_temp(v, r)?) } else { self.operand(v, r)? };
                 self.emit(Stmt::Copy { dst: self.ret, src: op });
                 if !self.loops.is_empty() {
                     self.emit(Stmt::Set { dst: self.returned, expr: quote!(true) });
