@@ -18,7 +18,7 @@ use syn::Visibility;
 use super::names::{self, b, d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;
-use crate::sig::{Class, Output, Sig};
+use crate::sig::{Class, Output, Param, Sig};
 
 const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
 
@@ -225,21 +225,9 @@ fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStr
     let (name, f, krate) = (&sig.name, &sig.float, crate::krate());
     let vjp = names::vjp_fn(name);
     let pnames: Vec<_> = sig.params.iter().map(|p| &p.name).collect();
-    let params = sig.params.iter().map(|p| {
-        let (pn, ty) = (&p.name, with_lifetime(&p.ty));
-        quote!(#pn: #ty)
-    });
+    let params = split_params(sig);
     let slots: Vec<syn::Ident> = (0..sig.params.len()).map(names::slot).collect();
-    let slot_tys: Vec<TokenStream> = sig
-        .params
-        .iter()
-        .map(|p| match (&p.class, p.wrt) {
-            (Class::Scalar, true) => quote!(::core::option::Option<&mut #f>),
-            (Class::Array { .. }, true) => quote!(::core::option::Option<&mut [#f]>),
-            (Class::Tensor { owned }, true) => quote!(::core::option::Option<&mut #owned>),
-            _ => quote!(::core::option::Option<()>),
-        })
-        .collect();
+    let slot_tys: Vec<TokenStream> = sig.params.iter().map(|p| slot_ty(p, &quote!(#f), false, true)).collect();
     let (ret_ty, seed) = if matches!(sig.out, Output::Tensor) {
         let ty = &sig.ret_ty;
         (quote!(#ty), quote!(&#krate::__private::tensor::flat_cotangent(&__gd_seed)[..]))
@@ -277,6 +265,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
     let mut init = TokenStream::new();
     let mut shadow = TokenStream::new();
     let mut tangents = Vec::new();
+    let mut slot_tys = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
         let (slot, g, scr, pn) = (names::slot(i), names::grad(i), names::scratch(i), &p.name);
         let ty = &p.ty;
@@ -292,10 +281,12 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                 }
             });
         }
+        let sty = slot_ty(p, s, dual, split);
+        slots.push(quote!(#slot: #sty));
+        slot_tys.push(sty);
         match (&p.class, p.wrt) {
             (Class::Scalar, true) => {
                 params.push(if dual { quote!(#pn: #s) } else { quote!(#pn: #ty) });
-                slots.push(quote!(#slot: ::core::option::Option<&mut #s>));
                 setup.extend(quote! {
                     let mut #scr: #s = #z;
                     let #g: &mut #s = match #slot { ::core::option::Option::Some(r) => r, ::core::option::Option::None => &mut #scr };
@@ -317,7 +308,6 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                 } else {
                     params.push(quote!(#pn: #ty));
                 }
-                slots.push(quote!(#slot: ::core::option::Option<&mut [#s]>));
                 let plen = if dual {
                     let dp = names::dual_param(i);
                     quote!(#dp.len())
@@ -342,16 +332,8 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
             (Class::Tensor { owned }, true) if dual => {
                 let (gt, tv, tscr) = (names::grad_tan(i), names::tangent(i), format_ident!("__gd_tscr{}", i));
                 params.push(quote!(#pn: #ty));
-                slots.push(quote!(#slot: ::core::option::Option<(&mut #owned, &mut #owned)>));
+                setup.extend(tangent_or_zeros(&tv, &ts, &tscr, owned, pn));
                 setup.extend(quote! {
-                    let #tscr: #owned;
-                    let #tv: &#owned = match #ts {
-                        ::core::option::Option::Some(t) => t,
-                        ::core::option::Option::None => {
-                            #tscr = <#owned as #krate::Params>::zeros_like(&#pn);
-                            &#tscr
-                        }
-                    };
                     let mut #scr: ::core::option::Option<(#owned, #owned)> = ::core::option::Option::None;
                     let (#g, #gt): (&mut #owned, &mut #owned) = match #slot {
                         ::core::option::Option::Some((a, b)) => (a, b),
@@ -364,7 +346,6 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
             }
             (Class::Tensor { owned }, true) => {
                 params.push(quote!(#pn: #ty));
-                slots.push(quote!(#slot: ::core::option::Option<&mut #owned>));
                 setup.extend(quote! {
                     let mut #scr: ::core::option::Option<#owned> = ::core::option::Option::None;
                     let #g: &mut #owned = match #slot {
@@ -373,13 +354,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                     };
                 });
             }
-            // (`__gd_split`'s closure takes the concrete type: no `impl
-            // Trait` in a closure's signature.)
-            _ => {
-                params.push(quote!(#pn: #ty));
-                let n = if split { quote!(::core::option::Option<()>) } else { names::no_slot() };
-                slots.push(quote!(#slot: #n));
-            }
+            _ => params.push(quote!(#pn: #ty)),
         }
     }
     let alias = sw.scalar_alias();
@@ -421,12 +396,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
         }
     };
     if split {
-        let params = sig.params.iter().map(|p| {
-            let (pn, ty) = (&p.name, with_lifetime(&p.ty));
-            quote!(#pn: #ty)
-        });
-        // `__gd_slotN: Ty` → `Ty` (the first two tokens are the name and `:`).
-        let slot_tys = slots.iter().map(|s| s.clone().into_iter().skip(2).collect::<TokenStream>());
+        let params = split_params(sig);
         // The cotangent is a value of the output's type (the caller holds
         // the output's adjoint as one); the output is moved out unless the
         // reverse sweep reads it.
@@ -519,18 +489,8 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
                 });
             }
             (Class::Tensor { owned }, true) => {
-                let k = crate::krate();
                 tslots.push(quote!(#slot: ::core::option::Option<&#owned>));
-                tsetup.extend(quote! {
-                    let #scr: #owned;
-                    let #v: &#owned = match #slot {
-                        ::core::option::Option::Some(v) => v,
-                        ::core::option::Option::None => {
-                            #scr = <#owned as #k::Params>::zeros_like(&#pn);
-                            &#scr
-                        }
-                    };
-                });
+                tsetup.extend(tangent_or_zeros(&v, &slot, &scr, owned, pn));
             }
             _ => {
                 let n = names::no_slot();
@@ -605,6 +565,49 @@ pub fn elementwise_jvp(sig: &Sig, low: &Lowered, dual: bool) -> TokenStream {
         #fwd
         (#tr, #dr)
     }
+}
+
+/// `let v: &T = tangent slot, or a zero `T` shaped like the parameter` (a
+/// matrix or struct parameter's tangent in `__gd_jvp` and in the dual copy).
+fn tangent_or_zeros(v: &syn::Ident, slot: &syn::Ident, scr: &syn::Ident, owned: &syn::Type, pn: &syn::Ident) -> TokenStream {
+    let k = crate::krate();
+    quote! {
+        let #scr: #owned;
+        let #v: &#owned = match #slot {
+            ::core::option::Option::Some(t) => t,
+            ::core::option::Option::None => {
+                #scr = <#owned as #k::Params>::zeros_like(&#pn);
+                &#scr
+            }
+        };
+    }
+}
+
+/// A parameter's gradient slot type in `__gd_vjp` (`s`: the scalar type of
+/// the sweep, `Dual<F>` in the dual copy, where a matrix or struct lends its
+/// adjoint and that adjoint's tangent) and in `__gd_split`'s closure
+/// (`split`: a parameter not differentiated takes `Option<()>`, as a
+/// closure's signature has no `impl Trait`).
+fn slot_ty(p: &Param, s: &TokenStream, dual: bool, split: bool) -> TokenStream {
+    match (&p.class, p.wrt) {
+        (Class::Scalar, true) => quote!(::core::option::Option<&mut #s>),
+        (Class::Array { .. }, true) => quote!(::core::option::Option<&mut [#s]>),
+        (Class::Tensor { owned }, true) if dual => quote!(::core::option::Option<(&mut #owned, &mut #owned)>),
+        (Class::Tensor { owned }, true) => quote!(::core::option::Option<&mut #owned>),
+        _ if split => quote!(::core::option::Option<()>),
+        _ => names::no_slot(),
+    }
+}
+
+/// `__gd_split`'s parameters: the function's, each reference given `'gd`.
+fn split_params(sig: &Sig) -> Vec<TokenStream> {
+    sig.params
+        .iter()
+        .map(|p| {
+            let (pn, ty) = (&p.name, with_lifetime(&p.ty));
+            quote!(#pn: #ty)
+        })
+        .collect()
 }
 
 /// `ty` with every reference that has no lifetime given `'gd` (the

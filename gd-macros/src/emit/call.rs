@@ -88,6 +88,12 @@ impl<'a> Sweeps<'a> {
             .collect()
     }
 
+    /// The call's pullback, when this sweep splits the call (see
+    /// `live_pullbacks`).
+    fn live_pullback(&self, pullback: Option<Temp>) -> Option<Temp> {
+        pullback.filter(|pb| self.pullbacks.contains(pb))
+    }
+
     /// A split call's arguments: the caller's own matrices and arrays
     /// copied into its `Keep` (see `kept`), the rest as for any call.
     fn split_args(&self, args: &[CallArg]) -> Vec<TokenStream> {
@@ -128,7 +134,7 @@ impl<'a> Sweeps<'a> {
             }
             // A matrix-valued callee, or one given matrices, runs once: its
             // split returns the output and its reverse sweep as a closure.
-            Mode::Record if pullback.is_some_and(|pb| self.pullbacks.contains(&pb)) => {
+            Mode::Record if self.live_pullback(pullback).is_some() => {
                 let k = t(pullback.unwrap());
                 let set = some(quote!(__gd_o));
                 let a = self.split_args(args);
@@ -207,7 +213,7 @@ impl<'a> Sweeps<'a> {
             .collect();
         let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
-        if let Some(pb) = pullback.filter(|pb| self.pullbacks.contains(pb)) {
+        if let Some(pb) = self.live_pullback(pullback) {
             // The closure saved by the forward sweep, with the
             // output's adjoint as its cotangent.
             let pv = t(pb);

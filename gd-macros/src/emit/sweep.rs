@@ -72,8 +72,9 @@ impl<'a> Sweeps<'a> {
     pub fn new(f: &'a Ident, dual: bool, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
         collect_needed(body, &mut needed);
+        // The reverse sweep reads the pullbacks this sweep fills.
         let pullbacks = super::call::live_pullbacks(body, temps, dual, false);
-        needed.retain(|x| temps[x.0].ty != Ty::Pullback || pullbacks.contains(x));
+        needed.extend(pullbacks.iter().copied());
         let krate = crate::krate();
         let (s, zero) = if dual {
             (quote!(#krate::__private::Dual<#f>), quote!(#krate::__private::Dual::<#f>::NEG_ZERO))
@@ -97,10 +98,9 @@ impl<'a> Sweeps<'a> {
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
     /// matrices split too.
     pub fn with_keep(&mut self, body: &Block) {
+        // A superset of those without a `Keep`.
         self.pullbacks = super::call::live_pullbacks(body, self.temps, self.dual, true);
-        collect_needed(body, &mut self.needed);
-        let (temps, pullbacks) = (self.temps, &self.pullbacks);
-        self.needed.retain(|x| temps[x.0].ty != Ty::Pullback || pullbacks.contains(x));
+        self.needed.extend(self.pullbacks.iter().copied());
     }
 
     /// For `__gd_split`, whose reverse sweep runs later in a closure: no
@@ -934,11 +934,11 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
             Stmt::Loop(l) => {
                 out.insert(l.count);
             }
-            Stmt::Call { args, pullback, .. } => {
+            // (A call's pullback is needed where the sweep fills it: `new`.)
+            Stmt::Call { args, .. } => {
                 for a in args {
                     out.extend(a.temps());
                 }
-                out.extend(*pullback);
             }
             // Matrix rules read all their arguments and their output.
             Stmt::TOp { dst, args, .. } => {
