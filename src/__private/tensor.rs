@@ -101,19 +101,20 @@ pub fn or_zero<F: Real>(o: Option<F>) -> F {
 /// is zero).
 pub fn flat_tangent<T: Tensor>(d: &Option<T>, like: &T) -> Vec<T::F> {
     match d {
-        Some(d) => (0..d.count()).map(|k| d.at(k)).collect(),
+        Some(d) => entries(d),
         None => vec![T::F::zero(); like.count()],
     }
 }
 
-/// A matrix-valued call's output adjoint as the callee's cotangent: its
-/// entries in column-major order.
-pub fn flat_cotangent<T: Tensor>(b: &T) -> Vec<T::F> {
+/// A value's entries in column-major order (a matrix-valued call's output
+/// adjoint as the callee's flat cotangent).
+pub fn entries<T: Tensor>(b: &T) -> Vec<T::F> {
     (0..b.count()).map(|k| b.at(k)).collect()
 }
 
-/// A matrix-valued call's output tangent (the callee's `__gd_jvp` returns it
-/// flat, column-major) in the output's own type.
+/// Entries in column-major order as a value shaped like `like` (a flat
+/// cotangent given to a matrix-valued `__gd_vjp`, a matrix-valued callee's
+/// flat tangent).
 pub fn unflat<T: Tensor>(like: &T, flat: &[T::F]) -> T {
     let mut o = like.zeros_like();
     for (k, x) in flat.iter().enumerate() {

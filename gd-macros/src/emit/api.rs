@@ -230,7 +230,7 @@ fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStr
     let slot_tys: Vec<TokenStream> = sig.params.iter().map(|p| slot_ty(p, &quote!(#f), false, true)).collect();
     let (ret_ty, seed) = if matches!(sig.out, Output::Tensor) {
         let ty = &sig.ret_ty;
-        (quote!(#ty), quote!(&#krate::__private::tensor::flat_cotangent(&__gd_seed)[..]))
+        (quote!(#ty), quote!(&#krate::__private::tensor::entries(&__gd_seed)[..]))
     } else {
         (quote!(#f), quote!(__gd_seed))
     };
@@ -376,11 +376,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                 let __gd_o = #tr.as_ref().unwrap();
                 let __gd_n = #krate::__private::tensor::Tensor::count(__gd_o);
                 ::core::assert_eq!(__gd_seed.len(), __gd_n, #msg, __gd_seed.len(), __gd_n);
-                let mut __gd_s = #krate::__private::tensor::Tensor::zeros_like(__gd_o);
-                for (__gd_k, __gd_x) in __gd_seed.iter().enumerate() {
-                    #krate::__private::tensor::Tensor::set_at(&mut __gd_s, __gd_k, *__gd_x);
-                }
-                #br = ::core::option::Option::Some(__gd_s);
+                #br = ::core::option::Option::Some(#krate::__private::tensor::unflat(__gd_o, __gd_seed));
             };
             // The dual copy, called by a caller's dual copy for the value
             // alone (its forward sweep), gets an empty cotangent.
@@ -428,14 +424,16 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
             }
         };
     }
+    // Declared first, dropped last: split calls' closures borrow it (the
+    // plain sweep only; the dual copy reruns its callees).
+    let keep = (!dual).then(|| quote!(let __gd_keep = #krate::__private::Keep::new();));
     quote! {
         #[doc(hidden)]
         #lints
         #[inline]
         #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
             #alias
-            // Declared first, dropped last: split calls' closures borrow it.
-            let __gd_keep = #krate::__private::Keep::new();
+            #keep
             #setup
             #decls
             #stacks

@@ -240,7 +240,7 @@ impl<'a> Sweeps<'a> {
             let k = &self.krate;
             quote! {
                 if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
-                    let __gd_cot = #k::__private::tensor::flat_cotangent(&__gd_zb);
+                    let __gd_cot = #k::__private::tensor::entries(&__gd_zb);
                     #pre
                     #path::#callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
                     #post
