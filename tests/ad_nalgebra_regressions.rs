@@ -173,3 +173,23 @@ fn a_carried_matrix_from_data_takes_no_adjoint_on_its_first_trip() {
         close(&from_data::hvp(&w, &x, trips, &v), &((shifted(1e-5) - shifted(-1e-5)) / 2e-5));
     }
 }
+
+// A product with a loop's item over data (`w * x` for `x` in `xs.iter()`):
+// the item was taken for a parameter and borrowed by a value saved per
+// trip, past the trip ("`x` does not live long enough"); it is copied now.
+#[differentiable(wrt(w))]
+fn over_items(w: &DMatrix<f64>, xs: &[DVector<f64>]) -> f64 {
+    let mut s = 0.0;
+    for x in xs.iter() {
+        let z = w * x;
+        s += z.map(|v| v.tanh()).norm_squared();
+    }
+    s
+}
+
+#[test]
+fn a_product_with_a_loop_item() {
+    let w = DMatrix::from_fn(2, 3, |i, j| 0.3 * i as f64 - 0.2 * j as f64 + 0.1);
+    let xs = vec![DVector::from_vec(vec![1.0, 2.0, -0.5]), DVector::from_vec(vec![-1.0, 0.5, 0.25])];
+    close(&over_items::grad(&w, &xs), &fd(|w| over_items(w, &xs), &w));
+}

@@ -270,13 +270,20 @@ impl<'a> Lowerer<'a> {
     /// nothing the caller changes.
     pub(super) fn names_only_params(&self, ts: &TokenStream) -> bool {
         ts.clone().into_iter().all(|t| match t {
-            // Parameters are bound first (uids 1..=n), with key 0.
             proc_macro2::TokenTree::Ident(id) => {
-                self.env.lookup(&id.to_string()).map_or(true, |b| b.key == 0 && b.uid <= self.sig.params.len())
+                let name = id.to_string();
+                self.env.lookup(&name).is_none() || self.is_param(&name)
             }
             proc_macro2::TokenTree::Group(g) => self.names_only_params(&g.stream()),
             _ => true,
         })
+    }
+
+    /// Is the name bound to one of the function's parameters (not a local
+    /// that shadows it, nor a loop's item)? Parameters are bound first (uids
+    /// 1..=n), with key 0.
+    pub(super) fn is_param(&self, name: &str) -> bool {
+        self.env.lookup(name).is_some_and(|b| b.key == 0 && b.uid <= self.sig.params.len())
     }
 
     /// A direct call of a function that is not a float function
@@ -333,9 +340,10 @@ impl<'a> Lowerer<'a> {
                 Val::Passive(ts) => {
                     // `&ones` (a local's data): a split call copies it into
                     // the caller's `Keep`; other data naming locals cannot be.
-                    let local_ref = !self.names_only_params(&ts)
+                    let params_only = self.names_only_params(&ts);
+                    let local_ref = !params_only
                         && matches!(syn::parse2::<Expr>(ts.clone()), Ok(Expr::Reference(r)) if r.mutability.is_none());
-                    stable &= local_ref || self.names_only_params(&ts);
+                    stable &= local_ref || params_only;
                     let x = self.capture(Ty::Inferred, ts);
                     self.temps[x.0].local_ref = local_ref;
                     CallArg::Passive(x)

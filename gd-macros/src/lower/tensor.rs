@@ -133,17 +133,15 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A passive value for a matrix rule. A parameter is borrowed; anything
-    /// else is copied (it may be a local that the reverse sweep outlives).
+    /// else is copied (it may be a local, or a loop's item, that the reverse
+    /// sweep outlives).
     pub(super) fn capture_tensor(&mut self, ts: TokenStream) -> Temp {
         let t = self.temp(Ty::Tensor, false);
         let k = crate::krate();
-        let is_param = syn::parse2::<syn::Ident>(ts.clone())
-            .ok()
-            .and_then(|id| self.env.lookup(&id.to_string()).map(|b| b.key == 0))
-            .unwrap_or(false);
-        // A parameter taken by reference is copied (a reference to the
-        // parameter's own slot would not outlive the function, and
-        // `__gd_split`'s closure outlives it).
+        let is_param = syn::parse2::<syn::Ident>(ts.clone()).is_ok_and(|id| self.is_param(&id.to_string()));
+        // A parameter taken by reference: the reference itself is kept (a
+        // reference to the parameter's own slot would not outlive the
+        // function, and `__gd_split`'s closure outlives it).
         let by_ref = is_param
             && self.sig.params.iter().any(|p| matches!(&p.ty, syn::Type::Reference(_)) && p.name.to_string() == ts.to_string());
         let expr = if by_ref {
