@@ -249,10 +249,7 @@ impl<'a> Lowerer<'a> {
         // A matrix method on what a call returned: the macro took the callee
         // for float-valued (it cannot see its signature).
         if let Ok(Val::Active(t)) = receiver {
-            let matrix_method = crate::tensor_rules::method(&name, m.args.len()).is_some()
-                || super::tensor::TENSOR_METHODS.contains(&name.as_str())
-                || crate::tensor_rules::SHAPE_METHODS.contains(&name.as_str());
-            if self.float_calls.contains(&t) && matrix_method {
+            if self.float_calls.contains(&t) && super::tensor::matrix_method(&name, m.args.len()) {
                 return self.err(&m.method, call_result_hint(&name));
             }
         }

@@ -19,10 +19,16 @@ use crate::ir::*;
 use crate::tensor_rules::{self, Out, TRule, A};
 
 /// Methods that keep a passive matrix a matrix.
-pub(super) const TENSOR_METHODS: &[&str] = &[
+const TENSOR_METHODS: &[&str] = &[
     "clone", "clone_owned", "into_owned", "to_owned", "transpose", "column", "row", "map", "component_mul", "component_div",
     "add_scalar", "scale", "columns", "rows", "view", "fixed_view", "abs", "normalize",
 ];
+
+/// A method the rules know on a matrix: a rule, a method that keeps a
+/// passive matrix a matrix, or a shape query.
+pub(super) fn matrix_method(name: &str, nargs: usize) -> bool {
+    tensor_rules::method(name, nargs).is_some() || TENSOR_METHODS.contains(&name) || tensor_rules::SHAPE_METHODS.contains(&name)
+}
 
 impl<'a> Lowerer<'a> {
     /// Is this lowered value a matrix (or a place in a parameter)?
@@ -99,10 +105,7 @@ impl<'a> Lowerer<'a> {
             return Some(inner);
         }
         let n = m.method.to_string();
-        let known = TENSOR_METHODS.contains(&n.as_str())
-            || tensor_rules::method(&n, m.args.len()).is_some()
-            || tensor_rules::SHAPE_METHODS.contains(&n.as_str())
-            || matches!(n.as_str(), "iter" | "into_iter");
+        let known = matrix_method(&n, m.args.len()) || matches!(n.as_str(), "iter" | "into_iter");
         (!known && self.looks_tensor(&m.receiver)).then_some(&m.method)
     }
 
