@@ -135,6 +135,53 @@ fn zeros_like_keeps_shape_and_copies_skipped_fields() {
 }
 
 #[test]
+fn set_zero_keeps_shape_and_skipped_fields_and_clears_nan() {
+    let mut m = model();
+    m.mlp.layers[0].w[(0, 1)] = f64::NAN;
+    m.bias[1] = f64::INFINITY;
+    m.set_zero();
+    assert_eq!(m, model().zeros_like());
+    let mut p = Pair(f64::NAN, 99, [f32::NAN, 2.0]);
+    p.set_zero();
+    assert_eq!(p, Pair(0.0, 99, [0.0, 0.0]));
+    let mut x = Mixed { w32: SMatrix::from_element(f32::NAN), stack: [layer(1.0), layer(2.0)] };
+    x.set_zero();
+    assert!(x.to_vec().iter().all(|&v| v == 0.0));
+
+    // A hand-written implementation gets the provided one (through read_from).
+    struct Two([f64; 2]);
+    impl Params for Two {
+        fn zeros_like(&self) -> Self {
+            Two([0.0; 2])
+        }
+        fn num_params(&self) -> usize {
+            2
+        }
+        fn flatten_into(&self, out: &mut Vec<f64>) {
+            out.extend(self.0)
+        }
+        fn read_from(&mut self, src: &[f64]) -> usize {
+            self.0.copy_from_slice(&src[..2]);
+            2
+        }
+        fn axpy(&mut self, a: f64, x: &Self) {
+            self.0[0] += a * x.0[0];
+            self.0[1] += a * x.0[1];
+        }
+        fn scale(&mut self, a: f64) {
+            self.0[0] *= a;
+            self.0[1] *= a;
+        }
+        fn dot(&self, x: &Self) -> f64 {
+            self.0[0] * x.0[0] + self.0[1] * x.0[1]
+        }
+    }
+    let mut t = Two([f64::NAN, 3.0]);
+    t.set_zero();
+    assert_eq!(t.0, [0.0, 0.0]);
+}
+
+#[test]
 fn round_trip_through_the_flat_vector() {
     let m = model();
     let flat: Vec<f64> = (0..m.num_params()).map(|i| i as f64 * 0.5 - 3.0).collect();

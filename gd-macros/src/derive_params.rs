@@ -86,6 +86,10 @@ pub fn derive(input: TokenStream) -> Result<TokenStream> {
         let m = &f.member;
         call(f, "scale", quote!(&mut self.#m, __gd_a))
     });
+    let set_zero = active.iter().map(|f| {
+        let m = &f.member;
+        call(f, "set_zero", quote!(&mut self.#m))
+    });
     let dot = sum(active.iter().map(|f| {
         let m = &f.member;
         call(f, "dot", quote!(&self.#m, &__gd_x.#m))
@@ -119,6 +123,10 @@ pub fn derive(input: TokenStream) -> Result<TokenStream> {
             #[inline]
             fn scale(&mut self, __gd_a: f64) {
                 #(#scale;)*
+            }
+            #[inline]
+            fn set_zero(&mut self) {
+                #(#set_zero;)*
             }
             #[inline]
             fn dot(&self, __gd_x: &Self) -> f64 {

@@ -100,6 +100,16 @@ pub trait Params {
     /// `self *= a`.
     fn scale(&mut self, a: f64);
 
+    /// Every parameter set to zero, the shape kept: a gradient buffer made
+    /// ready for the next step without a new allocation. Unlike
+    /// `scale(0.0)`, NaN and infinities become zero too. (The default goes
+    /// through [`read_from`](Params::read_from) and allocates; the
+    /// implementations in this crate and `#[derive(Params)]` do not.)
+    fn set_zero(&mut self) {
+        let n = self.num_params();
+        self.read_from(&vec![0.0; n]);
+    }
+
     /// The dot product of the two flat vectors (accumulated in `f64`).
     ///
     /// # Panics
@@ -219,6 +229,10 @@ macro_rules! scalar_params {
                 *self = <$t as ParamScalar>::from_f64(ParamScalar::to_f64(*self) * a);
             }
             #[inline]
+            fn set_zero(&mut self) {
+                *self = 0.0;
+            }
+            #[inline]
             fn dot(&self, x: &$t) -> f64 {
                 ParamScalar::to_f64(*self) * ParamScalar::to_f64(*x)
             }
@@ -273,6 +287,9 @@ mod seq {
             v.scale(a);
         }
     }
+    pub fn set_zero<T: Params>(s: &mut [T]) {
+        s.iter_mut().for_each(T::set_zero)
+    }
     #[track_caller]
     pub fn dot<T: Params>(s: &[T], x: &[T]) -> f64 {
         same_len("dot", s.len(), x.len());
@@ -306,6 +323,9 @@ impl<T: Params> Params for Vec<T> {
     fn scale(&mut self, a: f64) {
         seq::scale(self, a)
     }
+    fn set_zero(&mut self) {
+        seq::set_zero(self)
+    }
     #[track_caller]
     fn dot(&self, x: &Vec<T>) -> f64 {
         seq::dot(self, x)
@@ -331,6 +351,9 @@ impl<T: Params, const N: usize> Params for [T; N] {
     fn scale(&mut self, a: f64) {
         seq::scale(self, a)
     }
+    fn set_zero(&mut self) {
+        seq::set_zero(self)
+    }
     fn dot(&self, x: &[T; N]) -> f64 {
         seq::dot(self, x)
     }
@@ -354,6 +377,9 @@ impl<T: Params> Params for Box<T> {
     }
     fn scale(&mut self, a: f64) {
         T::scale(self, a)
+    }
+    fn set_zero(&mut self) {
+        T::set_zero(self)
     }
     fn dot(&self, x: &Box<T>) -> f64 {
         T::dot(self, x)
@@ -396,6 +422,9 @@ where
         for s in self.iter_mut() {
             *s = T::from_f64(s.to_f64() * a);
         }
+    }
+    fn set_zero(&mut self) {
+        self.fill(T::ZERO);
     }
     fn dot(&self, x: &Self) -> f64 {
         same_shape("dot", self.shape(), x.shape());
