@@ -426,7 +426,9 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
     }
     // Declared first, dropped last: split calls' closures borrow it (the
     // plain sweep only; the dual copy reruns its callees).
-    let keep = (!dual).then(|| quote!(let __gd_keep = #krate::__private::Keep::new();));
+    // Only where a split call may keep something: dropping one is a call
+    // that a short function (Rosenbrock at n = 10) would feel.
+    let keep = (!dual && !sw.pullbacks.is_empty()).then(|| quote!(let __gd_keep = #krate::__private::Keep::new();));
     quote! {
         #[doc(hidden)]
         #lints

@@ -696,16 +696,21 @@ impl<'a> Sweeps<'a> {
                     let v = t(*dst);
                     let parts = rules::partials(*prim, &a, &quote!(#v), f);
                     let bd = self.adj(*dst);
-                    let updates: Vec<TokenStream> = args
-                        .iter()
-                        .zip(parts)
-                        .filter_map(|(arg, p)| {
-                            let x = self.active(arg)?;
-                            let bx = self.adj(x);
-                            let p = p?;
-                            Some(quote!(#bx += #p * __gd_adj;))
-                        })
-                        .collect();
+                    // One update per operand temporary: `x * x` adds
+                    // `(x + x) * ȳ` once, not `x * ȳ` twice (an add less per
+                    // square, and one rounding instead of two).
+                    let mut by_temp: Vec<(Temp, Vec<TokenStream>)> = Vec::new();
+                    for (arg, p) in args.iter().zip(parts) {
+                        let (Some(x), Some(p)) = (self.active(arg), p) else { continue };
+                        match by_temp.iter_mut().find(|(y, _)| *y == x) {
+                            Some((_, ps)) => ps.push(p),
+                            None => by_temp.push((x, vec![p])),
+                        }
+                    }
+                    let updates = by_temp.into_iter().map(|(x, ps)| {
+                        let bx = self.adj(x);
+                        quote!(#bx += (#(#ps)+*) * __gd_adj;)
+                    });
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })
                 }
                 Stmt::Copy { dst, src } if self.temps[dst.0].ty == Ty::Tensor => {
