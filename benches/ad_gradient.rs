@@ -22,6 +22,9 @@
 //!   into the buffer, so the buffer accumulates over iterations (harmless:
 //!   finite values, no denormals); it is not re-zeroed per call, so this
 //!   variant times the generated code only;
+//! * `value_and_grad_set`: the allocation-free entry point that overwrites
+//!   the buffer (Rosenbrock: assigns each element once, see
+//!   gd-macros/src/emit/set.rs; logistic regression: zeroes, then adds);
 //! * `value_and_grad`: the allocating entry point (returns a fresh `Vec`);
 //! * `hand`: a hand-written analytic value-and-gradient in one pass that
 //!   writes (assigns) into a pre-allocated buffer: the target to match;
@@ -288,6 +291,9 @@ fn check_rosenbrock(x: &[f64]) {
     let vi = rosenbrock::value_and_grad_into(x, &mut gi);
     assert_eq!(vi, v);
     assert_close("rosenbrock value_and_grad_into", &gi, &gh, 1e-12);
+    let mut gs = vec![f64::NAN; n];
+    assert_eq!(rosenbrock::value_and_grad_set(x, &mut gs), v);
+    assert_close("rosenbrock value_and_grad_set", &gs, &gh, 1e-12);
     let mut gv = vec![0.0; n];
     let v = rosenbrock_hand_add(x, &mut gv);
     assert!((v - vh).abs() <= 1e-12 * vh.abs(), "hand_add");
@@ -315,6 +321,9 @@ fn check_logreg(lr: &LrData) {
     let vi = logreg::value_and_grad_into(&lr.w, &lr.xs, &lr.ys, &mut gi);
     assert_eq!(vi, v);
     assert_close("logreg value_and_grad_into", &gi, &gh, 1e-12);
+    let mut gs = vec![f64::NAN; LR_D];
+    assert_eq!(logreg::value_and_grad_set(&lr.w, &lr.xs, &lr.ys, &mut gs), v);
+    assert_close("logreg value_and_grad_set", &gs, &gh, 1e-12);
     let (_, gd) = num_dual_gradient(&lr.w, |w| logreg_dvec(w, &lr.xs, &lr.ys));
     assert_close("logreg num_dual_gradient", &gd, &gh, 1e-12);
     let (_, gd) = num_dual_grad(&lr.w, |w| logreg_dual(w, &lr.xs, &lr.ys));
@@ -339,6 +348,9 @@ fn bench_rosenbrock(c: &mut Criterion) {
         let mut g = vec![0.0; n];
         group.bench_function("value_and_grad_into", |b| {
             b.iter(|| rosenbrock::value_and_grad_into(black_box(&x), black_box(&mut g)))
+        });
+        group.bench_function("value_and_grad_set", |b| {
+            b.iter(|| rosenbrock::value_and_grad_set(black_box(&x), black_box(&mut g)))
         });
         group.bench_function("value_and_grad", |b| b.iter(|| rosenbrock::value_and_grad(black_box(&x))));
         let mut g = vec![0.0; n];
@@ -365,6 +377,9 @@ fn bench_logreg(c: &mut Criterion) {
     let mut g = vec![0.0; LR_D];
     group.bench_function("value_and_grad_into", |b| {
         b.iter(|| logreg::value_and_grad_into(black_box(w), black_box(xs), black_box(ys), black_box(&mut g)))
+    });
+    group.bench_function("value_and_grad_set", |b| {
+        b.iter(|| logreg::value_and_grad_set(black_box(w), black_box(xs), black_box(ys), black_box(&mut g)))
     });
     group.bench_function("value_and_grad", |b| {
         b.iter(|| logreg::value_and_grad(black_box(w), black_box(xs), black_box(ys)))

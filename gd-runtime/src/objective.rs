@@ -48,7 +48,8 @@ where
 
 /// An objective from a function that **adds** its gradient into `g`, as the
 /// generated `f::value_and_grad_into` does: `g` is zeroed before each call,
-/// so the optimizers see the gradient itself.
+/// so the optimizers see the gradient itself. (A generated
+/// `f::value_and_grad_set` overwrites `g` and needs no wrapper.)
 ///
 /// ```
 /// use gd_runtime::{from_adding, Objective};

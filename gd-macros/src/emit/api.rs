@@ -16,6 +16,7 @@ use quote::{format_ident, quote};
 use syn::Visibility;
 
 use super::names::{self, b, d, t};
+use super::set::SetPlan;
 use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;
 use crate::sig::{Class, Output, Param, Sig};
@@ -134,6 +135,19 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     }
     let gty = super::second::shaped(sig, &quote!(_)).0;
     let gval = if wrt.len() == 1 { gvals[0].clone() } else { quote!((#(#gvals),*)) };
+    // `value_and_grad_set`: a copy of the reverse sweep that assigns, where
+    // some array's gradient is provably written once per element (`set`);
+    // otherwise the buffers are zeroed and added into.
+    let arrays: Vec<usize> = wrt.iter().filter(|(_, p)| matches!(p.class, Class::Array { .. })).map(|(i, _)| *i).collect();
+    let plan = SetPlan::new(&arrays, &low.body, &low.temps, &super::fused::plan_seeded(&low.body, &low.temps));
+    let vjp_set = names::vjp_set_fn(name);
+    let (vjp_set_fn, set_body, vag_vjp) = if plan.params.is_empty() {
+        let zero = zero_buffers(sig);
+        (TokenStream::new(), quote!(#zero super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp)
+    } else {
+        let func = sweeps_function(sig, low, false, false, Some(&plan), &vjp_set, &lints, &item_vis);
+        (func, quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp_set)
+    };
     let wrt_names: Vec<String> = wrt.iter().map(|(_, p)| format!("`{}`", p.name)).collect();
     let wrt_doc = wrt_names.join(", ");
     let mod_doc = format!(
@@ -143,6 +157,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let g_doc = format!("The gradient of `{name}` with respect to {wrt_doc} (reverse mode).");
     let into_doc = format!(
         "Reverse mode without allocation (for loops without recursion or nested calls through slices): returns `{name}(..)` and ADDS its gradient with respect to {wrt_doc} into the `grad_*` buffers (zero them first for a plain gradient). Panics if a buffer's length differs from its parameter's."
+    );
+    let set_doc = format!(
+        "Reverse mode without allocation that OVERWRITES the `grad_*` buffers with the gradient of `{name}` with respect to {wrt_doc} and returns `{name}(..)`: nothing to zero first (an optimizer's objective). Where each element of an array's gradient gets exactly one contribution (a separable sum over a slice), it is assigned once, as a hand-written gradient does; otherwise the buffer is zeroed, then added into. Panics if a buffer's length differs from its parameter's."
     );
     let jvp_doc = format!(
         "Forward mode: `({name}(..), directional derivative)` along the tangents given for {wrt_doc}."
@@ -164,6 +181,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn
+        #vjp_set_fn
         #split_fn
         #vjp_dual_fn
         #jvp_fn
@@ -175,7 +193,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #[doc = #vg_doc]
             pub fn value_and_grad(#params) -> (#f, #gty) {
                 #zeros
-                let __gd_value = super::#vjp(#(#pnames,)* 1.0, #(#gslots),*);
+                let __gd_value = super::#vag_vjp(#(#pnames,)* 1.0, #(#gslots),*);
                 (__gd_value, #gval)
             }
 
@@ -187,6 +205,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #[doc = #into_doc]
             pub fn value_and_grad_into(#params, #(#into_params),*) -> #f {
                 super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)
+            }
+
+            #[doc = #set_doc]
+            pub fn value_and_grad_set(#params, #(#into_params),*) -> #f {
+                #set_body
             }
 
             #check
@@ -211,12 +234,12 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
 /// what the reverse sweep reads; no loop writes the gradient in the forward
 /// sweep, since the seed is not known there).
 fn vjp_function(sig: &Sig, low: &Lowered, dual: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
-    sweeps_function(sig, low, dual, false, fname, lints, vis)
+    sweeps_function(sig, low, dual, false, None, fname, lints, vis)
 }
 
 fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     if low.split_safe {
-        return sweeps_function(sig, low, false, true, fname, lints, vis);
+        return sweeps_function(sig, low, false, true, None, fname, lints, vis);
     }
     // A body whose passive values borrow its own locals: the closure could
     // not take them along, so the split computes the value and returns a
@@ -246,7 +269,12 @@ fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStr
     }
 }
 
-fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+///
+/// With `set` (f64, scalar-valued): `__gd_vjp_set`, which overwrites the
+/// gradient slots instead of adding into them: the arrays of the plan are
+/// assigned once per element (see `set`), the other slots are zeroed first.
+#[allow(clippy::too_many_arguments)]
+fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Option<&SetPlan>, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
@@ -256,6 +284,9 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
         sw.copied = low.param_borrows.clone();
     } else if !dual {
         sw.with_keep(&low.body);
+    }
+    if let Some(plan) = set {
+        sw.set = plan.clone();
     }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();
@@ -297,7 +328,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                 if dual {
                     shadow.extend(quote!(let #pn: #f = #pn.re;));
                 }
-                finish.extend(quote!(*#g += #bv;));
+                finish.extend(if set.is_some() { quote!(*#g = #bv;) } else { quote!(*#g += #bv;) });
             }
             (Class::Array { .. }, true) => {
                 if dual {
@@ -328,6 +359,24 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                         }
                     };
                 });
+                match set.map(|plan| plan.params.get(&i)) {
+                    Some(Some(sp)) => {
+                        let (hi, c, count) = (super::set::hi(i), sp.stride, t(sp.count));
+                        setup.extend(quote!(let mut #hi: usize = 0;));
+                        // Usually both ends are empty: test before calling memset.
+                        finish.extend(quote! {{
+                            let __gd_lo = #hi - #c * #count;
+                            if __gd_lo > 0 {
+                                #g[..__gd_lo].fill(0.0);
+                            }
+                            if #hi < #g.len() {
+                                #g[#hi..].fill(0.0);
+                            }
+                        }});
+                    }
+                    Some(None) => setup.extend(quote!(#g.fill(0.0);)),
+                    None => {}
+                }
             }
             (Class::Tensor { owned }, true) if dual => {
                 let (gt, tv, tscr) = (names::grad_tan(i), names::tangent(i), format_ident!("__gd_tscr{}", i));
@@ -353,6 +402,9 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, fname: &sy
                         ::core::option::Option::None => #scr.insert(<#owned as #krate::Params>::zeros_like(&#pn)),
                     };
                 });
+                if set.is_some() {
+                    setup.extend(quote!(<#owned as #krate::Params>::set_zero(#g);));
+                }
             }
             _ => params.push(quote!(#pn: #ty)),
         }
@@ -597,6 +649,24 @@ fn slot_ty(p: &Param, s: &TokenStream, dual: bool, split: bool) -> TokenStream {
         _ if split => quote!(::core::option::Option<()>),
         _ => names::no_slot(),
     }
+}
+
+/// Zeroes the `grad_*` buffers of `value_and_grad_set` before a sweep that adds.
+pub(super) fn zero_buffers(sig: &Sig) -> TokenStream {
+    let krate = crate::krate();
+    sig.params
+        .iter()
+        .filter(|p| p.wrt)
+        .map(|p| {
+            let gi = format_ident!("grad_{}", p.name);
+            match &p.class {
+                Class::Scalar => quote!(*#gi = 0.0;),
+                Class::Array { .. } => quote!(#gi.fill(0.0);),
+                Class::Tensor { owned } => quote!(<#owned as #krate::Params>::set_zero(#gi);),
+                Class::Passive => TokenStream::new(),
+            }
+        })
+        .collect()
 }
 
 /// `__gd_split`'s parameters: the function's, each reference given `'gd`.

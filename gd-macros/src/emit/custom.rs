@@ -102,6 +102,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
     }
     let gty = super::second::shaped(sig, &quote!(_)).0;
+    let zero = super::api::zero_buffers(sig);
     let lints = quote!(#[allow(dead_code, unused_variables, unused_mut, non_snake_case, clippy::all)]);
     let panic_msg = format!(
         "gd: second derivatives (hvp, hessian) through `{name}` are not available: its derivative is the hand-written rule `{}`, which has no second-order part",
@@ -154,6 +155,12 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
 
             /// Returns the value and ADDS the rule's gradient into the buffers.
             pub fn value_and_grad_into(#params, #(#into_params),*) -> #f {
+                super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)
+            }
+
+            /// Returns the value and OVERWRITES the buffers with the rule's gradient.
+            pub fn value_and_grad_set(#params, #(#into_params),*) -> #f {
+                #zero
                 super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)
             }
 

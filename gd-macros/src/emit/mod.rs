@@ -10,6 +10,7 @@ pub mod custom;
 pub mod names;
 mod replay;
 mod second;
+mod set;
 mod call;
 mod fused;
 mod sweep;

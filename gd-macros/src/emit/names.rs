@@ -63,6 +63,10 @@ pub fn stack(kind: &str) -> Ident {
 pub fn vjp_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_{f}"), f.span())
 }
+/// The reverse sweep that overwrites gradient buffers (see `set`).
+pub fn vjp_set_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_vjp_set_{f}"), f.span())
+}
 pub fn vjp_dual_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_dual_{f}"), f.span())
 }

@@ -59,6 +59,8 @@ pub struct Sweeps<'a> {
     pub copied: HashSet<Temp>,
     /// Matrix copies `(dst, src)` that move their source (see `tensor::plan_moves`).
     pub moves: HashSet<(Temp, Temp)>,
+    /// `__gd_vjp_set`: the loads whose gradient write assigns (see `set`).
+    pub set: super::set::SetPlan,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     /// While a loop's first trip is reversed: headers whose adjoint is dead
@@ -92,7 +94,7 @@ impl<'a> Sweeps<'a> {
         super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, set: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -736,7 +738,17 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Load { dst, array, index } => {
                     let (bd, k, g) = (self.adj(*dst), t(*index), self.arr_adj(*array));
-                    quote!(#g[#k] += #bd; #bd = #z;)
+                    match self.set.loads.get(dst) {
+                        // Written once (see `set`); the trip's highest index records `hi`.
+                        Some(&(p, top)) if g == names::grad(p) => {
+                            let hi = top.then(|| {
+                                let hi = super::set::hi(p);
+                                quote!(#hi = #k + 1;)
+                            });
+                            quote!(#g[#k] = #bd; #bd = #z; #hi)
+                        }
+                        _ => quote!(#g[#k] += #bd; #bd = #z;),
+                    }
                 }
                 Stmt::ArrNew { arr, init, .. } => match self.active(init) {
                     Some(x) => {
