@@ -75,8 +75,7 @@ pub fn train(mode: BatchMode, name: &str, x: &[f64], y: &[f64], lr: f64, steps: 
         |p: &[f64], batch: &[usize], g: &mut [f64]| {
             trace.push((evals, linear_mse(p, x, y, &all) - best));
             evals += batch.len();
-            g.fill(0.0);
-            linear_mse::value_and_grad_into(p, x, y, batch, g)
+            linear_mse::value_and_grad_set(p, x, y, batch, g)
         },
     )?;
     trace.push((evals, linear_mse(&p, x, y, &all) - best));
@@ -90,8 +89,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let (x, y) = make_data(n, 3);
     let all: Vec<usize> = (0..n).collect();
     gradient_check(&mut r, "the MSE", |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        linear_mse::value_and_grad_into(p, &x, &y, &all, g)
+        linear_mse::value_and_grad_set(p, &x, &y, &all, g)
     }, &[0.5, -0.3, 0.1])?;
     let exact = least_squares(&x, &y, 2)?;
     let best = linear_mse(&exact, &x, &y, &all);

@@ -33,8 +33,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let first: Vec<usize> = (0..train.n.min(64)).collect();
     let w0: Vec<f64> = (0..=d).map(|j| 0.05 * ((j * 7 % 11) as f64 - 5.0)).collect();
     gradient_check(&mut r, "the logistic loss", |w: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        logistic_loss::value_and_grad_into(w, &train.x, &train.y, &first, l2, g)
+        logistic_loss::value_and_grad_set(w, &train.x, &train.y, &first, l2, g)
     }, &w0)?;
     let mut w = vec![0.0; d + 1];
     let mut opt = Adam::new(0.01)?;
@@ -57,8 +56,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
             usize::MAX,
         )
         .fit(&mut opt, &mut w, train.n, |w: &[f64], batch: &[usize], g: &mut [f64]| {
-            g.fill(0.0);
-            logistic_loss::value_and_grad_into(w, &train.x, &train.y, batch, l2, g)
+            logistic_loss::value_and_grad_set(w, &train.x, &train.y, batch, l2, g)
         })?;
     let (acc_tr, acc_te) = (accuracy(&w_last, &train), accuracy(&w_last, &test));
     r.line(format!(

@@ -61,8 +61,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
         &mut w,
         train.n,
         |w: &[f64], batch: &[usize], g: &mut [f64]| {
-            g.fill(0.0);
-            linear_mse::value_and_grad_into(w, &train.x, &train.y, batch, g)
+            linear_mse::value_and_grad_set(w, &train.x, &train.y, batch, g)
         },
     )?;
 

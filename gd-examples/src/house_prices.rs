@@ -34,8 +34,7 @@ fn fit_line(x: &[f64], y: &[f64], lr: f64, epochs: usize) -> Result<(Vec<f64>, V
         &mut p,
         y.len(),
         |p: &[f64], batch: &[usize], g: &mut [f64]| {
-            g.fill(0.0);
-            linear_mse::value_and_grad_into(p, x, y, batch, g)
+            linear_mse::value_and_grad_set(p, x, y, batch, g)
         },
     )?;
     Ok((p, report.history.epochs.iter().map(|e| e.loss).collect()))
@@ -49,8 +48,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let ys = [2.0, 4.0, 6.0, 8.0, 10.0];
     let all: Vec<usize> = (0..5).collect();
     gradient_check(&mut r, "the MSE of w·x + b", |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        linear_mse::value_and_grad_into(p, &xs, &ys, &all, g)
+        linear_mse::value_and_grad_set(p, &xs, &ys, &all, g)
     }, &[0.3, -0.2])?;
     let (p, seed_losses) = fit_line(&xs, &ys, 0.01, 1000)?;
     let exact = least_squares(&xs, &ys, 1)?;

@@ -31,8 +31,7 @@ pub fn descend(lr: f64, steps: usize) -> Result<LrRun, Error> {
     let mut opt = Sgd::new(lr)?;
     let mut losses = Vec::new();
     let result = Trainer::new().max_epochs(steps).progress(false).minimize(&mut opt, &mut p, |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        let l = bowl::value_and_grad_into(p, g);
+        let l = bowl::value_and_grad_set(p, g);
         losses.push(l);
         l
     });
@@ -43,8 +42,7 @@ pub fn descend(lr: f64, steps: usize) -> Result<LrRun, Error> {
 pub fn run(args: &Args) -> Result<Report, Error> {
     let mut r = Report::new("2. Learning rates on L(w, b) = w² + 4b²");
     gradient_check(&mut r, "L", |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        bowl::value_and_grad_into(p, g)
+        bowl::value_and_grad_set(p, g)
     }, &START)?;
     let steps = 100;
     r.line(format!("from (w, b) = ({}, {}), {steps} steps of gradient descent:", START[0], START[1]));

@@ -190,7 +190,7 @@ impl Mlp {
 /// loss `(params, batch, grad) -> value`. `FlatMlp` keeps a scratch network
 /// and gradient of the model's shape: each call reads the flat parameters
 /// into the network, gathers the batch's columns, runs the generated
-/// gradient ([`xent::value_and_grad_into`], [`mse::value_and_grad_into`])
+/// gradient ([`xent::value_and_grad_set`], [`mse::value_and_grad_set`])
 /// and flattens it into `grad`.
 #[derive(Clone, Debug)]
 pub struct FlatMlp {
@@ -229,16 +229,16 @@ impl FlatMlp {
     /// gradient is written (not added) into `grad`.
     pub fn xent_grad(&mut self, params: &[f64], x: &DMatrix<f64>, labels: &[usize], batch: &[usize], l2: f64, grad: &mut [f64]) -> f64 {
         let yb: Vec<usize> = batch.iter().map(|&i| labels[i]).collect();
-        self.eval(params, x, batch, grad, |p, xb, g| xent::value_and_grad_into(p, xb, &yb, l2, g))
+        self.eval(params, x, batch, grad, |p, xb, g| xent::value_and_grad_set(p, xb, &yb, l2, g))
     }
     /// Squared error ([`mse()`]) over the columns `batch` of `x`; its gradient
     /// is written (not added) into `grad`.
     pub fn mse_grad(&mut self, params: &[f64], x: &DMatrix<f64>, y: &[f64], batch: &[usize], l2: f64, grad: &mut [f64]) -> f64 {
         let yb = DMatrix::from_iterator(1, batch.len(), batch.iter().map(|&i| y[i]));
-        self.eval(params, x, batch, grad, |p, xb, g| mse::value_and_grad_into(p, xb, &yb, l2, g))
+        self.eval(params, x, batch, grad, |p, xb, g| mse::value_and_grad_set(p, xb, &yb, l2, g))
     }
     /// The one place where flat meets struct: parameters in, batch gathered,
-    /// gradient zeroed, `f` adds into it, gradient out.
+    /// `f` overwrites the struct gradient, gradient out.
     fn eval(
         &mut self,
         params: &[f64],
@@ -254,7 +254,6 @@ impl FlatMlp {
         for (j, &i) in batch.iter().enumerate() {
             self.xb.column_mut(j).copy_from(&x.column(i));
         }
-        self.grad.scale(0.0);
         let v = f(&self.model, &self.xb, &mut self.grad);
         self.flat.clear();
         self.grad.flatten_into(&mut self.flat);

@@ -39,8 +39,7 @@ pub struct Lap {
 }
 
 fn fg(x: &[f64], g: &mut [f64]) -> f64 {
-    g.fill(0.0);
-    rosenbrock::value_and_grad_into(x, g)
+    rosenbrock::value_and_grad_set(x, g)
 }
 
 /// A first-order optimizer from `START` for at most `cap` steps: one

@@ -47,8 +47,7 @@ pub fn run(args: &Args) -> Result<Report, Error> {
     let p0: Vec<f64> = (0..per * 3).map(|_| rng.gen_range(-1.0..1.0)).collect();
     let x0 = [0.3, -0.2, 0.9, -0.5, 0.1, 0.7, -0.8, 0.4];
     gradient_check(&mut r, "the depth-3 sigmoid chain", |p: &[f64], g: &mut [f64]| {
-        g.fill(0.0);
-        sigmoid_chain::value_and_grad_into(p, &x0, 0.3, WIDTH, 3, g)
+        sigmoid_chain::value_and_grad_set(p, &x0, 0.3, WIDTH, 3, g)
     }, &p0)?;
     let draws = if args.quick { 10 } else { 50 };
     r.line(format!(
