@@ -12,17 +12,8 @@
 use gd::differentiable;
 use nalgebra::DVector;
 
-fn fd(f: &dyn Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|k| {
-            let h = 1e-6 * x[k].abs().max(1.0);
-            let (mut a, mut b) = (x.to_vec(), x.to_vec());
-            a[k] += h;
-            b[k] -= h;
-            (f(&a) - f(&b)) / (2.0 * h)
-        })
-        .collect()
-}
+mod common;
+use common::fd_grad as fd;
 
 fn garbage(n: usize) -> Vec<f64> {
     (0..n).map(|i| if i % 2 == 0 { f64::NAN } else { 1e300 }).collect()
