@@ -193,3 +193,26 @@ fn a_product_with_a_loop_item() {
     let xs = vec![DVector::from_vec(vec![1.0, 2.0, -0.5]), DVector::from_vec(vec![-1.0, 0.5, 0.25])];
     close(&over_items::grad(&w, &xs), &fd(|w| over_items(w, &xs), &w));
 }
+
+// A method of a data struct's matrix field with a differentiated argument
+// (`batch.y.dot(&v)`): the macro cannot see the field's type; the argument
+// says it is a matrix (it took it for a float and refused `dot`).
+#[derive(Clone)]
+struct Batch {
+    y: DMatrix<f64>,
+}
+
+#[differentiable(wrt(v))]
+fn field_receiver(batch: &Batch, v: &DMatrix<f64>) -> f64 {
+    let z = batch.y.dot(v);
+    z * z + batch.y.component_mul(v).sum() + (&batch.y).component_div(&v.add_scalar(3.0)).sum()
+}
+
+#[test]
+fn a_data_fields_method_with_a_matrix_argument() {
+    let batch = Batch { y: DMatrix::from_fn(2, 2, |i, j| 0.5 + i as f64 - 0.3 * j as f64) };
+    let v = DMatrix::from_fn(2, 2, |i, j| 0.2 * i as f64 - 0.1 + 0.4 * j as f64);
+    let (val, g) = field_receiver::value_and_grad(&batch, &v);
+    assert_eq!(val, field_receiver(&batch, &v));
+    close(&g, &fd(|v| field_receiver(&batch, v), &v));
+}

@@ -99,6 +99,11 @@ pub fn method(name: &str, nargs: usize) -> Option<&'static TRule> {
     (r.args.len() == nargs + 1).then_some(r)
 }
 
+/// Methods whose argument has the receiver's type (`a.dot(&b)`): when the
+/// argument is a matrix, so is the receiver, even where the macro cannot see
+/// it (a field of a data struct, `batch.y.dot(&v)`).
+pub const SAME_TYPE_ARG: &[&str] = &["dot", "component_mul", "component_div"];
+
 /// Methods on a matrix that read only its shape (no derivative).
 pub const SHAPE_METHODS: &[&str] = &["nrows", "ncols", "len", "shape", "is_empty", "is_square"];
 

@@ -61,7 +61,7 @@ impl<'a> Lowerer<'a> {
             Expr::Field(f) => self.looks_tensor(&f.base),
             // Into a parameter (`p.layers[0]`): a place. Into data: an element.
             Expr::Index(ix) => self.place_rooted(&ix.expr),
-            Expr::MethodCall(m) => TENSOR_METHODS.contains(&m.method.to_string().as_str()) && self.looks_tensor(&m.receiver),
+            Expr::MethodCall(m) => TENSOR_METHODS.contains(&m.method.to_string().as_str()) && (self.looks_tensor(&m.receiver) || self.matrix_arg(m)),
             Expr::Call(c) => match strip(&c.func) {
                 Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "stop_gradient") => {
                     c.args.first().is_some_and(|a| self.looks_tensor(a))
@@ -79,6 +79,11 @@ impl<'a> Lowerer<'a> {
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => self.looks_tensor(&u.expr),
             _ => false,
         }
+    }
+
+    /// `a.dot(&b)` with `b` a matrix: `a` is one too (`tensor_rules::SAME_TYPE_ARG`).
+    fn matrix_arg(&self, m: &syn::ExprMethodCall) -> bool {
+        tensor_rules::SAME_TYPE_ARG.contains(&m.method.to_string().as_str()) && m.args.iter().any(|a| self.looks_tensor(a))
     }
 
     /// Is the expression a path into a differentiated parameter
@@ -117,7 +122,7 @@ impl<'a> Lowerer<'a> {
                 let n = m.method.to_string();
                 !matches!(n.as_str(), "iter" | "into_iter" | "iter_mut" | "zip" | "enumerate" | "rev" | "skip" | "take" | "step_by")
                     && TENSOR_METHODS.contains(&n.as_str())
-                    && self.tensor_receiver(&m.receiver)
+                    && (self.tensor_receiver(&m.receiver) || self.matrix_arg(m))
             }
             Expr::Index(ix) => self.tensor_receiver(&ix.expr),
             e => self.looks_tensor(e),
@@ -255,7 +260,7 @@ impl<'a> Lowerer<'a> {
     /// A method on a matrix, or `None` when it is not one.
     pub(super) fn tensor_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Option<Val>> {
         let name = m.method.to_string();
-        if !self.tensor_receiver(&m.receiver) {
+        if !self.tensor_receiver(&m.receiver) && !self.matrix_arg(m) {
             if let Some(bad) = self.first_unsupported(&m.receiver) {
                 return self.err(
                     bad,
