@@ -28,6 +28,23 @@ fn case_map_sum() -> Case {
     Case::new("map_sum", |v| map_sum(v), |v| map_sum_d(v), rand_points(40, 4, 6, -2.0, 2.0))
 }
 
+// --- float methods named as paths: `.map(f64::exp)`, `.fold(.., f64::max)` ---
+
+#[differentiable]
+fn path_closures(xs: &[f64]) -> f64 {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let s = xs.iter().map(|x| x - m).map(f64::exp).sum::<f64>();
+    s.ln() + m + xs.iter().copied().map(f64::sin).fold(0.0, f64::min)
+}
+fn path_closures_d<D: Dn>(xs: &[D]) -> D {
+    let m = xs.iter().copied().fold(c::<D>(f64::NEG_INFINITY), dmax);
+    let s = xs.iter().map(|&x| (x - m).exp()).sum::<D>();
+    s.ln() + m + xs.iter().map(|x| x.sin()).fold(c::<D>(0.0), dmin)
+}
+fn case_path_closures() -> Case {
+    Case::new("path_closures", |v| path_closures(v), |v| path_closures_d(v), rand_points(43, 4, 5, -2.0, 2.0))
+}
+
 // --- zip ---
 
 #[differentiable]
@@ -208,6 +225,7 @@ fn case_logreg() -> Case {
 fn oracles_agree() {
     for case in [
         case_map_sum(),
+        case_path_closures(),
         case_zip_dist(),
         case_enumerate_sum(),
         case_fold_rec(),
@@ -260,6 +278,11 @@ mod api {
                 zip_dist::value_and_grad_into(&v[..5], &v[5..], ga, gb)
             },
         });
+    }
+
+    #[test]
+    fn path_closures_ad() {
+        case_path_closures().check_api(api_slice!(path_closures));
     }
 
     #[test]

@@ -216,3 +216,17 @@ fn a_data_fields_method_with_a_matrix_argument() {
     assert_eq!(val, field_receiver(&batch, &v));
     close(&g, &fd(|v| field_receiver(&batch, v), &v));
 }
+
+// `map` with a float method named as a path.
+#[differentiable]
+fn map_path(w: &DMatrix<f64>) -> f64 {
+    w.map(f64::tanh).sum() + w.map(|v| v * v).map(f64::sqrt).sum()
+}
+
+#[test]
+fn matrix_map_with_a_method_path() {
+    let w = DMatrix::from_fn(2, 3, |i, j| 0.3 + 0.2 * i as f64 - 0.15 * j as f64);
+    let (val, g) = map_path::value_and_grad(&w);
+    assert_eq!(val, map_path(&w));
+    close(&g, &fd(map_path, &w));
+}

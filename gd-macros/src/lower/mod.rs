@@ -15,6 +15,7 @@ mod expr;
 mod array;
 mod iter;
 mod stmt;
+mod sugar;
 mod tensor;
 
 use std::collections::HashSet;
@@ -49,6 +50,9 @@ pub struct Lowered {
 }
 
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
+    // Rewritten once: bindings are keyed by the syntax tree's addresses,
+    // which must stay the same across the restarts below.
+    let block = &sugar::closures_for_float_paths(block);
     let mut active_keys = HashSet::new();
     let mut tensor_keys = HashSet::new();
     // Each restart marks one more binding active, so this is bounded by the
