@@ -45,6 +45,38 @@ fn case_path_closures() -> Case {
     Case::new("path_closures", |v| path_closures(v), |v| path_closures_d(v), rand_points(43, 4, 5, -2.0, 2.0))
 }
 
+// --- adapters that choose positions: slices, skip, take, step_by, rev ---
+
+#[differentiable]
+fn adapters(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    // A smoothness penalty: neighbours through two shifted slices.
+    let smooth = xs[1..].iter().zip(&xs[..n - 1]).map(|(a, b)| (a - b) * (a - b)).sum::<f64>();
+    let tail = xs.iter().skip(2).take(3).map(|x| x.sin()).sum::<f64>();
+    let even = xs.iter().step_by(2).enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum::<f64>();
+    let mut horner = 0.0;
+    for x in xs.iter().rev() {
+        horner = horner * 0.5 + x;
+    }
+    let back = xs[1..4].iter().copied().rev().enumerate().fold(0.0, |acc, (i, x)| acc + x * x * (i as f64));
+    smooth + tail + even + horner + back
+}
+fn adapters_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let smooth = xs[1..].iter().zip(&xs[..n - 1]).map(|(&a, &b)| (a - b) * (a - b)).sum::<D>();
+    let tail = xs.iter().skip(2).take(3).map(|x| x.sin()).sum::<D>();
+    let even = xs.iter().step_by(2).enumerate().map(|(i, &x)| x * (i as f64 + 1.0)).sum::<D>();
+    let mut horner = c::<D>(0.0);
+    for &x in xs.iter().rev() {
+        horner = horner * 0.5 + x;
+    }
+    let back = xs[1..4].iter().copied().rev().enumerate().fold(c::<D>(0.0), |acc, (i, x)| acc + x * x * (i as f64));
+    smooth + tail + even + horner + back
+}
+fn case_adapters() -> Case {
+    Case::new("adapters", |v| adapters(v), |v| adapters_d(v), rand_points(44, 4, 7, -2.0, 2.0))
+}
+
 // --- zip ---
 
 #[differentiable]
@@ -226,6 +258,7 @@ fn oracles_agree() {
     for case in [
         case_map_sum(),
         case_path_closures(),
+        case_adapters(),
         case_zip_dist(),
         case_enumerate_sum(),
         case_fold_rec(),
@@ -283,6 +316,11 @@ mod api {
     #[test]
     fn path_closures_ad() {
         case_path_closures().check_api(api_slice!(path_closures));
+    }
+
+    #[test]
+    fn adapters_ad() {
+        case_adapters().check_api(api_slice!(adapters));
     }
 
     #[test]

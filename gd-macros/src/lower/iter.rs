@@ -22,6 +22,29 @@ pub enum Item {
     Elem { src: Src, by_ref: bool },
     Index,
     Pair(Box<Item>, Box<Item>),
+    /// The adapted iterator's item at another position (`skip`, `rev`,
+    /// `step_by`, a slice's start).
+    At(Box<Item>, Pos),
+}
+
+/// Where position `k` of an adapter is in the iterator it adapts.
+pub enum Pos {
+    /// `k + s` (`skip(s)`, a slice `xs[s..]`).
+    Offset(TokenStream),
+    /// `len - 1 - k` (`rev()`, over `len` items).
+    Rev(TokenStream),
+    /// `k * st` (`step_by(st)`).
+    Step(TokenStream),
+}
+
+impl Pos {
+    fn apply(&self, k: &TokenStream) -> TokenStream {
+        match self {
+            Pos::Offset(s) => quote!((#k + (#s))),
+            Pos::Rev(len) => quote!((#len - 1 - #k)),
+            Pos::Step(st) => quote!((#k * (#st))),
+        }
+    }
 }
 
 pub struct ActiveIter {
@@ -52,6 +75,26 @@ impl<'a> Lowerer<'a> {
         None
     }
 
+    /// A differentiated array or a range of one (`xs`, `xs[a..b]`, `xs[1..]`):
+    /// the array, the length of what it names, and the item, at the
+    /// slice's start.
+    fn array_slice(&self, e: &Expr, by_ref: bool) -> Option<(TokenStream, Item)> {
+        if let Some(i) = self.array_param(e) {
+            let by_ref = by_ref || !self.by_value(i);
+            return Some((quote!(#e.len()), Item::Elem { src: Src::Active(i), by_ref }));
+        }
+        let Expr::Index(ix) = strip(e) else { return None };
+        let Expr::Range(r) = strip(&ix.index) else { return None };
+        let i = self.array_param(&ix.expr)?;
+        // The slice's own length: it panics where the slice would.
+        let elem = Item::Elem { src: Src::Active(i), by_ref: true };
+        let item = match &r.start {
+            Some(a) => Item::At(Box::new(elem), Pos::Offset(quote!(#a))),
+            None => elem,
+        };
+        Some((quote!(#e.len()), item))
+    }
+
     /// Does iterating the array itself (`for x in xs`) yield values?
     fn by_value(&self, a: Arr) -> bool {
         match a {
@@ -72,8 +115,8 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Reference(r) => {
                 let inner = strip(&r.expr);
-                if let Some(i) = self.array_param(inner) {
-                    return Some((quote!(#inner.len()), Item::Elem { src: Src::Active(i), by_ref: true }, true));
+                if let Some((len, item)) = self.array_slice(inner, true) {
+                    return Some((len, item, true));
                 }
                 if let Expr::Path(_) = inner {
                     return Some((quote!(#inner.len()), Item::Elem { src: Src::Passive(quote!(#inner)), by_ref: true }, false));
@@ -86,8 +129,8 @@ impl<'a> Lowerer<'a> {
                     ("iter" | "into_iter" | "iter_mut", 0) => {
                         let recv = strip(&m.receiver);
                         let by_ref = name != "into_iter";
-                        if let Some(i) = self.array_param(recv) {
-                            return Some((quote!(#recv.len()), Item::Elem { src: Src::Active(i), by_ref: by_ref || !self.by_value(i) }, true));
+                        if let Some((len, item)) = self.array_slice(recv, by_ref) {
+                            return Some((len, item, true));
                         }
                         if let Expr::Path(_) = recv {
                             return Some((quote!(#recv.len()), Item::Elem { src: Src::Passive(quote!(#recv)), by_ref: true }, false));
@@ -96,10 +139,14 @@ impl<'a> Lowerer<'a> {
                     }
                     ("copied" | "cloned", 0) => {
                         let (len, item, act) = self.iter_parts(&m.receiver)?;
-                        match item {
-                            Item::Elem { src, .. } => Some((len, Item::Elem { src, by_ref: false }, act)),
-                            _ => None,
+                        fn copied(item: Item) -> Option<Item> {
+                            match item {
+                                Item::Elem { src, .. } => Some(Item::Elem { src, by_ref: false }),
+                                Item::At(inner, pos) => Some(Item::At(Box::new(copied(*inner)?), pos)),
+                                _ => None,
+                            }
                         }
+                        Some((len, copied(item)?, act))
                     }
                     ("enumerate", 0) => {
                         let (len, item, act) = self.iter_parts(&m.receiver)?;
@@ -109,6 +156,25 @@ impl<'a> Lowerer<'a> {
                         let (l1, a, x1) = self.iter_parts(&m.receiver)?;
                         let (l2, b, x2) = self.iter_parts(&m.args[0])?;
                         Some((quote!(::core::cmp::min(#l1, #l2)), Item::Pair(Box::new(a), Box::new(b)), x1 || x2))
+                    }
+                    // Adapters that choose positions: the loop runs over the
+                    // new positions and maps each to the old one.
+                    ("skip" | "take" | "step_by" | "rev", _) => {
+                        let (len, item, act) = self.iter_parts(&m.receiver)?;
+                        let arg = m.args.first().map(|a| quote!(#a));
+                        let (len, pos) = match (name.as_str(), arg) {
+                            ("skip", Some(s)) => (quote!(#len.saturating_sub(#s)), Some(Pos::Offset(s))),
+                            ("take", Some(t)) => (quote!(::core::cmp::min(#len, #t)), None),
+                            // step_by(0) panics, as the division by it does.
+                            ("step_by", Some(st)) => (quote!((#len + (#st) - 1) / (#st)), Some(Pos::Step(st))),
+                            ("rev", None) => (len.clone(), Some(Pos::Rev(len))),
+                            _ => return None,
+                        };
+                        let item = match pos {
+                            Some(p) => Item::At(Box::new(item), p),
+                            None => item,
+                        };
+                        Some((len, item, act))
                     }
                     _ => None,
                 }
@@ -125,7 +191,7 @@ impl<'a> Lowerer<'a> {
                 if self.reads_active_values(e) {
                     return self.err(
                         e,
-                        "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `.copied()`, `.enumerate()`, `.zip(..)`, or index with a range",
+                        "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `xs[a..b].iter()`, `.copied()`, `.enumerate()`, `.zip(..)`, `.skip(n)`, `.take(n)`, `.step_by(n)`, `.rev()`, or a loop over indices",
                     );
                 }
                 Ok(None)
@@ -169,6 +235,7 @@ impl<'a> Lowerer<'a> {
         (LoopHead::For { pat: quote!(#k), iter: quote!(0..#len) }, k)
     }
 
+    /// The item at position `k` (whose `usize` temporary is `kt`).
     pub(super) fn item_val(&mut self, item: &Item, kt: Temp, k: &TokenStream) -> ItemVal {
         match item {
             Item::Elem { src: Src::Active(i), by_ref } => {
@@ -177,6 +244,11 @@ impl<'a> Lowerer<'a> {
             Item::Elem { src: Src::Passive(ts), by_ref } => ItemVal::Passive(quote!(#ts[#k]), *by_ref),
             Item::Index => ItemVal::Index(k.clone()),
             Item::Pair(a, b) => ItemVal::Pair(Box::new(self.item_val(a, kt, k)), Box::new(self.item_val(b, kt, k))),
+            Item::At(inner, pos) => {
+                let k = pos.apply(k);
+                let kt = self.capture(Ty::Usize, k.clone());
+                self.item_val(inner, kt, &k)
+            }
         }
     }
 
