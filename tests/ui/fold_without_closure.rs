@@ -1,8 +1,13 @@
 use gd::differentiable;
 
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
 #[differentiable]
 fn f(xs: &[f64]) -> f64 {
-    xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    // A float method (`f64::max`) stands for its closure; other names do not.
+    xs.iter().copied().fold(f64::NEG_INFINITY, larger)
 }
 
 fn main() {

@@ -318,6 +318,14 @@ impl<'a> Lowerer<'a> {
         if segs.last().is_some_and(|s| s == "stop_gradient") {
             return Ok(Val::Passive(quote!(#whole)));
         }
+        // A local closure or function value given a differentiated value:
+        // its body is not visible to the macro.
+        if let Some(id) = fp.path.get_ident().filter(|id| self.env.lookup(&id.to_string()).is_some()) {
+            return self.err(
+                &c.func,
+                format!("#[differentiable]: `{id}` is a local value (a closure?), not a function: only functions marked #[differentiable] can be called with differentiated arguments. Make `{id}` a #[differentiable] fn, or write its body in place"),
+            );
+        }
         if fp.path.segments.iter().any(|s| !s.arguments.is_none()) {
             return self.err(&c.func, "#[differentiable]: calls with generic arguments are not supported");
         }
