@@ -77,6 +77,50 @@ fn case_adapters() -> Case {
     Case::new("adapters", |v| adapters(v), |v| adapters_d(v), rand_points(44, 4, 7, -2.0, 2.0))
 }
 
+// --- `collect` into a local vector, then used ---
+
+#[differentiable]
+fn collected(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    let sq: Vec<f64> = xs.iter().map(|x| x * x).collect();
+    let sm = xs[1..].iter().zip(&sq[..n - 1]).map(|(a, b)| a * b).map(|p| p.tanh()).collect::<Vec<f64>>();
+    let copy: Vec<f64> = xs.iter().copied().collect();
+    let mut s = 0.0;
+    for i in 0..sm.len() {
+        s += sm[i] * copy[i + 1] + sq[i].sqrt();
+    }
+    s + sq.iter().sum::<f64>()
+}
+fn collected_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let sq: Vec<D> = xs.iter().map(|&x| x * x).collect();
+    let sm = xs[1..].iter().zip(&sq[..n - 1]).map(|(&a, &b)| a * b).map(|p| p.tanh()).collect::<Vec<D>>();
+    let copy: Vec<D> = xs.to_vec();
+    let mut s = c::<D>(0.0);
+    for i in 0..sm.len() {
+        s += sm[i] * copy[i + 1] + sq[i].sqrt();
+    }
+    s + sq.iter().copied().sum::<D>()
+}
+fn case_collected() -> Case {
+    Case::new("collected", |v| collected(v), |v| collected_d(v), rand_points(45, 4, 6, 0.2, 2.0))
+}
+
+// Passive vectors collected beside differentiated ones: a typed passive
+// `let` keeps its type (`collect` needs it), and one that names `x` for its
+// length only is user code.
+#[differentiable(wrt(x))]
+fn collected_passive(x: &[f64], data: &[f64]) -> f64 {
+    let scaled: Vec<f64> = data.iter().map(|d| d * 2.0).collect();
+    let idx: Vec<usize> = (0..x.len()).map(|i| x.len() - 1 - i).collect();
+    let mut s = 0.0;
+    for k in 0..x.len() {
+        let row: Vec<f64> = x.iter().map(|v| v * scaled[k]).collect();
+        s += row[idx[k]] * data[k];
+    }
+    s
+}
+
 // --- zip ---
 
 #[differentiable]
@@ -259,6 +303,7 @@ fn oracles_agree() {
         case_map_sum(),
         case_path_closures(),
         case_adapters(),
+        case_collected(),
         case_zip_dist(),
         case_enumerate_sum(),
         case_fold_rec(),
@@ -321,6 +366,19 @@ mod api {
     #[test]
     fn adapters_ad() {
         case_adapters().check_api(api_slice!(adapters));
+    }
+
+    #[test]
+    fn collected_ad() {
+        case_collected().check_api(api_slice!(collected));
+    }
+
+    #[test]
+    fn collected_passive_against_hand_gradient() {
+        let (x, d) = ([0.3, -0.7, 1.1, 0.2], [1.0, 2.0, 3.0, -0.5]);
+        // s = Σ_k 2 d_k² x_{n-1-k}
+        let hand: Vec<f64> = (0..4).map(|j| 2.0 * d[3 - j] * d[3 - j]).collect();
+        assert_close("collected_passive", &collected_passive::grad(&x, &d), &hand, 1e-15, 0.0);
     }
 
     #[test]

@@ -167,7 +167,9 @@ impl<'a> Lowerer<'a> {
                         return Ok(());
                     }
                 }
-                if !forced && !self.mentions_active(&init.expr) {
+                // Passive, also when it reads a differentiated array's length
+                // only (`(0..x.len()).map(|i| x.len() - 1 - i).collect()`).
+                if !forced && !self.reads_active_values(&init.expr) {
                     self.emit(Stmt::Verbatim(l.to_token_stream()));
                     let uid = self.bind(&pi.ident, key, BKind::Passive, pi.mutability.is_some());
                     let annotated = matches!(&l.pat, Pat::Type(t) if crate::sig::mentions_nalgebra(&t.ty));
@@ -182,6 +184,18 @@ impl<'a> Lowerer<'a> {
                 self.tensor_call = annotated && matches!(strip(&init.expr), Expr::Call(_));
                 let v = self.lower_expr(&init.expr);
                 self.tensor_call = false;
+                // Passive after all (`(0..x.len()).map(..).collect()` names `x`
+                // for its length only): keep the user's type, which the value
+                // may need (`collect`).
+                if let (Ok(Val::Passive(ts)), Pat::Type(t), false) = (&v, &l.pat, forced) {
+                    let (m, name, ty) = (pi.mutability, &pi.ident, &t.ty);
+                    self.emit(Stmt::Verbatim(quote!(let #m #name: #ty = #ts;)));
+                    let uid = self.bind(name, key, BKind::Passive, m.is_some());
+                    if annotated || self.looks_tensor(&init.expr) {
+                        self.passive_tensors.insert(uid);
+                    }
+                    return Ok(());
+                }
                 self.bind_value(&pi.ident, key, pi.mutability.is_some(), v?, &init.expr)
             }
             Pat::Wild(_) => {
