@@ -2,9 +2,12 @@ use gd::differentiable;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    // The closure reads nothing differentiated; the call gives it `x`.
-    let sq = |v: f64| v * v;
-    sq(x) + 1.0
+    let k = 3.0;
+    let g = |y: f64| y * k;
+    // `k` is bound again: at the call, `g` still reads the first one, which
+    // the body written in place would not.
+    let k = 5.0;
+    g(x) + k
 }
 
 fn main() {

@@ -157,7 +157,7 @@ impl<'a> Lowerer<'a> {
                 _ => self.err(e, "#[differentiable]: field access on a differentiated value is not supported"),
             },
             Expr::Tuple(_) => self.err(e, "#[differentiable]: tuples of differentiated values are supported only in `let (a, b) = (x, y);`"),
-            Expr::Closure(_) => self.err(e, "#[differentiable]: closures are supported only as arguments of `map`/`fold` in an iterator chain that ends in `sum`, `product` or `fold`"),
+            Expr::Closure(_) => self.err(e, "#[differentiable]: a closure that reads differentiated values is supported as an argument of `map`/`fold` in an iterator chain that ends in `sum`, `product` or `fold`, or bound by `let` and only called (`let f = |v: f64| ..; f(x)`), not used as a value"),
             Expr::Macro(m) => self.err(m, format!("#[differentiable]: the macro `{}!` cannot take differentiated values here; macros are emitted unchanged and are not differentiated", m.mac.path.to_token_stream())),
             Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => self.err(e, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only"),
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.err(e, "#[differentiable]: a loop used as a value is not supported; assign to a variable inside the loop"),
@@ -323,7 +323,7 @@ impl<'a> Lowerer<'a> {
         if let Some(id) = fp.path.get_ident().filter(|id| self.env.lookup(&id.to_string()).is_some()) {
             return self.err(
                 &c.func,
-                format!("#[differentiable]: `{id}` is a local value (a closure?), not a function: only functions marked #[differentiable] can be called with differentiated arguments. Make `{id}` a #[differentiable] fn, or write its body in place"),
+                format!("#[differentiable]: `{id}` is a local value, not a function marked #[differentiable]. A local closure (`let {id} = |v: f64| ..;`) is differentiated in place at its calls, but not when a name it reads (or `{id}` itself) is bound again before the call, nor when it is `move`, could `return` or destructures its parameters: make `{id}` a #[differentiable] fn, or write its body in place"),
             );
         }
         if fp.path.segments.iter().any(|s| !s.arguments.is_none()) {

@@ -14,6 +14,7 @@ mod env;
 mod expr;
 mod array;
 mod iter;
+mod inline;
 mod stmt;
 mod sugar;
 mod tensor;
@@ -52,7 +53,7 @@ pub struct Lowered {
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
     // Rewritten once: bindings are keyed by the syntax tree's addresses,
     // which must stay the same across the restarts below.
-    let block = &sugar::closures_for_float_paths(block);
+    let block = &sugar::rewrite(block);
     let mut active_keys = HashSet::new();
     let mut tensor_keys = HashSet::new();
     // Each restart marks one more binding active, so this is bounded by the

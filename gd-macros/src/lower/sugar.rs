@@ -17,8 +17,10 @@ use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
-pub fn closures_for_float_paths(block: &syn::Block) -> syn::Block {
+/// The body with every rewrite of this module and `inline` done.
+pub fn rewrite(block: &syn::Block) -> syn::Block {
     let mut block = block.clone();
+    super::inline::local_closures(&mut block);
     Rewrite.visit_block_mut(&mut block);
     block
 }
@@ -155,7 +157,7 @@ fn collect_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
 
 /// Whether a closure body contains `return` (which would leave the function
 /// once the body is a loop's).
-fn returns(e: &syn::Expr) -> bool {
+pub(super) fn returns(e: &syn::Expr) -> bool {
     struct V(bool);
     impl<'ast> syn::visit::Visit<'ast> for V {
         fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
