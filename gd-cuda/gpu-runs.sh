@@ -6,8 +6,9 @@
 #   gd-cuda/gpu-runs.sh run     # on the GPU machine, from the repository root;
 #                               # carry gd-cuda/.gpu-bin (git-ignored); no Rust needed there
 #
-# `run` fails on the first failing test; GD_REQUIRE_GPU=1 makes a missing GPU
-# a failure instead of a skip. Its log goes to ${OUT:-.}/gpu-runs.log.
+# `run` runs every step, each under a time limit, and fails at the end if any
+# step failed; GD_REQUIRE_GPU=1 makes a missing GPU a failure instead of a
+# skip. Each step's log goes to ${OUT:-.}/STEP.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bins=(no_gpu gpu_kernels gpu_digits gpu_train gpu_optim)
@@ -34,22 +35,33 @@ for line in sys.stdin:
     du -sh gd-cuda/.gpu-bin
     ;;
 run)
+    # Every step runs even when one before it failed (device time is scarce:
+    # one call should say everything); the summary at the end lists each
+    # step's exit status, and the script fails if any step did.
+    set +e
     export GD_REQUIRE_GPU=1
     export LD_LIBRARY_PATH="/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
-    log="${OUT:-.}/gpu-runs.log"
-    {
-        nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv || true
-        for t in no_gpu gpu_kernels gpu_digits; do
-            echo "== $t"
-            "gd-cuda/.gpu-bin/$t" --nocapture --test-threads=1
-        done
-        echo "== gpu_train (samples/s)"
-        "gd-cuda/.gpu-bin/gpu_train" --bench
-        echo "== PyTorch, same MLP"
-        PYTHONUNBUFFERED=1 python3 gd-cuda/benches/torch_mlp.py
-        echo "== gpu_optim (GB/s)"
-        "gd-cuda/.gpu-bin/gpu_optim" --bench
-    } 2>&1 | tee "$log"
+    out="${OUT:-.}"
+    summary=()
+    step() { # step NAME SECONDS CMD...: run with a time limit, log to $out/NAME.log
+        local name=$1 limit=$2; shift 2
+        echo "== $name"
+        timeout "$limit" "$@" 2>&1 | tee "$out/$name.log"
+        local rc=${PIPESTATUS[0]}
+        summary+=("$name: exit $rc")
+    }
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
+    ls /usr/local/cuda/lib64 2>/dev/null | grep -E '^lib(nvrtc|cublas)\.so' | tr '\n' ' '; echo
+    for t in no_gpu gpu_kernels gpu_digits; do
+        step "$t" 300 "gd-cuda/.gpu-bin/$t" --nocapture --test-threads=1
+    done
+    step gpu_optim 200 gd-cuda/.gpu-bin/gpu_optim --bench
+    step gpu_train 200 gd-cuda/.gpu-bin/gpu_train --bench
+    export PYTHONUNBUFFERED=1
+    step torch_mlp 200 python3 gd-cuda/benches/torch_mlp.py
+    echo "== summary"
+    printf '%s\n' "${summary[@]}" | tee "$out/summary.log"
+    ! printf '%s\n' "${summary[@]}" | grep -vq 'exit 0$'
     ;;
 *)
     echo "usage: $0 build|run" >&2

@@ -14,6 +14,7 @@ use gd_cuda::gpu::probe::gpu_or_skip;
 use gd_cuda::gpu::Gpu;
 use gd_cuda::OptimSpec;
 use gd_runtime::optim::{AdamConfig, AdamWConfig, LionConfig, RmsPropConfig, SgdConfig};
+use rand::{Rng, SeedableRng};
 
 const N: usize = 1 << 24;
 
@@ -21,7 +22,12 @@ fn bench(c: &mut Criterion, gpu: &Gpu) {
     let s = &gpu.stream;
     let mut g = c.benchmark_group("gpu_optim_update_16M");
     g.sample_size(30).measurement_time(Duration::from_secs(3));
-    let src = s.alloc_zeros::<f32>(N).unwrap();
+    // Random data, not zeros: zeros can hide unwritten outputs and run
+    // faster than real values on some hardware paths.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    let mut random = |lo: f32, hi: f32| -> Vec<f32> { (0..N).map(|_| rng.gen_range(lo..hi)).collect() };
+    let (p0, g0) = (random(-1.0, 1.0), random(-1e-2, 1e-2));
+    let src = s.clone_htod(&p0).unwrap();
     let mut dst = s.alloc_zeros::<f32>(N).unwrap();
     g.throughput(Throughput::Bytes((2 * N * 4) as u64));
     g.bench_function("copy_dtod", |b| {
@@ -44,9 +50,9 @@ fn bench(c: &mut Criterion, gpu: &Gpu) {
         ("adamw", OptimSpec::AdamW(AdamWConfig::default()), 7),
         ("lion", OptimSpec::Lion(LionConfig::default()), 5),
     ];
-    let grad = s.alloc_zeros::<f32>(N).unwrap();
+    let grad = s.clone_htod(&g0).unwrap();
     for (name, spec, vectors) in cases {
-        let mut p = s.alloc_zeros::<f32>(N).unwrap();
+        let mut p = s.clone_htod(&p0).unwrap();
         let mut opt = GpuOptimizer::new(gpu, spec, N).unwrap();
         opt.step(gpu, &mut p, &grad).unwrap(); // compile, and leave the first-step path
         gpu.sync().unwrap();

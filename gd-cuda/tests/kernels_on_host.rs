@@ -18,19 +18,10 @@ use gd_cuda::{Activation, OptimSpec, Update};
 use gd_runtime::optim::{AdamConfig, AdamWConfig, LionConfig, RmsPropConfig, SgdConfig};
 use libloading::Library;
 
+/// The shared stubs, a grid of one-thread blocks set from Rust, and a
+/// shuffle that reads 0 from the (absent) other lanes.
 const STUBS: &str = r#"
-#include <math.h>
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __shared__ static
-struct gd_dim3 { unsigned x, y, z; };
-static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
-/* One thread per block: the other lanes of a warp hold nothing. */
 static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
-static inline void __syncthreads() {}
-static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
 extern "C" void gd_set_block(unsigned b, unsigned grid) {
     blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
 }
@@ -49,7 +40,7 @@ fn build(name: &str, source: &str) -> Option<Library> {
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join(format!("{name}.cpp"));
     let lib = dir.join(format!("lib{name}_{}.so", std::process::id()));
-    std::fs::write(&src, format!("{STUBS}\n{}\n{source}", kernels::PRELUDE)).unwrap();
+    std::fs::write(&src, format!("{}{STUBS}\n{}\n{source}", common::CUDA_HOST_STUBS, kernels::PRELUDE)).unwrap();
     let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     Some(unsafe { Library::new(&lib) }.unwrap())
@@ -159,40 +150,48 @@ fn optimizer_kernels_on_the_host() {
     let adam = kernel!(lib, "adam_update", fn(*mut f32, *const f32, *mut f32, *mut f32, i32, f32, f32, f32, f32, f32, f32));
     let lion = kernel!(lib, "lion_update", fn(*mut f32, *const f32, *mut f32, i32, f32, f32, f32));
     let n = 1001;
-    for spec in specs {
+    // Offset 0: 16-byte aligned vectors, updated four floats per thread (and
+    // the last n % 4 one at a time); offset 1: misaligned, one at a time.
+    for (spec, off) in specs.into_iter().flat_map(|s| [(s, 0), (s, 1)]) {
         let p0 = uniform32(n, -1.0, 1.0, 50);
-        let (mut p, mut q) = (p0.clone(), p0.clone());
+        let mut p = p0.clone();
+        let mut q = vec![0.0f32; n + 1];
+        q[off..off + n].copy_from_slice(&p0);
         let mut s = [vec![0.0f32; n], vec![0.0; n], vec![0.0; n]];
-        let mut k = [vec![0.0f32; n], vec![0.0; n], vec![0.0; n]];
+        let mut k = [vec![0.0f32; n + 1], vec![0.0; n + 1], vec![0.0; n + 1]];
         for t in 0..5u64 {
-            let g = uniform32(n, -2.0, 2.0, 60 + t);
+            let g0 = uniform32(n, -2.0, 2.0, 60 + t);
+            let mut g = vec![0.0f32; n + 1];
+            g[off..off + n].copy_from_slice(&g0);
             let u = spec.update(t);
             let [a, b, c] = &mut s;
-            optim::apply(&u, &mut p, &g, [a, b, c]);
+            optim::apply(&u, &mut p, &g0, [a, b, c]);
             let [k0, k1, k2] = &mut k;
-            let (pp, gp, n32) = (q.as_mut_ptr(), g.as_ptr(), n as i32);
+            let at = |v: &mut Vec<f32>| unsafe { v.as_mut_ptr().add(off) };
+            let (pp, gp, n32) = (at(&mut q), at(&mut g) as *const f32, n as i32);
+            let (k0, k1, k2) = (at(k0), at(k1), at(k2));
+            assert_eq!(pp as usize % 16 == 0, off == 0, "the aligned case must take the four-float path");
             grid(&lib, || unsafe {
                 match u {
                     Update::Sgd { lr, mu, dampening, nesterov, first } => sgd(
-                        pp, gp, k0.as_mut_ptr(), n32, lr as f32, mu as f32, dampening as f32,
+                        pp, gp, k0, n32, lr as f32, mu as f32, dampening as f32,
                         nesterov as i32, first as i32, (mu != 0.0) as i32,
                     ),
                     Update::RmsProp { lr, alpha, eps, mu, centered } => rms(
-                        pp, gp, k0.as_mut_ptr(), k1.as_mut_ptr(), k2.as_mut_ptr(), n32, lr as f32, alpha as f32,
+                        pp, gp, k0, k1, k2, n32, lr as f32, alpha as f32,
                         eps as f32, mu as f32, centered as i32, (mu > 0.0) as i32,
                     ),
                     Update::Adam { step_size, inv_bc2_sqrt, beta1, beta2, eps, decay } => adam(
-                        pp, gp, k0.as_mut_ptr(), k1.as_mut_ptr(), n32, step_size as f32, inv_bc2_sqrt as f32,
+                        pp, gp, k0, k1, n32, step_size as f32, inv_bc2_sqrt as f32,
                         beta1 as f32, beta2 as f32, eps as f32, decay as f32,
                     ),
-                    Update::Lion { lr, beta1, beta2 } => {
-                        lion(pp, gp, k0.as_mut_ptr(), n32, lr as f32, beta1 as f32, beta2 as f32)
-                    }
+                    Update::Lion { lr, beta1, beta2 } => lion(pp, gp, k0, n32, lr as f32, beta1 as f32, beta2 as f32),
                 }
             });
         }
         // The same f32 arithmetic in the same order: equal up to the host
         // compiler's contraction of a*b+c into FMAs.
-        check(&format!("{spec:?}"), &q, &f64s(&p), 1e-6);
+        assert_eq!((q[..off].to_vec(), q[off + n..].to_vec()), (vec![0.0; off], vec![0.0; 1 - off]), "wrote outside the vector");
+        check(&format!("{spec:?} at offset {off}"), &q[off..off + n], &f64s(&p), 1e-6);
     }
 }

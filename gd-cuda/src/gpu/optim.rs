@@ -40,7 +40,7 @@ impl GpuOptimizer {
         same("gradient (expected the length of the parameters)", self.n, g.len())?;
         let n = int(self.n)?;
         let [s0, s1, s2] = &mut self.state;
-        let cfg = k::SGD.shape.config(self.n);
+        let cfg = k::SGD.shape.config(self.n.div_ceil(k::FLOATS_PER_THREAD));
         match self.spec.update(self.t) {
             Update::Sgd { lr, mu, dampening, nesterov, first } => {
                 let f = gpu.function(&k::SGD)?;
