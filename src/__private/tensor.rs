@@ -10,9 +10,11 @@
 //! output adjoint `zb` into each `Some` slot; `x_tan(args.., z, tangents..)`
 //! returns the output tangent, `None` when every tangent is `None` (zero).
 
+mod call;
 mod dual;
 mod elementwise;
 mod shaped;
+pub use call::{arg, dual_arg, tan_arg, DualSlot, FromArg, FromDualArg, LendDual};
 pub use dual::{lift, pair, primal, split, tangent, unpair_add, Pair, Primal, Tan};
 pub use elementwise::*;
 pub use shaped::*;

@@ -172,12 +172,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // A function that differentiates a matrix or struct: callers that pass
     // one run it once, through its split (`sweeps_function`).
     let split = names::split_fn(name);
-    let split_fn = if takes_tensors(sig) {
-        reexports.push((&split, "__gd_split"));
-        split_function(sig, low, &split, &lints, &item_vis)
-    } else {
-        TokenStream::new()
-    };
+    // Every other one has a split that runs it again: a caller cannot see
+    // whether `sq(p.bias)` passes a float or a matrix, so it may split.
+    reexports.push((&split, "__gd_split"));
+    let split_fn = if takes_tensors(sig) { split_function(sig, low, &split, &lints, &item_vis) } else { rerun_split(sig, &split, &lints, &item_vis) };
     let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn
@@ -242,9 +240,13 @@ fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStr
         return sweeps_function(sig, low, false, true, None, fname, lints, vis);
     }
     // A body whose passive values borrow its own locals: the closure could
-    // not take them along, so the split computes the value and returns a
-    // closure that runs `__gd_vjp` again (the callee runs twice, as for
-    // calls that do not split).
+    // not take them along.
+    rerun_split(sig, fname, lints, vis)
+}
+
+/// A `__gd_split` that computes the value and returns a closure that runs
+/// `__gd_vjp` again (the callee runs twice, as for calls that do not split).
+pub(super) fn rerun_split(sig: &Sig, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let (name, f, krate) = (&sig.name, &sig.float, crate::krate());
     let vjp = names::vjp_fn(name);
     let pnames: Vec<_> = sig.params.iter().map(|p| &p.name).collect();
@@ -304,13 +306,8 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
         if dual {
             // The dual copy's ABI: one trailing tangent slot per parameter;
             // only matrix and struct parameters use theirs.
-            tangents.push(match (&p.class, p.wrt) {
-                (Class::Tensor { owned }, true) => quote!(#ts: ::core::option::Option<&#owned>),
-                _ => {
-                    let n = names::no_slot();
-                    quote!(#ts: #n)
-                }
-            });
+            let tty = dual_tangent_slot(p, f);
+            tangents.push(quote!(#ts: #tty));
         }
         let sty = slot_ty(p, s, dual, split);
         slots.push(quote!(#slot: #sty));
@@ -647,6 +644,18 @@ fn slot_ty(p: &Param, s: &TokenStream, dual: bool, split: bool) -> TokenStream {
         (Class::Tensor { owned }, true) if dual => quote!(::core::option::Option<(&mut #owned, &mut #owned)>),
         (Class::Tensor { owned }, true) => quote!(::core::option::Option<&mut #owned>),
         _ if split => quote!(::core::option::Option<()>),
+        _ => names::no_slot(),
+    }
+}
+
+/// The type of a parameter's trailing tangent slot in the dual copy: a
+/// matrix or struct takes its tangent there; a float's travels in its dual
+/// number, and the slot is there for a caller that holds the float as a
+/// field (`sq(p.bias)`) and passes its tangent like a matrix's.
+pub(super) fn dual_tangent_slot(p: &Param, f: &syn::Ident) -> TokenStream {
+    match (&p.class, p.wrt) {
+        (Class::Tensor { owned }, true) => quote!(::core::option::Option<&#owned>),
+        (Class::Scalar, true) => quote!(::core::option::Option<&#f>),
         _ => names::no_slot(),
     }
 }

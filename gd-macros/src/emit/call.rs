@@ -83,7 +83,17 @@ impl<'a> Sweeps<'a> {
                     quote!(#v.clone().unwrap())
                 }
                 CallArg::Literal(ts) => ts.clone(),
-                CallArg::Tensor(a) => self.call_val(a),
+                // Converted to the callee's parameter type, which the macro
+                // cannot see: `&T`, or a float by value (`sq(p.bias)`).
+                CallArg::Tensor(a) if self.dual => {
+                    let tan = self.dual_tangent(a).unwrap_or_else(|| quote!(::core::option::Option::None::<&()>));
+                    let (v, k) = (self.call_val(a), &self.krate);
+                    quote!(#k::__private::tensor::dual_arg(#v, #tan))
+                }
+                CallArg::Tensor(a) => {
+                    let (v, k) = (self.call_val(a), &self.krate);
+                    quote!(#k::__private::tensor::arg(#v))
+                }
             })
             .collect()
     }
@@ -101,8 +111,8 @@ impl<'a> Sweeps<'a> {
             .zip(self.call_args(args))
             .map(|(arg, tokens)| match arg {
                 CallArg::Tensor(TArg::Temp(x)) => {
-                    let v = t(*x);
-                    quote!(__gd_keep.keep(::core::clone::Clone::clone(#v.as_ref().unwrap())))
+                    let (v, k) = (t(*x), &self.krate);
+                    quote!(#k::__private::tensor::arg(__gd_keep.keep(::core::clone::Clone::clone(#v.as_ref().unwrap()))))
                 }
                 CallArg::Array(a @ Arr::Local(_), _) => {
                     let v = self.arr(*a);
@@ -157,6 +167,10 @@ impl<'a> Sweeps<'a> {
                         quote!(::core::option::Option::Some(&#ta[..]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
+                    CallArg::Tensor(a) if self.targ_active(a) => {
+                        let (tan, k) = (self.call_tan(a), &self.krate);
+                        quote!(#k::__private::tensor::tan_arg(#tan))
+                    }
                     CallArg::Tensor(a) => self.call_tan(a),
                 });
                 if tensor {
@@ -206,6 +220,7 @@ impl<'a> Sweeps<'a> {
                         quote!(::core::option::Option::Some(&mut #dup[..]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
+                    CallArg::Tensor(a) if self.dual && self.targ_active(a) => self.tslot_dual(a, k, &mut lent, &mut pre, &mut post),
                     CallArg::Tensor(a) if self.dual => self.call_slot_dual(a),
                     CallArg::Tensor(a) => self.tslot(a, k, &mut lent, &mut pre, &mut post),
                 }

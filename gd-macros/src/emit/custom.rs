@@ -110,13 +110,15 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     );
     let mod_doc = format!("Derivatives of [`{name}`](fn@{name}) from the hand-written rule `{}`.", quote!(#rule));
     // The dual copy's trailing tangent slots (used by matrix parameters only).
-    let dtans: Vec<TokenStream> = (0..sig.params.len())
-        .map(|i| {
-            let (ts, n) = (quote::format_ident!("__gd_tslot{}", i), super::names::no_slot());
-            quote!(#ts: #n)
+    let dtans: Vec<TokenStream> = (sig.params.iter().enumerate())
+        .map(|(i, p)| {
+            let (ts, ty) = (quote::format_ident!("__gd_tslot{}", i), super::api::dual_tangent_slot(p, f));
+            quote!(#ts: #ty)
         })
         .collect();
-    let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")]);
+    let split = names::split_fn(name);
+    let split_fn = super::api::rerun_split(sig, &split, &lints, &item_vis);
+    let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual"), (&split, "__gd_split")]);
     Ok(quote! {
         #[doc(hidden)]
         #lints
@@ -138,6 +140,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
             panic!(#panic_msg)
         }
+        #split_fn
         #[doc = #mod_doc]
         #lints
         #item_vis mod #name {

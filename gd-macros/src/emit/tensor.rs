@@ -147,17 +147,22 @@ impl<'a> Sweeps<'a> {
 
     /// In the dual copy: the argument's tangent, `Option<&T>`.
     pub(super) fn call_tangent_dual(&self, a: &TArg) -> TokenStream {
+        self.dual_tangent(a).unwrap_or_else(|| quote!(::core::option::Option::None))
+    }
+
+    /// `call_tangent_dual` where the argument has a tangent.
+    pub(super) fn dual_tangent(&self, a: &TArg) -> Option<TokenStream> {
         let k = &self.krate;
         match a {
             TArg::Place(p) => {
                 let tp = self.place(p, Base::Tangent);
-                quote!(::core::option::Option::Some(&#tp))
+                Some(quote!(::core::option::Option::Some(&#tp)))
             }
             TArg::Temp(x) if self.temps[x.0].active => {
                 let v = t(*x);
-                quote!(::core::option::Option::Some(#k::__private::tensor::tangent(#v.as_ref().unwrap())))
+                Some(quote!(::core::option::Option::Some(#k::__private::tensor::tangent(#v.as_ref().unwrap()))))
             }
-            _ => quote!(::core::option::Option::None),
+            _ => None,
         }
     }
 
@@ -172,7 +177,7 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    fn targ_active(&self, a: &TArg) -> bool {
+    pub(super) fn targ_active(&self, a: &TArg) -> bool {
         match a {
             TArg::Temp(x) => self.live(*x),
             TArg::Place(_) => true,
@@ -250,6 +255,40 @@ impl<'a> Sweeps<'a> {
         pre.extend(quote!(let mut #dup = #k::__private::tensor::scratch(#val);));
         post.extend(add_back);
         quote!(::core::option::Option::Some(&mut #dup))
+    }
+
+    /// In the dual copy: an active matrix or struct argument's slot, lent
+    /// through a `DualSlot` as the callee takes it (a float field's as a
+    /// dual number, added back after the call). A place or temporary whose
+    /// adjoint is already lent to this call lends a scratch pair, added
+    /// after (`f(p.v[0], p.v[1])`: both borrow `p.v`'s adjoint).
+    pub(super) fn tslot_dual(&self, a: &TArg, n: usize, lent: &mut HashSet<String>, pre: &mut TokenStream, post: &mut TokenStream) -> TokenStream {
+        let (k, f) = (&self.krate, self.f);
+        let (ds, dup) = (format_ident!("__gd_ds{}", n), format_ident!("__gd_tdup{}", n));
+        let key = match a {
+            TArg::Place(p) => format!("param{}", p.param),
+            TArg::Temp(x) => b(*x).to_string(),
+            _ => unreachable!("only active arguments lend a slot"),
+        };
+        let target = self.call_slot_dual(a);
+        if lent.insert(key) {
+            pre.extend(quote!(let mut #ds = #k::__private::tensor::DualSlot::<_, #f>::new(#target);));
+            post.extend(quote!(#ds.settle();));
+        } else {
+            let like = self.call_val(a);
+            pre.extend(quote! {
+                let mut #dup = (#k::__private::tensor::scratch(#like), #k::__private::tensor::scratch(#like));
+                let mut #ds = #k::__private::tensor::DualSlot::<_, #f>::new(::core::option::Option::Some((&mut #dup.0, &mut #dup.1)));
+            });
+            post.extend(quote! {
+                #ds.settle();
+                if let ::core::option::Option::Some((__gd_b, __gd_bt)) = #target {
+                    #k::__private::tensor::Tensor::add_to(&#dup.0, __gd_b);
+                    #k::__private::tensor::Tensor::add_to(&#dup.1, __gd_bt);
+                }
+            });
+        }
+        quote!(#ds.lend())
     }
 
     /// The rule's runtime function, every token on the user's span (rustc
