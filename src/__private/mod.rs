@@ -97,6 +97,34 @@ pub fn to_usize<T: ToUsize>(x: T) -> usize {
     x.to_usize()
 }
 
+/// `w[j]` on a window or chunk of `len` elements: `j`, after the bounds
+/// check that indexing the slice does (the generated load reads the whole
+/// array, where an index past the window would not panic).
+#[inline(always)]
+pub fn view_index<T: ToUsize>(j: T, len: usize) -> usize {
+    let j = j.to_usize();
+    if j >= len {
+        panic!("index out of bounds: the len is {len} but the index is {j}");
+    }
+    j
+}
+
+/// How many windows `xs.windows(size)` yields over `len` elements.
+pub fn windows_count(len: usize, size: usize) -> usize {
+    assert!(size != 0, "window size must be non-zero");
+    (len + 1).saturating_sub(size)
+}
+
+/// How many chunks `xs.chunks(size)` (`exact`: `chunks_exact`) yields.
+pub fn chunks_count(len: usize, size: usize, exact: bool) -> usize {
+    assert!(size != 0, "chunk size must be non-zero");
+    if exact {
+        len / size
+    } else {
+        len.div_ceil(size)
+    }
+}
+
 /// Element types of the reverse sweep's value stacks, each with a per-thread
 /// pool so that a gradient called in a loop reuses its stack's memory.
 pub trait Pooled: Sized + 'static {

@@ -17,6 +17,9 @@ pub enum BKind {
     /// A place in a differentiated matrix or struct parameter (index into
     /// the lowerer's place table).
     Place(usize),
+    /// A window or chunk of a differentiated array (`w` in
+    /// `xs.windows(2).map(|w| ..)`; index into the lowerer's view table).
+    View(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -108,6 +111,6 @@ impl Env {
 
     /// Is this name bound to something differentiated here?
     pub fn is_active_name(&self, name: &Ident) -> bool {
-        matches!(self.lookup(&name.to_string()).map(|b| b.kind), Some(BKind::Active { .. } | BKind::Array(_) | BKind::Place(_)))
+        matches!(self.lookup(&name.to_string()).map(|b| b.kind), Some(BKind::Active { .. } | BKind::Array(_) | BKind::Place(_) | BKind::View(_)))
     }
 }

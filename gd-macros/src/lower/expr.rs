@@ -54,6 +54,7 @@ impl<'a> Lowerer<'a> {
                     BKind::Array(i) => Val::Array(i, quote!(#e)),
                     BKind::Passive => Val::Passive(quote!(#e)),
                     BKind::Place(i) => Val::Place(self.places[i].clone()),
+                    BKind::View(i) => Val::View(i),
                 })
             }
             Expr::Reference(r) => match self.lower_expr(&r.expr)? {
@@ -138,6 +139,15 @@ impl<'a> Lowerer<'a> {
                         let idx = &ix.index;
                         let k = self.capture(Ty::Usize, quote!(#idx));
                         Ok(Val::Active(self.load(i, k)))
+                    }
+                    Val::View(v) => {
+                        if let Expr::Range(r) = strip(&ix.index) {
+                            return self.err(r, "#[differentiable]: sub-slices of windows are not supported; index elements");
+                        }
+                        let (idx, k) = (&ix.index, crate::krate());
+                        let super::View { array, start, len, .. } = self.views[v].clone();
+                        let at = self.capture(Ty::Usize, quote!(#start + #k::__private::view_index(#idx, #len)));
+                        Ok(Val::Active(self.load(array, at)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
                     _ => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
@@ -339,6 +349,7 @@ impl<'a> Lowerer<'a> {
                 Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
                 Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
+                Val::View(_) => return self.err(a, super::VIEW_USES),
                 Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
                     CallArg::Literal(ts)
                 }

@@ -2,10 +2,12 @@
 //! `.zip`, `.enumerate`, `.fold`, `.product`. A chain over a differentiated
 //! array becomes an index loop with loads; a chain over a passive iterator
 //! (a range, data) whose closures read differentiated values becomes a `for`
-//! loop over that iterator.
+//! loop over that iterator. `xs.windows(k)`, `xs.chunks(k)` and
+//! `xs.chunks_exact(k)` yield views (`super::View`): `w[j]` is a load of
+//! `xs[start + j]`, checked against the view's length.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::quote;
+use quote::{quote, ToTokens};
 use syn::{Expr, Pat, Result};
 
 use super::env::BKind;
@@ -25,6 +27,19 @@ pub enum Item {
     /// The adapted iterator's item at another position (`skip`, `rev`,
     /// `step_by`, a slice's start).
     At(Box<Item>, Pos),
+    /// A run of `size` elements of a differentiated array at each position
+    /// (`windows`, `chunks`, `chunks_exact`); `src` names the array.
+    Run { array: Arr, src: TokenStream, size: TokenStream, kind: RunKind },
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum RunKind {
+    /// Overlapping, one step apart.
+    Windows,
+    /// Side by side; the last may be shorter.
+    Chunks,
+    /// Side by side, all `size` long (the rest is left out).
+    ChunksExact,
 }
 
 /// Where position `k` of an adapter is in the iterator it adapts.
@@ -58,6 +73,8 @@ pub enum ItemVal {
     Passive(TokenStream, bool),
     Index(TokenStream),
     Pair(Box<ItemVal>, Box<ItemVal>),
+    /// A window or chunk (index into the lowerer's views).
+    View(usize),
 }
 
 
@@ -79,6 +96,12 @@ impl<'a> Lowerer<'a> {
     /// the array, the length of what it names, and the item, at the
     /// slice's start.
     fn array_slice(&self, e: &Expr, by_ref: bool) -> Option<(TokenStream, Item)> {
+        if let Some(v) = self.view_name(e) {
+            // A window: the array from the window's start, for its length.
+            let super::View { array, start, len, .. } = &self.views[v];
+            let elem = Item::Elem { src: Src::Active(*array), by_ref };
+            return Some((len.clone(), Item::At(Box::new(elem), Pos::Offset(start.clone()))));
+        }
         if let Some(i) = self.array_param(e) {
             let by_ref = by_ref || !self.by_value(i);
             return Some((quote!(#e.len()), Item::Elem { src: Src::Active(i), by_ref }));
@@ -95,6 +118,15 @@ impl<'a> Lowerer<'a> {
         Some((quote!(#e.len()), item))
     }
 
+    /// The window or chunk a path names, if any.
+    fn view_name(&self, e: &Expr) -> Option<usize> {
+        let Expr::Path(p) = strip(e) else { return None };
+        match self.env.lookup(&p.path.get_ident()?.to_string())?.kind {
+            BKind::View(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Does iterating the array itself (`for x in xs`) yield values?
     fn by_value(&self, a: Arr) -> bool {
         match a {
@@ -108,6 +140,9 @@ impl<'a> Lowerer<'a> {
         let e = strip(e);
         match e {
             Expr::Path(_) => {
+                if let Some((len, item)) = self.view_name(e).and_then(|_| self.array_slice(e, true)) {
+                    return Some((len, item, true));
+                }
                 if let Some(i) = self.array_param(e) {
                     return Some((quote!(#e.len()), Item::Elem { src: Src::Active(i), by_ref: !self.by_value(i) }, true));
                 }
@@ -147,6 +182,20 @@ impl<'a> Lowerer<'a> {
                             }
                         }
                         Some((len, copied(item)?, act))
+                    }
+                    // Views of a differentiated array named directly; the
+                    // size is evaluated where each view is used, so it
+                    // must be a plain expression (a name, a literal).
+                    ("windows" | "chunks" | "chunks_exact", 1) if super::is_pure(&m.args.to_token_stream()) => {
+                        let recv = strip(&m.receiver);
+                        let array = self.array_param(recv)?;
+                        let (size, k) = (&m.args[0], crate::krate());
+                        let (count, kind) = match name.as_str() {
+                            "windows" => (quote!(#k::__private::windows_count(#recv.len(), #size)), RunKind::Windows),
+                            "chunks" => (quote!(#k::__private::chunks_count(#recv.len(), #size, false)), RunKind::Chunks),
+                            _ => (quote!(#k::__private::chunks_count(#recv.len(), #size, true)), RunKind::ChunksExact),
+                        };
+                        Some((count, Item::Run { array, src: quote!(#recv), size: quote!((#size)), kind }, true))
                     }
                     ("enumerate", 0) => {
                         let (len, item, act) = self.iter_parts(&m.receiver)?;
@@ -191,7 +240,7 @@ impl<'a> Lowerer<'a> {
                 if self.reads_active_values(e) {
                     return self.err(
                         e,
-                        "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `xs[a..b].iter()`, `.copied()`, `.enumerate()`, `.zip(..)`, `.skip(n)`, `.take(n)`, `.step_by(n)`, `.rev()`, or a loop over indices",
+                        "#[differentiable]: unsupported iterator over a differentiated array; use `xs.iter()`, `&xs`, `xs[a..b].iter()`, `xs.windows(k)`, `xs.chunks(k)`, `xs.chunks_exact(k)`, `.copied()`, `.enumerate()`, `.zip(..)`, `.skip(n)`, `.take(n)`, `.step_by(n)`, `.rev()`, or a loop over indices",
                     );
                 }
                 Ok(None)
@@ -249,6 +298,18 @@ impl<'a> Lowerer<'a> {
                 let kt = self.capture(Ty::Usize, k.clone());
                 self.item_val(inner, kt, &k)
             }
+            Item::Run { array, src, size, kind } => {
+                let start = match kind {
+                    RunKind::Windows => k.clone(),
+                    RunKind::Chunks | RunKind::ChunksExact => quote!((#k * #size)),
+                };
+                let len = match kind {
+                    RunKind::Chunks => quote!(::core::cmp::min(#size, #src.len() - #start)),
+                    RunKind::Windows | RunKind::ChunksExact => size.clone(),
+                };
+                self.views.push(super::View { array: *array, src: src.clone(), start, len });
+                ItemVal::View(self.views.len() - 1)
+            }
         }
     }
 
@@ -273,6 +334,13 @@ impl<'a> Lowerer<'a> {
                     ItemVal::Index(k) => {
                         self.emit(Stmt::Verbatim(quote!(let #name = #k;)));
                         self.bind(name, key, BKind::Passive, false);
+                    }
+                    ItemVal::View(v) => {
+                        // The slice itself, for what user code does with it
+                        // (`w.len()`); elements are read through the view.
+                        let super::View { src, start, len, .. } = &self.views[v];
+                        self.emit(Stmt::Verbatim(quote!(let #name = &#src[#start..][..#len];)));
+                        self.bind(name, key, BKind::View(v), false);
                     }
                     ItemVal::Pair(..) => return self.err(pat, "#[differentiable]: destructure this pair: `(a, b)`"),
                 }

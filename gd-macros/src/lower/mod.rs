@@ -95,6 +95,24 @@ pub enum Val {
     Array(Arr, TokenStream),
     /// A place in a differentiated matrix or struct parameter.
     Place(Place),
+    /// A window or chunk of a differentiated array (index into `views`).
+    View(usize),
+}
+
+/// What a window or chunk of a differentiated array can do.
+pub(super) const VIEW_USES: &str = "#[differentiable]: a window or chunk of a differentiated array can be indexed (`w[j]`), measured (`w.len()`) or iterated (`w.iter()`), not used as a value; index the array instead";
+
+/// A run of a differentiated array's elements seen as a slice: `w[j]` is
+/// `array[start + j]` (checked against `len`, as slicing would).
+#[derive(Clone)]
+pub struct View {
+    pub array: Arr,
+    /// The user's tokens naming the array (valid in every generated copy).
+    pub src: TokenStream,
+    /// The first element's position, and the run's length: `usize`
+    /// expressions of the enclosing loop's counter.
+    pub start: TokenStream,
+    pub len: TokenStream,
 }
 
 /// What remains to lower after the current statement, outermost last.
@@ -132,6 +150,8 @@ pub struct Lowerer<'a> {
     restart_tensor: bool,
     /// Places bound to names (`BKind::Place`).
     places: Vec<Place>,
+    /// Windows and chunks bound to names (`BKind::View`).
+    views: Vec<View>,
     /// Passive bindings that hold matrices (by uid).
     passive_tensors: HashSet<usize>,
     /// See `Lowered::param_borrows`.
@@ -176,6 +196,7 @@ impl<'a> Lowerer<'a> {
             restart: None,
             restart_tensor: false,
             places: Vec::new(),
+            views: Vec::new(),
             passive_tensors: HashSet::new(),
             tensor_call: false,
             param_borrows: HashSet::new(),
@@ -469,6 +490,7 @@ impl<'a> Lowerer<'a> {
                 Ok(Operand::Temp(t))
             }
             Val::Array(..) => self.err(at, "#[differentiable]: an array is used where a number is expected"),
+            Val::View(_) => self.err(at, VIEW_USES),
             Val::Place(_) => unreachable!(),
         }
     }
@@ -601,7 +623,7 @@ pub(crate) fn strip(e: &syn::Expr) -> &syn::Expr {
 }
 
 /// Tokens without calls or macros: names, literals, operators, indexing.
-fn is_pure(ts: &TokenStream) -> bool {
+pub(super) fn is_pure(ts: &TokenStream) -> bool {
     let mut prev_callable = false;
     ts.clone().into_iter().all(|tt| {
         let ok = match &tt {

@@ -281,6 +281,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Verbatim(quote!(let #name = #ts;)));
                 self.bind(name, key, BKind::Array(i), false);
             }
+            Val::View(_) => return self.err(at, super::VIEW_USES),
             // `let mut s = p.bias;` is a copy that the body may change.
             Val::Place(p) if mutable => {
                 let t = self.tensor_temp(Val::Place(p), at)?;
@@ -379,6 +380,7 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             BKind::Array(_) => self.err(lhs, "#[differentiable]: cannot assign to a differentiated parameter array"),
+            BKind::View(_) => self.err(lhs, "#[differentiable]: cannot assign to a window or chunk of a differentiated array"),
             BKind::Passive => {
                 if self.mentions_active(rhs) {
                     if b.key == 0 {

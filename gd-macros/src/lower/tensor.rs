@@ -52,7 +52,7 @@ impl<'a> Lowerer<'a> {
                             BKind::Place(_) => true,
                             BKind::Active { temp, .. } => self.temps[temp.0].ty == Ty::Tensor,
                             BKind::Passive => self.passive_tensors.contains(&b.uid),
-                            BKind::Array(_) => false,
+                            BKind::Array(_) | BKind::View(_) => false,
                         };
                     }
                 }
@@ -136,7 +136,7 @@ impl<'a> Lowerer<'a> {
             Val::Place(p) => TArg::Place(p),
             Val::Passive(ts) if super::expr::is_literal(&ts) => TArg::Const(ts),
             Val::Passive(ts) => TArg::Temp(self.capture_tensor(ts)),
-            Val::Array(..) => return self.err(at, "#[differentiable]: a slice cannot be mixed with matrices; use an nalgebra vector (DVector::from_column_slice) instead"),
+            Val::Array(..) | Val::View(_) => return self.err(at, "#[differentiable]: a slice cannot be mixed with matrices; use an nalgebra vector (DVector::from_column_slice) instead"),
         })
     }
 
