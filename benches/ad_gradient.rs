@@ -37,7 +37,9 @@
 //!   for Rosenbrock; logreg has n = 10 parameters);
 //! * `diag_hand_add` (Rosenbrock): a diagnostic, not part of the aim: `hand`
 //!   adding into `g` as `value_and_grad_into` does, to show what the adding
-//!   contract costs by itself.
+//!   contract costs by itself;
+//! * `diag_hand_vec` (Rosenbrock): a diagnostic, `hand` returning a fresh
+//!   `Vec` as `value_and_grad` does, to show what that allocation costs.
 //!
 //! Run: `cargo bench --bench ad_gradient -- --warm-up-time 1 --measurement-time 3`,
 //! then `python3 benches/ratios.py` for the Markdown table of ratios.
@@ -212,6 +214,13 @@ fn logreg_data() -> LrData {
 /// `hand_add`: `hand` with `+=` into `g`, the contract of
 /// `value_and_grad_into` (it adds); the difference from `hand` is the cost
 /// of reading `g` back on every write.
+/// `hand` with `value_and_grad`'s signature: the gradient in a new `Vec`.
+fn rosenbrock_hand_vec(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; x.len()];
+    let v = rosenbrock_hand(x, &mut g);
+    (v, g)
+}
+
 fn rosenbrock_hand_add(x: &[f64], g: &mut [f64]) -> f64 {
     let mut s = 0.0;
     for (xp, gp) in x.chunks_exact(2).zip(g.chunks_exact_mut(2)) {
@@ -355,6 +364,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
         group.bench_function("value_and_grad", |b| b.iter(|| rosenbrock::value_and_grad(black_box(&x))));
         let mut g = vec![0.0; n];
         group.bench_function("hand", |b| b.iter(|| rosenbrock_hand(black_box(&x), black_box(&mut g))));
+        group.bench_function("diag_hand_vec", |b| b.iter(|| rosenbrock_hand_vec(black_box(&x))));
         let mut g = vec![0.0; n];
         group.bench_function("diag_hand_add", |b| b.iter(|| rosenbrock_hand_add(black_box(&x), black_box(&mut g))));
         if n <= 1000 {

@@ -23,7 +23,7 @@ import sys
 CASES = ["rosenbrock_n10", "rosenbrock_n1000", "rosenbrock_n100000", "logreg_10000x10"]
 VARIANTS = ["primal", "value_and_grad_set", "value_and_grad_into", "value_and_grad", "hand", "num_dual_gradient", "num_dual", "central_fd"]
 # Hand-written variants that show where time goes (see ad_gradient.rs).
-DIAGNOSTICS = ["diag_hand_add"]
+DIAGNOSTICS = ["diag_hand_add", "diag_hand_vec"]
 AIM_PRIMAL = 3.0
 AIM_HAND = 1.2
 
@@ -98,11 +98,11 @@ def main(argv):
         print("| " + " | ".join(row) + " |")
 
     print("\nDiagnostics: time per call, and its ratio to `hand`.\n")
-    head = ["case", "value_and_grad_into"] + DIAGNOSTICS + ["hand"]
+    head = ["case", "value_and_grad_into", "value_and_grad"] + DIAGNOSTICS + ["hand"]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
     for case in CASES:
-        t = {v: load(roots, case, v, stat) for v in ["value_and_grad_into", "hand"] + DIAGNOSTICS}
+        t = {v: load(roots, case, v, stat) for v in ["value_and_grad_into", "value_and_grad", "hand"] + DIAGNOSTICS}
         if t["hand"] is None:
             continue
         row = [case]

@@ -118,7 +118,7 @@ fn jvp_array_tangent_wrong_length_panics() {
 }
 
 #[test]
-#[should_panic]
+#[should_panic(expected = "sumsq: the gradient buffer for `x` has length 3 but `x` has length 2")]
 fn grad_buffer_too_long_panics() {
     let mut bx = vec![0.0; 3];
     let mut bw = [0.0; 2];
@@ -126,9 +126,17 @@ fn grad_buffer_too_long_panics() {
 }
 
 #[test]
-#[should_panic]
+#[should_panic(expected = "sumsq: the gradient buffer for `x` has length 1 but `x` has length 2")]
 fn grad_buffer_too_short_panics() {
     let mut bx = vec![0.0; 1];
     let mut bw = [0.0; 2];
     sumsq::value_and_grad_into(&[1.0, 2.0], [3.0, 1.0], &mut bx, &mut bw);
+}
+
+#[test]
+#[should_panic(expected = "sumsq: the gradient buffer for `x` has length 1 but `x` has length 2")]
+fn set_buffer_too_short_panics() {
+    let mut bx = vec![0.0; 1];
+    let mut bw = [0.0; 2];
+    sumsq::value_and_grad_set(&[1.0, 2.0], [3.0, 1.0], &mut bx, &mut bw);
 }

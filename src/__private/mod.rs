@@ -97,6 +97,18 @@ pub fn to_usize<T: ToUsize>(x: T) -> usize {
     x.to_usize()
 }
 
+/// Zeroes `g[..lo]` and `g[hi..]`: the elements a `value_and_grad_set`
+/// loop did not assign. Cold and out of line: usually both are empty, and
+/// a memset call in the sweep would make it save registers on every call.
+#[cold]
+#[inline(never)]
+pub fn zero_ends<T: Copy + Default>(g: &mut [T], lo: usize, hi: usize) {
+    g[..lo].fill(T::default());
+    if hi < g.len() {
+        g[hi..].fill(T::default());
+    }
+}
+
 /// `w[j]` on a window or chunk of `len` elements: `j`, after the bounds
 /// check that indexing the slice does (the generated load reads the whole
 /// array, where an index past the window would not panic).

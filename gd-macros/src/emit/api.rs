@@ -347,7 +347,11 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                     let mut #scr: ::std::vec::Vec<#s>;
                     let #g: &mut [#s] = match #slot {
                         ::core::option::Option::Some(r) => {
-                            ::core::assert_eq!(r.len(), #plen, #msg, r.len(), #plen);
+                            // Not assert_eq!: it borrows both lengths before
+                            // comparing, which costs stack stores on every call.
+                            if r.len() != #plen {
+                                ::core::panic!(#msg, r.len(), #plen);
+                            }
                             r
                         }
                         ::core::option::Option::None => {
@@ -360,14 +364,13 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                     Some(Some(sp)) => {
                         let (hi, c, count) = (super::set::hi(i), sp.stride, t(sp.count));
                         setup.extend(quote!(let mut #hi: usize = 0;));
-                        // Usually both ends are empty: test before calling memset.
+                        // Usually both ends are empty: test here, zero out of
+                        // line, so that the hot path keeps no frame for memset.
+                        let k = crate::krate();
                         finish.extend(quote! {{
                             let __gd_lo = #hi - #c * #count;
-                            if __gd_lo > 0 {
-                                #g[..__gd_lo].fill(0.0);
-                            }
-                            if #hi < #g.len() {
-                                #g[#hi..].fill(0.0);
+                            if __gd_lo > 0 || #hi < #g.len() {
+                                #k::__private::zero_ends(#g, __gd_lo, #hi);
                             }
                         }});
                     }
