@@ -172,6 +172,39 @@ fn fused_optimizer_updates() {
     }
 }
 
+/// The updates on views one float into their buffers (a parameter tensor
+/// inside a larger allocation): misaligned for 16-byte accesses, so the
+/// kernels take their one-float-at-a-time path; the float before the view
+/// must stay untouched.
+#[test]
+fn fused_optimizer_updates_on_misaligned_views() {
+    let Some(gpu) = gpu_or_skip("fused_optimizer_updates_on_misaligned_views") else { return };
+    let specs = [
+        OptimSpec::Sgd(SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() }),
+        OptimSpec::RmsProp(RmsPropConfig { lr: 0.01, centered: true, momentum: 0.5, ..RmsPropConfig::default() }),
+        OptimSpec::Adam(AdamConfig { lr: 0.01, ..AdamConfig::default() }),
+        OptimSpec::Lion(LionConfig { lr: 0.01, ..LionConfig::default() }),
+    ];
+    let n = 10_001;
+    for spec in specs {
+        let p0 = uniform32(n + 1, -1.0, 1.0, 12);
+        let mut pd = up(&gpu, &p0);
+        let mut opt = GpuOptimizer::new(&gpu, spec, n).unwrap();
+        let mut p = p0[1..].to_vec();
+        let mut s = [vec![0.0f32; n], vec![0.0; n], vec![0.0; n]];
+        for t in 0..5u64 {
+            let g = uniform32(n + 1, -2.0, 2.0, 40 + t);
+            let gd = up(&gpu, &g);
+            opt.step_view(&gpu, &mut pd.slice_mut(1..), &gd.slice(1..)).unwrap();
+            let [a, b, c] = &mut s;
+            coptim::apply(&spec.update(t), &mut p, &g[1..], [a, b, c]);
+        }
+        let got = down(&gpu, &pd);
+        assert_eq!(got[0], p0[0], "{spec:?}: wrote before the view");
+        assert_close(&format!("{spec:?} on a misaligned view"), &got[1..], &f64s(&p), TOL);
+    }
+}
+
 /// `to_owned` for a view (a device-to-device copy), for the length check above.
 trait ToOwnedChecked {
     fn to_owned_checked(&self, gpu: &Gpu) -> cudarc::driver::CudaSlice<f32>;

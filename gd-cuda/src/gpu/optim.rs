@@ -1,7 +1,7 @@
 //! Optimizer state on the device and the fused update: one kernel launch
 //! per parameter vector per step.
 
-use cudarc::driver::{CudaSlice, PushKernelArg};
+use cudarc::driver::{CudaSlice, CudaView, CudaViewMut, PushKernelArg};
 
 use super::ops::int;
 use super::Gpu;
@@ -36,6 +36,13 @@ impl GpuOptimizer {
 
     /// One update of `p` with gradient `g` (both of length `n`).
     pub fn step(&mut self, gpu: &Gpu, p: &mut CudaSlice<f32>, g: &CudaSlice<f32>) -> Result<(), CudaError> {
+        self.step_view(gpu, &mut p.as_view_mut(), &g.as_view())
+    }
+
+    /// [`step`](Self::step) on views: a parameter tensor that lives inside
+    /// a larger buffer. Views at any offset work; the kernels use 16-byte
+    /// accesses only where every vector is 16-byte aligned.
+    pub fn step_view(&mut self, gpu: &Gpu, p: &mut CudaViewMut<'_, f32>, g: &CudaView<'_, f32>) -> Result<(), CudaError> {
         same("parameters (expected the optimizer's length)", self.n, p.len())?;
         same("gradient (expected the length of the parameters)", self.n, g.len())?;
         let n = int(self.n)?;
