@@ -1,5 +1,6 @@
-//! Windows and chunks of a differentiated array: `xs.windows(k)`,
-//! `xs.chunks(k)`, `xs.chunks_exact(k)` in `for` loops and folds, composed
+//! Windows and chunks of a differentiated array or a range of one:
+//! `xs.windows(k)`, `xs[1..].windows(k)`, `xs.chunks(k)`,
+//! `xs.chunks_exact(k)` in `for` loops and folds, composed
 //! with `enumerate`, `zip`, `rev` and `skip`; `w[j]`, `w.len()` and
 //! `w.iter()` on a view. Checked against num-dual generic copies, central
 //! differences and jvp (`check_api`), in f64 and f32, and to second order
@@ -99,6 +100,33 @@ fn case_composed() -> Case {
     Case::new("composed", |v| composed(v, &YS), |v| composed_d(v, &YS), rand_points(83, 4, 7, -1.5, 1.5))
 }
 
+// --- windows and chunks of a range of the array ---
+
+#[differentiable]
+fn of_slices(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    let a = xs[1..].windows(2).map(|w| w[0] * w[1].cos()).sum::<f64>();
+    let mut b = 0.0;
+    for c in xs[..n - 1].chunks(2) {
+        b += c[c.len() - 1] * c[0].exp();
+    }
+    let d = xs[1..n - 1].chunks_exact(2).map(|c| c[1] - c[0] * c[0]).sum::<f64>();
+    a + b + d
+}
+fn of_slices_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let a = xs[1..].windows(2).map(|w| w[0] * w[1].cos()).sum::<D>();
+    let mut b = c::<D>(0.0);
+    for ch in xs[..n - 1].chunks(2) {
+        b += ch[ch.len() - 1] * ch[0].exp();
+    }
+    let d = xs[1..n - 1].chunks_exact(2).map(|ch| ch[1] - ch[0] * ch[0]).sum::<D>();
+    a + b + d
+}
+fn case_of_slices() -> Case {
+    Case::new("of_slices", |v| of_slices(v), |v| of_slices_d(v), rand_points(88, 4, 8, -1.5, 1.5))
+}
+
 // --- windows of a local vector ---
 
 #[differentiable]
@@ -134,7 +162,7 @@ fn smooth32_d<D: Dn>(xs: &[D]) -> D {
 
 #[test]
 fn oracles_agree() {
-    for case in [case_smooth(), case_stencil(), case_chunked(), case_composed(), case_local_windows()] {
+    for case in [case_smooth(), case_stencil(), case_chunked(), case_composed(), case_of_slices(), case_local_windows()] {
         case.check_oracles();
     }
 }
@@ -171,6 +199,12 @@ mod ad {
             jvp: &|x, t| composed::jvp(x, &YS, t),
             grad_into: &|x, g| composed::value_and_grad_into(x, &YS, g),
         });
+    }
+
+    #[test]
+    fn of_slices_ad() {
+        case_of_slices().check_api(api_slice!(of_slices));
+        // n = 8: xs[..7] has a short last chunk, xs[1..7] an even length.
     }
 
     #[test]

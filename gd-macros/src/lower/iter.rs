@@ -28,8 +28,9 @@ pub enum Item {
     /// `step_by`, a slice's start).
     At(Box<Item>, Pos),
     /// A run of `size` elements of a differentiated array at each position
-    /// (`windows`, `chunks`, `chunks_exact`); `src` names the array.
-    Run { array: Arr, src: TokenStream, size: TokenStream, kind: RunKind },
+    /// (`windows`, `chunks`, `chunks_exact`) of the slice `array[base..]`
+    /// of length `slice_len`; `src` names the array.
+    Run { array: Arr, src: TokenStream, base: TokenStream, slice_len: TokenStream, size: TokenStream, kind: RunKind },
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -183,19 +184,30 @@ impl<'a> Lowerer<'a> {
                         }
                         Some((len, copied(item)?, act))
                     }
-                    // Views of a differentiated array named directly; the
-                    // size is evaluated where each view is used, so it
-                    // must be a plain expression (a name, a literal).
+                    // Views of a differentiated array, or of a range of one
+                    // (`xs[1..].windows(2)`); the size is evaluated where
+                    // each view is used, so it must be a plain expression
+                    // (a name, a literal).
                     ("windows" | "chunks" | "chunks_exact", 1) if super::is_pure(&m.args.to_token_stream()) => {
                         let recv = strip(&m.receiver);
-                        let array = self.array_param(recv)?;
+                        let (array, src, base) = match self.array_param(recv) {
+                            Some(a) => (a, quote!(#recv), quote!(0usize)),
+                            None => {
+                                let Expr::Index(ix) = recv else { return None };
+                                let Expr::Range(r) = strip(&ix.index) else { return None };
+                                let (a, arr) = (self.array_param(&ix.expr)?, &ix.expr);
+                                let base = r.start.as_ref().map_or_else(|| quote!(0usize), |s| quote!((#s)));
+                                (a, quote!(#arr), base)
+                            }
+                        };
                         let (size, k) = (&m.args[0], crate::krate());
                         let (count, kind) = match name.as_str() {
                             "windows" => (quote!(#k::__private::windows_count(#recv.len(), #size)), RunKind::Windows),
                             "chunks" => (quote!(#k::__private::chunks_count(#recv.len(), #size, false)), RunKind::Chunks),
                             _ => (quote!(#k::__private::chunks_count(#recv.len(), #size, true)), RunKind::ChunksExact),
                         };
-                        Some((count, Item::Run { array, src: quote!(#recv), size: quote!((#size)), kind }, true))
+                        let slice_len = quote!(#recv.len());
+                        Some((count, Item::Run { array, src, base, slice_len, size: quote!((#size)), kind }, true))
                     }
                     ("enumerate", 0) => {
                         let (len, item, act) = self.iter_parts(&m.receiver)?;
@@ -298,13 +310,15 @@ impl<'a> Lowerer<'a> {
                 let kt = self.capture(Ty::Usize, k.clone());
                 self.item_val(inner, kt, &k)
             }
-            Item::Run { array, src, size, kind } => {
-                let start = match kind {
+            Item::Run { array, src, base, slice_len, size, kind } => {
+                // The view's start in the slice, then in the array.
+                let at = match kind {
                     RunKind::Windows => k.clone(),
                     RunKind::Chunks | RunKind::ChunksExact => quote!((#k * #size)),
                 };
+                let start = quote!((#base + #at));
                 let len = match kind {
-                    RunKind::Chunks => quote!(::core::cmp::min(#size, #src.len() - #start)),
+                    RunKind::Chunks => quote!(::core::cmp::min(#size, #slice_len - #at)),
                     RunKind::Windows | RunKind::ChunksExact => size.clone(),
                 };
                 self.views.push(super::View { array: *array, src: src.clone(), start, len });
