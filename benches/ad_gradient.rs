@@ -57,33 +57,10 @@ use rand::{Rng, SeedableRng};
 // Extended Rosenbrock (MGH #21)
 // ---------------------------------------------------------------------------
 
-#[differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for k in 0..x.len() / 2 {
-        let i = 2 * k;
-        let a = x[i + 1] - x[i] * x[i];
-        let b = 1.0 - x[i];
-        s += 100.0 * a * a + b * b;
-    }
-    s
-}
+#[path = "fixtures/rosenbrock.rs"]
+mod fixture;
+use fixture::{rosenbrock, rosenbrock_hand};
 
-/// Hand-written value and gradient in one pass; assigns every `g[i]`.
-fn rosenbrock_hand(x: &[f64], g: &mut [f64]) -> f64 {
-    let mut s = 0.0;
-    for (xp, gp) in x.chunks_exact(2).zip(g.chunks_exact_mut(2)) {
-        let (x0, x1) = (xp[0], xp[1]);
-        let a = x1 - x0 * x0;
-        let b = 1.0 - x0;
-        s += 100.0 * a * a + b * b;
-        gp[0] = -400.0 * a * x0 - 2.0 * b;
-        gp[1] = 200.0 * a;
-    }
-    s
-}
-
-/// Generic copy for num-dual.
 fn rosenbrock_dual<D: DualNum<Primitive = f64> + Copy>(x: &[D]) -> D {
     let mut s = D::from(0.0);
     for k in 0..x.len() / 2 {

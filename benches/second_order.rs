@@ -43,17 +43,9 @@ use rand::{Rng, SeedableRng};
 // Extended Rosenbrock (MGH #21)
 // ---------------------------------------------------------------------------
 
-#[differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for k in 0..x.len() / 2 {
-        let i = 2 * k;
-        let a = x[i + 1] - x[i] * x[i];
-        let b = 1.0 - x[i];
-        s += 100.0 * a * a + b * b;
-    }
-    s
-}
+#[path = "fixtures/rosenbrock.rs"]
+mod fixture;
+use fixture::rosenbrock;
 
 /// Generic copy for num-dual. `Dual2DVec64` is not `Copy` (its derivatives
 /// live on the heap), so the copy clones and operates on references.

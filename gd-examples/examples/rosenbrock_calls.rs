@@ -5,36 +5,18 @@
 //!     rosenbrock_calls primal|hand|set N REPS
 //!
 //! `set` is the generated `value_and_grad_set`; `hand` the hand-written
-//! gradient of benches/ad_gradient.rs. Each variant sits behind
+//! gradient of benches/fixtures/rosenbrock.rs. Each variant sits behind
 //! `#[inline(never)]`, so a call costs what it costs in an optimizer's loop.
 
-use gd::differentiable;
 use std::hint::black_box;
 
-#[differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for k in 0..x.len() / 2 {
-        let i = 2 * k;
-        let a = x[i + 1] - x[i] * x[i];
-        let b = 1.0 - x[i];
-        s += 100.0 * a * a + b * b;
-    }
-    s
-}
+#[path = "../../benches/fixtures/rosenbrock.rs"]
+mod fixture;
+use fixture::{rosenbrock, rosenbrock_hand};
 
 #[inline(never)]
 fn hand(x: &[f64], g: &mut [f64]) -> f64 {
-    let mut s = 0.0;
-    for (xp, gp) in x.chunks_exact(2).zip(g.chunks_exact_mut(2)) {
-        let (x0, x1) = (xp[0], xp[1]);
-        let a = x1 - x0 * x0;
-        let b = 1.0 - x0;
-        s += 100.0 * a * a + b * b;
-        gp[0] = -400.0 * a * x0 - 2.0 * b;
-        gp[1] = 200.0 * a;
-    }
-    s
+    rosenbrock_hand(x, g)
 }
 
 #[inline(never)]
