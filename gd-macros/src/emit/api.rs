@@ -175,7 +175,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // Every other one has a split that runs it again: a caller cannot see
     // whether `sq(p.bias)` passes a float or a matrix, so it may split.
     reexports.push((&split, "__gd_split"));
-    let split_fn = if takes_tensors(sig) { split_function(sig, low, &split, &lints, &item_vis) } else { rerun_split(sig, &split, &lints, &item_vis) };
+    let split_fn = if takes_tensors(sig) {
+        split_function(sig, low, &split, &lints, &item_vis)
+    } else {
+        rerun_split(sig, &split, &lints, &item_vis)
+    };
     let preamble = module_preamble(name, &reexport_vis, &reexports);
     quote! {
         #vjp_fn

@@ -200,13 +200,12 @@ impl<'a> Lowerer<'a> {
                                 (a, quote!(#arr), base)
                             }
                         };
-                        let (size, k) = (&m.args[0], crate::krate());
+                        let (size, k, slice_len) = (&m.args[0], crate::krate(), quote!(#recv.len()));
                         let (count, kind) = match name.as_str() {
-                            "windows" => (quote!(#k::__private::windows_count(#recv.len(), #size)), RunKind::Windows),
-                            "chunks" => (quote!(#k::__private::chunks_count(#recv.len(), #size, false)), RunKind::Chunks),
-                            _ => (quote!(#k::__private::chunks_count(#recv.len(), #size, true)), RunKind::ChunksExact),
+                            "windows" => (quote!(#k::__private::windows_count(#slice_len, #size)), RunKind::Windows),
+                            "chunks" => (quote!(#k::__private::chunks_count(#slice_len, #size, false)), RunKind::Chunks),
+                            _ => (quote!(#k::__private::chunks_count(#slice_len, #size, true)), RunKind::ChunksExact),
                         };
-                        let slice_len = quote!(#recv.len());
                         Some((count, Item::Run { array, src, base, slice_len, size: quote!((#size)), kind }, true))
                     }
                     ("enumerate", 0) => {
