@@ -24,7 +24,7 @@
 //!   variant times the generated code only;
 //! * `value_and_grad_set`: the allocation-free entry point that overwrites
 //!   the buffer (Rosenbrock: assigns each element once, see
-//!   gd-macros/src/emit/set.rs; logistic regression: zeroes, then adds);
+//!   gd-macros/src/plan/window.rs; logistic regression: zeroes, then adds);
 //! * `value_and_grad`: the allocating entry point (returns a fresh `Vec`);
 //! * `hand`: a hand-written analytic value-and-gradient in one pass that
 //!   writes (assigns) into a pre-allocated buffer: the target to match;

@@ -1,5 +1,5 @@
 //! `value_and_grad_set` overwrites the gradient buffers. Where each element
-//! of an array's gradient is provably written once (gd-macros/src/emit/set.rs)
+//! of an array's gradient is provably written once (gd-macros/src/plan/window.rs)
 //! it assigns and zeroes only what no trip wrote; elsewhere it zeroes, then
 //! adds. Every case starts from a buffer full of NaN and 1e300 and must give
 //! exactly what `value_and_grad_into` adds into zeros (the two sweeps differ

@@ -15,6 +15,7 @@ mod derive_params;
 mod emit;
 mod ir;
 mod lower;
+mod plan;
 mod rules;
 mod sig;
 mod tensor_rules;

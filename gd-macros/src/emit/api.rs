@@ -16,7 +16,7 @@ use quote::{format_ident, quote};
 use syn::Visibility;
 
 use super::names::{self, b, d, t};
-use super::set::SetPlan;
+use crate::plan::window::WindowPlan;
 use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;
 use crate::sig::{Class, Output, Param, Sig};
@@ -139,9 +139,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // some array's gradient is provably written once per element (`set`);
     // otherwise the buffers are zeroed and added into.
     let arrays: Vec<usize> = wrt.iter().filter(|(_, p)| matches!(p.class, Class::Array { .. })).map(|(i, _)| *i).collect();
-    let plan = SetPlan::new(&arrays, &low.body, &low.temps, &super::fused::plan_seeded(&low.body, &low.temps));
+    let plan = WindowPlan::assigning(&arrays, &low.body, &low.temps, &crate::plan::fused::plan_seeded(&low.body, &low.temps));
     let vjp_set = names::vjp_set_fn(name);
-    let (vjp_set_fn, set_body, vag_vjp) = if plan.params.is_empty() {
+    let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() {
         let zero = zero_buffers(sig);
         (TokenStream::new(), quote!(#zero super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp)
     } else {
@@ -280,7 +280,7 @@ pub(super) fn rerun_split(sig: &Sig, fname: &syn::Ident, lints: &TokenStream, vi
 /// gradient slots instead of adding into them: the arrays of the plan are
 /// assigned once per element (see `set`), the other slots are zeroed first.
 #[allow(clippy::too_many_arguments)]
-fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Option<&SetPlan>, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Option<&WindowPlan>, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
@@ -291,9 +291,15 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
     } else if !dual {
         sw.with_keep(&low.body);
     }
-    if let Some(plan) = set {
-        sw.set = plan.clone();
-    }
+    sw.window = match set {
+        Some(plan) => plan.clone(),
+        // A split's reverse runs later: it has no seeded loops, so no windows.
+        None if split => WindowPlan::default(),
+        None => {
+            let arrays: Vec<usize> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt && matches!(p.class, Class::Array { .. })).map(|(i, _)| i).collect();
+            WindowPlan::adding(&arrays, &low.body, &low.temps, &sw.seeded)
+        }
+    };
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();
     let mut slots = Vec::new();
@@ -364,15 +370,17 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                         }
                     };
                 });
-                match set.map(|plan| plan.params.get(&i)) {
-                    Some(Some(sp)) => {
-                        let (hi, c, count) = (super::set::hi(i), sp.stride, t(sp.count));
+                match set.map(|plan| plan.assigned(i)) {
+                    Some(Some(w)) => {
+                        let (hi, count) = (crate::plan::window::hi(i), t(w.count));
+                        // The trips wrote [lo, hi): see `plan::window`.
+                        let (c, carried) = (w.stride, w.width - w.stride);
                         setup.extend(quote!(let mut #hi: usize = 0;));
                         // Usually both ends are empty: test here, zero out of
                         // line, so that the hot path keeps no frame for memset.
                         let k = crate::krate();
                         finish.extend(quote! {{
-                            let __gd_lo = #hi - #c * #count;
+                            let __gd_lo = #hi.saturating_sub(#carried + #c * #count);
                             if __gd_lo > 0 || #hi < #g.len() {
                                 #k::__private::zero_ends(#g, __gd_lo, #hi);
                             }

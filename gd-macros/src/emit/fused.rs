@@ -20,174 +20,10 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::names::{b, t};
+use super::names::{self, b, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
-
-/// The loops (by trip-count temporary) that run fused. A fused loop's
-/// scratch holds one execution's contributions until the reverse sweep
-/// reaches it, so it must not sit in a loop that saves its trips (the
-/// scratch would be overwritten by later trips): only at the top level, or in
-/// fused or recomputed loops, whose trips are reversed right after running.
-pub(super) fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: &HashSet<Temp>, seeded: &HashSet<Temp>, out: &mut HashSet<Temp>) {
-    for s in block {
-        match s {
-            Stmt::Loop(l) => {
-                // A recomputed accumulator loop replays in forward order instead
-                // (`reverse_accumulating_replay`): no scratch at all. A seeded
-                // one needs neither.
-                let fused = seeded.contains(&l.count) || (ok_here && fusable(l, temps) && !recomputed.contains(&l.count));
-                if fused {
-                    out.insert(l.count);
-                }
-                plan_fused(&l.body, temps, fused || recomputed.contains(&l.count), recomputed, seeded, out);
-            }
-            _ => {
-                for c in s.children() {
-                    plan_fused(c, temps, ok_here, recomputed, seeded, out);
-                }
-            }
-        }
-    }
-}
-
-/// The top-level accumulator loops whose sum is the function's scalar
-/// result (`ret`, the first temporary) through copies alone: after the loop
-/// come only copies along the chain from the sum to `ret`, and user
-/// `let` aliases. Their `s̄` is the seed.
-pub(super) fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashSet<Temp> {
-    let ret = Temp(0);
-    let mut out = HashSet::new();
-    for (i, s) in body.iter().enumerate() {
-        let Stmt::Loop(l) = s else { continue };
-        if !fusable(l, temps) || temps[ret.0].ty != Ty::Float {
-            continue;
-        }
-        let mut inside = HashSet::new();
-        assigned(&l.body, &mut inside);
-        let mut chain: HashSet<Temp> = [l.backedge[0].0].into_iter().collect();
-        let rest_copies = body[i + 1..].iter().all(|s| match s {
-            Stmt::Alias { .. } => true,
-            Stmt::Copy { dst, src: Operand::Temp(x) } if chain.contains(x) && !chain.contains(dst) => {
-                chain.insert(*dst);
-                true
-            }
-            _ => false,
-        });
-        if rest_copies && chain.contains(&ret) && !inside.contains(&ret) {
-            out.insert(l.count);
-        }
-    }
-    out
-}
-
-/// Is the loop's one carried value an accumulator (`s += e`, `s` read
-/// nowhere else), its body free of calls, matrix rules and outside arrays?
-pub(super) fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
-    let [(h, end)] = l.backedge[..] else { return false };
-    if temps[h.0].ty != Ty::Float {
-        return false;
-    }
-    // The one read of the accumulator: `t = h ± e` at the body's top level.
-    let Some(t) = l.body.iter().find_map(|s| match s {
-        Stmt::Op { dst, prim, args } if matches!(prim.0.name, "add" | "sub") && matches!(args.first(), Some(Operand::Temp(x)) if *x == h) => Some(*dst),
-        _ => None,
-    }) else {
-        return false;
-    };
-    let mut reads = HashMap::new();
-    count_reads(&l.body, &mut reads);
-    let only_end = l.body.iter().all(|s| !matches!(s, Stmt::Copy { dst, src } if *dst == end && !matches!(src, Operand::Temp(x) if *x == t)));
-    reads.get(&h).copied().unwrap_or(0) == 1 && reads.get(&t).copied().unwrap_or(0) == 1 && only_end && simple(&l.body, &created(&l.body))
-}
-
-/// Reads of each temporary as a value (aliases for user code excluded).
-pub(super) fn count_reads(b: &Block, out: &mut HashMap<Temp, usize>) {
-    for s in b {
-        let mut read = |x: Temp| *out.entry(x).or_insert(0) += 1;
-        match s {
-            Stmt::Op { args, .. } => args.iter().for_each(|a| if let Operand::Temp(x) = a { read(*x) }),
-            Stmt::Copy { src: Operand::Temp(x), .. } => read(*x),
-            Stmt::ArrNew { init: Operand::Temp(x), .. } | Stmt::Store { src: Operand::Temp(x), .. } | Stmt::Push { src: Operand::Temp(x), .. } => read(*x),
-            Stmt::Call { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
-            Stmt::TOp { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
-            Stmt::TMap { arg, .. } => arg.temps().into_iter().for_each(&mut read),
-            Stmt::Loop(l) => l.backedge.iter().for_each(|&(_, e)| read(e)),
-            _ => {}
-        }
-        for c in s.children() {
-            count_reads(c, out);
-        }
-    }
-}
-
-fn created(b: &Block) -> HashSet<usize> {
-    let mut out = HashSet::new();
-    fn go(b: &Block, out: &mut HashSet<usize>) {
-        for s in b {
-            if let Stmt::ArrNew { arr, .. } = s {
-                out.insert(*arr);
-            }
-            s.children().into_iter().for_each(|c| go(c, out));
-        }
-    }
-    go(b, &mut out);
-    out
-}
-
-/// No calls, matrix rules or outputs, and only local arrays made in the body.
-fn simple(b: &Block, own: &HashSet<usize>) -> bool {
-    b.iter().all(|s| {
-        let here = match s {
-            Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
-            Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
-            _ => true,
-        };
-        here && s.children().into_iter().all(|c| simple(c, own))
-    })
-}
-
-/// What a fused loop's trips add into: the active temporaries from outside
-/// the body that it reads (the accumulator's header excepted) and the
-/// parameter arrays it loads from.
-pub(super) struct Targets {
-    pub temps: Vec<Temp>,
-    pub params: Vec<usize>,
-}
-
-/// Every temporary the block assigns, nested blocks and loop headers included.
-pub(super) fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
-    for s in b {
-        out.extend(s.defs());
-        if let Stmt::Loop(l) = s {
-            out.extend(l.backedge.iter().map(|&(h, _)| h));
-        }
-        s.children().into_iter().for_each(|c| assigned(c, out));
-    }
-}
-
-pub(super) fn targets(l: &Loop, temps: &[TempInfo]) -> Targets {
-    let mut inside = HashSet::new();
-    assigned(&l.body, &mut inside);
-    let mut reads = HashMap::new();
-    count_reads(&l.body, &mut reads);
-    let h = l.backedge[0].0;
-    let mut ts: Vec<Temp> = reads.keys().copied().filter(|x| *x != h && !inside.contains(x) && temps[x.0].active).collect();
-    ts.sort();
-    let mut params = HashSet::new();
-    fn loads(b: &Block, out: &mut HashSet<usize>) {
-        for s in b {
-            if let Stmt::Load { array: Arr::Param(i), .. } = s {
-                out.insert(*i);
-            }
-            s.children().into_iter().for_each(|c| loads(c, out));
-        }
-    }
-    loads(&l.body, &mut params);
-    let mut params: Vec<usize> = params.into_iter().collect();
-    params.sort();
-    Targets { temps: ts, params }
-}
+use crate::plan::fused::{fusable, targets, Coef, Factor, Targets};
 
 fn scratch_t(l: &Loop, x: Temp) -> Ident {
     Ident::new(&format!("__gd_fs{}_{}", l.count.0, x.0), Span::call_site())
@@ -199,7 +35,7 @@ fn scratch_a(l: &Loop, i: usize) -> Ident {
 impl<'a> Sweeps<'a> {
     /// A fused loop that adds into scratch adjoints (one that is not seeded).
     fn scratched(&self, l: &Loop) -> bool {
-        self.fused.contains(&l.count) && !self.seeded.contains(&l.count)
+        self.fused.contains(&l.count) && !self.seeded.contains_key(&l.count)
     }
 
     /// Declarations of the fused loops' scratch adjoints (arrays from the
@@ -245,7 +81,7 @@ impl<'a> Sweeps<'a> {
     /// loop: with the seed, into the adjoints themselves).
     pub(super) fn forward_fused(&self, l: &Loop) -> TokenStream {
         let z = &self.zero;
-        let seeded = self.seeded.contains(&l.count);
+        let seeded = self.seeded.contains_key(&l.count);
         let tg = if seeded { Targets { temps: Vec::new(), params: Vec::new() } } else { targets(l, self.temps) };
         let mut reset = TokenStream::new();
         let mut map = HashMap::new();
@@ -270,27 +106,99 @@ impl<'a> Sweeps<'a> {
         self.redirect.replace(saved);
         let (h, end) = l.backedge[0];
         let (bh, be, hv, ev, count, brk) = (b(h), b(end), t(h), t(end), t(l.count), t(l.brk));
-        let one = if seeded {
-            quote!(__gd_seed)
-        } else if self.dual {
-            let (k, f) = (&self.krate, self.f);
-            quote!(#k::__private::Dual::<#f>::cst(1.0))
-        } else {
-            quote!(1.0)
+        let one = match self.seeded.get(&l.count) {
+            Some(c) => {
+                reset.extend(self.seed_times(c));
+                quote!(__gd_sbar)
+            }
+            None if self.dual => {
+                let (k, f) = (&self.krate, self.f);
+                quote!(#k::__private::Dual::<#f>::cst(1.0))
+            }
+            None => quote!(1.0),
         };
-        quote! {
+        let (win_decls, win_trip, win_end) = self.windows(l);
+        quote! {{
             #reset
+            #win_decls
             #count = 0;
             #head {
                 #count += 1;
                 #body
                 #be = #one;
                 #rev
+                #win_trip
                 #bh = #z;
                 #hv = #ev;
                 if #brk { break; }
             }
+            #win_end
+        }}
+    }
+
+    /// `let __gd_sbar = seed · coefficient;` for a seeded loop (its factors
+    /// are fixed before the loop runs: see `plan::fused::Coef`).
+    fn seed_times(&self, c: &Coef) -> TokenStream {
+        let mut e = quote!(__gd_seed);
+        for (o, div) in &c.factors {
+            let v = match o {
+                Factor::Operand(o) => self.operand(o),
+                Factor::Expr(e) => e.clone(),
+            };
+            e = if *div { quote!((#e / #v)) } else { quote!((#e * #v)) };
         }
+        if c.negate {
+            e = quote!((-#e));
+        }
+        quote!(let __gd_sbar = #e;)
+    }
+
+    /// A seeded loop's windows (see `plan::window`): the registers before
+    /// the loop; after each trip's reverse, the final positions written and
+    /// the rest moved down by the stride; after the loop, the last trip's
+    /// carried positions written (and, where they assign, `hi` recorded).
+    fn windows(&self, l: &Loop) -> (TokenStream, TokenStream, TokenStream) {
+        let (s, z) = (&self.s, &self.zero);
+        let (mut decls, mut trip, mut end) = (TokenStream::new(), TokenStream::new(), TokenStream::new());
+        let op = if self.window.assign { quote!(=) } else { quote!(+=) };
+        for (id, w) in self.window.of_loop(l.count) {
+            let (g, base, first) = (names::grad(w.param), names::window_base(id), t(w.base));
+            let acc = |j: usize| names::window_acc(id, j);
+            let at = |j: usize| proc_macro2::Literal::usize_unsuffixed(j);
+            decls.extend(quote!(let mut #base: usize = 0;));
+            trip.extend(quote!(#base = #first;));
+            for j in 0..w.width {
+                let a = acc(j);
+                decls.extend(quote!(let mut #a: #s = #z;));
+            }
+            for j in 0..w.stride.min(w.width) {
+                let (a, k) = (acc(j), at(j));
+                trip.extend(quote!(#g[#base + #k] #op #a;));
+            }
+            for j in 0..w.width {
+                let a = acc(j);
+                trip.extend(if j + w.stride < w.width {
+                    let next = acc(j + w.stride);
+                    quote!(#a = #next;)
+                } else {
+                    quote!(#a = #z;)
+                });
+            }
+            let mut flush = TokenStream::new();
+            for j in 0..w.width.saturating_sub(w.stride) {
+                let (a, k) = (acc(j), at(w.stride + j));
+                flush.extend(quote!(#g[#base + #k] #op #a;));
+            }
+            if self.window.assign {
+                let (hi, width) = (crate::plan::window::hi(w.param), at(w.width));
+                flush.extend(quote!(#hi = #base + #width;));
+            }
+            if !flush.is_empty() {
+                let count = t(l.count);
+                end.extend(quote!(if #count > 0 { #flush }));
+            }
+        }
+        (decls, trip, end)
     }
 
     /// The reverse of a recomputed accumulator loop over a range: its trips
@@ -331,7 +239,7 @@ impl<'a> Sweeps<'a> {
     /// the scratch adjoints (nothing for a seeded loop, whose trips added
     /// theirs; its sum's adjoint stays for the value before the loop).
     pub(super) fn reverse_fused(&self, l: &Loop) -> TokenStream {
-        if self.seeded.contains(&l.count) {
+        if self.seeded.contains_key(&l.count) {
             return TokenStream::new();
         }
         let tg = targets(l, self.temps);

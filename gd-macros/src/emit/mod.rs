@@ -10,7 +10,6 @@ pub mod custom;
 pub mod names;
 mod replay;
 mod second;
-mod set;
 mod call;
 mod fused;
 mod sweep;

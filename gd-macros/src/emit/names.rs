@@ -44,6 +44,13 @@ pub fn local_adj(n: usize) -> Ident {
 pub fn local_tan(n: usize) -> Ident {
     id(format!("__gd_ad{n}"))
 }
+/// A window's register for position `j`, and its base index (see `plan::window`).
+pub fn window_acc(w: usize, j: usize) -> Ident {
+    id(format!("__gd_w{w}_{j}"))
+}
+pub fn window_base(w: usize) -> Ident {
+    id(format!("__gd_wb{w}"))
+}
 /// An array parameter of the dual copy of the reverse sweep.
 pub fn dual_param(i: usize) -> Ident {
     id(format!("__gd_dx{i}"))

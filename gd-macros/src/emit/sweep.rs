@@ -51,7 +51,7 @@ pub struct Sweeps<'a> {
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
     /// The fused loops whose accumulator's adjoint is the seed (see `fused`).
-    pub seeded: HashSet<Temp>,
+    pub seeded: std::collections::HashMap<Temp, crate::plan::fused::Coef>,
     /// The pullback temporaries this sweep fills (see `call::live_pullbacks`).
     pub pullbacks: HashSet<Temp>,
     /// Temporaries set to a borrow of a by-value parameter that hold a copy
@@ -59,8 +59,9 @@ pub struct Sweeps<'a> {
     pub copied: HashSet<Temp>,
     /// Matrix copies `(dst, src)` that move their source (see `tensor::plan_moves`).
     pub moves: HashSet<(Temp, Temp)>,
-    /// `__gd_vjp_set`: the loads whose gradient write assigns (see `set`).
-    pub set: super::set::SetPlan,
+    /// The seeded loops' reads whose gradient goes through a window's
+    /// registers (see `plan::window`); in `__gd_vjp_set`, those that assign.
+    pub window: crate::plan::window::WindowPlan,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     /// While a loop's first trip is reversed: headers whose adjoint is dead
@@ -89,12 +90,12 @@ impl<'a> Sweeps<'a> {
         let mut recomputed = HashSet::new();
         let mut rebinding = HashSet::new();
         plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
-        let seeded = super::fused::plan_seeded(body, temps);
+        let seeded = crate::plan::fused::plan_seeded(body, temps);
         let mut fused = HashSet::new();
-        super::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
+        crate::plan::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, set: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -115,10 +116,10 @@ impl<'a> Sweeps<'a> {
         self.recomputed.clear();
         self.rebinding.clear();
         self.fused.clear();
-        super::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
+        crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
 
-    fn operand(&self, o: &Operand) -> TokenStream {
+    pub(super) fn operand(&self, o: &Operand) -> TokenStream {
         match o {
             Operand::Temp(x) => {
                 let x = t(*x);
@@ -210,7 +211,7 @@ impl<'a> Sweeps<'a> {
     fn reverse_trip(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
         let body = self.reverse(&l.body);
         let mut inside = HashSet::new();
-        super::fused::assigned(&l.body, &mut inside);
+        crate::plan::fused::assigned(&l.body, &mut inside);
         let peel: Vec<Temp> = l
             .backedge
             .iter()
@@ -738,14 +739,11 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Load { dst, array, index } => {
                     let (bd, k, g) = (self.adj(*dst), t(*index), self.arr_adj(*array));
-                    match self.set.loads.get(dst) {
-                        // Written once (see `set`); the trip's highest index records `hi`.
-                        Some(&(p, top)) if g == names::grad(p) => {
-                            let hi = top.then(|| {
-                                let hi = super::set::hi(p);
-                                quote!(#hi = #k + 1;)
-                            });
-                            quote!(#g[#k] = #bd; #bd = #z; #hi)
+                    match self.window.loads.get(dst) {
+                        // Into the window's register (see `plan::window`).
+                        Some(&(id, pos)) if g == names::grad(self.window.windows[id].param) => {
+                            let acc = names::window_acc(id, pos);
+                            quote!(#acc += #bd; #bd = #z;)
                         }
                         _ => quote!(#g[#k] += #bd; #bd = #z;),
                     }
@@ -870,7 +868,7 @@ impl<'a> Sweeps<'a> {
 fn starts_from_data(before: &[Stmt], x: Temp) -> bool {
     for (i, s) in before.iter().enumerate().rev() {
         let mut here = HashSet::new();
-        super::fused::assigned(std::slice::from_ref(s), &mut here);
+        crate::plan::fused::assigned(std::slice::from_ref(s), &mut here);
         if matches!(s, Stmt::Set { dst, .. } if *dst == x) {
             return true;
         }

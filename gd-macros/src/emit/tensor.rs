@@ -571,12 +571,12 @@ fn respan(ts: TokenStream, span: Span) -> TokenStream {
 /// is done by then: nothing of the block follows.)
 pub(super) fn plan_moves(body: &Block, temps: &[TempInfo], needed: &HashSet<Temp>) -> HashSet<(Temp, Temp)> {
     let mut reads = std::collections::HashMap::new();
-    super::fused::count_reads(body, &mut reads);
+    crate::plan::fused::count_reads(body, &mut reads);
     let mut out = HashSet::new();
     fn go(b: &Block, ok: &dyn Fn(Temp) -> bool, out: &mut HashSet<(Temp, Temp)>) {
         let trailing = b.iter().rev().take_while(|s| matches!(s, Stmt::Copy { .. })).count();
         let mut here = HashSet::new();
-        super::fused::assigned(b, &mut here);
+        crate::plan::fused::assigned(b, &mut here);
         for (i, s) in b.iter().enumerate() {
             if let Stmt::Copy { dst, src: Operand::Temp(x) } = s {
                 // A value made in this block, copied at its end.

@@ -1,0 +1,319 @@
+//! Which accumulator loops run fused, and which of those are seeded (see
+//! `emit::fused` for what the sweeps then print).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::*;
+use crate::plan::user_code::{idents, is_let, pure};
+
+/// The loops (by trip-count temporary) that run fused. A fused loop's
+/// scratch holds one execution's contributions until the reverse sweep
+/// reaches it, so it must not sit in a loop that saves its trips (the
+/// scratch would be overwritten by later trips): only at the top level, or in
+/// fused or recomputed loops, whose trips are reversed right after running.
+pub fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: &HashSet<Temp>, seeded: &HashMap<Temp, Coef>, out: &mut HashSet<Temp>) {
+    for s in block {
+        match s {
+            Stmt::Loop(l) => {
+                // A recomputed accumulator loop replays in forward order instead
+                // (`reverse_accumulating_replay`): no scratch at all. A seeded
+                // one needs neither.
+                let fused = seeded.contains_key(&l.count) || (ok_here && fusable(l, temps) && !recomputed.contains(&l.count));
+                if fused {
+                    out.insert(l.count);
+                }
+                plan_fused(&l.body, temps, fused || recomputed.contains(&l.count), recomputed, seeded, out);
+            }
+            _ => {
+                for c in s.children() {
+                    plan_fused(c, temps, ok_here, recomputed, seeded, out);
+                }
+            }
+        }
+    }
+}
+
+/// The accumulator's adjoint in a seeded loop: the seed times `±Π factors`
+/// (`true` divides by the factor).
+#[derive(Clone, Default)]
+pub struct Coef {
+    pub negate: bool,
+    pub factors: Vec<(Factor, bool)>,
+}
+
+/// A factor whose value is known before the loop runs.
+#[derive(Clone)]
+pub enum Factor {
+    /// A constant, or a passive value that nothing at or after the loop assigns.
+    Operand(Operand),
+    /// Passive user code that the tail evaluates (`s / n` converts `n`),
+    /// reading only names that nothing from the loop on touches: the same
+    /// value when evaluated before the loop.
+    Expr(proc_macro2::TokenStream),
+}
+
+/// The top-level accumulator loops whose sum reaches the function's scalar
+/// result (`ret`, the first temporary) linearly, with a coefficient known
+/// before the loop runs: through copies, `+`/`-` of other values, negation,
+/// and products or quotients by constants or passive values that nothing
+/// at or after the loop assigns (`s`, `0.5 * s`, `s / n`, `a + lam * s`).
+/// Their `s̄` is the seed times that coefficient (see `Coef`).
+pub fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Coef> {
+    let ret = Temp(0);
+    let mut out = HashMap::new();
+    if temps[ret.0].ty != Ty::Float {
+        return out;
+    }
+    for (i, s) in body.iter().enumerate() {
+        let Stmt::Loop(l) = s else { continue };
+        if !fusable(l, temps) {
+            continue;
+        }
+        if let Some(c) = linear_tail(l, &body[i + 1..], temps) {
+            out.insert(l.count, c);
+        }
+    }
+    out
+}
+
+/// The coefficient of the loop's sum in `ret`, if `rest` (what follows the
+/// loop) computes `ret` linearly from it.
+fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
+    let ret = Temp(0);
+    let mut late = HashSet::new();
+    assigned(&l.body, &mut late);
+    if late.contains(&ret) {
+        return None;
+    }
+    assigned(rest, &mut late);
+    // Passive conversions in the tail that can be evaluated up front.
+    let mut early: HashMap<Temp, proc_macro2::TokenStream> = HashMap::new();
+    let mut touched = names_touched(&l.body, false);
+    // A factor: a constant, or a passive value already final when the loop runs.
+    let fixed = |o: &Operand, early: &HashMap<Temp, proc_macro2::TokenStream>| match o {
+        Operand::Const(_) => Some(Factor::Operand(o.clone())),
+        Operand::Temp(y) if early.contains_key(y) => Some(Factor::Expr(early[y].clone())),
+        Operand::Temp(y) if !temps[y.0].active && temps[y.0].ty == Ty::Float && !late.contains(y) => Some(Factor::Operand(o.clone())),
+        Operand::Temp(_) => None,
+    };
+    let mut chain: HashMap<Temp, Coef> = [(l.backedge[0].0, Coef::default())].into_iter().collect();
+    let on = |o: &Operand, chain: &HashMap<Temp, Coef>| match o {
+        Operand::Temp(x) => chain.get(x).cloned(),
+        Operand::Const(_) => None,
+    };
+    for s in rest {
+        let step = match s {
+            Stmt::Alias { name, .. } => {
+                touched.insert(name.to_string());
+                continue;
+            }
+            Stmt::Set { dst, expr } if !temps[dst.0].active && temps[dst.0].ty == Ty::Float && defs_of(*dst, rest) == 1 && pure(expr) && ident_list(expr).iter().all(|i| !touched.contains(i) && !i.starts_with("__gd_") || i == "__gd_S") => {
+                early.insert(*dst, expr.clone());
+                continue;
+            }
+            Stmt::Copy { dst, src } => on(src, &chain).map(|c| (*dst, c)),
+            Stmt::Op { dst, prim, args } => {
+                let (a, b) = (args.first().and_then(|o| on(o, &chain)), args.get(1).and_then(|o| on(o, &chain)));
+                match (prim.0.name, a, b) {
+                    ("add", Some(c), None) | ("add", None, Some(c)) | ("sub", Some(c), None) => Some((*dst, c)),
+                    ("sub", None, Some(c)) | ("neg", Some(c), None) => Some((*dst, Coef { negate: !c.negate, ..c })),
+                    ("mul", Some(mut c), None) if fixed(&args[1], &early).is_some() => {
+                        c.factors.push((fixed(&args[1], &early).unwrap(), false));
+                        Some((*dst, c))
+                    }
+                    ("mul", None, Some(mut c)) if fixed(&args[0], &early).is_some() => {
+                        c.factors.push((fixed(&args[0], &early).unwrap(), false));
+                        Some((*dst, c))
+                    }
+                    ("div", Some(mut c), None) if fixed(&args[1], &early).is_some() => {
+                        c.factors.push((fixed(&args[1], &early).unwrap(), true));
+                        Some((*dst, c))
+                    }
+                    (_, None, None) => None,
+                    _ => return None,
+                }
+            }
+            _ => None,
+        };
+        match step {
+            // A chain value is assigned once (a second write would change
+            // what the coefficient describes).
+            Some((dst, c)) if !chain.contains_key(&dst) => {
+                chain.insert(dst, c);
+            }
+            Some(_) => return None,
+            None => {
+                touched.extend(names_touched(std::slice::from_ref(s), true));
+                // Any other statement may neither read nor write the chain.
+                let mut reads = HashMap::new();
+                count_reads(std::slice::from_ref(s), &mut reads);
+                let mut writes = HashSet::new();
+                assigned(std::slice::from_ref(s), &mut writes);
+                if chain.keys().any(|x| reads.contains_key(x) || writes.contains(x)) {
+                    return None;
+                }
+            }
+        }
+    }
+    chain.remove(&ret)
+}
+
+/// The names whose value user code in the block may change for the code
+/// that follows it: at the block's top level (`top`), the names its `let`s
+/// and aliases bind; at any depth, every name that impure code mentions (an
+/// assignment, a call that is not a float method: see `user_code::pure`).
+/// Bindings inside nested blocks and loops end with them.
+fn names_touched(b: &[Stmt], top: bool) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let all = |ts: &proc_macro2::TokenStream, out: &mut HashSet<String>| {
+        if !pure(ts) {
+            idents(ts, out);
+        }
+    };
+    for s in b {
+        match s {
+            Stmt::Verbatim(ts) if is_let(ts) => {
+                all(ts, &mut out);
+                if top {
+                    let pat: proc_macro2::TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+                    idents(&pat, &mut out);
+                }
+            }
+            Stmt::Verbatim(ts) => idents(ts, &mut out),
+            Stmt::Set { expr, .. } => all(expr, &mut out),
+            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } if top => {
+                out.insert(name.to_string());
+            }
+            Stmt::Loop(l) => {
+                if let LoopHead::For { iter, .. } = &l.head {
+                    all(iter, &mut out);
+                }
+            }
+            _ => {}
+        }
+        for c in s.children() {
+            out.extend(names_touched(c, false));
+        }
+    }
+    out
+}
+
+fn ident_list(ts: &proc_macro2::TokenStream) -> Vec<String> {
+    let mut out = HashSet::new();
+    idents(ts, &mut out);
+    out.into_iter().collect()
+}
+
+/// How many statements in the block (nested ones included) assign `x`.
+fn defs_of(x: Temp, b: &[Stmt]) -> usize {
+    b.iter().map(|s| s.defs().iter().filter(|d| **d == x).count() + s.children().into_iter().map(|c| defs_of(x, c)).sum::<usize>()).sum()
+}
+
+/// Is the loop's one carried value an accumulator (`s += e`, `s` read
+/// nowhere else), its body free of calls, matrix rules and outside arrays?
+pub fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
+    let [(h, end)] = l.backedge[..] else { return false };
+    if temps[h.0].ty != Ty::Float {
+        return false;
+    }
+    // The one read of the accumulator: `t = h ± e` at the body's top level.
+    let Some(t) = l.body.iter().find_map(|s| match s {
+        Stmt::Op { dst, prim, args } if matches!(prim.0.name, "add" | "sub") && matches!(args.first(), Some(Operand::Temp(x)) if *x == h) => Some(*dst),
+        _ => None,
+    }) else {
+        return false;
+    };
+    let mut reads = HashMap::new();
+    count_reads(&l.body, &mut reads);
+    let only_end = l.body.iter().all(|s| !matches!(s, Stmt::Copy { dst, src } if *dst == end && !matches!(src, Operand::Temp(x) if *x == t)));
+    reads.get(&h).copied().unwrap_or(0) == 1 && reads.get(&t).copied().unwrap_or(0) == 1 && only_end && simple(&l.body, &created(&l.body))
+}
+
+/// Reads of each temporary as a value (aliases for user code excluded).
+pub fn count_reads(b: &[Stmt], out: &mut HashMap<Temp, usize>) {
+    for s in b {
+        let mut read = |x: Temp| *out.entry(x).or_insert(0) += 1;
+        match s {
+            Stmt::Op { args, .. } => args.iter().for_each(|a| if let Operand::Temp(x) = a { read(*x) }),
+            Stmt::Copy { src: Operand::Temp(x), .. } => read(*x),
+            Stmt::ArrNew { init: Operand::Temp(x), .. } | Stmt::Store { src: Operand::Temp(x), .. } | Stmt::Push { src: Operand::Temp(x), .. } => read(*x),
+            Stmt::Call { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
+            Stmt::TOp { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
+            Stmt::TMap { arg, .. } => arg.temps().into_iter().for_each(&mut read),
+            Stmt::Loop(l) => l.backedge.iter().for_each(|&(_, e)| read(e)),
+            _ => {}
+        }
+        for c in s.children() {
+            count_reads(c, out);
+        }
+    }
+}
+
+fn created(b: &Block) -> HashSet<usize> {
+    let mut out = HashSet::new();
+    fn go(b: &Block, out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::ArrNew { arr, .. } = s {
+                out.insert(*arr);
+            }
+            s.children().into_iter().for_each(|c| go(c, out));
+        }
+    }
+    go(b, &mut out);
+    out
+}
+
+/// No calls, matrix rules or outputs, and only local arrays made in the body.
+fn simple(b: &Block, own: &HashSet<usize>) -> bool {
+    b.iter().all(|s| {
+        let here = match s {
+            Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
+            Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+            _ => true,
+        };
+        here && s.children().into_iter().all(|c| simple(c, own))
+    })
+}
+
+/// What a fused loop's trips add into: the active temporaries from outside
+/// the body that it reads (the accumulator's header excepted) and the
+/// parameter arrays it loads from.
+pub struct Targets {
+    pub temps: Vec<Temp>,
+    pub params: Vec<usize>,
+}
+
+/// Every temporary the block assigns, nested blocks and loop headers included.
+pub fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
+    for s in b {
+        out.extend(s.defs());
+        if let Stmt::Loop(l) = s {
+            out.extend(l.backedge.iter().map(|&(h, _)| h));
+        }
+        s.children().into_iter().for_each(|c| assigned(c, out));
+    }
+}
+
+pub fn targets(l: &Loop, temps: &[TempInfo]) -> Targets {
+    let mut inside = HashSet::new();
+    assigned(&l.body, &mut inside);
+    let mut reads = HashMap::new();
+    count_reads(&l.body, &mut reads);
+    let h = l.backedge[0].0;
+    let mut ts: Vec<Temp> = reads.keys().copied().filter(|x| *x != h && !inside.contains(x) && temps[x.0].active).collect();
+    ts.sort();
+    let mut params = HashSet::new();
+    fn loads(b: &Block, out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::Load { array: Arr::Param(i), .. } = s {
+                out.insert(*i);
+            }
+            s.children().into_iter().for_each(|c| loads(c, out));
+        }
+    }
+    loads(&l.body, &mut params);
+    let mut params: Vec<usize> = params.into_iter().collect();
+    params.sort();
+    Targets { temps: ts, params }
+}
+
