@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""Writes tests/ad_fuzz_stencils.rs: random accumulator loops over a slice that
+read it at several offsets per trip (stencils), with strides (`step_by`),
+windows, exact chunks and zips of shifted slices, followed by a linear or
+non-linear tail. These are the loops whose gradient writes the planner
+carries in registers and assigns (gd-macros/src/plan/window.rs) and whose
+sum's adjoint it knows up front (gd-macros/src/plan/fused.rs). Each function
+has a generic copy rendered from the same expression tree for num-dual.
+
+    python3 tests/common/gen_fuzz_stencils.py [seed] [count] > tests/ad_fuzz_stencils.rs
+
+Each is checked at several lengths (0, 1 or 2 trips and more) against
+num-dual, central differences, jvp, `_set` into garbage against `_into`
+into zeros, and hyper-dual `hvp`/`hessian`.
+"""
+import random
+import sys
+
+SEED = int(sys.argv[1]) if len(sys.argv) > 1 else 2026
+COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 24
+rng = random.Random(SEED)
+
+
+class E:
+    def __init__(self, m, d):
+        self.m, self.d = m, d
+
+
+def const():
+    k = rng.choice([0.5, 1.5, -0.7, 2.0, 0.25, -1.25])
+    return E(f"{k!r}_f64", f"c::<D>({k!r})")
+
+
+def expr(leaves, depth):
+    """A smooth expression over `leaves` (pairs of macro and dual spellings)."""
+    if depth <= 0 or rng.random() < 0.25:
+        if rng.random() < 0.85:
+            m, d = rng.choice(leaves)
+            return E(m, d)
+        return const()
+    r = rng.random()
+    if r < 0.4:
+        a = expr(leaves, depth - 1)
+        op = rng.choice(["sin", "cos", "tanh", "atan", "sq", "ln1", "exp_t"])
+        if op == "sq":
+            return E(f"({a.m}).powi(2)", f"({a.d}).powi(2)")
+        if op == "ln1":
+            return E(f"(1.0 + ({a.m}) * ({a.m})).ln()", f"(c::<D>(1.0) + ({a.d}) * ({a.d})).ln()")
+        if op == "exp_t":
+            return E(f"({a.m}).tanh().exp()", f"({a.d}).tanh().exp()")
+        return E(f"({a.m}).{op}()", f"({a.d}).{op}()")
+    a, b = expr(leaves, depth - 1), expr(leaves, depth - 1)
+    op = rng.choice(["+", "-", "*", "*"])
+    return E(f"({a.m} {op} {b.m})", f"({a.d} {op} {b.d})")
+
+
+def loop_source():
+    """The loop: (macro lines, dual lines, the reads as leaves, shortest length)."""
+    kind = rng.choice(["range", "range", "step_by", "windows", "chunks", "zip"])
+    if kind in ("range", "step_by"):
+        offs = sorted(rng.sample([-2, -1, 0, 1, 2], rng.randint(1, 3)))
+        lo, hi = max(0, -offs[0]), max(0, offs[-1])
+        var = "i" if kind == "range" else "i"
+        reads = [(f"xs[i + {o}]" if o > 0 else f"xs[i - {-o}]" if o < 0 else "xs[i]") for o in offs]
+        head_end = f"xs.len() - {hi}" if hi else "xs.len()"
+        head = f"{lo}..{head_end}"
+        if kind == "step_by":
+            head = f"({head}).step_by({rng.randint(2, 3)})"
+        leaves = [(r, r) for r in reads]
+        return f"for {var} in {head} {{", leaves, lo + hi
+    if kind == "windows":
+        k = rng.randint(2, 3)
+        leaves = [(f"w[{j}]", f"w[{j}]") for j in range(k)]
+        return f"for w in xs.windows({k}) {{", leaves, k - 1
+    if kind == "chunks":
+        k = rng.randint(2, 3)
+        leaves = [(f"ch[{j}]", f"ch[{j}]") for j in rng.sample(range(k), rng.randint(1, k))]
+        return f"for ch in xs.chunks_exact({k}) {{", leaves, 0
+    sh = rng.randint(1, 2)
+    leaves = [("a", "a"), ("b", "b")]
+    return f"for (a, b) in xs[{sh}..].iter().zip(&xs[..xs.len() - {sh}]) {{", leaves, sh
+
+
+def tail():
+    """What the function returns from the sum `s`: (macro, dual)."""
+    k = rng.choice(["s", "scaled", "mean", "plus_x", "minus", "nonlinear"])
+    if k == "s":
+        return "s", "s"
+    if k == "scaled":
+        return "0.5 * s", "s * 0.5"
+    if k == "mean":
+        return "s / (xs.len() as f64 + 1.0)", "s / (xs.len() as f64 + 1.0)"
+    if k == "plus_x":
+        return "x * y + s", "x * y + s"
+    if k == "minus":
+        return "1.5 - s * 2.0", "c::<D>(1.5) - s * 2.0"
+    return "(1.0 + s * s).ln() + x", "(c::<D>(1.0) + s * s).ln() + x"
+
+
+def function(idx):
+    name = f"fs{idx}"
+    head, reads, shortest = loop_source()
+    leaves = reads + [("x", "x"), ("y", "y")]
+    body = expr(leaves, 3)
+    # Every read takes part: a smooth term of its own besides the random tree.
+    for m, d in reads:
+        k = rng.choice([0.5, -0.3, 0.7])
+        f = rng.choice(["sin", "tanh", "atan"])
+        body = E(f"{body.m} + ({m}).{f}() * {k!r}", f"{body.d} + ({d}).{f}() * {k!r}")
+    # Some bodies compute through a `let` first, as users write them.
+    use_let = rng.random() < 0.5
+    tm, td = tail()
+    dual_head = head.replace("xs.windows", "xs.windows").replace("&xs[..", "&xs[..")
+    lines_m = ["    let mut s = 0.0;", f"    {head}"]
+    lines_d = ["    let mut s = c::<D>(0.0);", f"    {dual_head}"]
+    if use_let:
+        lines_m += [f"        let e = {body.m};", "        s += e * e * 0.5 + e;"]
+        lines_d += [f"        let e = {body.d};", "        s += e * e * 0.5 + e;"]
+    else:
+        lines_m += [f"        s += {body.m};"]
+        lines_d += [f"        s += {body.d};"]
+    lines_m += ["    }", f"    {tm}"]
+    lines_d += ["    }", f"    {td}"]
+    lines_d = [l.replace("for (a, b) in", "for (&a, &b) in") for l in lines_d]
+    lines_m = [l.replace("for (a, b) in", "for (&a, &b) in") for l in lines_m]
+    lens = sorted({shortest, shortest + 1, shortest + 2, 7, 12})
+    src = [
+        "#[differentiable]",
+        f"fn {name}(x: f64, y: f64, xs: &[f64]) -> f64 {{",
+        *lines_m,
+        "}",
+        f"fn {name}_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {{",
+        *lines_d,
+        "}",
+        "",
+        "#[test]",
+        f"fn {name}_oracles() {{",
+        f"    for (k, n) in {lens}.into_iter().enumerate() {{",
+        f"        let v = &rand_points({5000 + idx} + k as u64, 1, 2 + n, -1.2, 1.2)[0];",
+        "        check(",
+        f'            "{name}",',
+        "            v,",
+        f"            &|v| {name}(v[0], v[1], &v[2..]),",
+        f"            &|v| {name}_d(v[0], v[1], &v[2..]),",
+        f"            &|v, g| {{ let (gx, rest) = g.split_at_mut(1); let (gy, gs) = rest.split_at_mut(1); {name}::value_and_grad_set(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs) }},",
+        f"            &|v, g| {{ let (gx, rest) = g.split_at_mut(1); let (gy, gs) = rest.split_at_mut(1); {name}::value_and_grad_into(v[0], v[1], &v[2..], &mut gx[0], &mut gy[0], gs) }},",
+        f"            &|v, t| {name}::jvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]).1,",
+        "        );",
+        "        check_second(",
+        f'            "{name}",',
+        "            std::slice::from_ref(v),",
+        f"            &|v| {name}_d(v[0], v[1], &v[2..]),",
+        f"            &|v| {{ let (val, (gx, gy, gs)) = {name}::value_and_grad(v[0], v[1], &v[2..]); (val, [vec![gx, gy], gs].concat()) }},",
+        f"            &|v, t| {{ let (hx, hy, hs) = {name}::hvp(v[0], v[1], &v[2..], t[0], t[1], &t[2..]); [vec![hx, hy], hs].concat() }},",
+        f"            &|v| {{ let (val, (gx, gy, gs), h) = {name}::hessian(v[0], v[1], &v[2..]); (val, [vec![gx, gy], gs].concat(), h.iter().copied().collect()) }},",
+        "        );",
+        "    }",
+        "}",
+        "",
+    ]
+    return "\n".join(src)
+
+
+HEADER = f"""//! GENERATED by tests/common/gen_fuzz_stencils.py (seed {SEED}, {COUNT} functions): do not edit by hand.
+//! Random accumulator loops that read a slice at several offsets per trip
+//! (ranges, `step_by`, `windows`, `chunks_exact`, zips of shifted slices),
+//! with linear and non-linear tails; each checked at several lengths against
+//! num-dual, central differences, jvp, `_set` against `_into`, and
+//! hyper-dual second derivatives.
+#![allow(clippy::all, unused_variables, unused_parens)]
+
+mod common;
+use common::*;
+use gd::differentiable;
+
+type Into = dyn Fn(&[f64], &mut [f64]) -> f64;
+
+/// num-dual, differences, jvp, and `_set` into garbage against `_into` into zeros.
+fn check(name: &str, v: &[f64], f: &dyn Fn(&[f64]) -> f64, fd_: &dyn Fn(&[num_dual::Dual64]) -> num_dual::Dual64, set: &Into, into: &Into, jvp: &dyn Fn(&[f64], &[f64]) -> f64) {{
+    let n = v.len();
+    let mut gs: Vec<f64> = (0..n).map(|i| if i % 2 == 0 {{ f64::NAN }} else {{ 1e300 }}).collect();
+    let vs = set(v, &mut gs);
+    let mut gi = vec![0.0; n];
+    let vi = into(v, &mut gi);
+    assert_eq!(vs, vi, "{{name}} (n = {{n}}): value");
+    assert_eq!(gs, gi, "{{name}} (n = {{n}}): set against into");
+    let (dv, dg) = dual_grad(fd_, v);
+    assert!((vs - dv).abs() <= 1e-12 * (1.0 + dv.abs()), "{{name}} (n = {{n}}): value {{vs}} against num-dual {{dv}}");
+    let fdg = fd_grad(f, v);
+    for k in 0..n {{
+        assert!((gs[k] - dg[k]).abs() <= 1e-10 * (1.0 + dg[k].abs()), "{{name}} (n = {{n}}) entry {{k}}: {{}} against num-dual {{}}", gs[k], dg[k]);
+        assert!((gs[k] - fdg[k]).abs() <= 1e-5 * (1.0 + fdg[k].abs()), "{{name}} (n = {{n}}) entry {{k}}: {{}} against differences {{}}", gs[k], fdg[k]);
+    }}
+    let t: Vec<f64> = (0..n).map(|k| 1.0 - 0.37 * k as f64 % 1.3).collect();
+    let want: f64 = gs.iter().zip(&t).map(|(a, b)| a * b).sum();
+    let got = jvp(v, &t);
+    assert!((got - want).abs() <= 1e-10 * (1.0 + want.abs()), "{{name}} (n = {{n}}): jvp {{got}} against grad · t {{want}}");
+}}
+"""
+
+
+def main():
+    out = [HEADER]
+    for i in range(COUNT):
+        out.append(function(i))
+    print("\n".join(out))
+
+
+main()
