@@ -349,3 +349,66 @@ fn rebound_divisor(x: &[f64]) -> f64 {
 fn tail_rebinding_is_seen() {
     check!(rebound_divisor, &[1, 2, 5]);
 }
+
+// Accumulators updated in branches, or twice per trip, are still `h + terms`
+// on every path (plan/fused.rs `fusable`): reversed in the trip, seeded.
+#[differentiable]
+fn huber(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let r = x[i] - 0.5;
+        if r.abs() < 0.3 {
+            s += 0.5 * r * r;
+        } else {
+            s += 0.3 * (r.abs() - 0.15);
+        }
+    }
+    s
+}
+
+#[differentiable]
+fn one_sided(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s -= x[i] * 0.25;
+        if x[i + 1] > x[i] {
+            s += (x[i + 1] - x[i]).powi(3);
+        }
+    }
+    s
+}
+
+// Not an accumulator on every path: a reset, and a sum that changes sign.
+#[differentiable]
+fn resets(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        if x[i] > 0.9 {
+            s = 0.0;
+        } else {
+            s += x[i].sin();
+        }
+    }
+    s
+}
+
+#[differentiable]
+fn alternating(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s = x[i] * x[i] - s;
+    }
+    s
+}
+
+#[test]
+fn accumulators_in_branches() {
+    let _proof = __gd_vjp_set_huber;
+    // Both branches of huber and of resets are taken at these points.
+    assert!(point(9).iter().any(|v| (v - 0.5).abs() < 0.3) && point(9).iter().any(|v| (v - 0.5).abs() >= 0.3));
+    assert!(point(9).iter().any(|v| *v > 0.9));
+    check!(huber, &[0, 1, 2, 9]);
+    check!(one_sided, &[1, 2, 3, 9]);
+    check!(resets, &[0, 1, 2, 9]);
+    check!(alternating, &[0, 1, 2, 9]);
+}

@@ -209,24 +209,78 @@ fn defs_of(x: Temp, b: &[Stmt]) -> usize {
     b.iter().map(|s| s.defs().iter().filter(|d| **d == x).count() + s.children().into_iter().map(|c| defs_of(x, c)).sum::<usize>()).sum()
 }
 
-/// Is the loop's one carried value an accumulator (`s += e`, `s` read
-/// nowhere else), its body free of calls, matrix rules and outside arrays?
+/// Is the loop's one carried value an accumulator, its body free of calls,
+/// matrix rules and outside arrays? An accumulator's value at the end of a
+/// trip is its value at the start plus terms that do not depend on it, on
+/// every path through the body: `s += e`, `s -= e`, several in a row, or
+/// one per branch (`if r.abs() < d { s += .. } else { s += .. }`). Then
+/// its adjoint passes unchanged from trip to trip (see `emit::fused`).
 pub fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
     let [(h, end)] = l.backedge[..] else { return false };
     if temps[h.0].ty != Ty::Float {
         return false;
     }
-    // The one read of the accumulator: `t = h ± e` at the body's top level.
-    let Some(t) = l.body.iter().find_map(|s| match s {
-        Stmt::Op { dst, prim, args } if matches!(prim.0.name, "add" | "sub") && matches!(args.first(), Some(Operand::Temp(x)) if *x == h) => Some(*dst),
-        _ => None,
-    }) else {
+    // The running sums: `h`, and what `c ± e` and copies make of them.
+    let mut chain: HashSet<Temp> = [h].into_iter().collect();
+    loop {
+        let before = chain.len();
+        grow_chain(&l.body, &mut chain);
+        if chain.len() == before {
+            break;
+        }
+    }
+    chain.contains(&end) && chain_only(&l.body, &chain, h) && simple(&l.body, &created(&l.body))
+}
+
+/// The temporaries a running sum flows into: `c + e`, `e + c`, `c - e` and
+/// copies of `c`, at any depth but that of nested loops.
+fn grow_chain(b: &[Stmt], chain: &mut HashSet<Temp>) {
+    for s in b {
+        match s {
+            Stmt::Op { dst, args, .. } if args.iter().any(|a| matches!(a, Operand::Temp(x) if chain.contains(x))) => {
+                chain.insert(*dst);
+            }
+            Stmt::Copy { dst, src: Operand::Temp(x) } if chain.contains(x) => {
+                chain.insert(*dst);
+            }
+            Stmt::If { then, els, .. } => {
+                grow_chain(then, chain);
+                grow_chain(els, chain);
+            }
+            Stmt::Scope(inner) => grow_chain(inner, chain),
+            _ => {}
+        }
+    }
+}
+
+/// Whether every read of a running sum is `c ± e` with `e` off the chain
+/// (or a copy), and every write of one (`h` excepted, which only the back
+/// edge assigns) is such an operation: then each is `h` plus terms free of
+/// `h`. User code may read them through aliases (branch conditions, a
+/// `break`): that changes no derivative. None may leave the loop but through
+/// the back edge: a `return s` inside it copies one into the result
+/// (`Temp(0)`), whose adjoint the fused trip would not see.
+fn chain_only(b: &[Stmt], chain: &HashSet<Temp>, h: Temp) -> bool {
+    if chain.contains(&Temp(0)) {
         return false;
-    };
-    let mut reads = HashMap::new();
-    count_reads(&l.body, &mut reads);
-    let only_end = l.body.iter().all(|s| !matches!(s, Stmt::Copy { dst, src } if *dst == end && !matches!(src, Operand::Temp(x) if *x == t)));
-    reads.get(&h).copied().unwrap_or(0) == 1 && reads.get(&t).copied().unwrap_or(0) == 1 && only_end && simple(&l.body, &created(&l.body))
+    }
+    let on = |o: &Operand| matches!(o, Operand::Temp(x) if chain.contains(x));
+    b.iter().all(|s| match s {
+        Stmt::Op { dst, prim, args } if chain.contains(dst) => {
+            let ons: Vec<bool> = args.iter().map(on).collect();
+            *dst != h && matches!((prim.0.name, &ons[..]), ("add", [true, false]) | ("add", [false, true]) | ("sub", [true, false]))
+        }
+        Stmt::Copy { dst, src } if chain.contains(dst) => *dst != h && on(src),
+        Stmt::If { then, els, .. } => chain_only(then, chain, h) && chain_only(els, chain, h),
+        Stmt::Scope(inner) => chain_only(inner, chain, h),
+        _ => {
+            let mut reads = HashMap::new();
+            count_reads(std::slice::from_ref(s), &mut reads);
+            let mut writes = HashSet::new();
+            assigned(std::slice::from_ref(s), &mut writes);
+            !chain.iter().any(|x| reads.contains_key(x) || writes.contains(x))
+        }
+    })
 }
 
 /// Reads of each temporary as a value (aliases for user code excluded).
