@@ -1,0 +1,133 @@
+//! The compact limited-memory BFGS matrix (Byrd, Nocedal & Schnabel 1994;
+//! Byrd, Lu, Nocedal & Zhu 1995, §3):
+//!
+//! `B = θ I − W M Wᵀ`, `W = [Y  θS]` (n × 2k),
+//! `M = [[−D, Lᵀ], [L, θ SᵀS]]⁻¹`,
+//!
+//! with `S`, `Y` the last k pairs (oldest first), `D = diag(sᵢᵀyᵢ)` and `L`
+//! the strictly lower triangle of `SᵀY`. The Cauchy search and the subspace
+//! step only need rows of `W`, `Wᵀv` and `M v`, all O(k) or O(k²) besides
+//! the O(nk) products.
+
+use crate::linesearch::dot;
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+use std::collections::VecDeque;
+
+#[derive(Debug, Clone)]
+pub(super) struct Compact {
+    m: usize,
+    s: VecDeque<Vec<f64>>,
+    y: VecDeque<Vec<f64>>,
+    /// `sy[(i, j)] = sᵢᵀyⱼ`.
+    sy: DMatrix<f64>,
+    /// `ss[(i, j)] = sᵢᵀsⱼ`.
+    ss: DMatrix<f64>,
+    /// `θ = yᵀy / sᵀy` of the newest pair (1 with no pairs).
+    theta: f64,
+    /// Cholesky factor of `T = θ SᵀS + L D⁻¹ Lᵀ`, through which `M v` is
+    /// computed (M itself is indefinite).
+    t_chol: Option<Cholesky<f64, Dyn>>,
+}
+
+impl Compact {
+    pub(super) fn new(m: usize) -> Self {
+        Compact {
+            m,
+            s: VecDeque::with_capacity(m),
+            y: VecDeque::with_capacity(m),
+            sy: DMatrix::zeros(0, 0),
+            ss: DMatrix::zeros(0, 0),
+            theta: 1.0,
+            t_chol: None,
+        }
+    }
+
+    /// Number of stored pairs k.
+    pub(super) fn len(&self) -> usize {
+        self.s.len()
+    }
+
+    pub(super) fn theta(&self) -> f64 {
+        self.theta
+    }
+
+    /// Forget every pair: B becomes the identity.
+    pub(super) fn clear(&mut self) {
+        *self = Compact::new(self.m);
+    }
+
+    /// Add the pair `(s, y)` (the caller has checked `sᵀy > 0`), dropping the
+    /// oldest when m are stored. Returns false when `T` is not numerically
+    /// positive definite; the caller then clears the memory, as L-BFGS-B does.
+    pub(super) fn push(&mut self, s: Vec<f64>, y: Vec<f64>) -> bool {
+        let dropped = self.s.len() == self.m;
+        if dropped {
+            self.s.pop_front();
+            self.y.pop_front();
+        }
+        self.theta = dot(&y, &y) / dot(&s, &y);
+        self.s.push_back(s);
+        self.y.push_back(y);
+        let k = self.s.len();
+        let off = usize::from(dropped);
+        // Shift the kept inner products, then add the newest row and column.
+        let (old_sy, old_ss) = (&self.sy, &self.ss);
+        let mut sy = DMatrix::from_fn(k, k, |i, j| if i + 1 < k && j + 1 < k { old_sy[(i + off, j + off)] } else { 0.0 });
+        let mut ss = DMatrix::from_fn(k, k, |i, j| if i + 1 < k && j + 1 < k { old_ss[(i + off, j + off)] } else { 0.0 });
+        let new = k - 1;
+        for j in 0..k {
+            sy[(new, j)] = dot(&self.s[new], &self.y[j]);
+            sy[(j, new)] = dot(&self.s[j], &self.y[new]);
+            let v = dot(&self.s[new], &self.s[j]);
+            ss[(new, j)] = v;
+            ss[(j, new)] = v;
+        }
+        self.sy = sy;
+        self.ss = ss;
+        // T = θ SᵀS + L D⁻¹ Lᵀ.
+        let t = DMatrix::from_fn(k, k, |i, j| {
+            let ldl: f64 = (0..i.min(j)).map(|l| self.sy[(i, l)] * self.sy[(j, l)] / self.sy[(l, l)]).sum();
+            self.theta * self.ss[(i, j)] + ldl
+        });
+        self.t_chol = Cholesky::new(t);
+        self.t_chol.is_some()
+    }
+
+    /// Row i of W: `(y₁[i], …, y_k[i], θ s₁[i], …, θ s_k[i])`.
+    pub(super) fn w_row(&self, i: usize, out: &mut [f64]) {
+        let k = self.len();
+        for j in 0..k {
+            out[j] = self.y[j][i];
+            out[k + j] = self.theta * self.s[j][i];
+        }
+    }
+
+    /// `M v` (2k), by block elimination: with `v = (v₁, v₂)`,
+    /// `T b = v₂ + L D⁻¹ v₁`, `a = D⁻¹ (Lᵀ b − v₁)`, and `M v = (a, b)`.
+    pub(super) fn mid_times(&self, v: &[f64], out: &mut [f64]) {
+        let k = self.len();
+        let Some(chol) = &self.t_chol else {
+            out.fill(0.0);
+            return;
+        };
+        let (v1, v2) = v.split_at(k);
+        let rhs = DVector::from_fn(k, |i, _| v2[i] + (0..i).map(|j| self.sy[(i, j)] * v1[j] / self.sy[(j, j)]).sum::<f64>());
+        let b = chol.solve(&rhs);
+        for i in 0..k {
+            let lt_b: f64 = (i + 1..k).map(|j| self.sy[(j, i)] * b[j]).sum();
+            out[i] = (lt_b - v1[i]) / self.sy[(i, i)];
+            out[k + i] = b[i];
+        }
+    }
+
+    /// `M⁻¹ = [[−D, Lᵀ], [L, θ SᵀS]]` (2k × 2k), for the subspace step.
+    pub(super) fn mid_inverse(&self) -> DMatrix<f64> {
+        let k = self.len();
+        DMatrix::from_fn(2 * k, 2 * k, |i, j| match (i < k, j < k) {
+            (true, true) => if i == j { -self.sy[(i, i)] } else { 0.0 },
+            (true, false) => if j - k > i { self.sy[(j - k, i)] } else { 0.0 },
+            (false, true) => if i - k > j { self.sy[(i - k, j)] } else { 0.0 },
+            (false, false) => self.theta * self.ss[(i - k, j - k)],
+        })
+    }
+}
