@@ -131,3 +131,68 @@ impl Compact {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pairs with sᵀy > 0 from a fixed SPD matrix plus a nonlinearity.
+    fn pairs(n: usize, count: usize) -> Vec<(Vec<f64>, Vec<f64>)> {
+        (0..count)
+            .map(|k| {
+                let s: Vec<f64> = (0..n).map(|i| ((i * 7 + k * 3) as f64 * 0.37).sin()).collect();
+                let y: Vec<f64> = (0..n)
+                    .map(|i| (2.0 + i as f64 * 0.1) * s[i] + 0.3 * s[(i + 1) % n] + 0.3 * s[(i + n - 1) % n] + 0.05 * s[i].powi(3))
+                    .collect();
+                (s, y)
+            })
+            .collect()
+    }
+
+    /// The BFGS matrix from B₀ = θI by the usual dense updates.
+    fn dense_bfgs(n: usize, theta: f64, pairs: &[(Vec<f64>, Vec<f64>)]) -> DMatrix<f64> {
+        let mut b = DMatrix::identity(n, n) * theta;
+        for (s, y) in pairs {
+            let (s, y) = (DVector::from_column_slice(s), DVector::from_column_slice(y));
+            let bs = &b * &s;
+            b = &b - &bs * bs.transpose() / s.dot(&bs) + &y * y.transpose() / y.dot(&s);
+        }
+        b
+    }
+
+    #[test]
+    fn compact_form_equals_the_dense_bfgs_matrix() {
+        let (n, m) = (7, 3);
+        let all = pairs(n, 5);
+        let mut mem = Compact::new(m);
+        for (s, y) in &all {
+            assert!(mem.push(s.clone(), y.clone()));
+        }
+        assert_eq!(mem.len(), m, "the two oldest pairs were dropped");
+        let b = dense_bfgs(n, mem.theta(), &all[all.len() - m..]);
+        let k2 = 2 * m;
+        for probe in 0..n {
+            let v: Vec<f64> = (0..n).map(|i| ((i + probe) as f64 * 1.1).cos()).collect();
+            // B v = θ v − W M Wᵀ v.
+            let mut wtv = vec![0.0; k2];
+            let mut row = vec![0.0; k2];
+            for i in 0..n {
+                mem.w_row(i, &mut row);
+                wtv.iter_mut().zip(&row).for_each(|(a, w)| *a += w * v[i]);
+            }
+            let mut mwtv = vec![0.0; k2];
+            mem.mid_times(&wtv, &mut mwtv);
+            let want = &b * DVector::from_column_slice(&v);
+            for i in 0..n {
+                mem.w_row(i, &mut row);
+                let bv = mem.theta() * v[i] - dot(&row, &mwtv);
+                assert!((bv - want[i]).abs() <= 1e-10 * want.amax(), "(Bv)[{i}] = {bv}, dense {}", want[i]);
+            }
+            // M v by block elimination agrees with solving M⁻¹ directly.
+            let direct = mem.mid_inverse().lu().solve(&DVector::from_column_slice(&wtv)).unwrap();
+            for j in 0..k2 {
+                assert!((mwtv[j] - direct[j]).abs() <= 1e-10 * direct.amax(), "(Mv)[{j}]");
+            }
+        }
+    }
+}
