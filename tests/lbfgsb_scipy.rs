@@ -6,8 +6,7 @@
 
 mod mgh;
 
-use gd::runtime::quasi_newton::{Lbfgs, SolverReport, SolverStop};
-use gd::runtime::GdError;
+use gd::runtime::quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 
 const INF: f64 = f64::INFINITY;
 
@@ -139,31 +138,121 @@ fn active(case: &Case, x: &[f64]) -> Vec<usize> {
     (0..x.len()).filter(|&i| x[i] == case.lower[i] || x[i] == case.upper[i]).collect()
 }
 
+/// The README's table row.
+fn row(case: &Case, r: &SolverReport) -> String {
+    format!(
+        "| {} | {} | {:.6e} | {:.6e} | {} / {} | {} / {} |",
+        case.label,
+        case.x0.len(),
+        r.value,
+        case.scipy.f,
+        r.iterations,
+        r.evaluations,
+        case.scipy.nit,
+        case.scipy.nfev
+    )
+}
+
 #[test]
-fn table() {
+fn same_minimum_active_set_and_no_more_evaluations_than_scipy() {
+    assert!(CASES.len() >= 20);
+    let mut bad = Vec::new();
     let (mut gd_ev, mut sp_ev, mut gd_it, mut sp_it) = (0, 0, 0, 0);
     for case in CASES {
         let r = run(case);
-        gd_ev += r.evaluations;
-        sp_ev += case.scipy.nfev;
-        gd_it += r.iterations;
-        sp_it += case.scipy.nit;
-        let dx = r.x.iter().zip(case.scipy.x).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
-        eprintln!(
-            "| {} | {} | {:.6e} | {:.6e} | {} / {} | {} / {} | {:?} {:.1e} {:?} {:?}",
-            case.label,
-            case.x0.len(),
-            r.value,
-            case.scipy.f,
-            r.iterations,
-            r.evaluations,
-            case.scipy.nit,
-            case.scipy.nfev,
-            r.stop,
-            dx,
-            active(case, &r.x),
-            active(case, case.scipy.x)
-        );
+        let s = &case.scipy;
+        eprintln!("{}", row(case, &r));
+        (gd_ev, sp_ev, gd_it, sp_it) = (gd_ev + r.evaluations, sp_ev + s.nfev, gd_it + r.iterations, sp_it + s.nit);
+        if !r.converged() {
+            bad.push(format!("{}: stopped by {:?}", case.label, r.stop));
+        }
+        // Both stop on the same tolerances, so f agrees to about the digits
+        // the relative-decrease test leaves (1e-5 covers the flat ends of
+        // Kowalik-Osborne and Osborne 1).
+        if (r.value - s.f).abs() > 1e-5 * s.f.abs() + 1e-12 {
+            bad.push(format!("{}: f = {:e}, scipy {:e}", case.label, r.value, s.f));
+        }
+        // x to 1e-3: the two runs follow the same path, so they end close
+        // even where f is flat (Kowalik-Osborne and Osborne 1 differ by ~1e-4).
+        if let Some(i) = (0..r.x.len()).find(|&i| (r.x[i] - s.x[i]).abs() > 1e-3 * s.x[i].abs().max(1.0)) {
+            bad.push(format!("{}: x[{i}] = {}, scipy {}", case.label, r.x[i], s.x[i]));
+        }
+        if active(case, &r.x) != active(case, s.x) {
+            bad.push(format!("{}: active {:?}, scipy {:?}", case.label, active(case, &r.x), active(case, s.x)));
+        }
+        // Per problem a little over scipy is acceptable; the total below is not.
+        if r.evaluations > s.nfev + 2 {
+            bad.push(format!("{}: {} evaluations, scipy {}", case.label, r.evaluations, s.nfev));
+        }
     }
-    eprintln!("total gd {gd_it} / {gd_ev}, scipy {sp_it} / {sp_ev}");
+    eprintln!("| total | | | | {gd_it} / {gd_ev} | {sp_it} / {sp_ev} |");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(gd_ev <= sp_ev, "{gd_ev} evaluations in total, scipy {sp_ev}");
+    assert!(gd_it <= sp_it, "{gd_it} iterations in total, scipy {sp_it}");
+}
+
+#[test]
+fn the_cases_cover_every_kind_of_bound() {
+    let count = |pred: &dyn Fn(&Case) -> bool| CASES.iter().filter(|c| pred(c)).count();
+    let n = |c: &Case| c.x0.len();
+    // One-sided only (some side of every variable is infinite).
+    assert!(count(&|c| (0..n(c)).all(|i| c.lower[i].is_infinite() || c.upper[i].is_infinite())) >= 10);
+    // Both active and inactive bounds at scipy's solution.
+    assert!(count(&|c| {
+        let act = active(c, c.scipy.x).len();
+        let finite = (0..n(c)).filter(|&i| c.lower[i].is_finite() || c.upper[i].is_finite()).count();
+        act > 0 && act < finite
+    }) >= 5);
+    // A start outside the box, a bound active at the start, fixed variables.
+    assert!(count(&|c| (0..n(c)).any(|i| c.x0[i] < c.lower[i] || c.x0[i] > c.upper[i])) >= 2);
+    assert!(count(&|c| (0..n(c)).any(|i| c.x0[i] == c.lower[i] || c.x0[i] == c.upper[i])) >= 1);
+    assert!(count(&|c| (0..n(c)).any(|i| c.lower[i] == c.upper[i])) >= 2);
+}
+
+/// MGH problems that the unconstrained L-BFGS solves to f* from the standard
+/// start (tests/mgh_test_set.rs), minimisers well inside ±1e8.
+const UNCONSTRAINED: &[&str] = &[
+    "Rosenbrock",
+    "Beale",
+    "Helical valley",
+    "Box 3D (m=10)",
+    "Wood",
+    "Extended Rosenbrock (n=10)",
+    "Penalty I (n=4)",
+    "Variably dimensioned (n=10)",
+    "Discrete boundary value (n=10)",
+    "Broyden tridiagonal (n=10)",
+    "Linear full rank (n=10, m=20)",
+    "Chebyquad (n=8)",
+];
+
+#[test]
+fn infinite_bounds_give_the_unconstrained_iterates_on_mgh_problems() {
+    for name in UNCONSTRAINED {
+        let p = problem(name);
+        let n = p.x0.len();
+        let plain = Lbfgs::new().minimize(&mut p.value_and_grad.clone(), &p.x0).unwrap();
+        let bounded =
+            Lbfgs::new().with_bounds(&vec![-INF; n], &vec![INF; n]).unwrap().minimize(&mut p.value_and_grad.clone(), &p.x0);
+        assert_eq!(plain, bounded.unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn huge_finite_bounds_reach_the_unconstrained_minimum() {
+    // Finite bounds run the bounded algorithm (Cauchy point, subspace step,
+    // capped search) however far they are; with tight tolerances it must
+    // find the same minimum as without bounds.
+    let tight = StopCriteria::new().with_gtol(1e-10).unwrap().with_ftol(0.0).unwrap();
+    for name in UNCONSTRAINED {
+        let p = problem(name);
+        let n = p.x0.len();
+        let solver = Lbfgs::new().with_stop(tight).with_bounds(&vec![-1e8; n], &vec![1e8; n]).unwrap();
+        let r = solver.minimize(&mut p.value_and_grad.clone(), &p.x0).unwrap();
+        let plain = Lbfgs::new().with_stop(tight).minimize(&mut p.value_and_grad.clone(), &p.x0).unwrap();
+        let ok = if p.fstar == 0.0 { r.value <= 1e-9 } else { (r.value - p.fstar).abs() <= 1e-5 * p.fstar };
+        eprintln!("{name}: bounded f = {:e} ({} ev), unconstrained f = {:e} ({} ev)", r.value, r.evaluations, plain.value, plain.evaluations);
+        assert!(ok, "{name}: f = {:e}, f* = {:e} ({:?})", r.value, p.fstar, r.stop);
+        assert!(r.converged() || matches!(r.stop, SolverStop::LineSearchFailed(_)), "{name}: {:?}", r.stop);
+    }
 }
