@@ -167,3 +167,32 @@ pub(super) fn cauchy_point(
         c.iter_mut().zip(&p).for_each(|(cj, pj)| *cj += dt_min * pj);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn with_b_the_identity_the_cauchy_point_is_the_projected_gradient_step() {
+        // m(x) = gᵀ(x − x_k) + ½‖x − x_k‖² is separable, so its minimiser
+        // on the path is P(x_k − g) (reached at t = 1).
+        let inf = f64::INFINITY;
+        let lower = [-inf, 0.0, -1.0, 0.5, 0.0, -2.0];
+        let upper = [inf, inf, 0.0, 0.5, 1.0, 2.0];
+        let bounds = Bounds::new(&lower, &upper).unwrap();
+        let x = [1.0, 0.2, -0.5, 0.5, 1.0, 0.0];
+        let g = [0.3, 1.0, -2.0, 4.0, -1.0, 0.0];
+        let mem = Compact::new(5);
+        let (mut status, mut xcp) = ([Status::Free; 6], [0.0; 6]);
+        cauchy_point(&x, &g, &bounds, &mem, &mut status, &mut xcp, &mut []);
+        let mut want = [0.0; 6];
+        for i in 0..6 {
+            want[i] = (x[i] - g[i]).clamp(lower[i], upper[i]);
+        }
+        for i in 0..6 {
+            assert!((xcp[i] - want[i]).abs() < 1e-15, "xcp[{i}] = {}, P(x − g) = {}", xcp[i], want[i]);
+        }
+        use Status::*;
+        assert_eq!(status, [Unbounded, AtLower, AtUpper, Fixed, AtUpper, Stalled]);
+    }
+}

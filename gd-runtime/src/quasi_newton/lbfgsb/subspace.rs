@@ -106,3 +106,29 @@ fn bring_into_box(x: &[f64], g: &[f64], bounds: &Bounds, free: &[usize], du: &[f
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// From x = 0 in [0, 1]², Cauchy point (0.5, 0.5), subspace step (1, 0.2):
+    /// the projection is (1, 0.7); the backtracked step stops at α = 0.5,
+    /// (1, 0.6).
+    fn into_box(g: [f64; 2]) -> Vec<f64> {
+        let bounds = Bounds::new(&[0.0, 0.0], &[1.0, 1.0]).unwrap();
+        let mut z = vec![0.5, 0.5];
+        bring_into_box(&[0.0, 0.0], &g, &bounds, &[0, 1], &[1.0, 0.2], &mut z);
+        z
+    }
+
+    #[test]
+    fn the_projection_is_kept_while_it_descends() {
+        assert_eq!(into_box([-1.0, -1.0]), vec![1.0, 0.7]);
+    }
+
+    #[test]
+    fn otherwise_the_step_is_cut_at_the_first_bound() {
+        // (1, 0.7) − 0 against g = (−1, 5) gives slope 2.5 > 0.
+        assert_eq!(into_box([-1.0, 5.0]), vec![1.0, 0.6]);
+    }
+}
