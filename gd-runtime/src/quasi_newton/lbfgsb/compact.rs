@@ -176,9 +176,9 @@ mod tests {
             // B v = θ v − W M Wᵀ v.
             let mut wtv = vec![0.0; k2];
             let mut row = vec![0.0; k2];
-            for i in 0..n {
+            for (i, vi) in v.iter().enumerate() {
                 mem.w_row(i, &mut row);
-                wtv.iter_mut().zip(&row).for_each(|(a, w)| *a += w * v[i]);
+                wtv.iter_mut().zip(&row).for_each(|(a, w)| *a += w * vi);
             }
             let mut mwtv = vec![0.0; k2];
             mem.mid_times(&wtv, &mut mwtv);
