@@ -122,8 +122,10 @@ pub(crate) fn minimize<O: Objective + ?Sized>(
         let s: Vec<f64> = x_new.iter().zip(&x).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
         // L-BFGS-B's test: skip the pair unless sᵀy > ε · (−gᵀs), so that
-        // B stays positive definite.
-        if dot(&s, &y) > curvature_eps * -dot(&g, &s) && !mem.push(s, y) {
+        // B stays positive definite (−gᵀs > 0 after a descent step; sᵀy > 0
+        // is required as well in case a projection made it otherwise).
+        let sy = dot(&s, &y);
+        if sy > 0.0 && sy > curvature_eps * -dot(&g, &s) && !mem.push(s, y) {
             mem.clear();
         }
         std::mem::swap(&mut x, &mut x_new);
