@@ -256,24 +256,3 @@ fn huge_finite_bounds_reach_the_unconstrained_minimum() {
         assert!(r.converged() || matches!(r.stop, SolverStop::LineSearchFailed(_)), "{name}: {:?}", r.stop);
     }
 }
-
-/// The README's example (its `rosenbrock` is the quick start's).
-#[gd::differentiable]
-fn rosenbrock(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..x.len() - 1 {
-        let a = x[i + 1] - x[i] * x[i];
-        s += 100.0 * a * a + (1.0 - x[i]).powi(2);
-    }
-    s
-}
-
-#[test]
-fn readme_example() -> Result<(), gd::runtime::GdError> {
-    let inf = f64::INFINITY;
-    let mut f = |x: &[f64], g: &mut [f64]| rosenbrock::value_and_grad_set(x, g);
-    let r = Lbfgs::new().with_bounds(&[-inf, -inf], &[0.5, inf])?.minimize(&mut f, &[-1.2, 1.0])?;
-    assert_eq!(r.x[0], 0.5);
-    assert!((r.x[1] - 0.25).abs() < 1e-5);
-    Ok(())
-}
