@@ -152,3 +152,28 @@ fn a_non_finite_objective_at_the_projected_start_is_an_error() {
     let e = solver.minimize(&mut f, &[0.0]).unwrap_err();
     assert!(matches!(e, GdError::NonFiniteStart { cause: DivergenceCause::NonFiniteLoss(v) } if v.is_nan()), "{e:?}");
 }
+
+#[test]
+fn extended_rosenbrock_with_half_the_variables_bounded_at_n_2000() {
+    // Pairs (a, b) with a ≤ 0.5: each pair's minimiser is (0.5, 0.25), f = 0.25.
+    let n = 2000;
+    let mut f = |x: &[f64], g: &mut [f64]| {
+        let mut f = 0.0;
+        for i in (0..n).step_by(2) {
+            let mut gi = [0.0; 2];
+            f += rosen(&x[i..i + 2], &mut gi);
+            g[i..i + 2].copy_from_slice(&gi);
+        }
+        f
+    };
+    let lower = vec![-INF; n];
+    let upper: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 0.5 } else { INF }).collect();
+    let x0: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();
+    let r = Lbfgs::new().with_bounds(&lower, &upper).unwrap().minimize(&mut f, &x0).unwrap();
+    assert!(r.converged(), "{:?}", r.stop);
+    assert!((r.value - 0.25 * (n / 2) as f64).abs() < 1e-6, "{}", r.value);
+    assert!((0..n).step_by(2).all(|i| r.x[i] == 0.5 && (r.x[i + 1] - 0.25).abs() < 1e-4));
+    // scipy 1.17.1's L-BFGS-B, same start, bounds and defaults (m = 10):
+    // 22 iterations, 33 evaluations (ext_rosen_fg of benches/scipy_lbfgs.py).
+    assert!(r.evaluations <= 33, "{} iterations, {} evaluations", r.iterations, r.evaluations);
+}
