@@ -177,3 +177,25 @@ fn extended_rosenbrock_with_half_the_variables_bounded_at_n_2000() {
     // 22 iterations, 33 evaluations (ext_rosen_fg of benches/scipy_lbfgs.py).
     assert!(r.evaluations <= 33, "{} iterations, {} evaluations", r.iterations, r.evaluations);
 }
+
+#[test]
+fn iteration_and_evaluation_limits_and_a_wrong_gradient_end_in_reports() {
+    let bounded = || Lbfgs::new().with_bounds(&[-INF, -INF], &[0.5, INF]).unwrap();
+    let stop = StopCriteria::new().with_max_iterations(3).unwrap();
+    let r = bounded().with_stop(stop).minimize(&mut rosen, &[-1.2, 1.0]).unwrap();
+    assert_eq!((r.stop, r.iterations), (SolverStop::MaxIterations, 3));
+    let stop = StopCriteria::new().with_max_evaluations(5).unwrap();
+    let r = bounded().with_stop(stop).minimize(&mut rosen, &[-1.2, 1.0]).unwrap();
+    assert_eq!(r.stop, SolverStop::MaxEvaluations);
+    assert!(r.evaluations >= 5 && r.evaluations < 5 + 20, "{}", r.evaluations);
+    // The gradient's sign flipped: the first search finds no decrease and,
+    // with no memory to reset yet, the solver stops where it started.
+    let mut wrong = |x: &[f64], g: &mut [f64]| {
+        let f = rosen(x, g);
+        g.iter_mut().for_each(|v| *v = -*v);
+        f
+    };
+    let r = bounded().minimize(&mut wrong, &[-1.2, 1.0]).unwrap();
+    assert!(matches!(r.stop, SolverStop::LineSearchFailed(_)), "{:?}", r.stop);
+    assert_eq!((r.iterations, r.x), (0, vec![-1.2, 1.0]));
+}
