@@ -9,7 +9,8 @@ file checks gd against. Not part of the build or the tests; needs
 
 The problems are bounded versions of the Moré–Garbow–Hillstrom problems,
 written independently in benches/scipy_lbfgs.py (numpy, differentiated by
-the complex step). Settings as gd's defaults: m = 10 (maxcor),
+the complex step); labels number the variables from 1, as the paper does.
+Settings as gd's defaults: m = 10 (maxcor),
 pgtol = 1e-5 (gtol), ftol = 2.2e-9 (scipy's default, factr = 1e7).
 """
 import sys
@@ -52,12 +53,12 @@ CASES = [
     case("Osborne 1, x5 <= 0.02", "Osborne 1", [-INF] * 5, [INF, INF, INF, INF, 0.02]),
     # Boxes with both active and inactive bounds.
     case("Rosenbrock, [-2, 0.8] x [-1, 2]", "Rosenbrock", [-2.0, -1.0], [0.8, 2.0]),
-    case("Wood, [-10, 0.8]^4", "Wood", [-10.0] * 4, [0.8, 10.0, 0.8, 10.0]),
-    case("Biggs EXP6, [0, 10]^6", "Biggs EXP6 (m=13)", [0.0] * 6, [10.0, 10.0, 10.0, 10.0, 3.5, 10.0]),
+    case("Wood, x1, x3 in [-10, 0.8], x2, x4 in [-10, 10]", "Wood", [-10.0] * 4, [0.8, 10.0, 0.8, 10.0]),
+    case("Biggs EXP6, [0, 10]^6 but x5 <= 3.5", "Biggs EXP6 (m=13)", [0.0] * 6, [10.0, 10.0, 10.0, 10.0, 3.5, 10.0]),
     case("Extended Rosenbrock (n=10), odd x <= 0.5", "Extended Rosenbrock (n=10)", [-INF] * 10, alt(10, 0.5, INF)),
     case("Extended Powell (n=12), x >= 0.1 in each block", "Extended Powell (n=12)",
          [0.1 if i % 4 == 0 else -INF for i in range(12)], [INF] * 12),
-    case("Penalty I (n=10), even x <= 0.1", "Penalty I (n=10)", [-INF] * 10, alt(10, 0.1, INF)),
+    case("Penalty I (n=10), odd x <= 0.1 (inactive)", "Penalty I (n=10)", [-INF] * 10, alt(10, 0.1, INF)),
     case("Penalty II (n=4), x >= 0.3", "Penalty II (n=4)", [0.3] * 4, [INF] * 4),
     case("Variably dimensioned (n=10), x <= 0.9", "Variably dimensioned (n=10)", [-INF] * 10, [0.9] * 10),
     case("Brown almost-linear (n=10), [0, 0.9]", "Brown almost-linear (n=10)", [0.0] * 10, [0.9] * 10),
