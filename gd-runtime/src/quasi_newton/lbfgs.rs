@@ -22,6 +22,7 @@ use crate::objective::Objective;
 ///   `−g`; a second failure stops with [`SolverStop::LineSearchFailed`].
 /// - Stopping: [`StopCriteria`] (defaults as scipy: `‖g‖∞ ≤ 1e-5`, relative
 ///   decrease of f ≤ 2.2e-9, 15000 iterations, 15000 evaluations).
+/// - Box constraints: [`Lbfgs::with_bounds`] makes it L-BFGS-B.
 ///
 /// ```
 /// use gd_runtime::quasi_newton::{Lbfgs, SolverStop};
