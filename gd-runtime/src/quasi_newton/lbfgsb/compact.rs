@@ -22,6 +22,8 @@ pub(super) struct Compact {
     sy: DMatrix<f64>,
     /// `ss[(i, j)] = sᵢᵀsⱼ`.
     ss: DMatrix<f64>,
+    /// `yy[(i, j)] = yᵢᵀyⱼ` (for `WᵀW`).
+    yy: DMatrix<f64>,
     /// `θ = yᵀy / sᵀy` of the newest pair (1 with no pairs).
     theta: f64,
     /// Cholesky factor of `T = θ SᵀS + L D⁻¹ Lᵀ`, through which `M v` is
@@ -37,6 +39,7 @@ impl Compact {
             y: VecDeque::with_capacity(m),
             sy: DMatrix::zeros(0, 0),
             ss: DMatrix::zeros(0, 0),
+            yy: DMatrix::zeros(0, 0),
             theta: 1.0,
             t_chol: None,
         }
@@ -71,19 +74,18 @@ impl Compact {
         let k = self.s.len();
         let off = usize::from(dropped);
         // Shift the kept inner products, then add the newest row and column.
-        let (old_sy, old_ss) = (&self.sy, &self.ss);
-        let mut sy = DMatrix::from_fn(k, k, |i, j| if i + 1 < k && j + 1 < k { old_sy[(i + off, j + off)] } else { 0.0 });
-        let mut ss = DMatrix::from_fn(k, k, |i, j| if i + 1 < k && j + 1 < k { old_ss[(i + off, j + off)] } else { 0.0 });
+        let kept = |old: &DMatrix<f64>| {
+            DMatrix::from_fn(k, k, |i, j| if i + 1 < k && j + 1 < k { old[(i + off, j + off)] } else { 0.0 })
+        };
+        let (mut sy, mut ss, mut yy) = (kept(&self.sy), kept(&self.ss), kept(&self.yy));
         let new = k - 1;
         for j in 0..k {
             sy[(new, j)] = dot(&self.s[new], &self.y[j]);
             sy[(j, new)] = dot(&self.s[j], &self.y[new]);
-            let v = dot(&self.s[new], &self.s[j]);
-            ss[(new, j)] = v;
-            ss[(j, new)] = v;
+            (ss[(new, j)], yy[(new, j)]) = (dot(&self.s[new], &self.s[j]), dot(&self.y[new], &self.y[j]));
+            (ss[(j, new)], yy[(j, new)]) = (ss[(new, j)], yy[(new, j)]);
         }
-        self.sy = sy;
-        self.ss = ss;
+        (self.sy, self.ss, self.yy) = (sy, ss, yy);
         // T = θ SᵀS + L D⁻¹ Lᵀ.
         let t = DMatrix::from_fn(k, k, |i, j| {
             let ldl: f64 = (0..i.min(j)).map(|l| self.sy[(i, l)] * self.sy[(j, l)] / self.sy[(l, l)]).sum();
@@ -118,6 +120,19 @@ impl Compact {
             out[i] = (lt_b - v1[i]) / self.sy[(i, i)];
             out[k + i] = b[i];
         }
+    }
+
+    /// `WᵀW = [[YᵀY, θ YᵀS], [θ SᵀY, θ² SᵀS]]` (2k × 2k), from the stored
+    /// inner products: the subspace step subtracts the rows of the variables
+    /// that are not free, when those are the fewer.
+    pub(super) fn wtw(&self) -> DMatrix<f64> {
+        let (k, t) = (self.len(), self.theta);
+        DMatrix::from_fn(2 * k, 2 * k, |i, j| match (i < k, j < k) {
+            (true, true) => self.yy[(i, j)],
+            (true, false) => t * self.sy[(j - k, i)],
+            (false, true) => t * self.sy[(i - k, j)],
+            (false, false) => t * t * self.ss[(i - k, j - k)],
+        })
     }
 
     /// `M⁻¹ = [[−D, Lᵀ], [L, θ SᵀS]]` (2k × 2k), for the subspace step.
@@ -188,6 +203,14 @@ mod tests {
                 let bv = mem.theta() * v[i] - dot(&row, &mwtv);
                 assert!((bv - want[i]).abs() <= 1e-10 * want.amax(), "(Bv)[{i}] = {bv}, dense {}", want[i]);
             }
+            // WᵀW from the inner products agrees with the rows of W.
+            let mut wtw = DMatrix::zeros(k2, k2);
+            for i in 0..n {
+                mem.w_row(i, &mut row);
+                let w = DVector::from_column_slice(&row);
+                wtw += &w * w.transpose();
+            }
+            assert!((wtw - mem.wtw()).amax() <= 1e-12 * mem.wtw().amax());
             // M v by block elimination agrees with solving M⁻¹ directly.
             let direct = mem.mid_inverse().lu().solve(&DVector::from_column_slice(&wtv)).unwrap();
             for j in 0..k2 {

@@ -8,7 +8,7 @@ use super::bounds::Bounds;
 use super::cauchy::Status;
 use super::compact::Compact;
 use crate::linesearch::dot;
-use nalgebra::DVector;
+use nalgebra::{DMatrix, DVector};
 
 /// The reduced system was singular; the caller clears the memory.
 pub(super) struct Singular;
@@ -35,31 +35,44 @@ pub(super) fn subspace_step(
     // r = −Zᵀ(g + θ(z − x) − W M c).
     let mut mc = vec![0.0; k2];
     mem.mid_times(c, &mut mc);
-    let mut rows = vec![0.0; free.len() * k2];
+    let mut row = vec![0.0; k2];
     let mut r = vec![0.0; free.len()];
+    let mut wz_r = DVector::zeros(k2);
     for (a, &i) in free.iter().enumerate() {
-        let row = &mut rows[a * k2..(a + 1) * k2];
-        mem.w_row(i, row);
-        r[a] = -g[i] - theta * (z[i] - x[i]) + dot(row, &mc);
+        mem.w_row(i, &mut row);
+        r[a] = -g[i] - theta * (z[i] - x[i]) + dot(&row, &mc);
+        wz_r.iter_mut().zip(&row).for_each(|(e, w)| *e += w * r[a]);
     }
     // The reduced matrix is θI − ZᵀW M WᵀZ; by Sherman–Morrison–Woodbury its
     // inverse applied to r is r/θ + ZᵀW (M⁻¹ − WᵀZZᵀW/θ)⁻¹ WᵀZ r / θ².
-    let mut system = mem.mid_inverse();
-    let mut wz_r = DVector::zeros(k2);
-    for (a, row) in rows.chunks(k2).enumerate() {
+    // WᵀZZᵀW sums the rows of the free variables, or WᵀW less the rest,
+    // whichever are fewer: O(min(free, bound) k²).
+    let (mut wzzw, sign, rest): (DMatrix<f64>, f64, Vec<usize>) = if 2 * free.len() <= x.len() {
+        (DMatrix::zeros(k2, k2), 1.0, free.clone())
+    } else {
+        (mem.wtw(), -1.0, (0..x.len()).filter(|&i| !status[i].is_free()).collect())
+    };
+    for &i in &rest {
+        mem.w_row(i, &mut row);
         for p in 0..k2 {
-            wz_r[p] += row[p] * r[a];
             for q in 0..k2 {
-                system[(p, q)] -= row[p] * row[q] / theta;
+                wzzw[(p, q)] += sign * row[p] * row[q];
             }
         }
     }
+    let system = mem.mid_inverse() - wzzw / theta;
     let v = system.lu().solve(&wz_r).ok_or(Singular)?;
     if !v.iter().all(|e| e.is_finite()) {
         return Err(Singular);
     }
-    let du: Vec<f64> =
-        rows.chunks(k2).zip(&r).map(|(row, ra)| ra / theta + dot(row, v.as_slice()) / (theta * theta)).collect();
+    let du: Vec<f64> = free
+        .iter()
+        .zip(&r)
+        .map(|(&i, ra)| {
+            mem.w_row(i, &mut row);
+            ra / theta + dot(&row, v.as_slice()) / (theta * theta)
+        })
+        .collect();
     bring_into_box(x, g, bounds, &free, &du, z);
     Ok(())
 }
