@@ -2,8 +2,8 @@
 //! annotations, `%=`, float-to-integer `as` casts (derivative zero), `fract`,
 //! `round_ties_even`, `gd::stop_gradient`,
 //! `.copied()` over active arrays, other iterators of data (over `&[usize]`),
-//! `hypot` at (0, 0), and the quick-start example itself. Early `return`
-//! from inside loops is in ad_return_in_loop.rs.
+//! `hypot` at (0, 0), the quick-start example itself and the L-BFGS-B one.
+//! Early `return` from inside loops is in ad_return_in_loop.rs.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 
@@ -171,5 +171,17 @@ mod api {
         assert_close("quick start gradient", &grad, &[-215.6, -88.0], 1e-13, 0.0);
         let (_, slope) = rosenbrock::jvp(&[-1.2, 1.0], &[1.0, 0.0]);
         assert_close1("quick start slope", slope, -215.6, 1e-13);
+    }
+
+    /// The L-BFGS-B example (Runtime, "Box constraints").
+    #[test]
+    fn bounded_lbfgs_example() -> Result<(), gd::runtime::GdError> {
+        use gd::runtime::quasi_newton::Lbfgs;
+        let inf = f64::INFINITY;
+        let mut f = |x: &[f64], g: &mut [f64]| rosenbrock::value_and_grad_set(x, g);
+        let r = Lbfgs::new().with_bounds(&[-inf, -inf], &[0.5, inf])?.minimize(&mut f, &[-1.2, 1.0])?;
+        assert_eq!(r.x[0], 0.5);
+        assert!((r.x[1] - 0.25).abs() < 1e-5);
+        Ok(())
     }
 }

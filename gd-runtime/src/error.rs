@@ -97,6 +97,20 @@ pub enum GdError {
         /// The last step tried.
         step: f64,
     },
+    /// A box constraint that no point satisfies or that cannot be read: a NaN
+    /// bound, `lower > upper`, a lower bound of +∞ or an upper bound of −∞
+    /// (see [`crate::quasi_newton::Lbfgs::with_bounds`]).
+    #[error("bad bounds for variable {index}: lower {lower}, upper {upper} ({why})")]
+    BadBounds {
+        /// The variable whose bounds are rejected.
+        index: usize,
+        /// Its lower bound.
+        lower: f64,
+        /// Its upper bound.
+        upper: f64,
+        /// What is wrong, in words (`"lower > upper"`).
+        why: &'static str,
+    },
     /// The objective (or its gradient) is NaN or ±Inf at the starting point
     /// of a solver, so there is nothing to descend from.
     #[error("objective is not finite at the starting point: {cause}")]

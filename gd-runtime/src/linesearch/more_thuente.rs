@@ -21,6 +21,10 @@ pub struct MoreThuente {
     min_step: f64,
     max_step: f64,
     max_evaluations: usize,
+    /// Accept a step at `max_step` with sufficient decrease even though f
+    /// still decreases there (reference dcsrch's "STP = STPMAX" warning,
+    /// which L-BFGS-B takes as a step: the cap is the edge of the box).
+    accept_at_max_step: bool,
 }
 
 impl Default for MoreThuente {
@@ -32,6 +36,7 @@ impl Default for MoreThuente {
             min_step: 1e-20,
             max_step: 1e20,
             max_evaluations: 20,
+            accept_at_max_step: false,
         }
     }
 }
@@ -85,6 +90,17 @@ impl MoreThuente {
     /// Maximum evaluations per search.
     pub fn max_evaluations(&self) -> usize {
         self.max_evaluations
+    }
+
+    /// The same search with the step capped at `max_step` (> 0, finite), and a
+    /// step at the cap accepted when it decreases f sufficiently: the
+    /// bounded L-BFGS caps the step at the edge of the box, where a still
+    /// decreasing f is no failure.
+    pub(crate) fn capped(mut self, max_step: f64) -> Self {
+        self.max_step = max_step;
+        self.min_step = self.min_step.min(0.5 * max_step);
+        self.accept_at_max_step = true;
+        self
     }
 }
 
@@ -153,6 +169,9 @@ impl LineSearch for MoreThuente {
                 return self.fallback(obj, x, f0, dg0, d, bx, last, x_new, g_new);
             }
             if stp >= self.max_step && f <= ftest && dg <= gtest {
+                if self.accept_at_max_step {
+                    return Ok(LineSearchOutcome { step: stp, value: f, dg, evaluations: evals });
+                }
                 return fail(LineSearchFailure::StepTooLarge, evals, stp);
             }
             if stp <= self.min_step && (f > ftest || dg >= gtest) {

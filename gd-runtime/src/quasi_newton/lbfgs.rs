@@ -1,5 +1,6 @@
 //! Limited-memory BFGS.
 
+use super::lbfgsb::{self, Bounds};
 use super::memory::Memory;
 use super::report::{check_start, inf_norm, SolverReport, SolverStop, StopCriteria};
 use crate::error::{check, GdError};
@@ -21,6 +22,7 @@ use crate::objective::Objective;
 ///   `−g`; a second failure stops with [`SolverStop::LineSearchFailed`].
 /// - Stopping: [`StopCriteria`] (defaults as scipy: `‖g‖∞ ≤ 1e-5`, relative
 ///   decrease of f ≤ 2.2e-9, 15000 iterations, 15000 evaluations).
+/// - Box constraints: [`Lbfgs::with_bounds`] makes it L-BFGS-B.
 ///
 /// ```
 /// use gd_runtime::quasi_newton::{Lbfgs, SolverStop};
@@ -43,6 +45,7 @@ pub struct Lbfgs<L: LineSearch = MoreThuente> {
     curvature_eps: f64,
     stop: StopCriteria,
     line_search: L,
+    bounds: Option<Bounds>,
 }
 
 impl Default for Lbfgs<MoreThuente> {
@@ -52,6 +55,7 @@ impl Default for Lbfgs<MoreThuente> {
             curvature_eps: f64::EPSILON,
             stop: StopCriteria::default(),
             line_search: MoreThuente::default(),
+            bounds: None,
         }
     }
 }
@@ -84,7 +88,51 @@ impl<L: LineSearch> Lbfgs<L> {
 
     /// Replace the line search (e.g. [`crate::linesearch::Backtracking`]).
     pub fn with_line_search<M: LineSearch>(self, line_search: M) -> Lbfgs<M> {
-        Lbfgs { memory: self.memory, curvature_eps: self.curvature_eps, stop: self.stop, line_search }
+        Lbfgs { memory: self.memory, curvature_eps: self.curvature_eps, stop: self.stop, line_search, bounds: self.bounds }
+    }
+
+    /// Box constraints `lower ≤ x ≤ upper` (±∞ for a free side): the solver
+    /// becomes L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995, with Morales &
+    /// Nocedal's 2011 correction), see below. With every bound infinite
+    /// nothing changes: the iterates are those of the unconstrained method.
+    ///
+    /// - A starting point outside the box is projected into it (as scipy).
+    /// - Each iteration: the generalized Cauchy point on the projected
+    ///   steepest-descent path, a quasi-Newton step over the variables free
+    ///   there (compact representation, `m` pairs), and a Moré–Thuente search
+    ///   that stays in the box. That search is the bounded method's own, with
+    ///   scipy's L-BFGS-B constants (`c1 = 1e-3`, `c2 = 0.9`, `xtol = 0.1`):
+    ///   [`Lbfgs::with_line_search`] applies to the unconstrained method only.
+    /// - A pair is stored when `sᵀy > ε (−gᵀs)` (ε from
+    ///   [`Lbfgs::with_curvature_eps`]), L-BFGS-B's test.
+    /// - The gradient test of [`StopCriteria`] is applied to the projected
+    ///   gradient `‖P(x − g) − x‖∞` (scipy's `pgtol`), which is also the
+    ///   report's `grad_inf_norm`; the other rules are unchanged.
+    ///
+    /// Errors ([`GdError::BadBounds`] naming the variable): a NaN bound,
+    /// `lower > upper`, a lower bound of +∞ or an upper bound of −∞;
+    /// [`GdError::DimensionMismatch`] when the two lengths differ here, or
+    /// differ from `x0`'s in [`Lbfgs::minimize`].
+    ///
+    /// ```
+    /// use gd_runtime::quasi_newton::{Lbfgs, SolverStop};
+    /// // Rosenbrock from (−1.2, 1) with x₀ ≤ 0.5: the minimiser is on that bound.
+    /// let mut f = |x: &[f64], g: &mut [f64]| {
+    ///     let (a, b) = (1.0 - x[0], x[1] - x[0] * x[0]);
+    ///     g[0] = -2.0 * a - 400.0 * x[0] * b;
+    ///     g[1] = 200.0 * b;
+    ///     a * a + 100.0 * b * b
+    /// };
+    /// let inf = f64::INFINITY;
+    /// let r = Lbfgs::new().with_bounds(&[-inf, -inf], &[0.5, inf])?.minimize(&mut f, &[-1.2, 1.0])?;
+    /// assert!(r.converged());
+    /// assert_eq!(r.x[0], 0.5);
+    /// assert!((r.x[1] - 0.25).abs() < 1e-4 && (r.value - 0.25).abs() < 1e-8);
+    /// # Ok::<(), gd_runtime::GdError>(())
+    /// ```
+    pub fn with_bounds(mut self, lower: &[f64], upper: &[f64]) -> Result<Self, GdError> {
+        self.bounds = Some(Bounds::new(lower, upper)?);
+        Ok(self)
     }
 
     /// The stopping rules in use.
@@ -94,14 +142,21 @@ impl<L: LineSearch> Lbfgs<L> {
 
     /// Minimise `obj` from `x0`.
     ///
-    /// Errors: [`GdError::NonFiniteStart`] when f or ∇f is NaN/Inf at `x0`;
-    /// [`GdError::DimensionMismatch`] when `x0` is empty or `obj.dim()` says
-    /// another length. A line search that cannot find a step is not an error
+    /// Errors: [`GdError::NonFiniteStart`] when f or ∇f is NaN/Inf at `x0`
+    /// (projected into the box, if bounds are set);
+    /// [`GdError::DimensionMismatch`] when `x0` is empty, or `obj.dim()` or
+    /// the bounds say another length. A line search that cannot find a step is not an error
     /// but a [`SolverStop::LineSearchFailed`] report at the last good point.
     pub fn minimize<O: Objective + ?Sized>(&self, obj: &mut O, x0: &[f64]) -> Result<SolverReport, GdError> {
         let n = x0.len();
         check_dim(obj.dim(), n)?;
         let crit = &self.stop;
+        if let Some(bounds) = &self.bounds {
+            check::same_len("bounds vs starting point", bounds.len(), n)?;
+            if !bounds.all_infinite() {
+                return lbfgsb::minimize(obj, x0, bounds, self.memory, self.curvature_eps, crit);
+            }
+        }
         let mut x = x0.to_vec();
         let mut g = vec![0.0; n];
         let mut f = obj.value_and_grad(&x, &mut g);

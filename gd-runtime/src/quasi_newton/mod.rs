@@ -2,6 +2,7 @@
 //! shared with the Newton solvers in [`crate::second_order`].
 
 mod lbfgs;
+mod lbfgsb;
 mod memory;
 mod report;
 

@@ -8,7 +8,8 @@ use crate::linesearch::LineSearchFailure;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SolverStop {
-    /// `‖g‖∞ ≤ gtol` (or `≤ gtol_rel · max(1, ‖x‖∞)` when that is set).
+    /// `‖g‖∞ ≤ gtol` (or `≤ gtol_rel · max(1, ‖x‖∞)` when that is set); with
+    /// bounds, on the projected gradient `‖P(x − g) − x‖∞` (scipy's `pgtol`).
     GradientTolerance,
     /// Relative decrease of f below `ftol`:
     /// `(f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol` (scipy's `factr·ε`).
@@ -31,7 +32,8 @@ pub struct SolverReport {
     pub x: Vec<f64>,
     /// `f(x)`.
     pub value: f64,
-    /// `‖∇f(x)‖∞`.
+    /// `‖∇f(x)‖∞`; with bounds ([`crate::quasi_newton::Lbfgs::with_bounds`]),
+    /// the projected gradient's `‖P(x − ∇f(x)) − x‖∞`.
     pub grad_inf_norm: f64,
     /// Why it stopped.
     pub stop: SolverStop,
