@@ -41,15 +41,28 @@ def collect(root, stat, times):
 
 
 def read_instructions(path):
-    """(shape, n) -> instructions of set / hand."""
+    """(shape, n) -> instructions of (set / hand, set / primal)."""
     out = {}
     with open(path) as f:
         for line in f:
             cols = line.split()
             if len(cols) >= 5 and cols[0] != "shape":
                 shape, n, primal, hand, set_ = cols[:5]
-                out[(shape, int(n))] = int(set_) / int(hand)
+                out[(shape, int(n))] = (int(set_) / int(hand), int(set_) / int(primal))
     return out
+
+
+def fmt_aim(r, aim):
+    return "–" if r is None else f"{r:.2f}" + ("" if r <= aim else " ✗")
+
+
+def summary(what, rows):
+    """rows: (ratio, shape, n)"""
+    worst = max(rows)
+    med = statistics.median(r for r, _, _ in rows)
+    print(f"{what} over {len(rows)} rows: median {fmt_aim(med, AIM_SET_HAND_MEDIAN)} (aim ≤ {AIM_SET_HAND_MEDIAN}), "
+          f"max {worst[0]:.2f} ({worst[1]}, n = {worst[2]}; aim ≤ {AIM_SET_HAND} each), "
+          f"{sum(r > AIM_SET_HAND for r, _, _ in rows)} rows over {AIM_SET_HAND}")
 
 
 def ratio(times, shape, n, num, den, aim):
@@ -81,10 +94,10 @@ def main(argv):
     instr = read_instructions(instr_path) if instr_path else {}
     head = ["shape", "n", "primal", "hand", "set / hand", "set / primal", "vag / hand_vec"]
     if instr:
-        head.append("set / hand (instructions)")
+        head += ["set / hand (instructions)", "set / primal (instructions)"]
     print("| " + " | ".join(head) + " |")
     print("|---|" + "---:|" * (len(head) - 1))
-    set_hand = []
+    set_hand, set_hand_instr = [], []
     for shape, n in sorted({(s, n) for s, n, _ in times}, key=lambda k: (k[0], k[1])):
         r, sh = ratio(times, shape, n, "set", "hand", AIM_SET_HAND)
         if r is not None:
@@ -93,16 +106,17 @@ def main(argv):
                ratio(times, shape, n, "set", "primal", AIM_SET_PRIMAL)[1],
                ratio(times, shape, n, "vag", "hand_vec", AIM_VAG)[1]]
         if instr:
-            i = instr.get((shape, n))
-            row.append("–" if i is None else f"{i:.2f}" + ("" if i <= AIM_SET_HAND else " ✗"))
+            sh_i, sp_i = instr.get((shape, n), (None, None))
+            row += [fmt_aim(sh_i, AIM_SET_HAND), fmt_aim(sp_i, AIM_SET_PRIMAL)]
+            if sh_i is not None:
+                set_hand_instr.append((sh_i, shape, n))
         print("| " + " | ".join(row) + " |")
+    print()
     if set_hand:
-        worst = max(set_hand)
-        med = statistics.median(r for r, _, _ in set_hand)
+        summary("set / hand (time)", set_hand)
+    if set_hand_instr:
         print()
-        print(f"set / hand over {len(set_hand)} rows: median {med:.2f} (aim ≤ {AIM_SET_HAND_MEDIAN})"
-              f"{'' if med <= AIM_SET_HAND_MEDIAN else ' ✗'}, max {worst[0]:.2f} ({worst[1]}, n = {worst[2]}; aim ≤ {AIM_SET_HAND} each); "
-              f"{sum(r > AIM_SET_HAND for r, _, _ in set_hand)} rows over {AIM_SET_HAND}")
+        summary("set / hand (instructions)", set_hand_instr)
 
 
 def fmt_ns(ns):
