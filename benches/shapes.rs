@@ -14,7 +14,7 @@
 //! differences, at small n).
 //!
 //! Run: `cargo bench --bench shapes -- --warm-up-time 0.5 --measurement-time 1`
-//! (about ten minutes; add a filter such as `shapes/huber/` for one shape),
+//! (about 12 minutes on the 2-core VM; a filter such as `shapes/huber/` runs one shape),
 //! then `python3 benches/shapes_ratios.py` for the table of ratios.
 
 use std::hint::black_box;
