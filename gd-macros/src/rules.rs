@@ -229,14 +229,15 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
 /// Which operands (by position) and whether the result are read by the
 /// partials: the values the reverse sweep must keep. Derived from `partials`
 /// itself, so that the table stays the single source of truth.
-pub fn needs(p: Prim) -> (Vec<bool>, bool) {
+pub fn needs(p: Prim, active: &[bool]) -> (Vec<bool>, bool) {
     let f = Ident::new("f64", Span::call_site());
     let names: Vec<Ident> = (0..p.0.arity).map(|i| Ident::new(&format!("__gd_sentinel_{i}"), Span::call_site())).collect();
     let args: Vec<TokenStream> = names.iter().map(|n| quote!(#n)).collect();
     let y = Ident::new("__gd_sentinel_y", Span::call_site());
     let text: String = partials(p, &args, &quote!(#y), &f)
         .into_iter()
-        .flatten()
+        .zip(active)
+        .filter_map(|(part, a)| if *a { part } else { None })
         .map(|t| t.to_string())
         .collect::<Vec<_>>()
         .join(" ");

@@ -74,7 +74,7 @@ pub struct Sweeps<'a> {
 impl<'a> Sweeps<'a> {
     pub fn new(f: &'a Ident, dual: bool, temps: &'a [TempInfo], params: &'a [Ident], locals: usize, body: &Block) -> Self {
         let mut needed = HashSet::new();
-        collect_needed(body, &mut needed);
+        collect_needed(body, temps, &mut needed);
         // The reverse sweep reads the pullbacks this sweep fills.
         let pullbacks = super::call::live_pullbacks(body, temps, dual, false);
         needed.extend(pullbacks.iter().copied());
@@ -616,7 +616,12 @@ impl<'a> Sweeps<'a> {
                 return true;
             }
         }
-        temps.iter().any(|t| self.needed.contains(t))
+        // What the reverse of the body reads: a value needed only after the
+        // loop (`p * p` of the final `p`) is read before the loop's reverse
+        // runs, while the forward sweep's last value is still there.
+        let mut inside = HashSet::new();
+        collect_needed(body, self.temps, &mut inside);
+        temps.iter().any(|t| inside.contains(t))
     }
 
     /// For a recomputed `for` loop: saving the item (`push`) or restoring it
@@ -923,11 +928,13 @@ fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
     }
 }
 
-fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
+fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Temp>) {
     for s in b {
         match s {
             Stmt::Op { dst, prim, args } => {
-                let (uses, uses_y) = rules::needs(*prim);
+                // Only the partials of active operands are ever taken.
+                let active: Vec<bool> = args.iter().map(|a| matches!(a, Operand::Temp(x) if temps[x.0].active)).collect();
+                let (uses, uses_y) = rules::needs(*prim, &active);
                 for (a, u) in args.iter().zip(uses) {
                     if let (Operand::Temp(x), true) = (a, u) {
                         out.insert(*x);
@@ -967,7 +974,7 @@ fn collect_needed(b: &Block, out: &mut HashSet<Temp>) {
             _ => {}
         }
         for c in s.children() {
-            collect_needed(c, out);
+            collect_needed(c, temps, out);
         }
     }
 }
