@@ -640,8 +640,20 @@ pub(super) fn is_pure(ts: &TokenStream) -> bool {
 
 /// Does a token stream read any of these names as a variable? Identifiers
 /// after `.` (fields, methods) or in a path (`k::x`, `x::y`), and
-/// struct-literal labels (`P { x: .. }`), are not variables.
+/// struct-literal labels (`P { x: .. }`), are not variables. Inside a macro
+/// invocation (`name!(..)`), the names a format string captures (`"{x}"`,
+/// `"{:w$}"`) are read too.
 pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    scan(ts, pred, false)
+}
+
+/// [`mentions`] for a macro's own tokens (`syn::Macro::tokens`): its string
+/// literals may be format strings that capture names.
+pub fn macro_mentions(mac: &syn::Macro, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    scan(&mac.tokens, pred, true)
+}
+
+fn scan(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool, in_macro: bool) -> bool {
     let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
     let punct = |i: usize, c: char| matches!(toks.get(i), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
     toks.iter().enumerate().any(|(i, tt)| match tt {
@@ -652,7 +664,65 @@ pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool 
             let label = punct(i + 1, ':') && !punct(i + 2, ':');
             !(after_dot || after_path || before_path || label) && pred(id)
         }
-        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), pred),
+        proc_macro2::TokenTree::Group(g) => {
+            // `name!(..)`: the group holds a macro's tokens.
+            let invoked = i > 1 && punct(i - 1, '!') && matches!(toks[i - 2], proc_macro2::TokenTree::Ident(_));
+            scan(&g.stream(), pred, in_macro || invoked)
+        }
+        proc_macro2::TokenTree::Literal(l) if in_macro => {
+            format_captures(&l.to_string()).iter().any(|name| pred(&Ident::new(name, l.span())))
+        }
         _ => false,
     })
+}
+
+/// The names a string literal captures when used as a format string: the
+/// argument of `{x}`, `{x:.3}`, `{x:?}`, and a width or precision given as
+/// `name$` (`{:w$}`, `{:.p$}`). Escaped braces (`{{`, `}}`) capture nothing;
+/// a literal that is not a string captures nothing.
+fn format_captures(lit: &str) -> Vec<String> {
+    // The string's contents: `"..."`, `r"..."`, `r#"..."#` (escapes such as
+    // `\n` cannot produce a brace, so the raw text is enough).
+    let body = lit.trim_start_matches('r').trim_matches('#');
+    let Some(body) = body.strip_prefix('"').and_then(|b| b.strip_suffix('"')) else { return Vec::new() };
+    let ident = |s: &str| s.starts_with(|c: char| c.is_alphabetic() || c == '_') && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(r) = rest.strip_prefix('{') {
+            rest = r;
+            continue;
+        }
+        let Some(close) = rest.find('}') else { break };
+        let (arg, spec) = rest[..close].split_once(':').unwrap_or((&rest[..close], ""));
+        if ident(arg.trim()) {
+            out.push(arg.trim().to_string());
+        }
+        // Counts given by name: the identifier just before each `$`.
+        let parts: Vec<&str> = spec.split('$').collect();
+        for part in &parts[..parts.len() - 1] {
+            let start = part.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |k| k + 1);
+            if ident(&part[start..]) {
+                out.push(part[start..].to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn format_captures() {
+        let f = |s: &str| super::format_captures(s);
+        assert_eq!(f(r#""{x}""#), ["x"]);
+        assert_eq!(f(r#""a {x:.3} {y:?} {{z}} {0} {}""#), ["x", "y"]);
+        assert_eq!(f(r#""{:w$.p$}""#), ["w", "p"]);
+        assert_eq!(f(r#""{v:>1$} {:.*}""#), ["v"]);
+        assert_eq!(f(r##"r#"{x}"#"##), ["x"]);
+        assert_eq!(f("1.0"), Vec::<String>::new());
+        assert_eq!(f(r#""}} {{x}}""#), Vec::<String>::new());
+    }
 }

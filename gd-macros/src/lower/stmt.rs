@@ -77,7 +77,7 @@ impl<'a> Lowerer<'a> {
             }
             SStmt::Item(item) => {
                 if let syn::Item::Macro(m) = item {
-                    if self.mentions_active(&m.mac.tokens) {
+                    if super::macro_mentions(&m.mac, &mut |i| self.env.is_active_name(i)) {
                         return self.err(
                             &m.mac.path,
                             "#[differentiable]: a macro defined in the body cannot name differentiated values (its expansion would not be differentiated); write the code out or use a #[differentiable] function",
@@ -127,21 +127,35 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A macro statement is emitted unchanged, so it may read differentiated
-    /// values only if it cannot change them: printing and assertions.
+    /// values only if nothing the function computes afterwards can see them:
+    /// printing, logging, assertions, and `format!`/`dbg!` whose value the
+    /// statement drops. Not `write!`/`writeln!`: they keep the text in a
+    /// buffer that the function could parse back into a number (without its
+    /// derivative).
     fn check_macro(&self, mac: &syn::Macro) -> Result<()> {
         const READ_ONLY: &[&str] = &[
             "println", "print", "eprintln", "eprint", "assert", "assert_eq", "assert_ne", "debug_assert",
             "debug_assert_eq", "debug_assert_ne", "dbg", "panic", "unreachable", "todo", "trace", "debug", "info",
-            "warn", "error", "write", "writeln", "format",
+            "warn", "error", "format",
         ];
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if READ_ONLY.contains(&name.as_str()) || !self.mentions_active(&mac.tokens) {
+        if READ_ONLY.contains(&name.as_str()) || !super::macro_mentions(mac, &mut |i| self.env.is_active_name(i)) {
             return Ok(());
         }
         self.err(
             &mac.path,
             format!("#[differentiable]: the macro `{name}!` names differentiated values, but macros are emitted unchanged and not differentiated; only printing and assertion macros may read them"),
         )
+    }
+
+    /// `let y: f64 = x.into();` in an f64 function converts to the same
+    /// type (`From<T> for T`), the identity: the receiver. Elsewhere the
+    /// target of `into` is not written, so it stays unsupported.
+    fn into_same_type<'e>(&self, l: &syn::Local, init: &'e Expr) -> Option<&'e Expr> {
+        match (&l.pat, strip(init)) {
+            (Pat::Type(t), Expr::MethodCall(m)) if m.method == "into" && m.args.is_empty() && t.ty.to_token_stream().to_string() == self.f.to_string() => Some(&m.receiver),
+            _ => None,
+        }
     }
 
     fn lower_let(&mut self, l: &syn::Local) -> Result<()> {
@@ -151,6 +165,14 @@ impl<'a> Lowerer<'a> {
         if let Some((_, d)) = &init.diverge {
             return self.err(d, "#[differentiable] does not support `let ... else`");
         }
+        let identity;
+        let init = match self.into_same_type(l, &init.expr) {
+            Some(x) => {
+                identity = syn::LocalInit { eq_token: init.eq_token, expr: Box::new(x.clone()), diverge: None };
+                &identity
+            }
+            None => init,
+        };
         let pat = match &l.pat {
             Pat::Type(t) => &*t.pat,
             p => p,
