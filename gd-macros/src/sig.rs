@@ -206,13 +206,17 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     if let Some(u) = &s.unsafety {
         return Err(Error::new(u.span(), "#[differentiable] does not support `unsafe fn`: keep unsafe code in a plain function called with data"));
     }
-    // Lifetimes are fine; type and const parameters are not.
-    if let Some(g) = s.generics.params.iter().find(|g| !matches!(g, syn::GenericParam::Lifetime(_))) {
+    // Lifetimes are erased from the parameter types below (the generated
+    // functions take them elided); const parameters are added to every
+    // generated function (`crate::with_const_generics`); type parameters
+    // are not supported.
+    if let Some(g) = s.generics.params.iter().find(|g| matches!(g, syn::GenericParam::Type(_))) {
         return Err(Error::new_spanned(
             g,
-            "#[differentiable] does not support generic type or const parameters: write the function for f64 or f32",
+            "#[differentiable] does not support generic type parameters: write the function for f64 or f32",
         ));
     }
+    let lifetimes: Vec<&syn::Lifetime> = s.generics.lifetimes().map(|l| &l.lifetime).collect();
     let mut float: Option<Ident> = None;
     let mut unify = |f: Ident, span: Span| -> Result<()> {
         match &float {
@@ -299,7 +303,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
                 ),
             ));
         }
-        params.push(Param { name: pi.ident.clone(), ty: (*pt.ty).clone(), class, wrt });
+        params.push(Param { name: pi.ident.clone(), ty: erase_lifetimes(&pt.ty, &lifetimes), class, wrt });
     }
     if let Some(w) = &attr.wrt {
         for (i, n) in w.iter().enumerate() {
@@ -322,6 +326,29 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Default => unreachable!(),
     };
     Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
+}
+
+/// `ty` without the function's own lifetime parameters, which the generated
+/// functions do not declare: `&'a [f64]` becomes `&[f64]`, `View<'a>`
+/// becomes `View<'_>`.
+fn erase_lifetimes(ty: &Type, declared: &[&syn::Lifetime]) -> Type {
+    struct Erase<'d>(&'d [&'d syn::Lifetime]);
+    impl syn::visit_mut::VisitMut for Erase<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.as_ref().is_some_and(|l| self.0.contains(&l)) {
+                r.lifetime = None;
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if self.0.contains(&&*l) {
+                *l = syn::Lifetime::new("'_", l.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Erase(declared), &mut ty);
+    ty
 }
 
 impl Sig {
