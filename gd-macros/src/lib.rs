@@ -16,6 +16,7 @@ mod emit;
 mod ir;
 mod lower;
 mod rules;
+mod scope;
 mod sig;
 mod tensor_rules;
 
@@ -75,6 +76,7 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         }
     };
     let generated = with_const_generics(generated, &item)?;
+    let generated = scope::module_to_impl(generated, &sig.name)?;
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
     if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
         eprintln!("{generated}");
