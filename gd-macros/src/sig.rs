@@ -195,8 +195,23 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     (Class::Passive, None)
 }
 
+/// What to write instead of a method or associated function. (An associated
+/// function without `self` or `Self` cannot be told from a free function:
+/// rustc then reports the generated type inside the `impl`.)
+const IN_IMPL: &str = "#[differentiable] supports free functions only, not methods or associated functions in an `impl`: write a free function that takes what it reads of `self` as ordinary parameters (`fn energy(x: f64, k: f64) -> f64`, with its `energy::grad(..)`), outside the `impl`, and call it from the method";
+
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
+    fn find_self(ts: proc_macro2::TokenStream) -> Option<Ident> {
+        ts.into_iter().find_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) if i == "Self" => Some(i),
+            proc_macro2::TokenTree::Group(g) => find_self(g.stream()),
+            _ => None,
+        })
+    }
+    if let Some(i) = find_self(quote::ToTokens::to_token_stream(item)) {
+        return Err(Error::new(i.span(), IN_IMPL));
+    }
     if let Some(c) = &s.constness {
         return Err(Error::new(c.span(), "#[differentiable] does not support `const fn`"));
     }
@@ -255,10 +270,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let mut params = Vec::new();
     for arg in &s.inputs {
         let FnArg::Typed(pt) = arg else {
-            return Err(Error::new(
-                arg.span(),
-                "#[differentiable] supports free functions only, not methods: take the value as an ordinary parameter",
-            ));
+            return Err(Error::new(arg.span(), IN_IMPL));
         };
         let Pat::Ident(pi) = &*pt.pat else {
             return Err(Error::new(
