@@ -647,6 +647,26 @@ pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool 
     scan(ts, pred, false)
 }
 
+/// Where tokens that are kept as written (a printing macro's arguments, a
+/// condition) could change a variable: an assignment (`=`, `+=`, ..) or a
+/// `&mut` borrow. Comparisons (`==`, `<=`, `!=`, `>=`) and `=>` are not.
+pub fn first_write(ts: &TokenStream) -> Option<proc_macro2::Span> {
+    use proc_macro2::{Spacing, TokenTree};
+    let toks: Vec<TokenTree> = ts.clone().into_iter().collect();
+    toks.iter().enumerate().find_map(|(i, tt)| match tt {
+        TokenTree::Group(g) => first_write(&g.stream()),
+        TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == Spacing::Alone => {
+            let compares = matches!(i.checked_sub(1).map(|j| &toks[j]), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint && "=!<>".contains(q.as_char()));
+            (!compares).then(|| p.span())
+        }
+        TokenTree::Punct(p) if p.as_char() == '&' => match toks.get(i + 1) {
+            Some(TokenTree::Ident(m)) if m == "mut" => Some(m.span()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 /// [`mentions`] for a macro's own tokens (`syn::Macro::tokens`): its string
 /// literals may be format strings that capture names.
 pub fn macro_mentions(mac: &syn::Macro, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
@@ -724,5 +744,16 @@ mod tests {
         assert_eq!(f(r##"r#"{x}"#"##), ["x"]);
         assert_eq!(f("1.0"), Vec::<String>::new());
         assert_eq!(f(r#""}} {{x}}""#), Vec::<String>::new());
+    }
+
+    #[test]
+    fn first_write() {
+        let w = |s: &str| super::first_write(&s.parse().unwrap()).is_some();
+        assert!(!w("a == b && c <= d || e >= f && g != h"));
+        assert!(!w("matches!(k, 1 => 2)"));
+        assert!(w("{ s = x; true }"));
+        assert!(w("{ s += x; true }"));
+        assert!(w("f(&mut s)"));
+        assert!(!w("f(&s, &&t)"));
     }
 }

@@ -139,8 +139,11 @@ impl<'a> Lowerer<'a> {
             "warn", "error", "format",
         ];
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if READ_ONLY.contains(&name.as_str()) || !super::macro_mentions(mac, &mut |i| self.env.is_active_name(i)) {
+        if !super::macro_mentions(mac, &mut |i| self.env.is_active_name(i)) {
             return Ok(());
+        }
+        if READ_ONLY.contains(&name.as_str()) {
+            return self.no_writes(&mac.tokens, &format!("`{name}!`"));
         }
         self.err(
             &mac.path,
@@ -427,10 +430,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Code kept as written beside differentiated values must not change
+    /// variables: the assignment would not be differentiated (`assert!({ s
+    /// = x; true })` left `s` without its derivative).
+    fn no_writes(&self, ts: &TokenStream, what: &str) -> Result<()> {
+        match super::first_write(ts) {
+            Some(at) => Err(syn::Error::new(at, format!("#[differentiable]: {what} reads differentiated values and is kept as written, so it may not assign or borrow `&mut` here (that change would not be differentiated); assign in a statement of its own"))),
+            None => Ok(()),
+        }
+    }
+
     /// Lowers a condition into a boolean temporary.
     pub(super) fn cond(&mut self, e: &Expr) -> Result<Temp> {
         if let Expr::Let(l) = strip(e) {
             return self.err(l, "#[differentiable] does not support `if let`/`while let`; use `match` on integers or booleans, or plain conditions");
+        }
+        if self.mentions_active(e) {
+            self.no_writes(&e.to_token_stream(), "this condition")?;
         }
         Ok(self.capture(Ty::Bool, quote!(#e)))
     }
@@ -596,6 +612,9 @@ impl<'a> Lowerer<'a> {
     fn arm_cond(&mut self, scrut: &TokenStream, arm: &syn::Arm) -> Result<Temp> {
         let pat = &arm.pat;
         let guard = arm.guard.as_ref().map(|(i, g)| quote!(#i #g));
+        if let Some((_, g)) = arm.guard.as_ref().filter(|(_, g)| self.mentions_active(g)) {
+            self.no_writes(&g.to_token_stream(), "this guard")?;
+        }
         Ok(self.capture(Ty::Bool, quote!(::core::matches!(#scrut, #pat #guard))))
     }
 
