@@ -130,6 +130,9 @@ pub enum Frame<'s> {
 
 struct LoopCtx {
     brk: Temp,
+    /// A labelled loop: its label and the flags that a `break 'label` /
+    /// `continue 'label` from a loop inside it sets (see `stmt::exit_to`).
+    label: Option<(String, Temp, Temp)>,
     /// `(binding uid, end-of-body temp)` for the loop-carried bindings.
     carried: Vec<(usize, Temp)>,
     /// `(binding uid, header temp)`, in the same order.
@@ -173,6 +176,11 @@ pub struct Lowerer<'a> {
     ret: Temp,
     /// Set when a `return` inside a loop has run.
     returned: Temp,
+    /// The label of the loop being lowered next (taken by `lower_loop`).
+    next_label: Option<String>,
+    /// The loop lowered next may `return` or leave a labelled loop around
+    /// it (taken by `lower_loop`): see `exit_flags`.
+    next_exits: bool,
     param_temps: Vec<Option<Temp>>,
     uid: usize,
     /// Values already computed on the current path, one map per open block:
@@ -208,6 +216,8 @@ impl<'a> Lowerer<'a> {
             loops: Vec::new(),
             ret: Temp(0),
             returned: Temp(0),
+            next_label: None,
+            next_exits: false,
             param_temps: Vec::new(),
             uid: 0,
             cse: vec![Default::default()],
@@ -402,6 +412,13 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// The flags that carry an exit out of loops: `return`'s, and those of
+    /// the labelled loops open now.
+    fn exit_flags(&self) -> Vec<Temp> {
+        let labels = self.loops.iter().filter_map(|l| l.label.as_ref()).flat_map(|&(_, b, c)| [b, c]);
+        std::iter::once(self.returned).chain(labels).collect()
+    }
+
     /// Records the loop-carried values at the end of a loop body path.
     fn loop_end(&mut self) {
         let ctx = self.loops.last().unwrap();
@@ -549,10 +566,28 @@ impl<'a> Lowerer<'a> {
         }
         let count = self.temp(Ty::Usize, false);
         let brk = self.temp(Ty::Bool, false);
+        let label = self.next_label.take().map(|l| {
+            let flags = (self.temp(Ty::Bool, false), self.temp(Ty::Bool, false));
+            for f in [flags.0, flags.1] {
+                self.emit(Stmt::Set { dst: f, expr: quote!(false) });
+            }
+            (l, flags.0, flags.1)
+        });
+        let exits = std::mem::take(&mut self.next_exits);
         let saved = self.env.clone();
-        self.loops.push(LoopCtx { brk, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
+        self.loops.push(LoopCtx { brk, label, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
         let block = self.block(|s| {
             s.emit(Stmt::Set { dst: brk, expr: quote!(false) });
+            if exits {
+                // The exit flags are false at the start of every trip; set
+                // so here too, because the reverse sweep replays a trip's
+                // body, inner loops included, after later trips' replays
+                // left them set (a `return` from a nested loop had the
+                // gradient of the trips before it wrong).
+                for f in s.exit_flags() {
+                    s.emit(Stmt::Set { dst: f, expr: quote!(false) });
+                }
+            }
             for &(uid, h) in &heads {
                 s.set_active(uid, h);
             }
