@@ -1,6 +1,7 @@
 //! Conventions at non-differentiable points, checked exactly against the
 //! values the spec documents (no oracle can decide these):
-//! abs'(0) = 0; max/min at a tie give 0.5 to each side; clamp(x, lo, hi)
+//! abs'(0) = 0; max/min at a tie give 0.5 to each side, and with one NaN
+//! operand all to the other one, which Rust returns; clamp(x, lo, hi)
 //! passes the gradient to x for lo <= x <= hi (inclusive), else to the active
 //! bound; signum/floor/ceil/round/trunc have derivative 0 (also at their
 //! jumps); powf(0, b) has d/db = 0. Forward mode must agree with reverse
@@ -104,6 +105,27 @@ fn clamp3_f32(x: f32, lo: f32, hi: f32) -> f32 {
     x.clamp(lo, hi)
 }
 
+// Rust's max/min ignore a NaN operand: `x.max(NAN)` is `x` (derivative 1),
+// not a tie. On the left, on the right, as a fold's start, in f32.
+#[differentiable]
+fn nan_max(x: f64) -> f64 {
+    let y = x.max(f64::NAN).min(1.0);
+    let z = f64::NAN.min(x);
+    y * y + z
+}
+
+#[differentiable]
+fn nan_max_f32(x: f32) -> f32 {
+    let y = x.max(f32::NAN).min(1.0);
+    let z = f32::max(f32::NAN, x);
+    y * y + z
+}
+
+#[differentiable]
+fn fold_max_from_nan(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(f64::NAN, f64::max)
+}
+
 /// jvp along each unit direction and along (1, 1, ..) equals grad . v.
 fn assert_fwd_rev(name: &str, grad: &[f64], jvp: impl Fn(&[f64]) -> f64) {
     let n = grad.len();
@@ -157,6 +179,40 @@ fn max_min_tie_split_half() {
     assert_eq!(relu::grad(1.0), 1.0);
     assert_eq!(relu::grad(-1.0), 0.0);
     assert_eq!(max2_f32::grad(1.0f32, 1.0f32), (0.5f32, 0.5f32));
+}
+
+#[test]
+fn max_min_with_nan_follow_the_operand_returned() {
+    // At x = 0.7: y = x, z = x, f = x² + x.
+    let x = 0.7;
+    assert_eq!(nan_max::value_and_grad(x), (x * x + x, 2.0 * x + 1.0));
+    assert_eq!(nan_max::jvp(x, 1.0), (x * x + x, 2.0 * x + 1.0));
+    assert_eq!(nan_max::hvp(x, 1.0), 2.0, "second order (the dual copy) too");
+    let xf = 0.7f32;
+    assert_eq!(nan_max_f32::value_and_grad(xf), (xf * xf + xf, 2.0 * xf + 1.0));
+    assert_eq!(nan_max_f32::jvp(xf, 1.0).1, 2.0 * xf + 1.0);
+    assert_eq!(nan_max_f32::hvp(xf, 1.0), 2.0);
+    // Both operands differentiated: all of it to the one that is not NaN.
+    let nan = f64::NAN;
+    for (a, b, want) in [(0.7, nan, (1.0, 0.0)), (nan, 0.7, (0.0, 1.0))] {
+        for (name, g, jvp) in [
+            ("max", max2::grad(a, b), &(|v: &[f64]| max2::jvp(a, b, v[0], v[1]).1) as &dyn Fn(&[f64]) -> f64),
+            ("min", min2::grad(a, b), &|v: &[f64]| min2::jvp(a, b, v[0], v[1]).1),
+        ] {
+            assert_eq!(g, want, "{name}({a}, {b})");
+            assert_fwd_rev(name, &[g.0, g.1], jvp);
+        }
+        assert_eq!(max_path::value_and_grad(a, b), (0.7 + 2.0 * 0.7, (3.0 * want.0, 3.0 * want.1)), "f64::max + 2 f64::min");
+    }
+    assert_eq!(max2_f32::grad(f32::NAN, 0.5), (0.0, 1.0));
+    // The fold's NaN start loses to the first element, which then wins.
+    let xs = [0.9, 0.3, 0.5];
+    let (v, g) = fold_max_from_nan::value_and_grad(&xs);
+    assert_eq!((v, g), (0.9, vec![1.0, 0.0, 0.0]));
+    assert_eq!(fold_max_from_nan::jvp(&xs, &[1.0, 2.0, 3.0]), (0.9, 1.0));
+    // clamp returns a NaN x as it is: the derivative stays with x.
+    assert_eq!(clamp3::grad(nan, 0.0, 1.0), (1.0, 0.0, 0.0));
+    assert_eq!(clamp3::jvp(nan, 0.0, 1.0, 2.0, 3.0, 5.0).1, 2.0);
 }
 
 #[test]

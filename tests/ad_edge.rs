@@ -181,9 +181,30 @@ fn two_slices(x: &[f64], y: &[f64]) -> f64 {
     x[0] * y[0] + x[1] * y[1] * y[1]
 }
 
+// Identities the derivative passes through: `black_box` (path and import),
+// `convert::identity`, `f64::from` and `.into()` to the same type; an
+// assertion may still capture differentiated values in its message.
+#[differentiable]
+fn identities(x: f64, y: f64) -> f64 {
+    use std::hint::black_box;
+    assert!(x.is_finite(), "x = {x:.3}, y = {y:?}");
+    let a = std::hint::black_box(x) * core::convert::identity(y);
+    let b: f64 = a.into();
+    let c = f64::from(b) + black_box(x * x);
+    c * y
+}
+fn identities_d<D: Dn>(x: D, y: D) -> D {
+    let a = x * y;
+    let c = a + x * x;
+    c * y
+}
+fn case_identities() -> Case {
+    Case::new("identities", |v| identities(v[0], v[1]), |v| identities_d(v[0], v[1]), rand_points(160, 5, 2, -2.0, 2.0))
+}
+
 #[test]
 fn oracles_agree() {
-    for case in [case_self_ops(), case_swap(), case_kill(), case_closures(), case_powf_data(0.5), case_powf_data(2.5)] {
+    for case in [case_self_ops(), case_swap(), case_kill(), case_closures(), case_powf_data(0.5), case_powf_data(2.5), case_identities()] {
         case.check_oracles();
     }
 }
@@ -191,6 +212,14 @@ fn oracles_agree() {
 #[cfg(not(gd_oracles_only))]
 mod api {
     use super::*;
+
+    #[test]
+    fn identities_pass_the_derivative_ad() {
+        case_identities().check_api(api_scalars!(identities; 2));
+        let (x, v) = ([1.5, 2.0], [1.0, -0.5]);
+        let h = identities::hvp(x[0], x[1], v[0], v[1]);
+        assert_close("identities: hvp vs hyper-dual", &[h.0, h.1], &hyperdual_hvp(&|d| identities_d(d[0], d[1]), &x, &v), 1e-12, 0.0);
+    }
 
     #[test]
     fn self_compound_ops_ad() {

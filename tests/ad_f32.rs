@@ -288,9 +288,24 @@ fn case_path32() -> Case32 {
     Case32::new("path32", |v| path32(v[0], v[1]), |v| path32_d(v[0], v[1]), pts)
 }
 
+// Identities to the same type in an f32 function: `.into()`, `f32::from`,
+// `core::hint::black_box`.
+#[differentiable]
+fn identities32(x: f32, y: f32) -> f32 {
+    let b: f32 = x.into();
+    f32::from(b) * core::hint::black_box(y) + y
+}
+fn identities32_d<D: Dn>(x: D, y: D) -> D {
+    x * y + y
+}
+fn case_identities32() -> Case32 {
+    Case32::new("identities32", |v| identities32(v[0], v[1]), |v| identities32_d(v[0], v[1]), rand_points(161, 4, 2, -2.0, 2.0))
+}
+
 #[test]
 fn oracles_agree() {
     for case in [
+        case_identities32(),
         case_scalar32(),
         case_rosenbrock32(),
         case_horner32(),
@@ -311,6 +326,11 @@ fn oracles_agree() {
 #[cfg(not(gd_oracles_only))]
 mod api {
     use super::*;
+
+    #[test]
+    fn identities32_ad() {
+        case_identities32().check_api(api32_scalars!(identities32; 2));
+    }
 
     #[test]
     fn scalar32_ad() {

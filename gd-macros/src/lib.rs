@@ -17,6 +17,7 @@ mod ir;
 mod lower;
 mod plan;
 mod rules;
+mod scope;
 mod sig;
 mod tensor_rules;
 
@@ -75,6 +76,8 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
             emit::api::generate(&item, &sig, &low, check)
         }
     };
+    let generated = with_const_generics(generated, &item)?;
+    let generated = scope::module_to_impl(generated, &sig.name)?;
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
     if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
         eprintln!("{generated}");
@@ -92,4 +95,97 @@ fn tensor_limits(sig: &sig::Sig, attr: &attr::Attr) -> syn::Result<()> {
         return Ok(());
     };
     Err(syn::Error::new(sig.name.span(), format!("#[differentiable]: {why}")))
+}
+
+/// `fn f<const N: usize>(x: [f64; N])`: the generated functions are generic
+/// over the same const parameters, added in one pass over the expansion so
+/// that the emitters need not thread them through each signature they write,
+/// and calls between them name them (`::<N>`). A function that takes the
+/// arrays as slices (the dual copy, which callers' second-order code also
+/// calls) could not have `N` inferred: it binds `N` to the length of the
+/// parameter it sizes instead.
+fn with_const_generics(generated: proc_macro2::TokenStream, item: &syn::ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    use quote::ToTokens;
+    use syn::visit_mut::VisitMut;
+    let consts: Vec<syn::ConstParam> = item.sig.generics.const_params().cloned().collect();
+    if consts.is_empty() {
+        return Ok(generated);
+    }
+    let mentions = |ts: proc_macro2::TokenStream, c: &syn::Ident| lower::mentions(&ts, &mut |i| i == c);
+    // For each const parameter, the position of a parameter whose type it sizes.
+    let sized_by: Vec<Option<usize>> = consts
+        .iter()
+        .map(|c| item.sig.inputs.iter().position(|a| matches!(a, syn::FnArg::Typed(t) if mentions(t.ty.to_token_stream(), &c.ident))))
+        .collect();
+    let mut file: syn::File = syn::parse2(generated)?;
+    // Which generated functions become generic: those whose parameters
+    // still carry the sizes.
+    let mut generic = Vec::new();
+    let mut visit = |f: &mut syn::ItemFn| {
+        let inputs = f.sig.inputs.to_token_stream();
+        let sized = consts.iter().any(|c| mentions(inputs.clone(), &c.ident));
+        if sized || f.sig.ident == "__gd_uses_primal" {
+            f.sig.generics.params.extend(consts.iter().cloned().map(syn::GenericParam::Const));
+            generic.push(f.sig.ident.clone());
+            return;
+        }
+        for (c, k) in consts.iter().zip(&sized_by) {
+            let param = k.and_then(|k| f.sig.inputs.iter().nth(k));
+            if let Some(syn::FnArg::Typed(t)) = param {
+                let (n, p) = (&c.ident, &t.pat);
+                f.block.stmts.insert(0, syn::parse_quote!(#[allow(non_snake_case)] let #n: usize = #p.len();));
+            }
+        }
+    };
+    for it in &mut file.items {
+        match it {
+            syn::Item::Fn(f) => visit(f),
+            syn::Item::Mod(m) => {
+                for it in m.content.iter_mut().flat_map(|(_, c)| c.iter_mut()) {
+                    if let syn::Item::Fn(f) = it {
+                        visit(f);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    struct Name<'c> {
+        consts: &'c [syn::ConstParam],
+        primal: &'c syn::Ident,
+        generic: &'c [syn::Ident],
+        in_mod: bool,
+    }
+    impl VisitMut for Name<'_> {
+        fn visit_item_fn_mut(&mut self, f: &mut syn::ItemFn) {
+            if f.sig.ident == "__gd_uses_primal" {
+                let (name, args) = (self.primal, self.consts.iter().map(|c| &c.ident));
+                *f.block = syn::parse_quote!({ let _ = super::#name::<#(#args),*>; });
+            }
+            syn::visit_mut::visit_item_fn_mut(self, f);
+        }
+        fn visit_item_mod_mut(&mut self, m: &mut syn::ItemMod) {
+            self.in_mod = true;
+            syn::visit_mut::visit_item_mod_mut(self, m);
+            self.in_mod = false;
+        }
+        // `g(..)`, `super::g(..)` for a generated `g` that is generic: in the
+        // module (all generated), or `__gd_*` beside the user's code, whose
+        // calls of their own `grad` say are not ours.
+        fn visit_path_mut(&mut self, p: &mut syn::Path) {
+            let own = match p.segments.len() {
+                1 => self.in_mod || p.segments[0].ident.to_string().starts_with("__gd_"),
+                2 => p.segments[0].ident == "super",
+                _ => false,
+            };
+            let last = p.segments.last_mut().unwrap();
+            if own && last.arguments.is_none() && self.generic.contains(&last.ident) {
+                let args = self.consts.iter().map(|c| &c.ident);
+                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(::<#(#args),*>));
+            }
+            syn::visit_mut::visit_path_mut(self, p);
+        }
+    }
+    Name { consts: &consts, primal: &item.sig.ident, generic: &generic, in_mod: false }.visit_file_mut(&mut file);
+    Ok(quote!(#file))
 }

@@ -4,9 +4,10 @@
 //! `partials`.
 //!
 //! Conventions at points where the derivative does not exist (documented in
-//! the README): abs'(0) = 0; max/min at a tie give each argument half; clamp
-//! passes the gradient to x for lo ≤ x ≤ hi (inclusive, as torch.clamp), else
-//! to the bound that is hit; ∂/∂b powf(0, b) = 0; hypot'(0, 0) = 0.
+//! the README): abs'(0) = 0; max/min at a tie give each argument half, and
+//! all to the other argument when one is NaN (the one Rust returns); clamp
+//! passes the gradient to x for lo ≤ x ≤ hi (inclusive, as torch.clamp) or x
+//! NaN, else to the bound that is hit; ∂/∂b powf(0, b) = 0; hypot'(0, 0) = 0.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -191,11 +192,17 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
         }
         "abs" => vec![quote!((if #x > 0.0 { 1.0 } else if #x < 0.0 { -1.0 } else { 0.0 }))],
         "max" | "min" => {
+            // Rust's max/min return the other operand when one is NaN: the
+            // derivative goes to the operand returned, so a NaN operand is
+            // neither a winner nor a tie (`x.max(NAN)` is `x`, derivative 1).
+            // Written with orderings only, which compare the primal part of a
+            // dual (its `==` also compares tangents): after `>` and `<` fail,
+            // `x >= b` means a tie and `x >= x` that `x` is not NaN.
             let b = &a[1];
             let (gt, lt) = if p.0.name == "max" { (quote!(>), quote!(<)) } else { (quote!(<), quote!(>)) };
             vec![
-                quote!((if #x #gt #b { 1.0 } else if #x #lt #b { 0.0 } else { 0.5 })),
-                quote!((if #x #gt #b { 0.0 } else if #x #lt #b { 1.0 } else { 0.5 })),
+                quote!((if #x #gt #b { 1.0 } else if #x #lt #b { 0.0 } else if #x >= #b { 0.5 } else if #x >= #x { 1.0 } else { 0.0 })),
+                quote!((if #x #gt #b { 0.0 } else if #x #lt #b { 1.0 } else if #x >= #b { 0.5 } else if #x >= #x { 0.0 } else { 1.0 })),
             ]
         }
         "hypot" => {
@@ -213,7 +220,8 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
         "clamp" => {
             let (lo, hi) = (&a[1], &a[2]);
             vec![
-                quote!((if #x >= #lo && #x <= #hi { 1.0 } else { 0.0 })),
+                // A NaN `x` is returned as it is: its derivative passes to `x`.
+                quote!((if #x < #lo || #x > #hi { 0.0 } else { 1.0 })),
                 quote!((if #x < #lo { 1.0 } else { 0.0 })),
                 quote!((if #x > #hi { 1.0 } else { 0.0 })),
             ]

@@ -195,8 +195,23 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     (Class::Passive, None)
 }
 
+/// What to write instead of a method or associated function. (An associated
+/// function without `self` or `Self` cannot be told from a free function:
+/// rustc then reports the generated type inside the `impl`.)
+const IN_IMPL: &str = "#[differentiable] supports free functions only, not methods or associated functions in an `impl`: write a free function that takes what it reads of `self` as ordinary parameters (`fn energy(x: f64, k: f64) -> f64`, with its `energy::grad(..)`), outside the `impl`, and call it from the method";
+
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
+    fn find_self(ts: proc_macro2::TokenStream) -> Option<Ident> {
+        ts.into_iter().find_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) if i == "Self" => Some(i),
+            proc_macro2::TokenTree::Group(g) => find_self(g.stream()),
+            _ => None,
+        })
+    }
+    if let Some(i) = find_self(quote::ToTokens::to_token_stream(item)) {
+        return Err(Error::new(i.span(), IN_IMPL));
+    }
     if let Some(c) = &s.constness {
         return Err(Error::new(c.span(), "#[differentiable] does not support `const fn`"));
     }
@@ -206,13 +221,17 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     if let Some(u) = &s.unsafety {
         return Err(Error::new(u.span(), "#[differentiable] does not support `unsafe fn`: keep unsafe code in a plain function called with data"));
     }
-    // Lifetimes are fine; type and const parameters are not.
-    if let Some(g) = s.generics.params.iter().find(|g| !matches!(g, syn::GenericParam::Lifetime(_))) {
+    // Lifetimes are erased from the parameter types below (the generated
+    // functions take them elided); const parameters are added to every
+    // generated function (`crate::with_const_generics`); type parameters
+    // are not supported.
+    if let Some(g) = s.generics.params.iter().find(|g| matches!(g, syn::GenericParam::Type(_))) {
         return Err(Error::new_spanned(
             g,
-            "#[differentiable] does not support generic type or const parameters: write the function for f64 or f32",
+            "#[differentiable] does not support generic type parameters: write the function for f64 or f32",
         ));
     }
+    let lifetimes: Vec<&syn::Lifetime> = s.generics.lifetimes().map(|l| &l.lifetime).collect();
     let mut float: Option<Ident> = None;
     let mut unify = |f: Ident, span: Span| -> Result<()> {
         match &float {
@@ -251,10 +270,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let mut params = Vec::new();
     for arg in &s.inputs {
         let FnArg::Typed(pt) = arg else {
-            return Err(Error::new(
-                arg.span(),
-                "#[differentiable] supports free functions only, not methods: take the value as an ordinary parameter",
-            ));
+            return Err(Error::new(arg.span(), IN_IMPL));
         };
         let Pat::Ident(pi) = &*pt.pat else {
             return Err(Error::new(
@@ -299,7 +315,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
                 ),
             ));
         }
-        params.push(Param { name: pi.ident.clone(), ty: (*pt.ty).clone(), class, wrt });
+        params.push(Param { name: pi.ident.clone(), ty: erase_lifetimes(&pt.ty, &lifetimes), class, wrt });
     }
     if let Some(w) = &attr.wrt {
         for (i, n) in w.iter().enumerate() {
@@ -322,6 +338,29 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Default => unreachable!(),
     };
     Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
+}
+
+/// `ty` without the function's own lifetime parameters, which the generated
+/// functions do not declare: `&'a [f64]` becomes `&[f64]`, `View<'a>`
+/// becomes `View<'_>`.
+fn erase_lifetimes(ty: &Type, declared: &[&syn::Lifetime]) -> Type {
+    struct Erase<'d>(&'d [&'d syn::Lifetime]);
+    impl syn::visit_mut::VisitMut for Erase<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.as_ref().is_some_and(|l| self.0.contains(&l)) {
+                r.lifetime = None;
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if self.0.contains(&&*l) {
+                *l = syn::Lifetime::new("'_", l.span());
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Erase(declared), &mut ty);
+    ty
 }
 
 impl Sig {

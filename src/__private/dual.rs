@@ -91,11 +91,17 @@ macro_rules! dual_impl {
                     eps: self.eps / (self.re * lb) - self.re.ln() / (b.re * lb * lb) * b.eps,
                 }
             }
+            // As `f64::max`/`min`: a NaN operand loses (the other is returned).
             pub fn max(self, b: Self) -> Self {
-                if self.re > b.re { self } else if self.re < b.re { b } else { Dual { re: self.re, eps: 0.5 * (self.eps + b.eps) } }
+                if self.re > b.re { self } else if self.re < b.re { b } else { self.tie(b) }
             }
             pub fn min(self, b: Self) -> Self {
-                if self.re < b.re { self } else if self.re > b.re { b } else { Dual { re: self.re, eps: 0.5 * (self.eps + b.eps) } }
+                if self.re < b.re { self } else if self.re > b.re { b } else { self.tie(b) }
+            }
+            /// max/min of operands that do not compare: equal (half the
+            /// tangent each), or one of them NaN (the other).
+            fn tie(self, b: Self) -> Self {
+                if self.re == b.re { Dual { re: self.re, eps: 0.5 * (self.eps + b.eps) } } else if self.re.is_nan() { b } else { self }
             }
             pub fn hypot(self, b: Self) -> Self {
                 let y = self.re.hypot(b.re);

@@ -21,7 +21,7 @@ use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;
 use crate::sig::{Class, Output, Param, Sig};
 
-const LINTS: &str = "dead_code, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
+const LINTS: &str = "dead_code, unused_imports, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
 
 /// Visibility of the generated functions beside the user's function, and of
 /// their re-exports inside the module (as visible as the items themselves).

@@ -1,5 +1,6 @@
-//! `#[differentiable(check(x = 1.0, ys = [..]))]`: a `#[test]` in the
-//! generated module that compares the generated gradient with central finite
+//! `#[differentiable(check(x = 1.0, ys = [..]))]`: a `#[test]` (written in
+//! the generated module, moved beside the function as `f_gradient_check` by
+//! `scope.rs`) that compares the generated gradient with central finite
 //! differences (`gd::runtime::check_gradient`) at each point the user gives, so
 //! that `cargo test` in the user's crate checks every annotated function.
 

@@ -20,6 +20,10 @@ pub fn is_literal(ts: &TokenStream) -> bool {
 }
 
 
+/// Cast targets that drop the derivative honestly: integers are piecewise
+/// constant in the value cast.
+const INTEGERS: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+
 fn binop(op: &BinOp) -> Option<&'static str> {
     Some(match op {
         BinOp::Add(_) => "add",
@@ -119,9 +123,13 @@ impl<'a> Lowerer<'a> {
                         e,
                         format!("#[differentiable]: casting a differentiated value to `{target}` mixes float types; this function works in `{}`", self.f),
                     )
-                } else {
+                } else if INTEGERS.contains(&target.as_str()) {
                     // To an integer: piecewise constant, derivative zero.
                     Ok(Val::Passive(quote!(#e)))
+                } else {
+                    // A pointer (`&x as *const f64`) would read the value
+                    // back past the macro, without its derivative.
+                    self.err(e, format!("#[differentiable]: a differentiated value can be cast to `{}` or to an integer type only, not to `{target}`", self.f))
                 }
             }
             Expr::MethodCall(m) => self.lower_method(m, e),
@@ -250,15 +258,17 @@ impl<'a> Lowerer<'a> {
             }
             _ => {}
         }
-        let receiver = self.lower_expr(&m.receiver);
-        if let Ok(Val::Passive(_)) = receiver {
+        // A receiver that cannot be lowered is the cause to report
+        // (`format!("{x}").parse()`: the macro, not `parse`).
+        let receiver = self.lower_expr(&m.receiver)?;
+        if let Val::Passive(_) = receiver {
             if !m.args.iter().any(|a| self.mentions_active(a)) {
                 return Ok(Val::Passive(quote!(#whole)));
             }
         }
         // A matrix method on what a call returned: the macro took the callee
         // for float-valued (it cannot see its signature).
-        if let Ok(Val::Active(t)) = receiver {
+        if let Val::Active(t) = receiver {
             if self.float_calls.contains(&t) && super::tensor::matrix_method(&name, m.args.len()) {
                 return self.err(&m.method, call_result_hint(&name));
             }
@@ -305,6 +315,18 @@ impl<'a> Lowerer<'a> {
         !other && c.args.iter().any(|a| self.mentions_active(a))
     }
 
+    /// Functions that return their argument unchanged, so its derivative
+    /// passes through: `std::hint::black_box` (also imported), and
+    /// `convert::identity`.
+    fn is_identity(segs: &[String]) -> bool {
+        match segs {
+            [.., hint, name] if name == "black_box" => hint == "hint",
+            [name] => name == "black_box",
+            [.., convert, name] if name == "identity" => convert == "convert",
+            _ => false,
+        }
+    }
+
     fn lower_call(&mut self, c: &syn::ExprCall, whole: &Expr) -> Result<Val> {
         let tensor_out = std::mem::take(&mut self.tensor_call);
         let Expr::Path(fp) = strip(&c.func) else {
@@ -313,6 +335,13 @@ impl<'a> Lowerer<'a> {
         let segs: Vec<String> = fp.path.segments.iter().map(|s| s.ident.to_string()).collect();
         // `f64::sin(x)` and friends: the rule table.
         if segs.len() == 2 && (segs[0] == "f64" || segs[0] == "f32") {
+            // `f64::from(x)` in an f64 function: the identity.
+            if segs[1] == "from" && c.args.len() == 1 {
+                if self.f != segs[0] {
+                    return self.err(c, format!("#[differentiable]: converting a differentiated value to `{}` mixes float types; this function works in `{}`", segs[0], self.f));
+                }
+                return self.lower_expr(&c.args[0]);
+            }
             if let Some(p) = rules::lookup(&segs[1]).filter(|p| p.0.arity == c.args.len()) {
                 if self.f != segs[0] {
                     return self.err(&c.func, format!("#[differentiable]: this function works in `{}`, not `{}`", self.f, segs[0]));
@@ -327,6 +356,19 @@ impl<'a> Lowerer<'a> {
         }
         if segs.last().is_some_and(|s| s == "stop_gradient") {
             return Ok(Val::Passive(quote!(#whole)));
+        }
+        if c.args.len() == 1 && Self::is_identity(&segs) {
+            return self.lower_expr(&c.args[0]);
+        }
+        // Not a #[differentiable] function: its derivative code does not
+        // exist, and rustc's error would point into the expansion.
+        let library = matches!(segs[0].as_str(), "std" | "core" | "alloc");
+        let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        if (library || typed) && c.args.iter().any(|a| self.mentions_active(a)) {
+            return self.err(
+                &c.func,
+                format!("#[differentiable]: `{}` is not a #[differentiable] function (library functions, constructors and associated functions are not differentiated), so a differentiated value cannot be passed to it", segs.join("::")),
+            );
         }
         // A local closure or function value given a differentiated value:
         // its body is not visible to the macro.

@@ -281,7 +281,7 @@ impl<'a> Lowerer<'a> {
                 }
             }
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
-                self.found |= super::mentions(&m.tokens, &mut |i| self.lw.env.is_active_name(i));
+                self.found |= super::macro_mentions(m, &mut |i| self.lw.env.is_active_name(i));
             }
         }
         let mut v = V { lw: self, found: false };

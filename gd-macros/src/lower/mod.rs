@@ -130,6 +130,9 @@ pub enum Frame<'s> {
 
 struct LoopCtx {
     brk: Temp,
+    /// A labelled loop: its label and the flags that a `break 'label` /
+    /// `continue 'label` from a loop inside it sets (see `stmt::exit_to`).
+    label: Option<(String, Temp, Temp)>,
     /// `(binding uid, end-of-body temp)` for the loop-carried bindings.
     carried: Vec<(usize, Temp)>,
     /// `(binding uid, header temp)`, in the same order.
@@ -173,6 +176,11 @@ pub struct Lowerer<'a> {
     ret: Temp,
     /// Set when a `return` inside a loop has run.
     returned: Temp,
+    /// The label of the loop being lowered next (taken by `lower_loop`).
+    next_label: Option<String>,
+    /// The loop lowered next may `return` or leave a labelled loop around
+    /// it (taken by `lower_loop`): see `exit_flags`.
+    next_exits: bool,
     param_temps: Vec<Option<Temp>>,
     uid: usize,
     /// Values already computed on the current path, one map per open block:
@@ -208,6 +216,8 @@ impl<'a> Lowerer<'a> {
             loops: Vec::new(),
             ret: Temp(0),
             returned: Temp(0),
+            next_label: None,
+            next_exits: false,
             param_temps: Vec::new(),
             uid: 0,
             cse: vec![Default::default()],
@@ -402,6 +412,13 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// The flags that carry an exit out of loops: `return`'s, and those of
+    /// the labelled loops open now.
+    fn exit_flags(&self) -> Vec<Temp> {
+        let labels = self.loops.iter().filter_map(|l| l.label.as_ref()).flat_map(|&(_, b, c)| [b, c]);
+        std::iter::once(self.returned).chain(labels).collect()
+    }
+
     /// Records the loop-carried values at the end of a loop body path.
     fn loop_end(&mut self) {
         let ctx = self.loops.last().unwrap();
@@ -549,10 +566,28 @@ impl<'a> Lowerer<'a> {
         }
         let count = self.temp(Ty::Usize, false);
         let brk = self.temp(Ty::Bool, false);
+        let label = self.next_label.take().map(|l| {
+            let flags = (self.temp(Ty::Bool, false), self.temp(Ty::Bool, false));
+            for f in [flags.0, flags.1] {
+                self.emit(Stmt::Set { dst: f, expr: quote!(false) });
+            }
+            (l, flags.0, flags.1)
+        });
+        let exits = std::mem::take(&mut self.next_exits);
         let saved = self.env.clone();
-        self.loops.push(LoopCtx { brk, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
+        self.loops.push(LoopCtx { brk, label, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
         let block = self.block(|s| {
             s.emit(Stmt::Set { dst: brk, expr: quote!(false) });
+            if exits {
+                // The exit flags are false at the start of every trip; set
+                // so here too, because the reverse sweep replays a trip's
+                // body, inner loops included, after later trips' replays
+                // left them set (a `return` from a nested loop had the
+                // gradient of the trips before it wrong).
+                for f in s.exit_flags() {
+                    s.emit(Stmt::Set { dst: f, expr: quote!(false) });
+                }
+            }
             for &(uid, h) in &heads {
                 s.set_active(uid, h);
             }
@@ -640,8 +675,40 @@ pub(super) fn is_pure(ts: &TokenStream) -> bool {
 
 /// Does a token stream read any of these names as a variable? Identifiers
 /// after `.` (fields, methods) or in a path (`k::x`, `x::y`), and
-/// struct-literal labels (`P { x: .. }`), are not variables.
+/// struct-literal labels (`P { x: .. }`), are not variables. Inside a macro
+/// invocation (`name!(..)`), the names a format string captures (`"{x}"`,
+/// `"{:w$}"`) are read too.
 pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    scan(ts, pred, false)
+}
+
+/// Where tokens that are kept as written (a printing macro's arguments, a
+/// condition) could change a variable: an assignment (`=`, `+=`, ..) or a
+/// `&mut` borrow. Comparisons (`==`, `<=`, `!=`, `>=`) and `=>` are not.
+pub fn first_write(ts: &TokenStream) -> Option<proc_macro2::Span> {
+    use proc_macro2::{Spacing, TokenTree};
+    let toks: Vec<TokenTree> = ts.clone().into_iter().collect();
+    toks.iter().enumerate().find_map(|(i, tt)| match tt {
+        TokenTree::Group(g) => first_write(&g.stream()),
+        TokenTree::Punct(p) if p.as_char() == '=' && p.spacing() == Spacing::Alone => {
+            let compares = matches!(i.checked_sub(1).map(|j| &toks[j]), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint && "=!<>".contains(q.as_char()));
+            (!compares).then(|| p.span())
+        }
+        TokenTree::Punct(p) if p.as_char() == '&' => match toks.get(i + 1) {
+            Some(TokenTree::Ident(m)) if m == "mut" => Some(m.span()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// [`mentions`] for a macro's own tokens (`syn::Macro::tokens`): its string
+/// literals may be format strings that capture names.
+pub fn macro_mentions(mac: &syn::Macro, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    scan(&mac.tokens, pred, true)
+}
+
+fn scan(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool, in_macro: bool) -> bool {
     let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
     let punct = |i: usize, c: char| matches!(toks.get(i), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
     toks.iter().enumerate().any(|(i, tt)| match tt {
@@ -652,7 +719,76 @@ pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool 
             let label = punct(i + 1, ':') && !punct(i + 2, ':');
             !(after_dot || after_path || before_path || label) && pred(id)
         }
-        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), pred),
+        proc_macro2::TokenTree::Group(g) => {
+            // `name!(..)`: the group holds a macro's tokens.
+            let invoked = i > 1 && punct(i - 1, '!') && matches!(toks[i - 2], proc_macro2::TokenTree::Ident(_));
+            scan(&g.stream(), pred, in_macro || invoked)
+        }
+        proc_macro2::TokenTree::Literal(l) if in_macro => {
+            format_captures(&l.to_string()).iter().any(|name| pred(&Ident::new(name, l.span())))
+        }
         _ => false,
     })
+}
+
+/// The names a string literal captures when used as a format string: the
+/// argument of `{x}`, `{x:.3}`, `{x:?}`, and a width or precision given as
+/// `name$` (`{:w$}`, `{:.p$}`). Escaped braces (`{{`, `}}`) capture nothing;
+/// a literal that is not a string captures nothing.
+fn format_captures(lit: &str) -> Vec<String> {
+    // The string's contents: `"..."`, `r"..."`, `r#"..."#` (escapes such as
+    // `\n` cannot produce a brace, so the raw text is enough).
+    let body = lit.trim_start_matches('r').trim_matches('#');
+    let Some(body) = body.strip_prefix('"').and_then(|b| b.strip_suffix('"')) else { return Vec::new() };
+    let ident = |s: &str| s.starts_with(|c: char| c.is_alphabetic() || c == '_') && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(r) = rest.strip_prefix('{') {
+            rest = r;
+            continue;
+        }
+        let Some(close) = rest.find('}') else { break };
+        let (arg, spec) = rest[..close].split_once(':').unwrap_or((&rest[..close], ""));
+        if ident(arg.trim()) {
+            out.push(arg.trim().to_string());
+        }
+        // Counts given by name: the identifier just before each `$`.
+        let parts: Vec<&str> = spec.split('$').collect();
+        for part in &parts[..parts.len() - 1] {
+            let start = part.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |k| k + 1);
+            if ident(&part[start..]) {
+                out.push(part[start..].to_string());
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn format_captures() {
+        let f = |s: &str| super::format_captures(s);
+        assert_eq!(f(r#""{x}""#), ["x"]);
+        assert_eq!(f(r#""a {x:.3} {y:?} {{z}} {0} {}""#), ["x", "y"]);
+        assert_eq!(f(r#""{:w$.p$}""#), ["w", "p"]);
+        assert_eq!(f(r#""{v:>1$} {:.*}""#), ["v"]);
+        assert_eq!(f(r##"r#"{x}"#"##), ["x"]);
+        assert_eq!(f("1.0"), Vec::<String>::new());
+        assert_eq!(f(r#""}} {{x}}""#), Vec::<String>::new());
+    }
+
+    #[test]
+    fn first_write() {
+        let w = |s: &str| super::first_write(&s.parse().unwrap()).is_some();
+        assert!(!w("a == b && c <= d || e >= f && g != h"));
+        assert!(!w("matches!(k, 1 => 2)"));
+        assert!(w("{ s = x; true }"));
+        assert!(w("{ s += x; true }"));
+        assert!(w("f(&mut s)"));
+        assert!(!w("f(&s, &&t)"));
+    }
 }

@@ -9,44 +9,50 @@ use super::{strip, Frame, Lowerer, Val};
 use crate::ir::*;
 
 /// Finds `return`, and `break`/`continue` that leave the loop being lowered
-/// (not those of a nested loop), outside closures and nested items.
+/// (not those of a nested loop, unless labelled with a loop outside it),
+/// outside closures and nested items.
 #[derive(Default)]
 struct Exits {
     ret: bool,
     brk: bool,
-    depth: usize,
+    /// The labels of the loops entered (`None` for an unlabelled one).
+    inside: Vec<Option<String>>,
+}
+
+impl Exits {
+    fn exit(&mut self, label: Option<&syn::Lifetime>) {
+        self.brk |= match label {
+            Some(l) => !self.inside.contains(&Some(l.ident.to_string())),
+            None => self.inside.is_empty(),
+        };
+    }
+    fn enter(&mut self, label: Option<&syn::Label>, visit: impl FnOnce(&mut Self)) {
+        self.inside.push(label.map(|l| l.name.ident.to_string()));
+        visit(self);
+        self.inside.pop();
+    }
 }
 
 impl<'ast> Visit<'ast> for Exits {
     fn visit_expr_return(&mut self, _: &'ast syn::ExprReturn) {
         self.ret = true;
     }
-    fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
-        if self.depth == 0 {
-            self.brk = true;
-        }
+    fn visit_expr_break(&mut self, b: &'ast syn::ExprBreak) {
+        self.exit(b.label.as_ref());
     }
-    fn visit_expr_continue(&mut self, _: &'ast syn::ExprContinue) {
-        if self.depth == 0 {
-            self.brk = true;
-        }
+    fn visit_expr_continue(&mut self, c: &'ast syn::ExprContinue) {
+        self.exit(c.label.as_ref());
     }
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     fn visit_item(&mut self, _: &'ast syn::Item) {}
     fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
-        self.depth += 1;
-        syn::visit::visit_expr_for_loop(self, e);
-        self.depth -= 1;
+        self.enter(e.label.as_ref(), |s| syn::visit::visit_expr_for_loop(s, e));
     }
     fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
-        self.depth += 1;
-        syn::visit::visit_expr_while(self, e);
-        self.depth -= 1;
+        self.enter(e.label.as_ref(), |s| syn::visit::visit_expr_while(s, e));
     }
     fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
-        self.depth += 1;
-        syn::visit::visit_expr_loop(self, e);
-        self.depth -= 1;
+        self.enter(e.label.as_ref(), |s| syn::visit::visit_expr_loop(s, e));
     }
 }
 
@@ -77,7 +83,7 @@ impl<'a> Lowerer<'a> {
             }
             SStmt::Item(item) => {
                 if let syn::Item::Macro(m) = item {
-                    if self.mentions_active(&m.mac.tokens) {
+                    if super::macro_mentions(&m.mac, &mut |i| self.env.is_active_name(i)) {
                         return self.err(
                             &m.mac.path,
                             "#[differentiable]: a macro defined in the body cannot name differentiated values (its expansion would not be differentiated); write the code out or use a #[differentiable] function",
@@ -127,21 +133,38 @@ impl<'a> Lowerer<'a> {
     }
 
     /// A macro statement is emitted unchanged, so it may read differentiated
-    /// values only if it cannot change them: printing and assertions.
+    /// values only if nothing the function computes afterwards can see them:
+    /// printing, logging, assertions, and `format!`/`dbg!` whose value the
+    /// statement drops. Not `write!`/`writeln!`: they keep the text in a
+    /// buffer that the function could parse back into a number (without its
+    /// derivative).
     fn check_macro(&self, mac: &syn::Macro) -> Result<()> {
         const READ_ONLY: &[&str] = &[
             "println", "print", "eprintln", "eprint", "assert", "assert_eq", "assert_ne", "debug_assert",
             "debug_assert_eq", "debug_assert_ne", "dbg", "panic", "unreachable", "todo", "trace", "debug", "info",
-            "warn", "error", "write", "writeln", "format",
+            "warn", "error", "format",
         ];
         let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        if READ_ONLY.contains(&name.as_str()) || !self.mentions_active(&mac.tokens) {
+        if !super::macro_mentions(mac, &mut |i| self.env.is_active_name(i)) {
             return Ok(());
+        }
+        if READ_ONLY.contains(&name.as_str()) {
+            return self.no_writes(&mac.tokens, &format!("`{name}!`"));
         }
         self.err(
             &mac.path,
             format!("#[differentiable]: the macro `{name}!` names differentiated values, but macros are emitted unchanged and not differentiated; only printing and assertion macros may read them"),
         )
+    }
+
+    /// `let y: f64 = x.into();` in an f64 function converts to the same
+    /// type (`From<T> for T`), the identity: the receiver. Elsewhere the
+    /// target of `into` is not written, so it stays unsupported.
+    fn into_same_type<'e>(&self, l: &syn::Local, init: &'e Expr) -> Option<&'e Expr> {
+        match (&l.pat, strip(init)) {
+            (Pat::Type(t), Expr::MethodCall(m)) if m.method == "into" && m.args.is_empty() && t.ty.to_token_stream().to_string() == self.f.to_string() => Some(&m.receiver),
+            _ => None,
+        }
     }
 
     fn lower_let(&mut self, l: &syn::Local) -> Result<()> {
@@ -151,6 +174,14 @@ impl<'a> Lowerer<'a> {
         if let Some((_, d)) = &init.diverge {
             return self.err(d, "#[differentiable] does not support `let ... else`");
         }
+        let identity;
+        let init = match self.into_same_type(l, &init.expr) {
+            Some(x) => {
+                identity = syn::LocalInit { eq_token: init.eq_token, expr: Box::new(x.clone()), diverge: None };
+                &identity
+            }
+            None => init,
+        };
         let pat = match &l.pat {
             Pat::Type(t) => &*t.pat,
             p => p,
@@ -405,10 +436,23 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Code kept as written beside differentiated values must not change
+    /// variables: the assignment would not be differentiated (`assert!({ s
+    /// = x; true })` left `s` without its derivative).
+    fn no_writes(&self, ts: &TokenStream, what: &str) -> Result<()> {
+        match super::first_write(ts) {
+            Some(at) => Err(syn::Error::new(at, format!("#[differentiable]: {what} reads differentiated values and is kept as written, so it may not assign or borrow `&mut` here (that change would not be differentiated); assign in a statement of its own"))),
+            None => Ok(()),
+        }
+    }
+
     /// Lowers a condition into a boolean temporary.
     pub(super) fn cond(&mut self, e: &Expr) -> Result<Temp> {
         if let Expr::Let(l) = strip(e) {
             return self.err(l, "#[differentiable] does not support `if let`/`while let`; use `match` on integers or booleans, or plain conditions");
+        }
+        if self.mentions_active(e) {
+            self.no_writes(&e.to_token_stream(), "this condition")?;
         }
         Ok(self.capture(Ty::Bool, quote!(#e)))
     }
@@ -574,6 +618,9 @@ impl<'a> Lowerer<'a> {
     fn arm_cond(&mut self, scrut: &TokenStream, arm: &syn::Arm) -> Result<Temp> {
         let pat = &arm.pat;
         let guard = arm.guard.as_ref().map(|(i, g)| quote!(#i #g));
+        if let Some((_, g)) = arm.guard.as_ref().filter(|(_, g)| self.mentions_active(g)) {
+            self.no_writes(&g.to_token_stream(), "this guard")?;
+        }
         Ok(self.capture(Ty::Bool, quote!(::core::matches!(#scrut, #pat #guard))))
     }
 
@@ -623,19 +670,12 @@ impl<'a> Lowerer<'a> {
                 Ok(())
             }
             Expr::Break(b) => {
-                if b.label.is_some() || b.expr.is_some() {
-                    return self.err(b, "#[differentiable]: labelled `break` and `break` with a value are not supported");
+                if b.expr.is_some() {
+                    return self.err(b, "#[differentiable]: `break` with a value is not supported");
                 }
-                self.exit_loop(true);
-                Ok(())
+                self.exit_to(b.label.as_ref(), true)
             }
-            Expr::Continue(c) => {
-                if c.label.is_some() {
-                    return self.err(c, "#[differentiable]: labelled `continue` is not supported");
-                }
-                self.exit_loop(false);
-                Ok(())
-            }
+            Expr::Continue(c) => self.exit_to(c.label.as_ref(), false),
             Expr::If(i) => {
                 let c = self.cond(&i.cond)?;
                 let els: Option<&Expr> = i.else_branch.as_ref().map(|(_, e)| &**e);
@@ -668,22 +708,19 @@ impl<'a> Lowerer<'a> {
                 self.diverging_arms(&scrut, &m.arms, rest)
             }
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                // A loop that may `return`: after it, continue only if it did not.
+                // A loop that may `return` or leave a labelled loop around
+                // it: after it, continue only if it did neither.
+                self.next_exits = true;
                 self.lower_expr_stmt(e)?;
-                // A fresh copy: the flag itself may be set again later, and the
-                // reverse sweep must replay this branch as it was taken here.
-                let flag = crate::emit::names::t(self.returned);
-                let returned = self.capture(Ty::Bool, quote!(#flag));
-                self.diverging_branches(
-                    returned,
-                    &mut |s| {
-                        if !s.loops.is_empty() {
-                            s.exit_loop(true);
-                        }
-                        Ok(())
-                    },
-                    &mut |s| s.run(rest),
-                )
+                self.next_exits = false;
+                let mut exits = vec![(self.returned, Exit::Out)];
+                if let Some((cur, outer)) = self.loops.split_last() {
+                    if let Some((_, b, c)) = cur.label {
+                        exits.extend([(b, Exit::Break), (c, Exit::Continue)]);
+                    }
+                    exits.extend(outer.iter().filter_map(|l| l.label.as_ref()).flat_map(|&(_, b, c)| [(b, Exit::Out), (c, Exit::Out)]));
+                }
+                self.after_loop(&exits, rest)
             }
             _ => self.err(e, "#[differentiable]: `return`/`break`/`continue` is supported in statement position only (not inside an expression)"),
         }
@@ -779,6 +816,56 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
+    /// `break`/`continue`, of the innermost loop or of the labelled one. A
+    /// loop further out is reached through its flag, which each loop in
+    /// between checks when it ends (`after_loop`), as for `return`.
+    fn exit_to(&mut self, label: Option<&syn::Lifetime>, brk: bool) -> Result<()> {
+        let Some(l) = label else {
+            self.exit_loop(brk);
+            return Ok(());
+        };
+        let name = l.ident.to_string();
+        let Some(i) = self.loops.iter().rposition(|c| c.label.as_ref().is_some_and(|(n, ..)| *n == name)) else {
+            return self.err(l, "#[differentiable]: this label names no loop around it (labelled blocks are not supported)");
+        };
+        if i + 1 < self.loops.len() {
+            let (_, b, c) = self.loops[i].label.clone().unwrap();
+            self.emit(Stmt::Set { dst: if brk { b } else { c }, expr: quote!(true) });
+            self.exit_loop(true);
+        } else {
+            self.exit_loop(brk);
+        }
+        Ok(())
+    }
+
+    /// After a loop that may have exited further out: each flag in turn (a
+    /// fresh copy of it: the flag may be set again later, and the reverse
+    /// sweep must replay the branch as it was taken here), then `rest`.
+    fn after_loop(&mut self, exits: &[(Temp, Exit)], rest: &[Frame<'_>]) -> Result<()> {
+        let Some((&(flag, exit), more)) = exits.split_first() else {
+            return self.run(rest);
+        };
+        let f = crate::emit::names::t(flag);
+        let taken = self.capture(Ty::Bool, quote!(#f));
+        self.diverging_branches(
+            taken,
+            &mut |s| {
+                match exit {
+                    // `return`, or a labelled exit of a loop further out.
+                    Exit::Out if s.loops.is_empty() => {}
+                    Exit::Out => s.exit_loop(true),
+                    // This loop's own label: done with the flag.
+                    Exit::Break | Exit::Continue => {
+                        s.emit(Stmt::Set { dst: flag, expr: quote!(false) });
+                        s.exit_loop(exit == Exit::Break);
+                    }
+                }
+                Ok(())
+            },
+            &mut |s| s.after_loop(more, rest),
+        )
+    }
+
     /// Leaves the current loop iteration: skip to the end of the body.
     fn exit_loop(&mut self, brk: bool) {
         if brk {
@@ -791,15 +878,17 @@ impl<'a> Lowerer<'a> {
     // ---- loops ----
 
     fn lower_for(&mut self, f: &syn::ExprForLoop) -> Result<()> {
-        if let Some(l) = &f.label {
-            return self.err(l, "#[differentiable]: loop labels are not supported");
-        }
+        // Set just before the loop is lowered: the iterator's own lowering
+        // must not take it.
+        let label = f.label.as_ref().map(|l| l.name.ident.to_string());
         let body = &f.body.stmts;
         if let Some((place, enumerate)) = self.place_iter(&f.expr)? {
+            self.next_label = label;
             return self.lower_place_loop(place, enumerate, &f.pat, body);
         }
         if let Some(it) = self.active_iter(&f.expr)? {
             let (head, k) = self.index_head(&it);
+            self.next_label = label;
             let pat = &*f.pat;
             return self.lower_loop(head, &mut |s| {
                 let kt = s.capture(Ty::Usize, quote!(#k));
@@ -812,6 +901,7 @@ impl<'a> Lowerer<'a> {
         let iter = &f.expr;
         let head = LoopHead::For { pat: quote!(#pat), iter: quote!(#iter) };
         let names: Vec<syn::Ident> = pat_idents(pat).into_iter().cloned().collect();
+        self.next_label = label;
         self.lower_loop(head, &mut |s| {
             for n in &names {
                 s.bind(n, 0, BKind::Passive, false);
@@ -821,9 +911,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_while(&mut self, w: &syn::ExprWhile) -> Result<()> {
-        if let Some(l) = &w.label {
-            return self.err(l, "#[differentiable]: loop labels are not supported");
-        }
+        self.next_label = w.label.as_ref().map(|l| l.name.ident.to_string());
         let body = &w.body.stmts;
         self.lower_loop(LoopHead::Loop, &mut |s| {
             let c = s.cond(&w.cond)?;
@@ -839,12 +927,20 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_loop_expr(&mut self, l: &syn::ExprLoop) -> Result<()> {
-        if let Some(lb) = &l.label {
-            return self.err(lb, "#[differentiable]: loop labels are not supported");
-        }
+        self.next_label = l.label.as_ref().map(|lb| lb.name.ident.to_string());
         let body = &l.body.stmts;
         self.lower_loop(LoopHead::Loop, &mut |s| s.run(&[Frame::Stmts(body), Frame::LoopEnd]))
     }
+}
+
+/// What a flag checked after a loop does (`after_loop`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// Leave this loop too (or, outside loops, end the function's path).
+    Out,
+    /// `break`/`continue` of this loop, which the flag's label names.
+    Break,
+    Continue,
 }
 
 fn assign_op(op: &syn::BinOp) -> Option<&'static str> {

@@ -1,0 +1,150 @@
+//! The generated API as associated functions of a type named like the
+//! function (`enum f {}` + `impl f { fn grad(..) }`), not as a module.
+//!
+//! Why: a `#[differentiable]` fn may sit in a block (inside a `#[test]` fn or
+//! `main`). A module there cannot see the block's items — not the generated
+//! functions beside it, not the user's types, not other functions of the
+//! block — because `super::` names the enclosing *module*, past the block.
+//! An `impl` resolves names lexically, in a block as at module level, and
+//! `f::grad(..)` reads the same as a module's function: the type lives in
+//! the type namespace, beside the function `f` in the value namespace.
+//!
+//! The emitters still write a module (`mod f { use super::*; .. }`); this
+//! pass turns it into the type and its `impl` in one place:
+//! - `use super::*;` goes (the impl sees the scope it is in);
+//! - `use super::__gd_vjp_f as __gd_vjp;` (the names callers use) becomes a
+//!   forwarding associated fn;
+//! - `super::x` becomes `x`, a call of another function of the module
+//!   `Self::x(..)`;
+//! - a `#[test]` (from `check(..)`) cannot be an associated fn: it moves
+//!   beside the function as `f_gradient_check`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::visit_mut::VisitMut;
+
+pub fn module_to_impl(generated: TokenStream, name: &syn::Ident) -> syn::Result<TokenStream> {
+    let mut file: syn::File = syn::parse2(generated)?;
+    let Some(at) = file.items.iter().position(|i| matches!(i, syn::Item::Mod(m) if m.ident == *name && m.content.is_some())) else {
+        return Ok(quote!(#file));
+    };
+    let syn::Item::Mod(module) = file.items.remove(at) else { unreachable!() };
+    let items = module.content.map(|(_, c)| c).unwrap_or_default();
+    let siblings: Vec<&syn::ItemFn> = file.items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f) } else { None }).collect();
+    let inner: Vec<syn::Ident> = items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f.sig.ident.clone()) } else { None }).collect();
+
+    let mut assoc: Vec<TokenStream> = Vec::new();
+    let mut outside: Vec<syn::Item> = Vec::new();
+    for item in items {
+        match item {
+            syn::Item::Use(u) => {
+                if let Some((target, alias)) = reexport(&u.tree) {
+                    let f = siblings.iter().find(|f| f.sig.ident == target).ok_or_else(|| {
+                        syn::Error::new(target.span(), "#[differentiable] internal: a re-export names no generated function")
+                    })?;
+                    assoc.push(forward(f, &alias));
+                }
+            }
+            syn::Item::Fn(mut f) => {
+                let test = f.attrs.iter().any(|a| a.path().is_ident("test"));
+                let prefix = if test { quote!(#name) } else { quote!(Self) };
+                Paths { inner: &inner, prefix }.visit_block_mut(&mut f.block);
+                if test {
+                    f.sig.ident = format_ident!("{}_{}", name, f.sig.ident);
+                    outside.push(syn::Item::Fn(f));
+                } else {
+                    if matches!(&f.vis, syn::Visibility::Restricted(r) if r.path.is_ident("super")) {
+                        // `pub(super)` in the module was the enclosing scope:
+                        // private in the impl.
+                        f.vis = syn::Visibility::Inherited;
+                    }
+                    assoc.push(quote!(#f));
+                }
+            }
+            other => outside.push(other),
+        }
+    }
+    let (attrs, vis) = (&module.attrs, &module.vis);
+    let ty = quote! {
+        #(#attrs)*
+        #[allow(non_camel_case_types, dead_code)]
+        #vis enum #name {}
+        #(#attrs)*
+        impl #name {
+            #(#assoc)*
+        }
+    };
+    let rest = file.items.iter();
+    Ok(quote!(#(#rest)* #ty #(#outside)*))
+}
+
+/// `use super::x as alias;` → `(x, alias)`; `None` for `use super::*`.
+fn reexport(tree: &syn::UseTree) -> Option<(syn::Ident, syn::Ident)> {
+    let syn::UseTree::Path(p) = tree else { return None };
+    match (&*p.tree, p.ident == "super") {
+        (syn::UseTree::Rename(r), true) => Some((r.ident.clone(), r.rename.clone())),
+        _ => None,
+    }
+}
+
+/// `#[doc(hidden)] pub fn alias(..) { x(..) }`: the name callers use for a
+/// generated function beside the user's (`g::__gd_vjp(..)`).
+fn forward(f: &syn::ItemFn, alias: &syn::Ident) -> TokenStream {
+    let mut sig = f.sig.clone();
+    sig.ident = alias.clone();
+    let args = f.sig.inputs.iter().map(|a| match a {
+        syn::FnArg::Typed(t) => match &*t.pat {
+            syn::Pat::Ident(p) => {
+                let id = &p.ident;
+                quote!(#id)
+            }
+            other => quote!(#other),
+        },
+        syn::FnArg::Receiver(r) => quote!(#r),
+    });
+    // Strip `mut` from the forwarder's own parameters: it only passes them on.
+    for a in sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(t) = a {
+            if let syn::Pat::Ident(p) = &mut *t.pat {
+                p.mutability = None;
+            }
+        }
+    }
+    let consts: Vec<&syn::Ident> = f.sig.generics.const_params().map(|c| &c.ident).collect();
+    let target = &f.sig.ident;
+    let turbofish = (!consts.is_empty()).then(|| quote!(::<#(#consts),*>));
+    quote! {
+        #[doc(hidden)]
+        #[inline(always)]
+        #[allow(clippy::all, clippy::too_many_arguments)]
+        pub #sig {
+            #target #turbofish(#(#args),*)
+        }
+    }
+}
+
+/// In a function moved out of the module: `super::x` → `x`, and a call of
+/// another function of the module `x(..)` → `Self::x(..)` (or `f::x(..)`
+/// from outside the impl).
+struct Paths<'a> {
+    inner: &'a [syn::Ident],
+    prefix: TokenStream,
+}
+
+impl VisitMut for Paths<'_> {
+    fn visit_path_mut(&mut self, p: &mut syn::Path) {
+        if p.segments.len() > 1 && p.segments[0].ident == "super" && p.leading_colon.is_none() {
+            p.segments = p.segments.iter().skip(1).cloned().collect();
+        }
+        syn::visit_mut::visit_path_mut(self, p);
+    }
+    fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
+        if let syn::Expr::Path(fp) = &mut *c.func {
+            if fp.qself.is_none() && fp.path.segments.len() == 1 && self.inner.contains(&fp.path.segments[0].ident) {
+                let (prefix, path) = (&self.prefix, &fp.path);
+                fp.path = syn::parse_quote!(#prefix::#path);
+            }
+        }
+        syn::visit_mut::visit_expr_call_mut(self, c);
+    }
+}
