@@ -412,3 +412,28 @@ fn accumulators_in_branches() {
     check!(resets, &[0, 1, 2, 9]);
     check!(alternating, &[0, 1, 2, 9]);
 }
+
+// A call to a scalar differentiable function inside the loop: its reverse
+// runs in the trip, so the loop still fuses, is seeded and windowed.
+#[differentiable]
+fn bond(a: f64, b: f64) -> f64 {
+    let d = b - a * a;
+    100.0 * d * d + (1.0 - a).powi(2)
+}
+
+#[differentiable]
+fn chained_call(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += bond(x[i], x[i + 1]);
+    }
+    s
+}
+
+#[test]
+fn calls_inside_a_seeded_loop() {
+    let _proof = __gd_vjp_set_chained_call;
+    check!(chained_call, &[1, 2, 3, 9]);
+    let x = point(9);
+    assert_eq!(chained_call::grad(&x), chained::grad(&x));
+}

@@ -317,10 +317,15 @@ fn created(b: &Block) -> HashSet<usize> {
     out
 }
 
-/// No calls, matrix rules or outputs, and only local arrays made in the body.
+/// No matrix rules or outputs, only local arrays made in the body, and no
+/// calls but to scalar functions of floats and data (`bond(x[i], x[i + 1])`):
+/// their reverse runs the callee's `__gd_vjp` inside the trip like any
+/// other operation's; a call given arrays, matrices or structs, or one that
+/// splits, keeps the loop on the saving path.
 fn simple(b: &Block, own: &HashSet<usize>) -> bool {
     b.iter().all(|s| {
         let here = match s {
+            Stmt::Call { args, pullback: None, .. } => args.iter().all(|a| matches!(a, CallArg::Scalar(_) | CallArg::Passive(_) | CallArg::Literal(_))),
             Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
             Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
             _ => true,
