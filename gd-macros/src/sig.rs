@@ -368,4 +368,9 @@ impl Sig {
     pub fn has_tensor(&self) -> bool {
         self.params.iter().any(|p| p.wrt && matches!(p.class, Class::Tensor { .. }))
     }
+
+    /// The positions of the differentiated array parameters.
+    pub fn wrt_arrays(&self) -> Vec<usize> {
+        self.params.iter().enumerate().filter(|(_, p)| p.wrt && matches!(p.class, Class::Array { .. })).map(|(i, _)| i).collect()
+    }
 }

@@ -136,10 +136,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let gty = super::second::shaped(sig, &quote!(_)).0;
     let gval = if wrt.len() == 1 { gvals[0].clone() } else { quote!((#(#gvals),*)) };
     // `value_and_grad_set`: a copy of the reverse sweep that assigns, where
-    // some array's gradient is provably written once per element (`set`);
-    // otherwise the buffers are zeroed and added into.
-    let arrays: Vec<usize> = wrt.iter().filter(|(_, p)| matches!(p.class, Class::Array { .. })).map(|(i, _)| *i).collect();
-    let plan = WindowPlan::assigning(&arrays, &low.body, &low.temps, &crate::plan::fused::plan_seeded(&low.body, &low.temps));
+    // some array's gradient is provably written once per element (see
+    // `plan::window`); otherwise the buffers are zeroed and added into.
+    let plan = WindowPlan::assigning(&sig.wrt_arrays(), &low.body, &low.temps, &crate::plan::fused::plan_seeded(&low.body, &low.temps));
     let vjp_set = names::vjp_set_fn(name);
     let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() {
         let zero = zero_buffers(sig);
@@ -295,10 +294,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
         Some(plan) => plan.clone(),
         // A split's reverse runs later: it has no seeded loops, so no windows.
         None if split => WindowPlan::default(),
-        None => {
-            let arrays: Vec<usize> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt && matches!(p.class, Class::Array { .. })).map(|(i, _)| i).collect();
-            WindowPlan::adding(&arrays, &low.body, &low.temps, &sw.seeded)
-        }
+        None => WindowPlan::adding(&sig.wrt_arrays(), &low.body, &low.temps, &sw.seeded),
     };
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 
 use crate::ir::*;
-use crate::plan::user_code::{idents, is_let, pure};
+use crate::plan::user_code::{idents, is_let, let_names, pure};
 use crate::rules;
 
 /// Where a loop sits, for `plan_recompute`.
@@ -96,10 +96,7 @@ fn bound_names(b: &Block) -> HashSet<String> {
             Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
                 out.insert(name.to_string());
             }
-            Stmt::Verbatim(ts) => {
-                let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
-                idents(&pat, &mut out);
-            }
+            Stmt::Verbatim(ts) => let_names(ts, &mut out),
             _ => {}
         }
     }
@@ -201,8 +198,7 @@ fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
         Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => names.contains(&name.to_string()),
         Stmt::Verbatim(ts) => {
             let mut bound = HashSet::new();
-            let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
-            idents(&pat, &mut bound);
+            let_names(ts, &mut bound);
             bound.iter().any(|n| names.contains(n))
         }
         _ => false,

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::ir::*;
-use crate::plan::user_code::{idents, is_let, pure};
+use crate::plan::user_code::{idents, is_let, let_names, pure};
 
 /// The loops (by trip-count temporary) that run fused. A fused loop's
 /// scratch holds one execution's contributions until the reverse sweep
@@ -39,6 +39,14 @@ pub fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: 
 pub struct Coef {
     pub negate: bool,
     pub factors: Vec<(Factor, bool)>,
+}
+
+impl Coef {
+    /// This coefficient multiplied (`div`: divided) by `f`.
+    fn times(mut self, f: Factor, div: bool) -> Coef {
+        self.factors.push((f, div));
+        self
+    }
 }
 
 /// A factor whose value is known before the loop runs.
@@ -117,18 +125,10 @@ fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
                 match (prim.0.name, a, b) {
                     ("add", Some(c), None) | ("add", None, Some(c)) | ("sub", Some(c), None) => Some((*dst, c)),
                     ("sub", None, Some(c)) | ("neg", Some(c), None) => Some((*dst, Coef { negate: !c.negate, ..c })),
-                    ("mul", Some(mut c), None) if fixed(&args[1], &early).is_some() => {
-                        c.factors.push((fixed(&args[1], &early).unwrap(), false));
-                        Some((*dst, c))
-                    }
-                    ("mul", None, Some(mut c)) if fixed(&args[0], &early).is_some() => {
-                        c.factors.push((fixed(&args[0], &early).unwrap(), false));
-                        Some((*dst, c))
-                    }
-                    ("div", Some(mut c), None) if fixed(&args[1], &early).is_some() => {
-                        c.factors.push((fixed(&args[1], &early).unwrap(), true));
-                        Some((*dst, c))
-                    }
+                    // By a factor known up front; any other product ends the tail.
+                    ("mul", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early)?, false))),
+                    ("mul", None, Some(c)) => Some((*dst, c.times(fixed(&args[0], &early)?, false))),
+                    ("div", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early)?, true))),
                     (_, None, None) => None,
                     _ => return None,
                 }
@@ -145,11 +145,7 @@ fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
             None => {
                 touched.extend(names_touched(std::slice::from_ref(s), true));
                 // Any other statement may neither read nor write the chain.
-                let mut reads = HashMap::new();
-                count_reads(std::slice::from_ref(s), &mut reads);
-                let mut writes = HashSet::new();
-                assigned(std::slice::from_ref(s), &mut writes);
-                if chain.keys().any(|x| reads.contains_key(x) || writes.contains(x)) {
+                if touches_any(s, chain.keys()) {
                     return None;
                 }
             }
@@ -175,8 +171,7 @@ fn names_touched(b: &[Stmt], top: bool) -> HashSet<String> {
             Stmt::Verbatim(ts) if is_let(ts) => {
                 all(ts, &mut out);
                 if top {
-                    let pat: proc_macro2::TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
-                    idents(&pat, &mut out);
+                    let_names(ts, &mut out);
                 }
             }
             Stmt::Verbatim(ts) => idents(ts, &mut out),
@@ -229,7 +224,10 @@ pub fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
             break;
         }
     }
-    chain.contains(&end) && chain_only(&l.body, &chain, h) && simple(&l.body, &created(&l.body))
+    // A chain value copied into the result (`return s` inside the loop)
+    // leaves the loop but through the back edge: the fused trip would not
+    // see its adjoint.
+    chain.contains(&end) && !chain.contains(&Temp(0)) && chain_only(&l.body, &chain, h) && simple(&l.body, &created(&l.body))
 }
 
 /// The temporaries a running sum flows into: `c + e`, `e + c`, `c - e` and
@@ -257,13 +255,8 @@ fn grow_chain(b: &[Stmt], chain: &mut HashSet<Temp>) {
 /// (or a copy), and every write of one (`h` excepted, which only the back
 /// edge assigns) is such an operation: then each is `h` plus terms free of
 /// `h`. User code may read them through aliases (branch conditions, a
-/// `break`): that changes no derivative. None may leave the loop but through
-/// the back edge: a `return s` inside it copies one into the result
-/// (`Temp(0)`), whose adjoint the fused trip would not see.
+/// `break`): that changes no derivative.
 fn chain_only(b: &[Stmt], chain: &HashSet<Temp>, h: Temp) -> bool {
-    if chain.contains(&Temp(0)) {
-        return false;
-    }
     let on = |o: &Operand| matches!(o, Operand::Temp(x) if chain.contains(x));
     b.iter().all(|s| match s {
         Stmt::Op { dst, prim, args } if chain.contains(dst) => {
@@ -273,14 +266,18 @@ fn chain_only(b: &[Stmt], chain: &HashSet<Temp>, h: Temp) -> bool {
         Stmt::Copy { dst, src } if chain.contains(dst) => *dst != h && on(src),
         Stmt::If { then, els, .. } => chain_only(then, chain, h) && chain_only(els, chain, h),
         Stmt::Scope(inner) => chain_only(inner, chain, h),
-        _ => {
-            let mut reads = HashMap::new();
-            count_reads(std::slice::from_ref(s), &mut reads);
-            let mut writes = HashSet::new();
-            assigned(std::slice::from_ref(s), &mut writes);
-            !chain.iter().any(|x| reads.contains_key(x) || writes.contains(x))
-        }
+        _ => !touches_any(s, chain),
     })
+}
+
+/// Does the statement (nested blocks included) read or assign any of `xs`?
+fn touches_any<'a>(s: &Stmt, xs: impl IntoIterator<Item = &'a Temp>) -> bool {
+    let one = std::slice::from_ref(s);
+    let mut reads = HashMap::new();
+    count_reads(one, &mut reads);
+    let mut writes = HashSet::new();
+    assigned(one, &mut writes);
+    xs.into_iter().any(|x| reads.contains_key(x) || writes.contains(x))
 }
 
 /// Reads of each temporary as a value (aliases for user code excluded).

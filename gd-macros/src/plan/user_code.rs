@@ -9,6 +9,12 @@ use proc_macro2::TokenStream;
 use crate::rules;
 
 /// A `let` statement of user code.
+/// The names a `let` statement binds (the identifiers of its pattern).
+pub fn let_names(ts: &TokenStream, out: &mut HashSet<String>) {
+    let pat: TokenStream = ts.clone().into_iter().take_while(|t| t.to_string() != "=").collect();
+    idents(&pat, out);
+}
+
 pub fn is_let(ts: &TokenStream) -> bool {
     ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let")
 }
