@@ -296,3 +296,77 @@ fn matrix_parameter() {
     assert_eq!(g, gi);
     assert!((g - v.map(|e| e + 1.0)).amax() < 1e-15);
 }
+
+// The first loop to write a gradient assigns even when other statements read
+// the parameter too: they write later (a replayed loop's reverse, a second
+// seeded loop after it), so they add onto what it assigned. Here the mean's
+// loop is replayed in the reverse sweep, after the seeded second loop, which
+// assigns g[1..] and zeroes g[0] before the replay adds the mean's terms.
+#[differentiable]
+fn centred(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let mut v = 0.0;
+    for i in 1..x.len() {
+        v += (x[i] - mean).powi(2) * x[i];
+    }
+    v / n
+}
+
+// Two seeded loops over the same parameter: the first assigns, the second adds.
+#[differentiable]
+fn two_seeded(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += x[i] * x[i + 1];
+    }
+    let mut t = 0.0;
+    for i in 0..x.len() {
+        t += x[i].sin();
+    }
+    s + 2.0 * t
+}
+
+// A scratched loop (its sum's adjoint, 1 / s, is known only after it) that
+// is the parameter's only forward-sweep writer and the last statement to read
+// it: its trips write `exp(x - m)` into the gradient, its reverse scales the
+// gradient by 1 / s, then the max fold's reverse adds its share. Over
+// 1..n - 1, so the ends are zeroed (all of it when no trip runs).
+#[differentiable]
+fn lse_inner(x: &[f64]) -> f64 {
+    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut s = 0.0;
+    for i in 1..x.len() - 1 {
+        s += (x[i] - m).exp();
+    }
+    m + (s + 1.0).ln()
+}
+
+// Not in place: a statement after the scratched loop reads `x` (its reverse
+// would add into the gradient before the scaling).
+#[differentiable]
+fn lse_then_read(x: &[f64]) -> f64 {
+    let s = x.iter().map(|v| v.exp()).sum::<f64>();
+    s.ln() + x[0] * x[1]
+}
+
+#[test]
+fn first_writer_assigns_when_others_read_too() {
+    let _proof = (__gd_vjp_set_centred, __gd_vjp_set_two_seeded, __gd_vjp_set_lse_inner);
+    for n in [1, 2, 3, 6, 9] {
+        let x = start(n);
+        check("centred", &centred, &centred::value_and_grad_set, &centred::value_and_grad_into, &x);
+        check("lse_inner", &lse_inner, &lse_inner::value_and_grad_set, &lse_inner::value_and_grad_into, &x);
+    }
+    for n in [2, 3, 6, 9] {
+        let x = start(n);
+        check("two_seeded", &two_seeded, &two_seeded::value_and_grad_set, &two_seeded::value_and_grad_into, &x);
+        check("lse_then_read", &lse_then_read, &lse_then_read::value_and_grad_set, &lse_then_read::value_and_grad_into, &x);
+    }
+    // value_and_grad goes through the same sweep.
+    let x = start(7);
+    let (v, g) = lse_inner::value_and_grad(&x);
+    let mut gi = vec![0.0; 7];
+    assert_eq!(v, lse_inner::value_and_grad_into(&x, &mut gi));
+    assert_eq!(g, gi);
+}

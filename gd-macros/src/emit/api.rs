@@ -138,7 +138,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // `value_and_grad_set`: a copy of the reverse sweep that assigns, where
     // some array's gradient is provably written once per element (see
     // `plan::window`); otherwise the buffers are zeroed and added into.
-    let plan = WindowPlan::assigning(&sig.wrt_arrays(), &low.body, &low.temps, &crate::plan::fused::plan_seeded(&low.body, &low.temps));
+    let plan = WindowPlan::assigning(&sig.wrt_arrays(), &low.body, &low.temps, &crate::plan::Loops::of(&low.body, &low.temps));
     let vjp_set = names::vjp_set_fn(name);
     let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() {
         let zero = zero_buffers(sig);
@@ -367,20 +367,11 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                     };
                 });
                 match set.map(|plan| plan.assigned(i)) {
-                    Some(Some(w)) => {
-                        let (hi, count) = (crate::plan::window::hi(i), t(w.count));
-                        // The trips wrote [lo, hi): see `plan::window`.
-                        let (c, carried) = (w.stride, w.width - w.stride);
+                    Some(Some(_)) => {
+                        // The assigning loop zeroes what it does not write
+                        // (see `plan::window`).
+                        let hi = crate::plan::window::hi(i);
                         setup.extend(quote!(let mut #hi: usize = 0;));
-                        // Usually both ends are empty: test here, zero out of
-                        // line, so that the hot path keeps no frame for memset.
-                        let k = crate::krate();
-                        finish.extend(quote! {{
-                            let __gd_lo = #hi.saturating_sub(#carried + #c * #count);
-                            if __gd_lo > 0 || #hi < #g.len() {
-                                #k::__private::zero_ends(#g, __gd_lo, #hi);
-                            }
-                        }});
                     }
                     Some(None) => setup.extend(quote!(#g.fill(0.0);)),
                     None => {}

@@ -38,6 +38,13 @@ impl<'a> Sweeps<'a> {
         self.fused.contains(&l.count) && !self.seeded.contains_key(&l.count)
     }
 
+    /// The array parameters whose adjoints a scratched loop adds into a
+    /// scratch array: not those it writes in place (`plan::window`'s
+    /// `scaled` windows).
+    fn scratch_params(&self, l: &Loop) -> Vec<usize> {
+        targets(l, self.temps).params.into_iter().filter(|&i| !self.window.in_place(l.count, i)).collect()
+    }
+
     /// Declarations of the fused loops' scratch adjoints (arrays from the
     /// per-thread pool, given back by `fused_end`).
     pub(super) fn fused_decls(&self, body: &Block) -> TokenStream {
@@ -49,7 +56,7 @@ impl<'a> Sweeps<'a> {
                 let v = scratch_t(l, x);
                 out.extend(quote!(let mut #v: #s = #z;));
             }
-            for i in tg.params {
+            for i in self.scratch_params(l) {
                 let v = scratch_a(l, i);
                 out.extend(if self.dual {
                     quote!(let mut #v: ::std::vec::Vec<#s> = ::std::vec::Vec::new();)
@@ -68,7 +75,7 @@ impl<'a> Sweeps<'a> {
             return out;
         }
         for l in super::sweep::loops(body).into_iter().filter(|l| self.scratched(l)) {
-            for i in targets(l, self.temps).params {
+            for i in self.scratch_params(l) {
                 let v = scratch_a(l, i);
                 out.extend(quote!(#k::__private::give_stack(#v);));
             }
@@ -82,7 +89,7 @@ impl<'a> Sweeps<'a> {
     pub(super) fn forward_fused(&self, l: &Loop) -> TokenStream {
         let z = &self.zero;
         let seeded = self.seeded.contains_key(&l.count);
-        let tg = if seeded { Targets { temps: Vec::new(), params: Vec::new() } } else { targets(l, self.temps) };
+        let tg = if seeded { Targets { temps: Vec::new(), params: Vec::new() } } else { Targets { params: self.scratch_params(l), ..targets(l, self.temps) } };
         let mut reset = TokenStream::new();
         let mut map = HashMap::new();
         for &x in &tg.temps {
@@ -189,13 +196,26 @@ impl<'a> Sweeps<'a> {
                 let (a, k) = (acc(j), at(w.stride + j));
                 flush.extend(quote!(#g[#base + #k] #op #a;));
             }
+            let count = t(l.count);
             if self.window.assign {
                 let (hi, width) = (crate::plan::window::hi(w.param), at(w.width));
                 flush.extend(quote!(#hi = #base + #width;));
             }
             if !flush.is_empty() {
-                let count = t(l.count);
                 end.extend(quote!(if #count > 0 { #flush }));
+            }
+            if self.window.assign {
+                // The trips wrote [lo, hi); zero the rest before any later
+                // writer adds. Usually both ends are empty: test here, zero
+                // out of line, so that the hot path keeps no frame for memset.
+                let (hi, k) = (crate::plan::window::hi(w.param), &self.krate);
+                let (c, carried) = (at(w.stride), at(w.width - w.stride));
+                end.extend(quote! {{
+                    let __gd_lo = #hi.saturating_sub(#carried + #c * #count);
+                    if __gd_lo > 0 || #hi < #g.len() {
+                        #k::__private::zero_ends(#g, __gd_lo, #hi);
+                    }
+                }});
             }
         }
         (decls, trip, end)
@@ -209,9 +229,9 @@ impl<'a> Sweeps<'a> {
     pub(super) fn accumulating_replay(&self, l: &Loop) -> bool {
         let reads_sum = || {
             let mut temps: HashSet<Temp> = [l.backedge[0].0].into_iter().collect();
-            super::replay::taint(&l.body, &mut temps, &mut HashSet::new(), &mut HashSet::new())
+            crate::plan::recompute::taint(&l.body, &mut temps, &mut HashSet::new(), &mut HashSet::new())
         };
-        matches!(&l.head, LoopHead::For { iter, .. } if super::replay::is_range(iter))
+        matches!(&l.head, LoopHead::For { iter, .. } if crate::plan::recompute::is_range(iter))
             && self.recomputed.contains(&l.count)
             && fusable(l, self.temps)
             && !reads_sum()
@@ -250,10 +270,20 @@ impl<'a> Sweeps<'a> {
             out.extend(quote!(#bx += #sb * #v;));
         }
         for i in tg.params {
-            let (v, g) = (scratch_a(l, i), self.arr_adj(Arr::Param(i)));
-            out.extend(quote! {
-                for (__gd_g, __gd_s) in #g.iter_mut().zip(#v.iter()) {
-                    *__gd_g += #sb * *__gd_s;
+            let g = self.arr_adj(Arr::Param(i));
+            out.extend(if self.window.in_place(l.count, i) {
+                // The trips wrote `∂e/∂x` into the gradient itself.
+                quote! {
+                    for __gd_g in #g.iter_mut() {
+                        *__gd_g *= #sb;
+                    }
+                }
+            } else {
+                let v = scratch_a(l, i);
+                quote! {
+                    for (__gd_g, __gd_s) in #g.iter_mut().zip(#v.iter()) {
+                        *__gd_g += #sb * *__gd_s;
+                    }
                 }
             });
         }

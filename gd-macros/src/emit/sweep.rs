@@ -15,7 +15,7 @@ use quote::quote;
 use super::names::{self, b, d, t};
 use crate::ir::*;
 use crate::rules;
-use super::replay::{is_range, plan_recompute, taint, Ctx};
+use crate::plan::recompute::{is_range, taint};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -87,12 +87,7 @@ impl<'a> Sweeps<'a> {
             // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
             (quote!(#f), quote!(-0.0))
         };
-        let mut recomputed = HashSet::new();
-        let mut rebinding = HashSet::new();
-        plan_recompute(body, &Ctx::Free, &mut recomputed, &mut rebinding);
-        let seeded = crate::plan::fused::plan_seeded(body, temps);
-        let mut fused = HashSet::new();
-        crate::plan::fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
+        let crate::plan::Loops { recomputed, rebinding, seeded, fused } = crate::plan::Loops::of(body, temps);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
         Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }

@@ -9,8 +9,39 @@
 //!   write their gradient: each element once, the contributions of later
 //!   trips carried in registers; and whether `value_and_grad_set` may
 //!   assign instead of zeroing and adding.
+//! - `recompute`: which loops the reverse sweep replays instead of saving
+//!   each trip's values.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
 pub mod fused;
+pub mod recompute;
 pub mod user_code;
 pub mod window;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Block, Temp, TempInfo};
+
+/// How each loop of a function's body runs in the sweeps (by trip-count
+/// temporary).
+pub struct Loops {
+    /// Replayed in the reverse sweep (see `recompute`).
+    pub recomputed: HashSet<Temp>,
+    /// Saving loops whose pattern a replay inside binds again.
+    pub rebinding: HashSet<Temp>,
+    /// Fused loops whose sum's adjoint is known before they run, with it.
+    pub seeded: HashMap<Temp, fused::Coef>,
+    /// Loops reversed trip by trip in the forward sweep (seeded ones included).
+    pub fused: HashSet<Temp>,
+}
+
+impl Loops {
+    pub fn of(body: &Block, temps: &[TempInfo]) -> Loops {
+        let (mut recomputed, mut rebinding) = (HashSet::new(), HashSet::new());
+        recompute::plan_recompute(body, &recompute::Ctx::Free, &mut recomputed, &mut rebinding);
+        let seeded = fused::plan_seeded(body, temps);
+        let mut fused = HashSet::new();
+        fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
+        Loops { recomputed, rebinding, seeded, fused }
+    }
+}

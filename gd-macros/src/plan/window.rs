@@ -30,9 +30,10 @@
 //! read of an earlier one). Anything else takes the general path: each read
 //! adds into `g`, and `_set` zeroes the buffer first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::fused::Coef;
+use super::Loops;
 use crate::ir::*;
 
 /// The most positions a window carries in registers.
@@ -50,6 +51,9 @@ pub struct Window {
     pub width: usize,
     /// The index of position 0 in the current trip (a read's index temporary).
     pub base: Temp,
+    /// A scratched loop's window: its trips write with a unit seed, its
+    /// reverse scales the gradient by the sum's adjoint (see `assigning`).
+    pub scaled: bool,
 }
 
 /// The windows of one sweep, and by load the window and position it reads.
@@ -82,18 +86,35 @@ impl WindowPlan {
         plan
     }
 
-    /// Windows that assign (`value_and_grad_set`): each array parameter read
-    /// by one seeded loop alone, whose trips tile a range (`w ≥ c`).
-    pub fn assigning(arrays: &[usize], body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>) -> Self {
+    /// Windows that assign (`value_and_grad_set`): for each array parameter,
+    /// the loop that writes its gradient first, when its trips tile a range
+    /// (`w ≥ c`). Which loop that is: the sweeps write a parameter's
+    /// gradient in the forward sweep from fused loops only (a seeded loop's
+    /// trips, a scratched one's nested loops), everything else in the reverse
+    /// sweep, after. So it is the first top-level loop using the parameter
+    /// when that loop is seeded and no statement before it writes in the
+    /// forward sweep; later writers add. A scratched loop (sum's adjoint known
+    /// only after it) also qualifies when nothing after it uses the
+    /// parameter: it writes its trips' contributions with a unit seed into
+    /// the gradient itself, which its reverse then scales by the sum's
+    /// adjoint, in place of a scratch array and a second pass (`scaled`).
+    /// Each assigning loop zeroes what lies outside its range right after
+    /// it runs, before any later writer adds.
+    pub fn assigning(arrays: &[usize], body: &Block, temps: &[TempInfo], loops: &Loops) -> Self {
         let mut plan = WindowPlan { assign: true, ..Default::default() };
         for &p in arrays {
-            let mut users = body.iter().filter(|s| uses(std::slice::from_ref(*s), p));
-            let (Some(Stmt::Loop(l)), None) = (users.next(), users.next()) else { continue };
-            if !seeded.contains_key(&l.count) {
+            let users: Vec<usize> = (0..body.len()).filter(|&k| uses(std::slice::from_ref(&body[k]), p)).collect();
+            let Some(&first) = users.iter().find(|&&k| writes_forward(&body[k], &loops.fused)) else { continue };
+            let Stmt::Loop(l) = &body[first] else { continue };
+            let scaled = !loops.seeded.contains_key(&l.count);
+            if scaled && users.last() != Some(&first) {
                 continue;
             }
             match window(p, l, temps) {
-                Some((w, loads)) if w.width >= w.stride => plan.push(w, loads),
+                Some((mut w, loads)) if w.width >= w.stride => {
+                    w.scaled = scaled;
+                    plan.push(w, loads)
+                }
                 _ => {}
             }
         }
@@ -114,6 +135,12 @@ impl WindowPlan {
     /// The window that assigns parameter `p`'s gradient, if any.
     pub fn assigned(&self, p: usize) -> Option<&Window> {
         self.windows.iter().find(|w| self.assign && w.param == p)
+    }
+
+    /// Whether loop `count` writes parameter `p`'s gradient in place with a
+    /// unit seed (a `scaled` window) rather than into a scratch array.
+    pub fn in_place(&self, count: Temp, p: usize) -> bool {
+        self.windows.iter().any(|w| w.scaled && w.count == count && w.param == p)
     }
 }
 
@@ -143,7 +170,7 @@ fn window(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Window, Vec<(Temp, 
     let stride = usize::try_from(slope.checked_mul(step)?).ok()?;
     let base = loads.iter().find(|(_, _, (_, o))| *o == lo)?.1;
     let positions = loads.iter().map(|&(dst, _, (_, o))| (dst, (o - lo) as usize)).collect();
-    Some((Window { param: p, count: l.count, stride, width, base }, positions))
+    Some((Window { param: p, count: l.count, stride, width, base, scaled: false }, positions))
 }
 
 /// The step of a loop over `a..b` (1) or `(a..b).step_by(st)` (`st`, a literal ≥ 1).
@@ -156,6 +183,12 @@ fn range_step(e: &syn::Expr) -> Option<i64> {
         },
         _ => None,
     }
+}
+
+/// Whether a statement writes a gradient in the forward sweep: a fused loop
+/// at it or inside it.
+fn writes_forward(s: &Stmt, fused: &HashSet<Temp>) -> bool {
+    matches!(s, Stmt::Loop(l) if fused.contains(&l.count)) || s.children().into_iter().any(|c| c.iter().any(|s| writes_forward(s, fused)))
 }
 
 /// Whether a block reads array parameter `p` or passes it to a call.

@@ -19,7 +19,7 @@ use crate::plan::user_code::{idents, is_let, let_names, pure};
 use crate::rules;
 
 /// Where a loop sits, for `plan_recompute`.
-pub(super) enum Ctx {
+pub(crate) enum Ctx {
     /// At the top level of the function or of a replayed trip: every name in
     /// scope there is in scope for the replay.
     Free,
@@ -31,7 +31,7 @@ pub(super) enum Ctx {
     Closed,
 }
 
-pub(super) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>) {
+pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>) {
     for (i, s) in block.iter().enumerate() {
         match s {
             Stmt::Loop(l) => {
@@ -207,14 +207,14 @@ fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
 }
 
 /// A range expression (`a..b`, `a..=b`), possibly parenthesised.
-pub(super) fn is_range(iter: &TokenStream) -> bool {
+pub(crate) fn is_range(iter: &TokenStream) -> bool {
     matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
 }
 
 /// Spreads a taint forward through a block: temporaries computed from
 /// tainted ones, names aliased to them, arrays written with them. Returns
 /// true when user code or a control decision reads a tainted value.
-pub(super) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<String>, arrays: &mut HashSet<usize>) -> bool {
+pub(crate) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<String>, arrays: &mut HashSet<usize>) -> bool {
     let op_t = |o: &Operand, temps: &HashSet<Temp>| matches!(o, Operand::Temp(x) if temps.contains(x));
     let reads = |ts: &TokenStream, names: &HashSet<String>| {
         let mut ids = HashSet::new();
