@@ -370,3 +370,53 @@ fn first_writer_assigns_when_others_read_too() {
     assert_eq!(v, lse_inner::value_and_grad_into(&x, &mut gi));
     assert_eq!(g, gi);
 }
+
+// No loop writes `x`'s gradient in the forward sweep: the last statement to
+// read it writes first, in the reverse sweep. A replayed loop reading it once
+// per trip at an index of slope ±1 assigns, recording the lowest and highest
+// index, and zeroes the rest; statements before it add afterwards.
+#[differentiable]
+fn horner_rev(x: &[f64], t: f64) -> f64 {
+    let mut p = 0.0;
+    for i in (0..x.len()).rev() {
+        p = p * t + x[i];
+    }
+    (p - 1.0).powi(2)
+}
+
+// An offset over a shorter range, after a replayed pass that adds later.
+#[differentiable]
+fn mirrored(x: &[f64]) -> f64 {
+    let m = x.iter().fold(0.0, |a, v| 0.5 * a + v.sin());
+    let mut p = m;
+    for k in (1..x.len()).rev() {
+        p = 0.9 * p + x[k - 1] * p.cos();
+    }
+    p
+}
+
+// A loop that breaks: its trips write a contiguous prefix.
+#[differentiable]
+fn stops(x: &[f64]) -> f64 {
+    let mut p = 1.0;
+    for i in 0..x.len() {
+        p = p * 0.8 + x[i] * x[i] * 0.1;
+        if p > 1.1 {
+            break;
+        }
+    }
+    p
+}
+
+#[test]
+fn last_reader_assigns_in_the_reverse_sweep() {
+    let _proof = (__gd_vjp_set_horner_rev, __gd_vjp_set_mirrored);
+    for n in [0, 1, 2, 5, 9] {
+        let x = start(n);
+        let t = 0.7;
+        check("horner_rev", &|x| horner_rev(x, t), &|x, g| horner_rev::value_and_grad_set(x, t, g, &mut 0.0), &|x, g| horner_rev::value_and_grad_into(x, t, g, &mut 0.0), &x);
+        check("mirrored", &mirrored, &mirrored::value_and_grad_set, &mirrored::value_and_grad_into, &x);
+        let big: Vec<f64> = x.iter().map(|v| v * 1.5).collect();
+        check("stops", &stops, &stops::value_and_grad_set, &stops::value_and_grad_into, &big);
+    }
+}

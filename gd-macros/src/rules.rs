@@ -137,8 +137,12 @@ pub fn partials(p: Prim, a: &[TokenStream], y: &TokenStream, f: &Ident) -> Vec<O
             vec![quote!(#b), quote!(#x)]
         }
         "div" => {
+            // `-y · (1 / b)`, not `-y / b`: both partials then share one
+            // reciprocal, which leaves a loop when `b` is fixed across trips
+            // (`w[i] * x[i] / norm`): one division per trip (the primal's)
+            // instead of three.
             let b = &a[1];
-            vec![quote!((1.0 / #b)), quote!((-#y / #b))]
+            vec![quote!((1.0 / #b)), quote!((-#y * (1.0 / #b)))]
         }
         "rem" => {
             let b = &a[1];

@@ -2,7 +2,8 @@
 """Writes tests/ad_fuzz_stencils.rs: random accumulator loops over a slice that
 read it at several offsets per trip (stencils), with strides (`step_by`),
 windows, exact chunks and zips of shifted slices, followed by a linear or
-non-linear tail; some read a reduction of the slice computed before the loop
+non-linear tail, and recurrences (`s = 0.9 s + e`, over a range or a
+reversed one) that the reverse sweep replays backwards; some read a reduction of the slice computed before the loop
 (a mean, a norm), some add a second pass after it (which gradient write
 comes first, and which may assign, then changes). These are the loops whose gradient writes the planner
 carries in registers and assigns (gd-macros/src/plan/window.rs) and whose
@@ -19,7 +20,7 @@ import random
 import sys
 
 SEED = int(sys.argv[1]) if len(sys.argv) > 1 else 2026
-COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 32
+COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 40
 rng = random.Random(SEED)
 
 
@@ -58,7 +59,16 @@ def expr(leaves, depth):
 
 def loop_source():
     """The loop: (macro lines, dual lines, the reads as leaves, shortest length)."""
-    kind = rng.choice(["range", "range", "step_by", "windows", "chunks", "zip"])
+    kind = rng.choice(["range", "range", "step_by", "windows", "chunks", "zip", "recur", "recur_rev"])
+    if kind in ("recur", "recur_rev"):
+        # A recurrence, not a sum: the reverse sweep replays it backwards.
+        o = rng.choice([-1, 0, 1])
+        read = f"xs[i + {o}]" if o > 0 else f"xs[i - {-o}]" if o < 0 else "xs[i]"
+        lo, hi = max(0, -o), max(0, o)
+        head_end = f"xs.len() - {hi}" if hi else "xs.len()"
+        head = f"({lo}..{head_end}).rev()" if kind == "recur_rev" else f"{lo}..{head_end}"
+        leaves = [(read, read)] + ([("s", "s")] if rng.random() < 0.5 else [])
+        return f"for i in {head} {{", leaves, lo + hi, True
     if kind in ("range", "step_by"):
         offs = sorted(rng.sample([-2, -1, 0, 1, 2], rng.randint(1, 3)))
         lo, hi = max(0, -offs[0]), max(0, offs[-1])
@@ -69,18 +79,18 @@ def loop_source():
         if kind == "step_by":
             head = f"({head}).step_by({rng.randint(2, 3)})"
         leaves = [(r, r) for r in reads]
-        return f"for {var} in {head} {{", leaves, lo + hi
+        return f"for {var} in {head} {{", leaves, lo + hi, False
     if kind == "windows":
         k = rng.randint(2, 3)
         leaves = [(f"w[{j}]", f"w[{j}]") for j in range(k)]
-        return f"for w in xs.windows({k}) {{", leaves, k - 1
+        return f"for w in xs.windows({k}) {{", leaves, k - 1, False
     if kind == "chunks":
         k = rng.randint(2, 3)
         leaves = [(f"ch[{j}]", f"ch[{j}]") for j in rng.sample(range(k), rng.randint(1, k))]
-        return f"for ch in xs.chunks_exact({k}) {{", leaves, 0
+        return f"for ch in xs.chunks_exact({k}) {{", leaves, 0, False
     sh = rng.randint(1, 2)
     leaves = [("a", "a"), ("b", "b")]
-    return f"for (a, b) in xs[{sh}..].iter().zip(&xs[..xs.len() - {sh}]) {{", leaves, sh
+    return f"for (a, b) in xs[{sh}..].iter().zip(&xs[..xs.len() - {sh}]) {{", leaves, sh, False
 
 
 def tail():
@@ -122,12 +132,14 @@ def postlude():
 
 def function(idx):
     name = f"fs{idx}"
-    head, reads, shortest = loop_source()
+    head, reads, shortest, recur = loop_source()
     pre, post = prelude(), postlude()
     leaves = reads + [("x", "x"), ("y", "y")] + ([("p", "p")] if pre else [])
     body = expr(leaves, 3)
     # Every read takes part: a smooth term of its own besides the random tree.
     for m, d in reads:
+        if m == "s":
+            continue
         k = rng.choice([0.5, -0.3, 0.7])
         f = rng.choice(["sin", "tanh", "atan"])
         body = E(f"{body.m} + ({m}).{f}() * {k!r}", f"{body.d} + ({d}).{f}() * {k!r}")
@@ -137,12 +149,14 @@ def function(idx):
     dual_head = head.replace("xs.windows", "xs.windows").replace("&xs[..", "&xs[..")
     lines_m = ([f"    {pre[0]}"] if pre else []) + ["    let mut s = 0.0;", f"    {head}"]
     lines_d = ([f"    {pre[1]}"] if pre else []) + ["    let mut s = c::<D>(0.0);", f"    {dual_head}"]
+    # A recurrence's step is bounded (tanh), so that `s` stays finite.
+    upd = (lambda e: f"s = s * 0.9 + ({e}).tanh();") if recur else (lambda e: f"s += {e};")
     if use_let:
-        lines_m += [f"        let e = {body.m};", "        s += e * e * 0.5 + e;"]
-        lines_d += [f"        let e = {body.d};", "        s += e * e * 0.5 + e;"]
+        lines_m += [f"        let e = {body.m};", f"        {upd('e * e * 0.5 + e')}"]
+        lines_d += [f"        let e = {body.d};", f"        {upd('e * e * 0.5 + e')}"]
     else:
-        lines_m += [f"        s += {body.m};"]
-        lines_d += [f"        s += {body.d};"]
+        lines_m += [f"        {upd(body.m)}"]
+        lines_d += [f"        {upd(body.d)}"]
     if post:
         lines_m += ["    }", f"    {post[0]}", f"    {tm} + 0.3 * q"]
         lines_d += ["    }", f"    {post[1]}", f"    {td} + q * 0.3"]

@@ -140,7 +140,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // `plan::window`); otherwise the buffers are zeroed and added into.
     let plan = WindowPlan::assigning(&sig.wrt_arrays(), &low.body, &low.temps, &crate::plan::Loops::of(&low.body, &low.temps));
     let vjp_set = names::vjp_set_fn(name);
-    let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() {
+    let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() && plan.backward.is_empty() {
         let zero = zero_buffers(sig);
         (TokenStream::new(), quote!(#zero super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp)
     } else {
@@ -366,14 +366,14 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                         }
                     };
                 });
-                match set.map(|plan| plan.assigned(i)) {
-                    Some(Some(_)) => {
+                match set {
+                    Some(plan) if plan.assigns(i) => {
                         // The assigning loop zeroes what it does not write
                         // (see `plan::window`).
-                        let hi = crate::plan::window::hi(i);
-                        setup.extend(quote!(let mut #hi: usize = 0;));
+                        let (hi, lo) = (crate::plan::window::hi(i), crate::plan::window::lo(i));
+                        setup.extend(quote!(let mut #hi: usize = 0; let mut #lo: usize = #g.len();));
                     }
-                    Some(None) => setup.extend(quote!(#g.fill(0.0);)),
+                    Some(_) => setup.extend(quote!(#g.fill(0.0);)),
                     None => {}
                 }
             }

@@ -15,7 +15,7 @@ use quote::quote;
 use super::names::{self, b, d, t};
 use crate::ir::*;
 use crate::rules;
-use crate::plan::recompute::{is_range, taint};
+use crate::plan::recompute::{is_range, is_reversible_range, never_breaks, taint};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -265,13 +265,7 @@ impl<'a> Sweeps<'a> {
     pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
         let mut out = self.fused_decls(body);
         for l in loops(body).into_iter().filter(|l| !self.fused.contains(&l.count)) {
-            let saves_item = match &l.head {
-                LoopHead::For { iter, .. } => {
-                    self.rebinding.contains(&l.count) && !self.recomputes(l) || self.recomputes(l) && !is_range(iter)
-                }
-                LoopHead::Loop => false,
-            };
-            if saves_item {
+            if self.saves_item(l) {
                 let s = names::stack(&format!("item{}", l.count.0));
                 out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
             }
@@ -629,6 +623,10 @@ impl<'a> Sweeps<'a> {
         };
         let bind = quote!(let #pat = __gd_item;);
         // Only a replayed loop checked that its range's names stay put.
+        if self.runs_backwards(l) {
+            // The reverse loop's own item (see `runs_backwards`).
+            return (TokenStream::new(), bind);
+        }
         if is_range(iter) && self.recomputes(l) {
             let save = if push {
                 TokenStream::new()
@@ -645,6 +643,131 @@ impl<'a> Sweeps<'a> {
             quote!(let __gd_item = #s.pop().unwrap();)
         };
         (save, bind)
+    }
+
+    /// The reverse sweep of a loop (`before`: the statements ahead of it in
+    /// its block).
+    fn reverse_loop(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
+        match () {
+            _ if self.fused.contains(&l.count) => self.reverse_fused(l),
+            _ if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
+            _ if self.recomputes(l) => {
+                let count = t(l.count);
+                let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
+                let pops = self.trip_inputs(l).into_iter().rev().map(|x| {
+                    let (s, v) = (self.stack_of(x), t(x));
+                    quote!(#v = #s.pop().unwrap();)
+                });
+                let (item_pop, bind) = self.item_binding(l, false);
+                let replay = self.forward(&l.body, Mode::Record);
+                let body = self.reverse(&l.body);
+                let head = match &l.head {
+                    LoopHead::For { iter, .. } if self.runs_backwards(l) => quote!(for __gd_item in ::core::iter::Iterator::rev(#iter)),
+                    _ => quote!(for __gd_trip in 0..#count),
+                };
+                quote! {
+                    #head {
+                        #(#back)*
+                        #(#pops)*
+                        #item_pop
+                        {
+                            #bind
+                            #replay
+                            #body
+                        }
+                    }
+                }
+            }
+            _ => {
+                let count = t(l.count);
+                let back: Vec<TokenStream> = l
+                    .backedge
+                    .iter()
+                    .rev()
+                    .map(|&(h, end)| self.backedge_adjoint(h, end))
+                    .collect();
+                let pops = self.snapshot(l).into_iter().rev().map(|x| {
+                    let (s, v) = (self.stack_of(x), t(x));
+                    quote!(#v = #s.pop().unwrap();)
+                });
+                let reloads = every_trip_loads(&l.body).into_iter().filter(|(dst, _, _)| self.needed.contains(dst)).map(|(dst, a, k)| {
+                    let (v, k, arr) = (t(dst), t(k), self.arr(a));
+                    quote!(#v = #arr[#k];)
+                });
+                let body = self.reverse_trip(l, before);
+                let (item_pop, bind) =
+                    if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
+                quote! {
+                    for __gd_trip in 0..#count {
+                        #(#back)*
+                        #(#pops)*
+                        #(#reloads)*
+                        #item_pop
+                        {
+                            #bind
+                            #body
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a loop's reverse: zero what its backward-assigning loads (see
+    /// `plan::window`) did not write, before anything else adds.
+    fn backward_end(&self, l: &Loop) -> TokenStream {
+        let k = &self.krate;
+        let mut out = TokenStream::new();
+        if !self.window.assign {
+            return out;
+        }
+        fn loads(b: &[Stmt], out: &mut Vec<Temp>) {
+            for s in b {
+                if let Stmt::Load { dst, .. } = s {
+                    out.push(*dst);
+                }
+                s.children().into_iter().for_each(|c| loads(c, out));
+            }
+        }
+        let mut inside = Vec::new();
+        loads(&l.body, &mut inside);
+        let count = t(l.count);
+        for dst in inside {
+            let Some(&(p, rises)) = self.window.backward.get(&dst) else { continue };
+            // `last`: the index trip 0 wrote, the lowest when the index rises.
+            let (g, last) = (names::grad(p), crate::plan::window::lo(p));
+            let (lo, hi) = if rises { (quote!(#last), quote!(#last + #count)) } else { (quote!(#last + 1 - #count), quote!(#last + 1)) };
+            // Usually both ends are empty: zero out of line (see `zero_ends`).
+            out.extend(quote! {
+                if #count == 0 {
+                    #g.fill(0.0);
+                } else {
+                    let (__gd_lo, __gd_hi) = (#lo, #hi);
+                    if __gd_lo > 0 || __gd_hi < #g.len() {
+                        #k::__private::zero_ends(#g, __gd_lo, __gd_hi);
+                    }
+                }
+            });
+        }
+        out
+    }
+
+    /// Whether a loop's trips push their items on a stack for the reverse
+    /// sweep (see `item_binding`): a saving loop whose item a replay inside
+    /// binds again, or a replayed loop whose items cannot be taken again.
+    fn saves_item(&self, l: &Loop) -> bool {
+        match &l.head {
+            LoopHead::For { iter, .. } if self.recomputes(l) => !self.runs_backwards(l) && !is_range(iter),
+            LoopHead::For { .. } => self.rebinding.contains(&l.count),
+            LoopHead::Loop => false,
+        }
+    }
+
+    /// A replayed loop over a range (or a reversed range) that runs all its
+    /// trips: the reverse sweep iterates the range backwards (`.rev()`)
+    /// for the items, instead of saving them or counting trips with `nth`.
+    fn runs_backwards(&self, l: &Loop) -> bool {
+        matches!(&l.head, LoopHead::For { iter, .. } if is_reversible_range(iter)) && self.recomputes(l) && never_breaks(l)
     }
 
     /// The temporaries a loop saves at the end of each trip. Loads that run
@@ -693,6 +816,12 @@ impl<'a> Sweeps<'a> {
             }
         }
         for (i, s) in block.iter().enumerate().rev() {
+            if let Stmt::Loop(l) = s {
+                // Runs after the loop's reverse (`extend` below goes first).
+                out.extend(self.reverse_loop(l, &block[..i]));
+                out.extend(self.backward_end(l));
+                continue;
+            }
             out.extend(match s {
                 Stmt::Op { dst, prim, args } => {
                     let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
@@ -745,6 +874,11 @@ impl<'a> Sweeps<'a> {
                             let acc = names::window_acc(id, pos);
                             quote!(#acc += #bd; #bd = #z;)
                         }
+                        // The first write to this element (see `plan::window`).
+                        _ if self.window.backward.get(dst).is_some_and(|&(p, _)| self.window.assign && g == names::grad(p)) => {
+                            let last = crate::plan::window::lo(self.window.backward[dst].0);
+                            quote!(#g[#k] = #bd; #bd = #z; #last = #k;)
+                        }
                         _ => quote!(#g[#k] += #bd; #bd = #z;),
                     }
                 }
@@ -796,63 +930,7 @@ impl<'a> Sweeps<'a> {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
                     quote!(if #c { #a } else { #e })
                 }
-                Stmt::Loop(l) if self.fused.contains(&l.count) => self.reverse_fused(l),
-                Stmt::Loop(l) if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
-                Stmt::Loop(l) if self.recomputes(l) => {
-                    let count = t(l.count);
-                    let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
-                    let pops = self.trip_inputs(l).into_iter().rev().map(|x| {
-                        let (s, v) = (self.stack_of(x), t(x));
-                        quote!(#v = #s.pop().unwrap();)
-                    });
-                    let (item_pop, bind) = self.item_binding(l, false);
-                    let replay = self.forward(&l.body, Mode::Record);
-                    let body = self.reverse(&l.body);
-                    quote! {
-                        for __gd_trip in 0..#count {
-                            #(#back)*
-                            #(#pops)*
-                            #item_pop
-                            {
-                                #bind
-                                #replay
-                                #body
-                            }
-                        }
-                    }
-                }
-                Stmt::Loop(l) => {
-                    let count = t(l.count);
-                    let back: Vec<TokenStream> = l
-                        .backedge
-                        .iter()
-                        .rev()
-                        .map(|&(h, end)| self.backedge_adjoint(h, end))
-                        .collect();
-                    let pops = self.snapshot(l).into_iter().rev().map(|x| {
-                        let (s, v) = (self.stack_of(x), t(x));
-                        quote!(#v = #s.pop().unwrap();)
-                    });
-                    let reloads = every_trip_loads(&l.body).into_iter().filter(|(dst, _, _)| self.needed.contains(dst)).map(|(dst, a, k)| {
-                        let (v, k, arr) = (t(dst), t(k), self.arr(a));
-                        quote!(#v = #arr[#k];)
-                    });
-                    let body = self.reverse_trip(l, &block[..i]);
-                    let (item_pop, bind) =
-                        if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
-                    quote! {
-                        for __gd_trip in 0..#count {
-                            #(#back)*
-                            #(#pops)*
-                            #(#reloads)*
-                            #item_pop
-                            {
-                                #bind
-                                #body
-                            }
-                        }
-                    }
-                }
+                Stmt::Loop(_) => unreachable!("loops are reversed above"),
                 Stmt::Scope(b) => {
                     let inner = self.reverse(b);
                     quote!({ #inner })

@@ -211,6 +211,31 @@ pub(crate) fn is_range(iter: &TokenStream) -> bool {
     matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
 }
 
+/// A range, or a range reversed (`(a..b).rev()`): iterators the reverse
+/// sweep can run backwards with `.rev()`.
+pub(crate) fn is_reversible_range(iter: &TokenStream) -> bool {
+    match syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip) {
+        Ok(syn::Expr::MethodCall(m)) if m.method == "rev" && m.args.is_empty() => is_range(&quote::ToTokens::to_token_stream(&*m.receiver)),
+        Ok(_) => is_range(iter),
+        Err(_) => false,
+    }
+}
+
+/// Whether a loop runs every trip its iterator gives: nothing in its body
+/// sets its break flag (`break`, `return`, a labelled exit from an inner
+/// loop all do).
+pub(crate) fn never_breaks(l: &Loop) -> bool {
+    fn sets(b: &[Stmt], flag: Temp) -> bool {
+        b.iter().any(|s| matches!(s, Stmt::Set { dst, .. } if *dst == flag) || s.children().into_iter().any(|c| sets(c, flag)))
+    }
+    // The trip's own reset (`brk = false`) is the first statement.
+    let body = match l.body.first() {
+        Some(Stmt::Set { dst, .. }) if *dst == l.brk => &l.body[1..],
+        _ => &l.body[..],
+    };
+    !sets(body, l.brk)
+}
+
 /// Spreads a taint forward through a block: temporaries computed from
 /// tainted ones, names aliased to them, arrays written with them. Returns
 /// true when user code or a control decision reads a tainted value.

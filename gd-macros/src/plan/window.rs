@@ -63,6 +63,9 @@ pub struct WindowPlan {
     pub assign: bool,
     pub windows: Vec<Window>,
     pub loads: HashMap<Temp, (usize, usize)>,
+    /// Loads whose gradient the reverse sweep assigns, with their parameter
+    /// and whether their index rises from trip to trip: see `assigning`.
+    pub backward: HashMap<Temp, (usize, bool)>,
 }
 
 impl WindowPlan {
@@ -100,11 +103,28 @@ impl WindowPlan {
     /// adjoint, in place of a scratch array and a second pass (`scaled`).
     /// Each assigning loop zeroes what lies outside its range right after
     /// it runs, before any later writer adds.
+    ///
+    /// Where no loop writes the parameter's gradient in the forward sweep, the
+    /// last statement to use it writes first (its reverse runs first). When
+    /// that is a loop over a range (or a reversed range) that reads the
+    /// parameter once per trip, on every trip, at an index of slope ±1 in
+    /// the loop variable (Horner's `p = p * t + x[i]`), its trips write
+    /// distinct contiguous elements: the reverse assigns each (`backward`),
+    /// and zeroes the rest after the loop: the last index it wrote (trip
+    /// 0's) and the trip count give the range.
     pub fn assigning(arrays: &[usize], body: &Block, temps: &[TempInfo], loops: &Loops) -> Self {
         let mut plan = WindowPlan { assign: true, ..Default::default() };
         for &p in arrays {
             let users: Vec<usize> = (0..body.len()).filter(|&k| uses(std::slice::from_ref(&body[k]), p)).collect();
-            let Some(&first) = users.iter().find(|&&k| writes_forward(&body[k], &loops.fused)) else { continue };
+            let Some(&first) = users.iter().find(|&&k| writes_forward(&body[k], &loops.fused)) else {
+                // No forward writer: the last statement to use it writes first.
+                if let Some(Stmt::Loop(l)) = users.last().map(|&k| &body[k]) {
+                    if let Some((load, rises)) = single_read(p, l, temps) {
+                        plan.backward.insert(load, (p, rises));
+                    }
+                }
+                continue;
+            };
             let Stmt::Loop(l) = &body[first] else { continue };
             let scaled = !loops.seeded.contains_key(&l.count);
             if scaled && users.last() != Some(&first) {
@@ -132,9 +152,10 @@ impl WindowPlan {
         self.windows.iter().enumerate().filter(|(_, w)| w.count == count).collect()
     }
 
-    /// The window that assigns parameter `p`'s gradient, if any.
-    pub fn assigned(&self, p: usize) -> Option<&Window> {
-        self.windows.iter().find(|w| self.assign && w.param == p)
+    /// Whether `value_and_grad_set` assigns parameter `p`'s gradient, so that
+    /// it need not zero it first.
+    pub fn assigns(&self, p: usize) -> bool {
+        self.assign && (self.windows.iter().any(|w| w.param == p) || self.backward.values().any(|&(q, _)| q == p))
     }
 
     /// Whether loop `count` writes parameter `p`'s gradient in place with a
@@ -171,6 +192,29 @@ fn window(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Window, Vec<(Temp, 
     let base = loads.iter().find(|(_, _, (_, o))| *o == lo)?.1;
     let positions = loads.iter().map(|&(dst, _, (_, o))| (dst, (o - lo) as usize)).collect();
     Some((Window { param: p, count: l.count, stride, width, base, scaled: false }, positions))
+}
+
+/// The one load of `p` in loop `l`'s body, when it runs on every trip at an
+/// index of slope ±1 in the variable of a range or reversed range, and
+/// whether that index rises from trip to trip.
+fn single_read(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Temp, bool)> {
+    let LoopHead::For { pat, iter } = &l.head else { return None };
+    if !crate::plan::recompute::is_reversible_range(iter) {
+        return None;
+    }
+    let reversed = !crate::plan::recompute::is_range(iter);
+    let var = match syn::parse::Parser::parse2(syn::Pat::parse_single, pat.clone()).ok()? {
+        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => pi.ident.to_string(),
+        _ => return None,
+    };
+    let mut env: HashMap<String, Option<Affine>> = HashMap::new();
+    env.insert(var, Some((1, 0)));
+    let mut loads = Vec::new();
+    walk(&l.body, p, temps, &mut env, &mut HashMap::new(), &mut loads)?;
+    match loads[..] {
+        [(dst, _, (slope, _))] if slope.abs() == 1 => Some((dst, (slope > 0) != reversed)),
+        _ => None,
+    }
 }
 
 /// The step of a loop over `a..b` (1) or `(a..b).step_by(st)` (`st`, a literal ≥ 1).
@@ -313,6 +357,11 @@ fn affine(e: &syn::Expr, env: &HashMap<String, Option<Affine>>) -> Option<Affine
         }
         _ => None,
     }
+}
+
+/// The lowest gradient index a backward-assigning loop wrote, for parameter `p`.
+pub fn lo(p: usize) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(&format!("__gd_lo{p}"), proc_macro2::Span::call_site())
 }
 
 /// One past the highest gradient index written so far, for parameter `p`.
