@@ -257,3 +257,133 @@ mod api {
         );
     }
 }
+
+// A seeded loop reading a local array made before it (running sums): its
+// trips add into the array's adjoint in the forward sweep, which is sized
+// when the array is created (gd-macros/src/plan/fused.rs,
+// `seeded_local_reads`). Two variants that must not take that path: the
+// array written again after the loop (the adjoint the trips added belongs to
+// the old values), and an array that grows with `push`.
+#[differentiable]
+fn cumsum_fit(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    let mut h = vec![0.0; n];
+    h[0] = xs[0];
+    for i in 1..n {
+        h[i] = h[i - 1] + xs[i];
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += (h[i] - 0.3 * i as f64).powi(2) * h[i].sin();
+    }
+    s
+}
+fn cumsum_fit_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let mut h = vec![c::<D>(0.0); n];
+    h[0] = xs[0];
+    for i in 1..n {
+        h[i] = h[i - 1] + xs[i];
+    }
+    let mut s = c::<D>(0.0);
+    for i in 0..n {
+        s += (h[i] - 0.3 * i as f64).powi(2) * h[i].sin();
+    }
+    s
+}
+
+#[differentiable]
+fn rewritten_after(xs: &[f64]) -> f64 {
+    let n = xs.len();
+    let mut h = vec![0.0; n];
+    for i in 0..n {
+        h[i] = xs[i] * xs[i];
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += h[i].cos();
+    }
+    for i in 0..n {
+        h[i] = h[i] * xs[i];
+    }
+    s + h[0] * h[n - 1]
+}
+fn rewritten_after_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let mut h = vec![c::<D>(0.0); n];
+    for i in 0..n {
+        h[i] = xs[i] * xs[i];
+    }
+    let mut s = c::<D>(0.0);
+    for i in 0..n {
+        s += h[i].cos();
+    }
+    for i in 0..n {
+        h[i] = h[i] * xs[i];
+    }
+    s + h[0] * h[n - 1]
+}
+
+#[differentiable]
+fn pushed_then_read(xs: &[f64]) -> f64 {
+    let mut h = Vec::new();
+    for i in 0..xs.len() {
+        h.push(xs[i].exp());
+    }
+    let mut s = 0.0;
+    for i in 0..h.len() {
+        s += h[i] * xs[i];
+    }
+    s
+}
+fn pushed_then_read_d<D: Dn>(xs: &[D]) -> D {
+    let mut h = Vec::new();
+    for i in 0..xs.len() {
+        h.push(xs[i].exp());
+    }
+    let mut s = c::<D>(0.0);
+    for i in 0..h.len() {
+        s += h[i] * xs[i];
+    }
+    s
+}
+
+#[test]
+fn seeded_loops_reading_local_arrays() {
+    let cases = [
+        Case::new("cumsum_fit", |v| cumsum_fit(v), |v| cumsum_fit_d(v), rand_points(264, 4, 6, -1.5, 1.5)),
+        Case::new("rewritten_after", |v| rewritten_after(v), |v| rewritten_after_d(v), rand_points(265, 4, 5, -1.5, 1.5)),
+        Case::new("pushed_then_read", |v| pushed_then_read(v), |v| pushed_then_read_d(v), rand_points(266, 4, 5, -1.5, 1.5)),
+    ];
+    for case in &cases {
+        case.check_oracles();
+    }
+    #[cfg(not(gd_oracles_only))]
+    {
+        cases[0].check_api(api_slice!(cumsum_fit));
+        cases[1].check_api(api_slice!(rewritten_after));
+        cases[2].check_api(api_slice!(pushed_then_read));
+        for (case, set, into) in [
+            (&cases[0], &cumsum_fit::value_and_grad_set as &dyn Fn(&[f64], &mut [f64]) -> f64, &cumsum_fit::value_and_grad_into as &dyn Fn(&[f64], &mut [f64]) -> f64),
+            (&cases[1], &rewritten_after::value_and_grad_set, &rewritten_after::value_and_grad_into),
+        ] {
+            for v in &case.points {
+                let mut gs = vec![f64::NAN; v.len()];
+                let mut gi = vec![0.0; v.len()];
+                assert_eq!(set(v, &mut gs), into(v, &mut gi));
+                assert_eq!(gs, gi, "{}: set against into", case.name);
+            }
+        }
+        check_second(
+            "cumsum_fit",
+            &cases[0].points,
+            &|v| cumsum_fit_d(v),
+            &|v| cumsum_fit::value_and_grad(v),
+            &|v, t| cumsum_fit::hvp(v, t),
+            &|v| {
+                let (val, g, h) = cumsum_fit::hessian(v);
+                (val, g, h.iter().copied().collect())
+            },
+        );
+    }
+}

@@ -62,6 +62,9 @@ pub struct Sweeps<'a> {
     /// The seeded loops' reads whose gradient goes through a window's
     /// registers (see `plan::window`); in `__gd_vjp_set`, those that assign.
     pub window: crate::plan::window::WindowPlan,
+    /// Local arrays whose adjoints are sized at creation, because seeded
+    /// loops add into them in the forward sweep (`plan::fused::seeded_local_reads`).
+    early: HashSet<usize>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     /// While a loop's first trip is reversed: headers whose adjoint is dead
@@ -88,9 +91,10 @@ impl<'a> Sweeps<'a> {
             (quote!(#f), quote!(-0.0))
         };
         let crate::plan::Loops { recomputed, rebinding, seeded, fused } = crate::plan::Loops::of(body, temps);
+        let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -108,6 +112,7 @@ impl<'a> Sweeps<'a> {
     /// trips instead).
     pub fn for_split(&mut self, body: &Block) {
         self.seeded.clear();
+        self.early.clear();
         self.recomputed.clear();
         self.rebinding.clear();
         self.fused.clear();
@@ -393,6 +398,10 @@ impl<'a> Sweeps<'a> {
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(init));
                         o.extend(quote!(#da = ::std::vec![#dv; #n];));
+                    } else if self.early.contains(arr) {
+                        // Seeded loops add into it from the forward sweep on.
+                        let (g, z) = (names::local_adj(*arr), &self.zero);
+                        o.extend(quote!(#g.clear(); #g.resize(#n, #z);));
                     }
                     o
                 }
@@ -811,6 +820,9 @@ impl<'a> Sweeps<'a> {
         // length at the end of the block.
         for s in block {
             if let Stmt::ArrNew { arr, len_end, .. } = s {
+                if self.early.contains(arr) {
+                    continue;
+                }
                 let (g, n) = (names::local_adj(*arr), t(*len_end));
                 out.extend(quote!(#g.clear(); #g.resize(#n, #z);));
             }

@@ -72,9 +72,13 @@ pub fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Coef> {
     if temps[ret.0].ty != Ty::Float {
         return out;
     }
+    let fixed = fixed_arrays(body);
     for (i, s) in body.iter().enumerate() {
         let Stmt::Loop(l) = s else { continue };
-        if !fusable(l, temps) {
+        // Local arrays nothing writes from the loop on: the trips may add
+        // into their adjoints in the forward sweep (see `seeded_local_reads`).
+        let outside: HashSet<usize> = fixed.iter().copied().filter(|&a| !writes_array(&body[i..], a)).collect();
+        if !fusable_reading(l, temps, &outside) {
             continue;
         }
         if let Some(c) = linear_tail(l, &body[i + 1..], temps) {
@@ -211,6 +215,11 @@ fn defs_of(x: Temp, b: &[Stmt]) -> usize {
 /// one per branch (`if r.abs() < d { s += .. } else { s += .. }`). Then
 /// its adjoint passes unchanged from trip to trip (see `emit::fused`).
 pub fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
+    fusable_reading(l, temps, &HashSet::new())
+}
+
+/// `fusable`, the body also allowed to read the local arrays `outside`.
+fn fusable_reading(l: &Loop, temps: &[TempInfo], outside: &HashSet<usize>) -> bool {
     let [(h, end)] = l.backedge[..] else { return false };
     if temps[h.0].ty != Ty::Float {
         return false;
@@ -227,7 +236,7 @@ pub fn fusable(l: &Loop, temps: &[TempInfo]) -> bool {
     // A chain value copied into the result (`return s` inside the loop)
     // leaves the loop but through the back edge: the fused trip would not
     // see its adjoint.
-    chain.contains(&end) && !chain.contains(&Temp(0)) && chain_only(&l.body, &chain, h) && simple(&l.body, &created(&l.body))
+    chain.contains(&end) && !chain.contains(&Temp(0)) && chain_only(&l.body, &chain, h) && simple(&l.body, &created(&l.body), outside)
 }
 
 /// The temporaries a running sum flows into: `c + e`, `e + c`, `c - e` and
@@ -319,16 +328,70 @@ fn created(b: &Block) -> HashSet<usize> {
 /// their reverse runs the callee's `__gd_vjp` inside the trip like any
 /// other operation's; a call given arrays, matrices or structs, or one that
 /// splits, keeps the loop on the saving path.
-fn simple(b: &Block, own: &HashSet<usize>) -> bool {
+fn simple(b: &Block, own: &HashSet<usize>, outside: &HashSet<usize>) -> bool {
     b.iter().all(|s| {
         let here = match s {
             Stmt::Call { args, pullback: None, .. } => args.iter().all(|a| matches!(a, CallArg::Scalar(_) | CallArg::Passive(_) | CallArg::Literal(_))),
             Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
-            Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+            Stmt::Load { array: Arr::Local(a), .. } => own.contains(a) || outside.contains(a),
+            Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
             _ => true,
         };
-        here && s.children().into_iter().all(|c| simple(c, own))
+        here && s.children().into_iter().all(|c| simple(c, own, outside))
     })
+}
+
+/// Local arrays created at the function's top level whose length never
+/// changes (no `push`) and that are not its output (`Seed`): their adjoint
+/// can be sized when they are created.
+fn fixed_arrays(body: &Block) -> HashSet<usize> {
+    fn resized(b: &[Stmt], out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::Push { arr, .. } | Stmt::Seed { arr } = s {
+                out.insert(*arr);
+            }
+            s.children().into_iter().for_each(|c| resized(c, out));
+        }
+    }
+    let mut out: HashSet<usize> = body.iter().filter_map(|s| if let Stmt::ArrNew { arr, .. } = s { Some(*arr) } else { None }).collect();
+    let mut gone = HashSet::new();
+    resized(body, &mut gone);
+    out.retain(|a| !gone.contains(a));
+    out
+}
+
+/// Does the block (nested blocks included) store into local array `a`?
+fn writes_array(b: &[Stmt], a: usize) -> bool {
+    b.iter().any(|s| matches!(s, Stmt::Store { arr, .. } | Stmt::Push { arr, .. } if *arr == a) || s.children().into_iter().any(|c| writes_array(c, a)))
+}
+
+/// The local arrays that seeded loops read but did not create: their trips
+/// add into those arrays' adjoints in the forward sweep, so the adjoints are
+/// sized when the arrays are created rather than when the reverse sweep
+/// reaches the end of their block. Sound because nothing writes such an
+/// array from the loop on (`plan_seeded`): every adjoint the trips add
+/// belongs to the values the reverse sweep then propagates.
+pub fn seeded_local_reads(body: &Block, seeded: &HashMap<Temp, Coef>) -> HashSet<usize> {
+    fn loads(b: &[Stmt], out: &mut HashSet<usize>) {
+        for s in b {
+            if let Stmt::Load { array: Arr::Local(a), .. } = s {
+                out.insert(*a);
+            }
+            s.children().into_iter().for_each(|c| loads(c, out));
+        }
+    }
+    let mut out = HashSet::new();
+    for s in body {
+        if let Stmt::Loop(l) = s {
+            if seeded.contains_key(&l.count) {
+                let mut read = HashSet::new();
+                loads(&l.body, &mut read);
+                let own = created(&l.body);
+                out.extend(read.into_iter().filter(|a| !own.contains(a)));
+            }
+        }
+    }
+    out
 }
 
 /// What a fused loop's trips add into: the active temporaries from outside
