@@ -15,6 +15,7 @@ mod derive_params;
 mod emit;
 mod ir;
 mod lower;
+mod methods;
 mod plan;
 mod rules;
 mod scope;
@@ -77,7 +78,11 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         }
     };
     let generated = with_const_generics(generated, &item)?;
-    let generated = scope::module_to_impl(generated, &sig.name)?;
+    let generated = if sig.in_impl {
+        methods::module_to_assoc(generated, &sig.name, &item.vis)?
+    } else {
+        scope::module_to_impl(generated, &sig.name)?
+    };
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
     if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
         eprintln!("{generated}");

@@ -57,6 +57,9 @@ pub struct Sig {
     pub out: Output,
     /// The return type as written.
     pub ret_ty: Type,
+    /// An associated function or method: its API is associated functions
+    /// beside it in the `impl` (see `methods`).
+    pub in_impl: bool,
 }
 
 /// Reads a vector-valued return type: `Vec<F>`, `[F; N]`, `(F, F, ..)`.
@@ -195,10 +198,6 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     (Class::Passive, None)
 }
 
-/// What to write instead of a method or associated function. (An associated
-/// function without `self` or `Self` cannot be told from a free function:
-/// rustc then reports the generated type inside the `impl`.)
-const IN_IMPL: &str = "#[differentiable] supports free functions only, not methods or associated functions in an `impl`: write a free function that takes what it reads of `self` as ordinary parameters (`fn energy(x: f64, k: f64) -> f64`, with its `energy::grad(..)`), outside the `impl`, and call it from the method";
 
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
@@ -209,8 +208,10 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
             _ => None,
         })
     }
-    if let Some(i) = find_self(quote::ToTokens::to_token_stream(item)) {
-        return Err(Error::new(i.span(), IN_IMPL));
+    // `Self` or a receiver: the function is in an `impl` (see `methods`).
+    let in_impl = attr.in_impl || find_self(quote::ToTokens::to_token_stream(item)).is_some() || s.receiver().is_some();
+    if in_impl {
+        crate::methods::limits(item, attr)?;
     }
     if let Some(c) = &s.constness {
         return Err(Error::new(c.span(), "#[differentiable] does not support `const fn`"));
@@ -269,8 +270,11 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     }
     let mut params = Vec::new();
     for arg in &s.inputs {
-        let FnArg::Typed(pt) = arg else {
-            return Err(Error::new(arg.span(), IN_IMPL));
+        let pt = match arg {
+            FnArg::Typed(pt) => pt.clone(),
+            // `&self` / `self`: a parameter named `self` of type `&Self` /
+            // `Self` (`self: &Self` is how the generated functions declare it).
+            FnArg::Receiver(r) => crate::methods::receiver_param(r)?,
         };
         let Pat::Ident(pi) = &*pt.pat else {
             return Err(Error::new(
@@ -337,7 +341,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Type(_, ty) => (**ty).clone(),
         ReturnType::Default => unreachable!(),
     };
-    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
+    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty, in_impl })
 }
 
 /// `ty` without the function's own lifetime parameters, which the generated

@@ -47,6 +47,20 @@ pub(super) fn live_pullbacks(b: &Block, temps: &[TempInfo], dual: bool, keep: bo
     out
 }
 
+/// Where a callee's internal function is: `g::__gd_vjp` for a free
+/// function `g` (forwarding functions of its type, see `scope`), and
+/// `Self::__gd_vjp_g` for an associated function or method `Self::g`,
+/// whose internal functions sit beside it in the `impl` (see `methods`).
+fn abi(path: &syn::Path, item: &str) -> TokenStream {
+    let segs = &path.segments;
+    if path.leading_colon.is_none() && segs.len() == 2 && segs[0].ident == "Self" {
+        let f = quote::format_ident!("{}_{}", item, segs[1].ident, span = segs[1].ident.span());
+        return quote!(Self::#f);
+    }
+    let item = syn::Ident::new(item, proc_macro2::Span::call_site());
+    quote!(#path::#item)
+}
+
 impl<'a> Sweeps<'a> {
     /// The dual copy's trailing tangent slots, one per argument: a matrix
     /// or struct argument's tangent, `None` for the others (whose tangents
@@ -140,7 +154,8 @@ impl<'a> Sweeps<'a> {
                 let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
                 let tans = self.call_tangents_dual(args);
                 let seed = if tensor { quote!(&[]) } else { quote!(#z) };
-                some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
+                let callee = abi(path, "__gd_vjp_dual");
+                some(quote!(#callee(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
             }
             // A matrix-valued callee, or one given matrices, runs once: its
             // split returns the output and its reverse sweep as a closure.
@@ -148,8 +163,9 @@ impl<'a> Sweeps<'a> {
                 let k = t(pullback.unwrap());
                 let set = some(quote!(__gd_o));
                 let a = self.split_args(args);
+                let split = abi(path, "__gd_split");
                 quote! {{
-                    let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
+                    let (__gd_o, __gd_k) = #split(#(#a),*);
                     #set
                     #k = ::core::option::Option::Some(__gd_k);
                 }}
@@ -173,15 +189,16 @@ impl<'a> Sweeps<'a> {
                     }
                     CallArg::Tensor(a) => self.call_tan(a),
                 });
+                let jvp = abi(path, "__gd_jvp");
                 if tensor {
                     let k = &self.krate;
                     quote! {{
-                        let (__gd_o, __gd_t) = #path::__gd_jvp(#(#a,)* #(#slots),*);
+                        let (__gd_o, __gd_t) = #jvp(#(#a,)* #(#slots),*);
                         #dv = ::core::option::Option::Some(#k::__private::tensor::unflat(&__gd_o, &__gd_t));
                         #v = ::core::option::Option::Some(__gd_o);
                     }}
                 } else {
-                    quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                    quote!((#v, #dv) = #jvp(#(#a,)* #(#slots),*);)
                 }
             }
         }
@@ -226,7 +243,7 @@ impl<'a> Sweeps<'a> {
                 }
             })
             .collect();
-        let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
+        let callee = abi(path, if self.dual { "__gd_vjp_dual" } else { "__gd_vjp" });
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
         if let Some(pb) = self.live_pullback(pullback) {
             // The closure saved by the forward sweep, with the
@@ -257,14 +274,14 @@ impl<'a> Sweeps<'a> {
                 if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
                     let __gd_cot = #k::__private::tensor::entries(&__gd_zb);
                     #pre
-                    #path::#callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
+                    #callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
                     #post
                 }
             }
         } else {
             quote! {{
                 #pre
-                #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
+                #callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
                 #post
                 #bd = #z;
             }}

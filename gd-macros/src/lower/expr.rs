@@ -232,6 +232,19 @@ impl<'a> Lowerer<'a> {
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Val> {
         let name = m.method.to_string();
+        // `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
+        // differentiable method (float methods do not apply: `Self` is not
+        // a float).
+        if self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self")) {
+            if let Some(t) = &m.turbofish {
+                return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
+            }
+            let method = &m.method;
+            let args = m.args.iter();
+            let call: Expr = syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*));
+            let Expr::Call(c) = &call else { unreachable!() };
+            return self.lower_call(c, &call);
+        }
         if let Some(v) = self.tensor_method(m, whole)? {
             return Ok(v);
         }
@@ -363,7 +376,10 @@ impl<'a> Lowerer<'a> {
         // Not a #[differentiable] function: its derivative code does not
         // exist, and rustc's error would point into the expansion.
         let library = matches!(segs[0].as_str(), "std" | "core" | "alloc");
-        let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        // `Self::g(..)` in an `impl`: another differentiable associated
+        // function or method, whose internal functions sit beside it.
+        let own = self.sig.in_impl && segs.len() == 2 && segs[0] == "Self";
+        let typed = !own && segs.iter().any(|s| s.starts_with(char::is_uppercase));
         if (library || typed) && c.args.iter().any(|a| self.mentions_active(a)) {
             return self.err(
                 &c.func,
@@ -421,7 +437,8 @@ impl<'a> Lowerer<'a> {
         // callee again in the reverse sweep.
         let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
             && stable
-            && !fp.path.is_ident(&self.sig.name);
+            && !fp.path.is_ident(&self.sig.name)
+            && !(own && segs[1] == self.sig.name.to_string());
         let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
         if !tensor_out {
             self.float_calls.insert(dst);
