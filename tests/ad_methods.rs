@@ -270,3 +270,72 @@ fn method_of_a_generic_impl() {
     assert_close("poly derivative", &[g], &[-2.0 + 2.0 * 0.5 * x + 3.0 * 0.25 * x * x], 1e-12, 0.0);
     assert_eq!(q.tag, "cubic");
 }
+
+// ---- calls to free functions, `self` passed on, by value, vector-valued ----
+
+#[differentiable]
+fn sq(v: f64) -> f64 {
+    v * v
+}
+
+#[differentiable(wrt(p))]
+fn slope_penalty(p: &Line, k: f64) -> f64 {
+    k * (p.a - p.b).powi(2)
+}
+
+impl Line {
+    /// A free differentiable function given a differentiated float, and
+    /// `self` passed on to one that differentiates a `Line`.
+    #[differentiable(wrt(self, t))]
+    fn mixed(&self, t: f64) -> f64 {
+        sq(self.a * t) + slope_penalty(self, 0.5) * t
+    }
+
+    /// Vector-valued: `mixed_vjp`, `mixed_jacobian`, ...
+    #[differentiable(wrt(t))]
+    fn features(&self, t: f64) -> Vec<f64> {
+        vec![self.a * t.sin(), self.b * t * t, (self.w[0] * t).exp()]
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Scale(f64);
+
+impl Scale {
+    /// `self` by value (a `Copy` type).
+    #[differentiable]
+    fn apply(self, x: f64) -> f64 {
+        self.0 * x.sin() * x
+    }
+}
+
+#[test]
+fn calls_by_value_and_vector_valued() {
+    let p = line();
+    let t = -0.7;
+    let (v, (gp, gt)) = p.mixed_value_and_grad(t);
+    assert_eq!(v, p.mixed(t));
+    let mut all = p.to_vec();
+    all.push(t);
+    let fd = fd_grad(&|q| with(&p, &q[..4]).mixed(q[4]), &all);
+    let mut got = gp.to_vec();
+    got.push(gt);
+    assert_close("Line::mixed gradient vs differences", &got, &fd, 1e-7, 0.0);
+
+    let (out, jac) = p.features_jacobian(t);
+    assert_eq!(out, p.features(t));
+    let h = 1e-6;
+    let (up, down) = (p.features(t + h), p.features(t - h));
+    let fd: Vec<f64> = up.iter().zip(&down).map(|(a, b)| (a - b) / (2.0 * h)).collect();
+    assert_close("Line::features jacobian vs differences", jac.as_slice(), &fd, 1e-7, 0.0);
+    let (_, g) = p.features_vjp(t, &[1.0, -2.0, 0.5]);
+    assert_close("Line::features vjp vs jacobian", &[g], &[fd[0] - 2.0 * fd[1] + 0.5 * fd[2]], 1e-6, 0.0);
+
+    let s = Scale(1.5);
+    let x = 0.8;
+    let (v, g) = s.apply_value_and_grad(x);
+    assert_eq!(v, s.apply(x));
+    assert_close("Scale::apply derivative", &[g], &[1.5 * (x.cos() * x + x.sin())], 1e-12, 0.0);
+    let hv = s.apply_hvp(x, 1.0);
+    assert_close("Scale::apply second derivative", &[hv], &[1.5 * (2.0 * x.cos() - x * x.sin())], 1e-12, 0.0);
+}
