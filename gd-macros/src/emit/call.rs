@@ -23,7 +23,7 @@ use crate::ir::*;
 /// caller's `Keep` (`split_args`).
 fn kept(a: &CallArg, temps: &[TempInfo]) -> bool {
     match a {
-        CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), _) => true,
+        CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), ..) => true,
         CallArg::Passive(x) => temps[x.0].local_ref,
         _ => false,
     }
@@ -61,6 +61,22 @@ fn abi(path: &syn::Path, item: &str) -> TokenStream {
     quote!(#path::#item)
 }
 
+/// A sub-slice's range (`lo..hi`, `lo..`; `..` for a whole array), from
+/// its captured bounds.
+fn range(r: &Option<SubRange>) -> TokenStream {
+    match r {
+        None => quote!(..),
+        Some(SubRange { lo, hi: Some(hi) }) => {
+            let (lo, hi) = (t(*lo), t(*hi));
+            quote!(#lo..#hi)
+        }
+        Some(SubRange { lo, hi: None }) => {
+            let lo = t(*lo);
+            quote!(#lo..)
+        }
+    }
+}
+
 impl<'a> Sweeps<'a> {
     /// The dual copy's trailing tangent slots, one per argument: a matrix
     /// or struct argument's tangent, `None` for the others (whose tangents
@@ -81,11 +97,11 @@ impl<'a> Sweeps<'a> {
                     let v = t(*x);
                     quote!(#v)
                 }
-                CallArg::Array(a, _) if self.dual => {
-                    let v = self.arr(*a);
-                    quote!(&#v[..])
+                CallArg::Array(_, ts, None) if !self.dual => ts.clone(),
+                CallArg::Array(a, _, r) => {
+                    let (v, r) = (self.arr(*a), range(r));
+                    quote!(&#v[#r])
                 }
-                CallArg::Array(_, ts) => ts.clone(),
                 // The callee's dual copy takes duals for the parameters it
                 // differentiates: a constant argument converts (`Into`).
                 CallArg::Passive(x) if self.dual => {
@@ -128,9 +144,9 @@ impl<'a> Sweeps<'a> {
                     let (v, k) = (t(*x), &self.krate);
                     quote!(#k::__private::tensor::arg(__gd_keep.keep(::core::clone::Clone::clone(#v.as_ref().unwrap()))))
                 }
-                CallArg::Array(a @ Arr::Local(_), _) => {
-                    let v = self.arr(*a);
-                    quote!(&__gd_keep.keep(::core::clone::Clone::clone(&#v))[..])
+                CallArg::Array(a @ Arr::Local(_), _, r) => {
+                    let (v, r) = (self.arr(*a), range(r));
+                    quote!(&__gd_keep.keep(#v[#r].to_vec())[..])
                 }
                 CallArg::Passive(x) if self.temps[x.0].local_ref => {
                     let v = t(*x);
@@ -178,9 +194,9 @@ impl<'a> Sweeps<'a> {
                         let dx = d(*x);
                         quote!(::core::option::Option::Some(#dx))
                     }
-                    CallArg::Array(a, _) => {
-                        let ta = self.arr_tan(*a);
-                        quote!(::core::option::Option::Some(&#ta[..]))
+                    CallArg::Array(a, _, r) => {
+                        let (ta, r) = (self.arr_tan(*a), range(r));
+                        quote!(::core::option::Option::Some(&#ta[#r]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
                     CallArg::Tensor(a) if self.targ_active(a) => {
@@ -227,13 +243,15 @@ impl<'a> Sweeps<'a> {
                         post.extend(quote!(#bx += #dup;));
                         quote!(::core::option::Option::Some(&mut #dup))
                     }
-                    CallArg::Array(a, _) => {
-                        let g = self.arr_adj(*a);
+                    CallArg::Array(a, _, r) => {
+                        let (g, r) = (self.arr_adj(*a), range(r));
                         if lent.insert(g.to_string()) {
-                            return quote!(::core::option::Option::Some(&mut #g[..]));
+                            return quote!(::core::option::Option::Some(&mut #g[#r]));
                         }
-                        pre.extend(quote!(let mut #dup = ::std::vec![#z; #g.len()];));
-                        post.extend(quote!(for (g, d) in #g.iter_mut().zip(#dup.iter()) { *g += *d; }));
+                        // Lent already (`f(&x[..2], &x[1..])`): a scratch of
+                        // the range's length, added into the range after.
+                        pre.extend(quote!(let mut #dup = ::std::vec![#z; #g[#r].len()];));
+                        post.extend(quote!(for (g, d) in #g[#r].iter_mut().zip(#dup.iter()) { *g += *d; }));
                         quote!(::core::option::Option::Some(&mut #dup[..]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),

@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
                 match base {
                     Val::Array(i, _) => {
                         if let Expr::Range(r) = strip(&ix.index) {
-                            return self.err(r, "#[differentiable]: sub-slices of differentiated arrays are not supported yet; index elements");
+                            return self.err(r, "#[differentiable]: a sub-slice of a differentiated array can be passed to a #[differentiable] call (`f(&xs[1..])`) or iterated (`xs[1..].iter()`), not bound or used otherwise yet; index elements");
                         }
                         let idx = &ix.index;
                         let k = self.capture(Ty::Usize, quote!(#idx));
@@ -403,10 +403,14 @@ impl<'a> Lowerer<'a> {
         // unchanged, or can be copied to (see `split` below).
         let mut stable = true;
         for a in &c.args {
+            if let Some(arg) = self.sub_slice(a)? {
+                args.push(arg);
+                continue;
+            }
             let arg = match self.lower_expr(a)? {
                 Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
-                Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
+                Val::Array(i, _) => CallArg::Array(i, quote!(#a), None),
                 Val::View(_) => return self.err(a, super::VIEW_USES),
                 Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
                     CallArg::Literal(ts)
@@ -450,6 +454,40 @@ impl<'a> Lowerer<'a> {
         let pullback = split.then(|| self.temp(Ty::Pullback, false));
         self.emit(Stmt::Call { dst, path, args, pullback });
         Ok(Val::Active(dst))
+    }
+}
+
+impl Lowerer<'_> {
+    /// `&xs[a..b]`, `&xs[a..]`, `&xs[..b]`, `&xs[a..=b]` of a differentiated
+    /// array, as a call's argument: the array with its range, whose bounds
+    /// are captured like an index (the reverse sweep adds the callee's
+    /// gradient into the same range).
+    fn sub_slice(&mut self, a: &Expr) -> Result<Option<CallArg>> {
+        let inner = match strip(a) {
+            Expr::Reference(r) if r.mutability.is_none() => strip(&r.expr),
+            _ => return Ok(None),
+        };
+        let Expr::Index(ix) = inner else { return Ok(None) };
+        let Expr::Range(r) = strip(&ix.index) else { return Ok(None) };
+        if !self.mentions_active(&ix.expr) {
+            return Ok(None);
+        }
+        let Val::Array(arr, _) = self.lower_expr(&ix.expr)? else { return Ok(None) };
+        for bound in r.start.iter().chain(&r.end) {
+            if self.mentions_active(bound) {
+                return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
+            }
+        }
+        let lo = match &r.start {
+            Some(e) => self.capture(Ty::Usize, quote!(#e)),
+            None => self.capture(Ty::Usize, quote!(0usize)),
+        };
+        let hi = match (&r.end, &r.limits) {
+            (Some(e), syn::RangeLimits::HalfOpen(_)) => Some(self.capture(Ty::Usize, quote!(#e))),
+            (Some(e), syn::RangeLimits::Closed(_)) => Some(self.capture(Ty::Usize, quote!((#e) + 1))),
+            (None, _) => None,
+        };
+        Ok(Some(CallArg::Array(arr, quote!(#a), Some(SubRange { lo, hi }))))
     }
 }
 

@@ -162,7 +162,7 @@ fn range_step(e: &syn::Expr) -> Option<i64> {
 fn uses(b: &[Stmt], p: usize) -> bool {
     b.iter().any(|s| match s {
         Stmt::Load { array: Arr::Param(q), .. } => *q == p,
-        Stmt::Call { args, .. } => args.iter().any(|a| matches!(a, CallArg::Array(Arr::Param(q), _) if *q == p)),
+        Stmt::Call { args, .. } => args.iter().any(|a| matches!(a, CallArg::Array(Arr::Param(q), ..) if *q == p)),
         _ => s.children().into_iter().any(|c| uses(c, p)),
     })
 }
