@@ -232,6 +232,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Val> {
         let name = m.method.to_string();
+        if let Some(v) = self.lower_extreme_by(m)? {
+            return Ok(v);
+        }
         // `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
         // differentiable method (float methods do not apply: `Self` is not
         // a float).
