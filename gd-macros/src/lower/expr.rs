@@ -383,6 +383,16 @@ impl<'a> Lowerer<'a> {
         // function or method, whose internal functions sit beside it.
         let own = self.sig.in_impl && segs.len() == 2 && segs[0] == "Self";
         let typed = !own && segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        // `Type::g(..)`: perhaps a differentiable associated function, but
+        // the macro cannot tell it from a constructor; `Self::g` it can.
+        let assoc = !library && typed && segs.len() == 2 && segs[1].starts_with(|c: char| c.is_lowercase() || c == '_');
+        if assoc && c.args.iter().any(|a| self.mentions_active(a)) {
+            let (ty, g) = (&segs[0], &segs[1]);
+            return self.err(
+                &c.func,
+                format!("#[differentiable]: `{ty}::{g}` is not known to be a #[differentiable] function (library functions, constructors and associated functions called by their type's name are not differentiated), so a differentiated value cannot be passed to it. A #[differentiable] associated function or method is called as `Self::{g}(..)` or `self.{g}(..)` from a method of the same `impl`; from elsewhere, make `{g}` a free #[differentiable] function"),
+            );
+        }
         if (library || typed) && c.args.iter().any(|a| self.mentions_active(a)) {
             return self.err(
                 &c.func,
