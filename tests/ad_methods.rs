@@ -339,3 +339,52 @@ fn calls_by_value_and_vector_valued() {
     let hv = s.apply_hvp(x, 1.0);
     assert_close("Scale::apply second derivative", &[hv], &[1.5 * (2.0 * x.cos() - x * x.sin())], 1e-12, 0.0);
 }
+
+// ---- visibility across modules, and an impl inside a test ----
+
+mod shapes {
+    use gd::differentiable;
+
+    pub struct Circle {
+        pub r: f64,
+    }
+
+    impl Circle {
+        /// `pub`: its API is `pub` too, usable outside the module.
+        #[differentiable]
+        pub fn area_at(&self, s: f64) -> f64 {
+            std::f64::consts::PI * (self.r * s).powi(2)
+        }
+    }
+}
+
+#[test]
+fn public_method_used_from_another_module() {
+    let c = shapes::Circle { r: 1.5 };
+    let (v, g) = c.area_at_value_and_grad(0.8);
+    assert_eq!(v, c.area_at(0.8));
+    assert_close("area_at derivative", &[g], &[2.0 * std::f64::consts::PI * 1.5 * 1.5 * 0.8], 1e-12, 0.0);
+}
+
+#[test]
+fn impl_inside_a_test_function() {
+    struct Quad {
+        c: [f64; 2],
+    }
+    impl Quad {
+        #[differentiable]
+        fn eval(&self, x: f64, y: f64) -> f64 {
+            self.c[0] * x * x + self.c[1] * x * y + Self::shift(y)
+        }
+
+        #[differentiable(in_impl)]
+        fn shift(y: f64) -> f64 {
+            y.exp()
+        }
+    }
+    let q = Quad { c: [2.0, -3.0] };
+    let (v, (gx, gy)) = q.eval_value_and_grad(0.5, 1.2);
+    assert_eq!(v, q.eval(0.5, 1.2));
+    let fd = fd_grad(&|p| q.eval(p[0], p[1]), &[0.5, 1.2]);
+    assert_close("Quad::eval gradient vs differences", &[gx, gy], &fd, 1e-7, 0.0);
+}
