@@ -388,3 +388,26 @@ fn impl_inside_a_test_function() {
     let fd = fd_grad(&|p| q.eval(p[0], p[1]), &[0.5, 1.2]);
     assert_close("Quad::eval gradient vs differences", &[gx, gy], &fd, 1e-7, 0.0);
 }
+
+impl Scale {
+    /// Named like the free `sq` it calls: the body's `sq(v)` is the free
+    /// function, as in the plain method.
+    #[differentiable]
+    fn sq(self, v: f64) -> f64 {
+        self.0 * sq(v) + Self::twice(v)
+    }
+
+    #[differentiable(in_impl)]
+    fn twice(v: f64) -> f64 {
+        2.0 * v
+    }
+}
+
+#[test]
+fn method_named_like_a_free_function_it_calls() {
+    let s = Scale(3.0);
+    let (v, g) = s.sq_value_and_grad(0.7);
+    assert_eq!(v, s.sq(0.7));
+    assert_close("Scale::sq derivative", &[g], &[3.0 * 2.0 * 0.7 + 2.0], 1e-12, 0.0);
+    assert_close("Scale::sq second derivative", &[s.sq_hvp(0.7, 1.0)], &[6.0], 1e-12, 0.0);
+}

@@ -16,8 +16,8 @@
 //! The emitters still write the free function's shape (functions beside the
 //! user's, a module `f` of API functions that reach them by `super::`); this
 //! pass turns that into associated functions in one place:
-//! - the functions beside the user's call each other and the user's
-//!   function as `Self::x(..)`;
+//! - the functions beside the user's call each other as `Self::x(..)`
+//!   (and the user's function: `rerun_split` writes `Self::f` itself);
 //! - a module function `g` becomes `f_g` (`__gd_g` helpers: `__gd_g_f`),
 //!   `super::x` becomes `Self::x`, and a call of another module function
 //!   `Self::f_g(..)`;
@@ -107,7 +107,7 @@ pub fn module_to_assoc(generated: TokenStream, name: &Ident, vis: &syn::Visibili
     let beside_names: Vec<Ident> = beside.iter().map(|f| f.sig.ident.clone()).collect();
     let mut out = TokenStream::new();
     for mut f in beside {
-        Beside { names: &beside_names, primal: name }.visit_block_mut(&mut f.block);
+        Beside { names: &beside_names }.visit_block_mut(&mut f.block);
         out.extend(f.into_token_stream());
     }
     let Some(module) = module else { return Ok(out) };
@@ -151,29 +151,20 @@ fn with_self(path: &syn::Path) -> syn::Path {
     p
 }
 
-/// In a function beside the user's: a generated function `__gd_x` (named
-/// anywhere) and the user's function (called) are associated functions.
+/// In a function beside the user's: a generated function `__gd_x` is an
+/// associated function. (The user's own function is not renamed here: the
+/// body may call a free function of the same name; the emitters name it
+/// `Self::f` themselves.)
 struct Beside<'a> {
     names: &'a [Ident],
-    primal: &'a Ident,
 }
 
 impl VisitMut for Beside<'_> {
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
-        match e {
-            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 && self.names.contains(&p.path.segments[0].ident) => {
+        if let syn::Expr::Path(p) = e {
+            if p.qself.is_none() && p.path.segments.len() == 1 && self.names.contains(&p.path.segments[0].ident) {
                 p.path = with_self(&p.path);
             }
-            // The user's function by name: only where it is called (a
-            // local binding may share its name).
-            syn::Expr::Call(c) => {
-                if let syn::Expr::Path(p) = &mut *c.func {
-                    if p.qself.is_none() && p.path.segments.len() == 1 && p.path.segments[0].ident == *self.primal {
-                        p.path = with_self(&p.path);
-                    }
-                }
-            }
-            _ => {}
         }
         syn::visit_mut::visit_expr_mut(self, e);
     }
