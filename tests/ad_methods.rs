@@ -411,3 +411,38 @@ fn method_named_like_a_free_function_it_calls() {
     assert_close("Scale::sq derivative", &[g], &[3.0 * 2.0 * 0.7 + 2.0], 1e-12, 0.0);
     assert_close("Scale::sq second derivative", &[s.sq_hvp(0.7, 1.0)], &[6.0], 1e-12, 0.0);
 }
+
+// ---- `#[differentiable]` on the impl: no `in_impl` needed inside ----
+
+struct Springs;
+
+#[differentiable]
+impl Springs {
+    /// Neither `self` nor `Self`, and no `in_impl`: the impl's attribute
+    /// says where it is.
+    #[differentiable]
+    fn pair(x: f64, k: f64) -> f64 {
+        0.5 * k * x * x + Self::cubic(x)
+    }
+
+    #[gd::differentiable(wrt(x))]
+    fn cubic(x: f64) -> f64 {
+        x * x * x
+    }
+
+    /// Not differentiable: left as it is.
+    fn plain(x: f64) -> f64 {
+        x + 1.0
+    }
+}
+
+#[test]
+fn impl_marked_as_a_whole() {
+    let (x, k) = (0.9, 2.5);
+    let (v, (gx, gk)) = Springs::pair_value_and_grad(x, k);
+    assert_eq!(v, Springs::pair(x, k));
+    let fd = fd_grad(&|p| Springs::pair(p[0], p[1]), &[x, k]);
+    assert_close("Springs::pair gradient vs differences", &[gx, gk], &fd, 1e-7, 0.0);
+    assert_eq!(Springs::cubic_grad(x), 3.0 * x * x);
+    assert_eq!(Springs::plain(x), 1.9);
+}

@@ -26,7 +26,9 @@
 //!
 //! An associated function without `self` or `Self` in it looks like a free
 //! function to the attribute (it cannot see the `impl` around it):
-//! `#[differentiable(in_impl)]` says where it is.
+//! `#[differentiable(in_impl)]` says where it is, or `#[differentiable]` on
+//! the `impl` itself says it for each function marked inside
+//! (`mark_impl`: the outer attribute expands first).
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -195,4 +197,39 @@ impl VisitMut for Api<'_> {
         }
         syn::visit_mut::visit_expr_call_mut(self, c);
     }
+}
+
+/// `#[differentiable]` on an inherent `impl`: adds `in_impl` to the
+/// arguments of each `#[differentiable]` inside (which expand after), so
+/// that associated functions without `self` or `Self` need not say it.
+pub fn mark_impl(args: TokenStream, mut imp: syn::ItemImpl) -> Result<TokenStream> {
+    if !args.is_empty() {
+        return Err(Error::new_spanned(args, "#[differentiable] on an `impl` takes no arguments: give them to the functions inside"));
+    }
+    if let Some((_, tr, _)) = &imp.trait_ {
+        return Err(Error::new_spanned(
+            tr,
+            "#[differentiable] cannot add the derivative functions to a trait impl (it may only hold the trait's items): write an inherent method with #[differentiable] and call it from the trait's",
+        ));
+    }
+    for item in &mut imp.items {
+        let syn::ImplItem::Fn(f) = item else { continue };
+        for a in &mut f.attrs {
+            if !a.path().segments.last().is_some_and(|s| s.ident == "differentiable") {
+                continue;
+            }
+            let in_impl = Ident::new("in_impl", Span::call_site());
+            match &mut a.meta {
+                syn::Meta::Path(p) => a.meta = syn::Meta::List(syn::parse_quote!(#p(#in_impl))),
+                syn::Meta::List(l) => {
+                    if !crate::lower::mentions(&l.tokens, &mut |i| i == "in_impl") {
+                        let tokens = &l.tokens;
+                        l.tokens = quote!(#tokens, #in_impl);
+                    }
+                }
+                syn::Meta::NameValue(_) => {}
+            }
+        }
+    }
+    Ok(imp.into_token_stream())
 }

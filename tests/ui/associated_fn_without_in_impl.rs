@@ -1,7 +1,8 @@
 // An associated function with neither `self` nor `Self` in it looks like a
 // free function to the attribute, which cannot see the `impl` around it:
 // rustc then refuses the type the free-function API is (the README says to
-// write `#[differentiable(in_impl)]`, as `fixed` does).
+// write `#[differentiable(in_impl)]`, as `fixed` does, or to put
+// `#[differentiable]` on the impl too).
 use gd::differentiable;
 
 struct Spring;
