@@ -446,3 +446,23 @@ fn impl_marked_as_a_whole() {
     assert_eq!(Springs::cubic_grad(x), 3.0 * x * x);
     assert_eq!(Springs::plain(x), 1.9);
 }
+
+// ---- a free function whose body holds an impl naming `Self` ----
+
+/// The nested impl's `Self` is not this function's: it stays free.
+#[differentiable]
+fn with_local_impl(x: f64) -> f64 {
+    struct K;
+    impl K {
+        const C: f64 = 2.0;
+        fn c() -> f64 {
+            Self::C
+        }
+    }
+    K::c() * x * x
+}
+
+#[test]
+fn free_function_with_an_impl_inside() {
+    assert_eq!(with_local_impl::value_and_grad(1.5), (4.5, 6.0));
+}

@@ -198,18 +198,30 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     (Class::Passive, None)
 }
 
+/// Does the function name `Self` (its own, not that of an `impl` nested in
+/// its body)? Macro arguments count: `Self::K` may be printed.
+fn names_self(item: &syn::ItemFn) -> bool {
+    struct Find(bool);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_ident(&mut self, i: &'a Ident) {
+            self.0 |= i == "Self";
+        }
+        fn visit_macro(&mut self, m: &'a syn::Macro) {
+            self.0 |= crate::lower::mentions(&m.tokens, &mut |i| i == "Self");
+            syn::visit::visit_macro(self, m);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut f = Find(false);
+    syn::visit::Visit::visit_signature(&mut f, &item.sig);
+    syn::visit::Visit::visit_block(&mut f, &item.block);
+    f.0
+}
 
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
-    fn find_self(ts: proc_macro2::TokenStream) -> Option<Ident> {
-        ts.into_iter().find_map(|t| match t {
-            proc_macro2::TokenTree::Ident(i) if i == "Self" => Some(i),
-            proc_macro2::TokenTree::Group(g) => find_self(g.stream()),
-            _ => None,
-        })
-    }
     // `Self` or a receiver: the function is in an `impl` (see `methods`).
-    let in_impl = attr.in_impl || find_self(quote::ToTokens::to_token_stream(item)).is_some() || s.receiver().is_some();
+    let in_impl = attr.in_impl || names_self(item) || s.receiver().is_some();
     if in_impl {
         crate::methods::limits(item, attr)?;
     }
