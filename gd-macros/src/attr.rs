@@ -15,6 +15,10 @@ pub struct Attr {
     /// `value_and_grad = path`: a hand-written rule used instead of
     /// differentiating the body (JAX's custom_vjp).
     pub rule: Option<syn::Path>,
+    /// The function is an associated function or a method in an `impl`
+    /// (`in_impl`, or found from a `self` receiver or a `Self` in it): its
+    /// API is associated functions beside it (see `methods`).
+    pub in_impl: bool,
 }
 
 impl Attr {
@@ -24,7 +28,7 @@ impl Attr {
 }
 
 pub fn parse(args: TokenStream) -> Result<Attr> {
-    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None };
+    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None, in_impl: false };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let content;
@@ -53,6 +57,9 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
         } else if meta.path.is_ident("value_and_grad") {
             attr.rule = Some(meta.value()?.parse()?);
             Ok(())
+        } else if meta.path.is_ident("in_impl") {
+            attr.in_impl = true;
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let s: syn::LitStr = meta.value()?.parse()?;
             let p: syn::Path = s.parse()?;
@@ -60,7 +67,7 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule` or `crate = \"path\"`",
+                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule`, `in_impl` or `crate = \"path\"`",
             ))
         }
     });
@@ -73,6 +80,7 @@ trait ParseAnyIdent {
 }
 impl ParseAnyIdent for Ident {
     fn parse_any_ident(input: syn::parse::ParseStream) -> Result<Ident> {
-        input.parse::<Ident>().map_err(|e| Error::new(e.span(), "expected a parameter name"))
+        // `self` too: a method's receiver may be named in `wrt(self)`.
+        syn::ext::IdentExt::parse_any(input).map_err(|e| Error::new(e.span(), "expected a parameter name"))
     }
 }

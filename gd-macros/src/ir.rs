@@ -89,8 +89,10 @@ pub enum Operand {
 pub enum CallArg {
     /// An active scalar temporary.
     Scalar(Temp),
-    /// An active array, with the argument tokens as the user wrote them (`xs`, `&xs`).
-    Array(Arr, TokenStream),
+    /// An active array, with the argument tokens as the user wrote them
+    /// (`xs`, `&xs`), or a sub-slice of one (`&xs[a..b]`, `&xs[a..]`): the
+    /// callee reads and adds its gradient into the same range of the caller's.
+    Array(Arr, TokenStream, Option<SubRange>),
     /// A passive value captured in an `Inferred` temporary.
     Passive(Temp),
     /// An integer, boolean, string or character literal, passed as written
@@ -102,11 +104,21 @@ pub enum CallArg {
     Tensor(TArg),
 }
 
+/// The range of a sub-slice passed to a call, its bounds captured (`usize`
+/// temporaries, kept for the reverse sweep like an index); `hi: None` runs
+/// to the end.
+#[derive(Clone, Copy)]
+pub struct SubRange {
+    pub lo: Temp,
+    pub hi: Option<Temp>,
+}
+
 impl CallArg {
     /// Every temporary the argument reads.
     pub fn temps(&self) -> Vec<Temp> {
         match self {
             CallArg::Scalar(x) | CallArg::Passive(x) => vec![*x],
+            CallArg::Array(_, _, Some(r)) => std::iter::once(r.lo).chain(r.hi).collect(),
             CallArg::Array(..) | CallArg::Literal(_) => vec![],
             CallArg::Tensor(a) => a.temps(),
         }
@@ -243,6 +255,12 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
             Stmt::Call { args, .. } => args.iter_mut().for_each(|a| match a {
                 CallArg::Scalar(x) | CallArg::Passive(x) => tmp(x),
                 CallArg::Tensor(t) => targ(t),
+                CallArg::Array(_, _, Some(r)) => {
+                    tmp(&mut r.lo);
+                    if let Some(h) = &mut r.hi {
+                        tmp(h);
+                    }
+                }
                 CallArg::Array(..) | CallArg::Literal(_) => {}
             }),
             Stmt::TOp { args, .. } => args.iter_mut().for_each(targ),

@@ -15,6 +15,7 @@ mod derive_params;
 mod emit;
 mod ir;
 mod lower;
+mod methods;
 mod plan;
 mod rules;
 mod scope;
@@ -53,13 +54,17 @@ pub fn derive_params(input: TokenStream) -> TokenStream {
 }
 
 fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+    // On an `impl`: marks the functions inside (see `methods::mark_impl`).
+    if let Ok(imp) = syn::parse2::<syn::ItemImpl>(input.clone()) {
+        return methods::mark_impl(args, imp);
+    }
     let attr = attr::parse(args)?;
     let item: syn::ItemFn = match syn::parse2(input.clone()) {
         Ok(i) => i,
         Err(_) => {
             return Err(syn::Error::new_spanned(
                 input,
-                "#[differentiable] applies to free functions (`fn name(x: f64, ..) -> f64 { .. }`)",
+                "#[differentiable] applies to functions (`fn name(x: f64, ..) -> f64 { .. }`), free or in an `impl`, and to an inherent `impl` (marking the functions inside)",
             ))
         }
     };
@@ -77,7 +82,11 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         }
     };
     let generated = with_const_generics(generated, &item)?;
-    let generated = scope::module_to_impl(generated, &sig.name)?;
+    let generated = if sig.in_impl {
+        methods::module_to_assoc(generated, &sig.name, &item.vis)?
+    } else {
+        scope::module_to_impl(generated, &sig.name)?
+    };
     // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
     if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
         eprintln!("{generated}");

@@ -57,6 +57,9 @@ pub struct Sig {
     pub out: Output,
     /// The return type as written.
     pub ret_ty: Type,
+    /// An associated function or method: its API is associated functions
+    /// beside it in the `impl` (see `methods`).
+    pub in_impl: bool,
 }
 
 /// Reads a vector-valued return type: `Vec<F>`, `[F; N]`, `(F, F, ..)`.
@@ -195,22 +198,32 @@ fn classify(ty: &Type) -> (Class, Option<Ident>) {
     (Class::Passive, None)
 }
 
-/// What to write instead of a method or associated function. (An associated
-/// function without `self` or `Self` cannot be told from a free function:
-/// rustc then reports the generated type inside the `impl`.)
-const IN_IMPL: &str = "#[differentiable] supports free functions only, not methods or associated functions in an `impl`: write a free function that takes what it reads of `self` as ordinary parameters (`fn energy(x: f64, k: f64) -> f64`, with its `energy::grad(..)`), outside the `impl`, and call it from the method";
+/// Does the function name `Self` (its own, not that of an `impl` nested in
+/// its body)? Macro arguments count: `Self::K` may be printed.
+fn names_self(item: &syn::ItemFn) -> bool {
+    struct Find(bool);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_ident(&mut self, i: &'a Ident) {
+            self.0 |= i == "Self";
+        }
+        fn visit_macro(&mut self, m: &'a syn::Macro) {
+            self.0 |= crate::lower::mentions(&m.tokens, &mut |i| i == "Self");
+            syn::visit::visit_macro(self, m);
+        }
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut f = Find(false);
+    syn::visit::Visit::visit_signature(&mut f, &item.sig);
+    syn::visit::Visit::visit_block(&mut f, &item.block);
+    f.0
+}
 
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
-    fn find_self(ts: proc_macro2::TokenStream) -> Option<Ident> {
-        ts.into_iter().find_map(|t| match t {
-            proc_macro2::TokenTree::Ident(i) if i == "Self" => Some(i),
-            proc_macro2::TokenTree::Group(g) => find_self(g.stream()),
-            _ => None,
-        })
-    }
-    if let Some(i) = find_self(quote::ToTokens::to_token_stream(item)) {
-        return Err(Error::new(i.span(), IN_IMPL));
+    // `Self` or a receiver: the function is in an `impl` (see `methods`).
+    let in_impl = attr.in_impl || names_self(item) || s.receiver().is_some();
+    if in_impl {
+        crate::methods::limits(item, attr)?;
     }
     if let Some(c) = &s.constness {
         return Err(Error::new(c.span(), "#[differentiable] does not support `const fn`"));
@@ -269,8 +282,11 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     }
     let mut params = Vec::new();
     for arg in &s.inputs {
-        let FnArg::Typed(pt) = arg else {
-            return Err(Error::new(arg.span(), IN_IMPL));
+        let pt = match arg {
+            FnArg::Typed(pt) => pt.clone(),
+            // `&self` / `self`: a parameter named `self` of type `&Self` /
+            // `Self` (`self: &Self` is how the generated functions declare it).
+            FnArg::Receiver(r) => crate::methods::receiver_param(r)?,
         };
         let Pat::Ident(pi) = &*pt.pat else {
             return Err(Error::new(
@@ -337,7 +353,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
         ReturnType::Type(_, ty) => (**ty).clone(),
         ReturnType::Default => unreachable!(),
     };
-    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty })
+    Ok(Sig { name: s.ident.clone(), float: float.unwrap(), params, out, ret_ty, in_impl })
 }
 
 /// `ty` without the function's own lifetime parameters, which the generated

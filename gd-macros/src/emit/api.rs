@@ -252,6 +252,8 @@ fn split_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStr
 pub(super) fn rerun_split(sig: &Sig, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let (name, f, krate) = (&sig.name, &sig.float, crate::krate());
     let vjp = names::vjp_fn(name);
+    // A method's is an associated function (see `methods`).
+    let primal = if sig.in_impl { quote!(Self::#name) } else { quote!(#name) };
     let pnames: Vec<_> = sig.params.iter().map(|p| &p.name).collect();
     let params = split_params(sig);
     let slots: Vec<syn::Ident> = (0..sig.params.len()).map(names::slot).collect();
@@ -266,7 +268,7 @@ pub(super) fn rerun_split(sig: &Sig, fname: &syn::Ident, lints: &TokenStream, vi
         #[doc(hidden)]
         #lints
         #vis fn #fname<'gd>(#(#params),*) -> (#ret_ty, impl ::core::ops::FnOnce(#ret_ty, #(#slot_tys),*) + 'gd) {
-            let __gd_out = #name(#(::core::clone::Clone::clone(&#pnames)),*);
+            let __gd_out = #primal(#(::core::clone::Clone::clone(&#pnames)),*);
             (__gd_out, move |__gd_seed: #ret_ty, #(#slots: #slot_tys),*| {
                 #vjp(#(#pnames,)* #seed, #(#slots),*);
             })

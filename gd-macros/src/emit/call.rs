@@ -23,7 +23,7 @@ use crate::ir::*;
 /// caller's `Keep` (`split_args`).
 fn kept(a: &CallArg, temps: &[TempInfo]) -> bool {
     match a {
-        CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), _) => true,
+        CallArg::Tensor(TArg::Temp(_)) | CallArg::Array(Arr::Local(_), ..) => true,
         CallArg::Passive(x) => temps[x.0].local_ref,
         _ => false,
     }
@@ -47,6 +47,36 @@ pub(super) fn live_pullbacks(b: &Block, temps: &[TempInfo], dual: bool, keep: bo
     out
 }
 
+/// Where a callee's internal function is: `g::__gd_vjp` for a free
+/// function `g` (forwarding functions of its type, see `scope`), and
+/// `Self::__gd_vjp_g` for an associated function or method `Self::g`,
+/// whose internal functions sit beside it in the `impl` (see `methods`).
+fn abi(path: &syn::Path, item: &str) -> TokenStream {
+    let segs = &path.segments;
+    if path.leading_colon.is_none() && segs.len() == 2 && segs[0].ident == "Self" {
+        let f = quote::format_ident!("{}_{}", item, segs[1].ident, span = segs[1].ident.span());
+        return quote!(Self::#f);
+    }
+    let item = syn::Ident::new(item, proc_macro2::Span::call_site());
+    quote!(#path::#item)
+}
+
+/// A sub-slice's range (`lo..hi`, `lo..`; `..` for a whole array), from
+/// its captured bounds.
+fn range(r: &Option<SubRange>) -> TokenStream {
+    match r {
+        None => quote!(..),
+        Some(SubRange { lo, hi: Some(hi) }) => {
+            let (lo, hi) = (t(*lo), t(*hi));
+            quote!(#lo..#hi)
+        }
+        Some(SubRange { lo, hi: None }) => {
+            let lo = t(*lo);
+            quote!(#lo..)
+        }
+    }
+}
+
 impl<'a> Sweeps<'a> {
     /// The dual copy's trailing tangent slots, one per argument: a matrix
     /// or struct argument's tangent, `None` for the others (whose tangents
@@ -67,11 +97,11 @@ impl<'a> Sweeps<'a> {
                     let v = t(*x);
                     quote!(#v)
                 }
-                CallArg::Array(a, _) if self.dual => {
-                    let v = self.arr(*a);
-                    quote!(&#v[..])
+                CallArg::Array(_, ts, None) if !self.dual => ts.clone(),
+                CallArg::Array(a, _, r) => {
+                    let (v, r) = (self.arr(*a), range(r));
+                    quote!(&#v[#r])
                 }
-                CallArg::Array(_, ts) => ts.clone(),
                 // The callee's dual copy takes duals for the parameters it
                 // differentiates: a constant argument converts (`Into`).
                 CallArg::Passive(x) if self.dual => {
@@ -114,9 +144,9 @@ impl<'a> Sweeps<'a> {
                     let (v, k) = (t(*x), &self.krate);
                     quote!(#k::__private::tensor::arg(__gd_keep.keep(::core::clone::Clone::clone(#v.as_ref().unwrap()))))
                 }
-                CallArg::Array(a @ Arr::Local(_), _) => {
-                    let v = self.arr(*a);
-                    quote!(&__gd_keep.keep(::core::clone::Clone::clone(&#v))[..])
+                CallArg::Array(a @ Arr::Local(_), _, r) => {
+                    let (v, r) = (self.arr(*a), range(r));
+                    quote!(&__gd_keep.keep(#v[#r].to_vec())[..])
                 }
                 CallArg::Passive(x) if self.temps[x.0].local_ref => {
                     let v = t(*x);
@@ -140,7 +170,8 @@ impl<'a> Sweeps<'a> {
                 let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
                 let tans = self.call_tangents_dual(args);
                 let seed = if tensor { quote!(&[]) } else { quote!(#z) };
-                some(quote!(#path::__gd_vjp_dual(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
+                let callee = abi(path, "__gd_vjp_dual");
+                some(quote!(#callee(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
             }
             // A matrix-valued callee, or one given matrices, runs once: its
             // split returns the output and its reverse sweep as a closure.
@@ -148,8 +179,9 @@ impl<'a> Sweeps<'a> {
                 let k = t(pullback.unwrap());
                 let set = some(quote!(__gd_o));
                 let a = self.split_args(args);
+                let split = abi(path, "__gd_split");
                 quote! {{
-                    let (__gd_o, __gd_k) = #path::__gd_split(#(#a),*);
+                    let (__gd_o, __gd_k) = #split(#(#a),*);
                     #set
                     #k = ::core::option::Option::Some(__gd_k);
                 }}
@@ -162,9 +194,9 @@ impl<'a> Sweeps<'a> {
                         let dx = d(*x);
                         quote!(::core::option::Option::Some(#dx))
                     }
-                    CallArg::Array(a, _) => {
-                        let ta = self.arr_tan(*a);
-                        quote!(::core::option::Option::Some(&#ta[..]))
+                    CallArg::Array(a, _, r) => {
+                        let (ta, r) = (self.arr_tan(*a), range(r));
+                        quote!(::core::option::Option::Some(&#ta[#r]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
                     CallArg::Tensor(a) if self.targ_active(a) => {
@@ -173,15 +205,16 @@ impl<'a> Sweeps<'a> {
                     }
                     CallArg::Tensor(a) => self.call_tan(a),
                 });
+                let jvp = abi(path, "__gd_jvp");
                 if tensor {
                     let k = &self.krate;
                     quote! {{
-                        let (__gd_o, __gd_t) = #path::__gd_jvp(#(#a,)* #(#slots),*);
+                        let (__gd_o, __gd_t) = #jvp(#(#a,)* #(#slots),*);
                         #dv = ::core::option::Option::Some(#k::__private::tensor::unflat(&__gd_o, &__gd_t));
                         #v = ::core::option::Option::Some(__gd_o);
                     }}
                 } else {
-                    quote!((#v, #dv) = #path::__gd_jvp(#(#a,)* #(#slots),*);)
+                    quote!((#v, #dv) = #jvp(#(#a,)* #(#slots),*);)
                 }
             }
         }
@@ -210,13 +243,15 @@ impl<'a> Sweeps<'a> {
                         post.extend(quote!(#bx += #dup;));
                         quote!(::core::option::Option::Some(&mut #dup))
                     }
-                    CallArg::Array(a, _) => {
-                        let g = self.arr_adj(*a);
+                    CallArg::Array(a, _, r) => {
+                        let (g, r) = (self.arr_adj(*a), range(r));
                         if lent.insert(g.to_string()) {
-                            return quote!(::core::option::Option::Some(&mut #g[..]));
+                            return quote!(::core::option::Option::Some(&mut #g[#r]));
                         }
-                        pre.extend(quote!(let mut #dup = ::std::vec![#z; #g.len()];));
-                        post.extend(quote!(for (g, d) in #g.iter_mut().zip(#dup.iter()) { *g += *d; }));
+                        // Lent already (`f(&x[..2], &x[1..])`): a scratch of
+                        // the range's length, added into the range after.
+                        pre.extend(quote!(let mut #dup = ::std::vec![#z; #g[#r].len()];));
+                        post.extend(quote!(for (g, d) in #g[#r].iter_mut().zip(#dup.iter()) { *g += *d; }));
                         quote!(::core::option::Option::Some(&mut #dup[..]))
                     }
                     CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
@@ -226,7 +261,7 @@ impl<'a> Sweeps<'a> {
                 }
             })
             .collect();
-        let callee = if self.dual { quote!(__gd_vjp_dual) } else { quote!(__gd_vjp) };
+        let callee = abi(path, if self.dual { "__gd_vjp_dual" } else { "__gd_vjp" });
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
         if let Some(pb) = self.live_pullback(pullback) {
             // The closure saved by the forward sweep, with the
@@ -257,14 +292,14 @@ impl<'a> Sweeps<'a> {
                 if let ::core::option::Option::Some(__gd_zb) = #bd.take() {
                     let __gd_cot = #k::__private::tensor::entries(&__gd_zb);
                     #pre
-                    #path::#callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
+                    #callee(#(#a,)* &__gd_cot[..], #(#slots,)* #(#tans),*);
                     #post
                 }
             }
         } else {
             quote! {{
                 #pre
-                #path::#callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
+                #callee(#(#a,)* #bd, #(#slots,)* #(#tans),*);
                 #post
                 #bd = #z;
             }}

@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
                 match base {
                     Val::Array(i, _) => {
                         if let Expr::Range(r) = strip(&ix.index) {
-                            return self.err(r, "#[differentiable]: sub-slices of differentiated arrays are not supported yet; index elements");
+                            return self.err(r, "#[differentiable]: a sub-slice of a differentiated array can be passed to a #[differentiable] call (`f(&xs[1..])`) or iterated (`xs[1..].iter()`), not bound or used otherwise yet; index elements");
                         }
                         let idx = &ix.index;
                         let k = self.capture(Ty::Usize, quote!(#idx));
@@ -232,6 +232,22 @@ impl<'a> Lowerer<'a> {
 
     fn lower_method(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<Val> {
         let name = m.method.to_string();
+        if let Some(v) = self.lower_extreme_by(m)? {
+            return Ok(v);
+        }
+        // `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
+        // differentiable method (float methods do not apply: `Self` is not
+        // a float).
+        if self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self")) {
+            if let Some(t) = &m.turbofish {
+                return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
+            }
+            let method = &m.method;
+            let args = m.args.iter();
+            let call: Expr = syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*));
+            let Expr::Call(c) = &call else { unreachable!() };
+            return self.lower_call(c, &call);
+        }
         if let Some(v) = self.tensor_method(m, whole)? {
             return Ok(v);
         }
@@ -363,7 +379,20 @@ impl<'a> Lowerer<'a> {
         // Not a #[differentiable] function: its derivative code does not
         // exist, and rustc's error would point into the expansion.
         let library = matches!(segs[0].as_str(), "std" | "core" | "alloc");
-        let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        // `Self::g(..)` in an `impl`: another differentiable associated
+        // function or method, whose internal functions sit beside it.
+        let own = self.sig.in_impl && segs.len() == 2 && segs[0] == "Self";
+        let typed = !own && segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        // `Type::g(..)`: perhaps a differentiable associated function, but
+        // the macro cannot tell it from a constructor; `Self::g` it can.
+        let assoc = !library && typed && segs.len() == 2 && segs[1].starts_with(|c: char| c.is_lowercase() || c == '_');
+        if assoc && c.args.iter().any(|a| self.mentions_active(a)) {
+            let (ty, g) = (&segs[0], &segs[1]);
+            return self.err(
+                &c.func,
+                format!("#[differentiable]: `{ty}::{g}` is not known to be a #[differentiable] function (library functions, constructors and associated functions called by their type's name are not differentiated), so a differentiated value cannot be passed to it. A #[differentiable] associated function or method is called as `Self::{g}(..)` or `self.{g}(..)` from a method of the same `impl`; from elsewhere, make `{g}` a free #[differentiable] function"),
+            );
+        }
         if (library || typed) && c.args.iter().any(|a| self.mentions_active(a)) {
             return self.err(
                 &c.func,
@@ -387,10 +416,14 @@ impl<'a> Lowerer<'a> {
         // unchanged, or can be copied to (see `split` below).
         let mut stable = true;
         for a in &c.args {
+            if let Some(arg) = self.sub_slice(a)? {
+                args.push(arg);
+                continue;
+            }
             let arg = match self.lower_expr(a)? {
                 Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
-                Val::Array(i, _) => CallArg::Array(i, quote!(#a)),
+                Val::Array(i, _) => CallArg::Array(i, quote!(#a), None),
                 Val::View(_) => return self.err(a, super::VIEW_USES),
                 Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
                     CallArg::Literal(ts)
@@ -421,7 +454,8 @@ impl<'a> Lowerer<'a> {
         // callee again in the reverse sweep.
         let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
             && stable
-            && !fp.path.is_ident(&self.sig.name);
+            && !fp.path.is_ident(&self.sig.name)
+            && !(own && segs[1] == self.sig.name.to_string());
         let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
         if !tensor_out {
             self.float_calls.insert(dst);
@@ -433,6 +467,40 @@ impl<'a> Lowerer<'a> {
         let pullback = split.then(|| self.temp(Ty::Pullback, false));
         self.emit(Stmt::Call { dst, path, args, pullback });
         Ok(Val::Active(dst))
+    }
+}
+
+impl Lowerer<'_> {
+    /// `&xs[a..b]`, `&xs[a..]`, `&xs[..b]`, `&xs[a..=b]` of a differentiated
+    /// array, as a call's argument: the array with its range, whose bounds
+    /// are captured like an index (the reverse sweep adds the callee's
+    /// gradient into the same range).
+    fn sub_slice(&mut self, a: &Expr) -> Result<Option<CallArg>> {
+        let inner = match strip(a) {
+            Expr::Reference(r) if r.mutability.is_none() => strip(&r.expr),
+            _ => return Ok(None),
+        };
+        let Expr::Index(ix) = inner else { return Ok(None) };
+        let Expr::Range(r) = strip(&ix.index) else { return Ok(None) };
+        if !self.mentions_active(&ix.expr) {
+            return Ok(None);
+        }
+        let Val::Array(arr, _) = self.lower_expr(&ix.expr)? else { return Ok(None) };
+        for bound in r.start.iter().chain(&r.end) {
+            if self.mentions_active(bound) {
+                return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
+            }
+        }
+        let lo = match &r.start {
+            Some(e) => self.capture(Ty::Usize, quote!(#e)),
+            None => self.capture(Ty::Usize, quote!(0usize)),
+        };
+        let hi = match (&r.end, &r.limits) {
+            (Some(e), syn::RangeLimits::HalfOpen(_)) => Some(self.capture(Ty::Usize, quote!(#e))),
+            (Some(e), syn::RangeLimits::Closed(_)) => Some(self.capture(Ty::Usize, quote!((#e) + 1))),
+            (None, _) => None,
+        };
+        Ok(Some(CallArg::Array(arr, quote!(#a), Some(SubRange { lo, hi }))))
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod env;
 mod expr;
+mod extreme;
 mod array;
 mod iter;
 mod inline;

@@ -1,0 +1,138 @@
+//! Sub-slices of differentiated arrays passed to `#[differentiable]` calls
+//! (`dot_self(&x[1..]) - dot_self(&x[..2])`): the callee reads the range and
+//! its gradient is added into the same range of the caller's. Each checked
+//! against central differences through the plain function, forward mode
+//! against reverse, `_set` against `value_and_grad`, and `hvp` against
+//! differences of the gradient.
+
+use gd::differentiable;
+
+mod common;
+use common::{assert_close, fd_grad};
+
+#[differentiable]
+fn dot_self(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>()
+}
+
+#[differentiable]
+fn weighted(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..a.len().min(b.len()) {
+        s += (a[i] * b[i]).sin() * (i + 1) as f64;
+    }
+    s
+}
+
+#[differentiable]
+fn ends(x: &[f64]) -> f64 {
+    dot_self(&x[1..]) - dot_self(&x[..2]) + 0.5 * dot_self(&x[1..=2]).sqrt()
+}
+
+/// Bounds that change each trip: captured like indices, so the reverse
+/// sweep adds into the trip's own range.
+#[differentiable]
+fn sliding(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += weighted(&x[i..i + 2], &x[i + 1..]) * x[i];
+    }
+    s
+}
+
+/// Two ranges of the same array in one call (the second lends a scratch),
+/// and a range of a local array.
+#[differentiable]
+fn overlap(x: &[f64], t: f64) -> f64 {
+    let h: Vec<f64> = x.iter().map(|v| (v * t).tanh()).collect();
+    weighted(&x[..3], &x[1..]) + dot_self(&h[2..]) * t
+}
+
+/// A fixed-size array.
+#[differentiable]
+fn fixed(x: [f64; 4]) -> f64 {
+    dot_self(&x[..2]) * weighted(&x[2..], &x[1..3])
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn fd_hvp(grad: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], t: &[f64]) -> Vec<f64> {
+    let h = 1e-5;
+    let at = |s: f64| grad(&x.iter().zip(t).map(|(a, b)| a + s * b).collect::<Vec<_>>());
+    at(h).iter().zip(at(-h)).map(|(a, b)| (a - b) / (2.0 * h)).collect()
+}
+
+const X: [f64; 5] = [0.7, -1.2, 0.4, 1.9, -0.3];
+const T: [f64; 5] = [0.2, 0.5, -1.0, 0.3, 0.8];
+
+#[test]
+fn ranges_into_calls() {
+    let x = &X[..4];
+    let (v, g) = ends::value_and_grad(x);
+    assert_eq!(v, ends(x));
+    assert_close("ends gradient vs differences", &g, &fd_grad(&|p| ends(p), x), 1e-7, 0.0);
+    // Exactly: 2x on [1..], -2x on [..2], and the sqrt term on [1..=2].
+    let r = (x[1] * x[1] + x[2] * x[2]).sqrt();
+    let want = [-2.0 * x[0], 0.0 + 0.5 * x[1] / r, 2.0 * x[2] + 0.5 * x[2] / r, 2.0 * x[3]];
+    assert_close("ends gradient, by hand", &g, &want, 1e-12, 0.0);
+    let (_, d) = ends::jvp(x, &T[..4]);
+    assert_close("ends jvp vs reverse", &[d], &[dot(&g, &T[..4])], 1e-12, 0.0);
+    let mut buf = vec![5.0; 4];
+    ends::value_and_grad_set(x, &mut buf);
+    assert_eq!(buf, g);
+    let hv = ends::hvp(x, &T[..4]);
+    assert_close("ends hvp vs differences of the gradient", &hv, &fd_hvp(&|p| ends::grad(p), x, &T[..4]), 1e-6, 0.0);
+}
+
+#[test]
+fn ranges_moving_with_the_loop() {
+    let (v, g) = sliding::value_and_grad(&X);
+    assert_eq!(v, sliding(&X));
+    assert_close("sliding gradient vs differences", &g, &fd_grad(&|p| sliding(p), &X), 1e-7, 0.0);
+    let (_, d) = sliding::jvp(&X, &T);
+    assert_close("sliding jvp vs reverse", &[d], &[dot(&g, &T)], 1e-12, 0.0);
+    let mut buf = vec![-1.0; 5];
+    sliding::value_and_grad_set(&X, &mut buf);
+    assert_eq!(buf, g);
+    let hv = sliding::hvp(&X, &T);
+    assert_close("sliding hvp vs differences of the gradient", &hv, &fd_hvp(&|p| sliding::grad(p), &X, &T), 1e-6, 0.0);
+}
+
+#[test]
+fn overlapping_ranges_and_local_arrays() {
+    let t = 0.6;
+    let (v, (g, gt)) = overlap::value_and_grad(&X, t);
+    assert_eq!(v, overlap(&X, t));
+    let mut all = X.to_vec();
+    all.push(t);
+    let fd = fd_grad(&|p| overlap(&p[..5], p[5]), &all);
+    let mut got = g.clone();
+    got.push(gt);
+    assert_close("overlap gradient vs differences", &got, &fd, 1e-7, 0.0);
+    let (_, d) = overlap::jvp(&X, t, &T, -0.4);
+    assert_close("overlap jvp vs reverse", &[d], &[dot(&g, &T) - 0.4 * gt], 1e-12, 0.0);
+    let (hx, ht) = overlap::hvp(&X, t, &T, -0.4);
+    let mut tt = T.to_vec();
+    tt.push(-0.4);
+    let fd_hv = fd_hvp(&|p| {
+        let (mut a, b) = overlap::grad(&p[..5], p[5]);
+        a.push(b);
+        a
+    }, &all, &tt);
+    let mut hv = hx.clone();
+    hv.push(ht);
+    assert_close("overlap hvp vs differences of the gradient", &hv, &fd_hv, 1e-6, 0.0);
+}
+
+#[test]
+fn ranges_of_a_fixed_size_array() {
+    let x = [0.3, -0.9, 1.4, 0.6];
+    let (v, g) = fixed::value_and_grad(x);
+    assert_eq!(v, fixed(x));
+    let fd = fd_grad(&|p| fixed([p[0], p[1], p[2], p[3]]), &x);
+    assert_close("fixed gradient vs differences", &g, &fd, 1e-7, 0.0);
+    let (_, d) = fixed::jvp(x, &T[..4]);
+    assert_close("fixed jvp vs reverse", &[d], &[dot(&g, &T[..4])], 1e-12, 0.0);
+}
