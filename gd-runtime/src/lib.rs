@@ -22,6 +22,7 @@
 pub mod error;
 pub mod gradcheck;
 pub mod init;
+pub mod leaves;
 pub mod linesearch;
 pub mod objective;
 pub mod optim;
@@ -36,7 +37,7 @@ pub use error::{CoordError, DivergenceCause, GdError};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::{from_adding, Objective};
 pub use optim::{Optimizer, OptimizerExt};
-pub use params::Params;
+pub use params::{ParamScalar, Params};
 pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 pub use schedule::Schedule;
 pub use second_order::{Newton, NewtonCg};
