@@ -88,3 +88,42 @@ fn a_gradient_of_another_shape_is_an_error() {
     assert!(matches!(err, GdError::DimensionMismatch { expected: 2, got: 1, .. }), "{err}");
     assert_eq!(p, net(0.1));
 }
+
+/// An f32 `#[differentiable]` loss: trained by the `Trainer` in f32 end to
+/// end (parameters, gradient buffers, optimizer state), with no conversion
+/// in user code. The parameters are [w₀, w₁, b].
+#[gd::differentiable(wrt(p))]
+fn mse32(p: &[f32], xs: &[f32], ys: &[f32]) -> f32 {
+    let mut s: f32 = 0.0;
+    for i in 0..ys.len() {
+        let r = p[0] * xs[2 * i] + p[1] * xs[2 * i + 1] + p[2] - ys[i];
+        s += r * r;
+    }
+    s / ys.len() as f32
+}
+
+#[test]
+fn trainer_fits_an_f32_differentiable_loss() {
+    use gd::runtime::{BatchMode, Trainer};
+    let n = 32;
+    let xs: Vec<f32> = (0..2 * n).map(|k| ((k * 7) % 13) as f32 / 13.0 - 0.5).collect();
+    let ys: Vec<f32> = (0..n).map(|i| 2.0 * xs[2 * i] - 1.0 * xs[2 * i + 1] + 0.5).collect();
+    let mut p = vec![0.0f32; 3];
+    let (mut bx, mut by) = (Vec::new(), Vec::new());
+    let report = Trainer::new()
+        .progress(false)
+        .max_epochs(200)
+        .batch(BatchMode::MiniBatch(8))
+        .fit_params(&mut Adam::new(0.05).unwrap(), &mut p, n, |p: &Vec<f32>, batch, g: &mut Vec<f32>| {
+            bx.clear();
+            by.clear();
+            for &i in batch {
+                bx.extend_from_slice(&xs[2 * i..2 * i + 2]);
+                by.push(ys[i]);
+            }
+            mse32::value_and_grad_set(p, &bx, &by, g) as f64
+        })
+        .unwrap();
+    assert!(report.final_loss < 1e-4, "{}", report.final_loss);
+    assert!((p[0] - 2.0).abs() < 1e-2 && (p[1] + 1.0).abs() < 1e-2 && (p[2] - 0.5).abs() < 1e-2, "{p:?}");
+}
