@@ -125,7 +125,8 @@ fn bench_struct(c: &mut Criterion) {
     let flat_grad = grad.to_vec();
     let many_grad: Vec<DVector<f64>> = (0..1000).map(|_| DVector::from_element(1000, 1e-3)).collect();
     assert_eq!(flat_grad.len(), N);
-    let opts: Vec<(&str, fn() -> Box<dyn Optimizer>)> = vec![
+    type Make = fn() -> Box<dyn Optimizer>;
+    let opts: Vec<(&str, Make)> = vec![
         ("sgd", || Box::new(Sgd::new(1e-9).unwrap())),
         ("adam", || Box::new(Adam::new(1e-9).unwrap())),
         ("adam + clip_by_global_norm", || Box::new(Adam::new(1e-9).unwrap().clip_by_global_norm(1e-6).unwrap())),

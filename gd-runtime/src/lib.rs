@@ -4,8 +4,11 @@
 //! a training loop, an LR range test, gradient checking, initialisers and
 //! loss-curve plots. Re-exported by the `gd` facade as `gd::runtime`.
 //!
-//! Parameters are a flat `&mut [f64]`; an objective gives value and gradient
-//! in one call ([`Objective`]). Every loop is bounded, and divergence (NaN,
+//! Parameters are a flat `&mut [f64]`, or, through
+//! [`Optimizer::step_params`] and [`Trainer::fit_params`], an `f32` slice or
+//! any [`Params`] value (a `#[derive(gd::Params)]` struct, a matrix, a
+//! `Vec`) stepped in place leaf by leaf ([`leaves`]) in its own precision;
+//! an objective gives value and gradient in one call ([`Objective`]). Every loop is bounded, and divergence (NaN,
 //! Inf, blow-up) is reported as [`GdError::Divergence`], never returned as a
 //! result.
 //!
