@@ -1,5 +1,6 @@
 //! `#[derive(Params)]`: `gd::Params` for a struct whose fields implement it,
-//! in declaration order. `#[params(skip)]` on a field keeps it out (cloned by
+//! in declaration order. The leaves (contiguous runs the optimizers update
+//! in place) are the fields' leaves, in the same order. `#[params(skip)]` on a field keeps it out (cloned by
 //! `zeros_like`, never flattened); `#[params(crate = "path")]` on the struct
 //! names the `gd` crate when it is not `::gd`.
 
@@ -90,6 +91,15 @@ pub fn derive(input: TokenStream) -> Result<TokenStream> {
         let m = &f.member;
         call(f, "set_zero", quote!(&mut self.#m))
     });
+    // Leaves: each field's in turn, paired with the gradient's same field.
+    let zip_leaves = active.iter().map(|f| {
+        let m = &f.member;
+        call(f, "zip_leaves", quote!(&mut self.#m, &__gd_g.#m, __gd_f))
+    });
+    let for_each_leaf = active.iter().map(|f| {
+        let m = &f.member;
+        call(f, "for_each_leaf", quote!(&self.#m, __gd_f))
+    });
     let dot = sum(active.iter().map(|f| {
         let m = &f.member;
         call(f, "dot", quote!(&self.#m, &__gd_x.#m))
@@ -131,6 +141,19 @@ pub fn derive(input: TokenStream) -> Result<TokenStream> {
             #[inline]
             fn dot(&self, __gd_x: &Self) -> f64 {
                 #dot
+            }
+            #[inline]
+            fn zip_leaves(
+                &mut self,
+                __gd_g: &Self,
+                __gd_f: &mut #krate::runtime::leaves::LeafPairFn<'_>,
+            ) -> ::core::result::Result<(), #krate::runtime::GdError> {
+                #(#zip_leaves?;)*
+                ::core::result::Result::Ok(())
+            }
+            #[inline]
+            fn for_each_leaf(&self, __gd_f: &mut #krate::runtime::leaves::LeafFn<'_>) {
+                #(#for_each_leaf;)*
             }
         }
     })

@@ -32,6 +32,18 @@ pub enum GdError {
         /// The length that was given.
         got: usize,
     },
+    /// A parameter leaf has the length the optimizer's state expects but not
+    /// its precision (`f32` parameters stepped with a state made for `f64`
+    /// ones, or the reverse). Call `reset` to step other parameters.
+    #[error("precision mismatch at parameter leaf {leaf}: the optimizer state is {expected}, the parameters are {got}")]
+    PrecisionMismatch {
+        /// Index of the leaf in the flat order.
+        leaf: usize,
+        /// The state's precision (`"f64"` or `"f32"`).
+        expected: &'static str,
+        /// The parameters' precision.
+        got: &'static str,
+    },
     /// The training loop was given `n_samples == 0`.
     #[error("empty dataset: n_samples is 0, there is nothing to train on")]
     EmptyDataset,

@@ -4,8 +4,11 @@
 //! a training loop, an LR range test, gradient checking, initialisers and
 //! loss-curve plots. Re-exported by the `gd` facade as `gd::runtime`.
 //!
-//! Parameters are a flat `&mut [f64]`; an objective gives value and gradient
-//! in one call ([`Objective`]). Every loop is bounded, and divergence (NaN,
+//! Parameters are a flat `&mut [f64]`, or, through
+//! [`Optimizer::step_params`] and [`Trainer::fit_params`], an `f32` slice or
+//! any [`Params`] value (a `#[derive(gd::Params)]` struct, a matrix, a
+//! `Vec`) stepped in place leaf by leaf ([`leaves`]) in its own precision;
+//! an objective gives value and gradient in one call ([`Objective`]). Every loop is bounded, and divergence (NaN,
 //! Inf, blow-up) is reported as [`GdError::Divergence`], never returned as a
 //! result.
 //!
@@ -22,6 +25,7 @@
 pub mod error;
 pub mod gradcheck;
 pub mod init;
+pub mod leaves;
 pub mod linesearch;
 pub mod objective;
 pub mod optim;
@@ -36,11 +40,11 @@ pub use error::{CoordError, DivergenceCause, GdError};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::{from_adding, Objective};
 pub use optim::{Optimizer, OptimizerExt};
-pub use params::Params;
+pub use params::{ParamScalar, Params};
 pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 pub use schedule::Schedule;
 pub use second_order::{Newton, NewtonCg};
-pub use train::{lr_find, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
+pub use train::{lr_find, lr_find_params, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
 
 /// Euclidean norm of a slice.
 pub fn norm2(v: &[f64]) -> f64 {

@@ -1,9 +1,12 @@
 //! Parameter structs: [`Params`], the trait behind `#[derive(gd::Params)]`.
 //!
 //! A model's parameters are easier to read as a struct (`Mlp { layers:
-//! Vec<Layer>, scale: f64 }`) than as one flat `Vec<f64>`, but the optimizers
-//! work on flat `&mut [f64]`. `Params` connects the two: a gradient of the
-//! same shape ([`Params::zeros_like`]), the flat view in a fixed order
+//! Vec<Layer>, scale: f64 }`) than as one flat `Vec<f64>`. `Params` gives
+//! what the runtime needs of such a value: a gradient of the same shape
+//! ([`Params::zeros_like`]), its leaves, the contiguous runs of `f64` or
+//! `f32` that the optimizers update in place
+//! ([`Params::zip_leaves`], see [`crate::leaves`] and
+//! [`crate::optim::Optimizer::step_params`]), the flat view in a fixed order
 //! ([`Params::to_vec`], [`Params::set_from_slice`]) and the few vector-space
 //! operations that updates need ([`Params::axpy`], [`Params::scale`],
 //! [`Params::dot`]).
@@ -44,6 +47,7 @@ use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
 use crate::error::GdError;
+use crate::leaves::{Leaf, LeafFn, LeafPair, LeafPairFn};
 
 /// A value made of floating-point parameters, viewed as a vector of `f64`.
 ///
@@ -155,16 +159,107 @@ pub trait Params {
     fn norm(&self) -> f64 {
         self.dot(self).sqrt()
     }
+
+    /// Visit the parameters as contiguous leaves (see [`crate::leaves`]),
+    /// each paired with the same leaf of `grad`, in the flat order: what the
+    /// optimizers' [`step_params`](crate::optim::Optimizer::step_params)
+    /// runs on. A gradient of another shape is a
+    /// [`GdError::DimensionMismatch`].
+    ///
+    /// The implementations in this crate and `#[derive(Params)]` visit the
+    /// storage in place. The default, for hand-written implementations,
+    /// goes through the flat `f64` vector (one leaf) and writes it back.
+    fn zip_leaves(&mut self, grad: &Self, f: &mut LeafPairFn<'_>) -> Result<(), GdError>
+    where
+        Self: Sized,
+    {
+        let mut p = self.to_vec();
+        let g = grad.to_vec();
+        crate::error::check::same_len("gradient (expected the parameters' number of values)", p.len(), g.len())?;
+        f(LeafPair::F64(&mut p, &g))?;
+        self.read_from(&p);
+        Ok(())
+    }
+
+    /// Visit the parameters as contiguous read-only leaves in the flat
+    /// order. (The default visits the flat `f64` vector.)
+    fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+        f(Leaf::F64(&self.to_vec()))
+    }
+
+    /// [`zip_leaves`](Params::zip_leaves) over a slice of values of this
+    /// type, lengths already checked equal: element by element, except for
+    /// scalars, whose slice is one leaf (so a `Vec<f32>` is one leaf).
+    #[doc(hidden)]
+    fn zip_leaves_seq(s: &mut [Self], g: &[Self], f: &mut LeafPairFn<'_>) -> Result<(), GdError>
+    where
+        Self: Sized,
+    {
+        s.iter_mut().zip(g).try_for_each(|(s, g)| s.zip_leaves(g, f))
+    }
+
+    /// [`for_each_leaf`](Params::for_each_leaf) over a slice (scalars: one leaf).
+    #[doc(hidden)]
+    fn for_each_leaf_seq(s: &[Self], f: &mut LeafFn<'_>)
+    where
+        Self: Sized,
+    {
+        s.iter().for_each(|v| v.for_each_leaf(f))
+    }
 }
 
-/// The element types of a parameter matrix: `f64` or `f32` (sealed).
-pub trait ParamScalar: nalgebra::Scalar + Copy + sealed::Sealed {
+/// The element types of parameters: `f64` or `f32` (sealed). Beyond the
+/// conversions, it carries the arithmetic the optimizers' update rules need,
+/// so that each rule is written once and runs in the parameter's precision.
+pub trait ParamScalar:
+    nalgebra::Scalar
+    + Copy
+    + Default
+    + PartialOrd
+    + Send
+    + Sync
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Neg<Output = Self>
+    + std::ops::AddAssign
+    + std::ops::SubAssign
+    + std::ops::MulAssign
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + sealed::Sealed
+{
     /// Zero.
     const ZERO: Self;
+    /// One.
+    const ONE: Self;
+    /// Machine epsilon of the type.
+    const EPSILON: Self;
     /// Widen to `f64`.
     fn to_f64(self) -> f64;
     /// Round from `f64`.
     fn from_f64(v: f64) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// The larger of the two (the other one when one is NaN, as `f64::max`).
+    fn max(self, other: Self) -> Self;
+    /// Clamp to `[lo, hi]` (NaN stays NaN).
+    fn clamp(self, lo: Self, hi: Self) -> Self;
+    /// `1.0` for positive values and `+0.0`, `-1.0` for negative ones, NaN for NaN.
+    fn signum(self) -> Self;
+    /// Neither NaN nor infinite.
+    fn is_finite(self) -> bool;
+    /// NaN.
+    fn is_nan(self) -> bool;
+    /// A leaf pair of this precision.
+    #[doc(hidden)]
+    fn leaf_pair<'a>(p: &'a mut [Self], g: &'a [Self]) -> LeafPair<'a>;
+    /// A leaf of this precision.
+    #[doc(hidden)]
+    fn leaf(s: &[Self]) -> Leaf<'_>;
 }
 
 mod sealed {
@@ -173,29 +268,62 @@ mod sealed {
     impl Sealed for f32 {}
 }
 
-impl ParamScalar for f64 {
-    const ZERO: f64 = 0.0;
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn from_f64(v: f64) -> f64 {
-        v
-    }
+macro_rules! param_scalar {
+    ($t:ident, $variant:ident) => {
+        impl ParamScalar for $t {
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            const EPSILON: $t = $t::EPSILON;
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> $t {
+                v as $t
+            }
+            #[inline(always)]
+            fn sqrt(self) -> $t {
+                $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn abs(self) -> $t {
+                $t::abs(self)
+            }
+            #[inline(always)]
+            fn max(self, other: $t) -> $t {
+                $t::max(self, other)
+            }
+            #[inline(always)]
+            fn clamp(self, lo: $t, hi: $t) -> $t {
+                $t::clamp(self, lo, hi)
+            }
+            #[inline(always)]
+            fn signum(self) -> $t {
+                $t::signum(self)
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                $t::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                $t::is_nan(self)
+            }
+            #[inline(always)]
+            fn leaf_pair<'a>(p: &'a mut [$t], g: &'a [$t]) -> LeafPair<'a> {
+                LeafPair::$variant(p, g)
+            }
+            #[inline(always)]
+            fn leaf(s: &[$t]) -> Leaf<'_> {
+                Leaf::$variant(s)
+            }
+        }
+    };
 }
 
-impl ParamScalar for f32 {
-    const ZERO: f32 = 0.0;
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    #[inline(always)]
-    fn from_f64(v: f64) -> f32 {
-        v as f32
-    }
-}
+param_scalar!(f64, F64);
+param_scalar!(f32, F32);
 
 macro_rules! scalar_params {
     ($t:ty) => {
@@ -235,6 +363,18 @@ macro_rules! scalar_params {
             #[inline]
             fn dot(&self, x: &$t) -> f64 {
                 ParamScalar::to_f64(*self) * ParamScalar::to_f64(*x)
+            }
+            fn zip_leaves(&mut self, g: &$t, f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+                f(<$t as ParamScalar>::leaf_pair(std::slice::from_mut(self), std::slice::from_ref(g)))
+            }
+            fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+                f(<$t as ParamScalar>::leaf(std::slice::from_ref(self)))
+            }
+            fn zip_leaves_seq(s: &mut [$t], g: &[$t], f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+                f(<$t as ParamScalar>::leaf_pair(s, g))
+            }
+            fn for_each_leaf_seq(s: &[$t], f: &mut LeafFn<'_>) {
+                f(<$t as ParamScalar>::leaf(s))
             }
         }
     };
@@ -330,6 +470,13 @@ impl<T: Params> Params for Vec<T> {
     fn dot(&self, x: &Vec<T>) -> f64 {
         seq::dot(self, x)
     }
+    fn zip_leaves(&mut self, g: &Vec<T>, f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+        crate::error::check::same_len("gradient Vec (expected the parameters' Vec length)", self.len(), g.len())?;
+        T::zip_leaves_seq(self, g, f)
+    }
+    fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+        T::for_each_leaf_seq(self, f)
+    }
 }
 
 impl<T: Params, const N: usize> Params for [T; N] {
@@ -357,6 +504,12 @@ impl<T: Params, const N: usize> Params for [T; N] {
     fn dot(&self, x: &[T; N]) -> f64 {
         seq::dot(self, x)
     }
+    fn zip_leaves(&mut self, g: &[T; N], f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+        T::zip_leaves_seq(self, g, f)
+    }
+    fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+        T::for_each_leaf_seq(self, f)
+    }
 }
 
 impl<T: Params> Params for Box<T> {
@@ -383,6 +536,12 @@ impl<T: Params> Params for Box<T> {
     }
     fn dot(&self, x: &Box<T>) -> f64 {
         T::dot(self, x)
+    }
+    fn zip_leaves(&mut self, g: &Box<T>, f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+        T::zip_leaves(self, g, f)
+    }
+    fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+        T::for_each_leaf(self, f)
     }
 }
 
@@ -429,6 +588,17 @@ where
     fn dot(&self, x: &Self) -> f64 {
         same_shape("dot", self.shape(), x.shape());
         self.iter().zip(x.iter()).map(|(s, x)| s.to_f64() * x.to_f64()).sum()
+    }
+    fn zip_leaves(&mut self, g: &Self, f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
+        if self.shape() != g.shape() {
+            // Same length, other dimensions (3×2 for 2×3) is a mismatch too.
+            let what = "gradient matrix (expected the parameters' shape; lengths shown)";
+            return Err(GdError::DimensionMismatch { what, expected: self.len(), got: g.len() });
+        }
+        f(T::leaf_pair(self.as_mut_slice(), g.as_slice()))
+    }
+    fn for_each_leaf(&self, f: &mut LeafFn<'_>) {
+        f(T::leaf(self.as_slice()))
     }
 }
 

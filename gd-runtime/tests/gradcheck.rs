@@ -145,3 +145,40 @@ fn bad_inputs_are_typed_errors() {
     let err = check_objective(&mut Quad, &[1.0; 3], GradCheckOptions { step: Some(0.0), ..Default::default() }).unwrap_err();
     assert!(matches!(err, GdError::BadHyperparameter { name: "GradCheckOptions.step", .. }));
 }
+
+// --- f32 ---
+
+/// Rosenbrock in either precision, value and gradient.
+fn rosen32(x: &[f32], g: &mut [f32]) -> f32 {
+    let (a, b) = (1.0 - x[0], x[1] - x[0] * x[0]);
+    g[0] = -2.0 * a - 400.0 * x[0] * b;
+    g[1] = 200.0 * b;
+    a * a + 100.0 * b * b
+}
+
+#[test]
+fn f32_gradient_passes_and_agrees_with_f64_differences() {
+    let x = [-1.2f32, 1.0];
+    let r = gd_runtime::check_gradient(rosen32, &x, gd_runtime::GradCheckOptions::for_f32()).unwrap();
+    let x64 = [-1.2f32 as f64, 1.0];
+    let n64 = gd_runtime::gradcheck_fn(|x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2), &x64);
+    for i in 0..2 {
+        assert!((r.numeric[i] - n64[i]).abs() <= 1e-3 * (1.0 + n64[i].abs()), "{:?} vs {n64:?}", r.numeric);
+    }
+    // The macro picks the f32 tolerances by itself.
+    gd_runtime::assert_gradient!(rosen32, x);
+}
+
+#[test]
+fn f32_wrong_gradient_fails() {
+    let wrong = |x: &[f32], g: &mut [f32]| {
+        let v = rosen32(x, g);
+        g[1] *= 1.05;
+        v
+    };
+    let err = gd_runtime::check_gradient(wrong, &[-1.2f32, 1.0], gd_runtime::GradCheckOptions::for_f32()).unwrap_err();
+    match err {
+        gd_runtime::GdError::GradientCheck { n_failed: 1, dim: 2, ref worst, .. } => assert_eq!(worst[0].index, 1),
+        e => panic!("{e}"),
+    }
+}

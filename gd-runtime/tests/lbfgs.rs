@@ -206,3 +206,28 @@ fn a_wrong_gradient_stops_with_line_search_failed() {
     assert!(!r.converged());
     assert!(calls <= 1 + 20 && calls == r.evaluations);
 }
+
+// --- f32 objectives ---
+
+fn rosen32(x: &[f32], g: &mut [f32]) -> f32 {
+    let (a, b) = (1.0 - x[0], x[1] - x[0] * x[0]);
+    g[0] = -2.0 * a - 400.0 * x[0] * b;
+    g[1] = 200.0 * b;
+    a * a + 100.0 * b * b
+}
+
+#[test]
+fn f32_objective_reaches_the_minimiser_and_reports_its_f32_point() {
+    let stop = StopCriteria::new().with_ftol(1e-7).unwrap().with_gtol(1e-3).unwrap();
+    let r = Lbfgs::new().with_stop(stop).minimize_f32(rosen32, &[-1.2, 1.0]).unwrap();
+    assert!((r.x[0] - 1.0).abs() < 1e-3 && (r.x[1] - 1.0).abs() < 2e-3, "{r:?}");
+    // x is an f32 point and value is the f32 objective there.
+    let x32: Vec<f32> = r.x.iter().map(|&v| v as f32).collect();
+    assert!(r.x.iter().zip(&x32).all(|(&a, &b)| a == b as f64));
+    assert_eq!(r.value, rosen32(&x32, &mut [0.0; 2]) as f64);
+    // Bounded: the minimiser on x₀ ≤ 0.5 is (0.5, 0.25), as in f64.
+    let inf = f64::INFINITY;
+    let r = Lbfgs::new().with_stop(stop).with_bounds(&[-inf, -inf], &[0.5, inf]).unwrap().minimize_f32(rosen32, &[-1.2, 1.0]).unwrap();
+    assert_eq!(r.x[0], 0.5);
+    assert!((r.x[1] - 0.25).abs() < 1e-3, "{r:?}");
+}

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{begin_step, lazy, Optimizer};
+use super::state::{Kernel, State};
+use super::{GradMap, Optimizer};
+use crate::leaves::LeafPairs;
+use crate::params::ParamScalar;
 use crate::error::{check, GdError};
 
 /// Hyperparameters of [`Adagrad`]. Defaults (torch.optim.Adagrad): `lr = 1e-2`,
@@ -35,18 +38,24 @@ impl AdagradConfig {
         check::non_negative("Adagrad.lr_decay", self.lr_decay)?;
         check::non_negative("Adagrad.initial_accumulator_value", self.initial_accumulator_value)?;
         check::positive("Adagrad.eps", self.eps)?;
-        Ok(Adagrad { cfg: self, sum: Vec::new(), dim: None, t: 0 })
+        Ok(Adagrad { cfg: self, state: State::new(1), t: 0 })
     }
 }
 
 /// Adagrad: per-coordinate step sizes from the running sum of squared
 /// gradients. See [`AdagradConfig`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adagrad {
     cfg: AdagradConfig,
-    sum: Vec<f64>,
-    dim: Option<usize>,
+    /// The sum of squared gradients.
+    state: State,
     t: u64,
+}
+
+impl Default for Adagrad {
+    fn default() -> Self {
+        AdagradConfig::default().build().expect("default Adagrad hyperparameters are valid")
+    }
 }
 
 impl Adagrad {
@@ -60,18 +69,29 @@ impl Adagrad {
     }
 }
 
-impl Optimizer for Adagrad {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = begin_step("Adagrad.lr", self.cfg.lr, &mut self.dim, params, grad)?;
-        lazy(&mut self.sum, n, self.cfg.initial_accumulator_value);
-        self.t += 1;
-        let clr = self.cfg.lr / (1.0 + (self.t - 1) as f64 * self.cfg.lr_decay);
-        let eps = self.cfg.eps;
-        for ((p, &g), s) in params.iter_mut().zip(grad).zip(self.sum.iter_mut()) {
+/// One Adagrad step on a leaf at the decayed rate `clr`.
+struct AdagradKernel {
+    clr: f64,
+    eps: f64,
+}
+
+impl Kernel<1> for AdagradKernel {
+    fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [sum]: [&mut [T]; 1]) {
+        let (clr, eps) = (T::from_f64(self.clr), T::from_f64(self.eps));
+        for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
             *s += g * g;
             *p -= clr * g / (s.sqrt() + eps);
         }
-        Ok(())
+    }
+}
+
+impl Optimizer for Adagrad {
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        check::non_negative("Adagrad.lr", self.cfg.lr)?;
+        self.state.prepare(leaves, &[Some(self.cfg.initial_accumulator_value)])?;
+        self.t += 1;
+        let clr = self.cfg.lr / (1.0 + (self.t - 1) as f64 * self.cfg.lr_decay);
+        self.state.apply(leaves, map, &AdagradKernel { clr, eps: self.cfg.eps })
     }
     fn lr(&self) -> f64 {
         self.cfg.lr
@@ -80,8 +100,7 @@ impl Optimizer for Adagrad {
         self.cfg.lr = lr;
     }
     fn reset(&mut self) {
-        self.sum.clear();
-        self.dim = None;
+        self.state.clear();
         self.t = 0;
     }
 }

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{begin_step, lazy, Optimizer};
+use super::state::{Kernel, State};
+use super::{GradMap, GradOp, Optimizer};
+use crate::leaves::LeafPairs;
+use crate::params::ParamScalar;
 use crate::error::{check, GdError};
 
 /// Hyperparameters of [`Adam`]. Defaults (torch.optim.Adam, optax.adam):
@@ -38,7 +41,7 @@ impl AdamConfig {
         check::unit_open("Adam.beta1", self.beta1)?;
         check::unit_open("Adam.beta2", self.beta2)?;
         check::positive("Adam.eps", self.eps)?;
-        Ok(Adam { cfg: self, m: Vec::new(), v: Vec::new(), vmax: Vec::new(), dim: None, t: 0 })
+        Ok(Adam { cfg: self, state: State::new(3), t: 0 })
     }
 }
 
@@ -47,10 +50,8 @@ impl AdamConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adam {
     cfg: AdamConfig,
-    m: Vec<f64>,
-    v: Vec<f64>,
-    vmax: Vec<f64>,
-    dim: Option<usize>,
+    /// First moment, second moment, running maximum of the second (AMSGrad).
+    state: State,
     t: u64,
 }
 
@@ -74,40 +75,60 @@ impl Adam {
         self.t
     }
 
-    fn check(&mut self, lr_name: &'static str, params: &[f64], grad: &[f64]) -> Result<usize, GdError> {
-        begin_step(lr_name, self.cfg.lr, &mut self.dim, params, grad)
-    }
-
-    /// The Adam update proper, after `check`.
-    fn apply(&mut self, n: usize, params: &mut [f64], grad: &[f64]) {
-        let AdamConfig { lr, beta1: b1, beta2: b2, eps, amsgrad } = self.cfg;
-        lazy(&mut self.m, n, 0.0);
-        lazy(&mut self.v, n, 0.0);
-        if amsgrad {
-            lazy(&mut self.vmax, n, 0.0);
-        }
+    /// The Adam update, after the wrappers' `map`; `lr_name` names the
+    /// learning rate in errors (Adam's or AdamW's).
+    fn run(&mut self, lr_name: &'static str, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        check::non_negative(lr_name, self.cfg.lr)?;
+        self.state.prepare(leaves, &[Some(0.0), Some(0.0), self.cfg.amsgrad.then_some(0.0)])?;
         self.t += 1;
+        let AdamConfig { lr, beta1, beta2, eps, amsgrad } = self.cfg;
         let t = self.t as f64;
-        let bc1 = 1.0 - b1.powf(t);
-        // torch divides √v by √(1 − β₂ᵗ); multiplying by the inverse saves a
-        // division per coordinate (the step is sqrt- and division-bound).
-        let inv_bc2_sqrt = 1.0 / (1.0 - b2.powf(t)).sqrt();
-        let step_size = lr / bc1;
-        if amsgrad {
-            for i in 0..n {
-                let g = grad[i];
-                let m = b1 * self.m[i] + (1.0 - b1) * g;
-                let v = b2 * self.v[i] + (1.0 - b2) * g * g;
-                let vm = self.vmax[i].max(v);
-                self.m[i] = m;
-                self.v[i] = v;
-                self.vmax[i] = vm;
-                params[i] -= step_size * m / (vm.sqrt() * inv_bc2_sqrt + eps);
+        let kernel = AdamKernel {
+            beta1,
+            beta2,
+            eps,
+            amsgrad,
+            step_size: lr / (1.0 - beta1.powf(t)),
+            // torch divides √v by √(1 − β₂ᵗ); multiplying by the inverse saves a
+            // division per coordinate (the step is sqrt- and division-bound).
+            inv_bc2_sqrt: 1.0 / (1.0 - beta2.powf(t)).sqrt(),
+        };
+        self.state.apply(leaves, map, &kernel)
+    }
+}
+
+/// One Adam step on a leaf; the bias corrections of step t folded into
+/// `step_size` and `inv_bc2_sqrt` (computed in `f64`).
+struct AdamKernel {
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    amsgrad: bool,
+    step_size: f64,
+    inv_bc2_sqrt: f64,
+}
+
+impl Kernel<3> for AdamKernel {
+    fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [m, v, vmax]: [&mut [T]; 3]) {
+        let (b1, c1) = (T::from_f64(self.beta1), T::from_f64(1.0 - self.beta1));
+        let (b2, c2) = (T::from_f64(self.beta2), T::from_f64(1.0 - self.beta2));
+        let (eps, step_size, inv_bc2_sqrt) =
+            (T::from_f64(self.eps), T::from_f64(self.step_size), T::from_f64(self.inv_bc2_sqrt));
+        if self.amsgrad {
+            for i in 0..p.len() {
+                let g = g[i];
+                let mi = b1 * m[i] + c1 * g;
+                let vi = b2 * v[i] + c2 * g * g;
+                let vm = vmax[i].max(vi);
+                m[i] = mi;
+                v[i] = vi;
+                vmax[i] = vm;
+                p[i] -= step_size * mi / (vm.sqrt() * inv_bc2_sqrt + eps);
             }
         } else {
-            for (((p, &g), m), v) in params.iter_mut().zip(grad).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
-                *m = b1 * *m + (1.0 - b1) * g;
-                *v = b2 * *v + (1.0 - b2) * g * g;
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = b1 * *m + c1 * g;
+                *v = b2 * *v + c2 * g * g;
                 *p -= step_size * *m / (v.sqrt() * inv_bc2_sqrt + eps);
             }
         }
@@ -115,10 +136,8 @@ impl Adam {
 }
 
 impl Optimizer for Adam {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = self.check("Adam.lr", params, grad)?;
-        self.apply(n, params, grad);
-        Ok(())
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        self.run("Adam.lr", leaves, map)
     }
     fn lr(&self) -> f64 {
         self.cfg.lr
@@ -127,10 +146,7 @@ impl Optimizer for Adam {
         self.cfg.lr = lr;
     }
     fn reset(&mut self) {
-        self.m.clear();
-        self.v.clear();
-        self.vmax.clear();
-        self.dim = None;
+        self.state.clear();
         self.t = 0;
     }
 }
@@ -206,16 +222,13 @@ impl AdamW {
 }
 
 impl Optimizer for AdamW {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = self.adam.check("AdamW.lr", params, grad)?;
-        let decay = 1.0 - self.adam.cfg.lr * self.weight_decay;
-        if decay != 1.0 {
-            for p in params.iter_mut() {
-                *p *= decay;
-            }
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        // torch: p ← p · (1 − lr · wd), then the Adam update.
+        let c = self.adam.cfg.lr * self.weight_decay;
+        if c == 0.0 {
+            return self.adam.run("AdamW.lr", leaves, map);
         }
-        self.adam.apply(n, params, grad);
-        Ok(())
+        self.adam.run("AdamW.lr", leaves, &map.then(GradOp::Decay(c)))
     }
     fn lr(&self) -> f64 {
         self.adam.lr()

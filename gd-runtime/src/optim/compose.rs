@@ -8,7 +8,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::grad_map::{GradMap, GradOp};
+use super::state::{Arena, InArena, Scratch};
 use super::Optimizer;
+use crate::leaves::{LeafPair, LeafPairs};
 use crate::error::{check, GdError};
 use crate::schedule::Schedule;
 
@@ -17,25 +20,25 @@ pub trait OptimizerExt: Optimizer + Sized {
     /// Clamp every gradient coordinate to `[-clip, clip]` (`clip >= 0`).
     fn clip_by_value(self, clip: f64) -> Result<ClipByValue<Self>, GdError> {
         check::non_negative("ClipByValue.clip", clip)?;
-        Ok(ClipByValue { inner: self, clip, buf: Vec::new() })
+        Ok(ClipByValue { inner: self, clip })
     }
     /// Scale the gradient by `max_norm / ‖g‖₂` when `‖g‖₂ > max_norm`
     /// (optax.clip_by_global_norm; torch adds 1e-6 to the norm, we do not).
     fn clip_by_global_norm(self, max_norm: f64) -> Result<ClipByGlobalNorm<Self>, GdError> {
         check::positive("ClipByGlobalNorm.max_norm", max_norm)?;
-        Ok(ClipByGlobalNorm { inner: self, max_norm, buf: Vec::new() })
+        Ok(ClipByGlobalNorm { inner: self, max_norm, scratch: Scratch::default() })
     }
     /// L2 regularisation: pass `g + wd · p` to the optimizer (torch's
     /// `weight_decay` argument of SGD/Adam/RMSprop/Adagrad).
     fn l2_weight_decay(self, wd: f64) -> Result<L2WeightDecay<Self>, GdError> {
         check::non_negative("L2WeightDecay.weight_decay", wd)?;
-        Ok(L2WeightDecay { inner: self, weight_decay: wd, buf: Vec::new() })
+        Ok(L2WeightDecay { inner: self, weight_decay: wd })
     }
     /// Decoupled weight decay: `p ← p · (1 − lr · wd)` before the update
     /// (AdamW's rule, usable with any optimizer: SGDW, Lion, …).
     fn decoupled_weight_decay(self, wd: f64) -> Result<DecoupledWeightDecay<Self>, GdError> {
         check::non_negative("DecoupledWeightDecay.weight_decay", wd)?;
-        Ok(DecoupledWeightDecay { inner: self, weight_decay: wd, buf: Vec::new() })
+        Ok(DecoupledWeightDecay { inner: self, weight_decay: wd })
     }
     /// Drive the learning rate by `schedule`: step t (from 0) uses
     /// `schedule.lr(t)`.
@@ -46,27 +49,17 @@ pub trait OptimizerExt: Optimizer + Sized {
 
 impl<O: Optimizer> OptimizerExt for O {}
 
-fn check_grad_len(params: &[f64], grad: &[f64]) -> Result<(), GdError> {
-    check::same_len("gradient (expected the length of the parameters)", params.len(), grad.len())
-}
-
 /// See [`OptimizerExt::clip_by_value`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipByValue<O> {
     /// The wrapped optimizer.
     pub inner: O,
     clip: f64,
-    #[serde(skip)]
-    buf: Vec<f64>,
 }
 
 impl<O: Optimizer> Optimizer for ClipByValue<O> {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        check_grad_len(params, grad)?;
-        self.buf.clear();
-        let c = self.clip;
-        self.buf.extend(grad.iter().map(|&g| if g.is_nan() { g } else { g.clamp(-c, c) }));
-        self.inner.step(params, &self.buf)
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        self.inner.update(leaves, &map.then(GradOp::ClampAbs(self.clip)))
     }
     fn lr(&self) -> f64 {
         self.inner.lr()
@@ -86,20 +79,27 @@ pub struct ClipByGlobalNorm<O> {
     pub inner: O,
     max_norm: f64,
     #[serde(skip)]
-    buf: Vec<f64>,
+    scratch: Scratch,
 }
 
 impl<O: Optimizer> Optimizer for ClipByGlobalNorm<O> {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        check_grad_len(params, grad)?;
-        let norm = crate::norm2(grad);
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        // The norm over all leaves of the gradient as it reaches this
+        // wrapper (after the wrappers outside it), summed in f64.
+        let mut ss = 0.0f64;
+        let scratch = &mut self.scratch.0;
+        leaves.zip(&mut |leaf: LeafPair<'_>| {
+            ss = match leaf {
+                LeafPair::F64(p, g) => add_sq(ss, map, p, g, scratch),
+                LeafPair::F32(p, g) => add_sq(ss, map, p, g, scratch),
+            };
+            Ok(())
+        })?;
+        let norm = ss.sqrt();
         if norm > self.max_norm {
-            let s = self.max_norm / norm;
-            self.buf.clear();
-            self.buf.extend(grad.iter().map(|&g| g * s));
-            self.inner.step(params, &self.buf)
+            self.inner.update(leaves, &map.then(GradOp::Scale(self.max_norm / norm)))
         } else {
-            self.inner.step(params, grad)
+            self.inner.update(leaves, map)
         }
     }
     fn lr(&self) -> f64 {
@@ -119,17 +119,11 @@ pub struct L2WeightDecay<O> {
     /// The wrapped optimizer.
     pub inner: O,
     weight_decay: f64,
-    #[serde(skip)]
-    buf: Vec<f64>,
 }
 
 impl<O: Optimizer> Optimizer for L2WeightDecay<O> {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        check_grad_len(params, grad)?;
-        let wd = self.weight_decay;
-        self.buf.clear();
-        self.buf.extend(grad.iter().zip(params.iter()).map(|(&g, &p)| g + wd * p));
-        self.inner.step(params, &self.buf)
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        self.inner.update(leaves, &map.then(GradOp::AddParams(self.weight_decay)))
     }
     fn lr(&self) -> f64 {
         self.inner.lr()
@@ -148,28 +142,18 @@ pub struct DecoupledWeightDecay<O> {
     /// The wrapped optimizer.
     pub inner: O,
     weight_decay: f64,
-    #[serde(skip)]
-    buf: Vec<f64>,
 }
 
 impl<O: Optimizer> Optimizer for DecoupledWeightDecay<O> {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        check_grad_len(params, grad)?;
-        // p_new = p − lr·wd·p − lr·u(g): run the inner update on p, then
-        // subtract lr·wd·p_old. Keeping p_old means an error from the inner
-        // step leaves `params` untouched.
-        let lr = self.inner.lr();
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        // p_new = p − lr·wd·p − lr·u(g): every update rule subtracts its
+        // step from p, so the optimizer scales each leaf by (1 − lr·wd)
+        // before its own update (the gradient transforms having read p).
         if self.weight_decay == 0.0 {
-            return self.inner.step(params, grad);
+            return self.inner.update(leaves, map);
         }
-        self.buf.clear();
-        self.buf.extend_from_slice(params);
-        self.inner.step(params, grad)?;
-        let c = lr * self.weight_decay;
-        for (p, &old) in params.iter_mut().zip(&self.buf) {
-            *p -= c * old;
-        }
-        Ok(())
+        let c = self.inner.lr() * self.weight_decay;
+        self.inner.update(leaves, &map.then(GradOp::Decay(c)))
     }
     fn lr(&self) -> f64 {
         self.inner.lr()
@@ -204,11 +188,11 @@ impl<O, S> Scheduled<O, S> {
 }
 
 impl<O: Optimizer, S: Schedule> Optimizer for Scheduled<O, S> {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
         let lr = self.schedule.lr(self.t);
         let old = self.inner.lr();
         self.inner.set_lr(lr);
-        match self.inner.step(params, grad) {
+        match self.inner.update(leaves, map) {
             Ok(()) => {
                 self.t += 1;
                 Ok(())
@@ -227,4 +211,11 @@ impl<O: Optimizer, S: Schedule> Optimizer for Scheduled<O, S> {
         self.t = 0;
         self.inner.reset()
     }
+}
+
+/// `acc` plus the squares of a gradient leaf as `map` transforms it, in
+/// `f64`, one after the other (so a struct's norm is bit for bit that of its
+/// flattened vector).
+fn add_sq<T: InArena>(acc: f64, map: &GradMap<'_>, p: &[T], g: &[T], scratch: &mut Arena) -> f64 {
+    map.mapped(p, g, T::buf(scratch)).iter().fold(acc, |s, &v| s + v.to_f64() * v.to_f64())
 }

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{begin_step, lazy, Optimizer};
+use super::state::{Kernel, State};
+use super::{GradMap, Optimizer};
+use crate::leaves::LeafPairs;
+use crate::params::ParamScalar;
 use crate::error::{check, GdError};
 
 /// Hyperparameters of [`Lion`]. Defaults (optax.lion / lion-pytorch):
@@ -34,16 +37,22 @@ impl LionConfig {
         check::non_negative("Lion.lr", self.lr)?;
         check::unit_open("Lion.beta1", self.beta1)?;
         check::unit_open("Lion.beta2", self.beta2)?;
-        Ok(Lion { cfg: self, m: Vec::new(), dim: None })
+        Ok(Lion { cfg: self, state: State::new(1) })
     }
 }
 
 /// Lion: sign of an interpolated momentum. See [`LionConfig`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Lion {
     cfg: LionConfig,
-    m: Vec<f64>,
-    dim: Option<usize>,
+    /// The momentum.
+    state: State,
+}
+
+impl Default for Lion {
+    fn default() -> Self {
+        LionConfig::default().build().expect("default Lion hyperparameters are valid")
+    }
 }
 
 impl Lion {
@@ -59,25 +68,31 @@ impl Lion {
 
 /// torch.sign: 0 at 0 (unlike `f64::signum`), NaN stays NaN.
 #[inline]
-fn sign(x: f64) -> f64 {
-    if x == 0.0 {
-        0.0
+fn sign<T: ParamScalar>(x: T) -> T {
+    if x == T::ZERO {
+        T::ZERO
     } else {
         x.signum()
     }
 }
 
-impl Optimizer for Lion {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = begin_step("Lion.lr", self.cfg.lr, &mut self.dim, params, grad)?;
-        lazy(&mut self.m, n, 0.0);
-        let LionConfig { lr, beta1: b1, beta2: b2 } = self.cfg;
-        for ((p, &g), m) in params.iter_mut().zip(grad).zip(self.m.iter_mut()) {
-            let c = b1 * *m + (1.0 - b1) * g;
+impl Kernel<1> for LionConfig {
+    fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [m]: [&mut [T]; 1]) {
+        let (lr, b1, c1) = (T::from_f64(self.lr), T::from_f64(self.beta1), T::from_f64(1.0 - self.beta1));
+        let (b2, c2) = (T::from_f64(self.beta2), T::from_f64(1.0 - self.beta2));
+        for ((p, &g), m) in p.iter_mut().zip(g).zip(m.iter_mut()) {
+            let c = b1 * *m + c1 * g;
             *p -= lr * sign(c);
-            *m = b2 * *m + (1.0 - b2) * g;
+            *m = b2 * *m + c2 * g;
         }
-        Ok(())
+    }
+}
+
+impl Optimizer for Lion {
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        check::non_negative("Lion.lr", self.cfg.lr)?;
+        self.state.prepare(leaves, &[Some(0.0)])?;
+        self.state.apply(leaves, map, &self.cfg)
     }
     fn lr(&self) -> f64 {
         self.cfg.lr
@@ -86,7 +101,6 @@ impl Optimizer for Lion {
         self.cfg.lr = lr;
     }
     fn reset(&mut self) {
-        self.m.clear();
-        self.dim = None;
+        self.state.clear();
     }
 }

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{begin_step, lazy, Optimizer};
+use super::state::{Kernel, State};
+use super::{GradMap, Optimizer};
+use crate::leaves::LeafPairs;
+use crate::params::ParamScalar;
 use crate::error::{check, GdError};
 
 /// Hyperparameters of [`RmsProp`]. Defaults (torch.optim.RMSprop): `lr = 1e-2`,
@@ -39,18 +42,22 @@ impl RmsPropConfig {
         check::unit_open("RmsProp.alpha", self.alpha)?;
         check::positive("RmsProp.eps", self.eps)?;
         check::unit_open("RmsProp.momentum", self.momentum)?;
-        Ok(RmsProp { cfg: self, sq: Vec::new(), avg: Vec::new(), buf: Vec::new(), dim: None })
+        Ok(RmsProp { cfg: self, state: State::new(3) })
     }
 }
 
 /// RMSprop. See [`RmsPropConfig`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RmsProp {
     cfg: RmsPropConfig,
-    sq: Vec<f64>,
-    avg: Vec<f64>,
-    buf: Vec<f64>,
-    dim: Option<usize>,
+    /// Mean square, mean (centered), momentum buffer.
+    state: State,
+}
+
+impl Default for RmsProp {
+    fn default() -> Self {
+        RmsPropConfig::default().build().expect("default RMSprop hyperparameters are valid")
+    }
 }
 
 impl RmsProp {
@@ -64,37 +71,39 @@ impl RmsProp {
     }
 }
 
-impl Optimizer for RmsProp {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = begin_step("RmsProp.lr", self.cfg.lr, &mut self.dim, params, grad)?;
-        let RmsPropConfig { lr, alpha, eps, momentum, centered } = self.cfg;
-        lazy(&mut self.sq, n, 0.0);
-        if centered {
-            lazy(&mut self.avg, n, 0.0);
-        }
-        if momentum > 0.0 {
-            lazy(&mut self.buf, n, 0.0);
-        }
-        for i in 0..n {
-            let g = grad[i];
-            let v = alpha * self.sq[i] + (1.0 - alpha) * g * g;
-            self.sq[i] = v;
+impl Kernel<3> for RmsPropConfig {
+    fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [sq, avg, buf]: [&mut [T]; 3]) {
+        let RmsPropConfig { lr, alpha, eps, momentum, centered } = *self;
+        let (lr, a, one_minus_a, eps, mu) =
+            (T::from_f64(lr), T::from_f64(alpha), T::from_f64(1.0 - alpha), T::from_f64(eps), T::from_f64(momentum));
+        for i in 0..p.len() {
+            let g = g[i];
+            let v = a * sq[i] + one_minus_a * g * g;
+            sq[i] = v;
             let d = if centered {
-                let a = alpha * self.avg[i] + (1.0 - alpha) * g;
-                self.avg[i] = a;
-                (v - a * a).max(0.0).sqrt() + eps
+                let m = a * avg[i] + one_minus_a * g;
+                avg[i] = m;
+                (v - m * m).max(T::ZERO).sqrt() + eps
             } else {
                 v.sqrt() + eps
             };
             if momentum > 0.0 {
-                let b = momentum * self.buf[i] + g / d;
-                self.buf[i] = b;
-                params[i] -= lr * b;
+                let b = mu * buf[i] + g / d;
+                buf[i] = b;
+                p[i] -= lr * b;
             } else {
-                params[i] -= lr * g / d;
+                p[i] -= lr * g / d;
             }
         }
-        Ok(())
+    }
+}
+
+impl Optimizer for RmsProp {
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        check::non_negative("RmsProp.lr", self.cfg.lr)?;
+        let c = self.cfg;
+        self.state.prepare(leaves, &[Some(0.0), c.centered.then_some(0.0), (c.momentum > 0.0).then_some(0.0)])?;
+        self.state.apply(leaves, map, &c)
     }
     fn lr(&self) -> f64 {
         self.cfg.lr
@@ -103,9 +112,6 @@ impl Optimizer for RmsProp {
         self.cfg.lr = lr;
     }
     fn reset(&mut self) {
-        self.sq.clear();
-        self.avg.clear();
-        self.buf.clear();
-        self.dim = None;
+        self.state.clear();
     }
 }

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{begin_step, lazy, Optimizer};
+use super::state::{Kernel, State};
+use super::{GradMap, Optimizer};
+use crate::leaves::LeafPairs;
+use crate::params::ParamScalar;
 use crate::error::{check, GdError};
 
 /// Hyperparameters of [`Sgd`]. Defaults (torch.optim.SGD): `lr = 1e-3`,
@@ -51,7 +54,7 @@ impl SgdConfig {
                 allowed: "= 0 when nesterov = true",
             });
         }
-        Ok(Sgd { cfg: self, buf: Vec::new(), dim: None, t: 0 })
+        Ok(Sgd { cfg: self, state: State::new(1), t: 0 })
     }
 }
 
@@ -59,8 +62,8 @@ impl SgdConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sgd {
     cfg: SgdConfig,
-    buf: Vec<f64>,
-    dim: Option<usize>,
+    /// The momentum buffer.
+    state: State,
     t: u64,
 }
 
@@ -83,23 +86,38 @@ impl Sgd {
     }
 }
 
-impl Optimizer for Sgd {
-    fn step(&mut self, params: &mut [f64], grad: &[f64]) -> Result<(), GdError> {
-        let n = begin_step("Sgd.lr", self.cfg.lr, &mut self.dim, params, grad)?;
-        let SgdConfig { lr, momentum: mu, dampening, nesterov } = self.cfg;
-        if mu == 0.0 {
-            for (p, &g) in params.iter_mut().zip(grad) {
+/// One SGD step on a leaf; `first` starts the momentum buffer at `g`.
+struct SgdKernel {
+    cfg: SgdConfig,
+    first: bool,
+}
+
+impl Kernel<1> for SgdKernel {
+    fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [buf]: [&mut [T]; 1]) {
+        let SgdConfig { lr, momentum, dampening, nesterov } = self.cfg;
+        let lr = T::from_f64(lr);
+        if momentum == 0.0 {
+            for (p, &g) in p.iter_mut().zip(g) {
                 *p -= lr * g;
             }
-        } else {
-            let first = self.t == 0 || self.buf.len() != n;
-            lazy(&mut self.buf, n, 0.0);
-            for ((p, &g), b) in params.iter_mut().zip(grad).zip(self.buf.iter_mut()) {
-                *b = if first { g } else { mu * *b + (1.0 - dampening) * g };
-                let d = if nesterov { g + mu * *b } else { *b };
-                *p -= lr * d;
-            }
+            return;
         }
+        let (mu, keep) = (T::from_f64(momentum), T::from_f64(1.0 - dampening));
+        for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+            *b = if self.first { g } else { mu * *b + keep * g };
+            let d = if nesterov { g + mu * *b } else { *b };
+            *p -= lr * d;
+        }
+    }
+}
+
+impl Optimizer for Sgd {
+    fn update(&mut self, leaves: &mut dyn LeafPairs, map: &GradMap<'_>) -> Result<(), GdError> {
+        check::non_negative("Sgd.lr", self.cfg.lr)?;
+        let with_buf = self.cfg.momentum != 0.0;
+        let fresh = self.state.prepare(leaves, &[with_buf.then_some(0.0)])?;
+        let kernel = SgdKernel { cfg: self.cfg, first: self.t == 0 || fresh };
+        self.state.apply(leaves, map, &kernel)?;
         self.t += 1;
         Ok(())
     }
@@ -110,8 +128,7 @@ impl Optimizer for Sgd {
         self.cfg.lr = lr;
     }
     fn reset(&mut self) {
-        self.buf.clear();
-        self.dim = None;
+        self.state.clear();
         self.t = 0;
     }
 }
@@ -119,6 +136,6 @@ impl Optimizer for Sgd {
 impl Default for Sgd {
     /// Plain SGD with torch's default `lr = 1e-3`.
     fn default() -> Self {
-        Sgd { cfg: SgdConfig::default(), buf: Vec::new(), dim: None, t: 0 }
+        Sgd { cfg: SgdConfig::default(), state: State::new(1), t: 0 }
     }
 }

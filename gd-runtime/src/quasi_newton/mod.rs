@@ -5,6 +5,7 @@ mod lbfgs;
 mod lbfgsb;
 mod memory;
 mod report;
+mod single;
 
 
 pub use lbfgs::Lbfgs;

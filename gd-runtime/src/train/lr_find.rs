@@ -5,9 +5,14 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
+use std::borrow::BorrowMut;
+
+use super::model::TrainParams;
 use super::BatchMode;
 use crate::error::{check, GdError};
-use crate::optim::Optimizer;
+use crate::leaves::{first_non_finite, WithGrad};
+use crate::optim::{GradMap, Optimizer};
+use crate::params::Params;
 
 /// Settings of [`lr_find`]. Defaults (torch-lr-finder): `start_lr = 1e-7`,
 /// `end_lr = 10`, `num_iter = 100`, `smooth = 0.05`, `diverge_th = 5`,
@@ -79,12 +84,47 @@ pub fn lr_find<O, L>(
     opt: &O,
     params: &mut [f64],
     n_samples: usize,
-    mut loss: L,
+    loss: L,
     cfg: LrFindConfig,
 ) -> Result<LrFindReport, GdError>
 where
     O: Optimizer + Clone,
     L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
+{
+    lr_find_any(opt, params, n_samples, loss, cfg)
+}
+
+/// [`lr_find`] for parameters of any [`Params`] type (a
+/// `#[derive(gd::Params)]` struct, a `Vec<f32>`, a matrix), stepped in place
+/// in their own precision; `loss` overwrites a gradient of the parameters'
+/// shape (see [`super::Trainer::fit_params`]). The parameters are restored
+/// afterwards.
+pub fn lr_find_params<O, P, L>(
+    opt: &O,
+    params: &mut P,
+    n_samples: usize,
+    loss: L,
+    cfg: LrFindConfig,
+) -> Result<LrFindReport, GdError>
+where
+    O: Optimizer + Clone,
+    P: Params + Clone,
+    L: FnMut(&P, &[usize], &mut P) -> f64,
+{
+    lr_find_any(opt, params, n_samples, loss, cfg)
+}
+
+fn lr_find_any<O, P, L>(
+    opt: &O,
+    params: &mut P,
+    n_samples: usize,
+    mut loss: L,
+    cfg: LrFindConfig,
+) -> Result<LrFindReport, GdError>
+where
+    O: Optimizer + Clone,
+    P: TrainParams + ?Sized,
+    L: FnMut(&P, &[usize], &mut P) -> f64,
 {
     check::positive("LrFindConfig.start_lr", cfg.start_lr)?;
     if !(cfg.end_lr.is_finite() && cfg.end_lr > cfg.start_lr) {
@@ -106,16 +146,16 @@ where
         BatchMode::MiniBatch(0) => return Err(GdError::ZeroBatchSize { what: "batch size" }),
         BatchMode::MiniBatch(b) => b.min(n_samples),
     };
-    let saved = params.to_vec();
+    let mut saved = params.copy();
     let mut o = opt.clone();
     let result = sweep(&mut o, params, n_samples, bs, &mut loss, &cfg);
-    params.copy_from_slice(&saved);
+    params.assign(saved.borrow_mut());
     result
 }
 
-fn sweep<O: Optimizer, L: FnMut(&[f64], &[usize], &mut [f64]) -> f64>(
+fn sweep<O: Optimizer, P: TrainParams + ?Sized, L: FnMut(&P, &[usize], &mut P) -> f64>(
     o: &mut O,
-    params: &mut [f64],
+    params: &mut P,
     n_samples: usize,
     bs: usize,
     loss: &mut L,
@@ -124,7 +164,7 @@ fn sweep<O: Optimizer, L: FnMut(&[f64], &[usize], &mut [f64]) -> f64>(
     let mut order: Vec<usize> = (0..n_samples).collect();
     let shuffle = cfg.batch != BatchMode::Full;
     let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut g = vec![0.0; params.len()];
+    let mut g = params.zeros();
     let (mut lrs, mut losses, mut raw) = (Vec::new(), Vec::new(), Vec::new());
     let mut best = f64::INFINITY;
     let mut diverged = false;
@@ -142,8 +182,8 @@ fn sweep<O: Optimizer, L: FnMut(&[f64], &[usize], &mut [f64]) -> f64>(
         pos = end;
         let lr = cfg.start_lr * ratio.powf(i as f64 / (cfg.num_iter - 1) as f64);
         o.set_lr(lr);
-        let l = loss(params, batch, &mut g);
-        if !l.is_finite() || g.iter().any(|v| !v.is_finite()) {
+        let l = loss(params, batch, g.borrow_mut());
+        if !l.is_finite() || first_non_finite(g.borrow_mut()).is_some() {
             diverged = true;
             break;
         }
@@ -161,7 +201,7 @@ fn sweep<O: Optimizer, L: FnMut(&[f64], &[usize], &mut [f64]) -> f64>(
             diverged = true;
             break;
         }
-        o.step(params, &g)?;
+        o.update(&mut WithGrad { params: &mut *params, grad: g.borrow_mut() }, &GradMap::IDENTITY)?;
     }
     let suggestion = suggest(&lrs, &losses, cfg.skip_start, cfg.skip_end);
     Ok(LrFindReport { lrs, losses, raw_losses: raw, diverged, suggestion })

@@ -31,10 +31,15 @@
 
 mod history;
 mod lr_find;
+mod model;
 mod progress;
 
 pub use history::{EpochRecord, History, StepRecord};
-pub use lr_find::{lr_find, LrFindConfig, LrFindReport};
+pub use lr_find::{lr_find, lr_find_params, LrFindConfig, LrFindReport};
+
+use std::borrow::BorrowMut;
+
+use model::TrainParams;
 
 use std::ops::ControlFlow;
 
@@ -44,7 +49,9 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check, DivergenceCause, GdError};
-use crate::optim::Optimizer;
+use crate::leaves::{first_non_finite, WithGrad};
+use crate::optim::{GradMap, Optimizer};
+use crate::params::Params;
 use crate::schedule::ReduceLrOnPlateau;
 
 /// How an epoch is cut into batches.
@@ -329,9 +336,27 @@ impl<'a> Trainer<'a> {
         O: Optimizer + ?Sized,
         F: FnMut(&[f64], &mut [f64]) -> f64,
     {
+        self.full_batch(|t| t.fit(opt, params, 1, |p: &[f64], _b: &[usize], g: &mut [f64]| objective(p, g)))
+    }
+
+    /// [`Trainer::minimize`] for parameters of any [`Params`] type (a
+    /// `#[derive(gd::Params)]` struct, a `Vec<f32>`, a matrix): the
+    /// objective overwrites a gradient of the parameters' shape, as a
+    /// generated `f::value_and_grad_set` does. See [`Trainer::fit_params`].
+    pub fn minimize_params<O, P, F>(&mut self, opt: &mut O, params: &mut P, mut objective: F) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: Params + Clone,
+        F: FnMut(&P, &mut P) -> f64,
+    {
+        self.full_batch(|t| t.fit_params(opt, params, 1, |p: &P, _b: &[usize], g: &mut P| objective(p, g)))
+    }
+
+    /// Run `f` in full-batch mode, then restore the batch setting.
+    fn full_batch<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
         let saved = self.config.batch;
         self.config.batch = BatchMode::Full;
-        let r = self.fit(opt, params, 1, |p: &[f64], _b: &[usize], g: &mut [f64]| objective(p, g));
+        let r = f(self);
         self.config.batch = saved;
         r
     }
@@ -355,6 +380,62 @@ impl<'a> Trainer<'a> {
         O: Optimizer + ?Sized,
         L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
     {
+        self.fit_any(opt, params, n_samples, loss)
+    }
+
+    /// [`Trainer::fit`] for parameters of any [`Params`] type: a
+    /// `#[derive(gd::Params)]` struct, an nalgebra matrix, a `Vec<f32>`.
+    /// `loss(params, batch, grad)` overwrites `grad`, a value of the
+    /// parameters' shape (a generated `f::value_and_grad_set` does); the
+    /// optimizer steps the parameters in place, leaf by leaf, in their own
+    /// precision ([`Optimizer::step_params`]), with no flat copy. The
+    /// gradient buffers are `params.zeros_like()`; a diverged run restores
+    /// the last good parameters by `clone_from`. A [`Trainer::validation`]
+    /// closure is given the parameters flattened ([`Params::to_vec`]) once
+    /// per epoch.
+    ///
+    /// ```
+    /// use gd_runtime::{BatchMode, Trainer, optim::Adam};
+    /// // Fit y = 2x + 1 in f32: the parameters are a Vec<f32> [w, b].
+    /// let xs: Vec<f32> = (0..8).map(|i| i as f32 / 4.0).collect();
+    /// let mut p = vec![0.0f32, 0.0];
+    /// let report = Trainer::new().progress(false).max_epochs(300).batch(BatchMode::MiniBatch(4))
+    ///     .fit_params(&mut Adam::new(0.05)?, &mut p, xs.len(), |p: &Vec<f32>, batch, g: &mut Vec<f32>| {
+    ///         let (mut l, mut gw, mut gb) = (0.0f32, 0.0f32, 0.0f32);
+    ///         for &i in batch {
+    ///             let r = p[0] * xs[i] + p[1] - (2.0 * xs[i] + 1.0);
+    ///             l += r * r; gw += 2.0 * r * xs[i]; gb += 2.0 * r;
+    ///         }
+    ///         let m = batch.len() as f32;
+    ///         g[0] = gw / m; g[1] = gb / m;
+    ///         (l / m) as f64
+    ///     })?;
+    /// assert!((p[0] - 2.0).abs() < 1e-2 && (p[1] - 1.0).abs() < 1e-2, "{p:?}");
+    /// assert!(report.final_loss < 1e-4);
+    /// # Ok::<(), gd_runtime::GdError>(())
+    /// ```
+    pub fn fit_params<O, P, L>(
+        &mut self,
+        opt: &mut O,
+        params: &mut P,
+        n_samples: usize,
+        loss: L,
+    ) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: Params + Clone,
+        L: FnMut(&P, &[usize], &mut P) -> f64,
+    {
+        self.fit_any(opt, params, n_samples, loss)
+    }
+
+    /// [`Trainer::fit`] and [`Trainer::fit_params`]: the run and its history.
+    fn fit_any<O, P, L>(&mut self, opt: &mut O, params: &mut P, n_samples: usize, loss: L) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: TrainParams + ?Sized,
+        L: FnMut(&P, &[usize], &mut P) -> f64,
+    {
         self.error_history = None;
         let mut history = History::default();
         let r = self.run(opt, params, n_samples, loss, &mut history);
@@ -372,17 +453,18 @@ impl<'a> Trainer<'a> {
 
     /// The loop of [`Trainer::fit`]; records go to `history`, and the
     /// report's `history` is left empty.
-    fn run<O, L>(
+    fn run<O, P, L>(
         &mut self,
         opt: &mut O,
-        params: &mut [f64],
+        params: &mut P,
         n_samples: usize,
         mut loss: L,
         history: &mut History,
     ) -> Result<TrainReport, GdError>
     where
         O: Optimizer + ?Sized,
-        L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
+        P: TrainParams + ?Sized,
+        L: FnMut(&P, &[usize], &mut P) -> f64,
     {
         let cfg = self.config;
         if n_samples == 0 {
@@ -413,15 +495,14 @@ impl<'a> Trainer<'a> {
         }
         check::non_negative("optimizer learning rate", opt.lr())?;
 
-        let n = params.len();
         let shuffle = cfg.batch != BatchMode::Full;
         let mut order: Vec<usize> = (0..n_samples).collect();
         let mut rng = StdRng::seed_from_u64(cfg.seed);
-        let mut g = vec![0.0; n];
-        let mut acc = vec![0.0; n];
-        let mut epoch_grad = vec![0.0; n];
-        let mut prev = params.to_vec();
-        let mut best_params: Option<Vec<f64>> = None;
+        let mut g = params.zeros();
+        let mut acc = params.zeros();
+        let mut epoch_grad = params.zeros();
+        let mut prev = params.copy();
+        let mut best_params: Option<P::Owned> = None;
         let mut best_val: Option<(usize, f64)> = None;
         let mut val_bad = 0usize;
         let mut plateau_best = f64::INFINITY;
@@ -440,24 +521,24 @@ impl<'a> Trainer<'a> {
             }
             let n_batches = order.len().div_ceil(bs);
             let (mut ep_loss, mut ep_samples) = (0.0, 0usize);
-            epoch_grad.iter_mut().for_each(|v| *v = 0.0);
+            epoch_grad.borrow_mut().zero();
             let (mut grp_loss, mut grp_samples, mut grp_k) = (0.0, 0usize, 0usize);
             for (bi, batch) in order.chunks(bs).enumerate() {
                 if cfg.max_steps.is_some_and(|m| steps >= m) {
                     stop = StopReason::MaxSteps;
                     break 'epochs;
                 }
-                let l = loss(params, batch, &mut g);
+                let l = loss(params, batch, g.borrow_mut());
                 let diverged = |cause| {
                     Err(GdError::Divergence { step: steps, lr: opt.lr(), last_finite_loss: last_finite, cause })
                 };
                 if !l.is_finite() {
-                    params.copy_from_slice(&prev);
+                    params.assign(prev.borrow_mut());
                     return diverged(DivergenceCause::NonFiniteLoss(l));
                 }
-                if let Some(i) = g.iter().position(|v| !v.is_finite()) {
-                    params.copy_from_slice(&prev);
-                    return diverged(DivergenceCause::NonFiniteGradient { index: i, value: g[i] });
+                if let Some((index, value)) = first_non_finite(g.borrow_mut()) {
+                    params.assign(prev.borrow_mut());
+                    return diverged(DivergenceCause::NonFiniteGradient { index, value });
                 }
                 let b = batch.len();
                 let w = b as f64;
@@ -465,11 +546,9 @@ impl<'a> Trainer<'a> {
                     grp_loss = l * w;
                 } else {
                     if grp_k == 0 {
-                        acc.iter_mut().for_each(|v| *v = 0.0);
+                        acc.borrow_mut().zero();
                     }
-                    for (a, &gi) in acc.iter_mut().zip(&g) {
-                        *a += w * gi;
-                    }
+                    acc.borrow_mut().add_scaled(w, g.borrow_mut());
                     grp_loss += l * w;
                 }
                 grp_samples += b;
@@ -480,18 +559,18 @@ impl<'a> Trainer<'a> {
                 // One optimizer step on the (accumulated) gradient.
                 let gw = grp_samples as f64;
                 let step_loss = grp_loss / gw;
-                let step_grad: &[f64] = if cfg.accumulate == 1 {
-                    &g
+                let step_grad: &P = if cfg.accumulate == 1 {
+                    g.borrow_mut()
                 } else {
-                    acc.iter_mut().for_each(|v| *v /= gw);
-                    &acc
+                    acc.borrow_mut().div(gw);
+                    acc.borrow_mut()
                 };
                 let thr = *threshold.get_or_insert_with(|| match cfg.blowup_factor {
                     Some(f) => f * step_loss.abs().max(1.0),
                     None => f64::INFINITY,
                 });
                 if step_loss > thr {
-                    params.copy_from_slice(&prev);
+                    params.assign(prev.borrow_mut());
                     return Err(GdError::Divergence {
                         step: steps,
                         lr: opt.lr(),
@@ -501,7 +580,7 @@ impl<'a> Trainer<'a> {
                 }
                 last_finite = Some(step_loss);
                 final_loss = step_loss;
-                let gnorm = crate::norm2(step_grad);
+                let gnorm = step_grad.norm();
                 if cfg.batch == BatchMode::Full && cfg.grad_tol.is_some_and(|t| gnorm <= t) {
                     stop = StopReason::GradTol;
                     break 'epochs;
@@ -513,12 +592,10 @@ impl<'a> Trainer<'a> {
                 if cfg.record_steps {
                     history.steps.push(StepRecord { step: steps, epoch, loss: step_loss, grad_norm: gnorm, lr: opt.lr() });
                 }
-                prev.copy_from_slice(params);
-                opt.step(params, step_grad)?;
+                prev.borrow_mut().assign(params);
+                opt.update(&mut WithGrad { params: &mut *params, grad: step_grad }, &GradMap::IDENTITY)?;
                 steps += 1;
-                for (e, &s) in epoch_grad.iter_mut().zip(step_grad) {
-                    *e += gw * s;
-                }
+                epoch_grad.borrow_mut().add_scaled(gw, step_grad);
                 ep_loss += step_loss * gw;
                 ep_samples += grp_samples;
                 grp_loss = 0.0;
@@ -527,9 +604,9 @@ impl<'a> Trainer<'a> {
             }
             epochs_done = epoch + 1;
             let ep_loss = ep_loss / ep_samples.max(1) as f64;
-            epoch_grad.iter_mut().for_each(|v| *v /= ep_samples.max(1) as f64);
-            let ep_gnorm = crate::norm2(&epoch_grad);
-            let val = self.validation.as_mut().map(|(f, _)| f(params));
+            epoch_grad.borrow_mut().div(ep_samples.max(1) as f64);
+            let ep_gnorm = epoch_grad.borrow_mut().norm();
+            let val = self.validation.as_mut().map(|(f, _)| f(&params.flat()));
             if let Some(rule) = self.lr_plateau.as_mut() {
                 let new_lr = rule.step(val.unwrap_or(ep_loss), opt.lr());
                 opt.set_lr(new_lr);
@@ -549,8 +626,8 @@ impl<'a> Trainer<'a> {
                 if improved {
                     best_val = Some((epoch, v));
                     match best_params.as_mut() {
-                        Some(bp) => bp.copy_from_slice(params),
-                        None => best_params = Some(params.to_vec()),
+                        Some(bp) => bp.borrow_mut().assign(params),
+                        None => best_params = Some(params.copy()),
                     }
                     val_bad = 0;
                 } else {
@@ -587,8 +664,8 @@ impl<'a> Trainer<'a> {
             }
         }
         bar.finish_and_clear();
-        if let Some(bp) = best_params {
-            params.copy_from_slice(&bp);
+        if let Some(mut bp) = best_params {
+            params.assign(bp.borrow_mut());
         }
         Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: best_val, history: History::default() })
     }
