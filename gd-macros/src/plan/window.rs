@@ -273,7 +273,8 @@ fn walk(
                 let mut inner_env = env.clone();
                 walk(inner, p, temps, &mut inner_env, index, loads)?;
             }
-            _ if s.children().into_iter().any(|c| uses(c, p)) => return None,
+            // Anything else touching `p` (a nested block, a call given it).
+            _ if uses(std::slice::from_ref(s), p) => return None,
             _ => {}
         }
     }
