@@ -743,7 +743,10 @@ impl<'a> Sweeps<'a> {
         let count = t(l.count);
         for dst in inside {
             let Some(&(p, rises)) = self.window.backward.get(&dst) else { continue };
-            // `last`: the index trip 0 wrote, the lowest when the index rises.
+            // `last`: the index the last trip replayed wrote: trip 0's, the
+            // lowest when the index rises; an accumulator replayed in forward
+            // order ends on the final trip instead, the highest.
+            let rises = rises != self.accumulating_replay(l);
             let (g, last) = (names::grad(p), crate::plan::window::lo(p));
             let (lo, hi) = if rises { (quote!(#last), quote!(#last + #count)) } else { (quote!(#last + 1 - #count), quote!(#last + 1)) };
             // Usually both ends are empty: zero out of line (see `zero_ends`).
