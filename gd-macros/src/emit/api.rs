@@ -372,8 +372,8 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
                     Some(plan) if plan.assigns(i) => {
                         // The assigning loop zeroes what it does not write
                         // (see `plan::window`).
-                        let (hi, lo) = (crate::plan::window::hi(i), crate::plan::window::lo(i));
-                        setup.extend(quote!(let mut #hi: usize = 0; let mut #lo: usize = #g.len();));
+                        let (hi, last) = (crate::plan::window::hi(i), crate::plan::window::last(i));
+                        setup.extend(quote!(let mut #hi: usize = 0; let mut #last: usize = 0;));
                     }
                     Some(_) => setup.extend(quote!(#g.fill(0.0);)),
                     None => {}

@@ -206,19 +206,26 @@ impl<'a> Sweeps<'a> {
             }
             if self.window.assign {
                 // The trips wrote [lo, hi); zero the rest before any later
-                // writer adds. Usually both ends are empty: test here, zero
-                // out of line, so that the hot path keeps no frame for memset.
-                let (hi, k) = (crate::plan::window::hi(w.param), &self.krate);
+                // writer adds.
+                let hi = crate::plan::window::hi(w.param);
                 let (c, carried) = (at(w.stride), at(w.width - w.stride));
-                end.extend(quote! {{
-                    let __gd_lo = #hi.saturating_sub(#carried + #c * #count);
-                    if __gd_lo > 0 || #hi < #g.len() {
-                        #k::__private::zero_ends(#g, __gd_lo, #hi);
-                    }
-                }});
+                end.extend(self.zero_outside(&g, quote!(#hi.saturating_sub(#carried + #c * #count)), quote!(#hi)));
             }
         }
         (decls, trip, end)
+    }
+
+    /// Zero gradient `g` outside `[lo, hi)`, what an assigning loop wrote.
+    /// Usually both ends are empty: test here, zero out of line, so that the
+    /// hot path keeps no frame for memset.
+    pub(super) fn zero_outside(&self, g: &Ident, lo: TokenStream, hi: TokenStream) -> TokenStream {
+        let k = &self.krate;
+        quote! {{
+            let (__gd_lo, __gd_hi) = (#lo, #hi);
+            if __gd_lo > 0 || __gd_hi < #g.len() {
+                #k::__private::zero_ends(#g, __gd_lo, __gd_hi);
+            }
+        }}
     }
 
     /// The reverse of a recomputed accumulator loop over a range: its trips

@@ -725,40 +725,25 @@ impl<'a> Sweeps<'a> {
     /// After a loop's reverse: zero what its backward-assigning loads (see
     /// `plan::window`) did not write, before anything else adds.
     fn backward_end(&self, l: &Loop) -> TokenStream {
-        let k = &self.krate;
         let mut out = TokenStream::new();
         if !self.window.assign {
             return out;
         }
-        fn loads(b: &[Stmt], out: &mut Vec<Temp>) {
-            for s in b {
-                if let Stmt::Load { dst, .. } = s {
-                    out.push(*dst);
-                }
-                s.children().into_iter().for_each(|c| loads(c, out));
-            }
-        }
-        let mut inside = Vec::new();
-        loads(&l.body, &mut inside);
         let count = t(l.count);
-        for dst in inside {
-            let Some(&(p, rises)) = self.window.backward.get(&dst) else { continue };
+        let mut reads: Vec<_> = self.window.backward.values().filter(|r| r.count == l.count).collect();
+        reads.sort_by_key(|r| r.param);
+        for r in reads {
             // `last`: the index the last trip replayed wrote: trip 0's, the
             // lowest when the index rises; an accumulator replayed in forward
             // order ends on the final trip instead, the highest.
-            let rises = rises != self.accumulating_replay(l);
-            let (g, last) = (names::grad(p), crate::plan::window::lo(p));
+            let rises = r.rises != self.accumulating_replay(l);
+            let (g, last) = (names::grad(r.param), crate::plan::window::last(r.param));
             let (lo, hi) = if rises { (quote!(#last), quote!(#last + #count)) } else { (quote!(#last + 1 - #count), quote!(#last + 1)) };
-            // Usually both ends are empty: zero out of line (see `zero_ends`).
+            let zero = self.zero_outside(&g, lo, hi);
             out.extend(quote! {
                 if #count == 0 {
                     #g.fill(0.0);
-                } else {
-                    let (__gd_lo, __gd_hi) = (#lo, #hi);
-                    if __gd_lo > 0 || __gd_hi < #g.len() {
-                        #k::__private::zero_ends(#g, __gd_lo, __gd_hi);
-                    }
-                }
+                } else #zero
             });
         }
         out
@@ -890,8 +875,8 @@ impl<'a> Sweeps<'a> {
                             quote!(#acc += #bd; #bd = #z;)
                         }
                         // The first write to this element (see `plan::window`).
-                        _ if self.window.backward.get(dst).is_some_and(|&(p, _)| self.window.assign && g == names::grad(p)) => {
-                            let last = crate::plan::window::lo(self.window.backward[dst].0);
+                        _ if self.window.backward.get(dst).is_some_and(|r| self.window.assign && g == names::grad(r.param)) => {
+                            let last = crate::plan::window::last(self.window.backward[dst].param);
                             quote!(#g[#k] = #bd; #bd = #z; #last = #k;)
                         }
                         _ => quote!(#g[#k] += #bd; #bd = #z;),

@@ -63,9 +63,18 @@ pub struct WindowPlan {
     pub assign: bool,
     pub windows: Vec<Window>,
     pub loads: HashMap<Temp, (usize, usize)>,
-    /// Loads whose gradient the reverse sweep assigns, with their parameter
-    /// and whether their index rises from trip to trip: see `assigning`.
-    pub backward: HashMap<Temp, (usize, bool)>,
+    /// Loads whose gradient the reverse sweep assigns: see `assigning`.
+    pub backward: HashMap<Temp, Backward>,
+}
+
+/// A load whose gradient the reverse sweep assigns (see `assigning`).
+#[derive(Clone, Copy, Debug)]
+pub struct Backward {
+    pub param: usize,
+    /// The loop's trip counter.
+    pub count: Temp,
+    /// Whether the index rises from trip to trip.
+    pub rises: bool,
 }
 
 impl WindowPlan {
@@ -120,7 +129,7 @@ impl WindowPlan {
                 // No forward writer: the last statement to use it writes first.
                 if let Some(Stmt::Loop(l)) = users.last().map(|&k| &body[k]) {
                     if let Some((load, rises)) = single_read(p, l, temps) {
-                        plan.backward.insert(load, (p, rises));
+                        plan.backward.insert(load, Backward { param: p, count: l.count, rises });
                     }
                 }
                 continue;
@@ -155,7 +164,7 @@ impl WindowPlan {
     /// Whether `value_and_grad_set` assigns parameter `p`'s gradient, so that
     /// it need not zero it first.
     pub fn assigns(&self, p: usize) -> bool {
-        self.assign && (self.windows.iter().any(|w| w.param == p) || self.backward.values().any(|&(q, _)| q == p))
+        self.assign && (self.windows.iter().any(|w| w.param == p) || self.backward.values().any(|b| b.param == p))
     }
 
     /// Whether loop `count` writes parameter `p`'s gradient in place with a
@@ -170,17 +179,9 @@ type Affine = (i64, i64);
 
 /// Parameter `p`'s window in loop `l`, with each load's position.
 fn window(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Window, Vec<(Temp, usize)>)> {
-    let LoopHead::For { pat, iter } = &l.head else { return None };
-    let var = match syn::parse::Parser::parse2(syn::Pat::parse_single, pat.clone()).ok()? {
-        syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => pi.ident.to_string(),
-        _ => return None,
-    };
+    let LoopHead::For { iter, .. } = &l.head else { return None };
     let step = range_step(&syn::parse2::<syn::Expr>(iter.clone()).ok()?)?;
-    let mut env: HashMap<String, Option<Affine>> = HashMap::new();
-    env.insert(var, Some((1, 0)));
-    let mut index: HashMap<Temp, Affine> = HashMap::new();
-    let mut loads = Vec::new();
-    walk(&l.body, p, temps, &mut env, &mut index, &mut loads)?;
+    let loads = affine_loads(p, l, temps)?;
     let slope = loads.first()?.2 .0;
     if slope < 1 || loads.iter().any(|(_, _, (s, _))| *s != slope) {
         return None;
@@ -198,11 +199,21 @@ fn window(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Window, Vec<(Temp, 
 /// index of slope ±1 in the variable of a range or reversed range, and
 /// whether that index rises from trip to trip.
 fn single_read(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Temp, bool)> {
-    let LoopHead::For { pat, iter } = &l.head else { return None };
+    let LoopHead::For { iter, .. } = &l.head else { return None };
     if !crate::plan::recompute::is_reversible_range(iter) {
         return None;
     }
     let reversed = !crate::plan::recompute::is_range(iter);
+    match affine_loads(p, l, temps)?[..] {
+        [(dst, _, (slope, _))] if slope.abs() == 1 => Some((dst, (slope > 0) != reversed)),
+        _ => None,
+    }
+}
+
+/// The loads of `p` in a `for` loop over a simple name, each with its index
+/// as an affine form of that name (see `walk`).
+fn affine_loads(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<Vec<(Temp, Temp, Affine)>> {
+    let LoopHead::For { pat, .. } = &l.head else { return None };
     let var = match syn::parse::Parser::parse2(syn::Pat::parse_single, pat.clone()).ok()? {
         syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => pi.ident.to_string(),
         _ => return None,
@@ -211,10 +222,7 @@ fn single_read(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Temp, bool)> {
     env.insert(var, Some((1, 0)));
     let mut loads = Vec::new();
     walk(&l.body, p, temps, &mut env, &mut HashMap::new(), &mut loads)?;
-    match loads[..] {
-        [(dst, _, (slope, _))] if slope.abs() == 1 => Some((dst, (slope > 0) != reversed)),
-        _ => None,
-    }
+    Some(loads)
 }
 
 /// The step of a loop over `a..b` (1) or `(a..b).step_by(st)` (`st`, a literal ≥ 1).
@@ -360,9 +368,9 @@ fn affine(e: &syn::Expr, env: &HashMap<String, Option<Affine>>) -> Option<Affine
     }
 }
 
-/// The lowest gradient index a backward-assigning loop wrote, for parameter `p`.
-pub fn lo(p: usize) -> proc_macro2::Ident {
-    proc_macro2::Ident::new(&format!("__gd_lo{p}"), proc_macro2::Span::call_site())
+/// The gradient index a backward-assigning read of parameter `p` wrote last.
+pub fn last(p: usize) -> proc_macro2::Ident {
+    proc_macro2::Ident::new(&format!("__gd_last{p}"), proc_macro2::Span::call_site())
 }
 
 /// One past the highest gradient index written so far, for parameter `p`.
