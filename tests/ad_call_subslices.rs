@@ -8,7 +8,7 @@
 use gd::differentiable;
 
 mod common;
-use common::{assert_close, fd_grad};
+use common::{assert_close, dot, fd_grad, fd_hvp};
 
 #[differentiable]
 fn dot_self(v: &[f64]) -> f64 {
@@ -52,16 +52,6 @@ fn overlap(x: &[f64], t: f64) -> f64 {
 #[differentiable]
 fn fixed(x: [f64; 4]) -> f64 {
     dot_self(&x[..2]) * weighted(&x[2..], &x[1..3])
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn fd_hvp(grad: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], t: &[f64]) -> Vec<f64> {
-    let h = 1e-5;
-    let at = |s: f64| grad(&x.iter().zip(t).map(|(a, b)| a + s * b).collect::<Vec<_>>());
-    at(h).iter().zip(at(-h)).map(|(a, b)| (a - b) / (2.0 * h)).collect()
 }
 
 const X: [f64; 5] = [0.7, -1.2, 0.4, 1.9, -0.3];

@@ -10,7 +10,7 @@ use gd::{differentiable, Params};
 use nalgebra::DVector;
 
 mod common;
-use common::{assert_close, fd_grad};
+use common::{assert_close, dot, fd_grad};
 
 #[derive(Clone, Debug, gd::Params)]
 struct Model {
@@ -63,10 +63,6 @@ fn at(p: &Model, flat: &[f64]) -> Model {
     let mut m = p.clone();
     m.read_from(flat);
     m
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[test]

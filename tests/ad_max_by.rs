@@ -8,7 +8,7 @@
 use gd::differentiable;
 
 mod common;
-use common::{assert_close, fd_grad};
+use common::{assert_close, dot, fd_grad};
 
 #[differentiable]
 fn spread(x: &[f64]) -> f64 {
@@ -47,10 +47,6 @@ fn std_pos(x: &[f64], max: bool, cmp: fn(&f64, &f64) -> std::cmp::Ordering) -> u
 
 fn one_hot(n: usize, k: usize, v: f64) -> Vec<f64> {
     (0..n).map(|i| if i == k { v } else { 0.0 }).collect()
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[test]

@@ -9,18 +9,7 @@
 use gd::{differentiable, Params};
 
 mod common;
-use common::{assert_close, fd_grad};
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-/// Central differences of a gradient along `t`: the oracle for `hvp`.
-fn fd_hvp(grad: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], t: &[f64]) -> Vec<f64> {
-    let h = 1e-5;
-    let at = |s: f64| grad(&x.iter().zip(t).map(|(a, b)| a + s * b).collect::<Vec<_>>());
-    at(h).iter().zip(at(-h)).map(|(a, b)| (a - b) / (2.0 * h)).collect()
-}
+use common::{assert_close, dot, fd_grad, fd_hvp};
 
 // ---- an associated function without a receiver ----
 

@@ -141,6 +141,18 @@ pub fn dual_value(f: &dyn Fn(&[Dual64]) -> Dual64, x: &[f64]) -> f64 {
     f(&xs).re
 }
 
+/// The dot product of two slices.
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Central differences of a gradient along `t`: the oracle for `hvp`.
+pub fn fd_hvp(grad: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], t: &[f64]) -> Vec<f64> {
+    let h = 1e-5;
+    let at = |s: f64| grad(&x.iter().zip(t).map(|(a, b)| a + s * b).collect::<Vec<_>>());
+    at(h).iter().zip(at(-h)).map(|(a, b)| (a - b) / (2.0 * h)).collect()
+}
+
 /// Central finite differences, `h = cbrt(eps) * max(1, |x_i|)`; the step
 /// actually taken is `(x+h) - (x-h)` so that rounding of `x +- h` does not
 /// bias the quotient.
