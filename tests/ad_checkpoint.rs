@@ -1,0 +1,338 @@
+//! `#[checkpoint]` loops (binomial checkpointing): each function below is
+//! written twice, plainly and with the attribute, and the two gradients
+//! must agree to 1e-12 relative for trip counts 0, 1, small, powers of two
+//! ± 1 and large, with few snapshots so that trips are recomputed; central
+//! differences check both. Covered: an RK4 pendulum whose right-hand side
+//! is another `#[differentiable]` function, `while` loops, nested loops
+//! (checkpointed outside, inside, both), branches, local arrays, and `hvp`
+//! through a checkpointed loop.
+
+#[macro_use]
+mod common;
+use common::{assert_close, fd_grad, fd_hvp};
+use gd::differentiable;
+
+/// The pendulum's angular acceleration: damping `c`, `g/L` as `k`.
+#[differentiable]
+fn accel(th: f64, om: f64, c: f64, k: f64) -> f64 {
+    -c * om - k * th.sin()
+}
+
+/// RK4 on θ' = ω, ω' = accel; `p = [c, k, θ₀]`, step 0.01.
+#[differentiable]
+fn pendulum(p: &[f64], n: usize) -> f64 {
+    let (c, k) = (p[0], p[1]);
+    let h = 0.01;
+    let mut th = p[2];
+    let mut om = 0.0;
+    for _ in 0..n {
+        let (k1t, k1o) = (om, accel(th, om, c, k));
+        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
+        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
+        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
+        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
+        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
+    }
+    th * th + 0.5 * om * om
+}
+
+#[differentiable]
+fn pendulum_ck(p: &[f64], n: usize) -> f64 {
+    let (c, k) = (p[0], p[1]);
+    let h = 0.01;
+    let mut th = p[2];
+    let mut om = 0.0;
+    #[checkpoint(snapshots = 3)]
+    for _ in 0..n {
+        let (k1t, k1o) = (om, accel(th, om, c, k));
+        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
+        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
+        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
+        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
+        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
+    }
+    th * th + 0.5 * om * om
+}
+
+/// The default number of snapshots.
+#[differentiable]
+fn pendulum_default(p: &[f64], n: usize) -> f64 {
+    let (c, k) = (p[0], p[1]);
+    let h = 0.01;
+    let mut th = p[2];
+    let mut om = 0.0;
+    #[checkpoint]
+    for _ in 0..n {
+        let (k1t, k1o) = (om, accel(th, om, c, k));
+        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
+        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
+        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
+        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
+        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
+    }
+    th * th + 0.5 * om * om
+}
+
+/// A `while` loop (trip count found by the forward sweep), with a branch
+/// and the loop index used in arithmetic.
+#[differentiable]
+fn wobble(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    let mut i = 0;
+    while i < n {
+        if x > 0.0 {
+            x = x - 0.1 * (x * y).sin();
+        } else {
+            x = 0.5 * x + 0.1 * x * x - 0.05 * y;
+        }
+        y = 0.95 * y + 0.02 * ((i % 7) as f64) * x.cos();
+        i += 1;
+    }
+    x * y + x
+}
+
+#[differentiable]
+fn wobble_ck(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    let mut i = 0;
+    #[checkpoint(snapshots = 2)]
+    while i < n {
+        if x > 0.0 {
+            x = x - 0.1 * (x * y).sin();
+        } else {
+            x = 0.5 * x + 0.1 * x * x - 0.05 * y;
+        }
+        y = 0.95 * y + 0.02 * ((i % 7) as f64) * x.cos();
+        i += 1;
+    }
+    x * y + x
+}
+
+/// `loop` with a `break` on a value-dependent condition.
+#[differentiable]
+fn until(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    let mut k = 0;
+    loop {
+        x = x + 0.01 * (x * p[1]).cos();
+        k += 1;
+        if k >= n || x > 50.0 {
+            break;
+        }
+    }
+    x * x
+}
+
+#[differentiable]
+fn until_ck(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    let mut k = 0;
+    #[checkpoint(snapshots = 4)]
+    loop {
+        x = x + 0.01 * (x * p[1]).cos();
+        k += 1;
+        if k >= n || x > 50.0 {
+            break;
+        }
+    }
+    x * x
+}
+
+/// A local array made and read in each trip, and the parameter array read
+/// at an index that moves with the trip.
+#[differentiable]
+fn mixer(p: &[f64], n: usize) -> f64 {
+    let mut a = p[0];
+    let mut b = p[1];
+    for i in 0..n {
+        let mut v = vec![0.0; 3];
+        v[0] = a.sin();
+        v[1] = b * a;
+        v[2] = p[i % 3] * b;
+        let mut s = 0.0;
+        for j in 0..3 {
+            s += v[j] * v[(j + 1) % 3];
+        }
+        a = 0.9 * a + 0.1 * s;
+        b = b - 0.05 * v[2];
+    }
+    a + b * b
+}
+
+#[differentiable]
+fn mixer_ck(p: &[f64], n: usize) -> f64 {
+    let mut a = p[0];
+    let mut b = p[1];
+    #[checkpoint(snapshots = 3)]
+    for i in 0..n {
+        let mut v = vec![0.0; 3];
+        v[0] = a.sin();
+        v[1] = b * a;
+        v[2] = p[i % 3] * b;
+        let mut s = 0.0;
+        for j in 0..3 {
+            s += v[j] * v[(j + 1) % 3];
+        }
+        a = 0.9 * a + 0.1 * s;
+        b = b - 0.05 * v[2];
+    }
+    a + b * b
+}
+
+/// Nested loops: `m` inner trips per outer trip.
+#[differentiable]
+fn nested(p: &[f64], n: usize, m: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    for _ in 0..n {
+        let mut s = 0.0;
+        for j in 0..m {
+            s += (x * (j as f64 + 1.0)).sin() * y;
+            y = y + 0.01 * s.tanh();
+        }
+        x = x + 0.1 * s;
+    }
+    x * x + y
+}
+
+/// The outer loop checkpointed.
+#[differentiable]
+fn nested_outer(p: &[f64], n: usize, m: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    #[checkpoint(snapshots = 2)]
+    for _ in 0..n {
+        let mut s = 0.0;
+        for j in 0..m {
+            s += (x * (j as f64 + 1.0)).sin() * y;
+            y = y + 0.01 * s.tanh();
+        }
+        x = x + 0.1 * s;
+    }
+    x * x + y
+}
+
+/// The inner loop checkpointed.
+#[differentiable]
+fn nested_inner(p: &[f64], n: usize, m: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    for _ in 0..n {
+        let mut s = 0.0;
+        #[checkpoint(snapshots = 2)]
+        for j in 0..m {
+            s += (x * (j as f64 + 1.0)).sin() * y;
+            y = y + 0.01 * s.tanh();
+        }
+        x = x + 0.1 * s;
+    }
+    x * x + y
+}
+
+/// Both checkpointed.
+#[differentiable]
+fn nested_both(p: &[f64], n: usize, m: usize) -> f64 {
+    let mut x = p[0];
+    let mut y = p[1];
+    #[checkpoint(snapshots = 3)]
+    for _ in 0..n {
+        let mut s = 0.0;
+        #[checkpoint(snapshots = 2)]
+        for j in 0..m {
+            s += (x * (j as f64 + 1.0)).sin() * y;
+            y = y + 0.01 * s.tanh();
+        }
+        x = x + 0.1 * s;
+    }
+    x * x + y
+}
+
+const COUNTS: [usize; 14] = [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65];
+const P: [f64; 3] = [0.3, 2.0, 1.1];
+
+/// `ck`'s gradient against `plain`'s (1e-12 relative) and central
+/// differences; the values equal bit for bit.
+fn agree(what: &str, plain: &dyn Fn(&[f64]) -> (f64, Vec<f64>), ck: &dyn Fn(&[f64]) -> (f64, Vec<f64>), f: &dyn Fn(&[f64]) -> f64, p: &[f64]) {
+    let (v0, g0) = plain(p);
+    let (v1, g1) = ck(p);
+    assert_eq!(v0, v1, "{what}: values differ");
+    assert_eq!(v1, f(p), "{what}: value differs from the plain function");
+    assert_close(&format!("{what}: checkpointed vs plain"), &g1, &g0, 1e-12, 0.0);
+    assert_close(&format!("{what}: vs differences"), &g1, &fd_grad(f, p), 1e-6, v1);
+}
+
+#[test]
+fn pendulum_every_count() {
+    for n in COUNTS.into_iter().chain([1000, 4097]) {
+        agree(&format!("pendulum n = {n}"), &|p| pendulum::value_and_grad(p, n), &|p| pendulum_ck::value_and_grad(p, n), &|p| pendulum_ck(p, n), &P);
+    }
+}
+
+#[test]
+fn default_snapshots_large() {
+    for n in [0, 1, 33, 20_000] {
+        agree(&format!("pendulum_default n = {n}"), &|p| pendulum::value_and_grad(p, n), &|p| pendulum_default::value_and_grad(p, n), &|p| pendulum_default(p, n), &P);
+    }
+}
+
+#[test]
+fn while_loop() {
+    for n in COUNTS.into_iter().chain([1000]) {
+        for p in [[0.7, 1.3], [-0.4, 0.8]] {
+            agree(&format!("wobble n = {n}, p = {p:?}"), &|p| wobble::value_and_grad(p, n), &|p| wobble_ck::value_and_grad(p, n), &|p| wobble_ck(p, n), &p);
+        }
+    }
+}
+
+#[test]
+fn loop_with_break() {
+    for n in [1, 2, 3, 9, 64, 500] {
+        agree(&format!("until n = {n}"), &|p| until::value_and_grad(p, n), &|p| until_ck::value_and_grad(p, n), &|p| until_ck(p, n), &[0.5, 0.7]);
+    }
+    // Left by the value test (x > 50) long before n.
+    let p = [45.0, 0.01];
+    let (_, g0) = until::value_and_grad(&p, 100_000);
+    let (_, g1) = until_ck::value_and_grad(&p, 100_000);
+    assert_close("until, early break", &g1, &g0, 1e-12, 0.0);
+}
+
+#[test]
+fn local_arrays_and_parameter_reads() {
+    for n in COUNTS.into_iter().chain([300]) {
+        agree(&format!("mixer n = {n}"), &|p| mixer::value_and_grad(p, n), &|p| mixer_ck::value_and_grad(p, n), &|p| mixer_ck(p, n), &P);
+    }
+}
+
+#[test]
+fn nested_loops() {
+    let p = [0.4, 0.9];
+    for n in [0, 1, 2, 5, 8, 17, 40] {
+        for m in [0, 1, 3, 9] {
+            let plain = |p: &[f64]| nested::value_and_grad(p, n, m);
+            agree(&format!("nested_outer {n}×{m}"), &plain, &|p| nested_outer::value_and_grad(p, n, m), &|p| nested_outer(p, n, m), &p);
+            agree(&format!("nested_inner {n}×{m}"), &plain, &|p| nested_inner::value_and_grad(p, n, m), &|p| nested_inner(p, n, m), &p);
+            agree(&format!("nested_both {n}×{m}"), &plain, &|p| nested_both::value_and_grad(p, n, m), &|p| nested_both(p, n, m), &p);
+        }
+    }
+}
+
+#[test]
+fn hvp_through_a_checkpointed_loop() {
+    let t = [0.3, -0.7, 1.1];
+    for n in [0, 1, 7, 16, 65, 300] {
+        let h0 = pendulum::hvp(&P, n, &t);
+        let h1 = pendulum_ck::hvp(&P, n, &t);
+        assert_close(&format!("pendulum hvp n = {n}: checkpointed vs plain"), &h1, &h0, 1e-12, 0.0);
+        assert_close(&format!("pendulum hvp n = {n}: vs differences"), &h1, &fd_hvp(&|p| pendulum_ck::grad(p, n), &P, &t), 1e-5, 0.0);
+        let w0 = wobble::hvp(&P[..2], n, &t[..2]);
+        let w1 = wobble_ck::hvp(&P[..2], n, &t[..2]);
+        assert_close(&format!("wobble hvp n = {n}"), &w1, &w0, 1e-12, 0.0);
+    }
+    for (n, m) in [(3, 4), (9, 2)] {
+        let h0 = nested::hvp(&P[..2], n, m, &t[..2]);
+        let h1 = nested_both::hvp(&P[..2], n, m, &t[..2]);
+        assert_close(&format!("nested hvp {n}×{m}"), &h1, &h0, 1e-12, 0.0);
+    }
+}
