@@ -93,7 +93,6 @@ pub const DEFAULT_SNAPSHOTS: usize = 32;
 
 /// `#[checkpoint]` or `#[checkpoint(snapshots = K)]` among a loop's attributes.
 pub fn checkpoint(attrs: &[syn::Attribute]) -> Result<Option<crate::ir::Checkpoint>> {
-    use syn::spanned::Spanned;
     let Some(a) = attrs.iter().find(|a| a.path().is_ident("checkpoint")) else {
         return Ok(None);
     };
@@ -112,7 +111,7 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> Result<Option<crate::ir::Checkpoi
             }
         })?;
     }
-    Ok(Some(crate::ir::Checkpoint { snapshots, span: a.span() }))
+    Ok(Some(crate::ir::Checkpoint { snapshots, attr: quote!(#a) }))
 }
 
 /// Removes `#[checkpoint]` from the loops of the user's function, which is

@@ -192,11 +192,11 @@ pub struct Loop {
     pub checkpoint: Option<Checkpoint>,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Checkpoint {
     pub snapshots: usize,
-    /// The attribute, for errors.
-    pub span: proc_macro2::Span,
+    /// The attribute, for errors that point at all of it.
+    pub attr: TokenStream,
 }
 
 impl Place {

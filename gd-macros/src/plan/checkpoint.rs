@@ -59,7 +59,7 @@ pub fn check(body: &Block, temps: &[TempInfo]) -> syn::Result<()> {
                         _ => None,
                     };
                     if let Some(r) = reason {
-                        why.push(syn::Error::new(c.span, format!("#[checkpoint]: this loop cannot be checkpointed: {r}")));
+                        why.push(syn::Error::new_spanned(&c.attr, format!("#[checkpoint]: this loop cannot be checkpointed: {r}")));
                     }
                 }
             }

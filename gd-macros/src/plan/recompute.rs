@@ -55,18 +55,19 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                     Ctx::Saved { bound, .. } => free.is_disjoint(bound),
                     Ctx::Closed => false,
                 };
-                let (replays, later) = (replayable(&l.body, ck), block[i + 1..].iter().any(|later| binds_any(later, &free)));
+                let obstacle = replay_obstacle(&l.body, ck);
+                let (replays, later) = (obstacle.is_none(), block[i + 1..].iter().any(|later| binds_any(later, &free)));
                 // A checkpointed loop is replayed whatever its body costs.
                 let ok = placed && replays && (l.checkpoint.is_some() || cheap(&l.body)) && !later;
                 if let (Some(c), false) = (&l.checkpoint, ok) {
                     let reason = if !placed {
                         "it sits inside a branch or a block, or reads a name bound in the body of a loop around it; the reverse sweep replays its trips where those names are gone (move it to the top level of the function or of a loop body)"
-                    } else if !replays {
-                        "its body runs user code other than `let` and assignments to plain variables (a call, a macro, a field or index assignment), or writes a local array created outside it: state that the loop carries outside its variables cannot be snapshotted"
+                    } else if let Some(why) = obstacle {
+                        why
                     } else {
                         "a name it reads is bound again or changed after it, so its trips could not be replayed with the values they first saw"
                     };
-                    why.push(syn::Error::new(c.span, format!("#[checkpoint]: this loop cannot be checkpointed: {reason}")));
+                    why.push(syn::Error::new_spanned(&c.attr, format!("#[checkpoint]: this loop cannot be checkpointed: {reason}")));
                 }
                 if ok {
                     out.insert(l.count);
@@ -137,9 +138,10 @@ fn cheap(b: &Block) -> bool {
     })
 }
 
+/// Why the reverse sweep cannot replay a loop body, if it cannot.
 /// `assigns`: user assignments to plain variables are allowed too (a
 /// checkpointed loop snapshots them, see `passive_carried`).
-fn replayable(body: &Block, assigns: bool) -> bool {
+fn replay_obstacle(body: &Block, assigns: bool) -> Option<&'static str> {
     fn created(b: &Block, out: &mut HashSet<usize>) {
         for s in b {
             if let Stmt::ArrNew { arr, .. } = s {
@@ -150,21 +152,32 @@ fn replayable(body: &Block, assigns: bool) -> bool {
             }
         }
     }
-    fn ok(b: &Block, own: &HashSet<usize>, assigns: bool) -> bool {
-        b.iter().all(|s| {
+    fn obstacle(b: &Block, own: &HashSet<usize>, assigns: bool) -> Option<&'static str> {
+        b.iter().find_map(|s| {
             let here = match s {
                 Stmt::Verbatim(ts) => (is_let(ts) || assigns && assigned_name(ts).is_some()) && pure(ts),
                 Stmt::Set { expr, .. } => pure(expr),
-                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => {
+                    if !own.contains(a) {
+                        return Some(OUTER_ARRAY);
+                    }
+                    true
+                }
                 _ => true,
             };
-            here && s.children().into_iter().all(|c| ok(c, own, assigns))
+            if !here {
+                return Some(USER_CODE);
+            }
+            s.children().into_iter().find_map(|c| obstacle(c, own, assigns))
         })
     }
     let mut own = HashSet::new();
     created(body, &mut own);
-    ok(body, &own, assigns)
+    obstacle(body, &own, assigns)
 }
+
+const OUTER_ARRAY: &str = "its body reads or writes a local array created before it: state outside the loop's variables, which its snapshots do not hold";
+const USER_CODE: &str = "its body runs user code other than `let` and assignments to plain variables (a call to a plain function, a macro, a field or index assignment), which replaying its trips would run again";
 
 /// The plain variables (passive, declared before the loop) that user code
 /// in a loop body assigns (`i += 1`): state the loop carries outside the
