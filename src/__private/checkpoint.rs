@@ -53,8 +53,31 @@ impl Revolve {
         Revolve { tasks: vec![Task { start: 0, len: n, slot: 0, s: k }], pending: Vec::new(), cur: None }
     }
 
+    /// For a forward sweep that knows `n` before it runs the trips: the
+    /// trips before which the schedule's opening (its actions up to the first
+    /// `Reverse`) stores the state, in the order of its `Store`s (slots 1,
+    /// 2, …), then the first reversed trip (`n − 1`, whose state the reverse
+    /// sweep starts from). A forward sweep that keeps these states saves the
+    /// reverse sweep the opening's recomputation, about n trips.
+    pub fn opening(n: usize, k: usize) -> Vec<usize> {
+        let (mut sched, mut out, mut cur) = (Revolve::new(n, k), Vec::new(), 0);
+        while let Some(a) = sched.next() {
+            match a {
+                Act::Restore(_) => {}
+                Act::Advance(_, to) => cur = to,
+                Act::Store(_) => out.push(cur),
+                Act::Reverse(t) => {
+                    out.push(t);
+                    break;
+                }
+            }
+        }
+        out
+    }
+
     /// The next action, `None` once every trip was reversed.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Option<Act> {
         loop {
             if let Some(a) = self.pending.pop() {
@@ -199,6 +222,39 @@ mod tests {
         // 2·10⁶ trips in 32 slots: each trip recomputed under 6 times.
         let (adv, _) = run(2_000_000, 32);
         assert!(adv < 6 * 2_000_000);
+    }
+
+    /// The opening's stores fill slots 1, 2, … in order at rising trips,
+    /// and the schedule then needs no state the opening did not store.
+    #[test]
+    fn opening_stores_in_slot_order() {
+        for k in 1..=5 {
+            for n in 0..120 {
+                let open = Revolve::opening(n, k);
+                assert_eq!(open.len() >= 1, n >= 1);
+                if n == 0 {
+                    continue;
+                }
+                assert_eq!(*open.last().unwrap(), n - 1);
+                assert!(open.windows(2).all(|w| w[0] < w[1]));
+                let mut sched = Revolve::new(n, k);
+                let mut slot = 1;
+                loop {
+                    match sched.next().unwrap() {
+                        Act::Store(i) => {
+                            assert_eq!(i, slot);
+                            slot += 1;
+                        }
+                        Act::Reverse(t) => {
+                            assert_eq!(t, n - 1);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                assert_eq!(slot, open.len(), "n = {n}, k = {k}");
+            }
+        }
     }
 
     #[test]
