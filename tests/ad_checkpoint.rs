@@ -327,6 +327,37 @@ fn accumulate_ck(p: &[f64], n: usize) -> f64 {
     s
 }
 
+/// Loops over the differentiated array itself (index loops underneath).
+#[differentiable]
+fn over_array(p: &[f64]) -> f64 {
+    let mut s = 0.5;
+    let mut t = 1.0;
+    for &v in p.iter() {
+        s = s * v.cos() + t;
+        t = 0.5 * t + (s * v).sin();
+    }
+    for (i, v) in p.iter().enumerate() {
+        s = s + 0.1 * (i as f64) * v * t;
+    }
+    s * t
+}
+
+#[differentiable]
+fn over_array_ck(p: &[f64]) -> f64 {
+    let mut s = 0.5;
+    let mut t = 1.0;
+    #[checkpoint(snapshots = 2)]
+    for &v in p.iter() {
+        s = s * v.cos() + t;
+        t = 0.5 * t + (s * v).sin();
+    }
+    #[checkpoint(snapshots = 2)]
+    for (i, v) in p.iter().enumerate() {
+        s = s + 0.1 * (i as f64) * v * t;
+    }
+    s * t
+}
+
 const COUNTS: [usize; 14] = [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65];
 const P: [f64; 3] = [0.3, 2.0, 1.1];
 
@@ -447,5 +478,13 @@ fn hessian_through_a_checkpointed_loop() {
         assert_eq!(v0, v1);
         assert_close(&format!("pendulum gradient n = {n}"), &g1, &g0, 1e-12, 0.0);
         assert_close(&format!("pendulum hessian n = {n}"), h1.as_slice(), h0.as_slice(), 1e-12, 0.0);
+    }
+}
+
+#[test]
+fn loops_over_the_differentiated_array() {
+    for n in [0, 1, 2, 3, 7, 8, 9, 33] {
+        let p: Vec<f64> = (0..n).map(|i| 0.3 + 0.1 * (i as f64).sin()).collect();
+        agree(&format!("over_array n = {n}"), &over_array::value_and_grad, &over_array_ck::value_and_grad, &|p| over_array_ck(p), &p);
     }
 }
