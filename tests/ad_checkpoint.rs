@@ -4,8 +4,10 @@
 //! ± 1 and large, with few snapshots so that trips are recomputed; central
 //! differences check both. Covered: an RK4 pendulum whose right-hand side
 //! is another `#[differentiable]` function, `while` loops, nested loops
-//! (checkpointed outside, inside, both), branches, local arrays, and `hvp`
-//! through a checkpointed loop.
+//! (checkpointed outside, inside, both), branches, local arrays, `return`
+//! and `break`, inclusive and reversed ranges, loops over the differentiated
+//! array, an accumulator, a carried nalgebra vector, f32, a caller of
+//! checkpointed functions, and `hvp`/`hessian` through checkpointed loops.
 
 #[macro_use]
 mod common;
@@ -487,4 +489,89 @@ fn loops_over_the_differentiated_array() {
         let p: Vec<f64> = (0..n).map(|i| 0.3 + 0.1 * (i as f64).sin()).collect();
         agree(&format!("over_array n = {n}"), &over_array::value_and_grad, &over_array_ck::value_and_grad, &|p| over_array_ck(p), &p);
     }
+}
+
+/// A carried matrix-valued state (a vector of nalgebra), the snapshot a clone.
+#[differentiable]
+fn mat_iter(a: &gd::nalgebra::DMatrix<f64>, x: &gd::nalgebra::DVector<f64>, n: usize) -> f64 {
+    let mut h = x.clone();
+    for _ in 0..n {
+        h = (a * &h).map(|v| v.tanh());
+    }
+    h.dot(&h)
+}
+
+#[differentiable]
+fn mat_iter_ck(a: &gd::nalgebra::DMatrix<f64>, x: &gd::nalgebra::DVector<f64>, n: usize) -> f64 {
+    let mut h = x.clone();
+    #[checkpoint(snapshots = 2)]
+    for _ in 0..n {
+        h = (a * &h).map(|v| v.tanh());
+    }
+    h.dot(&h)
+}
+
+#[test]
+fn matrix_state() {
+    use gd::nalgebra::{DMatrix, DVector};
+    let a = DMatrix::from_fn(3, 3, |i, j| 0.4 * (i as f64 + 1.0) - 0.3 * j as f64);
+    let x = DVector::from_fn(3, |i, _| 0.2 * i as f64 - 0.1);
+    for n in [0, 1, 2, 5, 16, 17] {
+        let (v0, (ga0, gx0)) = mat_iter::value_and_grad(&a, &x, n);
+        let (v1, (ga1, gx1)) = mat_iter_ck::value_and_grad(&a, &x, n);
+        assert_eq!(v0, v1);
+        assert_close(&format!("mat_iter n = {n}: d/da"), ga1.as_slice(), ga0.as_slice(), 1e-12, 0.0);
+        assert_close(&format!("mat_iter n = {n}: d/dx"), gx1.as_slice(), gx0.as_slice(), 1e-12, 0.0);
+    }
+}
+
+/// In f32.
+#[differentiable]
+fn spin32(p: &[f32], n: usize) -> f32 {
+    let mut x = p[0];
+    let mut y = p[1];
+    for _ in 0..n {
+        let x2 = x * 0.99 + 0.01 * (y * x).sin();
+        y = y * 0.98 + 0.02 * x.cos();
+        x = x2;
+    }
+    x * y
+}
+
+#[differentiable]
+fn spin32_ck(p: &[f32], n: usize) -> f32 {
+    let mut x = p[0];
+    let mut y = p[1];
+    #[checkpoint(snapshots = 3)]
+    for _ in 0..n {
+        let x2 = x * 0.99 + 0.01 * (y * x).sin();
+        y = y * 0.98 + 0.02 * x.cos();
+        x = x2;
+    }
+    x * y
+}
+
+/// A caller of a function with a checkpointed loop: its gradient and hvp
+/// run the callee's generated code, schedule included.
+#[differentiable]
+fn caller(p: &[f64]) -> f64 {
+    pendulum_ck(p, 37) * p[0] + wobble_ck(&p[..2], 20)
+}
+
+#[differentiable]
+fn caller_plain(p: &[f64]) -> f64 {
+    pendulum(p, 37) * p[0] + wobble(&p[..2], 20)
+}
+
+#[test]
+fn f32_and_calls() {
+    for n in [0, 1, 9, 100] {
+        let (v0, g0) = spin32::value_and_grad(&[0.3, 0.7], n);
+        let (v1, g1) = spin32_ck::value_and_grad(&[0.3, 0.7], n);
+        assert_eq!(v0, v1);
+        assert_eq!(g0, g1, "f32 n = {n}: the same operations in the same order");
+    }
+    agree("caller", &caller_plain::value_and_grad, &caller::value_and_grad, &|p| caller(p), &P);
+    let t = [0.2, 0.1, -0.4];
+    assert_close("caller hvp", &caller::hvp(&P, &t), &caller_plain::hvp(&P, &t), 1e-12, 0.0);
 }
