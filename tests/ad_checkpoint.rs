@@ -5,7 +5,7 @@
 //! differences check both. Covered: an RK4 pendulum whose right-hand side
 //! is another `#[differentiable]` function, `while` loops, nested loops
 //! (checkpointed outside, inside, both), branches, local arrays, `return`
-//! and `break`, inclusive and reversed ranges, loops over the differentiated
+//! `break` and `continue`, inclusive and reversed ranges, loops over the differentiated
 //! array, an accumulator, a carried nalgebra vector, f32, a caller of
 //! checkpointed functions, and `hvp`/`hessian` through checkpointed loops.
 
@@ -574,4 +574,37 @@ fn f32_and_calls() {
     agree("caller", &caller_plain::value_and_grad, &caller::value_and_grad, &|p| caller(p), &P);
     let t = [0.2, 0.1, -0.4];
     assert_close("caller hvp", &caller::hvp(&P, &t), &caller_plain::hvp(&P, &t), 1e-12, 0.0);
+}
+
+/// `continue` on some trips.
+#[differentiable]
+fn skipping(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    for i in 0..n {
+        if i % 3 == 1 {
+            continue;
+        }
+        x = x + 0.1 * (x * p[1]).sin();
+    }
+    x
+}
+
+#[differentiable]
+fn skipping_ck(p: &[f64], n: usize) -> f64 {
+    let mut x = p[0];
+    #[checkpoint(snapshots = 2)]
+    for i in 0..n {
+        if i % 3 == 1 {
+            continue;
+        }
+        x = x + 0.1 * (x * p[1]).sin();
+    }
+    x
+}
+
+#[test]
+fn continue_inside() {
+    for n in COUNTS {
+        agree(&format!("skipping n = {n}"), &|p| skipping::value_and_grad(p, n), &|p| skipping_ck::value_and_grad(p, n), &|p| skipping_ck(p, n), &[0.6, 1.4]);
+    }
 }
