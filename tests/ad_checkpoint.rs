@@ -4,7 +4,7 @@
 //! ± 1 and large, with few snapshots so that trips are recomputed; central
 //! differences check both. Covered: an RK4 pendulum whose right-hand side
 //! is another `#[differentiable]` function, `while` loops, nested loops
-//! (checkpointed outside, inside, both), branches, local arrays, `return`
+//! (checkpointed outside, inside, both), branches, local arrays, `return`,
 //! `break` and `continue`, inclusive and reversed ranges, loops over the differentiated
 //! array, an accumulator, a carried nalgebra vector, f32, a caller of
 //! checkpointed functions, and `hvp`/`hessian` through checkpointed loops.
