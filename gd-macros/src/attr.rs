@@ -84,3 +84,48 @@ impl ParseAnyIdent for Ident {
         syn::ext::IdentExt::parse_any(input).map_err(|e| Error::new(e.span(), "expected a parameter name"))
     }
 }
+
+/// The snapshots a `#[checkpoint]` loop keeps when the attribute does not
+/// say: with 32 copies of the state, 2·10⁶ trips recompute each trip at most
+/// 6 times (`C(32 + 6, 6) ≥ 2·10⁶`), and the copies cost next to nothing
+/// for the scalar states loops carry.
+pub const DEFAULT_SNAPSHOTS: usize = 32;
+
+/// `#[checkpoint]` or `#[checkpoint(snapshots = K)]` among a loop's attributes.
+pub fn checkpoint(attrs: &[syn::Attribute]) -> Result<Option<crate::ir::Checkpoint>> {
+    let Some(a) = attrs.iter().find(|a| a.path().is_ident("checkpoint")) else {
+        return Ok(None);
+    };
+    let mut snapshots = DEFAULT_SNAPSHOTS;
+    if let syn::Meta::List(_) = &a.meta {
+        a.parse_nested_meta(|meta| {
+            if meta.path.is_ident("snapshots") {
+                let n: syn::LitInt = meta.value()?.parse()?;
+                snapshots = n.base10_parse()?;
+                if snapshots == 0 {
+                    return Err(Error::new(n.span(), "#[checkpoint]: `snapshots` must be at least 1 (the loop's starting state)"));
+                }
+                Ok(())
+            } else {
+                Err(meta.error("#[checkpoint] takes `snapshots = K` (the most copies of the loop's state its reverse sweep keeps)"))
+            }
+        })?;
+    }
+    Ok(Some(crate::ir::Checkpoint { snapshots, attr: quote!(#a) }))
+}
+
+/// Removes `#[checkpoint]` from the loops of the user's function, which is
+/// emitted as written (rustc knows no such attribute).
+pub fn strip_checkpoints(item: &mut syn::ItemFn) {
+    use syn::visit_mut::VisitMut;
+    struct Strip;
+    impl VisitMut for Strip {
+        fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+            if let syn::Expr::ForLoop(syn::ExprForLoop { attrs, .. }) | syn::Expr::While(syn::ExprWhile { attrs, .. }) | syn::Expr::Loop(syn::ExprLoop { attrs, .. }) = e {
+                attrs.retain(|a| !a.path().is_ident("checkpoint"));
+            }
+            syn::visit_mut::visit_expr_mut(self, e);
+        }
+    }
+    Strip.visit_item_fn_mut(item);
+}

@@ -186,6 +186,17 @@ pub struct Loop {
     pub body: Block,
     /// Loop-carried values: `(header temp, value at the end of the body)`.
     pub backedge: Vec<(Temp, Temp)>,
+    /// `#[checkpoint]` on the loop: its reverse sweep keeps at most this
+    /// many copies of the carried state and recomputes trips from them
+    /// (see `plan::checkpoint`).
+    pub checkpoint: Option<Checkpoint>,
+}
+
+#[derive(Clone)]
+pub struct Checkpoint {
+    pub snapshots: usize,
+    /// The attribute, for errors that point at all of it.
+    pub attr: TokenStream,
 }
 
 impl Place {

@@ -37,8 +37,16 @@ pub fn differentiable(args: TokenStream, input: TokenStream) -> TokenStream {
     match expand(args.into(), input.clone().into()) {
         Ok(ts) => ts.into(),
         Err(e) => {
-            // Keep the user's function so that its other uses still type-check.
-            let mut out: proc_macro2::TokenStream = input.into();
+            // Keep the user's function so that its other uses still type-check
+            // (without the `#[checkpoint]`s, which rustc does not know).
+            let input: proc_macro2::TokenStream = input.into();
+            let mut out = match syn::parse2::<syn::ItemFn>(input.clone()) {
+                Ok(mut item) => {
+                    attr::strip_checkpoints(&mut item);
+                    quote!(#item)
+                }
+                Err(_) => input,
+            };
             out.extend(e.to_compile_error());
             out.into()
         }
@@ -78,10 +86,13 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         Some(rule) => emit::custom::generate(&item, &sig, rule, check)?,
         None => {
             let low = lower::lower_fn(&sig, &item.block)?;
+            plan::checkpoint::check(&low.body, &low.temps)?;
             emit::api::generate(&item, &sig, &low, check)
         }
     };
     let generated = with_const_generics(generated, &item)?;
+    let mut item = item;
+    attr::strip_checkpoints(&mut item);
     let generated = if sig.in_impl {
         methods::module_to_assoc(generated, &sig.name, &item.vis)?
     } else {

@@ -1,6 +1,8 @@
 //! Support for the code `#[differentiable]` generates. Not a public API.
 
 mod arg_extreme;
+mod checkpoint;
+pub use checkpoint::{Act, Revolve};
 mod dual;
 pub use arg_extreme::{arg_max_by, arg_min_by};
 pub use dual::Dual;

@@ -240,6 +240,7 @@ impl<'a> Sweeps<'a> {
         };
         matches!(&l.head, LoopHead::For { iter, .. } if crate::plan::recompute::is_range(iter))
             && self.recomputed.contains(&l.count)
+            && !self.checkpointed.contains_key(&l.count)
             && fusable(l, self.temps)
             && !reads_sum()
     }

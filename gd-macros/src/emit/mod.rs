@@ -10,6 +10,7 @@ pub mod custom;
 pub mod names;
 mod second;
 mod call;
+mod checkpoint;
 mod fused;
 mod sweep;
 mod tensor;

@@ -50,6 +50,9 @@ pub struct Sweeps<'a> {
     pub rebinding: HashSet<Temp>,
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
+    /// `#[checkpoint]` loops and their snapshots (see `plan::checkpoint`
+    /// and `emit::checkpoint`); also in `recomputed`.
+    pub checkpointed: std::collections::HashMap<Temp, crate::plan::checkpoint::Plan>,
     /// The fused loops whose accumulator's adjoint is the seed (see `fused`).
     pub seeded: std::collections::HashMap<Temp, crate::plan::fused::Coef>,
     /// The pullback temporaries this sweep fills (see `call::live_pullbacks`).
@@ -90,11 +93,11 @@ impl<'a> Sweeps<'a> {
             // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
             (quote!(#f), quote!(-0.0))
         };
-        let crate::plan::Loops { recomputed, rebinding, seeded, fused } = crate::plan::Loops::of(body, temps);
+        let crate::plan::Loops { recomputed, rebinding, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -109,9 +112,10 @@ impl<'a> Sweeps<'a> {
     /// seeded loops (the seed is not known in the forward sweep; they take
     /// the scratch path) and no replayed loops (a replay would rerun user
     /// code, whose bindings the closure cannot take along; they save their
-    /// trips instead).
+    /// trips instead; so do checkpointed loops).
     pub fn for_split(&mut self, body: &Block) {
         self.seeded.clear();
+        self.checkpointed.clear();
         self.early.clear();
         self.recomputed.clear();
         self.rebinding.clear();
@@ -274,6 +278,10 @@ impl<'a> Sweeps<'a> {
                 let s = names::stack(&format!("item{}", l.count.0));
                 out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
             }
+            if self.checkpoints(l) {
+                let s = super::checkpoint::starts(l);
+                out.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+            }
         }
         for (x, ty) in self.stack_kinds(body) {
             let s = self.stack_of(x);
@@ -312,8 +320,9 @@ impl<'a> Sweeps<'a> {
     fn all_snapshots(&self, b: &Block, out: &mut Vec<Temp>) {
         for s in b {
             if let Stmt::Loop(l) = s {
-                if self.fused.contains(&l.count) {
-                    // Reversed trip by trip in the forward sweep: saves nothing.
+                if self.fused.contains(&l.count) || self.checkpoints(l) {
+                    // Reversed trip by trip in the forward sweep, or
+                    // checkpointed (its own stack): saves nothing here.
                 } else if self.recomputes(l) {
                     out.extend(self.trip_inputs(l));
                 } else {
@@ -512,6 +521,7 @@ impl<'a> Sweeps<'a> {
             })
             .collect();
         match mode {
+            Mode::Record if self.checkpoints(l) => self.forward_checkpointed(l, &head, &body, &back),
             Mode::Tangent | Mode::Primal => quote! {
                 #head {
                     #body
@@ -572,7 +582,7 @@ impl<'a> Sweeps<'a> {
     }
 
     /// The reverse of a loop's back edge `h = end`: `end`'s adjoint takes `h`'s.
-    fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
+    pub(super) fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
         let (bh, be, z, k) = (self.adj(h), self.adj(end), &self.zero, &self.krate);
         if self.temps[h.0].ty == Ty::Tensor {
             quote! {
@@ -583,6 +593,11 @@ impl<'a> Sweeps<'a> {
         } else {
             quote!(#be += #bh; #bh = #z;)
         }
+    }
+
+    /// Whether this loop is checkpointed (see `emit::checkpoint`).
+    pub(super) fn checkpoints(&self, l: &Loop) -> bool {
+        self.checkpointed.contains_key(&l.count)
     }
 
     /// Whether the reverse sweep recomputes this loop's trips (see `plan_recompute`).
@@ -658,6 +673,7 @@ impl<'a> Sweeps<'a> {
     /// its block).
     fn reverse_loop(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
         match () {
+            _ if self.checkpoints(l) => self.reverse_checkpointed(l),
             _ if self.fused.contains(&l.count) => self.reverse_fused(l),
             _ if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
             _ if self.recomputes(l) => {
@@ -754,6 +770,7 @@ impl<'a> Sweeps<'a> {
     /// binds again, or a replayed loop whose items cannot be taken again.
     fn saves_item(&self, l: &Loop) -> bool {
         match &l.head {
+            _ if self.checkpoints(l) => false,
             LoopHead::For { iter, .. } if self.recomputes(l) => !self.runs_backwards(l) && !is_range(iter),
             LoopHead::For { .. } => self.rebinding.contains(&l.count),
             LoopHead::Loop => false,

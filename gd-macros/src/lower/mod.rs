@@ -182,6 +182,8 @@ pub struct Lowerer<'a> {
     /// The loop lowered next may `return` or leave a labelled loop around
     /// it (taken by `lower_loop`): see `exit_flags`.
     next_exits: bool,
+    /// `#[checkpoint]` read from the loop about to be lowered (like `next_label`).
+    next_checkpoint: Option<crate::ir::Checkpoint>,
     param_temps: Vec<Option<Temp>>,
     uid: usize,
     /// Values already computed on the current path, one map per open block:
@@ -219,6 +221,7 @@ impl<'a> Lowerer<'a> {
             returned: Temp(0),
             next_label: None,
             next_exits: false,
+            next_checkpoint: None,
             param_temps: Vec::new(),
             uid: 0,
             cse: vec![Default::default()],
@@ -575,6 +578,7 @@ impl<'a> Lowerer<'a> {
             (l, flags.0, flags.1)
         });
         let exits = std::mem::take(&mut self.next_exits);
+        let checkpoint = self.next_checkpoint.take();
         let saved = self.env.clone();
         self.loops.push(LoopCtx { brk, label, carried: carried.clone(), heads: heads.clone(), changed: HashSet::new() });
         let block = self.block(|s| {
@@ -621,7 +625,7 @@ impl<'a> Lowerer<'a> {
             .filter(|(_, (_, end))| !dead.contains(end))
             .map(|(&(_, h), &(_, end))| (h, end))
             .collect();
-        self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge })));
+        self.emit(Stmt::Loop(Box::new(Loop { head, count, brk, body: block, backedge, checkpoint })));
         self.realias_arrays();
         for (&(uid, h), &cur) in heads.iter().zip(&before) {
             // An unchanged binding keeps its temporary from before the loop,

@@ -881,14 +881,17 @@ impl<'a> Lowerer<'a> {
         // Set just before the loop is lowered: the iterator's own lowering
         // must not take it.
         let label = f.label.as_ref().map(|l| l.name.ident.to_string());
+        let checkpoint = crate::attr::checkpoint(&f.attrs)?;
         let body = &f.body.stmts;
         if let Some((place, enumerate)) = self.place_iter(&f.expr)? {
             self.next_label = label;
+            self.next_checkpoint = checkpoint;
             return self.lower_place_loop(place, enumerate, &f.pat, body);
         }
         if let Some(it) = self.active_iter(&f.expr)? {
             let (head, k) = self.index_head(&it);
             self.next_label = label;
+            self.next_checkpoint = checkpoint;
             let pat = &*f.pat;
             return self.lower_loop(head, &mut |s| {
                 let kt = s.capture(Ty::Usize, quote!(#k));
@@ -902,6 +905,7 @@ impl<'a> Lowerer<'a> {
         let head = LoopHead::For { pat: quote!(#pat), iter: quote!(#iter) };
         let names: Vec<syn::Ident> = pat_idents(pat).into_iter().cloned().collect();
         self.next_label = label;
+        self.next_checkpoint = checkpoint;
         self.lower_loop(head, &mut |s| {
             for n in &names {
                 s.bind(n, 0, BKind::Passive, false);
@@ -912,6 +916,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_while(&mut self, w: &syn::ExprWhile) -> Result<()> {
         self.next_label = w.label.as_ref().map(|l| l.name.ident.to_string());
+        self.next_checkpoint = crate::attr::checkpoint(&w.attrs)?;
         let body = &w.body.stmts;
         self.lower_loop(LoopHead::Loop, &mut |s| {
             let c = s.cond(&w.cond)?;
@@ -928,6 +933,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_loop_expr(&mut self, l: &syn::ExprLoop) -> Result<()> {
         self.next_label = l.label.as_ref().map(|lb| lb.name.ident.to_string());
+        self.next_checkpoint = crate::attr::checkpoint(&l.attrs)?;
         let body = &l.body.stmts;
         self.lower_loop(LoopHead::Loop, &mut |s| s.run(&[Frame::Stmts(body), Frame::LoopEnd]))
     }

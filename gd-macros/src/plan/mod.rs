@@ -11,8 +11,11 @@
 //!   assign instead of zeroing and adding.
 //! - `recompute`: which loops the reverse sweep replays instead of saving
 //!   each trip's values.
+//! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
+//!   and why a marked loop cannot.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
+pub mod checkpoint;
 pub mod fused;
 pub mod recompute;
 pub mod user_code;
@@ -33,15 +36,21 @@ pub struct Loops {
     pub seeded: HashMap<Temp, fused::Coef>,
     /// Loops reversed trip by trip in the forward sweep (seeded ones included).
     pub fused: HashSet<Temp>,
+    /// `#[checkpoint]` loops, with their number of snapshots; replayed
+    /// loops too (in `recomputed`).
+    pub checkpointed: HashMap<Temp, checkpoint::Plan>,
 }
 
 impl Loops {
     pub fn of(body: &Block, temps: &[TempInfo]) -> Loops {
         let (mut recomputed, mut rebinding) = (HashSet::new(), HashSet::new());
-        recompute::plan_recompute(body, &recompute::Ctx::Free, &mut recomputed, &mut rebinding);
-        let seeded = fused::plan_seeded(body, temps);
+        recompute::plan_recompute(body, &recompute::Ctx::Free, &mut recomputed, &mut rebinding, &mut Vec::new());
+        let checkpointed = checkpoint::plan(body);
+        let mut seeded = fused::plan_seeded(body, temps);
+        // A checkpointed loop runs its own schedule, not a seeded reverse.
+        seeded.retain(|c, _| !checkpointed.contains_key(c));
         let mut fused = HashSet::new();
         fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
-        Loops { recomputed, rebinding, seeded, fused }
+        Loops { recomputed, rebinding, seeded, fused, checkpointed }
     }
 }

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 
 use crate::ir::*;
-use crate::plan::user_code::{idents, is_let, let_names, pure};
+use crate::plan::user_code::{assigned_name, idents, is_let, let_names, pure};
 use crate::rules;
 
 /// Where a loop sits, for `plan_recompute`.
@@ -31,11 +31,21 @@ pub(crate) enum Ctx {
     Closed,
 }
 
-pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>) {
+/// `why`: for each `#[checkpoint]` loop that cannot be replayed, the reason
+/// (a checkpointed loop is a replayed loop that keeps only some trips' inputs).
+pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>, why: &mut Vec<syn::Error>) {
     for (i, s) in block.iter().enumerate() {
         match s {
             Stmt::Loop(l) => {
                 let mut free = free_names(&l.body);
+                // A checkpointed loop snapshots the plain variables it
+                // assigns (`i += 1`): their later values do not matter.
+                let ck = l.checkpoint.is_some();
+                if ck {
+                    for n in passive_carried(&l.body) {
+                        free.remove(&n.to_string());
+                    }
+                }
                 // The replay also takes a range's items again.
                 if let LoopHead::For { iter, .. } = &l.head {
                     idents(iter, &mut free);
@@ -45,10 +55,20 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                     Ctx::Saved { bound, .. } => free.is_disjoint(bound),
                     Ctx::Closed => false,
                 };
-                let ok = placed
-                    && replayable(&l.body)
-                    && cheap(&l.body)
-                    && !block[i + 1..].iter().any(|later| binds_any(later, &free));
+                let obstacle = replay_obstacle(&l.body, ck);
+                let (replays, later) = (obstacle.is_none(), block[i + 1..].iter().any(|later| binds_any(later, &free)));
+                // A checkpointed loop is replayed whatever its body costs.
+                let ok = placed && replays && (l.checkpoint.is_some() || cheap(&l.body)) && !later;
+                if let (Some(c), false) = (&l.checkpoint, ok) {
+                    let reason = if !placed {
+                        "it sits inside a branch or a block, or reads a name bound in the body of a loop around it; the reverse sweep replays its trips where those names are gone (move it to the top level of the function or of a loop body)"
+                    } else if let Some(why) = obstacle {
+                        why
+                    } else {
+                        "a name it reads is bound again or changed after it, so its trips could not be replayed with the values they first saw"
+                    };
+                    why.push(syn::Error::new_spanned(&c.attr, format!("#[checkpoint]: this loop cannot be checkpointed: {reason}")));
+                }
                 if ok {
                     out.insert(l.count);
                     if let Ctx::Saved { outers, .. } = ctx {
@@ -77,11 +97,11 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                         Ctx::Saved { outers, bound }
                     }
                 };
-                plan_recompute(&l.body, &inner, out, rebinding);
+                plan_recompute(&l.body, &inner, out, rebinding, why);
             }
             _ => {
                 for c in s.children() {
-                    plan_recompute(c, &Ctx::Closed, out, rebinding);
+                    plan_recompute(c, &Ctx::Closed, out, rebinding, why);
                 }
             }
         }
@@ -118,7 +138,10 @@ fn cheap(b: &Block) -> bool {
     })
 }
 
-fn replayable(body: &Block) -> bool {
+/// Why the reverse sweep cannot replay a loop body, if it cannot.
+/// `assigns`: user assignments to plain variables are allowed too (a
+/// checkpointed loop snapshots them, see `passive_carried`).
+fn replay_obstacle(body: &Block, assigns: bool) -> Option<&'static str> {
     fn created(b: &Block, out: &mut HashSet<usize>) {
         for s in b {
             if let Stmt::ArrNew { arr, .. } = s {
@@ -129,20 +152,57 @@ fn replayable(body: &Block) -> bool {
             }
         }
     }
-    fn ok(b: &Block, own: &HashSet<usize>) -> bool {
-        b.iter().all(|s| {
+    fn obstacle(b: &Block, own: &HashSet<usize>, assigns: bool) -> Option<&'static str> {
+        b.iter().find_map(|s| {
             let here = match s {
-                Stmt::Verbatim(ts) => is_let(ts) && pure(ts),
+                Stmt::Verbatim(ts) => (is_let(ts) || assigns && assigned_name(ts).is_some()) && pure(ts),
                 Stmt::Set { expr, .. } => pure(expr),
-                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
+                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => {
+                    if !own.contains(a) {
+                        return Some(OUTER_ARRAY);
+                    }
+                    true
+                }
                 _ => true,
             };
-            here && s.children().into_iter().all(|c| ok(c, own))
+            if !here {
+                return Some(USER_CODE);
+            }
+            s.children().into_iter().find_map(|c| obstacle(c, own, assigns))
         })
     }
     let mut own = HashSet::new();
     created(body, &mut own);
-    ok(body, &own)
+    obstacle(body, &own, assigns)
+}
+
+const OUTER_ARRAY: &str = "its body reads or writes a local array created before it: state outside the loop's variables, which its snapshots do not hold";
+const USER_CODE: &str = "its body runs user code other than `let` and assignments to plain variables (a call to a plain function, a macro, a field or index assignment), which replaying its trips would run again";
+
+/// The plain variables (passive, declared before the loop) that user code
+/// in a loop body assigns (`i += 1`): state the loop carries outside the
+/// IR's back edges. Names a `let` in the body binds are the body's own.
+pub(crate) fn passive_carried(body: &Block) -> Vec<proc_macro2::Ident> {
+    fn go(b: &Block, lets: &mut HashSet<String>, out: &mut Vec<proc_macro2::Ident>) {
+        for s in b {
+            if let Stmt::Verbatim(ts) = s {
+                if is_let(ts) {
+                    let_names(ts, lets);
+                } else if let Some(n) = assigned_name(ts) {
+                    out.push(n);
+                }
+            }
+            // Nested loops' bodies too: their assignments persist.
+            for c in s.children() {
+                go(c, lets, out);
+            }
+        }
+    }
+    let (mut lets, mut out) = (HashSet::new(), Vec::new());
+    go(body, &mut lets, &mut out);
+    let mut seen = HashSet::new();
+    out.retain(|n| !lets.contains(&n.to_string()) && seen.insert(n.to_string()));
+    out
 }
 
 /// Names user code in a loop body reads (over-approximated: every identifier

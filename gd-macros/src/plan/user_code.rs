@@ -72,3 +72,30 @@ pub fn pure(ts: &TokenStream) -> bool {
     true
 }
 
+
+/// The variable a user statement assigns as a whole (`i += 1;`, `k = k * 2;`),
+/// or `None` for any other statement (a `let`, a field or index assignment,
+/// an expression).
+pub fn assigned_name(ts: &TokenStream) -> Option<proc_macro2::Ident> {
+    use proc_macro2::{Spacing, TokenTree};
+    let toks: Vec<TokenTree> = ts.clone().into_iter().collect();
+    let TokenTree::Ident(name) = toks.first()? else { return None };
+    if name == "let" {
+        return None;
+    }
+    // An operator's punctuation up to an `=` that ends it (`=`, `+=`, `<<=`;
+    // not `==`, `<=`, `>=`, `!=`).
+    let mut k = 1;
+    while let Some(TokenTree::Punct(p)) = toks.get(k) {
+        if p.as_char() == '=' && p.spacing() == Spacing::Alone {
+            let op: String = toks[1..k].iter().map(|t| t.to_string()).collect();
+            let compound = ["", "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"];
+            return compound.contains(&op.as_str()).then(|| name.clone());
+        }
+        if p.spacing() != Spacing::Joint {
+            return None;
+        }
+        k += 1;
+    }
+    None
+}
