@@ -9,21 +9,21 @@
 //! and by [`crate::objective::sharded`].
 
 use std::borrow::BorrowMut;
-use std::thread;
 
 use crate::error::{check, GdError};
 use crate::train::TrainParams;
 
-/// Shard size below which a batch is not split further, by default: a
-/// thread's start costs about as much as a few samples of a small model's
-/// gradient, so tiny batches stay on one thread (measured in the README's
-/// "All cores" section).
+/// Shard size below which a batch is not split further, by default: handing
+/// a shard to another thread costs about 10 µs a step (README, "All
+/// cores"), 3 samples of the digits MLP's gradient, so tiny batches stay on
+/// one thread. A loss much cheaper per sample (a logistic regression on 20
+/// features: 0.1 µs) wants a larger `min_shard`, or one thread.
 pub const DEFAULT_MIN_SHARD: usize = 8;
 
 /// The number of threads the sharded paths use by default: the machine's
 /// available parallelism (1 if it cannot be read).
 pub fn default_threads() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// How many shards a batch of `n` samples is cut into: at most `threads`,
@@ -64,7 +64,7 @@ impl<B> Shards<B> {
     /// batch, or one thread) is the plain call on this thread.
     ///
     /// A panic in a shard is raised again on the calling thread, with its
-    /// own message, after every shard's thread has ended.
+    /// own payload, once every shard has ended (rayon's scope does that).
     pub(crate) fn eval<P, L>(&mut self, loss: &L, p: &P, batch: &[usize], g: &mut P) -> f64
     where
         P: TrainParams<Owned = B> + Sync + ?Sized,
@@ -82,22 +82,18 @@ impl<B> Shards<B> {
         self.losses.resize(k, 0.0);
         // Shard i is batch[i·n/k .. (i+1)·n/k]: contiguous, lengths within one.
         let bounds = |i: usize| i * n / k..(i + 1) * n / k;
-        thread::scope(|s| {
+        // Shards 1.. go to rayon's pool, whose threads persist between
+        // steps: a scoped thread's start and join cost about 3 times what a
+        // pool's dispatch does (35 µs against 11 µs a step, README "All
+        // cores"), which is a third of a digits step. Shard 0 runs here.
+        rayon::in_place_scope(|s| {
             let mut work = self.bufs[..k].iter_mut().zip(self.losses.iter_mut()).enumerate();
             let (_, (buf0, loss0)) = work.next().expect("k >= 2 shards");
-            let handles: Vec<_> = work
-                .map(|(i, (buf, out))| {
-                    let shard = &batch[bounds(i)];
-                    s.spawn(move || *out = loss(p, shard, buf.borrow_mut()))
-                })
-                .collect();
-            // Shard 0 on this thread: one spawn fewer per step.
-            *loss0 = loss(p, &batch[bounds(0)], buf0.borrow_mut());
-            for h in handles {
-                if let Err(payload) = h.join() {
-                    std::panic::resume_unwind(payload);
-                }
+            for (i, (buf, out)) in work {
+                let shard = &batch[bounds(i)];
+                s.spawn(move |_| *out = loss(p, shard, buf.borrow_mut()));
             }
+            *loss0 = loss(p, &batch[bounds(0)], buf0.borrow_mut());
         });
         // The fixed-order reduction: Σ nᵢ·gᵢ / n, Σ nᵢ·lᵢ / n.
         g.zero();
