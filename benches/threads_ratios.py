@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-CASES = ["overhead", "digits_mlp_b32", "mlp_b256", "logreg_b64"]
+CASES = ["overhead", "busy_b32", "digits_mlp_b32", "mlp_b256", "logreg_b64"]
 
 
 def root():
