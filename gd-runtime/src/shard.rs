@@ -13,12 +13,15 @@ use std::borrow::BorrowMut;
 use crate::error::{check, GdError};
 use crate::train::TrainParams;
 
-/// Shard size below which a batch is not split further, by default: handing
-/// a shard to another thread costs about 10 µs a step (README, "All
-/// cores"), 3 samples of the digits MLP's gradient, so tiny batches stay on
-/// one thread. A loss much cheaper per sample (a logistic regression on 20
-/// features: 0.1 µs) wants a larger `min_shard`, or one thread.
-pub const DEFAULT_MIN_SHARD: usize = 8;
+/// Shard size below which a batch is not split further, by default, so a
+/// batch under 64 samples stays on one thread. Measured on 2 idle cores
+/// (README, "All cores"): the digits MLP's batches of 32 cut in two shards
+/// of 16 took 1.34× the serial time (handing a shard over and waiting for
+/// it costs 11–18 µs a step, the serial step is 90 µs), while the mlp
+/// bench's batches of 256 in shards of 128 took 0.68×. A loss much cheaper
+/// per sample (a logistic regression on 20 features: 0.1 µs) wants a
+/// larger `min_shard` still, or one thread.
+pub const DEFAULT_MIN_SHARD: usize = 32;
 
 /// The number of threads the sharded paths use by default: the machine's
 /// available parallelism (1 if it cannot be read).
@@ -116,6 +119,8 @@ mod tests {
     #[test]
     fn shard_counts() {
         assert_eq!(shard_count(32, 2, 8), 2);
+        assert_eq!(shard_count(63, 2, 32), 1);
+        assert_eq!(shard_count(64, 2, 32), 2);
         assert_eq!(shard_count(32, 8, 8), 4);
         assert_eq!(shard_count(7, 8, 8), 1);
         assert_eq!(shard_count(0, 4, 1), 1);

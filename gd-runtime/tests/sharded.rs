@@ -130,10 +130,13 @@ fn batches_smaller_than_the_thread_count() {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 5);
-    // The default minimum shard (8) keeps a batch of 10 on one thread ...
+    // A minimum shard of 8 keeps a batch of 10 on one thread ...
     assert_eq!(shard_lengths(4, 8, 10, 200).len(), 1);
     // ... and cuts a batch of 32 into 4 shards of 8 on 4 threads.
     assert_eq!(shard_lengths(4, 8, 32, 200).iter().map(Vec::len).collect::<Vec<_>>(), [8, 8, 8, 8]);
+    // The default minimum shard keeps the digits example's batches of 32 whole.
+    assert_eq!(gd_runtime::shard::shard_count(32, 2, gd_runtime::shard::DEFAULT_MIN_SHARD), 1);
+    assert_eq!(gd_runtime::shard::shard_count(256, 2, gd_runtime::shard::DEFAULT_MIN_SHARD), 2);
     // And training with more threads than samples per batch still agrees.
     let (serial, _) = train(1, BatchMode::MiniBatch(3), 1);
     let (p, _) = train(7, BatchMode::MiniBatch(3), 1);

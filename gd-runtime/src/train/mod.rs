@@ -488,7 +488,8 @@ impl<'a> Trainer<'a> {
     /// let mut fitted = Vec::new();
     /// for threads in [1, 2, 3] {
     ///     let mut p = [0.0, 0.0];
-    ///     Trainer::new().progress(false).max_epochs(200).batch(BatchMode::MiniBatch(32)).threads(threads)
+    ///     Trainer::new().progress(false).max_epochs(200).batch(BatchMode::MiniBatch(32))
+    ///         .threads(threads).min_shard(8) // 2 or 3 shards (the default, 32, keeps 32 whole)
     ///         .fit_sharded(&mut Sgd::new(0.5)?, &mut p, xs.len(), mse)?;
     ///     fitted.push(p);
     /// }
