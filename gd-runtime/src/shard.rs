@@ -16,9 +16,9 @@ use crate::train::TrainParams;
 /// Shard size below which a batch is not split further, by default, so a
 /// batch under 64 samples stays on one thread. Measured on 2 idle cores
 /// (README, "All cores"): the digits MLP's batches of 32 cut in two shards
-/// of 16 took 1.34× the serial time (handing a shard over and waiting for
+/// of 16 took 1.26–1.34× the serial time (handing a shard over and waiting for
 /// it costs 11–18 µs a step, the serial step is 90 µs), while the mlp
-/// bench's batches of 256 in shards of 128 took 0.68×. A loss much cheaper
+/// bench's batches of 256 in shards of 128 took 0.68–0.73×. A loss much cheaper
 /// per sample (a logistic regression on 20 features: 0.1 µs) wants a
 /// larger `min_shard` still, or one thread.
 pub const DEFAULT_MIN_SHARD: usize = 32;
