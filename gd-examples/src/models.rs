@@ -130,6 +130,16 @@ pub fn xent(p: &Mlp, x: &DMatrix<f64>, labels: &[usize], l2: f64) -> f64 {
     (lse - picked) / n as f64 + 0.5 * l2 * weight_norm2(p)
 }
 
+/// [`xent()`] over the columns `batch` of `x` (labels `labels[i]` for column
+/// `i`), its gradient written (not added) into `g`: the batch's columns are
+/// gathered into a matrix of their own, so that several threads can each
+/// take a shard of a batch.
+pub fn xent_columns(p: &Mlp, x: &DMatrix<f64>, labels: &[usize], batch: &[usize], l2: f64, g: &mut Mlp) -> f64 {
+    let xb = DMatrix::from_fn(x.nrows(), batch.len(), |i, j| x[(i, batch[j])]);
+    let yb: Vec<usize> = batch.iter().map(|&i| labels[i]).collect();
+    xent::value_and_grad_set(p, &xb, &yb, l2, g)
+}
+
 /// Mean squared error of a network with one output over the columns of `x`
 /// (targets `y`, a `1 × n` matrix: one per column), plus `l2/2 · Σ ‖W‖²`.
 #[differentiable(wrt(p))]

@@ -34,6 +34,7 @@ pub mod plot;
 pub mod quasi_newton;
 pub mod schedule;
 pub mod second_order;
+pub mod shard;
 pub mod train;
 
 pub use error::{CoordError, DivergenceCause, GdError};

@@ -39,7 +39,7 @@ pub use lr_find::{lr_find, lr_find_params, LrFindConfig, LrFindReport};
 
 use std::borrow::BorrowMut;
 
-use model::TrainParams;
+pub(crate) use model::TrainParams;
 
 use std::ops::ControlFlow;
 
@@ -53,6 +53,7 @@ use crate::leaves::{first_non_finite, WithGrad};
 use crate::optim::{GradMap, Optimizer};
 use crate::params::Params;
 use crate::schedule::ReduceLrOnPlateau;
+use crate::shard::Shards;
 
 /// How an epoch is cut into batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +118,22 @@ pub struct TrainConfig {
     /// Keep a record per optimizer step (epoch records are always kept).
     /// Default `true`.
     pub record_steps: bool,
+    /// Threads of [`Trainer::fit_sharded`] / [`Trainer::fit_params_sharded`]
+    /// (1: each batch in one call on this thread, as [`Trainer::fit`]).
+    /// [`Trainer::fit`] and [`Trainer::fit_params`], whose loss is `FnMut`,
+    /// always run on one thread. Default: the machine's available
+    /// parallelism.
+    #[serde(default = "crate::shard::default_threads")]
+    pub threads: usize,
+    /// The sharded paths never cut a batch into shards of fewer samples
+    /// than this (a batch shorter than `2 · min_shard` stays on one thread).
+    /// Default [`crate::shard::DEFAULT_MIN_SHARD`].
+    #[serde(default = "default_min_shard")]
+    pub min_shard: usize,
+}
+
+fn default_min_shard() -> usize {
+    crate::shard::DEFAULT_MIN_SHARD
 }
 
 impl Default for TrainConfig {
@@ -133,6 +150,8 @@ impl Default for TrainConfig {
             seed: 0,
             progress: true,
             record_steps: true,
+            threads: crate::shard::default_threads(),
+            min_shard: crate::shard::DEFAULT_MIN_SHARD,
         }
     }
 }
@@ -282,6 +301,16 @@ impl<'a> Trainer<'a> {
         self.config.seed = seed;
         self
     }
+    /// Set [`TrainConfig::threads`] (0 is rejected by the sharded fits).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.config.threads = n;
+        self
+    }
+    /// Set [`TrainConfig::min_shard`] (0 is rejected by the sharded fits).
+    pub fn min_shard(mut self, n: usize) -> Self {
+        self.config.min_shard = n;
+        self
+    }
     /// Set [`TrainConfig::progress`].
     pub fn progress(mut self, on: bool) -> Self {
         self.config.progress = on;
@@ -427,6 +456,85 @@ impl<'a> Trainer<'a> {
         L: FnMut(&P, &[usize], &mut P) -> f64,
     {
         self.fit_any(opt, params, n_samples, loss)
+    }
+
+    /// [`Trainer::fit`] with the batch's loss and gradient computed on
+    /// [`TrainConfig::threads`] threads. `loss` has `fit`'s contract (mean
+    /// loss over the indices it is given, gradient overwritten) but is `Fn +
+    /// Sync`, for it is called on several threads at once, each time with
+    /// one contiguous shard of the batch and its own gradient buffer. The
+    /// shards' results are combined weighted by length in shard order, so a
+    /// run is bitwise repeatable for a given thread count, and equal to the
+    /// one-thread run up to rounding. A batch shorter than `2 · min_shard`,
+    /// or `threads(1)`, is one call on this thread, exactly as `fit`.
+    ///
+    /// Errors: those of `fit`, and [`GdError::BadHyperparameter`] for 0
+    /// threads or a `min_shard` of 0. A panic in the loss is raised again
+    /// on the calling thread with its message, once every shard has ended.
+    ///
+    /// ```
+    /// use gd_runtime::{BatchMode, Trainer, optim::Sgd};
+    /// let xs: Vec<f64> = (0..64).map(|i| i as f64 / 64.0).collect();
+    /// let mse = |p: &[f64], batch: &[usize], g: &mut [f64]| {
+    ///     let (mut l, mut gw, mut gb) = (0.0, 0.0, 0.0);
+    ///     for &i in batch {
+    ///         let r = p[0] * xs[i] + p[1] - (3.0 * xs[i] - 1.0);
+    ///         l += r * r; gw += 2.0 * r * xs[i]; gb += 2.0 * r;
+    ///     }
+    ///     let m = batch.len() as f64;
+    ///     g[0] = gw / m; g[1] = gb / m;
+    ///     l / m
+    /// };
+    /// let mut fitted = Vec::new();
+    /// for threads in [1, 2, 3] {
+    ///     let mut p = [0.0, 0.0];
+    ///     Trainer::new().progress(false).max_epochs(200).batch(BatchMode::MiniBatch(32))
+    ///         .threads(threads).min_shard(8) // 2 or 3 shards (the default, 32, keeps 32 whole)
+    ///         .fit_sharded(&mut Sgd::new(0.5)?, &mut p, xs.len(), mse)?;
+    ///     fitted.push(p);
+    /// }
+    /// assert!((fitted[0][0] - 3.0).abs() < 1e-6);
+    /// assert!(fitted.iter().all(|p| (p[0] - fitted[0][0]).abs() < 1e-12 && (p[1] - fitted[0][1]).abs() < 1e-12));
+    /// # Ok::<(), gd_runtime::GdError>(())
+    /// ```
+    pub fn fit_sharded<O, L>(&mut self, opt: &mut O, params: &mut [f64], n_samples: usize, loss: L) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        L: Fn(&[f64], &[usize], &mut [f64]) -> f64 + Sync,
+    {
+        self.fit_shards(opt, params, n_samples, loss)
+    }
+
+    /// [`Trainer::fit_params`] on [`TrainConfig::threads`] threads, as
+    /// [`Trainer::fit_sharded`] is to `fit`: `loss(params, shard, grad)` is
+    /// `Fn + Sync` and each shard's gradient has its own buffer
+    /// (`params.zeros_like()`, made once per run).
+    pub fn fit_params_sharded<O, P, L>(&mut self, opt: &mut O, params: &mut P, n_samples: usize, loss: L) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: Params + Clone + Send + Sync,
+        L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
+    {
+        self.fit_shards(opt, params, n_samples, loss)
+    }
+
+    /// The two sharded fits: the settings checked, then the one loop with
+    /// the sharded loss.
+    fn fit_shards<O, P, L>(&mut self, opt: &mut O, params: &mut P, n_samples: usize, loss: L) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: TrainParams + Sync + ?Sized,
+        P::Owned: Send,
+        L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
+    {
+        let mut shards = match Shards::new(self.config.threads, self.config.min_shard) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error_history = Some(History::default());
+                return Err(e);
+            }
+        };
+        self.fit_any(opt, params, n_samples, |p: &P, batch: &[usize], g: &mut P| shards.eval(&loss, p, batch, g))
     }
 
     /// [`Trainer::fit`] and [`Trainer::fit_params`]: the run and its history.

@@ -1,0 +1,64 @@
+//! The matrix product on 1 and 2 threads (issue 17): nalgebra's own
+//! (`gemm`, which hands products of dynamic matrices larger than 5×5 to
+//! matrixmultiply) against faer's `matmul` run on the same nalgebra storage
+//! (no copy), f32 and f64, for a large layer (128×784 · 784×256, an MNIST
+//! batch through a first layer) and the digits MLP's first layer
+//! (64×64 · 64×32).
+//!
+//! Run:
+//! - `cargo bench --bench matmul --features bench-faer`: nalgebra (one
+//!   thread: matrixmultiply is serial without its `threading` feature),
+//!   faer sequential and faer on 2 threads (`Par::rayon(2)`).
+//! - `MATMUL_NUM_THREADS=1 cargo bench --bench matmul --features bench-mm-threading -- nalgebra`,
+//!   then with `MATMUL_NUM_THREADS=2`: matrixmultiply's own threads (the
+//!   count is read once per process, hence two runs).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use gd::nalgebra::{DMatrix, Scalar};
+use rand::{Rng, SeedableRng};
+
+const SHAPES: [(usize, usize, usize); 2] = [(128, 784, 256), (64, 64, 32)];
+
+fn random<T: Scalar + From<f32>>(r: usize, c: usize, seed: u64) -> DMatrix<T> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    DMatrix::from_fn(r, c, |_, _| T::from(rng.gen_range(-1.0f32..1.0)))
+}
+
+macro_rules! cases {
+    ($c:expr, $t:ty, $name:literal) => {
+        let mut group = $c.benchmark_group(concat!("matmul_", $name));
+        group.sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+        for (m, k, n) in SHAPES {
+            let a: DMatrix<$t> = random(m, k, 1);
+            let b: DMatrix<$t> = random(k, n, 2);
+            let mut c = DMatrix::<$t>::zeros(m, n);
+            let id = format!("{m}x{k}x{n}");
+            group.bench_with_input(BenchmarkId::new("nalgebra", &id), &(), |bch, _| bch.iter(|| c.gemm(1.0, &a, &b, 0.0)));
+            #[cfg(feature = "bench-faer")]
+            {
+                use faer::{linalg::matmul::matmul, Accum, MatMut, MatRef, Par};
+                let expect = &a * &b;
+                for (name, par) in [("faer_seq", Par::Seq), ("faer_par2", Par::rayon(2))] {
+                    let run = |c: &mut DMatrix<$t>| {
+                        let lhs = MatRef::from_column_major_slice(a.as_slice(), m, k);
+                        let rhs = MatRef::from_column_major_slice(b.as_slice(), k, n);
+                        let dst = MatMut::from_column_major_slice_mut(c.as_mut_slice(), m, n);
+                        matmul(dst, Accum::Replace, lhs, rhs, 1.0, par);
+                    };
+                    run(&mut c);
+                    assert!((&c - &expect).amax() <= 1e-3 as $t * expect.amax(), "{name} agrees with nalgebra");
+                    group.bench_with_input(BenchmarkId::new(name, &id), &(), |bch, _| bch.iter(|| run(&mut c)));
+                }
+            }
+        }
+        group.finish();
+    };
+}
+
+fn bench(c: &mut Criterion) {
+    cases!(c, f32, "f32");
+    cases!(c, f64, "f64");
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
