@@ -115,17 +115,24 @@ pub fn checkpoint(attrs: &[syn::Attribute]) -> Result<Option<crate::ir::Checkpoi
 }
 
 /// Removes `#[checkpoint]` from the loops of the user's function, which is
-/// emitted as written (rustc knows no such attribute).
-pub fn strip_checkpoints(item: &mut syn::ItemFn) {
+/// emitted as written (rustc knows no such attribute), and returns the
+/// first one removed.
+pub fn strip_checkpoints(item: &mut syn::ItemFn) -> Option<syn::Attribute> {
     use syn::visit_mut::VisitMut;
-    struct Strip;
+    struct Strip(Option<syn::Attribute>);
     impl VisitMut for Strip {
         fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
             if let syn::Expr::ForLoop(syn::ExprForLoop { attrs, .. }) | syn::Expr::While(syn::ExprWhile { attrs, .. }) | syn::Expr::Loop(syn::ExprLoop { attrs, .. }) = e {
+                if let Some(i) = attrs.iter().position(|a| a.path().is_ident("checkpoint")) {
+                    let a = attrs.remove(i);
+                    self.0.get_or_insert(a);
+                }
                 attrs.retain(|a| !a.path().is_ident("checkpoint"));
             }
             syn::visit_mut::visit_expr_mut(self, e);
         }
     }
-    Strip.visit_item_fn_mut(item);
+    let mut strip = Strip(None);
+    strip.visit_item_fn_mut(item);
+    strip.0
 }

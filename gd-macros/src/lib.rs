@@ -83,7 +83,14 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     }
     let check = emit::check::generate(&sig, &attr.checks, &attr.krate)?;
     let generated = match &attr.rule {
-        Some(rule) => emit::custom::generate(&item, &sig, rule, check)?,
+        Some(rule) => {
+            // The body is not differentiated, so a `#[checkpoint]` in it
+            // would do nothing: say so rather than drop it.
+            if let Some(a) = attr::strip_checkpoints(&mut item.clone()) {
+                return Err(syn::Error::new_spanned(a, "#[checkpoint] has no effect in a function with a custom rule (`value_and_grad = ..`): the rule gives the gradient and the body is not differentiated; remove the attribute"));
+            }
+            emit::custom::generate(&item, &sig, rule, check)?
+        }
         None => {
             let low = lower::lower_fn(&sig, &item.block)?;
             plan::checkpoint::check(&low.body, &low.temps)?;
