@@ -199,3 +199,52 @@ fn iteration_and_evaluation_limits_and_a_wrong_gradient_end_in_reports() {
     assert!(matches!(r.stop, SolverStop::LineSearchFailed(_)), "{:?}", r.stop);
     assert_eq!((r.iterations, r.x), (0, vec![-1.2, 1.0]));
 }
+
+#[test]
+fn a_failed_search_with_memory_clears_it_and_retries_along_steepest_descent() {
+    // L-BFGS-B's recovery: when the line search along the quasi-Newton
+    // direction fails, the memory is dropped and the same iterate is tried
+    // again towards the Cauchy point of the memoryless model, a point of
+    // the projected steepest-descent path P(x − t g), t > 0 (here it bends
+    // at the box's corner).
+    let (lower, upper) = ([-2.0, -2.0], [2.0, 2.0]);
+    let solver = || Lbfgs::new().with_bounds(&lower, &upper).unwrap();
+    // The unpoisoned run after two iterations: its evaluations are the
+    // poisoned run's first ones (the solver is deterministic), and its
+    // iterate x2 starts the third search with two pairs in memory.
+    let two = StopCriteria::new().with_max_iterations(2).unwrap();
+    let r2 = solver().with_stop(two).minimize(&mut rosen, &[-1.2, 1.0]).unwrap();
+    let (x2, mut g2) = (r2.x.clone(), [0.0; 2]);
+    rosen(&x2, &mut g2);
+    let path = |t: f64| [0, 1].map(|i| (x2[i] - t * g2[i]).clamp(lower[i], upper[i]));
+    let on_path = |x: &[f64]| {
+        // t from a coordinate off the box's faces, or past every breakpoint.
+        let inside = (0..2).find(|&i| lower[i] < x[i] && x[i] < upper[i]);
+        let t = inside.map_or(1e9, |i| (x2[i] - x[i]) / g2[i]);
+        // Off the path by a fixed angle, however short the step: compare
+        // the miss with the step's length.
+        let step = (0..2).map(|i| (x[i] - x2[i]).abs()).fold(0.0, f64::max);
+        t > 0.0 && step > 0.0 && (0..2).all(|i| (path(t)[i] - x[i]).abs() <= 1e-9 * step)
+    };
+    let (mut seen, mut poisoned, mut retried) = (0, 0, false);
+    let mut f = |x: &[f64], g: &mut [f64]| {
+        seen += 1;
+        let v = rosen(x, g);
+        if seen > r2.evaluations && !retried {
+            if on_path(x) {
+                retried = true;
+            } else {
+                // The quasi-Newton direction's trials: no usable value.
+                poisoned += 1;
+                return f64::INFINITY;
+            }
+        }
+        v
+    };
+    let r = solver().minimize(&mut f, &[-1.2, 1.0]).unwrap();
+    assert!(r2.iterations == 2 && poisoned > 0, "the third search began off the steepest-descent path ({poisoned} trials)");
+    assert!(retried, "no trial on the projected steepest-descent path from the failed search's start");
+    // And the run goes on from there to the minimum.
+    assert!(r.converged(), "{:?}", r.stop);
+    assert!((r.x[0] - 1.0).abs() < 1e-4 && (r.x[1] - 1.0).abs() < 1e-4, "{:?}", r.x);
+}
