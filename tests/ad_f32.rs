@@ -446,3 +446,67 @@ mod api {
         });
     }
 }
+
+// --- f32 fields of a parameter struct with accumulators started from
+// unsuffixed constants: the constant must take the function's f32 type
+// (it defaulted to f64 inside the matrix-rule path, a rustc type error) ---
+
+#[derive(gd::Params, Clone, Debug, PartialEq)]
+pub struct Line32 {
+    w: f32,
+    b: f32,
+}
+
+#[differentiable(wrt(p))]
+fn line_sse32(p: &Line32, xs: &[f32], ys: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = p.w * xs[i] + p.b - ys[i];
+        s += r * r;
+    }
+    s / xs.len() as f32
+}
+
+/// A recurrence from a constant expression, the struct by value.
+#[differentiable(wrt(p))]
+fn line_decay32(p: Line32, x: f32) -> f32 {
+    let mut s = -2.0 * 0.25;
+    for _ in 0..4 {
+        s = s * 0.5 + p.w * x + p.b * p.b;
+    }
+    s
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn f32_struct_fields_with_constant_accumulators() {
+    let (xs, ys) = ([0.5f32, -1.0, 2.0, 3.5], [1.0f32, 0.25, -2.0, 4.0]);
+    let p = Line32 { w: 0.75, b: -0.5 };
+    let n = xs.len() as f64;
+    // By hand, in f64: mean of squared residuals.
+    let r: Vec<f64> = (0..4).map(|i| p.w as f64 * xs[i] as f64 + p.b as f64 - ys[i] as f64).collect();
+    let want = r.iter().map(|r| r * r).sum::<f64>() / n;
+    let gw = 2.0 / n * (0..4).map(|i| r[i] * xs[i] as f64).sum::<f64>();
+    let gb = 2.0 / n * r.iter().sum::<f64>();
+    let (v, g) = line_sse32::value_and_grad(&p, &xs, &ys);
+    assert_close1("sse value", v as f64, want, 1e-6);
+    assert_close("sse grad", &[g.w as f64, g.b as f64], &[gw, gb], 1e-5, 0.0);
+    let mut gs = Line32 { w: f32::NAN, b: f32::NAN };
+    assert_eq!(line_sse32::value_and_grad_set(&p, &xs, &ys, &mut gs), v);
+    assert_eq!(gs, g);
+    // Hessian 2/n [[Σx², Σx], [Σx, n]], column by column through hvp.
+    let (sx, sxx) = (xs.iter().map(|&x| x as f64).sum::<f64>(), xs.iter().map(|&x| (x * x) as f64).sum::<f64>());
+    let hw = line_sse32::hvp(&p, &xs, &ys, &Line32 { w: 1.0, b: 0.0 });
+    assert_close("sse hvp w", &[hw.w as f64, hw.b as f64], &[2.0 / n * sxx, 2.0 / n * sx], 1e-5, 0.0);
+
+    // s₄ = s₀/16 + 1.875 (w x + b²), s₀ = −0.5.
+    let x = 1.5f32;
+    let want = -0.5 / 16.0 + 1.875 * (p.w as f64 * x as f64 + (p.b as f64).powi(2));
+    let (v, g) = line_decay32::value_and_grad(p.clone(), x);
+    assert_close1("decay value", v as f64, want, 1e-6);
+    assert_close("decay grad", &[g.w as f64, g.b as f64], &[1.875 * x as f64, 3.75 * p.b as f64], 1e-6, 0.0);
+    let (_, d) = line_decay32::jvp(p.clone(), x, &Line32 { w: 1.0, b: 2.0 });
+    assert_close1("decay jvp", d as f64, 1.875 * x as f64 + 2.0 * 3.75 * p.b as f64, 1e-6);
+    let hb = line_decay32::hvp(p.clone(), x, &Line32 { w: 0.0, b: 1.0 });
+    assert_close("decay hvp b", &[hb.w as f64, hb.b as f64], &[0.0, 3.75], 1e-6, 0.0);
+}

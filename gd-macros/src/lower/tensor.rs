@@ -145,7 +145,6 @@ impl<'a> Lowerer<'a> {
     /// sweep outlives).
     pub(super) fn capture_tensor(&mut self, ts: TokenStream) -> Temp {
         let t = self.temp(Ty::Tensor, false);
-        let k = crate::krate();
         let is_param = syn::parse2::<syn::Ident>(ts.clone()).is_ok_and(|id| self.is_param(&id.to_string()));
         // A parameter taken by reference: the reference itself is kept (a
         // reference to the parameter's own slot would not outlive the
@@ -158,10 +157,27 @@ impl<'a> Lowerer<'a> {
             self.param_borrows.insert(t);
             quote!(::core::option::Option::Some(&#ts))
         } else {
-            quote!(::core::option::Option::Some(#k::__private::tensor::own(&(#ts))))
+            self.own_passive(ts)
         };
         self.emit(Stmt::Set { dst: t, expr });
         t
+    }
+
+    /// `Some(own(&(ts)))`: an owned copy of data held in a matrix-rule
+    /// temporary. A constant such as `0.0` gets the function's float type
+    /// first: inside the generic `own` nothing else fixes a float
+    /// literal's type, and it would default to f64 in an f32 function
+    /// (`let mut s = 0.0; .. s += p.w * x` with an f32 field `p.w`).
+    fn own_passive(&self, ts: TokenStream) -> TokenStream {
+        let k = crate::krate();
+        let ts = match syn::parse2::<Expr>(ts.clone()) {
+            Ok(mut e) if constant(&e) => {
+                suffix_floats(&mut e, &self.f);
+                e.to_token_stream()
+            }
+            _ => ts,
+        };
+        quote!(::core::option::Option::Some(#k::__private::tensor::own(&(#ts))))
     }
 
     /// `dst = rule(args)`.
@@ -204,8 +220,8 @@ impl<'a> Lowerer<'a> {
                     _ => ts,
                 };
                 let t = self.temp(Ty::Tensor, true);
-                let k = crate::krate();
-                self.emit(Stmt::Set { dst: t, expr: quote!(::core::option::Option::Some(#k::__private::tensor::own(&(#ts)))) });
+                let expr = self.own_passive(ts);
+                self.emit(Stmt::Set { dst: t, expr });
                 Ok(t)
             }
             v => {
@@ -464,5 +480,32 @@ pub(super) fn is_place_path(e: &Expr) -> bool {
         Expr::Index(ix) => is_place_path(&ix.expr),
         Expr::Reference(r) => is_place_path(&r.expr),
         _ => false,
+    }
+}
+
+/// An expression of literals only (`0.0`, `-1.5`, `2.0 * 0.5`).
+fn constant(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_) | syn::Lit::Int(_)),
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Neg(_)) && constant(&u.expr),
+        Expr::Binary(b) => constant(&b.left) && constant(&b.right),
+        Expr::Paren(p) => constant(&p.expr),
+        _ => false,
+    }
+}
+
+/// Gives the unsuffixed float literals of a constant the type `f`.
+fn suffix_floats(e: &mut Expr, f: &syn::Ident) {
+    match e {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(l), .. }) if l.suffix().is_empty() => {
+            *l = syn::LitFloat::new(&format!("{}{f}", l.base10_digits()), l.span());
+        }
+        Expr::Unary(u) => suffix_floats(&mut u.expr, f),
+        Expr::Binary(b) => {
+            suffix_floats(&mut b.left, f);
+            suffix_floats(&mut b.right, f);
+        }
+        Expr::Paren(p) => suffix_floats(&mut p.expr, f),
+        _ => {}
     }
 }
