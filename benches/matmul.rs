@@ -5,10 +5,16 @@
 //! batch through a first layer) and the digits MLP's first layer
 //! (64×64 · 64×32).
 //!
+//! Beside them, what generated gradients run since faer was adopted: the
+//! product rule's forward (`gd_rule_fwd`, `C = A·B`) and reverse
+//! (`gd_rule_rev`, `Ā += C̄·Bᵀ` and `B̄ += Aᵀ·C̄`, against `nalgebra_rev`,
+//! the same two products through nalgebra's `gemm` on transposed views, the
+//! rule's code before).
+//!
 //! Run:
-//! - `cargo bench --bench matmul --features bench-faer`: nalgebra (one
-//!   thread: matrixmultiply is serial without its `threading` feature),
-//!   faer sequential and faer on 2 threads (`Par::rayon(2)`).
+//! - `cargo bench --bench matmul`: nalgebra (one thread: matrixmultiply is
+//!   serial without its `threading` feature), faer sequential and faer on
+//!   2 threads (`Par::rayon(2)`), and the rule.
 //! - `MATMUL_NUM_THREADS=1 cargo bench --bench matmul --features bench-mm-threading -- nalgebra`,
 //!   then with `MATMUL_NUM_THREADS=2`: matrixmultiply's own threads (the
 //!   count is read once per process, hence two runs).
@@ -17,7 +23,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gd::nalgebra::{DMatrix, Scalar};
 use rand::{Rng, SeedableRng};
 
-const SHAPES: [(usize, usize, usize); 2] = [(128, 784, 256), (64, 64, 32)];
+const SHAPES: [(usize, usize, usize); 5] = [(128, 784, 256), (256, 128, 128), (64, 64, 32), (32, 32, 32), (16, 16, 16)];
 
 fn random<T: Scalar + From<f32>>(r: usize, c: usize, seed: u64) -> DMatrix<T> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -34,7 +40,6 @@ macro_rules! cases {
             let mut c = DMatrix::<$t>::zeros(m, n);
             let id = format!("{m}x{k}x{n}");
             group.bench_with_input(BenchmarkId::new("nalgebra", &id), &(), |bch, _| bch.iter(|| c.gemm(1.0, &a, &b, 0.0)));
-            #[cfg(feature = "bench-faer")]
             {
                 use faer::{linalg::matmul::matmul, Accum, MatMut, MatRef, Par};
                 let expect = &a * &b;
@@ -49,6 +54,25 @@ macro_rules! cases {
                     assert!((&c - &expect).amax() <= 1e-3 as $t * expect.amax(), "{name} agrees with nalgebra");
                     group.bench_with_input(BenchmarkId::new(name, &id), &(), |bch, _| bch.iter(|| run(&mut c)));
                 }
+            }
+            {
+                use gd::__private::tensor::MulRule;
+                let zb: DMatrix<$t> = random(m, n, 3);
+                let (mut ab, mut bb) = (DMatrix::<$t>::zeros(m, k), DMatrix::<$t>::zeros(k, n));
+                group.bench_with_input(BenchmarkId::new("gd_rule_fwd", &id), &(), |bch, _| bch.iter(|| a.fwd(&b)));
+                group.bench_with_input(BenchmarkId::new("gd_rule_rev", &id), &(), |bch, _| {
+                    bch.iter(|| a.rev(&b, &zb, Some(&mut ab), Some(&mut bb)))
+                });
+                // Transposed views (element (r, c) at r·rstride + c·cstride),
+                // as the rule did: no copies.
+                let bt = gd::nalgebra::DMatrixView::from_slice_with_strides(b.as_slice(), n, k, k, 1);
+                let at = gd::nalgebra::DMatrixView::from_slice_with_strides(a.as_slice(), k, m, m, 1);
+                group.bench_with_input(BenchmarkId::new("nalgebra_rev", &id), &(), |bch, _| {
+                    bch.iter(|| {
+                        ab.gemm(1.0, &zb, &bt, 1.0);
+                        bb.gemm(1.0, &at, &zb, 1.0);
+                    })
+                });
             }
         }
         group.finish();

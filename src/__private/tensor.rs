@@ -13,6 +13,7 @@
 mod call;
 mod dual;
 mod elementwise;
+mod gemm;
 mod shaped;
 pub use call::{arg, dual_arg, tan_arg, DualSlot, FromArg, FromDualArg, LendDual};
 pub use dual::{lift, pair, primal, split, tangent, unpair_add, Pair, Primal, Tan};

@@ -6,6 +6,7 @@ use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OMatrix, OVector, Scalar, U1};
 
 use super::elementwise::sum_opt;
+use super::gemm;
 use super::{Real, Tensor};
 
 
@@ -134,6 +135,21 @@ fn strided<R1: Dim, K: Dim, C2: Dim>(r1: usize, k: usize, c2: usize) -> bool {
     (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5
 }
 
+/// Whether an r1×k by k2×c2 product goes to faer (see `gemm`): operands
+/// that agree, a dynamic dimension (static ones are small matrices that
+/// nalgebra unrolls), and every dimension large enough.
+fn faer_product<R1: Dim, K: Dim, C2: Dim>(r1: usize, k: usize, k2: usize, c2: usize) -> bool {
+    k == k2 && (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && gemm::faer_worth(r1, k, c2)
+}
+
+/// An owned matrix as a product operand, transposed or not.
+fn op<F: Scalar, R: Dim, C: Dim>(m: &OMatrix<F, R, C>, transposed: bool) -> gemm::Operand<'_, F>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    gemm::Operand { data: m.as_slice(), rows: m.nrows(), cols: m.ncols(), transposed }
+}
+
 /// `m` transposed, as a view of the same memory.
 fn tview<F: Scalar, R: Dim, C: Dim>(m: &OMatrix<F, R, C>) -> nalgebra::MatrixView<'_, F, C, R, nalgebra::Dyn, nalgebra::Dyn>
 where
@@ -219,7 +235,9 @@ macro_rules! scalar_rules {
                 sum_opt(x, y)
             }
         }
-        /// A matrix product: `Ā += C̄·Bᵀ`, `B̄ += Aᵀ·C̄`.
+        /// A matrix product: `Ā += C̄·Bᵀ`, `B̄ += Aᵀ·C̄`. Dynamic products
+        /// of at least 8 in every dimension run through faer (see `gemm`),
+        /// the rest through nalgebra.
         impl<R1: Dim, K: Dim, C2: Dim> MulRule<OMatrix<$f, K, C2>> for OMatrix<$f, R1, K>
         where
             DefaultAllocator: Allocator<R1, K> + Allocator<K, C2> + Allocator<R1, C2> + Allocator<C2, K>,
@@ -227,9 +245,24 @@ macro_rules! scalar_rules {
             type Out = OMatrix<$f, R1, C2>;
             // nalgebra's operator: a shape mismatch panics with the primal's message.
             fn fwd(&self, b: &OMatrix<$f, K, C2>) -> Self::Out {
-                self * b
+                if !faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                    return self * b;
+                }
+                let mut c = OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().1);
+                gemm::product(c.as_mut_slice(), self.nrows(), b.ncols(), false, op(self, false), op(b, false));
+                c
             }
             fn rev(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut OMatrix<$f, K, C2>>) {
+                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                    let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
+                    if let Some(ab) = ab {
+                        gemm::product(ab.as_mut_slice(), r1, k, true, op(zb, false), op(b, true));
+                    }
+                    if let Some(bb) = bb {
+                        gemm::product(bb.as_mut_slice(), k, c2, true, op(self, true), op(zb, false));
+                    }
+                    return;
+                }
                 let big = strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols());
                 if let Some(ab) = ab {
                     if big { ab.gemm(1.0, zb, &tview(b), 1.0) } else { ab.gemm(1.0, zb, &b.transpose(), 1.0) }
@@ -239,6 +272,17 @@ macro_rules! scalar_rules {
                 }
             }
             fn tan(&self, b: &OMatrix<$f, K, C2>, da: Option<&Self>, db: Option<&OMatrix<$f, K, C2>>) -> Option<Self::Out> {
+                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) && (da.is_some() || db.is_some()) {
+                    let (r1, c2) = (self.nrows(), b.ncols());
+                    let mut c = OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().1);
+                    if let Some(da) = da {
+                        gemm::product(c.as_mut_slice(), r1, c2, false, op(da, false), op(b, false));
+                    }
+                    if let Some(db) = db {
+                        gemm::product(c.as_mut_slice(), r1, c2, da.is_some(), op(self, false), op(db, false));
+                    }
+                    return Some(c);
+                }
                 let x = da.map(|d| d * b);
                 let y = db.map(|d| self * d);
                 sum_opt(x, y)
@@ -246,9 +290,19 @@ macro_rules! scalar_rules {
             // A new adjoint is a product (nalgebra allocates it without a
             // zero fill), through transposed views when matrixmultiply runs.
             fn adj_a(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> Self {
+                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                    let mut a = OMatrix::zeros_generic(self.shape_generic().0, self.shape_generic().1);
+                    gemm::product(a.as_mut_slice(), self.nrows(), self.ncols(), false, op(zb, false), op(b, true));
+                    return a;
+                }
                 if strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols()) { zb * tview(b) } else { zb * b.transpose() }
             }
             fn adj_b(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> OMatrix<$f, K, C2> {
+                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                    let mut g = OMatrix::zeros_generic(b.shape_generic().0, b.shape_generic().1);
+                    gemm::product(g.as_mut_slice(), b.nrows(), b.ncols(), false, op(self, true), op(zb, false));
+                    return g;
+                }
                 if strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols()) { tview(self) * zb } else { self.tr_mul(zb) }
             }
         }
