@@ -1,5 +1,6 @@
 //! `#[checkpoint]` loops (binomial checkpointing): each function below is
-//! written twice, plainly and with the attribute, and the two gradients
+//! written once, in a macro that defines it plainly and with the attribute
+//! on its loops (so the twins cannot drift apart), and the two gradients
 //! must agree to 1e-12 relative for trip counts 0, 1, small, powers of two
 //! ± 1 and large, with few snapshots so that trips are recomputed; central
 //! differences check both. Covered: an RK4 pendulum whose right-hand side
@@ -21,344 +22,216 @@ fn accel(th: f64, om: f64, c: f64, k: f64) -> f64 {
 }
 
 /// RK4 on θ' = ω, ω' = accel; `p = [c, k, θ₀]`, step 0.01.
-#[differentiable]
-fn pendulum(p: &[f64], n: usize) -> f64 {
-    let (c, k) = (p[0], p[1]);
-    let h = 0.01;
-    let mut th = p[2];
-    let mut om = 0.0;
-    for _ in 0..n {
-        let (k1t, k1o) = (om, accel(th, om, c, k));
-        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
-        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
-        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
-        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
-        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
-    }
-    th * th + 0.5 * om * om
+macro_rules! pendulum_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let (c, k) = (p[0], p[1]);
+            let h = 0.01;
+            let mut th = p[2];
+            let mut om = 0.0;
+            $($a1)*
+            for _ in 0..n {
+                let (k1t, k1o) = (om, accel(th, om, c, k));
+                let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
+                let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
+                let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
+                th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
+                om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
+            }
+            th * th + 0.5 * om * om
+        }
+    };
 }
-
-#[differentiable]
-fn pendulum_ck(p: &[f64], n: usize) -> f64 {
-    let (c, k) = (p[0], p[1]);
-    let h = 0.01;
-    let mut th = p[2];
-    let mut om = 0.0;
-    #[checkpoint(snapshots = 3)]
-    for _ in 0..n {
-        let (k1t, k1o) = (om, accel(th, om, c, k));
-        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
-        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
-        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
-        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
-        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
-    }
-    th * th + 0.5 * om * om
-}
-
-/// The default number of snapshots.
-#[differentiable]
-fn pendulum_default(p: &[f64], n: usize) -> f64 {
-    let (c, k) = (p[0], p[1]);
-    let h = 0.01;
-    let mut th = p[2];
-    let mut om = 0.0;
-    #[checkpoint]
-    for _ in 0..n {
-        let (k1t, k1o) = (om, accel(th, om, c, k));
-        let (k2t, k2o) = (om + 0.5 * h * k1o, accel(th + 0.5 * h * k1t, om + 0.5 * h * k1o, c, k));
-        let (k3t, k3o) = (om + 0.5 * h * k2o, accel(th + 0.5 * h * k2t, om + 0.5 * h * k2o, c, k));
-        let (k4t, k4o) = (om + h * k3o, accel(th + h * k3t, om + h * k3o, c, k));
-        th = th + h / 6.0 * (k1t + 2.0 * k2t + 2.0 * k3t + k4t);
-        om = om + h / 6.0 * (k1o + 2.0 * k2o + 2.0 * k3o + k4o);
-    }
-    th * th + 0.5 * om * om
-}
+pendulum_fns!(pendulum {});
+pendulum_fns!(pendulum_ck { #[checkpoint(snapshots = 3)] });
+pendulum_fns!(pendulum_default { #[checkpoint] });
 
 /// A `while` loop (trip count found by the forward sweep), with a branch
 /// and the loop index used in arithmetic.
-#[differentiable]
-fn wobble(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    let mut i = 0;
-    while i < n {
-        if x > 0.0 {
-            x = x - 0.1 * (x * y).sin();
-        } else {
-            x = 0.5 * x + 0.1 * x * x - 0.05 * y;
+macro_rules! wobble_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut x = p[0];
+            let mut y = p[1];
+            let mut i = 0;
+            $($a1)*
+            while i < n {
+                if x > 0.0 {
+                    x = x - 0.1 * (x * y).sin();
+                } else {
+                    x = 0.5 * x + 0.1 * x * x - 0.05 * y;
+                }
+                y = 0.95 * y + 0.02 * ((i % 7) as f64) * x.cos();
+                i += 1;
+            }
+            x * y + x
         }
-        y = 0.95 * y + 0.02 * ((i % 7) as f64) * x.cos();
-        i += 1;
-    }
-    x * y + x
+    };
 }
-
-#[differentiable]
-fn wobble_ck(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    let mut i = 0;
-    #[checkpoint(snapshots = 2)]
-    while i < n {
-        if x > 0.0 {
-            x = x - 0.1 * (x * y).sin();
-        } else {
-            x = 0.5 * x + 0.1 * x * x - 0.05 * y;
-        }
-        y = 0.95 * y + 0.02 * ((i % 7) as f64) * x.cos();
-        i += 1;
-    }
-    x * y + x
-}
+wobble_fns!(wobble {});
+wobble_fns!(wobble_ck { #[checkpoint(snapshots = 2)] });
 
 /// `loop` with a `break` on a value-dependent condition.
-#[differentiable]
-fn until(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    let mut k = 0;
-    loop {
-        x = x + 0.01 * (x * p[1]).cos();
-        k += 1;
-        if k >= n || x > 50.0 {
-            break;
+macro_rules! until_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut x = p[0];
+            let mut k = 0;
+            $($a1)*
+            loop {
+                x = x + 0.01 * (x * p[1]).cos();
+                k += 1;
+                if k >= n || x > 50.0 {
+                    break;
+                }
+            }
+            x * x
         }
-    }
-    x * x
+    };
 }
-
-#[differentiable]
-fn until_ck(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    let mut k = 0;
-    #[checkpoint(snapshots = 4)]
-    loop {
-        x = x + 0.01 * (x * p[1]).cos();
-        k += 1;
-        if k >= n || x > 50.0 {
-            break;
-        }
-    }
-    x * x
-}
+until_fns!(until {});
+until_fns!(until_ck { #[checkpoint(snapshots = 4)] });
 
 /// A local array made and read in each trip, and the parameter array read
 /// at an index that moves with the trip.
-#[differentiable]
-fn mixer(p: &[f64], n: usize) -> f64 {
-    let mut a = p[0];
-    let mut b = p[1];
-    for i in 0..n {
-        let mut v = vec![0.0; 3];
-        v[0] = a.sin();
-        v[1] = b * a;
-        v[2] = p[i % 3] * b;
-        let mut s = 0.0;
-        for j in 0..3 {
-            s += v[j] * v[(j + 1) % 3];
+macro_rules! mixer_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut a = p[0];
+            let mut b = p[1];
+            $($a1)*
+            for i in 0..n {
+                let mut v = vec![0.0; 3];
+                v[0] = a.sin();
+                v[1] = b * a;
+                v[2] = p[i % 3] * b;
+                let mut s = 0.0;
+                for j in 0..3 {
+                    s += v[j] * v[(j + 1) % 3];
+                }
+                a = 0.9 * a + 0.1 * s;
+                b = b - 0.05 * v[2];
+            }
+            a + b * b
         }
-        a = 0.9 * a + 0.1 * s;
-        b = b - 0.05 * v[2];
-    }
-    a + b * b
+    };
 }
-
-#[differentiable]
-fn mixer_ck(p: &[f64], n: usize) -> f64 {
-    let mut a = p[0];
-    let mut b = p[1];
-    #[checkpoint(snapshots = 3)]
-    for i in 0..n {
-        let mut v = vec![0.0; 3];
-        v[0] = a.sin();
-        v[1] = b * a;
-        v[2] = p[i % 3] * b;
-        let mut s = 0.0;
-        for j in 0..3 {
-            s += v[j] * v[(j + 1) % 3];
-        }
-        a = 0.9 * a + 0.1 * s;
-        b = b - 0.05 * v[2];
-    }
-    a + b * b
-}
+mixer_fns!(mixer {});
+mixer_fns!(mixer_ck { #[checkpoint(snapshots = 3)] });
 
 /// Nested loops: `m` inner trips per outer trip.
-#[differentiable]
-fn nested(p: &[f64], n: usize, m: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    for _ in 0..n {
-        let mut s = 0.0;
-        for j in 0..m {
-            s += (x * (j as f64 + 1.0)).sin() * y;
-            y = y + 0.01 * s.tanh();
+macro_rules! nested_fns {
+    ($name:ident { $($a1:tt)* } { $($a2:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize, m: usize) -> f64 {
+            let mut x = p[0];
+            let mut y = p[1];
+            $($a1)*
+            for _ in 0..n {
+                let mut s = 0.0;
+                $($a2)*
+                for j in 0..m {
+                    s += (x * (j as f64 + 1.0)).sin() * y;
+                    y = y + 0.01 * s.tanh();
+                }
+                x = x + 0.1 * s;
+            }
+            x * x + y
         }
-        x = x + 0.1 * s;
-    }
-    x * x + y
+    };
 }
-
-/// The outer loop checkpointed.
-#[differentiable]
-fn nested_outer(p: &[f64], n: usize, m: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    #[checkpoint(snapshots = 2)]
-    for _ in 0..n {
-        let mut s = 0.0;
-        for j in 0..m {
-            s += (x * (j as f64 + 1.0)).sin() * y;
-            y = y + 0.01 * s.tanh();
-        }
-        x = x + 0.1 * s;
-    }
-    x * x + y
-}
-
-/// The inner loop checkpointed.
-#[differentiable]
-fn nested_inner(p: &[f64], n: usize, m: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    for _ in 0..n {
-        let mut s = 0.0;
-        #[checkpoint(snapshots = 2)]
-        for j in 0..m {
-            s += (x * (j as f64 + 1.0)).sin() * y;
-            y = y + 0.01 * s.tanh();
-        }
-        x = x + 0.1 * s;
-    }
-    x * x + y
-}
-
-/// Both checkpointed.
-#[differentiable]
-fn nested_both(p: &[f64], n: usize, m: usize) -> f64 {
-    let mut x = p[0];
-    let mut y = p[1];
-    #[checkpoint(snapshots = 3)]
-    for _ in 0..n {
-        let mut s = 0.0;
-        #[checkpoint(snapshots = 2)]
-        for j in 0..m {
-            s += (x * (j as f64 + 1.0)).sin() * y;
-            y = y + 0.01 * s.tanh();
-        }
-        x = x + 0.1 * s;
-    }
-    x * x + y
-}
+nested_fns!(nested {} {});
+nested_fns!(nested_outer { #[checkpoint(snapshots = 2)] } {});
+nested_fns!(nested_inner {} { #[checkpoint(snapshots = 2)] });
+nested_fns!(nested_both { #[checkpoint(snapshots = 3)] } { #[checkpoint(snapshots = 2)] });
 
 /// `return` from inside the loop, the trip index in arithmetic.
-#[differentiable]
-fn escape(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    for i in 0..n {
-        x = x * 1.1 + 0.05 * (x * p[1]).sin();
-        if x > 3.0 {
-            return x * (i as f64 + 1.0);
+macro_rules! escape_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut x = p[0];
+            $($a1)*
+            for i in 0..n {
+                x = x * 1.1 + 0.05 * (x * p[1]).sin();
+                if x > 3.0 {
+                    return x * (i as f64 + 1.0);
+                }
+            }
+            x
         }
-    }
-    x
+    };
 }
-
-#[differentiable]
-fn escape_ck(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    #[checkpoint(snapshots = 2)]
-    for i in 0..n {
-        x = x * 1.1 + 0.05 * (x * p[1]).sin();
-        if x > 3.0 {
-            return x * (i as f64 + 1.0);
-        }
-    }
-    x
-}
+escape_fns!(escape {});
+escape_fns!(escape_ck { #[checkpoint(snapshots = 2)] });
 
 /// Other ranges: inclusive, reversed.
-#[differentiable]
-fn ranges(p: &[f64], n: usize) -> f64 {
-    let mut s = p[0];
-    let mut t = p[1];
-    for i in 1..=n {
-        s = s + (t * i as f64).sin() * 0.01;
-        t = t * 0.99 + 0.01 * s;
-    }
-    for i in (0..n).rev() {
-        s = s * 0.999 + 0.001 * (t + i as f64).cos();
-    }
-    s * t
+macro_rules! ranges_fns {
+    ($name:ident { $($a1:tt)* } { $($a2:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut s = p[0];
+            let mut t = p[1];
+            $($a1)*
+            for i in 1..=n {
+                s = s + (t * i as f64).sin() * 0.01;
+                t = t * 0.99 + 0.01 * s;
+            }
+            $($a2)*
+            for i in (0..n).rev() {
+                s = s * 0.999 + 0.001 * (t + i as f64).cos();
+            }
+            s * t
+        }
+    };
 }
-
-#[differentiable]
-fn ranges_ck(p: &[f64], n: usize) -> f64 {
-    let mut s = p[0];
-    let mut t = p[1];
-    #[checkpoint(snapshots = 3)]
-    for i in 1..=n {
-        s = s + (t * i as f64).sin() * 0.01;
-        t = t * 0.99 + 0.01 * s;
-    }
-    #[checkpoint(snapshots = 2)]
-    for i in (0..n).rev() {
-        s = s * 0.999 + 0.001 * (t + i as f64).cos();
-    }
-    s * t
-}
+ranges_fns!(ranges {} {});
+ranges_fns!(ranges_ck { #[checkpoint(snapshots = 3)] } { #[checkpoint(snapshots = 2)] });
 
 /// An accumulator whose sum is the result (without the attribute it is
 /// reversed during the forward sweep; with it, it follows the schedule).
-#[differentiable]
-fn accumulate(p: &[f64], n: usize) -> f64 {
-    let mut s = 0.0;
-    for i in 0..n {
-        s += (p[0] * i as f64).sin() * p[1];
-    }
-    s
+macro_rules! accumulate_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut s = 0.0;
+            $($a1)*
+            for i in 0..n {
+                s += (p[0] * i as f64).sin() * p[1];
+            }
+            s
+        }
+    };
 }
-
-#[differentiable]
-fn accumulate_ck(p: &[f64], n: usize) -> f64 {
-    let mut s = 0.0;
-    #[checkpoint(snapshots = 3)]
-    for i in 0..n {
-        s += (p[0] * i as f64).sin() * p[1];
-    }
-    s
-}
+accumulate_fns!(accumulate {});
+accumulate_fns!(accumulate_ck { #[checkpoint(snapshots = 3)] });
 
 /// Loops over the differentiated array itself (index loops underneath).
-#[differentiable]
-fn over_array(p: &[f64]) -> f64 {
-    let mut s = 0.5;
-    let mut t = 1.0;
-    for &v in p.iter() {
-        s = s * v.cos() + t;
-        t = 0.5 * t + (s * v).sin();
-    }
-    for (i, v) in p.iter().enumerate() {
-        s = s + 0.1 * (i as f64) * v * t;
-    }
-    s * t
+macro_rules! over_array_fns {
+    ($name:ident { $($a1:tt)* } { $($a2:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64]) -> f64 {
+            let mut s = 0.5;
+            let mut t = 1.0;
+            $($a1)*
+            for &v in p.iter() {
+                s = s * v.cos() + t;
+                t = 0.5 * t + (s * v).sin();
+            }
+            $($a2)*
+            for (i, v) in p.iter().enumerate() {
+                s = s + 0.1 * (i as f64) * v * t;
+            }
+            s * t
+        }
+    };
 }
-
-#[differentiable]
-fn over_array_ck(p: &[f64]) -> f64 {
-    let mut s = 0.5;
-    let mut t = 1.0;
-    #[checkpoint(snapshots = 2)]
-    for &v in p.iter() {
-        s = s * v.cos() + t;
-        t = 0.5 * t + (s * v).sin();
-    }
-    #[checkpoint(snapshots = 2)]
-    for (i, v) in p.iter().enumerate() {
-        s = s + 0.1 * (i as f64) * v * t;
-    }
-    s * t
-}
+over_array_fns!(over_array {} {});
+over_array_fns!(over_array_ck { #[checkpoint(snapshots = 2)] } { #[checkpoint(snapshots = 2)] });
 
 const COUNTS: [usize; 14] = [0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 63, 64, 65];
 const P: [f64; 3] = [0.3, 2.0, 1.1];
@@ -492,24 +365,21 @@ fn loops_over_the_differentiated_array() {
 }
 
 /// A carried matrix-valued state (a vector of nalgebra), the snapshot a clone.
-#[differentiable]
-fn mat_iter(a: &gd::nalgebra::DMatrix<f64>, x: &gd::nalgebra::DVector<f64>, n: usize) -> f64 {
-    let mut h = x.clone();
-    for _ in 0..n {
-        h = (a * &h).map(|v| v.tanh());
-    }
-    h.dot(&h)
+macro_rules! mat_iter_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(a: &gd::nalgebra::DMatrix<f64>, x: &gd::nalgebra::DVector<f64>, n: usize) -> f64 {
+            let mut h = x.clone();
+            $($a1)*
+            for _ in 0..n {
+                h = (a * &h).map(|v| v.tanh());
+            }
+            h.dot(&h)
+        }
+    };
 }
-
-#[differentiable]
-fn mat_iter_ck(a: &gd::nalgebra::DMatrix<f64>, x: &gd::nalgebra::DVector<f64>, n: usize) -> f64 {
-    let mut h = x.clone();
-    #[checkpoint(snapshots = 2)]
-    for _ in 0..n {
-        h = (a * &h).map(|v| v.tanh());
-    }
-    h.dot(&h)
-}
+mat_iter_fns!(mat_iter {});
+mat_iter_fns!(mat_iter_ck { #[checkpoint(snapshots = 2)] });
 
 #[test]
 fn matrix_state() {
@@ -526,30 +396,24 @@ fn matrix_state() {
 }
 
 /// In f32.
-#[differentiable]
-fn spin32(p: &[f32], n: usize) -> f32 {
-    let mut x = p[0];
-    let mut y = p[1];
-    for _ in 0..n {
-        let x2 = x * 0.99 + 0.01 * (y * x).sin();
-        y = y * 0.98 + 0.02 * x.cos();
-        x = x2;
-    }
-    x * y
+macro_rules! spin32_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f32], n: usize) -> f32 {
+            let mut x = p[0];
+            let mut y = p[1];
+            $($a1)*
+            for _ in 0..n {
+                let x2 = x * 0.99 + 0.01 * (y * x).sin();
+                y = y * 0.98 + 0.02 * x.cos();
+                x = x2;
+            }
+            x * y
+        }
+    };
 }
-
-#[differentiable]
-fn spin32_ck(p: &[f32], n: usize) -> f32 {
-    let mut x = p[0];
-    let mut y = p[1];
-    #[checkpoint(snapshots = 3)]
-    for _ in 0..n {
-        let x2 = x * 0.99 + 0.01 * (y * x).sin();
-        y = y * 0.98 + 0.02 * x.cos();
-        x = x2;
-    }
-    x * y
-}
+spin32_fns!(spin32 {});
+spin32_fns!(spin32_ck { #[checkpoint(snapshots = 3)] });
 
 /// A caller of a function with a checkpointed loop: its gradient and hvp
 /// run the callee's generated code, schedule included.
@@ -577,30 +441,24 @@ fn f32_and_calls() {
 }
 
 /// `continue` on some trips.
-#[differentiable]
-fn skipping(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    for i in 0..n {
-        if i % 3 == 1 {
-            continue;
+macro_rules! skipping_fns {
+    ($name:ident { $($a1:tt)* }) => {
+        #[differentiable]
+        fn $name(p: &[f64], n: usize) -> f64 {
+            let mut x = p[0];
+            $($a1)*
+            for i in 0..n {
+                if i % 3 == 1 {
+                    continue;
+                }
+                x = x + 0.1 * (x * p[1]).sin();
+            }
+            x
         }
-        x = x + 0.1 * (x * p[1]).sin();
-    }
-    x
+    };
 }
-
-#[differentiable]
-fn skipping_ck(p: &[f64], n: usize) -> f64 {
-    let mut x = p[0];
-    #[checkpoint(snapshots = 2)]
-    for i in 0..n {
-        if i % 3 == 1 {
-            continue;
-        }
-        x = x + 0.1 * (x * p[1]).sin();
-    }
-    x
-}
+skipping_fns!(skipping {});
+skipping_fns!(skipping_ck { #[checkpoint(snapshots = 2)] });
 
 #[test]
 fn continue_inside() {
