@@ -1,6 +1,8 @@
 //! Sub-slices of differentiated arrays passed to `#[differentiable]` calls
 //! (`dot_self(&x[1..]) - dot_self(&x[..2])`): the callee reads the range and
-//! its gradient is added into the same range of the caller's. Each checked
+//! its gradient is added into the same range of the caller's; and bound by
+//! name (`let tail = &x[1..];`), then indexed, measured, iterated and passed
+//! to calls. Each checked
 //! against central differences through the plain function, forward mode
 //! against reverse, `_set` against `value_and_grad`, and `hvp` against
 //! differences of the gradient.
@@ -52,6 +54,41 @@ fn overlap(x: &[f64], t: f64) -> f64 {
 #[differentiable]
 fn fixed(x: [f64; 4]) -> f64 {
     dot_self(&x[..2]) * weighted(&x[2..], &x[1..3])
+}
+
+/// The chained Rosenbrock over two named views of `x`, plus a call and an
+/// iterator over one of them.
+#[differentiable]
+fn named_views(x: &[f64]) -> f64 {
+    let head = &x[..x.len() - 1];
+    let tail: &[f64] = &x[1..];
+    let mut s = 0.0;
+    for i in 0..tail.len() {
+        let d = tail[i] - head[i] * head[i];
+        s += 100.0 * d * d + (1.0 - head[i]).powi(2);
+    }
+    s + 0.1 * dot_self(tail) + tail.iter().map(|t| t.sin()).sum::<f64>()
+}
+
+/// Bounds from data (`a..=b`), a view zipped with a range of the array, and
+/// a view made inside a loop, its bounds moving with the trip.
+#[differentiable]
+fn views_in_loops(x: &[f64], a: usize, b: usize) -> f64 {
+    let m = &x[a..=b];
+    let mut s = dot_self(m) / m.len() as f64 + m.iter().zip(&x[..m.len()]).map(|(p, q)| p * q).sum::<f64>();
+    for i in 0..x.len() - 1 {
+        let w = &x[i..];
+        s += weighted(w, m) * w[0];
+    }
+    s
+}
+
+/// A view of a local array (formerly refused), read by index and by a call.
+#[differentiable]
+fn local_view(x: &[f64]) -> f64 {
+    let v: Vec<f64> = x.iter().map(|a| a.tanh() * 2.0).collect();
+    let w = &v[1..];
+    w[0] * x[0] + dot_self(w) - w[w.len() - 1]
 }
 
 const X: [f64; 5] = [0.7, -1.2, 0.4, 1.9, -0.3];
@@ -125,4 +162,56 @@ fn ranges_of_a_fixed_size_array() {
     assert_close("fixed gradient vs differences", &g, &fd, 1e-7, 0.0);
     let (_, d) = fixed::jvp(x, &T[..4]);
     assert_close("fixed jvp vs reverse", &[d], &[dot(&g, &T[..4])], 1e-12, 0.0);
+}
+
+/// Every entry point against differences (gradient and hvp), forward
+/// against reverse, and `_set` against `value_and_grad`.
+fn check_all(what: &str, f: &dyn Fn(&[f64]) -> f64, vg: &dyn Fn(&[f64]) -> (f64, Vec<f64>), jvp: &dyn Fn(&[f64], &[f64]) -> f64, set: &dyn Fn(&[f64], &mut [f64]) -> f64, hvp: &dyn Fn(&[f64], &[f64]) -> Vec<f64>, grad: &dyn Fn(&[f64]) -> Vec<f64>) {
+    let (v, g) = vg(&X);
+    assert_eq!(v, f(&X), "{what}: value");
+    assert_close(&format!("{what}: gradient vs differences"), &g, &fd_grad(f, &X), 1e-7, 0.0);
+    assert_close(&format!("{what}: jvp vs reverse"), &[jvp(&X, &T)], &[dot(&g, &T)], 1e-12, 0.0);
+    let mut buf = vec![9.0; X.len()];
+    assert_eq!(set(&X, &mut buf), v);
+    assert_eq!(buf, g, "{what}: _set");
+    assert_close(&format!("{what}: hvp vs differences of the gradient"), &hvp(&X, &T), &fd_hvp(grad, &X, &T), 1e-6, 0.0);
+}
+
+#[test]
+fn sub_slices_bound_by_name() {
+    check_all(
+        "named_views",
+        &|x| named_views(x),
+        &|x| named_views::value_and_grad(x),
+        &|x, t| named_views::jvp(x, t).1,
+        &|x, g| named_views::value_and_grad_set(x, g),
+        &|x, t| named_views::hvp(x, t),
+        &|x| named_views::grad(x),
+    );
+    check_all(
+        "local_view",
+        &|x| local_view(x),
+        &|x| local_view::value_and_grad(x),
+        &|x, t| local_view::jvp(x, t).1,
+        &|x, g| local_view::value_and_grad_set(x, g),
+        &|x, t| local_view::hvp(x, t),
+        &|x| local_view::grad(x),
+    );
+    for (a, b) in [(0, 0), (1, 3), (2, 4)] {
+        check_all(
+            "views_in_loops",
+            &|x| views_in_loops(x, a, b),
+            &|x| views_in_loops::value_and_grad(x, a, b),
+            &|x, t| views_in_loops::jvp(x, a, b, t).1,
+            &|x, g| views_in_loops::value_and_grad_set(x, a, b, g),
+            &|x, t| views_in_loops::hvp(x, a, b, t),
+            &|x| views_in_loops::grad(x, a, b),
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "out of range for slice of length 5")]
+fn a_view_out_of_range_panics_as_the_slice_would() {
+    let _ = views_in_loops::value_and_grad(&X, 2, 5);
 }

@@ -142,7 +142,7 @@ impl<'a> Lowerer<'a> {
                 match base {
                     Val::Array(i, _) => {
                         if let Expr::Range(r) = strip(&ix.index) {
-                            return self.err(r, "#[differentiable]: a sub-slice of a differentiated array can be passed to a #[differentiable] call (`f(&xs[1..])`) or iterated (`xs[1..].iter()`), not bound or used otherwise yet; index elements");
+                            return self.err(r, "#[differentiable]: a sub-slice of a differentiated array can be bound by reference (`let ys = &xs[1..];`), passed to a #[differentiable] call (`f(&xs[1..])`) or iterated (`xs[1..].iter()`), not used otherwise yet; index elements");
                         }
                         let idx = &ix.index;
                         let k = self.capture(Ty::Usize, quote!(#idx));
@@ -424,7 +424,14 @@ impl<'a> Lowerer<'a> {
                 Val::Active(t) if self.temps[t.0].ty == Ty::Tensor => CallArg::Tensor(TArg::Temp(t)),
                 Val::Active(t) => CallArg::Scalar(t),
                 Val::Array(i, _) => CallArg::Array(i, quote!(#a), None),
-                Val::View(_) => return self.err(a, super::VIEW_USES),
+                // A sub-slice bound by name passes as the range it names.
+                Val::View(v) => match self.views[v].bounds.clone() {
+                    Some((lo, hi)) => {
+                        let (lo, hi) = (self.capture(Ty::Usize, lo), self.capture(Ty::Usize, hi));
+                        CallArg::Array(self.views[v].array, quote!(#a), Some(SubRange { lo, hi: Some(hi) }))
+                    }
+                    None => return self.err(a, super::VIEW_USES),
+                },
                 Val::Passive(ts) if matches!(syn::parse2::<syn::Lit>(ts.clone()), Ok(syn::Lit::Int(_) | syn::Lit::Bool(_) | syn::Lit::Str(_) | syn::Lit::Char(_))) => {
                     CallArg::Literal(ts)
                 }
@@ -475,6 +482,52 @@ impl Lowerer<'_> {
     /// array, as a call's argument: the array with its range, whose bounds
     /// are captured like an index (the reverse sweep adds the callee's
     /// gradient into the same range).
+    /// `let ys = &xs[a..b];` (or `a..`, `..b`, `a..=b`, `..`) of a
+    /// differentiated array: `ys` becomes a view of the array, read through
+    /// it (`ys[j]` is `xs[a + j]`), measured and iterated like a window,
+    /// and passed to calls as the range it names. The bounds are evaluated
+    /// once, into locals of the forward sweep, and the user's slice is
+    /// made from them (so that it panics where the user's would); false when
+    /// `e` is not such a slice.
+    pub(super) fn bind_sub_slice(&mut self, name: &syn::Ident, key: usize, e: &Expr) -> Result<bool> {
+        let Expr::Reference(rf) = strip(e) else { return Ok(false) };
+        let Expr::Index(ix) = strip(&rf.expr) else { return Ok(false) };
+        let Expr::Range(r) = strip(&ix.index) else { return Ok(false) };
+        if rf.mutability.is_some() || !self.mentions_active(&ix.expr) {
+            return Ok(false);
+        }
+        let Val::Array(array, _) = self.lower_expr(&ix.expr)? else { return Ok(false) };
+        for bound in r.start.iter().chain(&r.end) {
+            // An array's length is data (`&xs[..xs.len() - 1]`).
+            if self.reads_active_values(bound) {
+                return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
+            }
+        }
+        let src = &ix.expr;
+        let uid = self.next_uid();
+        let (lo, hi) = (quote::format_ident!("__gd_lo{}", uid), quote::format_ident!("__gd_hi{}", uid));
+        let lo_e = r.start.as_ref().map_or_else(|| quote!(0usize), |a| quote!(#a));
+        let hi_e = match (&r.end, &r.limits) {
+            (Some(b), syn::RangeLimits::HalfOpen(_)) => quote!(#b),
+            (Some(b), syn::RangeLimits::Closed(_)) => quote!((#b) + 1),
+            (None, _) => quote!(#src.len()),
+        };
+        self.emit(Stmt::Verbatim(quote! {
+            let #lo: usize = #lo_e;
+            let #hi: usize = #hi_e;
+            let #name = &#src[#lo..#hi];
+        }));
+        self.views.push(super::View {
+            array,
+            src: quote!(#src),
+            start: quote!(#lo),
+            len: quote!((#hi - #lo)),
+            bounds: Some((quote!(#lo), quote!(#hi))),
+        });
+        self.bind(name, key, BKind::View(self.views.len() - 1), false);
+        Ok(true)
+    }
+
     fn sub_slice(&mut self, a: &Expr) -> Result<Option<CallArg>> {
         let inner = match strip(a) {
             Expr::Reference(r) if r.mutability.is_none() => strip(&r.expr),
@@ -487,7 +540,8 @@ impl Lowerer<'_> {
         }
         let Val::Array(arr, _) = self.lower_expr(&ix.expr)? else { return Ok(None) };
         for bound in r.start.iter().chain(&r.end) {
-            if self.mentions_active(bound) {
+            // An array's length is data (`&xs[..xs.len() - 1]`).
+            if self.reads_active_values(bound) {
                 return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
             }
         }

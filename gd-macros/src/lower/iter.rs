@@ -320,7 +320,7 @@ impl<'a> Lowerer<'a> {
                     RunKind::Chunks => quote!(::core::cmp::min(#size, #slice_len - #at)),
                     RunKind::Windows | RunKind::ChunksExact => size.clone(),
                 };
-                self.views.push(super::View { array: *array, src: src.clone(), start, len });
+                self.views.push(super::View { array: *array, src: src.clone(), start, len, bounds: None });
                 ItemVal::View(self.views.len() - 1)
             }
         }

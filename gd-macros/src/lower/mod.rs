@@ -114,6 +114,11 @@ pub struct View {
     /// expressions of the enclosing loop's counter.
     pub start: TokenStream,
     pub len: TokenStream,
+    /// For a sub-slice bound by name (`let ys = &xs[1..];`): the locals
+    /// holding its bounds in the array, so that it can be passed to a
+    /// `#[differentiable]` call like `&xs[1..]` itself. Windows and chunks
+    /// have none.
+    pub bounds: Option<(TokenStream, TokenStream)>,
 }
 
 /// What remains to lower after the current statement, outermost last.

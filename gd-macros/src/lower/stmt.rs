@@ -190,6 +190,9 @@ impl<'a> Lowerer<'a> {
             Pat::Ident(pi) if pi.subpat.is_none() => {
                 let key = &pi.ident as *const _ as usize;
                 let forced = self.active_keys.contains(&key);
+                if pi.mutability.is_none() && pi.by_ref.is_none() && self.bind_sub_slice(&pi.ident, key, &init.expr)? {
+                    return Ok(());
+                }
                 if let Some(parts) = super::array::array_init(&init.expr) {
                     if forced || self.mentions_active(&init.expr) {
                         let arr = self.new_array(parts?, &init.expr)?;
