@@ -48,6 +48,9 @@ pub struct Sweeps<'a> {
     /// Saving loops that bind their pattern again in the reverse sweep, for
     /// the recomputed loops inside them.
     pub rebinding: HashSet<Temp>,
+    /// Saving loops that take their items again, with the statements of
+    /// their bodies they run again (by position; see `plan::retake`).
+    pub retaken: std::collections::HashMap<Temp, Vec<usize>>,
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
     /// `#[checkpoint]` loops and their snapshots (see `plan::checkpoint`
@@ -93,11 +96,11 @@ impl<'a> Sweeps<'a> {
             // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
             (quote!(#f), quote!(-0.0))
         };
-        let crate::plan::Loops { recomputed, rebinding, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
+        let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -119,6 +122,7 @@ impl<'a> Sweeps<'a> {
         self.early.clear();
         self.recomputed.clear();
         self.rebinding.clear();
+        self.retaken.clear();
         self.fused.clear();
         crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
@@ -720,6 +724,34 @@ impl<'a> Sweeps<'a> {
                     quote!(#v = #arr[#k];)
                 });
                 let body = self.reverse_trip(l, before);
+                if let (Some(again), LoopHead::For { pat, iter }) = (self.retaken.get(&l.count), &l.head) {
+                    // The trip's item again, and what it computes from it,
+                    // before the reloads that index with those values.
+                    let sets: Vec<TokenStream> = again
+                        .iter()
+                        .map(|&k| match &l.body[k] {
+                            Stmt::Set { dst, expr } => {
+                                let v = t(*dst);
+                                quote!(#v = #expr;)
+                            }
+                            // A pure `let` (see `plan::retake`).
+                            Stmt::Verbatim(ts) => ts.clone(),
+                            _ => unreachable!("retake runs again only sets and lets"),
+                        })
+                        .collect();
+                    return quote! {
+                        for (__gd_trip, __gd_item) in ::core::iter::Iterator::enumerate(::core::iter::Iterator::rev(#iter)) {
+                            #(#back)*
+                            #(#pops)*
+                            {
+                                let #pat = __gd_item;
+                                #(#sets)*
+                                #(#reloads)*
+                                #body
+                            }
+                        }
+                    };
+                }
                 let (item_pop, bind) =
                     if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
                 quote! {
@@ -772,16 +804,18 @@ impl<'a> Sweeps<'a> {
         match &l.head {
             _ if self.checkpoints(l) => false,
             LoopHead::For { iter, .. } if self.recomputes(l) => !self.runs_backwards(l) && !is_range(iter),
-            LoopHead::For { .. } => self.rebinding.contains(&l.count),
+            LoopHead::For { .. } => self.rebinding.contains(&l.count) && !self.runs_backwards(l),
             LoopHead::Loop => false,
         }
     }
 
     /// A replayed loop over a range (or a reversed range) that runs all its
-    /// trips: the reverse sweep iterates the range backwards (`.rev()`)
-    /// for the items, instead of saving them or counting trips with `nth`.
+    /// trips, or a saving loop that takes its items again (`plan::retake`):
+    /// the reverse sweep iterates the range backwards (`.rev()`) for the
+    /// items, instead of saving them or counting trips with `nth`.
     fn runs_backwards(&self, l: &Loop) -> bool {
-        matches!(&l.head, LoopHead::For { iter, .. } if is_reversible_range(iter)) && self.recomputes(l) && never_breaks(l)
+        let replayed = matches!(&l.head, LoopHead::For { iter, .. } if is_reversible_range(iter)) && self.recomputes(l) && never_breaks(l);
+        replayed || self.retaken.contains_key(&l.count)
     }
 
     /// The temporaries a loop saves at the end of each trip. Loads that run
@@ -790,7 +824,9 @@ impl<'a> Sweeps<'a> {
         let mut assigned = Vec::new();
         direct_assigned(&l.body, &mut assigned);
         assigned.extend(l.backedge.iter().map(|&(h, _)| h));
-        let reloaded: HashSet<Temp> = every_trip_loads(&l.body).into_iter().map(|(dst, _, _)| dst).collect();
+        let mut reloaded: HashSet<Temp> = every_trip_loads(&l.body).into_iter().map(|(dst, _, _)| dst).collect();
+        // Values computed again from a retaken item.
+        reloaded.extend(self.retaken.get(&l.count).into_iter().flatten().flat_map(|&k| l.body[k].defs()));
         let mut seen = HashSet::new();
         assigned
             .into_iter()

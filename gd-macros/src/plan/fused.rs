@@ -204,7 +204,7 @@ fn ident_list(ts: &proc_macro2::TokenStream) -> Vec<String> {
 }
 
 /// How many statements in the block (nested ones included) assign `x`.
-fn defs_of(x: Temp, b: &[Stmt]) -> usize {
+pub(crate) fn defs_of(x: Temp, b: &[Stmt]) -> usize {
     b.iter().map(|s| s.defs().iter().filter(|d| **d == x).count() + s.children().into_iter().map(|c| defs_of(x, c)).sum::<usize>()).sum()
 }
 
