@@ -1,0 +1,294 @@
+//! Accumulator loops nested in a seeded loop whose sum reaches the trip's
+//! end value linearly (gd-macros/src/plan/fused.rs, `seeded_in`): their
+//! sum's adjoint is known before they run (`t̄ = s̄ · x[i]` for
+//! `s += x[i] * t`), so their trips add into the gradient while they sum,
+//! in one pass. The quadratic form written several ways (a `for` loop, an
+//! iterator sum inside the expression, the product swapped and scaled and
+//! subtracted, divided by data, three loops deep, an inner sum that reads
+//! the outer element too), and three that must keep the replay: the factor
+//! read through a `let` bound after the inner loop, the sum squared, the
+//! factor a function of the element. Each against num-dual, central
+//! differences and forward mode, and `value_and_grad_set` against
+//! `value_and_grad_into`.
+// `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
+#![allow(unexpected_cfgs)]
+
+#[macro_use]
+mod common;
+use common::*;
+use gd::differentiable;
+
+const A: [f64; 9] = [0.3, -1.2, 0.7, 1.1, 0.4, -0.5, -0.8, 0.9, 0.2];
+
+#[differentiable]
+fn qf_for(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        s += x[i] * t;
+    }
+    s
+}
+fn qf_for_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += x[j] * A[(i * d + j) % 9];
+        }
+        s += x[i] * t;
+    }
+    s
+}
+
+#[differentiable]
+fn qf_iter(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        s += x[i] * (0..d).map(|j| A[(i * d + j) % 9] * x[j]).sum::<f64>();
+    }
+    s
+}
+
+#[differentiable]
+fn qf_swapped(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 1.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        s -= 0.5 * (t * x[i]);
+    }
+    s
+}
+fn qf_swapped_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(1.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += x[j] * A[(i * d + j) % 9];
+        }
+        s -= (t * x[i]) * 0.5;
+    }
+    s
+}
+
+#[differentiable]
+fn qf_over_data(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += (x[j] - x[i]).powi(2);
+        }
+        s += t / (1.0 + i as f64);
+    }
+    s
+}
+fn qf_over_data_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += (x[j] - x[i]).powi(2);
+        }
+        s += t / (1.0 + i as f64);
+    }
+    s
+}
+
+#[differentiable]
+fn three_deep(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut u = 0.0;
+        for j in 0..d {
+            let mut t = 0.0;
+            for k in 0..d {
+                t += A[(i + j * d + k) % 9] * x[k];
+            }
+            u += x[j] * t;
+        }
+        s += x[i] * u;
+    }
+    s
+}
+fn three_deep_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut u = c::<D>(0.0);
+        for j in 0..d {
+            let mut t = c::<D>(0.0);
+            for k in 0..d {
+                t += x[k] * A[(i + j * d + k) % 9];
+            }
+            u += x[j] * t;
+        }
+        s += x[i] * u;
+    }
+    s
+}
+
+#[differentiable]
+fn through_late_let(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        let k = d - 1 - i;
+        s += x[k] * t;
+    }
+    s
+}
+fn through_late_let_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += x[j] * A[(i * d + j) % 9];
+        }
+        let k = d - 1 - i;
+        s += x[k] * t;
+    }
+    s
+}
+
+#[differentiable]
+fn squared_sum(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        s += t * t * x[i];
+    }
+    s
+}
+fn squared_sum_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += x[j] * A[(i * d + j) % 9];
+        }
+        s += t * t * x[i];
+    }
+    s
+}
+
+#[differentiable]
+fn factor_of_element(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        s += x[i].sin() * t;
+    }
+    s
+}
+fn factor_of_element_d<D: Dn>(x: &[D]) -> D {
+    let d = x.len();
+    let mut s = c::<D>(0.0);
+    for i in 0..d {
+        let mut t = c::<D>(0.0);
+        for j in 0..d {
+            t += x[j] * A[(i * d + j) % 9];
+        }
+        s += x[i].sin() * t;
+    }
+    s
+}
+
+fn cases() -> Vec<Case> {
+    let pts = |seed, n| rand_points(seed, 4, n, -1.3, 1.3);
+    vec![
+        Case::new("qf_for", |v| qf_for(v), |v| qf_for_d(v), pts(401, 3)),
+        Case::new("qf_iter", |v| qf_iter(v), |v| qf_for_d(v), pts(402, 4)),
+        Case::new("qf_swapped", |v| qf_swapped(v), |v| qf_swapped_d(v), pts(403, 3)),
+        Case::new("qf_over_data", |v| qf_over_data(v), |v| qf_over_data_d(v), pts(404, 5)),
+        Case::new("three_deep", |v| three_deep(v), |v| three_deep_d(v), pts(405, 3)),
+        Case::new("through_late_let", |v| through_late_let(v), |v| through_late_let_d(v), pts(406, 4)),
+        Case::new("squared_sum", |v| squared_sum(v), |v| squared_sum_d(v), pts(407, 3)),
+        Case::new("factor_of_element", |v| factor_of_element(v), |v| factor_of_element_d(v), pts(408, 4)),
+    ]
+}
+
+#[test]
+fn oracles_agree() {
+    for case in cases() {
+        case.check_oracles();
+    }
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn nested_seeded_sums_ad() {
+    type Set = dyn Fn(&[f64], &mut [f64]) -> f64;
+    let apis = [
+        (api_slice!(qf_for), &qf_for::value_and_grad_set as &Set),
+        (api_slice!(qf_iter), &qf_iter::value_and_grad_set),
+        (api_slice!(qf_swapped), &qf_swapped::value_and_grad_set),
+        (api_slice!(qf_over_data), &qf_over_data::value_and_grad_set),
+        (api_slice!(three_deep), &three_deep::value_and_grad_set),
+        (api_slice!(through_late_let), &through_late_let::value_and_grad_set),
+        (api_slice!(squared_sum), &squared_sum::value_and_grad_set),
+        (api_slice!(factor_of_element), &factor_of_element::value_and_grad_set),
+    ];
+    for (case, (api, set)) in cases().into_iter().zip(apis) {
+        let into = api.grad_into;
+        case.check_api(api);
+        for v in &case.points {
+            let mut gs = vec![f64::NAN; v.len()];
+            let mut gi = vec![0.0; v.len()];
+            assert_eq!(set(v, &mut gs), into(v, &mut gi));
+            assert_eq!(gs, gi, "{}: set against into", case.name);
+        }
+    }
+}
+
+/// The second-order paths run through the dual copy of the same sweeps.
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn nested_seeded_second_order() {
+    macro_rules! second {
+        ($f:ident, $f_d:ident, $seed:expr) => {
+            check_second(
+                stringify!($f),
+                &rand_points($seed, 2, 3, -1.0, 1.0),
+                &|v| $f_d(v),
+                &|v| $f::value_and_grad(v),
+                &|v, t| $f::hvp(v, t),
+                &|v| {
+                    let (val, g, h) = $f::hessian(v);
+                    (val, g, h.iter().copied().collect())
+                },
+            )
+        };
+    }
+    second!(qf_for, qf_for_d, 411);
+    second!(three_deep, three_deep_d, 412);
+    second!(qf_over_data, qf_over_data_d, 413);
+}
