@@ -77,6 +77,10 @@ pub struct Sweeps<'a> {
     /// there (see `reverse_trip`).
     pub dead: std::cell::RefCell<HashSet<Temp>>,
     pub redirect: std::cell::RefCell<(std::collections::HashMap<Temp, Ident>, std::collections::HashMap<usize, Ident>)>,
+    /// Loops whose reads of data take row slices (see `plan::rows`).
+    pub rows: std::collections::HashMap<Temp, crate::plan::rows::Rows>,
+    /// While a loop's copy that reads rows is emitted: its `Set`s' expressions.
+    subst: std::cell::RefCell<std::collections::HashMap<Temp, TokenStream>>,
 }
 
 
@@ -100,7 +104,7 @@ impl<'a> Sweeps<'a> {
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -457,7 +461,8 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
-                    quote!(#v = #expr;)
+                    let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());
+                    quote!(#v = #e;)
                 }
                 Stmt::Verbatim(ts) => ts.clone(),
                 Stmt::Alias { name, src, by_ref } => {
@@ -484,7 +489,7 @@ impl<'a> Sweeps<'a> {
                     let (c, a, e) = (t(*cond), self.forward(then, mode), self.forward(els, mode));
                     quote!(if #c { #a } else { #e })
                 }
-                Stmt::Loop(l) => self.forward_loop(l, mode),
+                Stmt::Loop(l) => self.versioned(l, || self.forward_loop(l, mode)),
                 Stmt::Scope(b) => {
                     let inner = self.forward(b, mode);
                     quote!({ #inner })
@@ -585,6 +590,34 @@ impl<'a> Sweeps<'a> {
         }
     }
 
+    /// A loop that reads rows (see `plan::rows`): its bounds and rows taken
+    /// once; when all rows are in bounds, the copy of `emit` that reads
+    /// them, else `emit` as written.
+    fn versioned(&self, l: &Loop, emit: impl Fn() -> TokenStream) -> TokenStream {
+        let Some(r) = self.rows.get(&l.count).filter(|_| !self.checkpoints(l)) else { return emit() };
+        let slow = emit();
+        let saved = self.subst.borrow().clone();
+        self.subst.borrow_mut().extend(r.sets.iter().map(|(k, v)| (*k, v.clone())));
+        let fast = emit();
+        self.subst.replace(saved);
+        let (lo, lo_v, hi) = (&r.lo, crate::plan::rows::lo(l.count), &r.hi);
+        let names: Vec<Ident> = (0..r.rows.len()).map(|k| crate::plan::rows::row(l.count, k)).collect();
+        let gets = r.rows.iter().map(|(a, base)| {
+            quote! {
+                (#base).checked_add(#lo_v).zip((#base).checked_add(__gd_hi)).and_then(|(__gd_a, __gd_b)| #a.get(__gd_a..__gd_b))
+            }
+        });
+        let (somes, nones) = (names.iter().map(|n| quote!(::core::option::Option::Some(#n))), names.iter().map(|_| quote!(::core::option::Option::None)));
+        quote! {{
+            let (#lo_v, __gd_hi): (usize, usize) = (#lo, #hi);
+            // An empty range reads nothing (and its base may not be computable).
+            match if #lo_v < __gd_hi { (#(#gets,)*) } else { (#(#nones,)*) } {
+                (#(#somes,)*) => { #fast }
+                _ => { #slow }
+            }
+        }}
+    }
+
     /// The reverse of a loop's back edge `h = end`: `end`'s adjoint takes `h`'s.
     pub(super) fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
         let (bh, be, z, k) = (self.adj(h), self.adj(end), &self.zero, &self.krate);
@@ -679,7 +712,7 @@ impl<'a> Sweeps<'a> {
         match () {
             _ if self.checkpoints(l) => self.reverse_checkpointed(l),
             _ if self.fused.contains(&l.count) => self.reverse_fused(l),
-            _ if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
+            _ if self.accumulating_replay(l) => self.versioned(l, || self.reverse_accumulating_replay(l)),
             _ if self.recomputes(l) => {
                 let count = t(l.count);
                 let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
@@ -1014,19 +1047,7 @@ fn starts_from_data(before: &[Stmt], x: Temp) -> bool {
     false
 }
 
-/// Every loop in a block, nested ones included.
-pub(super) fn loops(b: &Block) -> Vec<&Loop> {
-    let mut out = Vec::new();
-    for s in b {
-        if let Stmt::Loop(l) = s {
-            out.push(&**l);
-        }
-        for c in s.children() {
-            out.extend(loops(c));
-        }
-    }
-    out
-}
+pub(super) use crate::plan::loops;
 
 /// Loads `(dst, array, index)` from parameter arrays (which never change)
 /// that run on every trip of a loop body (not inside a branch or a nested loop).

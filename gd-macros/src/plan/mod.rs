@@ -14,6 +14,9 @@
 //! - `retake`: which saving loops take each trip's item again (a range
 //!   run backwards) and recompute the indices computed from it, instead of
 //!   saving them.
+//! - `rows`: which reads of data at `base + j` in loops over `lo..hi` take
+//!   the row as a slice once (the loop versioned on its bounds), so that
+//!   their trips do not bounds-check.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
@@ -22,6 +25,7 @@ pub mod checkpoint;
 pub mod fused;
 pub mod recompute;
 pub mod retake;
+pub mod rows;
 pub mod user_code;
 pub mod window;
 
@@ -62,4 +66,18 @@ impl Loops {
         fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed }
     }
+}
+
+/// Every loop in a block, nested ones included.
+pub fn loops(b: &Block) -> Vec<&crate::ir::Loop> {
+    let mut out = Vec::new();
+    for s in b {
+        if let crate::ir::Stmt::Loop(l) = s {
+            out.push(&**l);
+        }
+        for c in s.children() {
+            out.extend(loops(c));
+        }
+    }
+    out
 }

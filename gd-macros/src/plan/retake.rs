@@ -100,7 +100,7 @@ fn bound_at(s: &Stmt) -> HashSet<String> {
 /// Names the block binds (`let`s, aliases) or may change (any name that
 /// user code other than a `let`, or impure captured code, mentions), at any
 /// depth.
-fn bound_or_changed(b: &Block) -> HashSet<String> {
+pub(crate) fn bound_or_changed(b: &Block) -> HashSet<String> {
     let mut out = HashSet::new();
     for s in b {
         match s {
