@@ -235,18 +235,15 @@ fn carried_index_d<D: Dn>(xs: &[D]) -> D {
     s
 }
 
-fn cases() -> Vec<Case> {
-    let pts = |seed, n| rand_points(seed, 4, n, -1.2, 1.2);
-    vec![
-        Case::new("prefix", |v| prefix(v), |v| prefix_d(v), pts(301, 6)),
-        Case::new("suffix_rev", |v| suffix_rev(v), |v| suffix_rev_d(v), pts(302, 5)),
-        Case::new("through_let", |v| through_let(v), |v| through_let_d(v), pts(303, 7)),
-        Case::new("inclusive_prod", |v| inclusive_prod(v), |v| inclusive_prod_d(v), pts(304, 5)),
-        Case::new("grid", |v| grid(v), |v| grid_d(v), pts(305, 9)),
-        Case::new("rebound_after", |v| rebound_after(v), |v| rebound_after_d(v), pts(306, 6)),
-        Case::new("carried_index", |v| carried_index(v), |v| carried_index_d(v), pts(307, 6)),
-    ]
-}
+slice_cases!(-1.2, 1.2;
+    prefix, prefix_d, 301, 6;
+    suffix_rev, suffix_rev_d, 302, 5;
+    through_let, through_let_d, 303, 7;
+    inclusive_prod, inclusive_prod_d, 304, 5;
+    grid, grid_d, 305, 9;
+    rebound_after, rebound_after_d, 306, 6;
+    carried_index, carried_index_d, 307, 6;
+);
 
 #[test]
 fn oracles_agree() {
@@ -258,24 +255,5 @@ fn oracles_agree() {
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn retaken_items_ad() {
-    type Set = dyn Fn(&[f64], &mut [f64]) -> f64;
-    let apis = [
-        (api_slice!(prefix), &prefix::value_and_grad_set as &Set),
-        (api_slice!(suffix_rev), &suffix_rev::value_and_grad_set),
-        (api_slice!(through_let), &through_let::value_and_grad_set),
-        (api_slice!(inclusive_prod), &inclusive_prod::value_and_grad_set),
-        (api_slice!(grid), &grid::value_and_grad_set),
-        (api_slice!(rebound_after), &rebound_after::value_and_grad_set),
-        (api_slice!(carried_index), &carried_index::value_and_grad_set),
-    ];
-    for (case, (api, set)) in cases().into_iter().zip(apis) {
-        let into = api.grad_into;
-        case.check_api(api);
-        for v in &case.points {
-            let mut gs = vec![f64::NAN; v.len()];
-            let mut gi = vec![0.0; v.len()];
-            assert_eq!(set(v, &mut gs), into(v, &mut gi));
-            assert_eq!(gs, gi, "{}: set against into", case.name);
-        }
-    }
+    check_all_api();
 }

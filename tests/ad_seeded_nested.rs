@@ -222,19 +222,16 @@ fn factor_of_element_d<D: Dn>(x: &[D]) -> D {
     s
 }
 
-fn cases() -> Vec<Case> {
-    let pts = |seed, n| rand_points(seed, 4, n, -1.3, 1.3);
-    vec![
-        Case::new("qf_for", |v| qf_for(v), |v| qf_for_d(v), pts(401, 3)),
-        Case::new("qf_iter", |v| qf_iter(v), |v| qf_for_d(v), pts(402, 4)),
-        Case::new("qf_swapped", |v| qf_swapped(v), |v| qf_swapped_d(v), pts(403, 3)),
-        Case::new("qf_over_data", |v| qf_over_data(v), |v| qf_over_data_d(v), pts(404, 5)),
-        Case::new("three_deep", |v| three_deep(v), |v| three_deep_d(v), pts(405, 3)),
-        Case::new("through_late_let", |v| through_late_let(v), |v| through_late_let_d(v), pts(406, 4)),
-        Case::new("squared_sum", |v| squared_sum(v), |v| squared_sum_d(v), pts(407, 3)),
-        Case::new("factor_of_element", |v| factor_of_element(v), |v| factor_of_element_d(v), pts(408, 4)),
-    ]
-}
+slice_cases!(-1.3, 1.3;
+    qf_for, qf_for_d, 401, 3;
+    qf_iter, qf_for_d, 402, 4;
+    qf_swapped, qf_swapped_d, 403, 3;
+    qf_over_data, qf_over_data_d, 404, 5;
+    three_deep, three_deep_d, 405, 3;
+    through_late_let, through_late_let_d, 406, 4;
+    squared_sum, squared_sum_d, 407, 3;
+    factor_of_element, factor_of_element_d, 408, 4;
+);
 
 #[test]
 fn oracles_agree() {
@@ -246,27 +243,7 @@ fn oracles_agree() {
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn nested_seeded_sums_ad() {
-    type Set = dyn Fn(&[f64], &mut [f64]) -> f64;
-    let apis = [
-        (api_slice!(qf_for), &qf_for::value_and_grad_set as &Set),
-        (api_slice!(qf_iter), &qf_iter::value_and_grad_set),
-        (api_slice!(qf_swapped), &qf_swapped::value_and_grad_set),
-        (api_slice!(qf_over_data), &qf_over_data::value_and_grad_set),
-        (api_slice!(three_deep), &three_deep::value_and_grad_set),
-        (api_slice!(through_late_let), &through_late_let::value_and_grad_set),
-        (api_slice!(squared_sum), &squared_sum::value_and_grad_set),
-        (api_slice!(factor_of_element), &factor_of_element::value_and_grad_set),
-    ];
-    for (case, (api, set)) in cases().into_iter().zip(apis) {
-        let into = api.grad_into;
-        case.check_api(api);
-        for v in &case.points {
-            let mut gs = vec![f64::NAN; v.len()];
-            let mut gi = vec![0.0; v.len()];
-            assert_eq!(set(v, &mut gs), into(v, &mut gi));
-            assert_eq!(gs, gi, "{}: set against into", case.name);
-        }
-    }
+    check_all_api();
 }
 
 /// The second-order paths run through the dual copy of the same sweeps.

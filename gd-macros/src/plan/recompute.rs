@@ -138,16 +138,20 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, temps: &[TempInfo], out: 
 }
 
 /// Names a block binds at its top level (`let`s and aliases).
-pub(crate) fn bound_names(b: &Block) -> HashSet<String> {
+fn bound_names(b: &Block) -> HashSet<String> {
+    b.iter().flat_map(binds).collect()
+}
+
+/// Names a statement binds for the ones after it in its block (a `let`, an
+/// alias), or assigns as a whole (`o = i`).
+pub(crate) fn binds(s: &Stmt) -> HashSet<String> {
     let mut out = HashSet::new();
-    for s in b {
-        match s {
-            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
-                out.insert(name.to_string());
-            }
-            Stmt::Verbatim(ts) => let_names(ts, &mut out),
-            _ => {}
+    match s {
+        Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+            out.insert(name.to_string());
         }
+        Stmt::Verbatim(ts) => let_names(ts, &mut out),
+        _ => {}
     }
     out
 }

@@ -26,7 +26,7 @@
 use std::collections::HashSet;
 
 use super::fused::defs_of;
-use super::recompute::{binds_any, is_reversible_range, never_breaks, Ctx};
+use super::recompute::{binds, binds_any, is_reversible_range, never_breaks, Ctx};
 use super::user_code::{idents, is_let, let_names, pure};
 use crate::ir::*;
 
@@ -59,7 +59,7 @@ pub(crate) fn replayed(l: &Loop, ctx: &Ctx, temps: &[TempInfo], rest: &[Stmt]) -
                 let_names(ts, &mut b);
                 (Some(ts), b)
             }
-            _ => (None, bound_at(s)),
+            _ => (None, binds(s)),
         };
         let mut names = HashSet::new();
         if let Some(e) = expr {
@@ -84,18 +84,6 @@ pub(crate) fn replayed(l: &Loop, ctx: &Ctx, temps: &[TempInfo], rest: &[Stmt]) -
     (placed && sets > 0).then_some(out)
 }
 
-/// The names a top-level statement of a body binds for the ones after it.
-fn bound_at(s: &Stmt) -> HashSet<String> {
-    let mut out = HashSet::new();
-    match s {
-        Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
-            out.insert(name.to_string());
-        }
-        Stmt::Verbatim(ts) if is_let(ts) => let_names(ts, &mut out),
-        _ => {}
-    }
-    out
-}
 
 /// Names the block binds (`let`s, aliases) or may change (any name that
 /// user code other than a `let`, or impure captured code, mentions), at any
