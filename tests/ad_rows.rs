@@ -6,7 +6,8 @@
 //! read in one loop, an iterator sum, a range that does not start at zero;
 //! each against num-dual, central differences and forward mode, and
 //! `value_and_grad_set` against `value_and_grad_into`. Data too short
-//! panics as the user's code does, and an empty range reads nothing.
+//! panics as the user's code does, and an empty range reads nothing;
+//! Hessians through the dual copy against hyper-duals.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 
@@ -183,4 +184,32 @@ fn empty_rows_read_nothing() {
     let (v, g) = mv_plain::value_and_grad(&[], &[], &B);
     assert_eq!(v, 0.5 * B.iter().map(|b| b * b).sum::<f64>());
     assert!(g.is_empty());
+}
+
+/// The second-order paths run the dual copy of the sweeps, rows and all.
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn row_reads_second_order() {
+    check_second(
+        "mv_plain",
+        &rand_points(511, 2, D, -1.0, 1.0),
+        &|v| mv_d(v, &A, &B, D, 0),
+        &|v| mv_plain::value_and_grad(v, &A, &B),
+        &|v, t| mv_plain::hvp(v, &A, &B, t),
+        &|v| {
+            let (val, g, h) = mv_plain::hessian(v, &A, &B);
+            (val, g, h.iter().copied().collect())
+        },
+    );
+    check_second(
+        "two_arrays",
+        &rand_points(512, 2, D, -1.0, 1.0),
+        &|v| two_arrays_d(v, &A, &P),
+        &|v| two_arrays::value_and_grad(v, &A, &P),
+        &|v, t| two_arrays::hvp(v, &A, &P, t),
+        &|v| {
+            let (val, g, h) = two_arrays::hessian(v, &A, &P);
+            (val, g, h.iter().copied().collect())
+        },
+    );
 }

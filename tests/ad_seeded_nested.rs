@@ -5,11 +5,11 @@
 //! in one pass. The quadratic form written several ways (a `for` loop, an
 //! iterator sum inside the expression, the product swapped and scaled and
 //! subtracted, divided by data, three loops deep, an inner sum that reads
-//! the outer element too), and three that must keep the replay: the factor
+//! the outer element too), and four that must keep the replay: the factor
 //! read through a `let` bound after the inner loop, the sum squared, the
-//! factor a function of the element. Each against num-dual, central
-//! differences and forward mode, and `value_and_grad_set` against
-//! `value_and_grad_into`.
+//! factor a function of the element, the outer loop `#[checkpoint]`ed.
+//! Each against num-dual, central differences and forward mode, and
+//! `value_and_grad_set` against `value_and_grad_into`.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
 
@@ -222,6 +222,23 @@ fn factor_of_element_d<D: Dn>(x: &[D]) -> D {
     s
 }
 
+/// The outer loop checkpointed: it runs its own schedule, and the inner
+/// sum is not seeded from it.
+#[differentiable]
+fn qf_checkpointed(x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    #[checkpoint(snapshots = 2)]
+    for i in 0..d {
+        let mut t = 0.0;
+        for j in 0..d {
+            t += A[(i * d + j) % 9] * x[j];
+        }
+        s += x[i] * t;
+    }
+    s
+}
+
 slice_cases!(-1.3, 1.3;
     qf_for, qf_for_d, 401, 3;
     qf_iter, qf_for_d, 402, 4;
@@ -231,6 +248,7 @@ slice_cases!(-1.3, 1.3;
     through_late_let, through_late_let_d, 406, 4;
     squared_sum, squared_sum_d, 407, 3;
     factor_of_element, factor_of_element_d, 408, 4;
+    qf_checkpointed, qf_for_d, 409, 4;
 );
 
 #[test]

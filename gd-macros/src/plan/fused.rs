@@ -97,6 +97,11 @@ pub fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Coef> {
 fn seeded_in(block: &Block, ret: Temp, fixed: &HashSet<usize>, nested: bool, temps: &[TempInfo], out: &mut HashMap<Temp, Coef>) {
     for (i, s) in block.iter().enumerate() {
         let Stmt::Loop(l) = s else { continue };
+        // A checkpointed loop runs its own schedule, not a seeded reverse
+        // (nor, then, the loops in it: their seed would be its `s̄`).
+        if l.checkpoint.is_some() {
+            continue;
+        }
         // Local arrays nothing writes from the loop on: the trips may add
         // into their adjoints in the forward sweep (see `seeded_local_reads`).
         let outside: HashSet<usize> = fixed.iter().copied().filter(|&a| !writes_array(&block[i..], a)).collect();

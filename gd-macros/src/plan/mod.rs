@@ -59,9 +59,8 @@ impl Loops {
         recompute::plan_recompute(body, &recompute::Ctx::Free, temps, &mut replays);
         let recompute::Replays { recomputed, rebinding, retaken, .. } = replays;
         let checkpointed = checkpoint::plan(body);
-        let mut seeded = fused::plan_seeded(body, temps);
-        // A checkpointed loop runs its own schedule, not a seeded reverse.
-        seeded.retain(|c, _| !checkpointed.contains_key(c));
+        // Checkpointed loops are not seeded (see `fused::seeded_in`).
+        let seeded = fused::plan_seeded(body, temps);
         let mut fused = HashSet::new();
         fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
         Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed }
