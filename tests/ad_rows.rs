@@ -3,7 +3,8 @@
 //! that reads the rows when all are in bounds, and as written otherwise.
 //! The matrix–vector product written with the index four ways (`i * d + j`,
 //! `j + i * d`, `d * i + j`, an offset `+ 1` into a padded row), two arrays
-//! read in one loop, an iterator sum, a range that does not start at zero;
+//! read in one loop, an iterator sum, a range that does not start at zero,
+//! and the variable bound again in the body (no row);
 //! each against num-dual, central differences and forward mode, and
 //! `value_and_grad_set` against `value_and_grad_into`. Data too short
 //! panics as the user's code does, and an empty range reads nothing;
@@ -90,6 +91,35 @@ fn two_arrays(x: &[f64], a: &[f64], p: &[f64]) -> f64 {
     s
 }
 
+/// The loop's variable bound again in the body (`let j = j + 1`): the read
+/// is no longer at `base + item`, so no row is taken.
+#[differentiable(wrt(x))]
+fn shifted_in_body(x: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..b.len() {
+        let mut r = -b[i];
+        for j in 0..d - 1 {
+            let j = j + 1;
+            r += a[i * d + j] * x[j];
+        }
+        s += r * r;
+    }
+    0.5 * s
+}
+fn shifted_in_body_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64]) -> Dn_ {
+    let d = x.len();
+    let mut s = c::<Dn_>(0.0);
+    for i in 0..b.len() {
+        let mut r = c::<Dn_>(-b[i]);
+        for j in 1..d {
+            r += x[j] * a[i * d + j];
+        }
+        s += r * r;
+    }
+    s * 0.5
+}
+
 fn mv_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64], stride: usize, off: usize) -> Dn_ {
     let d = x.len();
     let mut s = c::<Dn_>(0.0);
@@ -124,6 +154,7 @@ fn cases() -> Vec<Case> {
         Case::new("mv_d_first", |v| mv_d_first(v, &A, &B), |v| mv_d(v, &A, &B, D, 0), pts(503)),
         Case::new("mv_padded", |v| mv_padded(v, &P, &B), |v| mv_d(v, &P, &B, D + 1, 1), pts(504)),
         Case::new("two_arrays", |v| two_arrays(v, &A, &P), |v| two_arrays_d(v, &A, &P), pts(505)),
+        Case::new("shifted_in_body", |v| shifted_in_body(v, &A, &B), |v| shifted_in_body_d(v, &A, &B), pts(506)),
     ]
 }
 
@@ -157,6 +188,7 @@ fn row_reads_ad() {
         (api_data!(mv_d_first, A, B), &|x: &[f64], g: &mut [f64]| mv_d_first::value_and_grad_set(x, &A, &B, g)),
         (api_data!(mv_padded, P, B), &|x: &[f64], g: &mut [f64]| mv_padded::value_and_grad_set(x, &P, &B, g)),
         (api_data!(two_arrays, A, P), &|x: &[f64], g: &mut [f64]| two_arrays::value_and_grad_set(x, &A, &P, g)),
+        (api_data!(shifted_in_body, A, B), &|x: &[f64], g: &mut [f64]| shifted_in_body::value_and_grad_set(x, &A, &B, g)),
     ];
     for (case, (api, set)) in cases().into_iter().zip(apis) {
         case.check_api_set(api, set);

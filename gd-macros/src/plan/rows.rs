@@ -78,6 +78,10 @@ fn of_loop(l: &Loop, arrays: &HashSet<String>) -> Option<Rows> {
     let syn::Expr::Range(r) = crate::lower::strip(&syn::parse2::<syn::Expr>(iter.clone()).ok()?).clone() else { return None };
     let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (r.start, r.end, r.limits) else { return None };
     let changed = bound_or_changed(&l.body);
+    // `let j = j + 1;` in the body: a read of `base + j` is no longer at `base + item`.
+    if changed.contains(&var.to_string()) {
+        return None;
+    }
     // Code evaluated before the loop that each trip evaluates again.
     let steady = |ts: &TokenStream| {
         let mut names = HashSet::new();
@@ -92,6 +96,9 @@ fn of_loop(l: &Loop, arrays: &HashSet<String>) -> Option<Rows> {
     let mut sets = HashMap::new();
     for s in &l.body {
         let Stmt::Set { dst, expr } = s else { continue };
+        if !pure(expr) {
+            continue;
+        }
         let Ok(mut e) = syn::parse2::<syn::Expr>(expr.clone()) else { continue };
         rewrite.hits = 0;
         rewrite.visit_expr_mut(&mut e);
@@ -141,6 +148,9 @@ impl<F: Fn(&TokenStream) -> bool> Rewrite<'_, F> {
 }
 
 impl<F: Fn(&TokenStream) -> bool> VisitMut for Rewrite<'_, F> {
+    // A closure's parameters may shadow the loop's variable.
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         if let syn::Expr::Index(ix) = e {
             let array = match &*ix.expr {
