@@ -245,13 +245,6 @@ slice_cases!(-1.2, 1.2;
     carried_index, carried_index_d, 307, 6;
 );
 
-#[test]
-fn oracles_agree() {
-    for case in cases() {
-        case.check_oracles();
-    }
-}
-
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn retaken_items_ad() {

@@ -251,13 +251,6 @@ slice_cases!(-1.3, 1.3;
     qf_checkpointed, qf_for_d, 409, 4;
 );
 
-#[test]
-fn oracles_agree() {
-    for case in cases() {
-        case.check_oracles();
-    }
-}
-
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn nested_seeded_sums_ad() {

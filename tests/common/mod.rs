@@ -543,13 +543,19 @@ impl Case32 {
 
 /// `slice_cases!(lo, hi; f, f_d, seed, dim; ..)` for functions of one
 /// slice `f` with generic copies `f_d`: `fn cases()`, each at four random
-/// points of `dim` entries in `[lo, hi)`, and `fn check_all_api()`, which
-/// runs `check_api_set` on each.
+/// points of `dim` entries in `[lo, hi)`, the test `oracles_agree`, and
+/// `fn check_all_api()`, which runs `check_api_set` on each.
 #[allow(unused_macros)]
 macro_rules! slice_cases {
     ($lo:expr, $hi:expr; $($f:ident, $f_d:ident, $seed:expr, $dim:expr);+ $(;)?) => {
         fn cases() -> Vec<crate::common::Case> {
             vec![$(crate::common::Case::new(stringify!($f), |v| $f(v), |v| $f_d(v), crate::common::rand_points($seed, 4, $dim, $lo, $hi))),+]
+        }
+        #[test]
+        fn oracles_agree() {
+            for case in cases() {
+                case.check_oracles();
+            }
         }
         #[cfg(not(gd_oracles_only))]
         fn check_all_api() {
