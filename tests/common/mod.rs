@@ -386,6 +386,20 @@ impl Case {
         }
     }
 
+    /// `check_api`, and `value_and_grad_set` (into a buffer of NaN) equal
+    /// to `value_and_grad_into` (into zeros), value and gradient bit for bit.
+    #[allow(dead_code)]
+    pub fn check_api_set(&self, api: Api<'_>, set: &dyn Fn(&[f64], &mut [f64]) -> f64) {
+        let into = api.grad_into;
+        self.check_api(api);
+        for v in &self.points {
+            let mut gs = vec![f64::NAN; v.len()];
+            let mut gi = vec![0.0; v.len()];
+            assert_eq!(set(v, &mut gs), into(v, &mut gi), "{}: set against into (value)", self.name);
+            assert_eq!(gs, gi, "{}: set against into", self.name);
+        }
+    }
+
     /// The macro's entry points against the oracles and against each other.
     pub fn check_api(&self, api: Api<'_>) {
         self.check_oracles();
@@ -526,6 +540,33 @@ impl Case32 {
 // ---------------------------------------------------------------------------
 // Wrappers of the generated API for common signatures.
 // ---------------------------------------------------------------------------
+
+/// `slice_cases!(lo, hi; f, f_d, seed, dim; ..)` for functions of one
+/// slice `f` with generic copies `f_d`: `fn cases()`, each at four random
+/// points of `dim` entries in `[lo, hi)`, the test `oracles_agree`, and
+/// `fn check_all_api()`, which runs `check_api_set` on each.
+#[allow(unused_macros)]
+macro_rules! slice_cases {
+    ($lo:expr, $hi:expr; $($f:ident, $f_d:ident, $seed:expr, $dim:expr);+ $(;)?) => {
+        fn cases() -> Vec<crate::common::Case> {
+            vec![$(crate::common::Case::new(stringify!($f), |v| $f(v), |v| $f_d(v), crate::common::rand_points($seed, 4, $dim, $lo, $hi))),+]
+        }
+        #[test]
+        fn oracles_agree() {
+            for case in cases() {
+                case.check_oracles();
+            }
+        }
+        #[cfg(not(gd_oracles_only))]
+        fn check_all_api() {
+            let sets: Vec<&dyn Fn(&[f64], &mut [f64]) -> f64> = vec![$(&$f::value_and_grad_set),+];
+            let apis = vec![$(api_slice!($f)),+];
+            for ((case, api), set) in cases().into_iter().zip(apis).zip(sets) {
+                case.check_api_set(api, set);
+            }
+        }
+    };
+}
 
 /// `api_slice!(f)` for `fn f(x: &[F]) -> F` (one active slice parameter;
 /// also fine for `&Vec<F>` when the closure argument is converted by the

@@ -286,6 +286,8 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
     let name = &sig.name;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
+    let arrays: Vec<syn::Ident> = sig.params.iter().filter(|p| matches!(p.class, crate::sig::Class::Array { .. })).map(|p| p.name.clone()).collect();
+    sw.rows = crate::plan::rows::plan(&low.body, &arrays);
     if split {
         sw.for_split(&low.body);
         sw.copied = low.param_borrows.clone();

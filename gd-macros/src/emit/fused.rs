@@ -146,11 +146,16 @@ impl<'a> Sweeps<'a> {
     /// `let __gd_sbar = seed · coefficient;` for a seeded loop (its factors
     /// are fixed before the loop runs: see `plan::fused::Coef`).
     fn seed_times(&self, c: &Coef) -> TokenStream {
-        let mut e = quote!(__gd_seed);
+        // A nested seeded loop's `let` shadows its outer loop's `s̄` in its block.
+        let mut e = if c.nested { quote!(__gd_sbar) } else { quote!(__gd_seed) };
         for (o, div) in &c.factors {
             let v = match o {
                 Factor::Operand(o) => self.operand(o),
                 Factor::Expr(e) => e.clone(),
+                Factor::Load(p, k) => {
+                    let arr = self.arr(Arr::Param(*p));
+                    quote!(#arr[#k])
+                }
             };
             e = if *div { quote!((#e / #v)) } else { quote!((#e * #v)) };
         }

@@ -48,6 +48,9 @@ pub struct Sweeps<'a> {
     /// Saving loops that bind their pattern again in the reverse sweep, for
     /// the recomputed loops inside them.
     pub rebinding: HashSet<Temp>,
+    /// Saving loops that take their items again, with the statements of
+    /// their bodies they run again (by position; see `plan::retake`).
+    pub retaken: std::collections::HashMap<Temp, Vec<usize>>,
     /// Accumulator loops whose trips are reversed in the forward sweep (see `fused`).
     pub fused: HashSet<Temp>,
     /// `#[checkpoint]` loops and their snapshots (see `plan::checkpoint`
@@ -74,6 +77,10 @@ pub struct Sweeps<'a> {
     /// there (see `reverse_trip`).
     pub dead: std::cell::RefCell<HashSet<Temp>>,
     pub redirect: std::cell::RefCell<(std::collections::HashMap<Temp, Ident>, std::collections::HashMap<usize, Ident>)>,
+    /// Loops whose reads of data take row slices (see `plan::rows`).
+    pub rows: std::collections::HashMap<Temp, crate::plan::rows::Rows>,
+    /// While a loop's copy that reads rows is emitted: its `Set`s' expressions.
+    subst: std::cell::RefCell<std::collections::HashMap<Temp, TokenStream>>,
 }
 
 
@@ -93,11 +100,11 @@ impl<'a> Sweeps<'a> {
             // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
             (quote!(#f), quote!(-0.0))
         };
-        let crate::plan::Loops { recomputed, rebinding, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
+        let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default() }
+        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default() }
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -119,6 +126,7 @@ impl<'a> Sweeps<'a> {
         self.early.clear();
         self.recomputed.clear();
         self.rebinding.clear();
+        self.retaken.clear();
         self.fused.clear();
         crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
@@ -453,7 +461,8 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
-                    quote!(#v = #expr;)
+                    let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());
+                    quote!(#v = #e;)
                 }
                 Stmt::Verbatim(ts) => ts.clone(),
                 Stmt::Alias { name, src, by_ref } => {
@@ -480,7 +489,7 @@ impl<'a> Sweeps<'a> {
                     let (c, a, e) = (t(*cond), self.forward(then, mode), self.forward(els, mode));
                     quote!(if #c { #a } else { #e })
                 }
-                Stmt::Loop(l) => self.forward_loop(l, mode),
+                Stmt::Loop(l) => self.versioned(l, || self.forward_loop(l, mode)),
                 Stmt::Scope(b) => {
                     let inner = self.forward(b, mode);
                     quote!({ #inner })
@@ -581,6 +590,34 @@ impl<'a> Sweeps<'a> {
         }
     }
 
+    /// A loop that reads rows (see `plan::rows`): its bounds and rows taken
+    /// once; when all rows are in bounds, the copy of `emit` that reads
+    /// them, else `emit` as written.
+    fn versioned(&self, l: &Loop, emit: impl Fn() -> TokenStream) -> TokenStream {
+        let Some(r) = self.rows.get(&l.count).filter(|_| !self.checkpoints(l)) else { return emit() };
+        let slow = emit();
+        let saved = self.subst.borrow().clone();
+        self.subst.borrow_mut().extend(r.sets.iter().map(|(k, v)| (*k, v.clone())));
+        let fast = emit();
+        self.subst.replace(saved);
+        let (lo, lo_v, hi) = (&r.lo, crate::plan::rows::lo(l.count), &r.hi);
+        let names: Vec<Ident> = (0..r.rows.len()).map(|k| crate::plan::rows::row(l.count, k)).collect();
+        let gets = r.rows.iter().map(|(a, base)| {
+            quote! {
+                (#base).checked_add(#lo_v).zip((#base).checked_add(__gd_hi)).and_then(|(__gd_a, __gd_b)| #a.get(__gd_a..__gd_b))
+            }
+        });
+        let (somes, nones) = (names.iter().map(|n| quote!(::core::option::Option::Some(#n))), names.iter().map(|_| quote!(::core::option::Option::None)));
+        quote! {{
+            let (#lo_v, __gd_hi): (usize, usize) = (#lo, #hi);
+            // An empty range reads nothing (and its base may not be computable).
+            match if #lo_v < __gd_hi { (#(#gets,)*) } else { (#(#nones,)*) } {
+                (#(#somes,)*) => { #fast }
+                _ => { #slow }
+            }
+        }}
+    }
+
     /// The reverse of a loop's back edge `h = end`: `end`'s adjoint takes `h`'s.
     pub(super) fn backedge_adjoint(&self, h: Temp, end: Temp) -> TokenStream {
         let (bh, be, z, k) = (self.adj(h), self.adj(end), &self.zero, &self.krate);
@@ -675,7 +712,7 @@ impl<'a> Sweeps<'a> {
         match () {
             _ if self.checkpoints(l) => self.reverse_checkpointed(l),
             _ if self.fused.contains(&l.count) => self.reverse_fused(l),
-            _ if self.accumulating_replay(l) => self.reverse_accumulating_replay(l),
+            _ if self.accumulating_replay(l) => self.versioned(l, || self.reverse_accumulating_replay(l)),
             _ if self.recomputes(l) => {
                 let count = t(l.count);
                 let back = l.backedge.iter().rev().map(|&(h, end)| self.backedge_adjoint(h, end));
@@ -720,6 +757,34 @@ impl<'a> Sweeps<'a> {
                     quote!(#v = #arr[#k];)
                 });
                 let body = self.reverse_trip(l, before);
+                if let (Some(again), LoopHead::For { pat, iter }) = (self.retaken.get(&l.count), &l.head) {
+                    // The trip's item again, and what it computes from it,
+                    // before the reloads that index with those values.
+                    let sets: Vec<TokenStream> = again
+                        .iter()
+                        .map(|&k| match &l.body[k] {
+                            Stmt::Set { dst, expr } => {
+                                let v = t(*dst);
+                                quote!(#v = #expr;)
+                            }
+                            // A pure `let` (see `plan::retake`).
+                            Stmt::Verbatim(ts) => ts.clone(),
+                            _ => unreachable!("retake runs again only sets and lets"),
+                        })
+                        .collect();
+                    return quote! {
+                        for (__gd_trip, __gd_item) in ::core::iter::Iterator::enumerate(::core::iter::Iterator::rev(#iter)) {
+                            #(#back)*
+                            #(#pops)*
+                            {
+                                let #pat = __gd_item;
+                                #(#sets)*
+                                #(#reloads)*
+                                #body
+                            }
+                        }
+                    };
+                }
                 let (item_pop, bind) =
                     if self.rebinding.contains(&l.count) { self.item_binding(l, false) } else { Default::default() };
                 quote! {
@@ -772,16 +837,18 @@ impl<'a> Sweeps<'a> {
         match &l.head {
             _ if self.checkpoints(l) => false,
             LoopHead::For { iter, .. } if self.recomputes(l) => !self.runs_backwards(l) && !is_range(iter),
-            LoopHead::For { .. } => self.rebinding.contains(&l.count),
+            LoopHead::For { .. } => self.rebinding.contains(&l.count) && !self.runs_backwards(l),
             LoopHead::Loop => false,
         }
     }
 
     /// A replayed loop over a range (or a reversed range) that runs all its
-    /// trips: the reverse sweep iterates the range backwards (`.rev()`)
-    /// for the items, instead of saving them or counting trips with `nth`.
+    /// trips, or a saving loop that takes its items again (`plan::retake`):
+    /// the reverse sweep iterates the range backwards (`.rev()`) for the
+    /// items, instead of saving them or counting trips with `nth`.
     fn runs_backwards(&self, l: &Loop) -> bool {
-        matches!(&l.head, LoopHead::For { iter, .. } if is_reversible_range(iter)) && self.recomputes(l) && never_breaks(l)
+        let replayed = matches!(&l.head, LoopHead::For { iter, .. } if is_reversible_range(iter)) && self.recomputes(l) && never_breaks(l);
+        replayed || self.retaken.contains_key(&l.count)
     }
 
     /// The temporaries a loop saves at the end of each trip. Loads that run
@@ -790,7 +857,9 @@ impl<'a> Sweeps<'a> {
         let mut assigned = Vec::new();
         direct_assigned(&l.body, &mut assigned);
         assigned.extend(l.backedge.iter().map(|&(h, _)| h));
-        let reloaded: HashSet<Temp> = every_trip_loads(&l.body).into_iter().map(|(dst, _, _)| dst).collect();
+        let mut reloaded: HashSet<Temp> = every_trip_loads(&l.body).into_iter().map(|(dst, _, _)| dst).collect();
+        // Values computed again from a retaken item.
+        reloaded.extend(self.retaken.get(&l.count).into_iter().flatten().flat_map(|&k| l.body[k].defs()));
         let mut seen = HashSet::new();
         assigned
             .into_iter()
@@ -978,19 +1047,7 @@ fn starts_from_data(before: &[Stmt], x: Temp) -> bool {
     false
 }
 
-/// Every loop in a block, nested ones included.
-pub(super) fn loops(b: &Block) -> Vec<&Loop> {
-    let mut out = Vec::new();
-    for s in b {
-        if let Stmt::Loop(l) = s {
-            out.push(&**l);
-        }
-        for c in s.children() {
-            out.extend(loops(c));
-        }
-    }
-    out
-}
+pub(super) use crate::plan::loops;
 
 /// Loads `(dst, array, index)` from parameter arrays (which never change)
 /// that run on every trip of a loop body (not inside a branch or a nested loop).

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::ir::*;
-use crate::plan::recompute::{is_reversible_range, passive_carried, plan_recompute, Ctx};
+use crate::plan::recompute::{is_reversible_range, passive_carried, plan_recompute, Ctx, Replays};
 
 /// How a checkpointed loop's reverse sweep runs.
 #[derive(Clone)]
@@ -42,8 +42,9 @@ pub fn plan(body: &Block) -> HashMap<Temp, Plan> {
 
 /// A spanned error for each `#[checkpoint]` loop that cannot be checkpointed.
 pub fn check(body: &Block, temps: &[TempInfo]) -> syn::Result<()> {
-    let mut why = Vec::new();
-    plan_recompute(body, &Ctx::Free, &mut Default::default(), &mut Default::default(), &mut why);
+    let mut replays = Replays::default();
+    plan_recompute(body, &Ctx::Free, temps, &mut replays);
+    let mut why = replays.why;
     fn go(b: &Block, temps: &[TempInfo], why: &mut Vec<syn::Error>) {
         for s in b {
             if let Stmt::Loop(l) = s {

@@ -39,6 +39,9 @@ pub fn plan_fused(block: &Block, temps: &[TempInfo], ok_here: bool, recomputed: 
 pub struct Coef {
     pub negate: bool,
     pub factors: Vec<(Factor, bool)>,
+    /// Nested in a seeded loop: the seed is that loop's `s̄` (in scope as
+    /// `__gd_sbar` in its trips), not the function's.
+    pub nested: bool,
 }
 
 impl Coef {
@@ -58,14 +61,26 @@ pub enum Factor {
     /// reading only names that nothing from the loop on touches: the same
     /// value when evaluated before the loop.
     Expr(proc_macro2::TokenStream),
+    /// An element of an array parameter (active or not: parameters never
+    /// change) at an index that such code computes: `x[i]` in
+    /// `s += x[i] * t` after the inner loop that sums `t`.
+    Load(usize, proc_macro2::TokenStream),
 }
 
 /// The top-level accumulator loops whose sum reaches the function's scalar
 /// result (`ret`, the first temporary) linearly, with a coefficient known
 /// before the loop runs: through copies, `+`/`-` of other values, negation,
-/// and products or quotients by constants or passive values that nothing
-/// at or after the loop assigns (`s`, `0.5 * s`, `s / n`, `a + lam * s`).
+/// and products or quotients by constants or values that nothing at or
+/// after the loop assigns (`s`, `0.5 * s`, `s / n`, `a + lam * s`).
 /// Their `s̄` is the seed times that coefficient (see `Coef`).
+///
+/// The same holds one level down: in a seeded loop's trip the adjoint of
+/// the trip's end value is that loop's `s̄`, so an accumulator loop at the
+/// top level of its body whose sum reaches the end value linearly is
+/// seeded too, with `s̄` times its coefficient (`quad_form`'s inner
+/// `t += a[i * d + j] * x[j]`, then `s += x[i] * t`: `t̄ = s̄ · x[i]`). Its
+/// trips then add straight into the gradient while they sum, one pass over
+/// the row where the replay after the sum took a second.
 pub fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Coef> {
     let ret = Temp(0);
     let mut out = HashMap::new();
@@ -73,25 +88,36 @@ pub fn plan_seeded(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Coef> {
         return out;
     }
     let fixed = fixed_arrays(body);
-    for (i, s) in body.iter().enumerate() {
+    seeded_in(body, ret, &fixed, false, temps, &mut out);
+    out
+}
+
+/// The seeded loops at the top level of `block`, whose result is `ret`
+/// (`nested`: a seeded loop's body, `ret` its end value), and inside them.
+fn seeded_in(block: &Block, ret: Temp, fixed: &HashSet<usize>, nested: bool, temps: &[TempInfo], out: &mut HashMap<Temp, Coef>) {
+    for (i, s) in block.iter().enumerate() {
         let Stmt::Loop(l) = s else { continue };
+        // A checkpointed loop runs its own schedule, not a seeded reverse
+        // (nor, then, the loops in it: their seed would be its `s̄`).
+        if l.checkpoint.is_some() {
+            continue;
+        }
         // Local arrays nothing writes from the loop on: the trips may add
         // into their adjoints in the forward sweep (see `seeded_local_reads`).
-        let outside: HashSet<usize> = fixed.iter().copied().filter(|&a| !writes_array(&body[i..], a)).collect();
+        let outside: HashSet<usize> = fixed.iter().copied().filter(|&a| !writes_array(&block[i..], a)).collect();
         if !fusable_reading(l, temps, &outside) {
             continue;
         }
-        if let Some(c) = linear_tail(l, &body[i + 1..], temps) {
-            out.insert(l.count, c);
+        if let Some(c) = linear_tail(l, &block[i + 1..], ret, temps) {
+            out.insert(l.count, Coef { nested, ..c });
+            seeded_in(&l.body, l.backedge[0].1, &HashSet::new(), true, temps, out);
         }
     }
-    out
 }
 
 /// The coefficient of the loop's sum in `ret`, if `rest` (what follows the
 /// loop) computes `ret` linearly from it.
-fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
-    let ret = Temp(0);
+fn linear_tail(l: &Loop, rest: &[Stmt], ret: Temp, temps: &[TempInfo]) -> Option<Coef> {
     let mut late = HashSet::new();
     assigned(&l.body, &mut late);
     if late.contains(&ret) {
@@ -100,12 +126,17 @@ fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
     assigned(rest, &mut late);
     // Passive conversions in the tail that can be evaluated up front.
     let mut early: HashMap<Temp, proc_macro2::TokenStream> = HashMap::new();
+    // Loads of array parameters at such indices, by array.
+    let mut loads: HashMap<Temp, (usize, proc_macro2::TokenStream)> = HashMap::new();
     let mut touched = names_touched(&l.body, false);
     // A factor: a constant, or a passive value already final when the loop runs.
-    let fixed = |o: &Operand, early: &HashMap<Temp, proc_macro2::TokenStream>| match o {
+    let fixed = |o: &Operand, early: &HashMap<Temp, proc_macro2::TokenStream>, loads: &HashMap<Temp, (usize, proc_macro2::TokenStream)>| match o {
         Operand::Const(_) => Some(Factor::Operand(o.clone())),
         Operand::Temp(y) if early.contains_key(y) => Some(Factor::Expr(early[y].clone())),
-        Operand::Temp(y) if !temps[y.0].active && temps[y.0].ty == Ty::Float && !late.contains(y) => Some(Factor::Operand(o.clone())),
+        Operand::Temp(y) if loads.contains_key(y) => Some(Factor::Load(loads[y].0, loads[y].1.clone())),
+        // Active or not: only its value is taken (the product's adjoint
+        // to it is the tail's own reverse).
+        Operand::Temp(y) if temps[y.0].ty == Ty::Float && !late.contains(y) => Some(Factor::Operand(o.clone())),
         Operand::Temp(_) => None,
     };
     let mut chain: HashMap<Temp, Coef> = [(l.backedge[0].0, Coef::default())].into_iter().collect();
@@ -119,8 +150,12 @@ fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
                 touched.insert(name.to_string());
                 continue;
             }
-            Stmt::Set { dst, expr } if !temps[dst.0].active && temps[dst.0].ty == Ty::Float && defs_of(*dst, rest) == 1 && pure(expr) && ident_list(expr).iter().all(|i| !touched.contains(i) && !i.starts_with("__gd_") || i == "__gd_S") => {
+            Stmt::Set { dst, expr } if !temps[dst.0].active && matches!(temps[dst.0].ty, Ty::Float | Ty::Usize) && defs_of(*dst, rest) == 1 && pure(expr) && ident_list(expr).iter().all(|i| !touched.contains(i) && !i.starts_with("__gd_") || i == "__gd_S") => {
                 early.insert(*dst, expr.clone());
+                continue;
+            }
+            Stmt::Load { dst, array: Arr::Param(p), index } if early.contains_key(index) && defs_of(*dst, rest) == 1 => {
+                loads.insert(*dst, (*p, early[index].clone()));
                 continue;
             }
             Stmt::Copy { dst, src } => on(src, &chain).map(|c| (*dst, c)),
@@ -130,9 +165,9 @@ fn linear_tail(l: &Loop, rest: &[Stmt], temps: &[TempInfo]) -> Option<Coef> {
                     ("add", Some(c), None) | ("add", None, Some(c)) | ("sub", Some(c), None) => Some((*dst, c)),
                     ("sub", None, Some(c)) | ("neg", Some(c), None) => Some((*dst, Coef { negate: !c.negate, ..c })),
                     // By a factor known up front; any other product ends the tail.
-                    ("mul", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early)?, false))),
-                    ("mul", None, Some(c)) => Some((*dst, c.times(fixed(&args[0], &early)?, false))),
-                    ("div", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early)?, true))),
+                    ("mul", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early, &loads)?, false))),
+                    ("mul", None, Some(c)) => Some((*dst, c.times(fixed(&args[0], &early, &loads)?, false))),
+                    ("div", Some(c), None) => Some((*dst, c.times(fixed(&args[1], &early, &loads)?, true))),
                     (_, None, None) => None,
                     _ => return None,
                 }
@@ -204,7 +239,7 @@ fn ident_list(ts: &proc_macro2::TokenStream) -> Vec<String> {
 }
 
 /// How many statements in the block (nested ones included) assign `x`.
-fn defs_of(x: Temp, b: &[Stmt]) -> usize {
+pub(crate) fn defs_of(x: Temp, b: &[Stmt]) -> usize {
     b.iter().map(|s| s.defs().iter().filter(|d| **d == x).count() + s.children().into_iter().map(|c| defs_of(x, c)).sum::<usize>()).sum()
 }
 

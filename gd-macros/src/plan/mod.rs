@@ -11,6 +11,12 @@
 //!   assign instead of zeroing and adding.
 //! - `recompute`: which loops the reverse sweep replays instead of saving
 //!   each trip's values.
+//! - `retake`: which saving loops take each trip's item again (a range
+//!   run backwards) and recompute the indices computed from it, instead of
+//!   saving them.
+//! - `rows`: which reads of data at `base + j` in loops over `lo..hi` take
+//!   the row as a slice once (the loop versioned on its bounds), so that
+//!   their trips do not bounds-check.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
@@ -18,6 +24,8 @@
 pub mod checkpoint;
 pub mod fused;
 pub mod recompute;
+pub mod retake;
+pub mod rows;
 pub mod user_code;
 pub mod window;
 
@@ -32,6 +40,10 @@ pub struct Loops {
     pub recomputed: HashSet<Temp>,
     /// Saving loops whose pattern a replay inside binds again.
     pub rebinding: HashSet<Temp>,
+    /// Saving loops over ranges whose reverse runs the range backwards and
+    /// runs these statements of the body (by position) again from each
+    /// item, instead of saving the values they compute (see `retake`).
+    pub retaken: HashMap<Temp, Vec<usize>>,
     /// Fused loops whose sum's adjoint is known before they run, with it.
     pub seeded: HashMap<Temp, fused::Coef>,
     /// Loops reversed trip by trip in the forward sweep (seeded ones included).
@@ -43,14 +55,28 @@ pub struct Loops {
 
 impl Loops {
     pub fn of(body: &Block, temps: &[TempInfo]) -> Loops {
-        let (mut recomputed, mut rebinding) = (HashSet::new(), HashSet::new());
-        recompute::plan_recompute(body, &recompute::Ctx::Free, &mut recomputed, &mut rebinding, &mut Vec::new());
+        let mut replays = recompute::Replays::default();
+        recompute::plan_recompute(body, &recompute::Ctx::Free, temps, &mut replays);
+        let recompute::Replays { recomputed, rebinding, retaken, .. } = replays;
         let checkpointed = checkpoint::plan(body);
-        let mut seeded = fused::plan_seeded(body, temps);
-        // A checkpointed loop runs its own schedule, not a seeded reverse.
-        seeded.retain(|c, _| !checkpointed.contains_key(c));
+        // Checkpointed loops are not seeded (see `fused::seeded_in`).
+        let seeded = fused::plan_seeded(body, temps);
         let mut fused = HashSet::new();
         fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
-        Loops { recomputed, rebinding, seeded, fused, checkpointed }
+        Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed }
     }
+}
+
+/// Every loop in a block, nested ones included.
+pub fn loops(b: &Block) -> Vec<&crate::ir::Loop> {
+    let mut out = Vec::new();
+    for s in b {
+        if let crate::ir::Stmt::Loop(l) = s {
+            out.push(&**l);
+        }
+        for c in s.children() {
+            out.extend(loops(c));
+        }
+    }
+    out
 }

@@ -10,7 +10,7 @@
 //!   outer variable, no macro) and touches no local array created outside it;
 //! - no name its body reads is bound again later in the enclosing block.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 
@@ -31,9 +31,35 @@ pub(crate) enum Ctx {
     Closed,
 }
 
-/// `why`: for each `#[checkpoint]` loop that cannot be replayed, the reason
-/// (a checkpointed loop is a replayed loop that keeps only some trips' inputs).
-pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, rebinding: &mut HashSet<Temp>, why: &mut Vec<syn::Error>) {
+/// What `plan_recompute` decides, by loop (trip-count temporary).
+#[derive(Default)]
+pub(crate) struct Replays {
+    /// Loops the reverse sweep replays.
+    pub recomputed: HashSet<Temp>,
+    /// Saving loops whose pattern a replay inside binds again.
+    pub rebinding: HashSet<Temp>,
+    /// Saving loops that take their items again (see `retake`), with the
+    /// positions of the body's statements they run again.
+    pub retaken: HashMap<Temp, Vec<usize>>,
+    /// For each `#[checkpoint]` loop that cannot be replayed, the reason
+    /// (a checkpointed loop is a replayed loop that keeps only some trips' inputs).
+    pub why: Vec<syn::Error>,
+}
+
+impl Ctx {
+    /// Whether a replay emitted where the reverse sweep reaches a loop here
+    /// sees these names as the loop's trips saw them (those bound in the
+    /// bodies of saving loops around it are gone).
+    pub(crate) fn sees(&self, names: &HashSet<String>) -> bool {
+        match self {
+            Ctx::Free => true,
+            Ctx::Saved { bound, .. } => names.is_disjoint(bound),
+            Ctx::Closed => false,
+        }
+    }
+}
+
+pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, temps: &[TempInfo], out: &mut Replays) {
     for (i, s) in block.iter().enumerate() {
         match s {
             Stmt::Loop(l) => {
@@ -50,11 +76,7 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                 if let LoopHead::For { iter, .. } = &l.head {
                     idents(iter, &mut free);
                 }
-                let placed = match ctx {
-                    Ctx::Free => true,
-                    Ctx::Saved { bound, .. } => free.is_disjoint(bound),
-                    Ctx::Closed => false,
-                };
+                let placed = ctx.sees(&free);
                 let obstacle = replay_obstacle(&l.body, ck);
                 let (replays, later) = (obstacle.is_none(), block[i + 1..].iter().any(|later| binds_any(later, &free)));
                 // A checkpointed loop is replayed whatever its body costs.
@@ -67,12 +89,19 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                     } else {
                         "a name it reads is bound again or changed after it, so its trips could not be replayed with the values they first saw"
                     };
-                    why.push(syn::Error::new_spanned(&c.attr, format!("#[checkpoint]: this loop cannot be checkpointed: {reason}")));
+                    out.why.push(syn::Error::new_spanned(&c.attr, format!("#[checkpoint]: this loop cannot be checkpointed: {reason}")));
                 }
-                if ok {
-                    out.insert(l.count);
+                // A saving loop may still take its items again.
+                let retaken = if ok { None } else { super::retake::replayed(l, ctx, temps, &block[i + 1..]) };
+                if ok || retaken.is_some() {
+                    if ok {
+                        out.recomputed.insert(l.count);
+                    }
+                    if let Some(again) = retaken {
+                        out.retaken.insert(l.count, again);
+                    }
                     if let Ctx::Saved { outers, .. } = ctx {
-                        rebinding.extend(outers.iter().copied());
+                        out.rebinding.extend(outers.iter().copied());
                     }
                 }
                 let inner = if ok {
@@ -97,11 +126,11 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
                         Ctx::Saved { outers, bound }
                     }
                 };
-                plan_recompute(&l.body, &inner, out, rebinding, why);
+                plan_recompute(&l.body, &inner, temps, out);
             }
             _ => {
                 for c in s.children() {
-                    plan_recompute(c, &Ctx::Closed, out, rebinding, why);
+                    plan_recompute(c, &Ctx::Closed, temps, out);
                 }
             }
         }
@@ -110,15 +139,19 @@ pub(crate) fn plan_recompute(block: &Block, ctx: &Ctx, out: &mut HashSet<Temp>, 
 
 /// Names a block binds at its top level (`let`s and aliases).
 fn bound_names(b: &Block) -> HashSet<String> {
+    b.iter().flat_map(binds).collect()
+}
+
+/// Names a statement binds for the ones after it in its block (a `let`, an
+/// alias), or assigns as a whole (`o = i`).
+pub(crate) fn binds(s: &Stmt) -> HashSet<String> {
     let mut out = HashSet::new();
-    for s in b {
-        match s {
-            Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
-                out.insert(name.to_string());
-            }
-            Stmt::Verbatim(ts) => let_names(ts, &mut out),
-            _ => {}
+    match s {
+        Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+            out.insert(name.to_string());
         }
+        Stmt::Verbatim(ts) => let_names(ts, &mut out),
+        _ => {}
     }
     out
 }
@@ -242,7 +275,7 @@ fn free_names(body: &Block) -> HashSet<String> {
 /// Does this statement, which runs after a replayed loop at the same scope
 /// level, bind one of these names again (`let`, an alias) or possibly change
 /// it (any other user statement that names it, at any depth)?
-fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
+pub(crate) fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
     fn changes(s: &Stmt, names: &HashSet<String>) -> bool {
         let here = match s {
             Stmt::Verbatim(ts) if !is_let(ts) => {
