@@ -17,6 +17,7 @@
 
 pub mod checkpoint;
 pub mod fused;
+pub mod lanes;
 pub mod recompute;
 pub mod user_code;
 pub mod window;
