@@ -102,10 +102,6 @@ fn agree(what: &str, a: &DMatrix<f64>, b: &DMatrix<f64>) {
     assert!(worst <= 1e-12 * scale, "{what}: chunked and per-column Hessians differ by {worst:e} (scale {scale:e})");
 }
 
-fn config(c: &mut Criterion, name: &str) -> criterion::BenchmarkGroup<'_, criterion::measurement::WallTime> {
-    c.benchmark_group(name)
-}
-
 fn bench_rosen(c: &mut Criterion, n: usize) {
     let x: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();
     let v: Vec<f64> = (0..n).map(|i| ((i as f64) * 0.7).sin() + 0.1).collect();
@@ -114,7 +110,7 @@ fn bench_rosen(c: &mut Criterion, n: usize) {
     rosen_chain::hessian_into(&x, &mut h1);
     hessian_by_hvp!(rosen_chain, n, h2, &&x[..]);
     agree(&format!("rosen_chain n={n}"), &h1, &h2);
-    let mut g = config(c, &format!("rosen_chain_n{n}"));
+    let mut g = c.benchmark_group(&format!("rosen_chain_n{n}"));
     g.bench_function("primal", |b| b.iter(|| rosen_chain(black_box(&x))));
     g.bench_function("hvp", |b| b.iter(|| rosen_chain::hvp(black_box(&x), black_box(&v))));
     g.bench_function("hessian", |b| b.iter(|| rosen_chain::hessian_into(black_box(&x), &mut h1)));
@@ -132,7 +128,7 @@ fn bench_quad(c: &mut Criterion, n: usize) {
     quad_data::hessian_into(&x, &a, &mut h1);
     hessian_by_hvp!(quad_data, n, h2, &&x[..], &&a[..]);
     agree("quad_data", &h1, &h2);
-    let mut g = config(c, &format!("quad_data_n{n}"));
+    let mut g = c.benchmark_group(&format!("quad_data_n{n}"));
     g.bench_function("primal", |b| b.iter(|| quad_data(black_box(&x), black_box(&a))));
     g.bench_function("hvp", |b| b.iter(|| quad_data::hvp(black_box(&x), &a, black_box(&v))));
     g.bench_function("hessian", |b| b.iter(|| quad_data::hessian_into(black_box(&x), &a, &mut h1)));
@@ -148,7 +144,7 @@ fn bench_loop_call(c: &mut Criterion, n: usize) {
     loop_call::hessian_into(&x, &mut h1);
     hessian_by_hvp!(loop_call, n, h2, &&x[..]);
     agree("loop_call", &h1, &h2);
-    let mut g = config(c, &format!("loop_call_n{n}"));
+    let mut g = c.benchmark_group(&format!("loop_call_n{n}"));
     g.bench_function("primal", |b| b.iter(|| loop_call(black_box(&x))));
     g.bench_function("hvp", |b| b.iter(|| loop_call::hvp(black_box(&x), black_box(&v))));
     g.bench_function("hessian", |b| b.iter(|| loop_call::hessian_into(black_box(&x), &mut h1)));
@@ -166,7 +162,7 @@ fn bench_nalgebra(c: &mut Criterion, n: usize) {
     nalgebra_tanh::hessian_into(&x, &a, &mut h1);
     hessian_by_hvp!(nalgebra_tanh, n, h2, &&x, &&a);
     agree("nalgebra_tanh", &h1, &h2);
-    let mut g = config(c, &format!("nalgebra_n{n}"));
+    let mut g = c.benchmark_group(&format!("nalgebra_n{n}"));
     g.bench_function("primal", |b| b.iter(|| nalgebra_tanh(black_box(&x), &a)));
     g.bench_function("hvp", |b| b.iter(|| nalgebra_tanh::hvp(black_box(&x), &a, black_box(&v))));
     g.bench_function("hessian", |b| b.iter(|| nalgebra_tanh::hessian_into(black_box(&x), &a, &mut h1)));

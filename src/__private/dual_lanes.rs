@@ -15,11 +15,15 @@ use std::cmp::Ordering;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
 
-/// The lane count the macro emits the lanes copy for: 8 f64 lanes measured
-/// fastest of 4 and 8 on `benches/hessian.rs` (see the README's second-order
-/// section); a chunk that the Hessian's size does not fill runs with zero
-/// tangents in its spare lanes.
-pub const LANES: usize = 8;
+/// The lane count the macro emits the lanes copy for. Measured on
+/// `benches/hessian.rs` (2-core VM, x86-64 baseline: SSE2, two f64 per
+/// register): 8 lanes beat 4 by 10-20 % on loops of plain arithmetic
+/// (chained Rosenbrock n = 1000: 5.4 vs 6.5 ms), but took 1.7x as long on a
+/// loop that calls another differentiable function per trip (200 vs 116 µs
+/// at n = 100: the callee's lanes copy, run twice per trip, moves 72-byte
+/// duals), and 4 wastes fewer lanes on small n. A chunk that the Hessian's
+/// size does not fill runs with zero tangents in its spare lanes.
+pub const LANES: usize = 4;
 
 /// The lanes copy's scalar type.
 pub type Lanes<F> = DualN<F, LANES>;
