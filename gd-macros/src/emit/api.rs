@@ -166,8 +166,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // The dual copy (second derivatives): every function has one; matrix and
     // struct parameters take their tangents in trailing slots.
     let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
-    let second = super::second::generate(sig, &vjp_dual);
-    let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual")];
+    let vjp_lanes = names::vjp_lanes_fn(name);
+    let vjp_lanes_fn = super::lanes::generate(sig, low, &lints, &item_vis);
+    let second = super::second::generate(sig, &vjp_dual, &vjp_lanes);
+    let mut reexports = vec![(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual"), (&vjp_lanes, "__gd_vjp_lanes")];
     // A function that differentiates a matrix or struct: callers that pass
     // one run it once, through its split (`sweeps_function`).
     let split = names::split_fn(name);
@@ -185,6 +187,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         #vjp_set_fn
         #split_fn
         #vjp_dual_fn
+        #vjp_lanes_fn
         #jvp_fn
         #[doc = #mod_doc]
         #lints
@@ -282,12 +285,25 @@ pub(super) fn rerun_split(sig: &Sig, fname: &syn::Ident, lints: &TokenStream, vi
 /// assigned once per element (see `set`), the other slots are zeroed first.
 #[allow(clippy::too_many_arguments)]
 fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Option<&WindowPlan>, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    sweeps_over(sig, low, dual, false, split, set, fname, lints, vis)
+}
+
+/// The lanes copy (`emit::lanes`): the dual copy over `Lanes<F>`.
+pub(super) fn lanes_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    sweeps_over(sig, low, true, true, false, None, fname, lints, vis)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, set: Option<&WindowPlan>, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
     let arrays: Vec<syn::Ident> = sig.params.iter().filter(|p| matches!(p.class, crate::sig::Class::Array { .. })).map(|p| p.name.clone()).collect();
     sw.rows = crate::plan::rows::plan(&low.body, &arrays);
+    if lanes {
+        sw.into_lanes();
+    }
     if split {
         sw.for_split(&low.body);
         sw.copied = low.param_borrows.clone();

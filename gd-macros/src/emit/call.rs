@@ -157,6 +157,15 @@ impl<'a> Sweeps<'a> {
             .collect()
     }
 
+    /// The callee's copy that this dual copy calls: its lanes copy from a lanes copy.
+    fn dual_abi(&self) -> &'static str {
+        if self.lanes {
+            "__gd_vjp_lanes"
+        } else {
+            "__gd_vjp_dual"
+        }
+    }
+
     pub(super) fn forward_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>, mode: Mode) -> TokenStream {
         let a = self.call_args(args);
         let v = t(dst);
@@ -170,7 +179,7 @@ impl<'a> Sweeps<'a> {
                 let (z, nones) = (&self.zero, args.iter().map(|_| quote!(::core::option::Option::None)));
                 let tans = self.call_tangents_dual(args);
                 let seed = if tensor { quote!(&[]) } else { quote!(#z) };
-                let callee = abi(path, "__gd_vjp_dual");
+                let callee = abi(path, self.dual_abi());
                 some(quote!(#callee(#(#a,)* #seed, #(#nones,)* #(#tans),*)))
             }
             // A matrix-valued callee, or one given matrices, runs once: its
@@ -261,7 +270,7 @@ impl<'a> Sweeps<'a> {
                 }
             })
             .collect();
-        let callee = abi(path, if self.dual { "__gd_vjp_dual" } else { "__gd_vjp" });
+        let callee = abi(path, if self.dual { self.dual_abi() } else { "__gd_vjp" });
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
         if let Some(pb) = self.live_pullback(pullback) {
             // The closure saved by the forward sweep, with the

@@ -118,7 +118,9 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         .collect();
     let split = names::split_fn(name);
     let split_fn = super::api::rerun_split(sig, &split, &lints, &item_vis);
-    let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual"), (&split, "__gd_split")]);
+    // Callers' lanes copies (`f::hessian`) reach the dual copy's panic through it.
+    let (vjp_lanes, lanes_fn) = (names::vjp_lanes_fn(name), super::lanes::per_lane(sig, &lints, &item_vis));
+    let preamble = super::api::module_preamble(name, &reexport_vis, &[(&vjp, "__gd_vjp"), (&jvp, "__gd_jvp"), (&vjp_dual, "__gd_vjp_dual"), (&vjp_lanes, "__gd_vjp_lanes"), (&split, "__gd_split")]);
     Ok(quote! {
         #[doc(hidden)]
         #lints
@@ -140,6 +142,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
             panic!(#panic_msg)
         }
+        #lanes_fn
         #split_fn
         #[doc = #mod_doc]
         #lints

@@ -118,10 +118,7 @@ impl<'a> Sweeps<'a> {
                 reset.extend(self.seed_times(c));
                 quote!(__gd_sbar)
             }
-            None if self.dual => {
-                let (k, f) = (&self.krate, self.f);
-                quote!(#k::__private::Dual::<#f>::cst(1.0))
-            }
+            None if self.dual => self.dual_cst(&quote!(1.0)),
             None => quote!(1.0),
         };
         let (win_decls, win_trip, win_end) = self.windows(l);

@@ -9,6 +9,7 @@ pub mod check;
 pub mod custom;
 pub mod names;
 mod second;
+pub(crate) mod lanes;
 mod call;
 mod checkpoint;
 mod fused;

@@ -77,6 +77,10 @@ pub fn vjp_set_fn(f: &Ident) -> Ident {
 pub fn vjp_dual_fn(f: &Ident) -> Ident {
     Ident::new(&format!("__gd_vjp_dual_{f}"), f.span())
 }
+/// The dual copy over `Lanes<F>` (see `emit::lanes`).
+pub fn vjp_lanes_fn(f: &Ident) -> Ident {
+    Ident::new(&format!("__gd_vjp_lanes_{f}"), f.span())
+}
 /// The slot type of a parameter not differentiated (see
 /// `gd::__private::NotDifferentiated`).
 pub fn no_slot() -> proc_macro2::TokenStream {

@@ -1,7 +1,9 @@
 //! Second order: `f::hvp` and `f::hessian`, by forward over reverse. The
 //! reverse sweep is emitted a second time over `Dual<F>` (`__gd_vjp_dual`);
 //! seeding the inputs' tangents with `v` makes the gradient's tangent parts
-//! `H·v`, at the cost of a few gradients. `hessian` takes one such product per
+//! `H·v`, at the cost of a few gradients. `hessian` seeds `K` columns per
+//! sweep through the lanes copy over `Lanes<F>` (`__gd_vjp_lanes`, see
+//! `plan::lanes`), or, over matrix or struct parameters, takes one `hvp` per
 //! column.
 
 use proc_macro2::TokenStream;
@@ -64,7 +66,7 @@ pub fn shaped(sig: &Sig, flat: &TokenStream) -> (TokenStream, TokenStream) {
     }
 }
 
-pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
+pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> TokenStream {
     let f = &sig.float;
     let name = &sig.name;
     let krate = crate::krate();
@@ -189,6 +191,55 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
     let hess_into_doc = format!(
         "Writes the Hessian of `{name}` into an n×n matrix (no allocation of the matrix; for Newton's method) and returns the value."
     );
+    let hessians = if crate::plan::lanes::chunked_hessian(sig) {
+        chunked(sig, vjp_lanes, &hess_into_doc, &hess_doc)
+    } else {
+        quote! {
+            #[doc = #hess_into_doc]
+            pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
+                let __gd_n = #len;
+                ::core::assert_eq!(__gd_hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_hessian.shape(), __gd_n, __gd_n);
+                let mut __gd_e = ::std::vec![0.0; __gd_n];
+                let mut __gd_value = 0.0;
+                for __gd_j in 0..__gd_n {
+                    __gd_e[__gd_j] = 1.0;
+                    let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, false);
+                    __gd_e[__gd_j] = 0.0;
+                    __gd_hessian.column_mut(__gd_j).copy_from_slice(&hv);
+                    __gd_value = v;
+                }
+                if __gd_n == 0 {
+                    __gd_value = __gd_hvp_flat(#(#refs,)* &__gd_e, false).0;
+                }
+                __gd_value
+            }
+
+            #[doc = #hess_doc]
+            pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
+                let __gd_n = #len;
+                let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
+                let mut __gd_e = ::std::vec![0.0; __gd_n];
+                let mut __gd_value = 0.0;
+                let mut __gd_g = ::std::vec![0.0; __gd_n];
+                for __gd_j in 0..__gd_n {
+                    __gd_e[__gd_j] = 1.0;
+                    let (v, g, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, __gd_j + 1 == __gd_n);
+                    __gd_e[__gd_j] = 0.0;
+                    for __gd_i in 0..__gd_n {
+                        __gd_h[(__gd_i, __gd_j)] = hv[__gd_i];
+                    }
+                    __gd_value = v;
+                    __gd_g = g;
+                }
+                if __gd_n == 0 {
+                    let (v, g, _) = __gd_hvp_flat(#(#refs,)* &__gd_e, true);
+                    __gd_value = v;
+                    __gd_g = g;
+                }
+                (__gd_value, #g_shaped, __gd_h)
+            }
+        }
+    };
     quote! {
         /// Value, gradient and `H·v` over the flattened differentiated parameters.
         #[doc(hidden)]
@@ -213,47 +264,131 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident) -> TokenStream {
             #hv_shaped
         }
 
+        #hessians
+    }
+}
+
+/// `hessian` and `hessian_into` by chunks of `K` columns: each chunk runs the
+/// lanes copy once with lane `l` seeded on column `c + l`; the gradients'
+/// tangent lanes are those columns. A last chunk that `n` does not fill
+/// leaves its spare lanes zero.
+fn chunked(sig: &Sig, vjp_lanes: &syn::Ident, hess_into_doc: &str, hess_doc: &str) -> TokenStream {
+    let (f, name, krate) = (&sig.float, &sig.name, crate::krate());
+    let l = quote!(#krate::__private::Lanes<#f>);
+    let na = quote!(#krate::__private::nalgebra);
+    let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
+    let ptys: Vec<_> = sig.params.iter().map(|p| p.ty.clone()).collect();
+    let params = quote!(#(#pnames: #ptys),*);
+    let ref_params = quote!(#(#pnames: &#ptys),*);
+    let refs: Vec<_> = pnames.iter().map(|p| quote!(&#p)).collect();
+    let (mut setup, mut seed, mut args, mut slots, mut extra, mut reset, mut store, mut grad) =
+        (TokenStream::new(), TokenStream::new(), Vec::new(), Vec::new(), Vec::new(), TokenStream::new(), TokenStream::new(), TokenStream::new());
+    let mut len = quote!(0usize);
+    for (i, p) in sig.params.iter().enumerate() {
+        let (pn, ty) = (&p.name, &p.ty);
+        let (dp, gb) = (format_ident!("__gd_dp{}", i), format_ident!("__gd_gb{}", i));
+        extra.push(quote!(::core::option::Option::None));
+        let n = match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                setup.extend(quote!(let mut #dp = <#l>::cst(*#pn); let mut #gb = <#l>::ZERO;));
+                args.push(quote!(#dp));
+                slots.push(quote!(::core::option::Option::Some(&mut #gb)));
+                reset.extend(quote!(#gb = <#l>::ZERO;));
+                quote!(1usize)
+            }
+            (Class::Array { .. }, true) => {
+                setup.extend(quote! {
+                    let mut #dp: ::std::vec::Vec<#l> = #pn.iter().map(|a| <#l>::cst(*a)).collect();
+                    let mut #gb = ::std::vec![<#l>::ZERO; #dp.len()];
+                });
+                args.push(quote!(&#dp[..]));
+                slots.push(quote!(::core::option::Option::Some(&mut #gb[..])));
+                reset.extend(quote!(#gb.fill(<#l>::ZERO);));
+                quote!(#pn.len())
+            }
+            _ => {
+                args.push(quote!(<#ty as ::core::clone::Clone>::clone(#pn)));
+                slots.push(quote!(::core::option::Option::None));
+                continue;
+            }
+        };
+        // This parameter's entries are columns `off..off + n`.
+        let at = |k: TokenStream| match p.class {
+            Class::Scalar => quote!(#dp.eps[#k]),
+            _ => quote!(#dp[__gd_j - __gd_off].eps[#k]),
+        };
+        // Lane `k` of the previous chunk's column is cleared, this chunk's set.
+        let lane = at(quote!(__gd_k));
+        seed.extend(quote! {
+            for __gd_k in 0..#krate::__private::LANES {
+                if __gd_prev != usize::MAX {
+                    let __gd_j = __gd_prev + __gd_k;
+                    if __gd_j >= __gd_off && __gd_j < __gd_off + #n { #lane = 0.0; }
+                }
+                let __gd_j = __gd_c + __gd_k;
+                if __gd_j >= __gd_off && __gd_j < __gd_off + #n { #lane = 1.0; }
+            }
+            __gd_off += #n;
+        });
+        let (gget, hget) = match p.class {
+            Class::Scalar => (quote!(::core::iter::once(&#gb)), quote!(::core::iter::once(&#gb))),
+            _ => (quote!(#gb.iter()), quote!(#gb.iter())),
+        };
+        grad.extend(quote!(__gd_g.extend(#gget.map(|x| x.re));));
+        store.extend(quote! {
+            for __gd_x in #hget {
+                __gd_col[__gd_i] = __gd_x.eps[__gd_k];
+                __gd_i += 1;
+            }
+        });
+        len = quote!(#len + #n);
+    }
+    let (gty, g_shaped) = shaped(sig, &quote!(__gd_g));
+    quote! {
+        /// The Hessian into `__gd_h` (n×n) by chunks of `LANES` columns;
+        /// returns the value and, with `want_g`, the flat gradient.
+        #[doc(hidden)]
+        pub fn __gd_hessian_lanes(#ref_params, __gd_h: &mut #na::DMatrix<#f>, __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>) {
+            let __gd_n = #len;
+            ::core::assert_eq!(__gd_h.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_h.shape(), __gd_n, __gd_n);
+            #setup
+            let mut __gd_g = ::std::vec::Vec::new();
+            let mut __gd_value = 0.0;
+            let mut __gd_prev = usize::MAX;
+            let mut __gd_c = 0usize;
+            loop {
+                let mut __gd_off = 0usize;
+                #seed
+                #reset
+                let __gd_v = super::#vjp_lanes(#(#args,)* <#l>::cst(1.0), #(#slots,)* #(#extra),*);
+                __gd_value = __gd_v.re;
+                if __gd_c == 0 && __gd_want_g {
+                    #grad
+                }
+                for __gd_k in 0..#krate::__private::LANES.min(__gd_n.saturating_sub(__gd_c)) {
+                    let mut __gd_col = __gd_h.column_mut(__gd_c + __gd_k);
+                    let mut __gd_i = 0usize;
+                    #store
+                }
+                __gd_prev = __gd_c;
+                __gd_c += #krate::__private::LANES;
+                if __gd_c >= __gd_n {
+                    break;
+                }
+            }
+            (__gd_value, __gd_g)
+        }
+
         #[doc = #hess_into_doc]
         pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
-            let __gd_n = #len;
-            ::core::assert_eq!(__gd_hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_hessian.shape(), __gd_n, __gd_n);
-            let mut __gd_e = ::std::vec![0.0; __gd_n];
-            let mut __gd_value = 0.0;
-            for __gd_j in 0..__gd_n {
-                __gd_e[__gd_j] = 1.0;
-                let (v, _, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, false);
-                __gd_e[__gd_j] = 0.0;
-                __gd_hessian.column_mut(__gd_j).copy_from_slice(&hv);
-                __gd_value = v;
-            }
-            if __gd_n == 0 {
-                __gd_value = __gd_hvp_flat(#(#refs,)* &__gd_e, false).0;
-            }
-            __gd_value
+            __gd_hessian_lanes(#(#refs,)* __gd_hessian, false).0
         }
 
         #[doc = #hess_doc]
         pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
             let __gd_n = #len;
             let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
-            let mut __gd_e = ::std::vec![0.0; __gd_n];
-            let mut __gd_value = 0.0;
-            let mut __gd_g = ::std::vec![0.0; __gd_n];
-            for __gd_j in 0..__gd_n {
-                __gd_e[__gd_j] = 1.0;
-                let (v, g, hv) = __gd_hvp_flat(#(#refs,)* &__gd_e, __gd_j + 1 == __gd_n);
-                __gd_e[__gd_j] = 0.0;
-                for __gd_i in 0..__gd_n {
-                    __gd_h[(__gd_i, __gd_j)] = hv[__gd_i];
-                }
-                __gd_value = v;
-                __gd_g = g;
-            }
-            if __gd_n == 0 {
-                let (v, g, _) = __gd_hvp_flat(#(#refs,)* &__gd_e, true);
-                __gd_value = v;
-                __gd_g = g;
-            }
+            let (__gd_value, __gd_g) = __gd_hessian_lanes(#(#refs,)* &mut __gd_h, true);
             (__gd_value, #g_shaped, __gd_h)
         }
     }

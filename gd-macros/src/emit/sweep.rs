@@ -34,6 +34,9 @@ pub struct Sweeps<'a> {
     /// of the reverse sweep that second derivatives run through.
     pub s: TokenStream,
     pub dual: bool,
+    /// The dual copy over `Lanes<F>` (`__gd_vjp_lanes`, see `emit::lanes`):
+    /// `dual` too, calls go to the callees' lanes copies.
+    pub lanes: bool,
     /// `F`'s zero in the scalar type.
     pub zero: TokenStream,
     pub krate: TokenStream,
@@ -104,7 +107,21 @@ impl<'a> Sweeps<'a> {
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default() }
+    }
+
+    /// The lanes copy: the dual copy over `Lanes<F>`, `K` tangents per sweep.
+    pub fn into_lanes(&mut self) {
+        let (k, f) = (&self.krate, self.f);
+        self.s = quote!(#k::__private::Lanes<#f>);
+        self.zero = quote!(#k::__private::Lanes::<#f>::NEG_ZERO);
+        self.lanes = true;
+    }
+
+    /// The dual copy's constant `c` (`Dual::cst(c)` or `Lanes::cst(c)`).
+    pub(super) fn dual_cst(&self, c: &TokenStream) -> TokenStream {
+        let s = &self.s;
+        quote!(<#s>::cst(#c))
     }
 
     /// This sweep has a `Keep` (`__gd_keep`): calls given the caller's own
@@ -137,10 +154,7 @@ impl<'a> Sweeps<'a> {
                 let x = t(*x);
                 quote!(#x)
             }
-            Operand::Const(c) if self.dual => {
-                let (k, f) = (&self.krate, self.f);
-                quote!(#k::__private::Dual::<#f>::cst(#c))
-            }
+            Operand::Const(c) if self.dual => self.dual_cst(c),
             // Typed, so that a method on it (`(2.0 as f64).ln()`) resolves.
             Operand::Const(c) => {
                 let f = self.f;

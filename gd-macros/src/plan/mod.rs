@@ -23,6 +23,7 @@
 
 pub mod checkpoint;
 pub mod fused;
+pub mod lanes;
 pub mod recompute;
 pub mod retake;
 pub mod rows;
