@@ -217,6 +217,11 @@ fn main() {
         let v32 = rosen32::value_and_grad_set(&x32, &mut g32);
         check("rosen_1e3_value", "gd", "f32", v32 as f64);
         check("rosen_1e3_grad_sum", "gd", "f32", g32.iter().map(|&v| v as f64).sum());
+        let x10_32: Vec<f32> = x10.iter().map(|&v| v as f32).collect();
+        let mut h32 = DMatrix::<f32>::zeros(10, 10);
+        rosen32::hessian_into(&x10_32, &mut h32);
+        check("rosen_hess_10_sum", "gd", "f32", h32.sum() as f64);
+        check("rosen_hess_10_trace", "gd", "f32", h32.trace() as f64);
         for (case, sizes, batch) in [("mlp64", [64usize, 64, 10], 32usize), ("mlp784", [784, 256, 10], 128)] {
             let (x, y) = data(sizes[0], N_SAMPLES);
             let xb: Vec<DMatrix<f64>> = (0..N_SAMPLES / batch).map(|k| x.columns(k * batch, batch).into_owned()).collect();
