@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Issue 17, peers: run gd, JAX, PyTorch and candle on the same cases, in
+# rounds (every implementation once per round, the order rotated each
+# round), append their TSV rows to one file, and print the README table
+# (benches/peers/table.py: medians over the rounds, ratios gd / fastest).
+#
+#   benches/peers/run.sh [--rounds N] [--quick] [--out FILE] [--only CASE]
+#
+# Optional and outside the README's two set-up commands: needs python3 (a
+# venv is made in benches/peers/.venv with `pip install jax optax torch` on
+# the first run) and builds the separate candle crate (benches/peers/candle,
+# its own workspace and target/). The machine should be idle: check
+# `uptime` first; the load average before each command is recorded in the
+# output as `#` lines, and table.py reports its range.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+ROUNDS=3
+ARGS=()
+OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --quick) ARGS+=(--quick); shift ;;
+    --only) ARGS+=(--only "$2"); shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--quick] [--out FILE] [--only CASE]" >&2; exit 2 ;;
+  esac
+done
+ALL="$(nproc)"
+mkdir -p "$ROOT/target/peers"
+OUT="${OUT:-$ROOT/target/peers/peers-$(date -u +%Y%m%dT%H%M%SZ).tsv}"
+
+PY="$HERE/.venv/bin/python"
+if [ ! -x "$PY" ]; then
+  python3 -m venv "$HERE/.venv"
+  "$HERE/.venv/bin/pip" install -q jax optax torch
+fi
+(cd "$ROOT" && cargo bench -q --bench peers --no-run)
+(cd "$HERE/candle" && cargo build -q --release)
+CANDLE="$HERE/candle/target/release/gd-peers-candle"
+
+CMDS=(
+  "cd '$ROOT' && cargo bench -q --bench peers -- ${ARGS[*]:-}"
+  "cd '$HERE' && '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
+  "cd '$HERE' && '$PY' jax_bench.py --dtype f64 ${ARGS[*]:-}"
+  "cd '$HERE' && XLA_FLAGS='--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1' taskset -c 0 '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
+  "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads 1 ${ARGS[*]:-}"
+  "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads $ALL ${ARGS[*]:-}"
+  "cd '$HERE' && '$PY' torch_bench.py --dtype f64 --threads $ALL ${ARGS[*]:-}"
+  "RAYON_NUM_THREADS=1 '$CANDLE' --dtype f32 ${ARGS[*]:-}"
+  "'$CANDLE' --dtype f32 ${ARGS[*]:-}"
+  "'$CANDLE' --dtype f64 ${ARGS[*]:-}"
+)
+N=${#CMDS[@]}
+{
+  echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "# started: $(date -u +%Y-%m-%dT%H:%M:%SZ), rounds: $ROUNDS, args: ${ARGS[*]:-}"
+} | tee -a "$OUT"
+for r in $(seq 1 "$ROUNDS"); do
+  for k in $(seq 0 $((N - 1))); do
+    c="${CMDS[$(((k + r - 1) % N))]}"
+    echo "# round $r load $(cut -d' ' -f1 /proc/loadavg) at $(date -u +%H:%M:%S): $c" | tee -a "$OUT"
+    bash -c "$c" 2>/dev/null | tee -a "$OUT"
+  done
+done
+echo "# ended: $(date -u +%Y-%m-%dT%H:%M:%SZ)" | tee -a "$OUT"
+echo "# results: $OUT"
+"$PY" "$HERE/table.py" "$OUT"
