@@ -17,7 +17,10 @@ fn example() -> PathBuf {
 
 fn mpirun(np: usize, args: &[&str]) -> Output {
     let exe = example();
-    assert!(exe.exists(), "{} not built (cargo test --features mpi builds it)", exe.display());
+    // `cargo test` builds the examples beside the tests; `--test mpi_digits`
+    // alone does not (then build it: `cargo build -p gd-examples --features
+    // mpi --example distributed_digits`).
+    assert!(exe.exists(), "{} not built: run all of `cargo test -p gd-examples --features mpi`, or build the example", exe.display());
     Command::new("mpirun")
         .args(["--oversubscribe", "--allow-run-as-root", "-np", &np.to_string()])
         .arg(&exe)
