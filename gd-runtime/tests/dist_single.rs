@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use gd_runtime::dist::{self, Checkpoint, Single};
 use gd_runtime::optim::Adam;
-use gd_runtime::{BatchMode, GdError, Lbfgs, RankFailure, StopReason, Trainer};
+use gd_runtime::{BatchMode, GdError, Lbfgs, NewtonCg, RankFailure, StopReason, Trainer};
 
 fn trainer(epochs: usize) -> Trainer<'static> {
     Trainer::new().progress(false).max_epochs(epochs).batch(BatchMode::MiniBatch(16)).seed(3)
@@ -134,4 +134,28 @@ fn the_full_batch_objective_with_lbfgs() {
     let r = Lbfgs::new().minimize(&mut bad, &tiny_net::init());
     let err = bad.result(r).unwrap_err();
     assert!(matches!(&err, GdError::RankFailed { cause: RankFailure::Panic(m), .. } if m == "no data"), "{err}");
+}
+
+#[test]
+fn newton_cg_with_the_distributed_hvp_matches_the_plain_one() {
+    let all: Vec<usize> = (0..tiny_net::N).collect();
+    let plain = NewtonCg::new()
+        .minimize(
+            &mut |p: &[f64], g: &mut [f64]| tiny_net::logistic(p, 0, &all, g),
+            |p: &[f64], v: &[f64], out: &mut [f64]| tiny_net::logistic_hvp(p, v, 0, &all, out),
+            &[0.0; 4],
+        )
+        .unwrap();
+    let mut obj = dist::objective(&Single, tiny_net::N, |p: &[f64], s: &[usize], g: &mut [f64]| tiny_net::logistic(p, 0, s, g)).unwrap();
+    let mut hvp = dist::hvp(&Single, tiny_net::N, |p: &[f64], v: &[f64], s: &[usize], out: &mut [f64]| tiny_net::logistic_hvp(p, v, 0, s, out)).unwrap();
+    let r = NewtonCg::new().minimize(&mut obj, |x: &[f64], v: &[f64], o: &mut [f64]| hvp.apply(x, v, o), &[0.0; 4]);
+    let r = hvp.result(obj.result(r)).unwrap();
+    assert!(r.converged(), "{r:?}");
+    assert!((r.value - plain.value).abs() <= 1e-12 * plain.value, "{} vs {}", r.value, plain.value);
+    // A failing product: NaN to the solver, the failure as the result.
+    let mut obj = dist::objective(&Single, tiny_net::N, |p: &[f64], s: &[usize], g: &mut [f64]| tiny_net::logistic(p, 0, s, g)).unwrap();
+    let mut bad = dist::hvp(&Single, tiny_net::N, |_p: &[f64], _v: &[f64], _s: &[usize], out: &mut [f64]| out.fill(f64::INFINITY)).unwrap();
+    let r = NewtonCg::new().minimize(&mut obj, |x: &[f64], v: &[f64], o: &mut [f64]| bad.apply(x, v, o), &[0.0; 4]);
+    let err = bad.result(r).unwrap_err();
+    assert!(matches!(&err, GdError::RankFailed { cause: RankFailure::NonFiniteGradient { index: 0, .. }, .. }), "{err}");
 }

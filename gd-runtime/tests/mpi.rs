@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use gd_runtime::dist::{self, Collective, Mpi};
 use gd_runtime::optim::Adam;
-use gd_runtime::{BatchMode, GdError, Lbfgs, StopCriteria, Trainer};
+use gd_runtime::{BatchMode, GdError, Lbfgs, NewtonCg, StopCriteria, Trainer};
 
 const EPOCHS: usize = 6;
 const BATCH: usize = 16;
@@ -45,6 +45,7 @@ fn mpi_worker() {
     let result: Result<(f64, Vec<f64>), GdError> = match scenario.as_str() {
         "train" => train(&comm, trainer(), |_, _| None),
         "lbfgs" => lbfgs(&comm),
+        "newton_cg" => newton_cg(&comm),
         // The last rank's loss panics at its third call.
         "panic" => train(&comm, trainer(), |r, calls| {
             if r == last && calls == 3 {
@@ -124,6 +125,17 @@ fn lbfgs<C: Collective>(comm: &C) -> Result<(f64, Vec<f64>), GdError> {
     let solver = Lbfgs::new().with_stop(StopCriteria::new().with_max_iterations(40)?);
     let r = solver.minimize(&mut obj, &tiny_net::init());
     let r = obj.result(r)?;
+    Ok((r.value, r.x))
+}
+
+/// Newton-CG on the logistic regression, value, gradient and
+/// Hessian–vector products summed over the ranks.
+fn newton_cg<C: Collective>(comm: &C) -> Result<(f64, Vec<f64>), GdError> {
+    let start = dist::shard_range(tiny_net::N, comm.rank(), comm.size()).start;
+    let mut obj = dist::objective(comm, tiny_net::N, |p: &[f64], s: &[usize], g: &mut [f64]| tiny_net::logistic(p, start, s, g))?;
+    let mut hvp = dist::hvp(comm, tiny_net::N, |p: &[f64], v: &[f64], s: &[usize], out: &mut [f64]| tiny_net::logistic_hvp(p, v, start, s, out))?;
+    let r = NewtonCg::new().minimize(&mut obj, |x: &[f64], v: &[f64], o: &mut [f64]| hvp.apply(x, v, o), &[0.0; 4]);
+    let r = hvp.result(obj.result(r))?;
     Ok((r.value, r.x))
 }
 
@@ -255,6 +267,17 @@ fn lbfgs_on_one_two_and_four_ranks_agrees() {
     for np in [2, 4] {
         let (l, p) = all_same_ok(np, "lbfgs");
         eprintln!("lbfgs on {np} ranks: value {l:e} (1 rank {l1:e}), params max rel {:.1e}", max_rel(&p, &p1));
+        assert!(rel(l, l1) <= 1e-9, "{np} ranks: {l:e}, 1 rank {l1:e}");
+        assert!(max_rel(&p, &p1) <= 1e-6, "{np} ranks: {p:?}\n1 rank {p1:?}");
+    }
+}
+
+#[test]
+fn newton_cg_on_one_two_and_four_ranks_agrees() {
+    let (l1, p1) = all_same_ok(1, "newton_cg");
+    for np in [2, 4] {
+        let (l, p) = all_same_ok(np, "newton_cg");
+        eprintln!("newton_cg on {np} ranks: value {l:e} (1 rank {l1:e}), params max rel {:.1e}", max_rel(&p, &p1));
         assert!(rel(l, l1) <= 1e-9, "{np} ranks: {l:e}, 1 rank {l1:e}");
         assert!(max_rel(&p, &p1) <= 1e-6, "{np} ranks: {p:?}\n1 rank {p1:?}");
     }

@@ -112,3 +112,66 @@ where
         }
     }
 }
+
+/// Hessian–vector products of the same full-batch mean, for
+/// [`crate::NewtonCg`]: `f(x, v, samples, out)` writes the mean over
+/// `samples` (indices into this rank's block) of `∇²f(x)·v` into `out`;
+/// the ranks' blocks are summed weighted by length, as [`objective`] does.
+/// A rank's failure makes every rank's product NaN (the solver stops) and
+/// is kept for [`DistHvp::result`]. A collective: every rank makes the same
+/// products, which the solver does, being given the same values.
+///
+/// Errors: [`GdError::EmptyDataset`], [`GdError::RankMismatch`] as
+/// [`objective`].
+pub fn hvp<C, F>(comm: &C, n_samples: usize, f: F) -> Result<DistHvp<'_, C, F>, GdError>
+where
+    C: Collective + ?Sized,
+    F: FnMut(&[f64], &[f64], &[usize], &mut [f64]),
+{
+    same_on_all(comm, &[("n_samples", n_samples as f64)])?;
+    if n_samples == 0 {
+        return Err(GdError::EmptyDataset);
+    }
+    Ok(DistHvp { reducer: Reducer::new(comm, n_samples), all: (0..n_samples).collect(), f, failure: None })
+}
+
+/// The products made by [`hvp`].
+pub struct DistHvp<'c, C: ?Sized, F> {
+    reducer: Reducer<'c, C>,
+    all: Vec<usize>,
+    f: F,
+    failure: Option<GdError>,
+}
+
+impl<C, F> DistHvp<'_, C, F>
+where
+    C: Collective + ?Sized,
+    F: FnMut(&[f64], &[f64], &[usize], &mut [f64]),
+{
+    /// `out ← ∇²f(x)·v` over all ranks' samples. For
+    /// [`crate::NewtonCg::minimize`] pass `|x, v, out| hvp.apply(x, v, out)`.
+    pub fn apply(&mut self, x: &[f64], v: &[f64], out: &mut [f64]) {
+        if self.failure.is_none() {
+            let f = &mut self.f;
+            // The product rides in the gradient's place of a step's buffer.
+            let mut each = |x: &[f64], s: &[usize], out: &mut [f64]| {
+                f(x, v, s, out);
+                0.0
+            };
+            match self.reducer.eval(&mut each, x, &self.all, out, None) {
+                Ok(_) => return,
+                Err(e) => self.failure = Some(e),
+            }
+        }
+        out.fill(f64::NAN);
+    }
+
+    /// A solver's result with the ranks' failure in its place, as
+    /// [`DistObjective::result`].
+    pub fn result<T>(&self, r: Result<T, GdError>) -> Result<T, GdError> {
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None => r,
+        }
+    }
+}
