@@ -45,6 +45,9 @@ pub enum CudaError {
     /// An NVRTC call other than compilation failed.
     #[error("NVRTC: {0:?}")]
     Nvrtc(cudarc::nvrtc::result::NvrtcError),
+    /// An NCCL call failed (data parallelism across GPUs, [`crate::nccl`]).
+    #[error("NCCL: {0}")]
+    Nccl(String),
     /// A hyperparameter rejected by gd-runtime's checks.
     #[error(transparent)]
     Runtime(#[from] GdError),

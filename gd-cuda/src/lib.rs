@@ -36,10 +36,12 @@ pub mod gpu;
 pub mod kernel;
 pub mod kernels;
 pub mod model;
+pub mod nccl;
 pub mod optim;
 pub mod train;
 
 pub use error::CudaError;
 pub use model::{Activation, LayerLayout, Loss, MlpSpec};
+pub use nccl::NcclComm;
 pub use optim::{OptimSpec, Update};
 pub use train::{train, Data, Device, Targets, TrainConfig, Trained};

@@ -130,6 +130,92 @@ pub enum GdError {
         /// What was observed.
         cause: DivergenceCause,
     },
+    /// A rank of a data-parallel run failed ([`crate::dist`]): every rank
+    /// returns this same error, naming the lowest failed rank and why, at
+    /// the collective step where the ranks found out (so none waits on the
+    /// failed one).
+    #[error("rank {rank} of {size} failed{}: {cause}", fmt_step(*step))]
+    RankFailed {
+        /// The failed rank (the lowest one when several failed at once).
+        rank: usize,
+        /// The number of ranks.
+        size: usize,
+        /// The optimizer steps taken when it failed, if it failed in training.
+        step: Option<usize>,
+        /// What happened on that rank.
+        cause: RankFailure,
+    },
+    /// The ranks of a data-parallel run were given settings that must agree
+    /// but do not (sample counts, parameter counts, seeds, batch sizes).
+    #[error("ranks disagree on {what}: rank 0 has {expected}, rank {rank} has {got}")]
+    RankMismatch {
+        /// The setting.
+        what: &'static str,
+        /// The first rank that differs from rank 0.
+        rank: usize,
+        /// Rank 0's value.
+        expected: f64,
+        /// That rank's value.
+        got: f64,
+    },
+    /// The communication engine (MPI, NCCL) reported an error.
+    #[error("communication failed: {0}")]
+    Communication(String),
+    /// A training checkpoint could not be read or does not fit this run.
+    #[error("checkpoint {path}: {message}")]
+    Checkpoint {
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// What a failed rank of a data-parallel run reported
+/// ([`GdError::RankFailed`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RankFailure {
+    /// Its loss panicked; the panic's message.
+    Panic(String),
+    /// Its shard's mean loss was NaN or ±Inf.
+    NonFiniteLoss(f64),
+    /// Its shard's gradient had a NaN or ±Inf coordinate.
+    NonFiniteGradient {
+        /// First non-finite coordinate (flat order).
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// An error on that rank alone (a data file it could not read, a
+    /// checkpoint it could not write), as text.
+    Error(String),
+    /// Its parameters differ from rank 0's after an epoch (the replicas
+    /// drifted apart: a loss that is not the same function on every rank).
+    Drifted {
+        /// The epoch after which it was found.
+        epoch: usize,
+    },
+}
+
+impl fmt::Display for RankFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RankFailure::Panic(m) => write!(f, "its loss panicked: {m}"),
+            RankFailure::NonFiniteLoss(v) => write!(f, "its shard's loss is {v}"),
+            RankFailure::NonFiniteGradient { index, value } => write!(f, "its shard's gradient[{index}] is {value}"),
+            RankFailure::Error(m) => write!(f, "{m}"),
+            RankFailure::Drifted { epoch } => {
+                write!(f, "its parameters differ from rank 0's after epoch {epoch}")
+            }
+        }
+    }
+}
+
+fn fmt_step(step: Option<usize>) -> String {
+    match step {
+        Some(s) => format!(" at step {s}"),
+        None => String::new(),
+    }
 }
 
 /// Why a run was declared divergent.

@@ -22,6 +22,7 @@
 //! # Ok::<(), gd_runtime::GdError>(())
 //! ```
 
+pub mod dist;
 pub mod error;
 pub mod gradcheck;
 pub mod init;
@@ -37,7 +38,7 @@ pub mod second_order;
 pub mod shard;
 pub mod train;
 
-pub use error::{CoordError, DivergenceCause, GdError};
+pub use error::{CoordError, DivergenceCause, GdError, RankFailure};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::{from_adding, Objective};
 pub use optim::{Optimizer, OptimizerExt};

@@ -74,6 +74,26 @@ pub fn loss_and_grad(
     loss_acc: &mut CudaViewMut<f32>,
     ws: &mut GpuWorkspace,
 ) -> Result<(), CudaError> {
+    loss_and_grad_part(gpu, spec, p, x, targets, rows, rows, g, loss_acc, ws)
+}
+
+/// [`loss_and_grad`] over `rows` rows that are part of a batch of
+/// `batch_rows` (one GPU's part of a data-parallel batch): loss and
+/// gradient are divided by `batch_rows`, so the GPUs' parts sum to the
+/// batch's mean.
+#[allow(clippy::too_many_arguments)]
+pub fn loss_and_grad_part(
+    gpu: &Gpu,
+    spec: &MlpSpec,
+    p: &CudaSlice<f32>,
+    x: &CudaView<f32>,
+    targets: GpuTargets<'_>,
+    rows: usize,
+    batch_rows: usize,
+    g: &mut CudaSlice<f32>,
+    loss_acc: &mut CudaViewMut<f32>,
+    ws: &mut GpuWorkspace,
+) -> Result<(), CudaError> {
     forward(gpu, spec, p, x, rows, ws)?;
     let layout = spec.layout();
     let last = layout.len() - 1;
@@ -83,10 +103,10 @@ pub fn loss_and_grad(
         let mut d = ws.deltas[last].slice_mut(..rows * k);
         match (spec.loss, targets) {
             (Loss::SoftmaxCrossEntropy, GpuTargets::Classes(lab)) => {
-                ops::softmax_xent(gpu, &out, &lab.slice(..rows), &mut d, loss_acc, k, 1.0 / rows as f32)?
+                ops::softmax_xent(gpu, &out, &lab.slice(..rows), &mut d, loss_acc, k, 1.0 / batch_rows as f32)?
             }
             (Loss::Mse, GpuTargets::Values(t)) => {
-                ops::mse(gpu, &out, &t.slice(..rows * k), &mut d, loss_acc, 1.0 / (rows * k) as f32)?
+                ops::mse(gpu, &out, &t.slice(..rows * k), &mut d, loss_acc, 1.0 / (batch_rows * k) as f32)?
             }
             _ => return Err(CudaError::Invalid("targets do not fit the loss".into())),
         }
@@ -123,6 +143,27 @@ pub fn run(
     cfg: TrainConfig,
     order: &[u32],
 ) -> Result<Trained, CudaError> {
+    run_parallel(gpu, spec, params, data, n, cfg, order, None)
+}
+
+/// [`run`], data parallel when `dp` is given: every rank (one per GPU,
+/// each with all the data and the same `order`) takes its contiguous part
+/// of each batch (`rank·rows/size .. (rank+1)·rows/size`), computes that
+/// part's loss and gradient divided by the batch's rows, and NCCL sums the
+/// gradients on the devices before every rank takes the same step. The
+/// epoch losses are summed once at the end.
+#[allow(clippy::too_many_arguments)]
+pub fn run_parallel(
+    gpu: &Gpu,
+    spec: &MlpSpec,
+    params: &[f32],
+    data: Data<'_>,
+    n: usize,
+    cfg: TrainConfig,
+    order: &[u32],
+    dp: Option<&crate::nccl::NcclComm>,
+) -> Result<Trained, CudaError> {
+    let (rank, size) = dp.map_or((0, 1), |c| (c.rank(), c.size()));
     let (d, k) = (spec.n_in(), spec.n_out());
     let b = cfg.batch.min(n);
     gpu.kernels.warm(&kernels::all())?;
@@ -144,24 +185,41 @@ pub fn run(
     let batches_per_epoch = n.div_ceil(b);
     for e in 0..cfg.epochs {
         for start in (0..n).step_by(b) {
-            let rows = b.min(n - start);
-            let idx = order.slice(e * n + start..e * n + start + rows);
+            let batch_rows = b.min(n - start);
+            let (lo, hi) = (batch_rows * rank / size, batch_rows * (rank + 1) / size);
+            let rows = hi - lo;
+            if rows == 0 {
+                // A batch shorter than the ranks: this one adds zeros.
+                ops::fill(gpu, &mut g.as_view_mut(), 0.0)?;
+                if let Some(c) = dp {
+                    c.all_reduce_f32(&mut g)?;
+                }
+                opt.step(gpu, &mut p, &g)?;
+                continue;
+            }
+            let idx = order.slice(e * n + start + lo..e * n + start + hi);
             ops::gather_rows(gpu, &x, &idx, d, &mut xb.slice_mut(..rows * d))?;
             let xv = xb.slice(..rows * d);
             let mut slot = losses.slice_mut(e..e + 1);
             if let Some(lab) = &labels {
                 ops::gather_labels(gpu, lab, &idx, &mut lb.slice_mut(..rows))?;
                 let lv = lb.slice(..rows);
-                loss_and_grad(gpu, spec, &p, &xv, GpuTargets::Classes(&lv), rows, &mut g, &mut slot, &mut ws)?;
+                loss_and_grad_part(gpu, spec, &p, &xv, GpuTargets::Classes(&lv), rows, batch_rows, &mut g, &mut slot, &mut ws)?;
             } else if let Some(val) = &values {
                 ops::gather_rows(gpu, val, &idx, k, &mut tb.slice_mut(..rows * k))?;
                 let tv = tb.slice(..rows * k);
-                loss_and_grad(gpu, spec, &p, &xv, GpuTargets::Values(&tv), rows, &mut g, &mut slot, &mut ws)?;
+                loss_and_grad_part(gpu, spec, &p, &xv, GpuTargets::Values(&tv), rows, batch_rows, &mut g, &mut slot, &mut ws)?;
+            }
+            if let Some(c) = dp {
+                c.all_reduce_f32(&mut g)?;
             }
             opt.step(gpu, &mut p, &g)?;
         }
     }
     // Device → host, once.
+    if let Some(c) = dp {
+        c.all_reduce_f32(&mut losses)?;
+    }
     let params = gpu.stream.clone_dtoh(&p)?;
     let sums = gpu.stream.clone_dtoh(&losses)?;
     gpu.sync()?;

@@ -29,6 +29,7 @@
 //! # Ok::<(), gd_runtime::GdError>(())
 //! ```
 
+mod distributed;
 mod history;
 mod lr_find;
 mod model;
@@ -40,6 +41,27 @@ pub use lr_find::{lr_find, lr_find_params, LrFindConfig, LrFindReport};
 use std::borrow::BorrowMut;
 
 pub(crate) use model::TrainParams;
+
+/// Where a run starts: a fresh run at epoch 0, a resumed one after a
+/// checkpoint's epochs ([`crate::dist::Checkpoint`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Resume {
+    pub epochs: usize,
+    pub steps: usize,
+    pub threshold: Option<f64>,
+    pub last_finite: Option<f64>,
+}
+
+/// The loop's state after an epoch, for the distributed run's hook (which
+/// checks that the ranks agree and writes checkpoints).
+pub(crate) struct EpochEnd<'p, P: ?Sized> {
+    pub resume: Resume,
+    pub params: &'p P,
+}
+
+/// Called after each completed epoch (after its record and the LR rule);
+/// an error ends the run with it.
+pub(crate) type EpochHook<'h, P, O> = &'h mut dyn FnMut(EpochEnd<'_, P>, &O) -> Result<(), GdError>;
 
 use std::ops::ControlFlow;
 
@@ -238,6 +260,9 @@ pub struct Trainer<'a> {
     lr_plateau: Option<ReduceLrOnPlateau>,
     on_epoch: Option<EpochFn<'a>>,
     error_history: Option<History>,
+    checkpoint: Option<distributed::CheckpointPlan>,
+    // `resume(true)` called before `checkpoint(..)`: applied by it.
+    resume_pending: bool,
 }
 
 impl Default for Trainer<'_> {
@@ -253,7 +278,7 @@ impl<'a> Trainer<'a> {
     }
     /// A trainer with the given settings.
     pub fn with_config(config: TrainConfig) -> Self {
-        Trainer { config, validation: None, lr_plateau: None, on_epoch: None, error_history: None }
+        Trainer { config, validation: None, lr_plateau: None, on_epoch: None, error_history: None, checkpoint: None, resume_pending: false }
     }
     /// Set [`TrainConfig::batch`].
     pub fn batch(mut self, batch: BatchMode) -> Self {
@@ -538,15 +563,37 @@ impl<'a> Trainer<'a> {
     }
 
     /// [`Trainer::fit`] and [`Trainer::fit_params`]: the run and its history.
-    fn fit_any<O, P, L>(&mut self, opt: &mut O, params: &mut P, n_samples: usize, loss: L) -> Result<TrainReport, GdError>
+    fn fit_any<O, P, L>(&mut self, opt: &mut O, params: &mut P, n_samples: usize, mut loss: L) -> Result<TrainReport, GdError>
     where
         O: Optimizer + ?Sized,
         P: TrainParams + ?Sized,
         L: FnMut(&P, &[usize], &mut P) -> f64,
     {
+        let loss = |p: &P, b: &[usize], g: &mut P, _step: usize| Ok(loss(p, b, g));
+        self.fit_core(opt, params, n_samples, loss, Resume::default(), None)
+    }
+
+    /// Every fit: the run and its history. `loss` also gets the steps
+    /// taken (for its errors) and may fail (a distributed step whose rank
+    /// failed); `resume` is where the run starts; `hook` runs after each
+    /// epoch.
+    fn fit_core<O, P, L>(
+        &mut self,
+        opt: &mut O,
+        params: &mut P,
+        n_samples: usize,
+        loss: L,
+        resume: Resume,
+        hook: Option<EpochHook<'_, P, O>>,
+    ) -> Result<TrainReport, GdError>
+    where
+        O: Optimizer + ?Sized,
+        P: TrainParams + ?Sized,
+        L: FnMut(&P, &[usize], &mut P, usize) -> Result<f64, GdError>,
+    {
         self.error_history = None;
         let mut history = History::default();
-        let r = self.run(opt, params, n_samples, loss, &mut history);
+        let r = self.run(opt, params, n_samples, loss, resume, hook, &mut history);
         match r {
             Ok(mut report) => {
                 report.history = history;
@@ -561,18 +608,21 @@ impl<'a> Trainer<'a> {
 
     /// The loop of [`Trainer::fit`]; records go to `history`, and the
     /// report's `history` is left empty.
+    #[allow(clippy::too_many_arguments)]
     fn run<O, P, L>(
         &mut self,
         opt: &mut O,
         params: &mut P,
         n_samples: usize,
         mut loss: L,
+        resume: Resume,
+        mut hook: Option<EpochHook<'_, P, O>>,
         history: &mut History,
     ) -> Result<TrainReport, GdError>
     where
         O: Optimizer + ?Sized,
         P: TrainParams + ?Sized,
-        L: FnMut(&P, &[usize], &mut P) -> f64,
+        L: FnMut(&P, &[usize], &mut P, usize) -> Result<f64, GdError>,
     {
         let cfg = self.config;
         if n_samples == 0 {
@@ -615,15 +665,20 @@ impl<'a> Trainer<'a> {
         let mut val_bad = 0usize;
         let mut plateau_best = f64::INFINITY;
         let mut plateau_bad = 0usize;
-        let mut steps = 0usize;
-        let mut threshold: Option<f64> = None;
-        let mut last_finite: Option<f64> = None;
+        let mut steps = resume.steps;
+        let mut threshold: Option<f64> = resume.threshold;
+        let mut last_finite: Option<f64> = resume.last_finite;
         let mut final_loss = f64::NAN;
-        let mut epochs_done = 0usize;
+        let mut epochs_done = resume.epochs;
         let mut stop = StopReason::MaxEpochs;
         let bar = progress::bar(cfg.max_epochs as u64, cfg.progress);
+        // A resumed run replays the shuffles of the epochs it skips, so its
+        // batches are those of the run it continues.
+        if shuffle {
+            (0..resume.epochs).for_each(|_| order.shuffle(&mut rng));
+        }
 
-        'epochs: for epoch in 0..cfg.max_epochs {
+        'epochs: for epoch in resume.epochs..cfg.max_epochs {
             if shuffle {
                 order.shuffle(&mut rng);
             }
@@ -636,7 +691,7 @@ impl<'a> Trainer<'a> {
                     stop = StopReason::MaxSteps;
                     break 'epochs;
                 }
-                let l = loss(params, batch, g.borrow_mut());
+                let l = loss(params, batch, g.borrow_mut(), steps)?;
                 let diverged = |cause| {
                     Err(GdError::Divergence { step: steps, lr: opt.lr(), last_finite_loss: last_finite, cause })
                 };
@@ -722,6 +777,10 @@ impl<'a> Trainer<'a> {
             let record = EpochRecord { epoch, loss: ep_loss, grad_norm: ep_gnorm, lr: opt.lr(), val_loss: val };
             history.epochs.push(record);
             progress::update(&bar, epoch, ep_loss);
+            if let Some(h) = hook.as_mut() {
+                let resume = Resume { epochs: epochs_done, steps, threshold, last_finite };
+                h(EpochEnd { resume, params: &*params }, &*opt)?;
+            }
             // Called on every recorded epoch; acted on after the validation
             // bookkeeping so a stopped run still restores the best parameters.
             let callback_stop = self.on_epoch.as_mut().is_some_and(|f| f(&record).is_break());

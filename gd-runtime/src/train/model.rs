@@ -28,6 +28,12 @@ pub(crate) trait TrainParams: Leaves {
     fn norm(&self) -> f64;
     /// The flat `f64` view, for the validation closure.
     fn flat(&self) -> Cow<'_, [f64]>;
+    /// The number of values [`TrainParams::push_flat`] appends.
+    fn flat_len(&self) -> usize;
+    /// Append the values in the flat order (to a buffer that is all-reduced).
+    fn push_flat(&self, out: &mut Vec<f64>);
+    /// Overwrite from the first [`TrainParams::flat_len`] values of `src`.
+    fn read_flat(&mut self, src: &[f64]);
 }
 
 impl TrainParams for [f64] {
@@ -58,6 +64,15 @@ impl TrainParams for [f64] {
     fn flat(&self) -> Cow<'_, [f64]> {
         Cow::Borrowed(self)
     }
+    fn flat_len(&self) -> usize {
+        self.len()
+    }
+    fn push_flat(&self, out: &mut Vec<f64>) {
+        out.extend_from_slice(self)
+    }
+    fn read_flat(&mut self, src: &[f64]) {
+        self.copy_from_slice(&src[..self.len()])
+    }
 }
 
 impl<P: Params + Clone> TrainParams for P {
@@ -85,5 +100,14 @@ impl<P: Params + Clone> TrainParams for P {
     }
     fn flat(&self) -> Cow<'_, [f64]> {
         Cow::Owned(self.to_vec())
+    }
+    fn flat_len(&self) -> usize {
+        self.num_params()
+    }
+    fn push_flat(&self, out: &mut Vec<f64>) {
+        self.flatten_into(out)
+    }
+    fn read_flat(&mut self, src: &[f64]) {
+        self.read_from(src);
     }
 }
