@@ -18,9 +18,10 @@ const MIN_DIM: usize = 8;
 /// Products of at least this many multiply-adds use every thread of rayon's
 /// pool, unless the caller is already one of its threads (a shard of a
 /// sharded batch: the other cores are busy with the other shards). On 2
-/// idle cores 128×784·784×256 (2.6·10⁷) took 0.68–0.74× of its serial
-/// time, while a threaded 64×64·64×32 (1.3·10⁵) took 4–7× its serial time.
-const PARALLEL_MULADDS: usize = 1 << 22;
+/// idle cores (`cargo bench --bench matmul`) 128×784·784×256 (2.6·10⁷)
+/// took 0.67–0.77× of its serial time, while 256×128·128×128 (4.2·10⁶)
+/// took 0.84× in f64 but 1.16× in f32, and 64×64·64×32 3.6–6.5×.
+const PARALLEL_MULADDS: usize = 1 << 23;
 
 /// Whether an m×k by k×n product goes to faer.
 #[inline]
@@ -86,7 +87,7 @@ mod tests {
     /// enough to thread) and that stay with nalgebra.
     #[test]
     fn product_rule_matches_nalgebra_on_both_sides_of_the_threshold() {
-        for (r, k, c) in [(8, 8, 8), (9, 10, 11), (64, 64, 32), (200, 150, 160), (7, 40, 40), (40, 40, 3)] {
+        for (r, k, c) in [(8, 8, 8), (9, 10, 11), (64, 64, 32), (256, 200, 170), (7, 40, 40), (40, 40, 3)] {
             assert_eq!(super::faer_worth(r, k, c), r >= 8 && k >= 8 && c >= 8);
             let (a, b, zb) = (m(r, k, 0.1), m(k, c, 0.2), m(r, c, 0.3));
             let (da, db) = (m(r, k, 0.4), m(k, c, 0.5));
