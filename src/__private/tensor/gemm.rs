@@ -30,11 +30,14 @@ pub(super) fn faer_worth(m: usize, k: usize, n: usize) -> bool {
 }
 
 fn parallelism(m: usize, k: usize, n: usize) -> Par {
-    let threads = rayon::current_num_threads();
-    if threads > 1 && m.saturating_mul(k).saturating_mul(n) >= PARALLEL_MULADDS && rayon::current_thread_index().is_none() {
-        Par::rayon(threads)
-    } else {
-        Par::Seq
+    // The size first: asking rayon for its thread count starts its global
+    // pool, which a process multiplying only small matrices never needs.
+    if m.saturating_mul(k).saturating_mul(n) < PARALLEL_MULADDS || rayon::current_thread_index().is_some() {
+        return Par::Seq;
+    }
+    match rayon::current_num_threads() {
+        1 => Par::Seq,
+        threads => Par::rayon(threads),
     }
 }
 
