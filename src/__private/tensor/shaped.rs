@@ -135,11 +135,15 @@ fn strided<R1: Dim, K: Dim, C2: Dim>(r1: usize, k: usize, c2: usize) -> bool {
     (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && r1 > 5 && k > 5 && c2 > 5
 }
 
-/// Whether an r1×k by k2×c2 product goes to faer (see `gemm`): operands
-/// that agree, a dynamic dimension (static ones are small matrices that
-/// nalgebra unrolls), and every dimension large enough.
-fn faer_product<R1: Dim, K: Dim, C2: Dim>(r1: usize, k: usize, k2: usize, c2: usize) -> bool {
-    k == k2 && (R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none()) && gemm::faer_worth(r1, k, c2)
+/// Whether the product `a·b` goes to faer (see `gemm`): operands that
+/// agree, a dynamic dimension (static ones are small matrices that nalgebra
+/// unrolls), and every dimension large enough.
+fn faer_product<F: Scalar, R1: Dim, K: Dim, K2: Dim, C2: Dim>(a: &OMatrix<F, R1, K>, b: &OMatrix<F, K2, C2>) -> bool
+where
+    DefaultAllocator: Allocator<R1, K> + Allocator<K2, C2>,
+{
+    let dynamic = R1::try_to_usize().is_none() || K::try_to_usize().is_none() || C2::try_to_usize().is_none();
+    a.ncols() == b.nrows() && dynamic && gemm::faer_worth(a.nrows(), a.ncols(), b.ncols())
 }
 
 /// An owned matrix as a product operand, transposed or not.
@@ -245,7 +249,7 @@ macro_rules! scalar_rules {
             type Out = OMatrix<$f, R1, C2>;
             // nalgebra's operator: a shape mismatch panics with the primal's message.
             fn fwd(&self, b: &OMatrix<$f, K, C2>) -> Self::Out {
-                if !faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                if !faer_product(self, b) {
                     return self * b;
                 }
                 let mut c = OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().1);
@@ -253,7 +257,7 @@ macro_rules! scalar_rules {
                 c
             }
             fn rev(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out, ab: Option<&mut Self>, bb: Option<&mut OMatrix<$f, K, C2>>) {
-                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                if faer_product(self, b) {
                     let (r1, k, c2) = (self.nrows(), self.ncols(), b.ncols());
                     if let Some(ab) = ab {
                         gemm::product(ab.as_mut_slice(), r1, k, true, op(zb, false), op(b, true));
@@ -272,7 +276,7 @@ macro_rules! scalar_rules {
                 }
             }
             fn tan(&self, b: &OMatrix<$f, K, C2>, da: Option<&Self>, db: Option<&OMatrix<$f, K, C2>>) -> Option<Self::Out> {
-                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) && (da.is_some() || db.is_some()) {
+                if faer_product(self, b) && (da.is_some() || db.is_some()) {
                     let (r1, c2) = (self.nrows(), b.ncols());
                     let mut c = OMatrix::zeros_generic(self.shape_generic().0, b.shape_generic().1);
                     if let Some(da) = da {
@@ -290,7 +294,7 @@ macro_rules! scalar_rules {
             // A new adjoint is a product (nalgebra allocates it without a
             // zero fill), through transposed views when matrixmultiply runs.
             fn adj_a(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> Self {
-                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                if faer_product(self, b) {
                     let mut a = OMatrix::zeros_generic(self.shape_generic().0, self.shape_generic().1);
                     gemm::product(a.as_mut_slice(), self.nrows(), self.ncols(), false, op(zb, false), op(b, true));
                     return a;
@@ -298,7 +302,7 @@ macro_rules! scalar_rules {
                 if strided::<R1, K, C2>(self.nrows(), self.ncols(), b.ncols()) { zb * tview(b) } else { zb * b.transpose() }
             }
             fn adj_b(&self, b: &OMatrix<$f, K, C2>, zb: &Self::Out) -> OMatrix<$f, K, C2> {
-                if faer_product::<R1, K, C2>(self.nrows(), self.ncols(), b.nrows(), b.ncols()) {
+                if faer_product(self, b) {
                     let mut g = OMatrix::zeros_generic(b.shape_generic().0, b.shape_generic().1);
                     gemm::product(g.as_mut_slice(), b.nrows(), b.ncols(), false, op(self, true), op(zb, false));
                     return g;
