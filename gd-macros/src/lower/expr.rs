@@ -478,40 +478,44 @@ impl<'a> Lowerer<'a> {
 }
 
 impl Lowerer<'_> {
-    /// `&xs[a..b]`, `&xs[a..]`, `&xs[..b]`, `&xs[a..=b]` of a differentiated
-    /// array, as a call's argument: the array with its range, whose bounds
-    /// are captured like an index (the reverse sweep adds the callee's
-    /// gradient into the same range).
-    /// `let ys = &xs[a..b];` (or `a..`, `..b`, `a..=b`, `..`) of a
-    /// differentiated array: `ys` becomes a view of the array, read through
-    /// it (`ys[j]` is `xs[a + j]`), measured and iterated like a window,
-    /// and passed to calls as the range it names. The bounds are evaluated
-    /// once, into locals of the forward sweep, and the user's slice is
-    /// made from them (so that it panics where the user's would); false when
-    /// `e` is not such a slice.
-    pub(super) fn bind_sub_slice(&mut self, name: &syn::Ident, key: usize, e: &Expr) -> Result<bool> {
-        let Expr::Reference(rf) = strip(e) else { return Ok(false) };
-        let Expr::Index(ix) = strip(&rf.expr) else { return Ok(false) };
-        let Expr::Range(r) = strip(&ix.index) else { return Ok(false) };
+    /// `&xs[a..b]` (or `a..`, `..b`, `a..=b`, `..`) of a differentiated
+    /// array: the array, the tokens naming it, the first index and the end
+    /// (exclusive; `None` to the array's end), as expressions of data. `None`
+    /// when `e` is not such a slice.
+    fn slice_range<'e>(&mut self, e: &'e Expr) -> Result<Option<(Arr, &'e Expr, TokenStream, Option<TokenStream>)>> {
+        let Expr::Reference(rf) = strip(e) else { return Ok(None) };
+        let Expr::Index(ix) = strip(&rf.expr) else { return Ok(None) };
+        let Expr::Range(r) = strip(&ix.index) else { return Ok(None) };
         if rf.mutability.is_some() || !self.mentions_active(&ix.expr) {
-            return Ok(false);
+            return Ok(None);
         }
-        let Val::Array(array, _) = self.lower_expr(&ix.expr)? else { return Ok(false) };
+        let Val::Array(arr, _) = self.lower_expr(&ix.expr)? else { return Ok(None) };
         for bound in r.start.iter().chain(&r.end) {
             // An array's length is data (`&xs[..xs.len() - 1]`).
             if self.reads_active_values(bound) {
                 return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
             }
         }
-        let src = &ix.expr;
+        let lo = r.start.as_ref().map_or_else(|| quote!(0usize), |a| quote!(#a));
+        let hi = match (&r.end, &r.limits) {
+            (Some(b), syn::RangeLimits::HalfOpen(_)) => Some(quote!(#b)),
+            (Some(b), syn::RangeLimits::Closed(_)) => Some(quote!((#b) + 1)),
+            (None, _) => None,
+        };
+        Ok(Some((arr, &ix.expr, lo, hi)))
+    }
+
+    /// `let ys = &xs[a..b];` (see `slice_range`): `ys` becomes a view of
+    /// the array, read through it (`ys[j]` is `xs[a + j]`), measured and
+    /// iterated like a window, and passed to calls as the range it names.
+    /// The bounds are evaluated once, into locals of the forward sweep, and
+    /// the user's slice is made from them (so that it panics where the
+    /// user's would); false when `e` is not such a slice.
+    pub(super) fn bind_sub_slice(&mut self, name: &syn::Ident, key: usize, e: &Expr) -> Result<bool> {
+        let Some((array, src, lo_e, hi_e)) = self.slice_range(e)? else { return Ok(false) };
+        let hi_e = hi_e.unwrap_or_else(|| quote!(#src.len()));
         let uid = self.next_uid();
         let (lo, hi) = (quote::format_ident!("__gd_lo{}", uid), quote::format_ident!("__gd_hi{}", uid));
-        let lo_e = r.start.as_ref().map_or_else(|| quote!(0usize), |a| quote!(#a));
-        let hi_e = match (&r.end, &r.limits) {
-            (Some(b), syn::RangeLimits::HalfOpen(_)) => quote!(#b),
-            (Some(b), syn::RangeLimits::Closed(_)) => quote!((#b) + 1),
-            (None, _) => quote!(#src.len()),
-        };
         self.emit(Stmt::Verbatim(quote! {
             let #lo: usize = #lo_e;
             let #hi: usize = #hi_e;
@@ -528,32 +532,14 @@ impl Lowerer<'_> {
         Ok(true)
     }
 
+    /// A slice of a differentiated array (see `slice_range`) as a call's
+    /// argument: the array with its range, whose bounds are captured like
+    /// an index (the reverse sweep adds the callee's gradient into the same
+    /// range).
     fn sub_slice(&mut self, a: &Expr) -> Result<Option<CallArg>> {
-        let inner = match strip(a) {
-            Expr::Reference(r) if r.mutability.is_none() => strip(&r.expr),
-            _ => return Ok(None),
-        };
-        let Expr::Index(ix) = inner else { return Ok(None) };
-        let Expr::Range(r) = strip(&ix.index) else { return Ok(None) };
-        if !self.mentions_active(&ix.expr) {
-            return Ok(None);
-        }
-        let Val::Array(arr, _) = self.lower_expr(&ix.expr)? else { return Ok(None) };
-        for bound in r.start.iter().chain(&r.end) {
-            // An array's length is data (`&xs[..xs.len() - 1]`).
-            if self.reads_active_values(bound) {
-                return self.err(bound, "#[differentiable]: a sub-slice's bounds cannot depend on differentiated values");
-            }
-        }
-        let lo = match &r.start {
-            Some(e) => self.capture(Ty::Usize, quote!(#e)),
-            None => self.capture(Ty::Usize, quote!(0usize)),
-        };
-        let hi = match (&r.end, &r.limits) {
-            (Some(e), syn::RangeLimits::HalfOpen(_)) => Some(self.capture(Ty::Usize, quote!(#e))),
-            (Some(e), syn::RangeLimits::Closed(_)) => Some(self.capture(Ty::Usize, quote!((#e) + 1))),
-            (None, _) => None,
-        };
+        let Some((arr, _, lo, hi)) = self.slice_range(a)? else { return Ok(None) };
+        let lo = self.capture(Ty::Usize, lo);
+        let hi = hi.map(|h| self.capture(Ty::Usize, h));
         Ok(Some(CallArg::Array(arr, quote!(#a), Some(SubRange { lo, hi }))))
     }
 }
