@@ -19,45 +19,16 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gd::differentiable;
-use gd::nalgebra::{DMatrix, DVector, RowDVector};
+use gd::nalgebra::{DMatrix, DVector};
 use gd::runtime::optim::Adam;
 use gd::runtime::{BatchMode, Trainer};
 use gd::Params;
 use rand::{Rng, SeedableRng};
 
-#[derive(Clone, Debug, gd::Params)]
-struct Layer {
-    w: DMatrix<f64>,
-    b: DVector<f64>,
-}
-
-#[derive(Clone, Debug, gd::Params)]
-struct Mlp {
-    layers: Vec<Layer>,
-}
-
-/// Mean softmax cross-entropy of a tanh MLP over the columns of `x` (the
-/// digits example's `models::xent` without its L2 term).
-#[differentiable(wrt(p))]
-fn xent(p: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    let n = x.ncols();
-    let ones = DVector::from_element(n, 1.0);
-    let mut h = x.clone();
-    for (l, layer) in p.layers.iter().enumerate() {
-        let z = &layer.w * &h + &layer.b * ones.transpose();
-        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
-    }
-    let k = h.nrows();
-    let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
-    let ones_k = DVector::from_element(k, 1.0);
-    let e = (&h - &ones_k * &m).map(|v| v.exp());
-    let lse = (ones_k.transpose() * e).map(|v| v.ln()).sum() + m.sum();
-    let mut picked = 0.0;
-    for j in 0..n {
-        picked += h[(labels[j], j)];
-    }
-    (lse - picked) / n as f64
-}
+#[macro_use]
+#[path = "common/xent_mlp.rs"]
+mod xent_mlp;
+xent_mlp!(Layer, Mlp, xent, f64);
 
 /// Mean logistic loss over the rows in `batch` (labels in {-1, 1}), as in
 /// `train_epoch`.

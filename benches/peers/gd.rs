@@ -10,7 +10,7 @@
 //! of calls, median per call over the blocks; see `time_per`).
 
 use gd::differentiable;
-use gd::nalgebra::{DMatrix, DVector, RowDVector};
+use gd::nalgebra::{DMatrix, DVector};
 use gd::runtime::optim::{Adam, Optimizer};
 use gd::runtime::{BatchMode, Trainer};
 use std::hint::black_box;
@@ -41,72 +41,11 @@ fn rosen32(x: &[f32]) -> f32 {
 
 // ---------------------------------------------------------------- MLP
 
-#[derive(Clone, Debug, gd::Params)]
-struct Layer {
-    w: DMatrix<f64>,
-    b: DVector<f64>,
-}
-
-#[derive(Clone, Debug, gd::Params)]
-struct Mlp {
-    layers: Vec<Layer>,
-}
-
-#[derive(Clone, Debug, gd::Params)]
-struct Layer32 {
-    w: DMatrix<f32>,
-    b: DVector<f32>,
-}
-
-#[derive(Clone, Debug, gd::Params)]
-struct Mlp32 {
-    layers: Vec<Layer32>,
-}
-
-/// Mean softmax cross-entropy of a tanh MLP; the samples are the columns
-/// of `x` (benches/threads.rs's `xent`).
-#[differentiable(wrt(p))]
-fn xent(p: &Mlp, x: &DMatrix<f64>, labels: &[usize]) -> f64 {
-    let n = x.ncols();
-    let ones = DVector::from_element(n, 1.0);
-    let mut h = x.clone();
-    for (l, layer) in p.layers.iter().enumerate() {
-        let z = &layer.w * &h + &layer.b * ones.transpose();
-        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
-    }
-    let k = h.nrows();
-    let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
-    let ones_k = DVector::from_element(k, 1.0);
-    let e = (&h - &ones_k * &m).map(|v| v.exp());
-    let lse = (ones_k.transpose() * e).map(|v| v.ln()).sum() + m.sum();
-    let mut picked = 0.0;
-    for j in 0..n {
-        picked += h[(labels[j], j)];
-    }
-    (lse - picked) / n as f64
-}
-
-/// The same in f32.
-#[differentiable(wrt(p))]
-fn xent32(p: &Mlp32, x: &DMatrix<f32>, labels: &[usize]) -> f32 {
-    let n = x.ncols();
-    let ones = DVector::from_element(n, 1.0f32);
-    let mut h = x.clone();
-    for (l, layer) in p.layers.iter().enumerate() {
-        let z = &layer.w * &h + &layer.b * ones.transpose();
-        h = if l + 1 < p.layers.len() { z.map(|v| v.tanh()) } else { z };
-    }
-    let k = h.nrows();
-    let m = gd::stop_gradient(RowDVector::from_iterator(n, h.column_iter().map(|c| c.max())));
-    let ones_k = DVector::from_element(k, 1.0f32);
-    let e = (&h - &ones_k * &m).map(|v| v.exp());
-    let lse = (ones_k.transpose() * e).map(|v| v.ln()).sum() + m.sum();
-    let mut picked = 0.0f32;
-    for j in 0..n {
-        picked += h[(labels[j], j)];
-    }
-    (lse - picked) / n as f32
-}
+#[macro_use]
+#[path = "../common/xent_mlp.rs"]
+mod xent_mlp;
+xent_mlp!(Layer, Mlp, xent, f64);
+xent_mlp!(Layer32, Mlp32, xent32, f32);
 
 // ------------------------------------------------- shared definitions (all impls)
 
