@@ -59,8 +59,45 @@ fn a_stopped_run_resumes_to_the_bits_of_an_uninterrupted_one() {
     let mut q = tiny_net::init();
     let r = trainer(5).resume(true).checkpoint(&path, 2).fit_distributed(&Single, &mut Adam::new(0.02).unwrap(), &mut q, tiny_net::N, loss).unwrap();
     assert_eq!(r.epochs, 5);
-    assert_eq!(r.history.epochs.len(), 3, "the resumed run records its own epochs");
+    assert_eq!(r.history.epochs.len(), 5, "the resumed run's history holds the checkpointed epochs too");
     assert_eq!(q, full);
+}
+
+/// A run whose epoch-level rules all carry state (early stopping on a noisy
+/// validation loss, the loss-plateau rule, reduce-on-plateau), stopped after
+/// epoch `stop_at` and resumed: the same stop, epochs, best validation,
+/// history and parameters as without the stop.
+#[test]
+fn a_resumed_run_keeps_its_stopping_rules_and_history() {
+    let val = |p: &[f64]| tiny_net::full_loss(p) * (1.0 + 0.05 * (40.0 * p.iter().sum::<f64>()).sin());
+    let rules = |t: Trainer<'static>| {
+        let lr_rule = gd_runtime::schedule::PlateauConfig { factor: 0.5, patience: 0, ..Default::default() }.build().unwrap();
+        t.validation(val, 4).plateau(3, 0.02).reduce_lr_on_plateau(lr_rule)
+    };
+    let run = |t: Trainer<'static>, p: &mut Vec<f64>| rules(t).fit_distributed(&Single, &mut Adam::new(0.08).unwrap(), p, tiny_net::N, loss).unwrap();
+    let path = scratch("rules");
+    let mut full = tiny_net::init();
+    let whole = run(trainer(60).checkpoint(&path, 1), &mut full);
+    let stop_at = 16;
+    assert!(matches!(whole.stop, StopReason::EarlyStopping | StopReason::LossPlateau) && whole.epochs > stop_at + 1, "{:?} after {}", whole.stop, whole.epochs);
+    let lrs: Vec<f64> = whole.history.epochs.iter().take(stop_at + 1).map(|e| e.lr).collect();
+    assert!(lrs.windows(2).any(|w| w[1] < w[0]), "the LR rule acts before the stop: {lrs:?}");
+    std::fs::remove_file(&path).unwrap();
+
+    let mut p = tiny_net::init();
+    let stop = move |rec: &gd_runtime::train::EpochRecord| if rec.epoch == stop_at { ControlFlow::Break(()) } else { ControlFlow::Continue(()) };
+    run(trainer(60).checkpoint(&path, 1).on_epoch(stop), &mut p);
+    let ck: Checkpoint<Adam> = Checkpoint::read(&path).unwrap();
+    assert_eq!(ck.epochs, stop_at + 1);
+    assert!(ck.stopping.validation_bad_epochs + ck.stopping.plateau_bad_epochs > 0, "the rules carry state at the stop: {:?}", ck.stopping);
+    assert!(ck.best_params.is_some() && ck.lr_rule.is_some());
+
+    let mut q = tiny_net::init();
+    let resumed = run(trainer(60).checkpoint(&path, 1).resume(true), &mut q);
+    assert_eq!((resumed.stop, resumed.epochs, resumed.steps), (whole.stop, whole.epochs, whole.steps));
+    assert_eq!(resumed.best_validation, whole.best_validation);
+    assert_eq!(resumed.history, whole.history);
+    assert_eq!(q, full, "the best validated parameters, restored at the end");
 }
 
 #[test]

@@ -9,13 +9,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::GdError;
+use crate::schedule::ReduceLrOnPlateau;
+use crate::train::{History, StoppingState};
 
 /// A training checkpoint. `O` is the optimizer (every optimizer of
 /// [`crate::optim`] is `Serialize + Deserialize`).
 ///
-/// Not in it, so not resumed: the history, the validation / early-stopping
-/// and plateau counters and a [`crate::schedule::ReduceLrOnPlateau`] rule's
-/// state (a run using those restarts them).
+/// A resumed run goes on as the uninterrupted one: the history, the
+/// early-stopping and plateau bookkeeping and a
+/// [`crate::schedule::ReduceLrOnPlateau`] rule's state are in it too
+/// (checkpoints written before they were read as fresh ones).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint<O> {
     /// Epochs completed.
@@ -36,6 +39,19 @@ pub struct Checkpoint<O> {
     pub params: Vec<f64>,
     /// The optimizer, its state included.
     pub optimizer: O,
+    /// The stopping rules' bookkeeping.
+    #[serde(default)]
+    pub stopping: StoppingState,
+    /// The parameters of the best validation loss so far, flat (runs with
+    /// early stopping restore them at the end).
+    #[serde(default)]
+    pub best_params: Option<Vec<f64>>,
+    /// The run's records up to this epoch.
+    #[serde(default)]
+    pub history: History,
+    /// The reduce-on-plateau rule's state, when the run has one.
+    #[serde(default)]
+    pub lr_rule: Option<ReduceLrOnPlateau>,
 }
 
 impl<O: Serialize> Checkpoint<O> {

@@ -15,7 +15,7 @@ use crate::error::{check, GdError, RankFailure};
 use crate::optim::Optimizer;
 use crate::params::Params;
 
-use super::{BatchMode, EpochEnd, History, Resume, TrainParams, TrainReport, Trainer};
+use super::{BatchMode, EpochEnd, History, Position, Resume, TrainParams, TrainReport, Trainer};
 
 /// Where and how often a distributed run saves itself, and whether it
 /// starts from what it saved.
@@ -125,19 +125,23 @@ impl<'a> Trainer<'a> {
         let seed = self.config.seed;
         let mut reducer = Reducer::new(comm, n_samples);
         let mut hook = |end: EpochEnd<'_, P>, opt: &O| -> Result<(), GdError> {
-            let epoch = end.resume.epochs - 1;
+            let epoch = end.at.epochs - 1;
             check_replicas(comm, end.params, epoch)?;
-            if let Some(plan) = plan.as_ref().filter(|p| end.resume.epochs % p.every == 0) {
+            if let Some(plan) = plan.as_ref().filter(|p| end.at.epochs % p.every == 0) {
                 let written = if comm.rank() == 0 {
                     let ck = Checkpoint {
-                        epochs: end.resume.epochs,
-                        steps: end.resume.steps,
+                        epochs: end.at.epochs,
+                        steps: end.at.steps,
                         seed,
                         ranks: comm.size(),
-                        threshold: end.resume.threshold,
-                        last_finite_loss: end.resume.last_finite,
+                        threshold: end.at.threshold,
+                        last_finite_loss: end.at.last_finite,
                         params: end.params.flat().into_owned(),
                         optimizer: opt,
+                        stopping: end.stopping.clone(),
+                        best_params: end.best_params.map(|b| b.flat().into_owned()),
+                        history: end.history.clone(),
+                        lr_rule: end.lr_rule.cloned(),
                     };
                     ck.write(&plan.path)
                 } else {
@@ -208,7 +212,16 @@ impl<'a> Trainer<'a> {
         }
         params.read_flat(&ck.params);
         *opt = ck.optimizer;
-        Ok(Resume { epochs: ck.epochs, steps: ck.steps, threshold: ck.threshold, last_finite: ck.last_finite_loss })
+        if ck.best_params.as_ref().is_some_and(|b| b.len() != ck.params.len()) {
+            return Err(bad("its best-validation parameters are not as many as its parameters".into()));
+        }
+        Ok(Resume {
+            at: Position { epochs: ck.epochs, steps: ck.steps, threshold: ck.threshold, last_finite: ck.last_finite_loss },
+            stopping: ck.stopping,
+            best_params: ck.best_params,
+            history: ck.history,
+            lr_rule: ck.lr_rule,
+        })
     }
 }
 

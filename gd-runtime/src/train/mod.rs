@@ -34,33 +34,54 @@ mod history;
 mod lr_find;
 mod model;
 mod progress;
+mod stopping;
 
 pub use history::{EpochRecord, History, StepRecord};
+pub use stopping::StoppingState;
 pub use lr_find::{lr_find, lr_find_params, LrFindConfig, LrFindReport};
 
-use std::borrow::BorrowMut;
+use std::borrow::{Borrow, BorrowMut};
 
 pub(crate) use model::TrainParams;
 
-/// Where a run starts: a fresh run at epoch 0, a resumed one after a
-/// checkpoint's epochs ([`crate::dist::Checkpoint`]).
+/// How far a run has come: epochs and steps done, and the blow-up rule's
+/// state.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Resume {
+pub(crate) struct Position {
     pub epochs: usize,
     pub steps: usize,
     pub threshold: Option<f64>,
     pub last_finite: Option<f64>,
 }
 
+/// Where a run starts: a fresh run at epoch 0, a resumed one with the state
+/// a checkpoint saved ([`crate::dist::Checkpoint`]), so that it goes on as
+/// the uninterrupted run would have.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resume {
+    pub at: Position,
+    pub stopping: StoppingState,
+    /// The parameters of the best validation loss, flat.
+    pub best_params: Option<Vec<f64>>,
+    pub history: History,
+    /// The reduce-on-plateau rule's state (used when the run has one).
+    pub lr_rule: Option<ReduceLrOnPlateau>,
+}
+
 /// The loop's state after an epoch, for the distributed run's hook (which
 /// checks that the ranks agree and writes checkpoints).
 pub(crate) struct EpochEnd<'p, P: ?Sized> {
-    pub resume: Resume,
+    pub at: Position,
     pub params: &'p P,
+    pub stopping: &'p StoppingState,
+    pub best_params: Option<&'p P>,
+    pub history: &'p History,
+    pub lr_rule: Option<&'p ReduceLrOnPlateau>,
 }
 
-/// Called after each completed epoch (after its record and the LR rule);
-/// an error ends the run with it.
+/// Called after each completed epoch (after its record, the LR rule and the
+/// stopping rules' bookkeeping, before the run stops); an error ends the run
+/// with it.
 pub(crate) type EpochHook<'h, P, O> = &'h mut dyn FnMut(EpochEnd<'_, P>, &O) -> Result<(), GdError>;
 
 use std::ops::ControlFlow;
@@ -660,25 +681,30 @@ impl<'a> Trainer<'a> {
         let mut acc = params.zeros();
         let mut epoch_grad = params.zeros();
         let mut prev = params.copy();
-        let mut best_params: Option<P::Owned> = None;
-        let mut best_val: Option<(usize, f64)> = None;
-        let mut val_bad = 0usize;
-        let mut plateau_best = f64::INFINITY;
-        let mut plateau_bad = 0usize;
-        let mut steps = resume.steps;
-        let mut threshold: Option<f64> = resume.threshold;
-        let mut last_finite: Option<f64> = resume.last_finite;
+        let Resume { at, mut stopping, best_params: resumed_best, history: resumed_history, lr_rule } = resume;
+        let mut best_params: Option<P::Owned> = resumed_best.map(|flat| {
+            let mut b = params.copy();
+            b.borrow_mut().read_flat(&flat);
+            b
+        });
+        if let (Some(rule), Some(state)) = (self.lr_plateau.as_mut(), lr_rule) {
+            *rule = state;
+        }
+        *history = resumed_history;
+        let mut steps = at.steps;
+        let mut threshold: Option<f64> = at.threshold;
+        let mut last_finite: Option<f64> = at.last_finite;
         let mut final_loss = f64::NAN;
-        let mut epochs_done = resume.epochs;
+        let mut epochs_done = at.epochs;
         let mut stop = StopReason::MaxEpochs;
         let bar = progress::bar(cfg.max_epochs as u64, cfg.progress);
         // A resumed run replays the shuffles of the epochs it skips, so its
         // batches are those of the run it continues.
         if shuffle {
-            (0..resume.epochs).for_each(|_| order.shuffle(&mut rng));
+            (0..at.epochs).for_each(|_| order.shuffle(&mut rng));
         }
 
-        'epochs: for epoch in resume.epochs..cfg.max_epochs {
+        'epochs: for epoch in at.epochs..cfg.max_epochs {
             if shuffle {
                 order.shuffle(&mut rng);
             }
@@ -777,64 +803,59 @@ impl<'a> Trainer<'a> {
             let record = EpochRecord { epoch, loss: ep_loss, grad_norm: ep_gnorm, lr: opt.lr(), val_loss: val };
             history.epochs.push(record);
             progress::update(&bar, epoch, ep_loss);
-            if let Some(h) = hook.as_mut() {
-                let resume = Resume { epochs: epochs_done, steps, threshold, last_finite };
-                h(EpochEnd { resume, params: &*params }, &*opt)?;
-            }
-            // Called on every recorded epoch; acted on after the validation
-            // bookkeeping so a stopped run still restores the best parameters.
-            let callback_stop = self.on_epoch.as_mut().is_some_and(|f| f(&record).is_break());
-
+            let mut stop_now = None;
             if let (Some(v), Some((_, patience))) = (val, self.validation.as_ref()) {
-                let improved = match best_val {
-                    None => !v.is_nan(),
-                    Some((_, b)) => v < b,
-                };
-                if improved {
-                    best_val = Some((epoch, v));
+                if stopping.validated(epoch, v) {
                     match best_params.as_mut() {
                         Some(bp) => bp.borrow_mut().assign(params),
                         None => best_params = Some(params.copy()),
                     }
-                    val_bad = 0;
-                } else {
-                    val_bad += 1;
-                    if val_bad >= *patience {
-                        stop = StopReason::EarlyStopping;
-                        break 'epochs;
-                    }
+                } else if stopping.validation_bad_epochs >= *patience {
+                    stop_now = Some(StopReason::EarlyStopping);
                 }
             }
-            if callback_stop {
-                stop = StopReason::Callback;
-                break 'epochs;
+            // Every rule's bookkeeping is updated whichever rule stops the
+            // run, so that a checkpoint of a stopped run resumes as the
+            // run that went on.
+            let plateaued = cfg.plateau.is_some_and(|p| stopping.plateaued(ep_loss, p));
+            if let Some(h) = hook.as_mut() {
+                let at = Position { epochs: epochs_done, steps, threshold, last_finite };
+                let end = EpochEnd {
+                    at,
+                    params: &*params,
+                    stopping: &stopping,
+                    best_params: best_params.as_ref().map(Borrow::borrow),
+                    history: &*history,
+                    lr_rule: self.lr_plateau.as_ref(),
+                };
+                h(end, &*opt)?;
             }
-            if cfg.batch != BatchMode::Full && cfg.target_loss.is_some_and(|t| ep_loss <= t) {
-                stop = StopReason::TargetReached;
-                break 'epochs;
-            }
-            if cfg.batch != BatchMode::Full && cfg.grad_tol.is_some_and(|t| ep_gnorm <= t) {
-                stop = StopReason::GradTol;
-                break 'epochs;
-            }
-            if let Some(p) = cfg.plateau {
-                if !plateau_best.is_finite() || ep_loss < plateau_best - p.min_rel_delta * plateau_best.abs() {
-                    plateau_best = ep_loss;
-                    plateau_bad = 0;
+            // Called on every recorded epoch, after the hook (this epoch's
+            // checkpoint is on disk when it runs) and the rules' bookkeeping
+            // (a run it stops still restores the best parameters).
+            let callback_stop = self.on_epoch.as_mut().is_some_and(|f| f(&record).is_break());
+            let by_epoch = cfg.batch != BatchMode::Full;
+            stop_now = stop_now.or_else(|| {
+                if callback_stop {
+                    Some(StopReason::Callback)
+                } else if by_epoch && cfg.target_loss.is_some_and(|t| ep_loss <= t) {
+                    Some(StopReason::TargetReached)
+                } else if by_epoch && cfg.grad_tol.is_some_and(|t| ep_gnorm <= t) {
+                    Some(StopReason::GradTol)
                 } else {
-                    plateau_bad += 1;
-                    if plateau_bad >= p.patience {
-                        stop = StopReason::LossPlateau;
-                        break 'epochs;
-                    }
+                    plateaued.then_some(StopReason::LossPlateau)
                 }
+            });
+            if let Some(s) = stop_now {
+                stop = s;
+                break 'epochs;
             }
         }
         bar.finish_and_clear();
         if let Some(mut bp) = best_params {
             params.assign(bp.borrow_mut());
         }
-        Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: best_val, history: History::default() })
+        Ok(TrainReport { stop, epochs: epochs_done, steps, final_loss, best_validation: stopping.best_validation, history: History::default() })
     }
 }
 
