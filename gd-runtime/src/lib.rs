@@ -46,7 +46,7 @@ pub use params::{ParamScalar, Params};
 pub use quasi_newton::{Lbfgs, SolverReport, SolverStop, StopCriteria};
 pub use schedule::Schedule;
 pub use second_order::{Newton, NewtonCg};
-pub use train::{lr_find, lr_find_params, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
+pub use train::{lr_find, lr_find_params, lr_find_params_sharded, lr_find_sharded, minimize, BatchMode, History, LrFindConfig, LrFindReport, StopReason, TrainReport, Trainer};
 
 /// Euclidean norm of a slice.
 pub fn norm2(v: &[f64]) -> f64 {

@@ -255,3 +255,34 @@ fn sharded_objective_for_lbfgs() {
         assert!(max_rel(&r.x, &serial.x) < 1e-6, "{threads} threads: {:?} vs {:?}", r.x, serial.x);
     }
 }
+
+/// The LR range test on threads: one thread is `lr_find` itself; two
+/// threads with shards of 8 give the same sweep up to rounding (and the
+/// shards really run: a `min_shard` above the batch keeps it whole); bad
+/// settings are errors.
+#[test]
+fn lr_find_sharded_sweeps_as_lr_find() {
+    use gd_runtime::{lr_find, lr_find_sharded, LrFindConfig};
+    let d = data();
+    let loss = |p: &[f64], b: &[usize], g: &mut [f64]| mse(&d, p, b, g);
+    let cfg = LrFindConfig { num_iter: 40, start_lr: 1e-4, end_lr: 5.0, batch: BatchMode::MiniBatch(32), seed: 9, ..Default::default() };
+    let mut p = [0.0; 4];
+    let plain = lr_find(&Adam::new(1e-3).unwrap(), &mut p, d.len(), loss, cfg).unwrap();
+    let one = lr_find_sharded(&Adam::new(1e-3).unwrap(), &mut p, d.len(), loss, LrFindConfig { threads: 1, ..cfg }).unwrap();
+    assert_eq!(one, plain);
+    let shards = Mutex::new(Vec::new());
+    let counted = |p: &[f64], b: &[usize], g: &mut [f64]| {
+        shards.lock().unwrap().push(b.len());
+        mse(&d, p, b, g)
+    };
+    let two = lr_find_sharded(&Adam::new(1e-3).unwrap(), &mut p, d.len(), counted, LrFindConfig { threads: 2, min_shard: 8, ..cfg }).unwrap();
+    let seen = shards.into_inner().unwrap();
+    // 200 samples: six batches of 32 cut in two, then a last batch of 8 kept whole.
+    assert!(seen.contains(&16) && seen.iter().all(|&n| n == 16 || n == 8), "{seen:?}");
+    assert_eq!(two.lrs, plain.lrs);
+    assert!(max_rel(&two.raw_losses, &plain.raw_losses) < 1e-12, "{:?}\n{:?}", two.raw_losses, plain.raw_losses);
+    assert_eq!(two.suggestion, plain.suggestion);
+    assert_eq!(p, [0.0; 4], "parameters restored");
+    let bad = lr_find_sharded(&Adam::new(1e-3).unwrap(), &mut p, d.len(), loss, LrFindConfig { threads: 0, ..cfg }).unwrap_err();
+    assert!(matches!(bad, GdError::BadHyperparameter { name: "threads", .. }), "{bad}");
+}

@@ -13,10 +13,13 @@ use crate::error::{check, GdError};
 use crate::leaves::{first_non_finite, WithGrad};
 use crate::optim::{GradMap, Optimizer};
 use crate::params::Params;
+use crate::shard::Shards;
 
 /// Settings of [`lr_find`]. Defaults (torch-lr-finder): `start_lr = 1e-7`,
 /// `end_lr = 10`, `num_iter = 100`, `smooth = 0.05`, `diverge_th = 5`,
-/// `skip_start = 10`, `skip_end = 5`; batches: full, seed 0.
+/// `skip_start = 10`, `skip_end = 5`; batches: full, seed 0; for the sharded
+/// sweeps, every core and shards of at least
+/// [`crate::shard::DEFAULT_MIN_SHARD`] samples (as [`super::Trainer`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LrFindConfig {
     /// First learning rate, `> 0`.
@@ -39,6 +42,11 @@ pub struct LrFindConfig {
     pub batch: BatchMode,
     /// Shuffling seed.
     pub seed: u64,
+    /// Threads of [`lr_find_sharded`] / [`lr_find_params_sharded`] (the
+    /// others use one).
+    pub threads: usize,
+    /// Shortest shard of a batch those split (see [`super::Trainer::min_shard`]).
+    pub min_shard: usize,
 }
 
 impl Default for LrFindConfig {
@@ -53,6 +61,8 @@ impl Default for LrFindConfig {
             skip_end: 5,
             batch: BatchMode::Full,
             seed: 0,
+            threads: crate::shard::default_threads(),
+            min_shard: crate::shard::DEFAULT_MIN_SHARD,
         }
     }
 }
@@ -112,6 +122,45 @@ where
     L: FnMut(&P, &[usize], &mut P) -> f64,
 {
     lr_find_any(opt, params, n_samples, loss, cfg)
+}
+
+/// [`lr_find`] with each batch's gradient computed on
+/// [`LrFindConfig::threads`] threads, as [`super::Trainer::fit_sharded`]
+/// computes it (contiguous shards, combined in a fixed order), so the sweep
+/// runs at the speed the training it prepares will: `loss` is `Fn + Sync`.
+/// Errors: those of [`lr_find`], and [`GdError::BadHyperparameter`] for 0
+/// threads or a `min_shard` of 0.
+pub fn lr_find_sharded<O, L>(
+    opt: &O,
+    params: &mut [f64],
+    n_samples: usize,
+    loss: L,
+    cfg: LrFindConfig,
+) -> Result<LrFindReport, GdError>
+where
+    O: Optimizer + Clone,
+    L: Fn(&[f64], &[usize], &mut [f64]) -> f64 + Sync,
+{
+    let mut shards = Shards::new(cfg.threads, cfg.min_shard)?;
+    lr_find_any(opt, params, n_samples, |p: &[f64], b: &[usize], g: &mut [f64]| shards.eval(&loss, p, b, g), cfg)
+}
+
+/// [`lr_find_params`] on several threads, as [`lr_find_sharded`] is to
+/// [`lr_find`].
+pub fn lr_find_params_sharded<O, P, L>(
+    opt: &O,
+    params: &mut P,
+    n_samples: usize,
+    loss: L,
+    cfg: LrFindConfig,
+) -> Result<LrFindReport, GdError>
+where
+    O: Optimizer + Clone,
+    P: Params + Clone + Send + Sync,
+    L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
+{
+    let mut shards = Shards::new(cfg.threads, cfg.min_shard)?;
+    lr_find_any(opt, params, n_samples, |p: &P, b: &[usize], g: &mut P| shards.eval(&loss, p, b, g), cfg)
 }
 
 fn lr_find_any<O, P, L>(

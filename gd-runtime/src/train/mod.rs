@@ -38,7 +38,7 @@ mod stopping;
 
 pub use history::{EpochRecord, History, StepRecord};
 pub use stopping::StoppingState;
-pub use lr_find::{lr_find, lr_find_params, LrFindConfig, LrFindReport};
+pub use lr_find::{lr_find, lr_find_params, lr_find_params_sharded, lr_find_sharded, LrFindConfig, LrFindReport};
 
 use std::borrow::{Borrow, BorrowMut};
 
