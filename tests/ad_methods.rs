@@ -29,6 +29,33 @@ impl Spring {
     fn norm2(xs: &[f64], scale: f64) -> f64 {
         scale * xs.iter().map(|x| x * x).sum::<f64>()
     }
+
+    /// Neither, and nothing said: found from the source to be in an `impl`
+    /// (a comment with a brace `{` and a string "}" before it do not
+    /// confuse the scan).
+    #[differentiable]
+    pub(crate) fn spring_pair(x: f64, k: f64) -> f64 {
+        let _brace = '}'; // {
+        0.5 * k * x * x + x.cos()
+    }
+}
+
+/// A free function in the same file keeps the module API.
+#[differentiable]
+fn free_pair(x: f64, k: f64) -> f64 {
+    k * x * x + 2.0 * x.cos()
+}
+
+#[test]
+fn associated_function_found_from_the_source() {
+    let (x, k) = (0.9, 1.3);
+    let (v, (gx, gk)) = Spring::spring_pair_value_and_grad(x, k);
+    assert_eq!(v, Spring::spring_pair(x, k));
+    let fd = fd_grad(&|p| Spring::spring_pair(p[0], p[1]), &[x, k]);
+    assert_close("spring_pair gradient vs differences", &[gx, gk], &fd, 1e-7, 0.0);
+    assert_close("spring_pair gradient by hand", &[gx, gk], &[k * x - x.sin(), 0.5 * x * x], 1e-14, 0.0);
+    let (w, (fx, fk)) = free_pair::value_and_grad(x, k);
+    assert_eq!((w, fx, fk), (2.0 * v, 2.0 * gx, 2.0 * gk));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use quote::quote;
 mod attr;
 mod derive_params;
 mod emit;
+mod impl_scope;
 mod ir;
 mod lower;
 mod methods;

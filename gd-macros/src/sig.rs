@@ -220,8 +220,9 @@ fn names_self(item: &syn::ItemFn) -> bool {
 
 pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     let s = &item.sig;
-    // `Self` or a receiver: the function is in an `impl` (see `methods`).
-    let in_impl = attr.in_impl || names_self(item) || s.receiver().is_some();
+    // `Self`, a receiver, or its place in the source: the function is in
+    // an `impl` (see `methods`, `impl_scope`).
+    let in_impl = attr.in_impl || names_self(item) || s.receiver().is_some() || crate::impl_scope::inside_impl(&s.ident);
     if in_impl {
         crate::methods::limits(item, attr)?;
     }
