@@ -65,3 +65,30 @@ fn nested_calls_nested() {
         assert_close("outer: hvp vs hyper-dual (through sq's dual copy)", &[hx, hy], &want, 1e-12, 0.0);
     }
 }
+
+/// A plain `fn` written inside a differentiated body and called with data
+/// only (a differentiated value given to it is a spanned error: the ui case
+/// `call_nested_fn_item`).
+#[differentiable]
+fn with_inner_helper(x: f64, n: usize) -> f64 {
+    fn weight(i: usize) -> f64 {
+        1.0 / (1.0 + i as f64)
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += weight(i) * (x * i as f64).sin();
+    }
+    s
+}
+
+#[test]
+fn inner_fn_called_with_data() {
+    let (x, n) = (0.7, 5);
+    let (v, g) = with_inner_helper::value_and_grad(x, n);
+    let hand: f64 = (0..n).map(|i| (i as f64) * (x * i as f64).cos() / (1.0 + i as f64)).sum();
+    assert_eq!(v, with_inner_helper(x, n));
+    assert!((g - hand).abs() < 1e-14, "{g} vs {hand}");
+    let h = with_inner_helper::hvp(x, n, 1.0);
+    let hand2: f64 = (0..n).map(|i| -(i as f64).powi(2) * (x * i as f64).sin() / (1.0 + i as f64)).sum();
+    assert!((h - hand2).abs() < 1e-12, "{h} vs {hand2}");
+}

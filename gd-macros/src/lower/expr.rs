@@ -407,6 +407,16 @@ impl<'a> Lowerer<'a> {
                 format!("#[differentiable]: `{id}` is a local value, not a function marked #[differentiable]. A local closure (`let {id} = |v: f64| ..;`) is differentiated in place at its calls, but not when a name it reads (or `{id}` itself) is bound again before the call, nor when it is `move`, could `return` or destructures its parameters: make `{id}` a #[differentiable] fn, or write its body in place"),
             );
         }
+        // A `fn` written inside this body: the generated functions, outside
+        // the body, cannot reach it (nor its derivative code, if it had any).
+        if let Some(id) = fp.path.get_ident().filter(|id| self.nested_fns.contains(&id.to_string())) {
+            if c.args.iter().any(|a| self.mentions_active(a)) {
+                return self.err(
+                    &c.func,
+                    format!("#[differentiable]: `{id}` is a function written inside this one, so a differentiated value cannot be passed to it: the derivative code, generated outside this body, cannot call it. Move `{id}` out of the body and mark it #[differentiable], or write its body in place (a local closure `let {id} = |v: {f}| ..;` is differentiated at its calls)", f = self.f),
+                );
+            }
+        }
         if fp.path.segments.iter().any(|s| !s.arguments.is_none()) {
             return self.err(&c.func, "#[differentiable]: calls with generic arguments are not supported");
         }

@@ -200,6 +200,9 @@ pub struct Lowerer<'a> {
     /// Local arrays created in each open block, with their end-length temp.
     created: Vec<Vec<(usize, Temp)>>,
     ret_arr: Option<usize>,
+    /// Names of the `fn` items written inside the body: their derivative
+    /// code, if any, is out of reach of the generated functions.
+    nested_fns: HashSet<String>,
 }
 
 impl<'a> Lowerer<'a> {
@@ -233,6 +236,7 @@ impl<'a> Lowerer<'a> {
             locals: 0,
             created: vec![Vec::new()],
             ret_arr: None,
+            nested_fns: HashSet::new(),
         };
         let out = if matches!(sig.out, crate::sig::Output::Tensor) { Ty::Tensor } else { Ty::Float };
         lw.ret = lw.temp(out, true);
@@ -328,6 +332,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn lower_body(&mut self, block: &syn::Block) -> Result<()> {
+        self.nested_fns = nested_fn_names(block);
         self.env.push();
         self.emit(Stmt::Set { dst: self.returned, expr: quote!(false) });
         for (i, p) in self.sig.params.iter().enumerate() {
@@ -801,4 +806,18 @@ mod tests {
         assert!(w("f(&mut s)"));
         assert!(!w("f(&s, &&t)"));
     }
+}
+
+/// The names of the `fn` items anywhere inside `block`.
+fn nested_fn_names(block: &syn::Block) -> HashSet<String> {
+    struct Find(HashSet<String>);
+    impl<'a> syn::visit::Visit<'a> for Find {
+        fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+            self.0.insert(f.sig.ident.to_string());
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    let mut f = Find(HashSet::new());
+    syn::visit::Visit::visit_block(&mut f, block);
+    f.0
 }
