@@ -258,3 +258,31 @@ fn non_finite_divergence_and_setup_errors_keep_what_was_recorded() {
     let h = t.error_history().unwrap();
     assert!(h.steps.len() == 1 && h.epochs.is_empty());
 }
+
+/// `shuffle(false)`: every epoch takes the batches in sample order; the
+/// default shuffles (so the two runs see different batches).
+#[test]
+fn shuffle_off_takes_batches_in_order() {
+    let batches = |shuffle: bool| {
+        let mut seen: Vec<Vec<usize>> = Vec::new();
+        let mut p = [0.0];
+        Trainer::new()
+            .progress(false)
+            .max_epochs(2)
+            .batch(BatchMode::MiniBatch(4))
+            .shuffle(shuffle)
+            .fit(&mut Sgd::new(0.1).unwrap(), &mut p, 10, |p: &[f64], b: &[usize], g: &mut [f64]| {
+                seen.push(b.to_vec());
+                g[0] = p[0] - 1.0;
+                0.5 * (p[0] - 1.0).powi(2)
+            })
+            .unwrap();
+        seen
+    };
+    let in_order: Vec<Vec<usize>> = vec![vec![0, 1, 2, 3], vec![4, 5, 6, 7], vec![8, 9]];
+    assert_eq!(batches(false), [in_order.clone(), in_order.clone()].concat());
+    let shuffled = batches(true);
+    assert_eq!(shuffled.len(), 6);
+    assert_ne!(shuffled[..3], in_order[..], "the default shuffles");
+    assert!(TrainConfig::default().shuffle);
+}

@@ -179,6 +179,7 @@ impl<'a> Trainer<'a> {
                 ("seed (high 32 bits)", (cfg.seed >> 32) as f64),
                 ("batch size (-1 full, -2 stochastic)", batch),
                 ("gradient accumulation steps", cfg.accumulate as f64),
+                ("shuffle", cfg.shuffle as u8 as f64),
                 ("max_epochs", cfg.max_epochs as f64),
                 ("max_steps", cfg.max_steps.map_or(-1.0, |m| m as f64)),
                 ("checkpoint interval", plan.map_or(-1.0, |p| p.every as f64)),

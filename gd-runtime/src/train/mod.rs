@@ -173,6 +173,17 @@ pub struct TrainConfig {
     /// Default [`crate::shard::DEFAULT_MIN_SHARD`].
     #[serde(default = "default_min_shard")]
     pub min_shard: usize,
+    /// Shuffle the samples before each epoch of [`BatchMode::MiniBatch`] /
+    /// [`BatchMode::Stochastic`] (torch's `DataLoader(shuffle=True)`); off,
+    /// every epoch takes the batches `0..B, B..2B, …` in order (a time
+    /// series, a curriculum, or a loss that slices contiguous samples).
+    /// Default `true`.
+    #[serde(default = "default_shuffle")]
+    pub shuffle: bool,
+}
+
+fn default_shuffle() -> bool {
+    true
 }
 
 fn default_min_shard() -> usize {
@@ -195,6 +206,7 @@ impl Default for TrainConfig {
             record_steps: true,
             threads: crate::shard::default_threads(),
             min_shard: crate::shard::DEFAULT_MIN_SHARD,
+            shuffle: true,
         }
     }
 }
@@ -324,6 +336,11 @@ impl<'a> Trainer<'a> {
     /// Set [`TrainConfig::grad_tol`].
     pub fn grad_tol(mut self, tol: f64) -> Self {
         self.config.grad_tol = Some(tol);
+        self
+    }
+    /// Set [`TrainConfig::shuffle`].
+    pub fn shuffle(mut self, on: bool) -> Self {
+        self.config.shuffle = on;
         self
     }
     /// Set [`TrainConfig::plateau`].
@@ -674,7 +691,7 @@ impl<'a> Trainer<'a> {
         }
         check::non_negative("optimizer learning rate", opt.lr())?;
 
-        let shuffle = cfg.batch != BatchMode::Full;
+        let shuffle = cfg.batch != BatchMode::Full && cfg.shuffle;
         let mut order: Vec<usize> = (0..n_samples).collect();
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let mut g = params.zeros();
@@ -725,9 +742,14 @@ impl<'a> Trainer<'a> {
                     params.assign(prev.borrow_mut());
                     return diverged(DivergenceCause::NonFiniteLoss(l));
                 }
-                if let Some((index, value)) = first_non_finite(g.borrow_mut()) {
-                    params.assign(prev.borrow_mut());
-                    return diverged(DivergenceCause::NonFiniteGradient { index, value });
+                // A finite norm means finite entries: the common path makes
+                // one pass over the gradient for both.
+                let batch_norm = g.borrow_mut().norm();
+                if !batch_norm.is_finite() {
+                    if let Some((index, value)) = first_non_finite(g.borrow_mut()) {
+                        params.assign(prev.borrow_mut());
+                        return diverged(DivergenceCause::NonFiniteGradient { index, value });
+                    }
                 }
                 let b = batch.len();
                 let w = b as f64;
@@ -769,7 +791,7 @@ impl<'a> Trainer<'a> {
                 }
                 last_finite = Some(step_loss);
                 final_loss = step_loss;
-                let gnorm = step_grad.norm();
+                let gnorm = if cfg.accumulate == 1 { batch_norm } else { step_grad.norm() };
                 if cfg.batch == BatchMode::Full && cfg.grad_tol.is_some_and(|t| gnorm <= t) {
                     stop = StopReason::GradTol;
                     break 'epochs;
