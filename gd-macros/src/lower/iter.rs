@@ -381,19 +381,22 @@ impl<'a> Lowerer<'a> {
             },
             _ => return self.err(&m.method, "#[differentiable]: unsupported use of this method"),
         };
-        let mut maps = Vec::new();
+        // The `.map(..)` and `.filter(..)` steps, in order from the source.
+        let mut steps = Vec::new();
         let mut src = &*m.receiver;
         while let Expr::MethodCall(mc) = strip(src) {
-            if mc.method != "map" {
-                break;
-            }
+            let filter = match mc.method.to_string().as_str() {
+                "map" => false,
+                "filter" => true,
+                _ => break,
+            };
             match (mc.args.len(), mc.args.first().map(strip)) {
-                (1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => maps.push(c),
-                _ => return self.err(mc, "#[differentiable]: `map` needs a closure with one parameter"),
+                (1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => steps.push(if filter { Step::Filter(c) } else { Step::Map(c) }),
+                _ => return self.err(mc, format!("#[differentiable]: `{}` needs a closure with one parameter", mc.method)),
             }
             src = &mc.receiver;
         }
-        maps.reverse();
+        steps.reverse();
         let init = match &fold_closure {
             Some(_) => {
                 let v = self.lower_expr(&m.args[0])?;
@@ -409,106 +412,192 @@ impl<'a> Lowerer<'a> {
         let acc = self.bind(&acc_name, 0, BKind::Active { temp: acc0, by_ref: false }, true);
 
         let it = self.active_iter(src)?;
-        // The pattern the first element binds to: first map's, or the fold's `x`.
-        let first_pat: Option<&Pat> = maps.first().map(|c| &c.inputs[0]).or(fold_closure.map(|c| &c.inputs[1]));
         let head;
-        let mut index = None;
-        match &it {
+        let elem = match &it {
             Some(it) => {
                 let (h, k) = self.index_head(it);
                 head = h;
-                index = Some(k);
+                Elem::Active(it, k)
             }
             None => {
-                let Some(p) = first_pat else {
+                // A passive source (a range, data): each step binds its
+                // pattern to the element with a `let`, as Rust would.
+                if steps.is_empty() && fold_closure.is_none() {
                     return self.err(src, "#[differentiable]: nothing differentiated to sum over");
-                };
-                head = LoopHead::For { pat: quote!(#p), iter: quote!(#src) };
+                }
+                let e = Ident::new(&format!("__gd_e{}", self.next_uid()), Span::call_site());
+                head = LoopHead::For { pat: quote!(#e), iter: quote!(#src) };
+                Elem::Passive(e)
             }
-        }
+        };
+        let end = FoldEnd { closure: fold_closure, product: name == "product", acc, src };
         let res = self.lower_loop(head, &mut |s| {
-            // The element, bound to the first pattern or kept as a value.
-            let mut cur: Option<Val> = None;
-            match (&it, &index) {
-                (Some(it), Some(k)) => {
-                    let kt = s.capture(Ty::Usize, quote!(#k));
-                    let iv = s.item_val(&it.item, kt, &quote!(#k));
-                    match first_pat {
-                        Some(p) => s.bind_pat(p, iv)?,
-                        None => {
-                            cur = Some(match iv {
-                                ItemVal::Active(t, _) => Val::Active(t),
-                                ItemVal::Passive(ts, _) => Val::Passive(ts),
-                                _ => return s.err(src, "#[differentiable]: cannot sum pairs; add `.map(|(a, b)| ..)`"),
-                            })
-                        }
-                    }
-                }
-                _ => {
-                    for n in super::stmt::pat_idents(first_pat.unwrap()) {
-                        s.bind(n, 0, BKind::Passive, false);
-                    }
-                }
-            }
-            for (i, c) in maps.iter().enumerate() {
-                if i > 0 {
-                    let v = cur.take().unwrap();
-                    match &c.inputs[0] {
-                        Pat::Ident(pi) => {
-                            let key = &pi.ident as *const _ as usize;
-                            s.bind_value_pub(&pi.ident, key, v, &c.body)?;
-                        }
-                        p => return s.err(p, "#[differentiable]: use a plain name for the parameter of a second `map`"),
-                    }
-                }
-                cur = Some(s.lower_expr(&c.body)?);
-            }
-            let acc_t = s.env.active_temp(acc).unwrap();
-            let new = match fold_closure {
-                Some(c) => {
-                    if !maps.is_empty() {
-                        let v = cur.take().unwrap();
-                        match &c.inputs[1] {
-                            Pat::Ident(pi) => {
-                                let key = &pi.ident as *const _ as usize;
-                                s.bind_value_pub(&pi.ident, key, v, &c.body)?;
-                            }
-                            p => return s.err(p, "#[differentiable]: use a plain name here"),
-                        }
-                    }
-                    match &c.inputs[0] {
-                        Pat::Ident(pi) => {
-                            s.bind(&pi.ident, 0, BKind::Active { temp: acc_t, by_ref: false }, false);
-                        }
-                        p => return s.err(p, "#[differentiable]: use a plain name for the accumulator"),
-                    }
-                    let v = s.lower_expr(&c.body)?;
-                    s.operand(v, &c.body)?
-                }
-                None => {
-                    let v = cur.take().unwrap();
-                    let r = s.operand(v, src)?;
-                    let prim = crate::rules::lookup(if name == "sum" { "add" } else { "mul" }).unwrap();
-                    match s.op(prim, vec![Operand::Temp(acc_t), r]) {
-                        Val::Active(t) => Operand::Temp(t),
-                        _ => unreachable!(),
-                    }
-                }
-            };
-            let t = match new {
-                Operand::Temp(t) if s.temps[t.0].active => t,
-                other => {
-                    let t = s.temp(Ty::Float, true);
-                    s.emit(Stmt::Copy { dst: t, src: other });
-                    t
-                }
-            };
-            s.set_active(acc, t);
+            s.fold_steps(&steps, Cur::Elem, &elem, &end)?;
             s.run(&[Frame::LoopEnd])
         });
         let result = self.env.active_temp(acc);
         self.env.pop();
         res?;
         Ok(Val::Active(result.unwrap()))
+    }
+}
+
+/// A step of a reduced iterator chain.
+enum Step<'e> {
+    Map(&'e syn::ExprClosure),
+    /// Keeps the elements its closure accepts: the rest of the chain, the
+    /// accumulator's update included, runs in a branch on it.
+    Filter(&'e syn::ExprClosure),
+}
+
+/// The element of one trip of a reduction: an index into a differentiated
+/// array's iterator (loaded where a step binds it), or a passive element
+/// bound to a name by the loop head.
+enum Elem<'i> {
+    Active(&'i ActiveIter, Ident),
+    Passive(Ident),
+}
+
+/// What flows between steps: the trip's element, not yet bound, or the
+/// value of the last `map`.
+#[derive(Clone)]
+enum Cur {
+    Elem,
+    Val(Val),
+}
+
+/// The end of a reduction: `sum`, `product` or a `fold` closure, into the
+/// accumulator binding `acc`.
+struct FoldEnd<'e> {
+    closure: Option<&'e syn::ExprClosure>,
+    product: bool,
+    acc: usize,
+    src: &'e Expr,
+}
+
+impl<'a> Lowerer<'a> {
+    /// The steps of one trip, then the accumulator's update.
+    fn fold_steps(&mut self, steps: &[Step<'_>], cur: Cur, elem: &Elem<'_>, end: &FoldEnd<'_>) -> Result<()> {
+        match steps.split_first() {
+            None => self.fold_update(cur, elem, end),
+            Some((Step::Map(c), rest)) => {
+                self.bind_step(&c.inputs[0], cur, elem, &c.body)?;
+                let v = self.lower_expr(&c.body)?;
+                self.fold_steps(rest, Cur::Val(v), elem, end)
+            }
+            Some((Step::Filter(c), rest)) => {
+                // The closure takes `&item`: its pattern without that `&`
+                // binds the item itself (`|&&v|` over `xs.iter()` binds `v`).
+                // A tuple pattern over a pair binds by match ergonomics. A
+                // plain name would be `&&f64` in the condition, which is
+                // kept as written, while the element is bound as a value.
+                let pat = match &c.inputs[0] {
+                    Pat::Reference(r) => &*r.pat,
+                    p @ Pat::Tuple(_) => p,
+                    p => {
+                        return self.err(
+                            p,
+                            "#[differentiable]: write the `filter` closure's parameter as a reference pattern, `|&&v| ..` over `xs.iter()` or `|&v| ..` over values (`.copied()`, after a `map`): the condition is kept as written and sees the element by that name",
+                        )
+                    }
+                };
+                self.env.push();
+                let bound = self.bind_step(pat, cur.clone(), elem, &c.body);
+                let keep = bound.and_then(|_| self.cond(&c.body));
+                self.env.pop();
+                let keep = keep?;
+                let mut cur = Some(cur);
+                self.branches(
+                    keep,
+                    false,
+                    &mut |s| s.fold_steps(rest, cur.take().expect("one branch"), elem, end).map(|_| Val::Passive(quote!(()))),
+                    &mut |_| Ok(Val::Passive(quote!(()))),
+                )?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Binds a step's closure pattern to what flows into it.
+    fn bind_step(&mut self, pat: &Pat, cur: Cur, elem: &Elem<'_>, at: &Expr) -> Result<()> {
+        match (cur, elem) {
+            (Cur::Elem, Elem::Active(it, k)) => {
+                let kt = self.capture(Ty::Usize, quote!(#k));
+                let iv = self.item_val(&it.item, kt, &quote!(#k));
+                self.bind_pat(pat, iv)
+            }
+            (Cur::Elem, Elem::Passive(e)) => {
+                self.emit(Stmt::Verbatim(quote!(let #pat = #e;)));
+                for n in super::stmt::pat_idents(pat) {
+                    self.bind(n, 0, BKind::Passive, false);
+                }
+                Ok(())
+            }
+            (Cur::Val(v), _) => match pat {
+                Pat::Type(t) => self.bind_step(&t.pat, Cur::Val(v), elem, at),
+                Pat::Ident(pi) => {
+                    let key = &pi.ident as *const _ as usize;
+                    self.bind_value_pub(&pi.ident, key, v, at)
+                }
+                p => self.err(p, "#[differentiable]: use a plain name for the parameter of a step after a `map`"),
+            },
+        }
+    }
+
+    /// `acc ← acc + v`, `acc · v`, or the fold closure's value.
+    fn fold_update(&mut self, cur: Cur, elem: &Elem<'_>, end: &FoldEnd<'_>) -> Result<()> {
+        let acc_t = self.env.active_temp(end.acc).unwrap();
+        let new = match end.closure {
+            Some(c) => {
+                match cur {
+                    Cur::Elem => self.bind_step(&c.inputs[1], Cur::Elem, elem, &c.body)?,
+                    Cur::Val(v) => match &c.inputs[1] {
+                        Pat::Ident(pi) => {
+                            let key = &pi.ident as *const _ as usize;
+                            self.bind_value_pub(&pi.ident, key, v, &c.body)?;
+                        }
+                        p => return self.err(p, "#[differentiable]: use a plain name here"),
+                    },
+                }
+                match &c.inputs[0] {
+                    Pat::Ident(pi) => {
+                        self.bind(&pi.ident, 0, BKind::Active { temp: acc_t, by_ref: false }, false);
+                    }
+                    p => return self.err(p, "#[differentiable]: use a plain name for the accumulator"),
+                }
+                let v = self.lower_expr(&c.body)?;
+                self.operand(v, &c.body)?
+            }
+            None => {
+                let v = match (cur, elem) {
+                    (Cur::Val(v), _) => v,
+                    (Cur::Elem, Elem::Active(it, k)) => {
+                        let kt = self.capture(Ty::Usize, quote!(#k));
+                        match self.item_val(&it.item, kt, &quote!(#k)) {
+                            ItemVal::Active(t, _) => Val::Active(t),
+                            ItemVal::Passive(ts, _) => Val::Passive(ts),
+                            _ => return self.err(end.src, "#[differentiable]: cannot sum pairs; add `.map(|(a, b)| ..)`"),
+                        }
+                    }
+                    (Cur::Elem, Elem::Passive(e)) => Val::Passive(quote!(#e)),
+                };
+                let r = self.operand(v, end.src)?;
+                let prim = crate::rules::lookup(if end.product { "mul" } else { "add" }).unwrap();
+                match self.op(prim, vec![Operand::Temp(acc_t), r]) {
+                    Val::Active(t) => Operand::Temp(t),
+                    _ => unreachable!(),
+                }
+            }
+        };
+        let t = match new {
+            Operand::Temp(t) if self.temps[t.0].active => t,
+            other => {
+                let t = self.temp(Ty::Float, true);
+                self.emit(Stmt::Copy { dst: t, src: other });
+                t
+            }
+        };
+        self.set_active(end.acc, t);
+        Ok(())
     }
 }

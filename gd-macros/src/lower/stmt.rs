@@ -481,7 +481,7 @@ impl<'a> Lowerer<'a> {
 
     /// Two branches on `c`; merges the active bindings they update, and their
     /// values when `want` is set.
-    fn branches(
+    pub(super) fn branches(
         &mut self,
         c: Temp,
         want: bool,

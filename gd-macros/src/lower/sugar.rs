@@ -13,7 +13,7 @@
 //! differentiates like any other (`.map` steps in order; a closure that
 //! could `return` is left alone).
 
-use quote::quote_spanned;
+use quote::{quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
@@ -38,6 +38,11 @@ impl VisitMut for Rewrite {
             }
         }
         b.stmts = out;
+    }
+
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        syn::visit_mut::visit_expr_for_loop_mut(self, f);
+        filtered_loop(f);
     }
 
     fn visit_expr_method_call_mut(&mut self, m: &mut syn::ExprMethodCall) {
@@ -66,6 +71,30 @@ impl VisitMut for Rewrite {
             *last = c;
         }
     }
+}
+
+/// `for PAT in CHAIN.filter(|&PAT| cond) { body }` becomes `for PAT in CHAIN
+/// { if cond { body } }` when the filter's pattern, less the `&` its
+/// reference adds, is the loop's (`for &v in xs.iter().filter(|&&v| v >
+/// 0.0)`): the loop then runs over an iterator the lowering knows. Other
+/// patterns are left alone (the filter's names could differ from the
+/// loop's). Reductions (`.filter(..).map(..).sum()`) are lowered directly
+/// (`iter::lower_fold`).
+fn filtered_loop(f: &mut syn::ExprForLoop) {
+    let syn::Expr::MethodCall(m) = &*f.expr else { return };
+    if m.method != "filter" || m.args.len() != 1 {
+        return;
+    }
+    let Some(syn::Expr::Closure(c)) = m.args.first() else { return };
+    let syn::Pat::Reference(r) = &c.inputs[0] else { return };
+    if c.inputs.len() != 1 || returns(&c.body) || r.pat.to_token_stream().to_string() != f.pat.to_token_stream().to_string() {
+        return;
+    }
+    let (cond, body, sp) = (&c.body, &f.body, m.method.span());
+    let Ok(new_body) = syn::parse2::<syn::Block>(quote_spanned!(sp=> { if #cond #body })) else { return };
+    let receiver = (*m.receiver).clone();
+    f.body = new_body;
+    *f.expr = receiver;
 }
 
 /// `Vec<f64>` or `Vec<f32>` (`Vec<_>` when `ok_infer`).
