@@ -1,5 +1,7 @@
 //! Rewrites of the body before lowering, into forms the lowering knows.
 //!
+//! `x.sin_cos()` becomes `(x.sin(), x.cos())` (see `sin_cos`).
+//!
 //! `.map(f64::exp)` and `.fold(f64::NEG_INFINITY, f64::max)` name a float
 //! method where the lowering wants a closure: they become `.map(|v|
 //! f64::exp(v))` and `.fold(.., |a, b| f64::max(a, b))`, with the path's
@@ -40,6 +42,17 @@ impl VisitMut for Rewrite {
         b.stmts = out;
     }
 
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        // `x.sin_cos().0` before its receiver becomes a pair.
+        if let Some(new) = sin_cos(e).filter(|_| matches!(e, syn::Expr::Field(_))) {
+            *e = new;
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+        if let Some(new) = sin_cos(e) {
+            *e = new;
+        }
+    }
+
     fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
         syn::visit_mut::visit_expr_for_loop_mut(self, f);
         filtered_loop(f);
@@ -71,6 +84,32 @@ impl VisitMut for Rewrite {
             *last = c;
         }
     }
+}
+
+/// `x.sin_cos()` is `(x.sin(), x.cos())`, a tuple expression the lowering
+/// destructures (`let (s, c) = x.sin_cos();`); `x.sin_cos().0` is
+/// `x.sin()`. The pair repeats `x`, so there only a name or a field is
+/// rewritten (a call there could have effects).
+fn sin_cos(e: &syn::Expr) -> Option<syn::Expr> {
+    let (call, part) = match e {
+        syn::Expr::MethodCall(m) => (m, None),
+        syn::Expr::Field(f) => match (&*f.base, &f.member) {
+            (syn::Expr::MethodCall(m), syn::Member::Unnamed(i)) if i.index < 2 => (m, Some(i.index)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let simple = matches!(&*call.receiver, syn::Expr::Path(_) | syn::Expr::Field(_));
+    if call.method != "sin_cos" || !call.args.is_empty() || (part.is_none() && !simple) {
+        return None;
+    }
+    let (x, sp) = (&call.receiver, call.method.span());
+    let tokens = match part {
+        None => quote_spanned!(sp=> (#x.sin(), #x.cos())),
+        Some(0) => quote_spanned!(sp=> #x.sin()),
+        Some(_) => quote_spanned!(sp=> #x.cos()),
+    };
+    syn::parse2(tokens).ok()
 }
 
 /// `for PAT in CHAIN.filter(|&PAT| cond) { body }` becomes `for PAT in CHAIN
