@@ -5,7 +5,7 @@
 //! filter run only for the elements it keeps, so a step undefined on the
 //! others (`ln` of a non-positive) leaves no NaN in the gradient. Checked
 //! against num-dual copies, central differences, forward mode, `_set`, and
-//! second order against hyper-duals. Also `sin_cos()`, rewritten to a pair.
+//! second order against hyper-duals.
 #![allow(unexpected_cfgs)]
 
 #[macro_use]
@@ -147,23 +147,4 @@ fn filtered_reductions_second_order() {
     second!(folded, folded_d, 513, 5);
     second!(range_filter, range_filter_d, 514, 6);
     second!(loop_filter, loop_filter_d, 515, 5);
-}
-
-/// `sin_cos()` (rewritten to the pair of calls): destructured, and one part.
-#[differentiable]
-fn polar_parts(r: f64, t: f64) -> f64 {
-    let (s, c) = t.sin_cos();
-    r * s * s + r * r * c + (2.0 * t).sin_cos().1 * t.sin_cos().0
-}
-
-#[cfg(not(gd_oracles_only))]
-#[test]
-fn sin_cos_pairs() {
-    let (r, t) = (1.3, 0.4);
-    let (v, (gr, gt)) = polar_parts::value_and_grad(r, t);
-    assert_eq!(v, polar_parts(r, t));
-    let fd = fd_grad(&|p| polar_parts(p[0], p[1]), &[r, t]);
-    assert_close("sin_cos gradient vs differences", &[gr, gt], &fd, 1e-7, 0.0);
-    let hand_t = 2.0 * r * t.sin() * t.cos() - r * r * t.sin() - 2.0 * (2.0 * t).sin() * t.sin() + (2.0 * t).cos() * t.cos();
-    assert_close("sin_cos gradient by hand", &[gr, gt], &[t.sin().powi(2) + 2.0 * r * t.cos(), hand_t], 1e-13, 0.0);
 }

@@ -1,6 +1,7 @@
 //! Rewrites of the body before lowering, into forms the lowering knows.
 //!
-//! `x.sin_cos()` becomes `(x.sin(), x.cos())` (see `sin_cos`).
+//! `x.sin_cos()` becomes `(x.sin(), x.cos())` (see `sin_cos`); `let v =
+//! xs.to_vec();` a local array filled by a loop (see `to_vec_loop`).
 //!
 //! `.map(f64::exp)` and `.fold(f64::NEG_INFINITY, f64::max)` name a float
 //! method where the lowering wants a closure: they become `.map(|v|
@@ -34,7 +35,7 @@ impl VisitMut for Rewrite {
         syn::visit_mut::visit_block_mut(self, b);
         let mut out = Vec::with_capacity(b.stmts.len());
         for st in b.stmts.drain(..) {
-            match collect_loop(&st) {
+            match collect_loop(&st).or_else(|| to_vec_loop(&st)) {
                 Some(new) => out.extend(new),
                 None => out.push(st),
             }
@@ -220,6 +221,36 @@ fn collect_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
     };
     let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
     let fill: syn::Stmt = syn::parse2(quote_spanned!(sp=> for #pat in #base { #body #name.push(#last); })).ok()?;
+    Some(vec![decl, fill])
+}
+
+/// `let v = xs.to_vec();` (also `let mut v: Vec<f64> = ..`, `xs[a..b].to_vec()`)
+/// is the local array `let mut v = Vec::new(); for e in xs.iter().cloned() {
+/// v.push(e); }`, which the lowering differentiates like any other; over
+/// data it is the same copy.
+fn to_vec_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
+    let syn::Stmt::Local(local) = st else { return None };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let syn::Expr::MethodCall(call) = &*init.expr else { return None };
+    if call.method != "to_vec" || !call.args.is_empty() || call.turbofish.is_some() {
+        return None;
+    }
+    let (pi, ty) = match &local.pat {
+        syn::Pat::Ident(pi) => (pi, None),
+        syn::Pat::Type(pt) => match &*pt.pat {
+            syn::Pat::Ident(pi) if float_vec(&pt.ty, true) => (pi, Some(&pt.ty)),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if pi.by_ref.is_some() || pi.subpat.is_some() {
+        return None;
+    }
+    let (name, src, sp, attrs) = (&pi.ident, &call.receiver, call.method.span(), &local.attrs);
+    let ty = ty.map(|t| quote_spanned!(sp=> : #t));
+    let item = syn::Ident::new("__gd_item", sp);
+    let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
+    let fill: syn::Stmt = syn::parse2(quote_spanned!(sp=> for #item in #src.iter().cloned() { #name.push(#item); })).ok()?;
     Some(vec![decl, fill])
 }
 

@@ -1,0 +1,63 @@
+//! Standard-library forms rewritten into ones the lowering knows
+//! (`gd-macros/src/lower/sugar.rs`): `x.sin_cos()` as the pair of calls,
+//! `xs.to_vec()` as a local array filled by a loop. Checked against
+//! differences, by hand, and against a num-dual copy, forward mode and the
+//! buffer API.
+#![allow(unexpected_cfgs)]
+
+#[macro_use]
+mod common;
+use common::*;
+use gd::differentiable;
+
+/// `sin_cos()` (rewritten to the pair of calls): destructured, and one part.
+#[differentiable]
+fn polar_parts(r: f64, t: f64) -> f64 {
+    let (s, c) = t.sin_cos();
+    r * s * s + r * r * c + (2.0 * t).sin_cos().1 * t.sin_cos().0
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn sin_cos_pairs() {
+    let (r, t) = (1.3, 0.4);
+    let (v, (gr, gt)) = polar_parts::value_and_grad(r, t);
+    assert_eq!(v, polar_parts(r, t));
+    let fd = fd_grad(&|p| polar_parts(p[0], p[1]), &[r, t]);
+    assert_close("sin_cos gradient vs differences", &[gr, gt], &fd, 1e-7, 0.0);
+    let hand_t = 2.0 * r * t.sin() * t.cos() - r * r * t.sin() - 2.0 * (2.0 * t).sin() * t.sin() + (2.0 * t).cos() * t.cos();
+    assert_close("sin_cos gradient by hand", &[gr, gt], &[t.sin().powi(2) + 2.0 * r * t.cos(), hand_t], 1e-13, 0.0);
+}
+
+/// `to_vec()` copies, then changed in place (a running sum) and read.
+#[differentiable(wrt(xs))]
+fn copied_then_scanned(xs: &[f64], data: &[f64]) -> f64 {
+    let mut y = xs.to_vec();
+    let d: Vec<f64> = data.to_vec();
+    let tail = xs[1..].to_vec();
+    for i in 1..y.len() {
+        y[i] += y[i - 1] * d[i];
+    }
+    y.iter().map(|v| v * v).sum::<f64>() + tail[0] * tail[1]
+}
+fn copied_then_scanned_d<D: Dn>(xs: &[D], data: &[f64]) -> D {
+    let mut y = xs.to_vec();
+    for i in 1..y.len() {
+        let prev = y[i - 1];
+        y[i] += prev * data[i];
+    }
+    y.iter().map(|&v| v * v).sum::<D>() + xs[1] * xs[2]
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn to_vec_copies() {
+    let data = [0.0, 0.7, -1.1, 0.4, 0.9];
+    Case::new("copied_then_scanned", move |v| copied_then_scanned(v, &data), move |v| copied_then_scanned_d(v, &data), rand_points(520, 4, 5, -1.2, 1.2))
+        .check_api(Api {
+            value_and_grad: &|v| copied_then_scanned::value_and_grad(v, &data),
+            grad: &|v| copied_then_scanned::grad(v, &data),
+            jvp: &|v, t| copied_then_scanned::jvp(v, &data, t),
+            grad_into: &|v, g| copied_then_scanned::value_and_grad_into(v, &data, g),
+        });
+}
