@@ -13,6 +13,7 @@ use quote::quote;
 mod attr;
 mod derive_params;
 mod emit;
+mod generic_float;
 mod impl_scope;
 mod ir;
 mod lower;
@@ -67,7 +68,7 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     if let Ok(imp) = syn::parse2::<syn::ItemImpl>(input.clone()) {
         return methods::mark_impl(args, imp);
     }
-    let attr = attr::parse(args)?;
+    let attr = attr::parse(args.clone())?;
     let item: syn::ItemFn = match syn::parse2(input.clone()) {
         Ok(i) => i,
         Err(_) => {
@@ -78,6 +79,11 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         }
     };
     KRATE.with(|k| *k.borrow_mut() = attr.krate.clone());
+    // `fn f<F: gd::Float>`: differentiated once per precision.
+    if let Some(param) = generic_float::float_param(&item) {
+        let in_impl = attr.in_impl || impl_scope::inside_impl(&item.sig.ident);
+        return generic_float::expand(args, item, param, &attr.krate, in_impl, expand);
+    }
     let sig = sig::read(&item, &attr)?;
     if sig.has_tensor() {
         tensor_limits(&sig, &attr)?;

@@ -242,7 +242,7 @@ pub fn read(item: &syn::ItemFn, attr: &Attr) -> Result<Sig> {
     if let Some(g) = s.generics.params.iter().find(|g| matches!(g, syn::GenericParam::Type(_))) {
         return Err(Error::new_spanned(
             g,
-            "#[differentiable] does not support generic type parameters: write the function for f64 or f32",
+            "#[differentiable] does not support generic type parameters other than the float type: write the function for f64 or f32, or generic over its float type alone, `fn f<F: gd::Float>(x: &[F]) -> F`",
         ));
     }
     let lifetimes: Vec<&syn::Lifetime> = s.generics.lifetimes().map(|l| &l.lifetime).collect();
