@@ -1,6 +1,7 @@
 //! Standard-library forms rewritten into ones the lowering knows
 //! (`gd-macros/src/lower/sugar.rs`): `x.sin_cos()` as the pair of calls,
-//! `xs.to_vec()` as a local array filled by a loop. Checked against
+//! `xs.to_vec()` as a local array filled by a loop, `first`/`last`/`get`
+//! through `Option` as indexing. Checked against
 //! differences, by hand, and against a num-dual copy, forward mode and the
 //! buffer API.
 #![allow(unexpected_cfgs)]
@@ -60,4 +61,36 @@ fn to_vec_copies() {
             jvp: &|v, t| copied_then_scanned::jvp(v, &data, t),
             grad_into: &|v, g| copied_then_scanned::value_and_grad_into(v, &data, g),
         });
+}
+
+/// Element access through `Option`: `first`/`last` unwrapped (dereferenced
+/// or copied), and `get(i).copied().unwrap_or(0.0)` at a stencil's ends.
+#[differentiable]
+fn ends_and_stencil(xs: &[f64]) -> f64 {
+    let a = *xs.first().unwrap();
+    let b = xs.last().copied().unwrap();
+    let mut s = a * b + xs.first().cloned().unwrap().sin();
+    for i in 0..xs.len() {
+        let left = if i > 0 { xs[i - 1] } else { 0.0 };
+        let right = xs.get(i + 1).copied().unwrap_or(0.0);
+        s += (right - 2.0 * xs[i] + left).powi(2);
+    }
+    s + *xs.last().unwrap() * 0.5
+}
+fn ends_and_stencil_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len();
+    let (a, b) = (xs[0], xs[n - 1]);
+    let mut s = a * b + xs[0].sin();
+    for i in 0..n {
+        let left = if i > 0 { xs[i - 1] } else { c(0.0) };
+        let right = if i + 1 < n { xs[i + 1] } else { c(0.0) };
+        s += (right - xs[i] * 2.0 + left).powi(2);
+    }
+    s + xs[n - 1] * 0.5
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn option_element_access() {
+    Case::new("ends_and_stencil", |v| ends_and_stencil(v), |v| ends_and_stencil_d(v), rand_points(521, 4, 6, -1.2, 1.2)).check_api(api_slice!(ends_and_stencil));
 }

@@ -49,7 +49,7 @@ impl VisitMut for Rewrite {
             *e = new;
         }
         syn::visit_mut::visit_expr_mut(self, e);
-        if let Some(new) = sin_cos(e) {
+        if let Some(new) = sin_cos(e).or_else(|| element_access(e)) {
             *e = new;
         }
     }
@@ -109,6 +109,49 @@ fn sin_cos(e: &syn::Expr) -> Option<syn::Expr> {
         None => quote_spanned!(sp=> (#x.sin(), #x.cos())),
         Some(0) => quote_spanned!(sp=> #x.sin()),
         Some(_) => quote_spanned!(sp=> #x.cos()),
+    };
+    syn::parse2(tokens).ok()
+}
+
+/// Element access through `Option`, as indexing: `*xs.first().unwrap()`
+/// and `xs.first().copied().unwrap()` (or `.cloned()`) are `xs[0]`, the same
+/// with `last` `xs[xs.len() - 1]`, and `xs.get(i).copied().unwrap_or(d)`
+/// is `if i < xs.len() { xs[i] } else { d }` (a stencil's boundary). An
+/// empty slice panics either way. The receiver and `i` are repeated, so
+/// they must be side-effect free (names, fields, arithmetic); the forms
+/// that keep a reference (`let y = xs.first().unwrap();`) are left alone.
+fn element_access(e: &syn::Expr) -> Option<syn::Expr> {
+    use syn::Expr;
+    let pure = |x: &Expr| super::is_pure(&x.to_token_stream());
+    fn method<'e>(x: &'e Expr, name: &str, n: usize) -> Option<&'e syn::ExprMethodCall> {
+        match x {
+            Expr::MethodCall(m) if m.method == name && m.args.len() == n => Some(m),
+            _ => None,
+        }
+    }
+    // `first()` / `last()` / `get(i)` of a pure receiver, with or without
+    // `.copied()` / `.cloned()`; `deref` says a `*` stands for them.
+    fn access(x: &Expr, deref: bool) -> Option<(&syn::ExprMethodCall, &Expr)> {
+        let inner = if deref { x } else { method(x, "copied", 0).or_else(|| method(x, "cloned", 0)).map(|m| &*m.receiver)? };
+        let m = method(inner, "first", 0).or_else(|| method(inner, "last", 0)).or_else(|| method(inner, "get", 1))?;
+        super::is_pure(&m.receiver.to_token_stream()).then_some((m, &*m.receiver))
+    }
+    let (call, deref, default) = match e {
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => (method(&u.expr, "unwrap", 0)?, true, None),
+        Expr::MethodCall(m) if m.method == "unwrap" && m.args.is_empty() => (m, false, None),
+        Expr::MethodCall(m) if m.method == "unwrap_or" && m.args.len() == 1 => (m, false, Some(&m.args[0])),
+        _ => return None,
+    };
+    let (m, xs) = access(&call.receiver, deref)?;
+    let sp = m.method.span();
+    let tokens = match (m.method.to_string().as_str(), default) {
+        ("first", None) => quote_spanned!(sp=> #xs[0]),
+        ("last", None) => quote_spanned!(sp=> #xs[#xs.len() - 1]),
+        ("get", Some(d)) if pure(&m.args[0]) => {
+            let i = &m.args[0];
+            quote_spanned!(sp=> if (#i) < #xs.len() { #xs[#i] } else { #d })
+        }
+        _ => return None,
     };
     syn::parse2(tokens).ok()
 }
