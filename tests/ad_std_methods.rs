@@ -1,7 +1,7 @@
 //! Standard-library forms rewritten into ones the lowering knows
 //! (`gd-macros/src/lower/sugar.rs`): `x.sin_cos()` as the pair of calls,
 //! `xs.to_vec()` as a local array filled by a loop, `first`/`last`/`get`
-//! through `Option` as indexing. Checked against
+//! through `Option` as indexing, `split_at` as two sub-slices. Checked against
 //! differences, by hand, and against a num-dual copy, forward mode and the
 //! buffer API.
 #![allow(unexpected_cfgs)]
@@ -93,4 +93,21 @@ fn ends_and_stencil_d<D: Dn>(xs: &[D]) -> D {
 #[test]
 fn option_element_access() {
     Case::new("ends_and_stencil", |v| ends_and_stencil(v), |v| ends_and_stencil_d(v), rand_points(521, 4, 6, -1.2, 1.2)).check_api(api_slice!(ends_and_stencil));
+}
+
+/// `split_at` into two halves, each iterated and indexed.
+#[differentiable]
+fn halves(xs: &[f64]) -> f64 {
+    let (head, tail) = xs.split_at(xs.len() / 2);
+    head.iter().map(|v| v * v).sum::<f64>() * tail[0] + tail.iter().map(|v| v.sin()).sum::<f64>()
+}
+fn halves_d<D: Dn>(xs: &[D]) -> D {
+    let (head, tail) = xs.split_at(xs.len() / 2);
+    head.iter().map(|&v| v * v).sum::<D>() * tail[0] + tail.iter().map(|v| v.sin()).sum::<D>()
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn split_halves() {
+    Case::new("halves", |v| halves(v), |v| halves_d(v), rand_points(522, 4, 7, -1.2, 1.2)).check_api(api_slice!(halves));
 }

@@ -952,7 +952,7 @@ enum Exit {
     Continue,
 }
 
-fn assign_op(op: &syn::BinOp) -> Option<&'static str> {
+pub(super) fn assign_op(op: &syn::BinOp) -> Option<&'static str> {
     Some(match op {
         syn::BinOp::AddAssign(_) => "add",
         syn::BinOp::SubAssign(_) => "sub",

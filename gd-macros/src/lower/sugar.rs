@@ -1,7 +1,9 @@
 //! Rewrites of the body before lowering, into forms the lowering knows.
 //!
 //! `x.sin_cos()` becomes `(x.sin(), x.cos())` (see `sin_cos`); `let v =
-//! xs.to_vec();` a local array filled by a loop (see `to_vec_loop`).
+//! xs.to_vec();` a local array filled by a loop (see `to_vec_loop`); `let
+//! (a, b) = xs.split_at(k);` two sub-slices (`split_at`); `first`, `last`
+//! and `get` through `Option` indexing (`element_access`).
 //!
 //! `.map(f64::exp)` and `.fold(f64::NEG_INFINITY, f64::max)` name a float
 //! method where the lowering wants a closure: they become `.map(|v|
@@ -35,7 +37,7 @@ impl VisitMut for Rewrite {
         syn::visit_mut::visit_block_mut(self, b);
         let mut out = Vec::with_capacity(b.stmts.len());
         for st in b.stmts.drain(..) {
-            match collect_loop(&st).or_else(|| to_vec_loop(&st)) {
+            match collect_loop(&st).or_else(|| to_vec_loop(&st)).or_else(|| split_at(&st)) {
                 Some(new) => out.extend(new),
                 None => out.push(st),
             }
@@ -122,7 +124,6 @@ fn sin_cos(e: &syn::Expr) -> Option<syn::Expr> {
 /// that keep a reference (`let y = xs.first().unwrap();`) are left alone.
 fn element_access(e: &syn::Expr) -> Option<syn::Expr> {
     use syn::Expr;
-    let pure = |x: &Expr| super::is_pure(&x.to_token_stream());
     fn method<'e>(x: &'e Expr, name: &str, n: usize) -> Option<&'e syn::ExprMethodCall> {
         match x {
             Expr::MethodCall(m) if m.method == name && m.args.len() == n => Some(m),
@@ -134,7 +135,7 @@ fn element_access(e: &syn::Expr) -> Option<syn::Expr> {
     fn access(x: &Expr, deref: bool) -> Option<(&syn::ExprMethodCall, &Expr)> {
         let inner = if deref { x } else { method(x, "copied", 0).or_else(|| method(x, "cloned", 0)).map(|m| &*m.receiver)? };
         let m = method(inner, "first", 0).or_else(|| method(inner, "last", 0)).or_else(|| method(inner, "get", 1))?;
-        super::is_pure(&m.receiver.to_token_stream()).then_some((m, &*m.receiver))
+        repeatable(&m.receiver).then_some((m, &*m.receiver))
     }
     let (call, deref, default) = match e {
         Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => (method(&u.expr, "unwrap", 0)?, true, None),
@@ -147,7 +148,7 @@ fn element_access(e: &syn::Expr) -> Option<syn::Expr> {
     let tokens = match (m.method.to_string().as_str(), default) {
         ("first", None) => quote_spanned!(sp=> #xs[0]),
         ("last", None) => quote_spanned!(sp=> #xs[#xs.len() - 1]),
-        ("get", Some(d)) if pure(&m.args[0]) => {
+        ("get", Some(d)) if repeatable(&m.args[0]) => {
             let i = &m.args[0];
             quote_spanned!(sp=> if (#i) < #xs.len() { #xs[#i] } else { #d })
         }
@@ -295,6 +296,44 @@ fn to_vec_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
     let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
     let fill: syn::Stmt = syn::parse2(quote_spanned!(sp=> for #item in #src.iter().cloned() { #name.push(#item); })).ok()?;
     Some(vec![decl, fill])
+}
+
+/// Whether writing `e` twice computes the same thing with no effect: names,
+/// fields, literals, arithmetic, casts, and `.len()` of such.
+fn repeatable(e: &syn::Expr) -> bool {
+    use syn::Expr;
+    match e {
+        Expr::Path(_) | Expr::Lit(_) => true,
+        Expr::Field(f) => repeatable(&f.base),
+        Expr::Paren(p) => repeatable(&p.expr),
+        Expr::Reference(r) => r.mutability.is_none() && repeatable(&r.expr),
+        Expr::Unary(u) => repeatable(&u.expr),
+        Expr::Cast(c) => repeatable(&c.expr),
+        Expr::Binary(b) => super::stmt::assign_op(&b.op).is_none() && repeatable(&b.left) && repeatable(&b.right),
+        Expr::MethodCall(m) => m.method == "len" && m.args.is_empty() && repeatable(&m.receiver),
+        _ => false,
+    }
+}
+
+/// `let (a, b) = xs.split_at(k);` is `let a = &xs[..k]; let b = &xs[k..];`,
+/// two named sub-slices (views the lowering knows); `k` is repeated, so it
+/// must be side-effect free. `k > xs.len()` panics either way.
+fn split_at(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
+    let syn::Stmt::Local(local) = st else { return None };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let syn::Expr::MethodCall(call) = &*init.expr else { return None };
+    let syn::Pat::Tuple(t) = &local.pat else { return None };
+    if call.method != "split_at" || call.args.len() != 1 || t.elems.len() != 2 {
+        return None;
+    }
+    let (xs, k, sp) = (&call.receiver, &call.args[0], call.method.span());
+    if !repeatable(k) || !repeatable(xs) {
+        return None;
+    }
+    let (a, b) = (&t.elems[0], &t.elems[1]);
+    let first: syn::Stmt = syn::parse2(quote_spanned!(sp=> let #a = &#xs[..#k];)).ok()?;
+    let second: syn::Stmt = syn::parse2(quote_spanned!(sp=> let #b = &#xs[#k..];)).ok()?;
+    Some(vec![first, second])
 }
 
 /// Whether a closure body contains `return` (which would leave the function
