@@ -1,7 +1,8 @@
 //! Standard-library forms rewritten into ones the lowering knows
 //! (`gd-macros/src/lower/sugar.rs`): `x.sin_cos()` as the pair of calls,
 //! `xs.to_vec()` as a local array filled by a loop, `first`/`last`/`get`
-//! through `Option` as indexing, `split_at` as two sub-slices. Checked against
+//! through `Option` as indexing, `split_at` as two sub-slices, a `fold` over a
+//! tuple of accumulators as a loop. Checked against
 //! differences, by hand, and against a num-dual copy, forward mode and the
 //! buffer API.
 #![allow(unexpected_cfgs)]
@@ -110,4 +111,28 @@ fn halves_d<D: Dn>(xs: &[D]) -> D {
 #[test]
 fn split_halves() {
     Case::new("halves", |v| halves(v), |v| halves_d(v), rand_points(522, 4, 7, -1.2, 1.2)).check_api(api_slice!(halves));
+}
+
+/// Folds over a tuple of accumulators: sum and sum of squares (a variance),
+/// then a minimum and maximum over mapped values, three accumulators.
+#[differentiable]
+fn tuple_folds(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let (s, q) = xs.iter().fold((0.0, 0.0), |(s, q), &v| (s + v, q + v * v));
+    let var = q / n - (s / n).powi(2);
+    let (lo, hi, count) = xs.iter().map(|v| v.sin()).fold((f64::INFINITY, f64::NEG_INFINITY, 0.0), |(lo, hi, c), w| (lo.min(w), hi.max(w), c + 1.0));
+    var + (hi - lo) * count
+}
+fn tuple_folds_d<D: Dn>(xs: &[D]) -> D {
+    let n = xs.len() as f64;
+    let (s, q) = xs.iter().fold((c::<D>(0.0), c::<D>(0.0)), |(s, q), &v| (s + v, q + v * v));
+    let var = q / n - (s / n).powi(2);
+    let (lo, hi) = xs.iter().map(|v| v.sin()).fold((c::<D>(f64::INFINITY), c::<D>(f64::NEG_INFINITY)), |(lo, hi), w| (dmin(lo, w), dmax(hi, w)));
+    var + (hi - lo) * n
+}
+
+#[cfg(not(gd_oracles_only))]
+#[test]
+fn folds_over_tuples() {
+    Case::new("tuple_folds", |v| tuple_folds(v), |v| tuple_folds_d(v), rand_points(523, 4, 6, -1.2, 1.2)).check_api(api_slice!(tuple_folds));
 }

@@ -3,7 +3,8 @@
 //! `x.sin_cos()` becomes `(x.sin(), x.cos())` (see `sin_cos`); `let v =
 //! xs.to_vec();` a local array filled by a loop (see `to_vec_loop`); `let
 //! (a, b) = xs.split_at(k);` two sub-slices (`split_at`); `first`, `last`
-//! and `get` through `Option` indexing (`element_access`).
+//! and `get` through `Option` indexing (`element_access`); a `fold` over a
+//! tuple of accumulators a loop (`tuple_fold`).
 //!
 //! `.map(f64::exp)` and `.fold(f64::NEG_INFINITY, f64::max)` name a float
 //! method where the lowering wants a closure: they become `.map(|v|
@@ -37,7 +38,7 @@ impl VisitMut for Rewrite {
         syn::visit_mut::visit_block_mut(self, b);
         let mut out = Vec::with_capacity(b.stmts.len());
         for st in b.stmts.drain(..) {
-            match collect_loop(&st).or_else(|| to_vec_loop(&st)).or_else(|| split_at(&st)) {
+            match collect_loop(&st).or_else(|| to_vec_loop(&st)).or_else(|| split_at(&st)).or_else(|| tuple_fold(&st)) {
                 Some(new) => out.extend(new),
                 None => out.push(st),
             }
@@ -296,6 +297,84 @@ fn to_vec_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
     let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
     let fill: syn::Stmt = syn::parse2(quote_spanned!(sp=> for #item in #src.iter().cloned() { #name.push(#item); })).ok()?;
     Some(vec![decl, fill])
+}
+
+/// `let (s, q) = CHAIN.fold((0.0, 0.0), |(s, q), &v| (s + v, q + v * v));`,
+/// several accumulators carried as a tuple, is a loop over `CHAIN` (its
+/// `.map` steps as `let`s, as in `collect_loop`) updating one variable per
+/// accumulator:
+///
+/// ```text
+/// let (mut __gd_fold0, mut __gd_fold1) = (0.0, 0.0);
+/// for &v in CHAIN { let (s, q) = (__gd_fold0, __gd_fold1);
+///     let (__gd_new0, __gd_new1) = (s + v, q + v * v);
+///     __gd_fold0 = __gd_new0; __gd_fold1 = __gd_new1; }
+/// let (s, q) = (__gd_fold0, __gd_fold1);
+/// ```
+///
+/// The initial value and the closure's value must be tuple expressions and
+/// its accumulator a tuple of names, all of the same length.
+fn tuple_fold(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
+    use syn::{Expr, Pat};
+    let syn::Stmt::Local(local) = st else { return None };
+    let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+    let Expr::MethodCall(fold) = &*init.expr else { return None };
+    if fold.method != "fold" || fold.args.len() != 2 {
+        return None;
+    }
+    let (Expr::Tuple(start), Expr::Closure(c)) = (&fold.args[0], &fold.args[1]) else { return None };
+    let (Pat::Tuple(acc), Expr::Tuple(next)) = (&c.inputs[0], &*c.body) else { return None };
+    let n = start.elems.len();
+    if c.inputs.len() != 2 || n < 2 || acc.elems.len() != n || next.elems.len() != n || returns(&c.body) {
+        return None;
+    }
+    if !acc.elems.iter().all(|p| matches!(p, Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none())) {
+        return None;
+    }
+    // The `.map` steps before the fold: the loop's pattern is the first
+    // one's; each later one and the fold's element are bound by `let`,
+    // which then must take a plain name.
+    let mut maps = Vec::new();
+    let mut base = &*fold.receiver;
+    while let Expr::MethodCall(m) = base {
+        match (m.method == "map", m.args.first()) {
+            (true, Some(Expr::Closure(mc))) if m.args.len() == 1 && mc.inputs.len() == 1 && !returns(&mc.body) => {
+                maps.push(mc);
+                base = &m.receiver;
+            }
+            _ => break,
+        }
+    }
+    maps.reverse();
+    let sp = fold.method.span();
+    let item = &c.inputs[1];
+    let mut binds = proc_macro2::TokenStream::new();
+    let pat = match maps.split_first() {
+        None => quote_spanned!(sp=> #item),
+        Some((first, rest)) => {
+            let mut value = &first.body;
+            for m in rest {
+                let p = &m.inputs[0];
+                binds.extend(quote_spanned!(sp=> let #p = #value;));
+                value = &m.body;
+            }
+            if !matches!(item, Pat::Ident(_) | Pat::Type(_)) {
+                return None;
+            }
+            binds.extend(quote_spanned!(sp=> let #item = #value;));
+            let p = &first.inputs[0];
+            quote_spanned!(sp=> #p)
+        }
+    };
+    let vars: Vec<syn::Ident> = (0..n).map(|k| quote::format_ident!("__gd_fold{}", k, span = sp)).collect();
+    let news: Vec<syn::Ident> = (0..n).map(|k| quote::format_ident!("__gd_new{}", k, span = sp)).collect();
+    let (start, next, result, attrs) = (&start, &next, &local.pat, &local.attrs);
+    let stmts = [
+        quote_spanned!(sp=> let (#(mut #vars),*) = #start;),
+        quote_spanned!(sp=> for #pat in #base { #binds let #acc = (#(#vars),*); let (#(#news),*) = #next; #(#vars = #news;)* }),
+        quote_spanned!(sp=> #(#attrs)* let #result = (#(#vars),*);),
+    ];
+    stmts.into_iter().map(|t| syn::parse2(t).ok()).collect()
 }
 
 /// Whether writing `e` twice computes the same thing with no effect: names,
