@@ -11,10 +11,9 @@ pub use gd_runtime as runtime;
 pub use gd_macros::Params;
 pub use gd_runtime::Params;
 
-mod float;
 /// The bound of a function differentiated for `f32` and `f64` at once:
 /// `#[differentiable] fn f<F: gd::Float>(x: &[F]) -> F`.
-pub use float::Float;
+pub use gd_runtime::Float;
 
 /// Identity whose derivative is zero: `stop_gradient(x)` is `x` as a constant.
 #[inline(always)]

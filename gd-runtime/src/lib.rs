@@ -24,6 +24,7 @@
 
 pub mod dist;
 pub mod error;
+pub mod float;
 pub mod gradcheck;
 pub mod init;
 pub mod leaves;
@@ -38,6 +39,7 @@ pub mod second_order;
 pub mod shard;
 pub mod train;
 
+pub use float::Float;
 pub use error::{CoordError, DivergenceCause, GdError, RankFailure};
 pub use gradcheck::{check_gradient, check_objective, gradcheck_fn, GradCheckOptions, GradCheckReport};
 pub use objective::{from_adding, Objective};

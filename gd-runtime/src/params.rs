@@ -212,48 +212,8 @@ pub trait Params {
 /// conversions, it carries the arithmetic the optimizers' update rules need,
 /// so that each rule is written once and runs in the parameter's precision.
 pub trait ParamScalar:
-    nalgebra::Scalar
-    + Copy
-    + Default
-    + PartialOrd
-    + Send
-    + Sync
-    + std::ops::Add<Output = Self>
-    + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
-    + std::ops::Div<Output = Self>
-    + std::ops::Neg<Output = Self>
-    + std::ops::AddAssign
-    + std::ops::SubAssign
-    + std::ops::MulAssign
-    + serde::Serialize
-    + serde::de::DeserializeOwned
-    + sealed::Sealed
+    crate::Float + nalgebra::Scalar + serde::Serialize + serde::de::DeserializeOwned
 {
-    /// Zero.
-    const ZERO: Self;
-    /// One.
-    const ONE: Self;
-    /// Machine epsilon of the type.
-    const EPSILON: Self;
-    /// Widen to `f64`.
-    fn to_f64(self) -> f64;
-    /// Round from `f64`.
-    fn from_f64(v: f64) -> Self;
-    /// Square root.
-    fn sqrt(self) -> Self;
-    /// Absolute value.
-    fn abs(self) -> Self;
-    /// The larger of the two (the other one when one is NaN, as `f64::max`).
-    fn max(self, other: Self) -> Self;
-    /// Clamp to `[lo, hi]` (NaN stays NaN).
-    fn clamp(self, lo: Self, hi: Self) -> Self;
-    /// `1.0` for positive values and `+0.0`, `-1.0` for negative ones, NaN for NaN.
-    fn signum(self) -> Self;
-    /// Neither NaN nor infinite.
-    fn is_finite(self) -> bool;
-    /// NaN.
-    fn is_nan(self) -> bool;
     /// A leaf pair of this precision.
     #[doc(hidden)]
     fn leaf_pair<'a>(p: &'a mut [Self], g: &'a [Self]) -> LeafPair<'a>;
@@ -262,54 +222,9 @@ pub trait ParamScalar:
     fn leaf(s: &[Self]) -> Leaf<'_>;
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f64 {}
-    impl Sealed for f32 {}
-}
-
 macro_rules! param_scalar {
     ($t:ident, $variant:ident) => {
         impl ParamScalar for $t {
-            const ZERO: $t = 0.0;
-            const ONE: $t = 1.0;
-            const EPSILON: $t = $t::EPSILON;
-            #[inline(always)]
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            #[inline(always)]
-            fn from_f64(v: f64) -> $t {
-                v as $t
-            }
-            #[inline(always)]
-            fn sqrt(self) -> $t {
-                $t::sqrt(self)
-            }
-            #[inline(always)]
-            fn abs(self) -> $t {
-                $t::abs(self)
-            }
-            #[inline(always)]
-            fn max(self, other: $t) -> $t {
-                $t::max(self, other)
-            }
-            #[inline(always)]
-            fn clamp(self, lo: $t, hi: $t) -> $t {
-                $t::clamp(self, lo, hi)
-            }
-            #[inline(always)]
-            fn signum(self) -> $t {
-                $t::signum(self)
-            }
-            #[inline(always)]
-            fn is_finite(self) -> bool {
-                $t::is_finite(self)
-            }
-            #[inline(always)]
-            fn is_nan(self) -> bool {
-                $t::is_nan(self)
-            }
             #[inline(always)]
             fn leaf_pair<'a>(p: &'a mut [$t], g: &'a [$t]) -> LeafPair<'a> {
                 LeafPair::$variant(p, g)
@@ -338,23 +253,23 @@ macro_rules! scalar_params {
             }
             #[inline]
             fn flatten_into(&self, out: &mut Vec<f64>) {
-                out.push(ParamScalar::to_f64(*self));
+                out.push(crate::Float::to_f64(*self));
             }
             #[inline]
             fn read_from(&mut self, src: &[f64]) -> usize {
                 let Some(&v) = src.first() else {
                     panic!("Params::read_from: the slice is empty, a {} needs 1 value", stringify!($t));
                 };
-                *self = <$t as ParamScalar>::from_f64(v);
+                *self = <$t as crate::Float>::from_f64(v);
                 1
             }
             #[inline]
             fn axpy(&mut self, a: f64, x: &$t) {
-                *self = <$t as ParamScalar>::from_f64(ParamScalar::to_f64(*self) + a * ParamScalar::to_f64(*x));
+                *self = <$t as crate::Float>::from_f64(crate::Float::to_f64(*self) + a * crate::Float::to_f64(*x));
             }
             #[inline]
             fn scale(&mut self, a: f64) {
-                *self = <$t as ParamScalar>::from_f64(ParamScalar::to_f64(*self) * a);
+                *self = <$t as crate::Float>::from_f64(crate::Float::to_f64(*self) * a);
             }
             #[inline]
             fn set_zero(&mut self) {
@@ -362,7 +277,7 @@ macro_rules! scalar_params {
             }
             #[inline]
             fn dot(&self, x: &$t) -> f64 {
-                ParamScalar::to_f64(*self) * ParamScalar::to_f64(*x)
+                crate::Float::to_f64(*self) * crate::Float::to_f64(*x)
             }
             fn zip_leaves(&mut self, g: &$t, f: &mut LeafPairFn<'_>) -> Result<(), GdError> {
                 f(<$t as ParamScalar>::leaf_pair(std::slice::from_mut(self), std::slice::from_ref(g)))

@@ -1,5 +1,7 @@
-//! [`Float`]: the bound of a `#[differentiable]` function written once for
-//! both precisions, `fn f<F: gd::Float>(x: &[F]) -> F`.
+//! [`Float`]: `f32` or `f64`, with their arithmetic and float methods. The
+//! bound of a `#[differentiable]` function written once for both precisions,
+//! `fn f<F: gd::Float>(x: &[F]) -> F`, and the base of
+//! [`crate::ParamScalar`], the element type of parameters.
 //!
 //! Why a trait of gd's own rather than num-traits' `Float`: the macro
 //! differentiates such a function as two copies, one with `F = f64` and one
