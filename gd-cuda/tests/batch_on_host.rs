@@ -1,0 +1,119 @@
+//! The batch kernel of [`gd_cuda::BatchObjective`] without a GPU: its
+//! program (`batch::kernel_source`) around a per-sample loss written by
+//! hand in the ABI that `#[differentiable(cuda)]` prints (the macro's own
+//! output runs through it in the root package's tests/cuda_batch_host.rs),
+//! compiled by the host C++ compiler against stubs of CUDA's built-ins and
+//! run block by block, one thread per block, over the full batch and over
+//! a mini-batch of indices, against the sums in Rust. Skipped (with a
+//! message) where no C++ compiler is found.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::uniform32;
+use gd_cuda::batch::{entry, kernel_source};
+use gd_cuda::DeviceLoss;
+use libloading::Library;
+
+/// The macro's prelude (slices, helpers), as `cuda_source()` starts with it.
+const PRELUDE: &str = include_str!("../../gd-macros/src/emit/cuda_prelude.h");
+
+/// `0.5 (p · x + p[dim] − y)²`, its gradient added `seed`-scaled, in the
+/// printed functions' ABI (a slot per parameter, an overflow flag).
+const LINEAR: &str = r#"
+__device__ float gd_lin(gd_slice<float> p, gd_slice<float> x, float y) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    return 0.5f * (z - y) * (z - y);
+}
+__device__ float gd_lin_vjp(gd_slice<float> p, gd_slice<float> x, float y, float seed,
+                            float* g0, float* g1, float* g2, int* overflow) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    float r = z - y;
+    if (g0) {
+        for (gd_usize j = 0; j < x.len(); ++j) g0[j] += seed * r * x[j];
+        g0[x.len()] += seed * r;
+    }
+    return 0.5f * r * r;
+}
+"#;
+
+const STUBS: &str = r#"
+static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
+extern "C" void gd_set_block(unsigned b, unsigned grid) {
+    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
+}
+"#;
+
+const GRID: u32 = 5;
+
+type Entry = unsafe extern "C" fn(*const f32, *const f32, *const f32, *const u32, i32, i64, i32, f32, *mut f32, *mut f32, *mut i32);
+
+fn build(program: &str) -> Option<Library> {
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if Command::new(&cxx).arg("--version").output().is_err() {
+        eprintln!("SKIPPED batch kernel on the host: no C++ compiler `{cxx}`");
+        return None;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("batch_on_host");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("batch.cpp");
+    let lib = dir.join(format!("libbatch_{}.so", std::process::id()));
+    std::fs::write(&src, format!("{}{STUBS}\n{program}", common::CUDA_HOST_STUBS)).unwrap();
+    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(unsafe { Library::new(&lib) }.unwrap())
+}
+
+/// The mean loss and gradient over `rows` in f64.
+fn want(p: &[f32], x: &[f32], y: &[f32], dim: usize, rows: &[usize]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; dim + 1];
+    let mut l = 0.0;
+    for &i in rows {
+        let xi = &x[i * dim..][..dim];
+        let r = p[dim] as f64 + (0..dim).map(|j| p[j] as f64 * xi[j] as f64).sum::<f64>() - y[i] as f64;
+        l += 0.5 * r * r;
+        for j in 0..dim {
+            g[j] += r * xi[j] as f64;
+        }
+        g[dim] += r;
+    }
+    let m = rows.len() as f64;
+    (l / m, g.into_iter().map(|v| v / m).collect())
+}
+
+#[test]
+fn batch_kernel_sums_losses_and_gradients_on_the_host() {
+    let loss = DeviceLoss { source: format!("{PRELUDE}{LINEAR}"), name: "gd_lin" };
+    let (n, dim) = (37usize, 4usize);
+    let program = kernel_source(&loss, dim + 1, 64);
+    assert_eq!(program.matches(&format!("extern \"C\" __global__ void {}(", entry("gd_lin"))).count(), 1);
+    let Some(lib) = build(&program) else { return };
+    let set: libloading::Symbol<unsafe extern "C" fn(u32, u32)> = unsafe { lib.get(b"gd_set_block") }.unwrap();
+    let f: Entry = *unsafe { lib.get::<Entry>(format!("{}\0", entry("gd_lin")).as_bytes()) }.unwrap();
+    let p = uniform32(dim + 1, -1.0, 1.0, 1);
+    let x = uniform32(n * dim, -2.0, 2.0, 2);
+    let y = uniform32(n, -1.0, 1.0, 3);
+    let subset: Vec<usize> = (0..n).filter(|i| i % 3 != 1).rev().collect();
+    for rows in [None, Some(&subset)] {
+        let all: Vec<usize> = (0..n).collect();
+        let rows_ = rows.unwrap_or(&all);
+        let idx: Vec<u32> = rows_.iter().map(|&i| i as u32).collect();
+        let (mut g, mut l, mut over) = (vec![0.0f32; dim + 1], 0.0f32, 0i32);
+        let m = rows_.len();
+        for b in 0..GRID {
+            unsafe {
+                set(b, GRID);
+                f(p.as_ptr(), x.as_ptr(), y.as_ptr(), idx.as_ptr(), rows.is_some() as i32, m as i64, dim as i32, 1.0 / m as f32, g.as_mut_ptr(), &mut l, &mut over);
+            }
+        }
+        let (wl, wg) = want(&p, &x, &y, dim, rows_);
+        assert_eq!(over, 0);
+        assert!((l as f64 - wl).abs() <= 1e-5 * wl.abs(), "loss {l} vs {wl}");
+        let e = g.iter().zip(&wg).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max) / wg.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        assert!(e <= 1e-5, "gradient relative error {e:.2e}: {g:?} vs {wg:?}");
+    }
+}

@@ -1,0 +1,143 @@
+//! `#[differentiable(cuda)]`: the printed CUDA C, run on the host by the
+//! host C++ compiler (tests/common/cuda_host.rs), against the Rust gradient
+//! of the same function: hand-written cases (logistic regression, a damped
+//! oscillator's least squares, calls, local arrays, branches, loops over
+//! slices and ranges). Skipped, with a message, where no C++ compiler is found.
+#![allow(clippy::all)]
+
+#[path = "common/cuda_host.rs"]
+mod cuda_host;
+
+use cuda_host::{rel_err, run, Arg, Call};
+use gd::differentiable;
+
+/// Per-sample logistic loss, `params = [bias, w..]`.
+#[differentiable(cuda, wrt(params))]
+fn logistic(params: &[f32], x: &[f32], y: f32) -> f32 {
+    let mut z = params[0];
+    for j in 0..x.len() {
+        z += params[j + 1] * x[j];
+    }
+    // log(1 + e^z) - y z, written stably.
+    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
+    softplus - y * z
+}
+
+/// A damped oscillator `a e^{-γt} cos(ωt + φ)` against a sampled curve:
+/// `params = [a, γ, ω, φ]`, `curve[k]` at `t = k·dt`.
+#[differentiable(cuda, wrt(params))]
+fn oscillator(params: &[f32], curve: &[f32], dt: f32) -> f32 {
+    let a = params[0];
+    let gamma = params[1];
+    let omega = params[2];
+    let phi = params[3];
+    let mut sum = 0.0;
+    for k in 0..curve.len() {
+        let t = k as f32 * dt;
+        let r = a * (-gamma * t).exp() * (omega * t + phi).cos() - curve[k];
+        sum += r * r;
+    }
+    0.5 * sum
+}
+
+#[differentiable(cuda)]
+fn helper(a: f64, b: f64) -> f64 {
+    (a * b).sin() + b.tanh()
+}
+
+/// Calls, a local array, branches, a `while` with a break, a slice loop.
+#[differentiable(cuda)]
+fn mixed(x: f64, xs: &[f64], n: usize) -> f64 {
+    let mut acc = [0.0; 3];
+    for i in 0..n {
+        acc[i % 3] += helper(x, xs[i % xs.len()]);
+    }
+    let lit = [x, x * x, 2.0];
+    let mut s = acc[0] * lit[1] + acc[1] * lit[0] + acc[2] * lit[2];
+    let mut k = 0;
+    while k < xs.len() {
+        if xs[k] > 0.0 {
+            s += xs[k].exp() * x;
+        } else {
+            s -= (xs[k] * s).tanh();
+        }
+        if s > 50.0 {
+            break;
+        }
+        k += 1;
+    }
+    for &v in xs.iter().rev() {
+        s = s * 0.5 + v.powi(2) - helper(v, s);
+    }
+    s
+}
+
+fn f64s(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+fn uniform(n: usize, seed: u64) -> Vec<f64> {
+    // A small LCG: the host test needs no rand.
+    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn logistic_and_oscillator_match_rust_in_f32() {
+    let mut calls = Vec::new();
+    let mut want = Vec::new();
+    for seed in 0..20 {
+        let p: Vec<f32> = uniform(6, seed).iter().map(|v| *v as f32).collect();
+        let x: Vec<f32> = uniform(5, 100 + seed).iter().map(|v| (*v * 3.0) as f32).collect();
+        let y = (seed % 2) as f32;
+        let (v, g) = logistic::value_and_grad(&p, &x, y);
+        calls.push(Call { cname: logistic::cuda_name(), args: vec![Arg::Slice(f64s(&p)), Arg::Slice(f64s(&x)), Arg::Float(y as f64)] });
+        want.push((v as f64, [f64s(&g), vec![0.0; 6]].concat()));
+
+        let q = [1.0 + 0.2 * p[0], 0.3 + 0.1 * p[1], 2.0 + p[2], p[3]];
+        let curve: Vec<f32> = uniform(16, 200 + seed).iter().map(|v| *v as f32).collect();
+        let (v, g) = oscillator::value_and_grad(&q, &curve, 0.1);
+        calls.push(Call { cname: oscillator::cuda_name(), args: vec![Arg::Slice(f64s(&q)), Arg::Slice(f64s(&curve)), Arg::Float(0.1)] });
+        want.push((v as f64, [f64s(&g), vec![0.0; 17]].concat()));
+    }
+    let sources = [logistic::cuda_source(), oscillator::cuda_source()];
+    let Some(got) = run("f32_cases", "float", &sources, &calls) else {
+        eprintln!("SKIPPED: no C++ compiler");
+        return;
+    };
+    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
+        assert!(!g.overflow, "call {i}: stack overflow");
+        assert!((g.value - v).abs() <= 1e-5 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
+        assert_eq!(g.value, g.primal, "call {i}: the primal and the reverse sweep's value differ");
+        let e = rel_err(&g.grad, grad, 1e-3);
+        assert!(e <= 1e-5, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
+    }
+}
+
+#[test]
+fn calls_arrays_and_branches_match_rust_in_f64() {
+    let mut calls = Vec::new();
+    let mut want = Vec::new();
+    for seed in 0..20 {
+        let x = uniform(1, seed)[0];
+        let xs = uniform(4 + seed as usize % 3, 50 + seed);
+        let n = seed as usize % 7;
+        let (v, (gx, gxs)) = mixed::value_and_grad(x, &xs, n);
+        calls.push(Call { cname: mixed::cuda_name(), args: vec![Arg::Float(x), Arg::Slice(xs.clone()), Arg::Usize(n)] });
+        want.push((v, [vec![gx], gxs].concat()));
+    }
+    let Some(got) = run("f64_mixed", "double", &[mixed::cuda_source()], &calls) else {
+        eprintln!("SKIPPED: no C++ compiler");
+        return;
+    };
+    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
+        assert!((g.value - v).abs() <= 1e-12 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
+        let e = rel_err(&g.grad, grad, 1e-6);
+        assert!(e <= 1e-10, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
+    }
+}
