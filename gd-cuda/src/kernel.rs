@@ -139,3 +139,21 @@ impl KernelCache {
         Ok(())
     }
 }
+
+/// CUDA's built-ins as host C++ stubs, so that a host compiler can build a
+/// kernel program without a GPU (the tests' syntax and type checks, and the
+/// kernels run block by block on the host). `__shfl_down_sync` is the
+/// caller's: what the other lanes hold depends on how the program is run.
+pub const HOST_STUBS: &str = r#"
+#include <math.h>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __shared__ static
+struct gd_dim3 { unsigned x, y, z; };
+struct float4 { float x, y, z, w; };
+static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
+static inline void __syncthreads() {}
+static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
+"#;

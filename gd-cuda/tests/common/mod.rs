@@ -4,23 +4,8 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// CUDA's built-ins as host C++ stubs, so that a host compiler can build
-/// the kernel programs (kernel_sources: syntax and types; kernels_on_host:
-/// run them one thread per block). `__shfl_down_sync` is the caller's:
-/// what the other lanes hold depends on how the program is run.
-pub const CUDA_HOST_STUBS: &str = r#"
-#include <math.h>
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __shared__ static
-struct gd_dim3 { unsigned x, y, z; };
-struct float4 { float x, y, z, w; };
-static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
-static inline void __syncthreads() {}
-static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
-"#;
+/// CUDA's built-ins as host C++ stubs (see [`gd_cuda::kernel::HOST_STUBS`]).
+pub const CUDA_HOST_STUBS: &str = gd_cuda::kernel::HOST_STUBS;
 
 /// `n` uniform values in `[lo, hi)` from `seed`.
 pub fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
