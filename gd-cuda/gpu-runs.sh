@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU runs issue 7 still needs, in two halves:
+# The GPU runs issues 7 and 20 still need, in two halves:
 #
 #   gd-cuda/gpu-runs.sh build   # here (x86-64, cargo): release test and bench
 #                               # binaries, stripped, into gd-cuda/.gpu-bin/
@@ -32,6 +32,11 @@ for line in sys.stdin:
         [ -n "$exe" ] || { echo "no executable for $b" >&2; exit 1; }
         cp "$exe" "gd-cuda/.gpu-bin/$b" && strip "gd-cuda/.gpu-bin/$b"
     done
+    # Issue 20: the examples of a user's own #[differentiable(cuda)] loss.
+    cargo build --release -p gd-examples --features cuda --example cuda_logistic --example cuda_oscillator
+    for e in cuda_logistic cuda_oscillator; do
+        cp "target/release/examples/$e" "gd-cuda/.gpu-bin/$e" && strip "gd-cuda/.gpu-bin/$e"
+    done
     du -sh gd-cuda/.gpu-bin
     ;;
 run)
@@ -59,6 +64,14 @@ run)
     step gpu_train 200 gd-cuda/.gpu-bin/gpu_train --bench
     export PYTHONUNBUFFERED=1
     step torch_mlp 200 python3 gd-cuda/benches/torch_mlp.py
+    # Issue 20: each example checks its device gradient against the CPU's
+    # within 1e-5 relative (f32) and exits 1 otherwise; it prints samples/s
+    # on the GPU and on the CPU's cores, then fits (L-BFGS; Adam on
+    # mini-batches for the logistic regression). PyTorch on the same GPU
+    # for the logistic regression's value and gradient.
+    step cuda_logistic 300 gd-cuda/.gpu-bin/cuda_logistic
+    step cuda_oscillator 300 gd-cuda/.gpu-bin/cuda_oscillator
+    step torch_logistic 200 python3 gd-cuda/benches/torch_logistic.py
     echo "== summary"
     printf '%s\n' "${summary[@]}" | tee "$out/summary.log"
     ! printf '%s\n' "${summary[@]}" | grep -vq 'exit 0$'

@@ -87,7 +87,7 @@ int main() {{
         floats(ys),
         idx.join(", "),
         np = p.len(),
-        e = entry(loss.name),
+        e = entry(loss.name, p.len(), stack),
         use_idx = rows.is_some() as i32,
     )
     .unwrap();

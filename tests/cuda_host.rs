@@ -72,6 +72,48 @@ fn mixed(x: f64, xs: &[f64], n: usize) -> f64 {
     s
 }
 
+#[differentiable(cuda)]
+fn tail_sum(ys: &[f64], w: f64) -> f64 {
+    let mut s = 0.0;
+    for &v in ys {
+        s += (v * w).atan();
+    }
+    s
+}
+
+/// The rest of the documented subset: `step_by`, `enumerate`, reversed
+/// slices, sub-slices passed to a call,
+/// `i32`/`bool` parameters, constants, a local `const`, clamp, max/min, abs,
+/// `powi` with a negative exponent, passive local arrays.
+#[differentiable(cuda)]
+fn more(x: f64, xs: &[f64], k: i32, flip: bool) -> f64 {
+    const HALF: f64 = 0.5;
+    let mut s = x * std::f64::consts::PI * HALF;
+    for i in (0..xs.len()).step_by(2) {
+        s += xs[i].clamp(-0.5, 0.5) * x.max(xs[i]) - x.min(0.25).abs();
+    }
+    for (i, &v) in xs.iter().enumerate() {
+        s = s * 0.9 + (v - x).powi(k) * (i as f64 + 1.0) / (1.0 + (v - x).powi(2 * k));
+    }
+    let mut counts = [0usize; 2];
+    for &v in xs.iter().rev() {
+        if v > 0.0 {
+            counts[0] += 1;
+        } else {
+            counts[1] += 1;
+        }
+    }
+    s += counts[0] as f64 * x - counts[1] as f64 * x * x;
+    if counts[0] > 1 {
+        s += tail_sum(&xs[1..], x);
+    }
+    if flip {
+        -s
+    } else {
+        s
+    }
+}
+
 fn f64s(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
 }
@@ -132,6 +174,30 @@ fn calls_arrays_and_branches_match_rust_in_f64() {
         want.push((v, [vec![gx], gxs].concat()));
     }
     let Some(got) = run("f64_mixed", "double", &[mixed::cuda_source()], &calls) else {
+        eprintln!("SKIPPED: no C++ compiler");
+        return;
+    };
+    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
+        assert!((g.value - v).abs() <= 1e-12 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
+        let e = rel_err(&g.grad, grad, 1e-6);
+        assert!(e <= 1e-10, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
+    }
+}
+
+#[test]
+fn more_constructs_match_rust_in_f64() {
+    let mut calls = Vec::new();
+    let mut want = Vec::new();
+    for seed in 0..24 {
+        let x = uniform(1, 300 + seed)[0];
+        let xs = uniform(3 + seed as usize % 4, 400 + seed);
+        let k = [-1, 1, 2][seed as usize % 3];
+        let flip = seed % 2 == 1;
+        let (v, (gx, gxs)) = more::value_and_grad(x, &xs, k, flip);
+        calls.push(Call { cname: more::cuda_name(), args: vec![Arg::Float(x), Arg::Slice(xs.clone()), Arg::Int(k), Arg::Bool(flip)] });
+        want.push((v, [vec![gx], gxs].concat()));
+    }
+    let Some(got) = run("f64_more", "double", &[more::cuda_source()], &calls) else {
         eprintln!("SKIPPED: no C++ compiler");
         return;
     };

@@ -51,18 +51,20 @@ impl Default for BatchConfig {
     }
 }
 
-/// The kernel's entry point for the loss `name`.
-pub fn entry(name: &str) -> String {
-    format!("gd_batch_{name}")
+/// The kernel's entry point for the loss `name` with `n_params` parameters
+/// and `stack` entries per value stack: the kernel cache is keyed by entry
+/// name, so each program has its own.
+pub fn entry(name: &str, n_params: usize, stack: usize) -> String {
+    format!("gd_batch_{name}_p{n_params}_s{stack}")
 }
 
 /// The batch kernel's program: the loss's source, then an `extern "C"`
-/// entry `gd_batch_<name>(params, samples, targets, idx, use_idx, n, dim,
+/// entry ([`entry`]) `(params, samples, targets, idx, use_idx, n, dim,
 /// scale, grad, loss, overflow)` that adds `scale · Σ` over its samples
 /// (`idx[i]` when `use_idx`, else `i`, for `i < n`) of the loss into
 /// `*loss` and of its gradient into `grad[0..n_params]`.
 pub fn kernel_source(loss: &DeviceLoss, n_params: usize, stack: usize) -> String {
-    let (src, name, entry) = (&loss.source, loss.name, entry(loss.name));
+    let (src, name, entry) = (&loss.source, loss.name, entry(loss.name, n_params, stack));
     format!(
         r#"#define GD_STACK {stack}
 {src}
@@ -140,7 +142,7 @@ impl<'g> BatchObjective<'g> {
         let n_samples = targets.len();
         crate::error::same("samples (n × dim)", n_samples * dim, samples.len())?;
         let program = kernel_source(loss, n_params, config.stack);
-        let kernel = intern(entry(loss.name), program, config.shape);
+        let kernel = intern(entry(loss.name, n_params, config.stack), program, config.shape);
         gpu.function(kernel)?;
         let s = &gpu.stream;
         Ok(BatchObjective {

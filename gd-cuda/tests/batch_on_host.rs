@@ -90,10 +90,10 @@ fn batch_kernel_sums_losses_and_gradients_on_the_host() {
     let loss = DeviceLoss { source: format!("{PRELUDE}{LINEAR}"), name: "gd_lin" };
     let (n, dim) = (37usize, 4usize);
     let program = kernel_source(&loss, dim + 1, 64);
-    assert_eq!(program.matches(&format!("extern \"C\" __global__ void {}(", entry("gd_lin"))).count(), 1);
+    assert_eq!(program.matches(&format!("extern \"C\" __global__ void {}(", entry("gd_lin", dim + 1, 64))).count(), 1);
     let Some(lib) = build(&program) else { return };
     let set: libloading::Symbol<unsafe extern "C" fn(u32, u32)> = unsafe { lib.get(b"gd_set_block") }.unwrap();
-    let f: Entry = *unsafe { lib.get::<Entry>(format!("{}\0", entry("gd_lin")).as_bytes()) }.unwrap();
+    let f: Entry = *unsafe { lib.get::<Entry>(format!("{}\0", entry("gd_lin", dim + 1, 64)).as_bytes()) }.unwrap();
     let p = uniform32(dim + 1, -1.0, 1.0, 1);
     let x = uniform32(n * dim, -2.0, 2.0, 2);
     let y = uniform32(n, -1.0, 1.0, 3);

@@ -16,6 +16,8 @@ pub enum Arg {
     Float(f64),
     Slice(Vec<f64>),
     Usize(usize),
+    Int(i32),
+    Bool(bool),
 }
 
 /// One call: the function's C name (`loss::cuda_name()`) and its arguments.
@@ -80,6 +82,14 @@ pub fn run(tag: &str, float: &str, sources: &[String], calls: &[Call]) -> Option
                 }
                 Arg::Usize(n) => {
                     args.push(format!("(gd_usize){n}"));
+                    slots.push("0".into());
+                }
+                Arg::Int(n) => {
+                    args.push(format!("{n}"));
+                    slots.push("0".into());
+                }
+                Arg::Bool(b) => {
+                    args.push(format!("{b}"));
                     slots.push("0".into());
                 }
             }
