@@ -17,32 +17,10 @@ use std::process::Command;
 
 use gd::cuda::batch::{entry, kernel_source};
 use gd::cuda::DeviceLoss;
-use gd::differentiable;
 
-#[differentiable(cuda, wrt(params))]
-fn logistic(params: &[f32], x: &[f32], y: f32) -> f32 {
-    let mut z = params[0];
-    for j in 0..x.len() {
-        z += params[j + 1] * x[j];
-    }
-    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
-    softplus - y * z
-}
-
-#[differentiable(cuda, wrt(params))]
-fn curve_loss(params: &[f32], curve: &[f32], t0: f32) -> f32 {
-    let a = params[0];
-    let gamma = params[1];
-    let omega = params[2];
-    let phi = params[3];
-    let mut sum = 0.0;
-    for k in 0..curve.len() {
-        let t = t0 + k as f32 * 0.05;
-        let r = a * (-gamma * t).exp() * (omega * t + phi).cos() - curve[k];
-        sum += r * r;
-    }
-    0.5 * sum
-}
+#[path = "common/cuda_losses.rs"]
+mod cuda_losses;
+use cuda_losses::{curve_loss, logistic};
 
 fn lcg(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

@@ -865,287 +865,247 @@ fn point(seed: u64) -> (f32, f32, Vec<f32>) {
 #[test]
 fn device_sweeps_match_rust() {
     use cuda_host::{Arg, Call};
-    let (mut calls, mut want, mut names) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut calls, mut want) = (Vec::new(), Vec::new());
     for seed in 0..6u64 {
         {
             let (x, y, xs) = point(seed * 1000 + 0);
             let (v, (gx, gy, gs)) = fz0::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz0::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz0");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 1);
             let (v, (gx, gy, gs)) = fz1::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz1::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz1");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 2);
             let (v, (gx, gy, gs)) = fz2::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz2::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz2");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 3);
             let (v, (gx, gy, gs)) = fz3::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz3::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz3");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 4);
             let (v, (gx, gy, gs)) = fz4::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz4::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz4");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 5);
             let (v, (gx, gy, gs)) = fz5::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz5::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz5");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 6);
             let (v, (gx, gy, gs)) = fz6::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz6::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz6");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 7);
             let (v, (gx, gy, gs)) = fz7::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz7::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz7");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 8);
             let (v, (gx, gy, gs)) = fz8::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz8::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz8");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 9);
             let (v, (gx, gy, gs)) = fz9::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz9::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz9");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 10);
             let (v, (gx, gy, gs)) = fz10::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz10::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz10");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 11);
             let (v, (gx, gy, gs)) = fz11::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz11::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz11");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 12);
             let (v, (gx, gy, gs)) = fz12::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz12::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz12");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 13);
             let (v, (gx, gy, gs)) = fz13::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz13::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz13");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 14);
             let (v, (gx, gy, gs)) = fz14::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz14::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz14");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 15);
             let (v, (gx, gy, gs)) = fz15::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz15::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz15");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 16);
             let (v, (gx, gy, gs)) = fz16::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz16::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz16");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 17);
             let (v, (gx, gy, gs)) = fz17::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz17::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz17");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 18);
             let (v, (gx, gy, gs)) = fz18::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz18::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz18");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 19);
             let (v, (gx, gy, gs)) = fz19::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz19::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz19");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 20);
             let (v, (gx, gy, gs)) = fz20::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz20::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz20");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 21);
             let (v, (gx, gy, gs)) = fz21::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz21::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz21");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 22);
             let (v, (gx, gy, gs)) = fz22::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz22::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz22");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 23);
             let (v, (gx, gy, gs)) = fz23::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz23::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz23");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 24);
             let (v, (gx, gy, gs)) = fz24::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz24::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz24");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 25);
             let (v, (gx, gy, gs)) = fz25::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz25::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz25");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 26);
             let (v, (gx, gy, gs)) = fz26::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz26::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz26");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 27);
             let (v, (gx, gy, gs)) = fz27::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz27::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz27");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 28);
             let (v, (gx, gy, gs)) = fz28::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz28::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz28");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 29);
             let (v, (gx, gy, gs)) = fz29::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz29::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz29");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 30);
             let (v, (gx, gy, gs)) = fz30::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz30::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz30");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 31);
             let (v, (gx, gy, gs)) = fz31::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz31::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz31");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 32);
             let (v, (gx, gy, gs)) = fz32::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz32::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz32");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 33);
             let (v, (gx, gy, gs)) = fz33::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz33::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz33");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 34);
             let (v, (gx, gy, gs)) = fz34::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz34::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz34");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 35);
             let (v, (gx, gy, gs)) = fz35::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz35::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz35");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 36);
             let (v, (gx, gy, gs)) = fz36::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz36::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz36");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 37);
             let (v, (gx, gy, gs)) = fz37::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz37::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz37");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 38);
             let (v, (gx, gy, gs)) = fz38::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz38::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz38");
         }
         {
             let (x, y, xs) = point(seed * 1000 + 39);
             let (v, (gx, gy, gs)) = fz39::value_and_grad(x, y, &xs); let g = [vec![gx as f64, gy as f64], gs.iter().map(|&v| v as f64).collect()].concat();
             calls.push(Call { cname: fz39::cuda_name(), args: vec![Arg::Float(x as f64), Arg::Float(y as f64), Arg::Slice(xs.iter().map(|&v| v as f64).collect())] });
             want.push((v as f64, g));
-            names.push("fz39");
         }
     }
     let sources = vec![fz0::cuda_source(), fz1::cuda_source(), fz2::cuda_source(), fz3::cuda_source(), fz4::cuda_source(), fz5::cuda_source(), fz6::cuda_source(), fz7::cuda_source(), fz8::cuda_source(), fz9::cuda_source(), fz10::cuda_source(), fz11::cuda_source(), fz12::cuda_source(), fz13::cuda_source(), fz14::cuda_source(), fz15::cuda_source(), fz16::cuda_source(), fz17::cuda_source(), fz18::cuda_source(), fz19::cuda_source(), fz20::cuda_source(), fz21::cuda_source(), fz22::cuda_source(), fz23::cuda_source(), fz24::cuda_source(), fz25::cuda_source(), fz26::cuda_source(), fz27::cuda_source(), fz28::cuda_source(), fz29::cuda_source(), fz30::cuda_source(), fz31::cuda_source(), fz32::cuda_source(), fz33::cuda_source(), fz34::cuda_source(), fz35::cuda_source(), fz36::cuda_source(), fz37::cuda_source(), fz38::cuda_source(), fz39::cuda_source()];
@@ -1153,11 +1113,5 @@ fn device_sweeps_match_rust() {
         eprintln!("SKIPPED: no C++ compiler");
         return;
     };
-    for ((g, (v, grad)), name) in got.iter().zip(&want).zip(&names) {
-        assert!(!g.overflow, "{name}: stack overflow");
-        assert!((g.value - v).abs() <= 1e-5 * v.abs().max(1.0), "{name}: value {} vs {v}", g.value);
-        assert_eq!(g.value.to_bits(), g.primal.to_bits(), "{name}: the primal and the reverse sweep's value differ");
-        let e = cuda_host::rel_err(&g.grad, grad, 1e-3);
-        assert!(e <= 1e-5, "{name}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
-    }
+    cuda_host::check(&got, &want, 1e-5);
 }

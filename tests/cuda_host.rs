@@ -8,37 +8,12 @@
 #[path = "common/cuda_host.rs"]
 mod cuda_host;
 
-use cuda_host::{rel_err, run, Arg, Call};
+use cuda_host::{check, run, Arg, Call};
 use gd::differentiable;
 
-/// Per-sample logistic loss, `params = [bias, w..]`.
-#[differentiable(cuda, wrt(params))]
-fn logistic(params: &[f32], x: &[f32], y: f32) -> f32 {
-    let mut z = params[0];
-    for j in 0..x.len() {
-        z += params[j + 1] * x[j];
-    }
-    // log(1 + e^z) - y z, written stably.
-    let softplus = if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() };
-    softplus - y * z
-}
-
-/// A damped oscillator `a e^{-γt} cos(ωt + φ)` against a sampled curve:
-/// `params = [a, γ, ω, φ]`, `curve[k]` at `t = k·dt`.
-#[differentiable(cuda, wrt(params))]
-fn oscillator(params: &[f32], curve: &[f32], dt: f32) -> f32 {
-    let a = params[0];
-    let gamma = params[1];
-    let omega = params[2];
-    let phi = params[3];
-    let mut sum = 0.0;
-    for k in 0..curve.len() {
-        let t = k as f32 * dt;
-        let r = a * (-gamma * t).exp() * (omega * t + phi).cos() - curve[k];
-        sum += r * r;
-    }
-    0.5 * sum
-}
+#[path = "common/cuda_losses.rs"]
+mod cuda_losses;
+use cuda_losses::{curve_loss, logistic};
 
 #[differentiable(cuda)]
 fn helper(a: f64, b: f64) -> f64 {
@@ -143,22 +118,16 @@ fn logistic_and_oscillator_match_rust_in_f32() {
 
         let q = [1.0 + 0.2 * p[0], 0.3 + 0.1 * p[1], 2.0 + p[2], p[3]];
         let curve: Vec<f32> = uniform(16, 200 + seed).iter().map(|v| *v as f32).collect();
-        let (v, g) = oscillator::value_and_grad(&q, &curve, 0.1);
-        calls.push(Call { cname: oscillator::cuda_name(), args: vec![Arg::Slice(f64s(&q)), Arg::Slice(f64s(&curve)), Arg::Float(0.1)] });
+        let (v, g) = curve_loss::value_and_grad(&q, &curve, 0.1);
+        calls.push(Call { cname: curve_loss::cuda_name(), args: vec![Arg::Slice(f64s(&q)), Arg::Slice(f64s(&curve)), Arg::Float(0.1)] });
         want.push((v as f64, [f64s(&g), vec![0.0; 17]].concat()));
     }
-    let sources = [logistic::cuda_source(), oscillator::cuda_source()];
+    let sources = [logistic::cuda_source(), curve_loss::cuda_source()];
     let Some(got) = run("f32_cases", "float", &sources, &calls) else {
         eprintln!("SKIPPED: no C++ compiler");
         return;
     };
-    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
-        assert!(!g.overflow, "call {i}: stack overflow");
-        assert!((g.value - v).abs() <= 1e-5 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
-        assert_eq!(g.value, g.primal, "call {i}: the primal and the reverse sweep's value differ");
-        let e = rel_err(&g.grad, grad, 1e-3);
-        assert!(e <= 1e-5, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
-    }
+    check(&got, &want, 1e-5);
 }
 
 #[test]
@@ -177,11 +146,7 @@ fn calls_arrays_and_branches_match_rust_in_f64() {
         eprintln!("SKIPPED: no C++ compiler");
         return;
     };
-    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
-        assert!((g.value - v).abs() <= 1e-12 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
-        let e = rel_err(&g.grad, grad, 1e-6);
-        assert!(e <= 1e-10, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
-    }
+    check(&got, &want, 1e-10);
 }
 
 #[test]
@@ -201,9 +166,5 @@ fn more_constructs_match_rust_in_f64() {
         eprintln!("SKIPPED: no C++ compiler");
         return;
     };
-    for (i, (g, (v, grad))) in got.iter().zip(&want).enumerate() {
-        assert!((g.value - v).abs() <= 1e-12 * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
-        let e = rel_err(&g.grad, grad, 1e-6);
-        assert!(e <= 1e-10, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
-    }
+    check(&got, &want, 1e-10);
 }

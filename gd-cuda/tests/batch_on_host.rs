@@ -9,13 +9,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::uniform32;
 use gd_cuda::batch::{entry, kernel_source};
 use gd_cuda::DeviceLoss;
-use libloading::Library;
 
 /// The macro's prelude (slices, helpers), as `cuda_source()` starts with it.
 const PRELUDE: &str = include_str!("../../gd-macros/src/emit/cuda_prelude.h");
@@ -41,32 +37,9 @@ __device__ float gd_lin_vjp(gd_slice<float> p, gd_slice<float> x, float y, float
 }
 "#;
 
-const STUBS: &str = r#"
-static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
-extern "C" void gd_set_block(unsigned b, unsigned grid) {
-    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
-}
-"#;
-
 const GRID: u32 = 5;
 
 type Entry = unsafe extern "C" fn(*const f32, *const f32, *const f32, *const u32, i32, i64, i32, f32, *mut f32, *mut f32, *mut i32);
-
-fn build(program: &str) -> Option<Library> {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    if Command::new(&cxx).arg("--version").output().is_err() {
-        eprintln!("SKIPPED batch kernel on the host: no C++ compiler `{cxx}`");
-        return None;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("batch_on_host");
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = dir.join("batch.cpp");
-    let lib = dir.join(format!("libbatch_{}.so", std::process::id()));
-    std::fs::write(&src, format!("{}{STUBS}\n{program}", common::CUDA_HOST_STUBS)).unwrap();
-    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Some(unsafe { Library::new(&lib) }.unwrap())
-}
 
 /// The mean loss and gradient over `rows` in f64.
 fn want(p: &[f32], x: &[f32], y: &[f32], dim: usize, rows: &[usize]) -> (f64, Vec<f64>) {
@@ -91,7 +64,7 @@ fn batch_kernel_sums_losses_and_gradients_on_the_host() {
     let (n, dim) = (37usize, 4usize);
     let program = kernel_source(&loss, dim + 1, 64);
     assert_eq!(program.matches(&format!("extern \"C\" __global__ void {}(", entry("gd_lin", dim + 1, 64))).count(), 1);
-    let Some(lib) = build(&program) else { return };
+    let Some(lib) = common::host_library("batch_on_host", "batch", &program) else { return };
     let set: libloading::Symbol<unsafe extern "C" fn(u32, u32)> = unsafe { lib.get(b"gd_set_block") }.unwrap();
     let f: Entry = *unsafe { lib.get::<Entry>(format!("{}\0", entry("gd_lin", dim + 1, 64)).as_bytes()) }.unwrap();
     let p = uniform32(dim + 1, -1.0, 1.0, 1);

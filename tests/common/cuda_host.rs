@@ -122,6 +122,20 @@ pub fn run(tag: &str, float: &str, sources: &[String], calls: &[Call]) -> Option
     Some(got)
 }
 
+/// Each call's value within `tol` (relative, or absolute below 1), the
+/// primal's value the same bits as the reverse sweep's, no stack overflow,
+/// and the gradient within `tol` of the wanted one, normwise (relative to
+/// its largest entry, or absolute below 1e-3).
+pub fn check(got: &[Got], want: &[(f64, Vec<f64>)], tol: f64) {
+    for (i, (g, (v, grad))) in got.iter().zip(want).enumerate() {
+        assert!(!g.overflow, "call {i}: value stack overflow");
+        assert!((g.value - v).abs() <= tol * v.abs().max(1.0), "call {i}: value {} vs {v}", g.value);
+        assert_eq!(g.value.to_bits(), g.primal.to_bits(), "call {i}: the primal and the reverse sweep's value differ");
+        let e = rel_err(&g.grad, grad, 1e-3);
+        assert!(e <= tol, "call {i}: gradient relative error {e:.2e}\n got {:?}\nwant {grad:?}", g.grad);
+    }
+}
+
 /// `max |a − b| / max(|b|, floor)` over a gradient.
 pub fn rel_err(a: &[f64], b: &[f64], floor: f64) -> f64 {
     assert_eq!(a.len(), b.len(), "gradient lengths differ");

@@ -7,6 +7,36 @@ use rand::{Rng, SeedableRng};
 /// CUDA's built-ins as host C++ stubs (see [`gd_cuda::kernel::HOST_STUBS`]).
 pub const CUDA_HOST_STUBS: &str = gd_cuda::kernel::HOST_STUBS;
 
+/// A grid of one-thread blocks set from Rust (`gd_set_block`), and a
+/// shuffle that reads 0 from the (absent) other lanes: how the host tests
+/// run a kernel block by block.
+pub const GRID_STUBS: &str = r#"
+static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
+extern "C" void gd_set_block(unsigned b, unsigned grid) {
+    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
+}
+"#;
+
+/// `program` (after the stubs) built by the host C++ compiler into a
+/// shared library under this test's temporary folder, or None (skipped,
+/// saying so) without a compiler.
+pub fn host_library(test: &str, name: &str, program: &str) -> Option<libloading::Library> {
+    use std::process::Command;
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if Command::new(&cxx).arg("--version").output().is_err() {
+        eprintln!("SKIPPED {test}: no C++ compiler `{cxx}`");
+        return None;
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("{name}.cpp"));
+    let lib = dir.join(format!("lib{name}_{}.so", std::process::id()));
+    std::fs::write(&src, format!("{CUDA_HOST_STUBS}{GRID_STUBS}\n{program}")).unwrap();
+    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(unsafe { libloading::Library::new(&lib) }.unwrap())
+}
+
 /// `n` uniform values in `[lo, hi)` from `seed`.
 pub fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
     let mut rng = StdRng::seed_from_u64(seed);
