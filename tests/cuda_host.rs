@@ -58,7 +58,8 @@ fn tail_sum(ys: &[f64], w: f64) -> f64 {
 
 /// The rest of the documented subset: `step_by`, `enumerate`, reversed
 /// slices, sub-slices passed to a call,
-/// `i32`/`bool` parameters, constants, a local `const`, clamp, max/min, abs,
+/// `i32`/`bool` parameters, constants, a local `const`, local arrays in loops
+/// and branches, clamp, max/min, abs,
 /// `powi` with a negative exponent, passive local arrays.
 #[differentiable(cuda)]
 fn more(x: f64, xs: &[f64], k: i32, flip: bool) -> f64 {
@@ -71,6 +72,20 @@ fn more(x: f64, xs: &[f64], k: i32, flip: bool) -> f64 {
         s = s * 0.9 + (v - x).powi(k) * (i as f64 + 1.0) / (1.0 + (v - x).powi(2 * k));
     }
     let mut counts = [0usize; 2];
+    let pre = [x * 0.5; 2];
+    let mut m = pre[0];
+    for i in 0..3 {
+        // A fresh local array each trip (its adjoint zeroed for the next).
+        let mut w = [x; 2];
+        w[i % 2] = w[(i + 1) % 2] * xs[i % xs.len()] + pre[1];
+        m += w[0] * w[1] + counts.len() as f64;
+    }
+    s += m;
+    if x > 0.0 {
+        // A local array in a branch.
+        let w = [x * x; 2];
+        s += w[0] - w[1] * 0.5;
+    }
     for &v in xs.iter().rev() {
         if v > 0.0 {
             counts[0] += 1;

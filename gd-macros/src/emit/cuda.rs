@@ -185,7 +185,7 @@ impl<'a> Printer<'a> {
         super::sweep::collect_needed(&low.body, &low.temps, &mut needed);
         arr_lens(&low.body, &mut needed);
         let mut p = Printer { sig, low, f, kinds, needed, caps: vec![0; low.locals], push_at: HashMap::new(), names: Default::default(), calls: Default::default() };
-        p.plan_arrays(&low.body, 0)?;
+        p.plan_arrays(&low.body)?;
         for info in &low.temps {
             if matches!(info.ty, Ty::Tensor | Ty::Pullback) {
                 return Err(Error::new(sig.name.span(), "#[differentiable(cuda)]: matrices cannot run on the device"));
@@ -195,39 +195,40 @@ impl<'a> Printer<'a> {
     }
 
     /// Capacities of the local arrays: `[x; N]` with N a literal, `[a, b, ..]`.
-    fn plan_arrays(&mut self, b: &Block, depth: usize) -> Result<()> {
+    fn plan_arrays(&mut self, b: &Block) -> Result<()> {
         for s in b {
             match s {
                 Stmt::ArrNew { arr, len, .. } => {
-                    let n = self.const_usize(b, *len).ok_or_else(|| Error::new(self.sig.name.span(), "#[differentiable(cuda)]: a local array on the device has a literal length (`[0.0; 8]`)"))?;
+                    let n = self.const_usize(*len).ok_or_else(|| Error::new(self.sig.name.span(), "#[differentiable(cuda)]: a local array on the device has a literal length (`[0.0; 8]`)"))?;
                     self.caps[*arr] = n;
                 }
                 Stmt::Push { arr, .. } => {
-                    let _ = depth;
                     self.push_at.insert(s as *const Stmt as usize, self.caps[*arr]);
                     self.caps[*arr] += 1;
                 }
                 _ => {}
             }
             for c in s.children() {
-                self.plan_arrays(c, depth + 1)?;
+                self.plan_arrays(c)?;
             }
         }
         Ok(())
     }
 
-    /// The value of a `usize` temporary set from a literal in this block.
-    fn const_usize(&self, b: &Block, x: Temp) -> Option<usize> {
-        b.iter().find_map(|s| match s {
-            Stmt::Set { dst, expr } if *dst == x => {
-                let e: syn::Expr = syn::parse2(expr.clone()).ok()?;
-                match e {
-                    syn::Expr::Call(c) if c.args.len() == 1 => literal_usize(&c.args[0]),
-                    e => literal_usize(&e),
-                }
-            }
-            _ => None,
-        })
+    /// The value of a `usize` temporary set from a literal (anywhere in the
+    /// body: the lowering reuses an index captured in an enclosing block).
+    fn const_usize(&self, x: Temp) -> Option<usize> {
+        fn find(b: &Block, x: Temp) -> Option<&TokenStream> {
+            b.iter().find_map(|s| match s {
+                Stmt::Set { dst, expr } if *dst == x => Some(expr),
+                s => s.children().into_iter().find_map(|c| find(c, x)),
+            })
+        }
+        let e: syn::Expr = syn::parse2(find(&self.low.body, x)?.clone()).ok()?;
+        match e {
+            syn::Expr::Call(c) if c.args.len() == 1 => literal_usize(&c.args[0]),
+            e => literal_usize(&e),
+        }
     }
 
     fn tr<R>(&self, f: impl FnOnce(&mut Tr) -> Result<R>) -> Result<R> {
