@@ -9,58 +9,16 @@
 
 mod common;
 
-use common::uniform32;
+use common::{linear_loss, linear_mean, uniform32};
 use gd_cuda::batch::{entry, kernel_source};
-use gd_cuda::DeviceLoss;
-
-/// The macro's prelude (slices, helpers), as `cuda_source()` starts with it.
-const PRELUDE: &str = include_str!("../../gd-macros/src/emit/cuda_prelude.h");
-
-/// `0.5 (p · x + p[dim] − y)²`, its gradient added `seed`-scaled, in the
-/// printed functions' ABI (a slot per parameter, an overflow flag).
-const LINEAR: &str = r#"
-__device__ float gd_lin(gd_slice<float> p, gd_slice<float> x, float y) {
-    float z = p[x.len()];
-    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
-    return 0.5f * (z - y) * (z - y);
-}
-__device__ float gd_lin_vjp(gd_slice<float> p, gd_slice<float> x, float y, float seed,
-                            float* g0, float* g1, float* g2, int* overflow) {
-    float z = p[x.len()];
-    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
-    float r = z - y;
-    if (g0) {
-        for (gd_usize j = 0; j < x.len(); ++j) g0[j] += seed * r * x[j];
-        g0[x.len()] += seed * r;
-    }
-    return 0.5f * r * r;
-}
-"#;
 
 const GRID: u32 = 5;
 
 type Entry = unsafe extern "C" fn(*const f32, *const f32, *const f32, *const u32, i32, i64, i32, f32, *mut f32, *mut f32, *mut i32);
 
-/// The mean loss and gradient over `rows` in f64.
-fn want(p: &[f32], x: &[f32], y: &[f32], dim: usize, rows: &[usize]) -> (f64, Vec<f64>) {
-    let mut g = vec![0.0; dim + 1];
-    let mut l = 0.0;
-    for &i in rows {
-        let xi = &x[i * dim..][..dim];
-        let r = p[dim] as f64 + (0..dim).map(|j| p[j] as f64 * xi[j] as f64).sum::<f64>() - y[i] as f64;
-        l += 0.5 * r * r;
-        for j in 0..dim {
-            g[j] += r * xi[j] as f64;
-        }
-        g[dim] += r;
-    }
-    let m = rows.len() as f64;
-    (l / m, g.into_iter().map(|v| v / m).collect())
-}
-
 #[test]
 fn batch_kernel_sums_losses_and_gradients_on_the_host() {
-    let loss = DeviceLoss { source: format!("{PRELUDE}{LINEAR}"), name: "gd_lin" };
+    let loss = linear_loss();
     let (n, dim) = (37usize, 4usize);
     let program = kernel_source(&loss, dim + 1, 64);
     assert_eq!(program.matches(&format!("extern \"C\" __global__ void {}(", entry("gd_lin", dim + 1, 64))).count(), 1);
@@ -83,7 +41,7 @@ fn batch_kernel_sums_losses_and_gradients_on_the_host() {
                 f(p.as_ptr(), x.as_ptr(), y.as_ptr(), idx.as_ptr(), rows.is_some() as i32, m as i64, dim as i32, 1.0 / m as f32, g.as_mut_ptr(), &mut l, &mut over);
             }
         }
-        let (wl, wg) = want(&p, &x, &y, dim, rows_);
+        let (wl, wg) = linear_mean(&p, &x, &y, dim, rows_);
         assert_eq!(over, 0);
         assert!((l as f64 - wl).abs() <= 1e-5 * wl.abs(), "loss {l} vs {wl}");
         let e = g.iter().zip(&wg).map(|(a, b)| (*a as f64 - b).abs()).fold(0.0, f64::max) / wg.iter().map(|v| v.abs()).fold(0.0, f64::max);

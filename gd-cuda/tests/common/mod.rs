@@ -121,3 +121,49 @@ pub fn digits() -> (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>) {
     let (xte, yte) = take(te);
     (xtr, ytr, xte, yte)
 }
+
+/// The macro's prelude (slices, helpers), as `cuda_source()` starts with it.
+pub const PRELUDE: &str = include_str!("../../../gd-macros/src/emit/cuda_prelude.h");
+
+/// `0.5 (p · x + p[dim] − y)²`, its gradient added `seed`-scaled, in the
+/// printed functions' ABI (a slot per parameter, an overflow flag).
+pub const LINEAR: &str = r#"
+__device__ float gd_lin(gd_slice<float> p, gd_slice<float> x, float y) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    return 0.5f * (z - y) * (z - y);
+}
+__device__ float gd_lin_vjp(gd_slice<float> p, gd_slice<float> x, float y, float seed,
+                            float* g0, float* g1, float* g2, int* overflow) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    float r = z - y;
+    if (g0) {
+        for (gd_usize j = 0; j < x.len(); ++j) g0[j] += seed * r * x[j];
+        g0[x.len()] += seed * r;
+    }
+    return 0.5f * r * r;
+}
+"#;
+
+/// [`LINEAR`] as a batch objective's loss.
+pub fn linear_loss() -> gd_cuda::DeviceLoss {
+    gd_cuda::DeviceLoss { source: format!("{PRELUDE}{LINEAR}"), name: "gd_lin" }
+}
+
+/// The mean loss and gradient over `rows` in f64.
+pub fn linear_mean(p: &[f32], x: &[f32], y: &[f32], dim: usize, rows: &[usize]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; dim + 1];
+    let mut l = 0.0;
+    for &i in rows {
+        let xi = &x[i * dim..][..dim];
+        let r = p[dim] as f64 + (0..dim).map(|j| p[j] as f64 * xi[j] as f64).sum::<f64>() - y[i] as f64;
+        l += 0.5 * r * r;
+        for j in 0..dim {
+            g[j] += r * xi[j] as f64;
+        }
+        g[dim] += r;
+    }
+    let m = rows.len() as f64;
+    (l / m, g.into_iter().map(|v| v / m).collect())
+}
