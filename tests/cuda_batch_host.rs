@@ -73,6 +73,8 @@ int main() {{
     std::fs::create_dir_all(&dir).unwrap();
     let (src, exe) = (dir.join(format!("{tag}.cpp")), dir.join(format!("{tag}_{}", std::process::id())));
     let program = kernel_source(loss, p.len(), stack);
+    // The program as NVRTC gets it, for a check by NVRTC where there is one.
+    std::fs::write(dir.join(format!("{tag}.cu")), &program).unwrap();
     // One thread per block: the other lanes of a shuffle hold nothing.
     let shfl = "static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }\n";
     std::fs::write(&src, format!("{}{shfl}{program}{main}", gd::cuda::kernel::HOST_STUBS)).unwrap();
@@ -134,4 +136,25 @@ fn oscillator_batch_kernel_on_the_host() {
     let all: Vec<usize> = (0..n).collect();
     let got = on_host("oscillator", &loss, 16 * dim, &p, &curves, dim, &t0, None);
     check("oscillator", got, want(&all, 4, |i| curve_loss::value_and_grad(&p, &curves[i * dim..][..dim], t0[i])));
+}
+
+/// NVRTC, where its library loads (no GPU needed): the batch kernels of
+/// both losses compile to CUBIN for an H100 (sm_90), as `BatchObjective`
+/// compiles them. SKIPPED where NVRTC is absent (e.g. `pip install
+/// nvidia-cuda-nvrtc` and LD_LIBRARY_PATH give it without a CUDA toolkit).
+#[test]
+fn batch_programs_compile_with_nvrtc() {
+    if !gd::cuda::kernel::nvrtc_present() {
+        eprintln!("SKIPPED batch_programs_compile_with_nvrtc: NVRTC (libnvrtc) not found");
+        return;
+    }
+    let losses = [
+        (DeviceLoss { source: logistic::cuda_source(), name: logistic::cuda_name() }, 9),
+        (DeviceLoss { source: curve_loss::cuda_source(), name: curve_loss::cuda_name() }, 4),
+    ];
+    for (loss, np) in losses {
+        let program = kernel_source(&loss, np, 512);
+        let cubin = gd::cuda::kernel::compile_cubin("batch", &program, (9, 0)).unwrap_or_else(|e| panic!("{}: {e}", loss.name));
+        assert!(!cubin.is_empty());
+    }
 }

@@ -73,6 +73,13 @@ pub fn nvrtc_options(cc: (i32, i32)) -> Vec<String> {
     vec![format!("--gpu-architecture=sm_{}{}", cc.0, cc.1)]
 }
 
+/// Whether NVRTC can be loaded (it needs no GPU: a machine with the
+/// library but no device can still check that a program compiles).
+pub fn nvrtc_present() -> bool {
+    // SAFETY: only tries to dlopen the library by its usual names.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
 /// Compile `program` to CUBIN with NVRTC. A rejected source is a
 /// [`CudaError::Compile`] carrying NVRTC's log.
 pub fn compile_cubin(kernel: &'static str, program: &str, cc: (i32, i32)) -> Result<Vec<u8>, CudaError> {

@@ -104,6 +104,8 @@ pub fn run(tag: &str, float: &str, sources: &[String], calls: &[Call]) -> Option
     let src = dir.join(format!("{tag}.cpp"));
     let exe = dir.join(format!("{tag}_{}", std::process::id()));
     std::fs::write(&src, format!("{STUBS}{}\n{main}", sources.concat())).unwrap();
+    // The device program alone, for a check by NVRTC where there is one.
+    std::fs::write(dir.join(format!("{tag}.cu")), sources.concat()).unwrap();
     let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-o"]).arg(&exe).arg(&src).output().unwrap();
     assert!(out.status.success(), "{} failed on {}:\n{}", cxx, src.display(), String::from_utf8_lossy(&out.stderr));
     let run = Command::new(&exe).output().unwrap();
