@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU runs issue 7 still needs, in two halves:
+# The GPU runs issues 7 and 20 still need, in two halves:
 #
 #   gd-cuda/gpu-runs.sh build   # here (x86-64, cargo): release test and bench
 #                               # binaries, stripped, into gd-cuda/.gpu-bin/
@@ -11,7 +11,7 @@
 # skip. Each step's log goes to ${OUT:-.}/STEP.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(no_gpu gpu_kernels gpu_digits gpu_train gpu_optim)
+bins=(no_gpu gpu_kernels gpu_digits gpu_batch gpu_train gpu_optim)
 case "${1:-}" in
 build)
     mkdir -p gd-cuda/.gpu-bin
@@ -31,6 +31,11 @@ for line in sys.stdin:
 ' "$b" | tail -1)
         [ -n "$exe" ] || { echo "no executable for $b" >&2; exit 1; }
         cp "$exe" "gd-cuda/.gpu-bin/$b" && strip "gd-cuda/.gpu-bin/$b"
+    done
+    # Issue 20: the examples of a user's own #[differentiable(cuda)] loss.
+    cargo build --release -p gd-examples --features cuda --example cuda_logistic --example cuda_oscillator
+    for e in cuda_logistic cuda_oscillator; do
+        cp "target/release/examples/$e" "gd-cuda/.gpu-bin/$e" && strip "gd-cuda/.gpu-bin/$e"
     done
     du -sh gd-cuda/.gpu-bin
     ;;
@@ -52,13 +57,21 @@ run)
     }
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
     ls /usr/local/cuda/lib64 2>/dev/null | grep -E '^lib(nvrtc|cublas)\.so' | tr '\n' ' '; echo
-    for t in no_gpu gpu_kernels gpu_digits; do
+    for t in no_gpu gpu_kernels gpu_digits gpu_batch; do
         step "$t" 300 "gd-cuda/.gpu-bin/$t" --nocapture --test-threads=1
     done
     step gpu_optim 200 gd-cuda/.gpu-bin/gpu_optim --bench
     step gpu_train 200 gd-cuda/.gpu-bin/gpu_train --bench
     export PYTHONUNBUFFERED=1
     step torch_mlp 200 python3 gd-cuda/benches/torch_mlp.py
+    # Issue 20: each example checks its device gradient against the CPU's
+    # within 1e-5 relative (f32) and exits 1 otherwise; it prints samples/s
+    # on the GPU and on the CPU's cores, then fits (L-BFGS; Adam on
+    # mini-batches for the logistic regression). PyTorch on the same GPU
+    # for the logistic regression's value and gradient.
+    step cuda_logistic 300 gd-cuda/.gpu-bin/cuda_logistic
+    step cuda_oscillator 300 gd-cuda/.gpu-bin/cuda_oscillator
+    step torch_logistic 200 python3 gd-cuda/benches/torch_logistic.py
     echo "== summary"
     printf '%s\n' "${summary[@]}" | tee "$out/summary.log"
     ! printf '%s\n' "${summary[@]}" | grep -vq 'exit 0$'

@@ -73,6 +73,13 @@ pub fn nvrtc_options(cc: (i32, i32)) -> Vec<String> {
     vec![format!("--gpu-architecture=sm_{}{}", cc.0, cc.1)]
 }
 
+/// Whether NVRTC can be loaded (it needs no GPU: a machine with the
+/// library but no device can still check that a program compiles).
+pub fn nvrtc_present() -> bool {
+    // SAFETY: only tries to dlopen the library by its usual names.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
 /// Compile `program` to CUBIN with NVRTC. A rejected source is a
 /// [`CudaError::Compile`] carrying NVRTC's log.
 pub fn compile_cubin(kernel: &'static str, program: &str, cc: (i32, i32)) -> Result<Vec<u8>, CudaError> {
@@ -139,3 +146,21 @@ impl KernelCache {
         Ok(())
     }
 }
+
+/// CUDA's built-ins as host C++ stubs, so that a host compiler can build a
+/// kernel program without a GPU (the tests' syntax and type checks, and the
+/// kernels run block by block on the host). `__shfl_down_sync` is the
+/// caller's: what the other lanes hold depends on how the program is run.
+pub const HOST_STUBS: &str = r#"
+#include <math.h>
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__ __restrict
+#define __shared__ static
+struct gd_dim3 { unsigned x, y, z; };
+struct float4 { float x, y, z, w; };
+static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
+static inline void __syncthreads() {}
+static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
+"#;

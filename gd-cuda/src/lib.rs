@@ -28,8 +28,11 @@
 //!   NVRTC → CUBIN on first use, cached per context);
 //! - [`kernels`]: the CUDA C sources (layers, losses, fused optimizers);
 //! - [`cpu`]: the reference path in plain Rust loops (f32 and f64);
-//! - [`gpu`]: device buffers, cuBLAS GEMMs, kernel launches, the GPU loop.
+//! - [`gpu`]: device buffers, cuBLAS GEMMs, kernel launches, the GPU loop;
+//! - [`batch`]: a user's own `#[differentiable(cuda)]` per-sample loss
+//!   summed with its gradient over a device-resident batch ([`BatchObjective`]).
 
+pub mod batch;
 pub mod cpu;
 pub mod error;
 pub mod gpu;
@@ -40,6 +43,7 @@ pub mod nccl;
 pub mod optim;
 pub mod train;
 
+pub use batch::{BatchConfig, BatchObjective, DeviceLoss};
 pub use error::CudaError;
 pub use model::{Activation, LayerLayout, Loss, MlpSpec};
 pub use nccl::NcclComm;

@@ -8,9 +8,6 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use common::{f64s, labels, rel_err, uniform32};
 use gd_cuda::cpu::{ops, optim};
 use gd_cuda::kernels;
@@ -18,32 +15,11 @@ use gd_cuda::{Activation, OptimSpec, Update};
 use gd_runtime::optim::{AdamConfig, AdamWConfig, LionConfig, RmsPropConfig, SgdConfig};
 use libloading::Library;
 
-/// The shared stubs, a grid of one-thread blocks set from Rust, and a
-/// shuffle that reads 0 from the (absent) other lanes.
-const STUBS: &str = r#"
-static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
-extern "C" void gd_set_block(unsigned b, unsigned grid) {
-    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
-}
-"#;
-
 const GRID: u32 = 7;
 
 /// The module's program as a host library, or None (skipped) without a compiler.
 fn build(name: &str, source: &str) -> Option<Library> {
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    if Command::new(&cxx).arg("--version").output().is_err() {
-        eprintln!("SKIPPED kernels on the host: no C++ compiler `{cxx}`");
-        return None;
-    }
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kernels_on_host");
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = dir.join(format!("{name}.cpp"));
-    let lib = dir.join(format!("lib{name}_{}.so", std::process::id()));
-    std::fs::write(&src, format!("{}{STUBS}\n{}\n{source}", common::CUDA_HOST_STUBS, kernels::PRELUDE)).unwrap();
-    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    Some(unsafe { Library::new(&lib) }.unwrap())
+    common::host_library("kernels_on_host", name, &format!("{}\n{source}", kernels::PRELUDE))
 }
 
 /// Run `launch` once per block of the emulated grid.

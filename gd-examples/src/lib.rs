@@ -8,6 +8,9 @@
 //! in its report.
 
 pub mod common;
+/// Shared by the device examples (`--features cuda`).
+#[cfg(feature = "cuda")]
+pub mod cuda_batch;
 pub mod contour;
 pub mod data;
 pub mod models;

@@ -19,6 +19,10 @@ pub struct Attr {
     /// (`in_impl`, or found from a `self` receiver or a `Self` in it): its
     /// API is associated functions beside it (see `methods`).
     pub in_impl: bool,
+    /// `cuda`: also print CUDA C source of the primal and the reverse sweep
+    /// (`emit::cuda`), for `gd::cuda`; the body is held to what a device runs
+    /// (`cuda_check`).
+    pub cuda: bool,
 }
 
 impl Attr {
@@ -28,7 +32,7 @@ impl Attr {
 }
 
 pub fn parse(args: TokenStream) -> Result<Attr> {
-    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None, in_impl: false };
+    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None, in_impl: false, cuda: false };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let content;
@@ -60,6 +64,9 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
         } else if meta.path.is_ident("in_impl") {
             attr.in_impl = true;
             Ok(())
+        } else if meta.path.is_ident("cuda") {
+            attr.cuda = true;
+            Ok(())
         } else if meta.path.is_ident("crate") {
             let s: syn::LitStr = meta.value()?.parse()?;
             let p: syn::Path = s.parse()?;
@@ -67,7 +74,7 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule`, `in_impl` or `crate = \"path\"`",
+                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule`, `in_impl`, `cuda` or `crate = \"path\"`",
             ))
         }
     });

@@ -11,6 +11,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 
 mod attr;
+mod cuda_check;
 mod derive_params;
 mod emit;
 mod generic_float;
@@ -89,6 +90,13 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         tensor_limits(&sig, &attr)?;
     }
     let check = emit::check::generate(&sig, &attr.checks, &attr.krate)?;
+    if attr.cuda {
+        if attr.rule.is_some() {
+            return Err(syn::Error::new(sig.name.span(), "#[differentiable(cuda)]: a function with a custom rule (`value_and_grad = ..`) has no body to print for the device"));
+        }
+        emit::cuda::check_sig(&sig)?;
+        cuda_check::check(&item, &sig.float)?;
+    }
     let generated = match &attr.rule {
         Some(rule) => {
             // The body is not differentiated, so a `#[checkpoint]` in it
@@ -101,6 +109,13 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
         None => {
             let low = lower::lower_fn(&sig, &item.block)?;
             plan::checkpoint::check(&low.body, &low.temps)?;
+            // `cuda`: the device source joins the API's items (`emit::cuda`).
+            let check = if attr.cuda {
+                let device = emit::cuda::generate(&sig, &low)?;
+                quote!(#check #device)
+            } else {
+                check
+            };
             emit::api::generate(&item, &sig, &low, check)
         }
     };

@@ -4,23 +4,38 @@
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// CUDA's built-ins as host C++ stubs, so that a host compiler can build
-/// the kernel programs (kernel_sources: syntax and types; kernels_on_host:
-/// run them one thread per block). `__shfl_down_sync` is the caller's:
-/// what the other lanes hold depends on how the program is run.
-pub const CUDA_HOST_STUBS: &str = r#"
-#include <math.h>
-#define __global__
-#define __device__
-#define __forceinline__ inline
-#define __restrict__ __restrict
-#define __shared__ static
-struct gd_dim3 { unsigned x, y, z; };
-struct float4 { float x, y, z, w; };
-static gd_dim3 blockIdx, threadIdx, blockDim, gridDim;
-static inline void __syncthreads() {}
-static inline float atomicAdd(float* a, float v) { float o = *a; *a += v; return o; }
+/// CUDA's built-ins as host C++ stubs (see [`gd_cuda::kernel::HOST_STUBS`]).
+pub const CUDA_HOST_STUBS: &str = gd_cuda::kernel::HOST_STUBS;
+
+/// A grid of one-thread blocks set from Rust (`gd_set_block`), and a
+/// shuffle that reads 0 from the (absent) other lanes: how the host tests
+/// run a kernel block by block.
+pub const GRID_STUBS: &str = r#"
+static inline float __shfl_down_sync(unsigned, float, int) { return 0.0f; }
+extern "C" void gd_set_block(unsigned b, unsigned grid) {
+    blockIdx.x = b; threadIdx.x = 0; blockDim.x = 1; gridDim.x = grid;
+}
 "#;
+
+/// `program` (after the stubs) built by the host C++ compiler into a
+/// shared library under this test's temporary folder, or None (skipped,
+/// saying so) without a compiler.
+pub fn host_library(test: &str, name: &str, program: &str) -> Option<libloading::Library> {
+    use std::process::Command;
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    if Command::new(&cxx).arg("--version").output().is_err() {
+        eprintln!("SKIPPED {test}: no C++ compiler `{cxx}`");
+        return None;
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(test);
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join(format!("{name}.cpp"));
+    let lib = dir.join(format!("lib{name}_{}.so", std::process::id()));
+    std::fs::write(&src, format!("{CUDA_HOST_STUBS}{GRID_STUBS}\n{program}")).unwrap();
+    let out = Command::new(&cxx).args(["-std=c++14", "-O1", "-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    Some(unsafe { libloading::Library::new(&lib) }.unwrap())
+}
 
 /// `n` uniform values in `[lo, hi)` from `seed`.
 pub fn uniform(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
@@ -105,4 +120,50 @@ pub fn digits() -> (Vec<f32>, Vec<u32>, Vec<f32>, Vec<u32>) {
     let (xtr, ytr) = take(tr);
     let (xte, yte) = take(te);
     (xtr, ytr, xte, yte)
+}
+
+/// The macro's prelude (slices, helpers), as `cuda_source()` starts with it.
+pub const PRELUDE: &str = include_str!("../../../gd-macros/src/emit/cuda_prelude.h");
+
+/// `0.5 (p · x + p[dim] − y)²`, its gradient added `seed`-scaled, in the
+/// printed functions' ABI (a slot per parameter, an overflow flag).
+pub const LINEAR: &str = r#"
+__device__ float gd_lin(gd_slice<float> p, gd_slice<float> x, float y) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    return 0.5f * (z - y) * (z - y);
+}
+__device__ float gd_lin_vjp(gd_slice<float> p, gd_slice<float> x, float y, float seed,
+                            float* g0, float* g1, float* g2, int* overflow) {
+    float z = p[x.len()];
+    for (gd_usize j = 0; j < x.len(); ++j) z += p[j] * x[j];
+    float r = z - y;
+    if (g0) {
+        for (gd_usize j = 0; j < x.len(); ++j) g0[j] += seed * r * x[j];
+        g0[x.len()] += seed * r;
+    }
+    return 0.5f * r * r;
+}
+"#;
+
+/// [`LINEAR`] as a batch objective's loss.
+pub fn linear_loss() -> gd_cuda::DeviceLoss {
+    gd_cuda::DeviceLoss { source: format!("{PRELUDE}{LINEAR}"), name: "gd_lin" }
+}
+
+/// The mean loss and gradient over `rows` in f64.
+pub fn linear_mean(p: &[f32], x: &[f32], y: &[f32], dim: usize, rows: &[usize]) -> (f64, Vec<f64>) {
+    let mut g = vec![0.0; dim + 1];
+    let mut l = 0.0;
+    for &i in rows {
+        let xi = &x[i * dim..][..dim];
+        let r = p[dim] as f64 + (0..dim).map(|j| p[j] as f64 * xi[j] as f64).sum::<f64>() - y[i] as f64;
+        l += 0.5 * r * r;
+        for j in 0..dim {
+            g[j] += r * xi[j] as f64;
+        }
+        g[dim] += r;
+    }
+    let m = rows.len() as f64;
+    (l / m, g.into_iter().map(|v| v / m).collect())
 }

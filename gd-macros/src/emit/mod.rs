@@ -7,6 +7,8 @@
 pub mod api;
 pub mod check;
 pub mod custom;
+pub mod cuda;
+pub mod cuda_expr;
 pub mod names;
 mod second;
 pub(crate) mod lanes;

@@ -1089,7 +1089,7 @@ fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
     }
 }
 
-fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Temp>) {
+pub(super) fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Temp>) {
     for s in b {
         match s {
             Stmt::Op { dst, prim, args } => {
