@@ -3,7 +3,7 @@
 //! strictly. Spelled several ways: log-sum-exp with the max taken in a
 //! `for` loop, a `min` fold of computed values over a closure, the carried
 //! value as the second operand over a reversed range, an outer value read
-//! in the body, a running max per row inside an outer loop, and a `min`
+//! in the body, the operand through a call, a running max per row inside an outer loop, and a `min`
 //! then `max` in sequence. Each against num-dual, central differences,
 //! forward mode and `value_and_grad_set`, some second order against
 //! hyper-dual numbers; then ties and NaN, where the trips the fold leaves
@@ -93,6 +93,32 @@ fn scaled_max_d<D: Dn>(x: &[D]) -> D {
     m.exp() + a
 }
 
+// The other operand through a call to a differentiable function.
+#[differentiable]
+fn bump(a: f64, b: f64) -> f64 {
+    (a * b).sin() + a * a
+}
+fn bump_d<D: Dn>(a: D, b: D) -> D {
+    (a * b).sin() + a * a
+}
+#[differentiable]
+fn called_max(x: &[f64]) -> f64 {
+    let w = x[0];
+    let mut m = f64::NEG_INFINITY;
+    for i in 1..x.len() {
+        m = m.max(bump(x[i], w));
+    }
+    m * w
+}
+fn called_max_d<D: Dn>(x: &[D]) -> D {
+    let w = x[0];
+    let mut m = c::<D>(f64::NEG_INFINITY);
+    for i in 1..x.len() {
+        m = dmax(m, bump_d(x[i], w));
+    }
+    m * w
+}
+
 // A running max per row, inside an outer loop that saves or replays its trips.
 #[differentiable]
 fn row_max(x: &[f64]) -> f64 {
@@ -140,6 +166,7 @@ slice_cases!(-1.2, 1.2;
     scaled_max, scaled_max_d, 404, 6;
     row_max, row_max_d, 405, 9;
     spread, spread_d, 406, 7;
+    called_max, called_max_d, 407, 6;
 );
 #[cfg(not(gd_oracles_only))]
 #[test]
@@ -191,6 +218,7 @@ mod api {
         second!(scaled_max, scaled_max_d, 412, 5);
         second!(row_max, row_max_d, 413, 6);
         second!(spread, spread_d, 414, 5);
+        second!(called_max, called_max_d, 415, 5);
     }
 
     /// Forward mode along each axis: every trip through the rule.

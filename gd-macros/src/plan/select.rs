@@ -20,7 +20,7 @@
 //! only, its result reaches the back edge through copies only, nothing
 //! after the loop reads a value computed in the body (it would send an
 //! adjoint to the last trip, which may be left out), and the body has no
-//! branch, nested loop, call, store or push. Everything else the body
+//! branch, nested loop, store or push, nor calls but of floats and data. Everything else the body
 //! computes feeds the other operand, whose adjoint on a left-out trip is 0.
 //!
 //! The one difference from reversing every trip: a left-out trip adds no
@@ -62,9 +62,11 @@ fn select(l: &Loop, temps: &[TempInfo], all: &HashMap<Temp, usize>) -> Option<Se
     if l.checkpoint.is_some() || !is_reversible_range(iter) || !never_breaks(l) || !temps[h.0].active || temps[h.0].ty != Ty::Float {
         return None;
     }
-    // Straight-line code of floats and data only.
+    // Straight-line code of floats and data only, and calls of scalars (a
+    // call's reverse, given a zero adjoint, adds zeros like an operation's).
     let plain = l.body.iter().all(|s| match s {
         Stmt::Op { .. } | Stmt::Copy { .. } | Stmt::Load { .. } | Stmt::Alias { .. } | Stmt::Verbatim(_) => true,
+        Stmt::Call { args, pullback: None, .. } => args.iter().all(|a| matches!(a, CallArg::Scalar(_) | CallArg::Passive(_) | CallArg::Literal(_))),
         Stmt::Set { dst, .. } => !temps[dst.0].active,
         _ => false,
     });
