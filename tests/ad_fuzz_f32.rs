@@ -120,34 +120,26 @@ fn case_fz1() -> Case32 {
 
 #[differentiable]
 fn fz2(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = xs.iter().fold((1.0 + (y) * (y)).sqrt(), |acc, &q| (acc * 0.5 + y).tanh());
-    let t1 = if (t0).tanh().exp() > 0.0 { (1.5 + ((0.25_f32).atan().cosh()).sin()).powf(((1.0 + (1.5_f32) * (1.5_f32)).ln()).tanh()) } else { (t0) + ((1.5 + (1.5_f32).sin()).powf((0.25_f32).tanh())) };
-    let mut t2 = ((y) * (-1.25_f32)) * ((x).hypot(0.75));
-    for &x_ in xs {
-        if helpers::h2((y) + (x_), 1.5_f32) > 0.0 {
-            t2 = (y).atan();
-        } else {
-            t2 += (-((x_).mul_add(1.5_f32, x_))).tanh() * 0.5;
-        }
+    let t0 = xs.iter().fold(x, |acc, &q| acc.min(helpers::h0((1.0 + (x) * (x)).sqrt() + x * 0.01, (x) * (y) - x * 0.01)));
+    let t1 = if ((1.0 + (1.5_f32) * (1.5_f32)).ln()).mul_add((2.0 + (1.5_f32).powi(2)).log2(), 0.5_f32) > 0.0 { (1.0 + ((2.0_f32).mul_add(t0, x)) * ((2.0_f32).mul_add(t0, x))).sqrt() } else { ((x).hypot(0.75)).mul_add(-0.7_f32, y) };
+    let t2 = -1.25_f32;
+    let mut t3 = y;
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + (1.5 + ((y) / (1.0 + ((0.5 + (t3).powi(2)).log10()) * ((0.5 + (t3).powi(2)).log10()))).sin()).powf(((1.5 + (t3).sin()).powf((-(t0)).tanh())).tanh())).tanh();
     }
-    let t3 = if t1 > 0.0 { -((0.5 + (y).powi(2)).log10()) } else { ((x) - (x)).atan() };
-    let t4 = if ((0.5_f32) * (0.25_f32)).hypot(1.0 + ((t1).mul_add(-0.7_f32, 0.5_f32)).tanh()) > 0.0 { ((2.0_f32) * (x)) + ((2.0 + (t0).powi(2)).log2()) } else { ((x) * (y)) + ((t1).hypot(1.0 + (x).tanh())) };
-    helpers::h0(y + x * 0.01, (1.5 + (3.0_f32).sin()).powf((t1).tanh()) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t4 = ((2.0 + ((t1).hypot(1.0 + (t0).tanh())).powi(2)).log2()).atan();
+    (1.0 + ((1.0 + (x) * (x)).cbrt()) * ((1.0 + (x) * (x)).cbrt())).sqrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = xs.iter().fold((c::<D>(1.0) + (y) * (y)).sqrt(), |acc, &q| (acc * 0.5 + y).tanh());
-    let t1 = if (t0).tanh().exp() > 0.0 { dpowf(c::<D>(1.5) + ((c::<D>(0.25)).atan().cosh()).sin(), ((c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).ln()).tanh()) } else { (t0) + (dpowf(c::<D>(1.5) + (c::<D>(1.5)).sin(), (c::<D>(0.25)).tanh())) };
-    let mut t2 = ((y) * (c::<D>(-1.25))) * (dhypot(x, c::<D>(0.75)));
-    for &x_ in xs {
-        if helpers::h2_d((y) + (x_), c::<D>(1.5)) > 0.0 {
-            t2 = (y).atan();
-        } else {
-            t2 += (-(dmul_add(x_, c::<D>(1.5), x_))).tanh() * 0.5;
-        }
+    let t0 = xs.iter().fold(x, |acc, &q| dmin(acc, helpers::h0_d((c::<D>(1.0) + (x) * (x)).sqrt() + x * 0.01, (x) * (y) - x * 0.01)));
+    let t1 = if dmul_add((c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).ln(), (c::<D>(2.0) + (c::<D>(1.5)).powi(2)).log2(), c::<D>(0.5)) > 0.0 { (c::<D>(1.0) + (dmul_add(c::<D>(2.0), t0, x)) * (dmul_add(c::<D>(2.0), t0, x))).sqrt() } else { dmul_add(dhypot(x, c::<D>(0.75)), c::<D>(-0.7), y) };
+    let t2 = c::<D>(-1.25);
+    let mut t3 = y;
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + dpowf(c::<D>(1.5) + ((y) / (c::<D>(1.0) + ((c::<D>(0.5) + (t3).powi(2)).log10()) * ((c::<D>(0.5) + (t3).powi(2)).log10()))).sin(), (dpowf(c::<D>(1.5) + (t3).sin(), (-(t0)).tanh())).tanh())).tanh();
     }
-    let t3 = if t1 > 0.0 { -((c::<D>(0.5) + (y).powi(2)).log10()) } else { ((x) - (x)).atan() };
-    let t4 = if dhypot((c::<D>(0.5)) * (c::<D>(0.25)), c::<D>(1.0) + (dmul_add(t1, c::<D>(-0.7), c::<D>(0.5))).tanh()) > 0.0 { ((c::<D>(2.0)) * (x)) + ((c::<D>(2.0) + (t0).powi(2)).log2()) } else { ((x) * (y)) + (dhypot(t1, c::<D>(1.0) + (x).tanh())) };
-    helpers::h0_d(y + x * 0.01, dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (t1).tanh()) - x * 0.01) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t4 = ((c::<D>(2.0) + (dhypot(t1, c::<D>(1.0) + (t0).tanh())).powi(2)).log2()).atan();
+    (c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()) * ((c::<D>(1.0) + (x) * (x)).cbrt())).sqrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz2() -> Case32 {
     Case32::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(3002, 3, 5, -1.5, 1.5))
@@ -155,32 +147,70 @@ fn case_fz2() -> Case32 {
 
 #[differentiable]
 fn fz3(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = y;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + helpers::h2(h1((1.5_f32).atan2(2.0 + (3.0_f32).sin()), helpers::h0(-0.7_f32 + x * 0.01, x - x * 0.01)), ((0.25_f32).atan2(2.0 + (xs[i]).sin())).atan())).tanh();
+    let mut t0 = (0.5 + (-0.7_f32).powi(2)).log10();
+    for &x_ in xs {
+        if (1.5 + ((-0.7_f32).hypot(1.0 + (0.5_f32).tanh())).sin()).powf(((x_) * (x)).tanh()) > 0.0 {
+            t0 = (helpers::h2((0.5_f32).atan2(2.0 + (0.25_f32).sin()) + x * 0.01, x - x * 0.01)).atan();
+        } else {
+            t0 += (helpers::h0(helpers::h2(t0 + x * 0.01, x_ - x * 0.01) + x * 0.01, (1.5 + (x_).sin()).powf((y).tanh()) - x * 0.01)).tanh() * 0.5;
+        }
     }
-    let t1 = (1.5 + (x).sin()).powf(((0.5_f32) / (1.0 + ((1.5_f32) * (y)) * ((1.5_f32) * (y)))).tanh());
-    let t2 = 1.5_f32;
-    let t3 = ((1.0 + ((0.5 + (2.0_f32).powi(2)).log10()) * ((0.5 + (2.0_f32).powi(2)).log10())).ln()).hypot(0.75);
-    if (-(t3)).mul_add(y, y) > 0.5 {
-        return (x).cos();
+    let mut t1 = (2.0 + (helpers::h2(t0 + x * 0.01, t0 - x * 0.01)).powi(2)).log2();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t1 = ((1.0 + ((t0) + (0.25_f32)) * ((t0) + (0.25_f32))).ln()).tanh(),
+            1 | 4 => t1 += (t1).atan() * 0.5,
+            _ => t1 = t1 * (helpers::h0((1.5 + (3.0_f32).sin()).powf((xs[k]).tanh()), (xs[k]) / (1.0 + (t1) * (t1)))).cos(),
+        }
+        k += 1;
     }
+    let mut t2 = (((y) * (y)).ln_1p()).tanh().exp();
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t2 = (t2 + (t2) + (1.5_f32)).tanh();
+        k += 1;
+    }
+    let t3 = (((1.0 + (t2) * (t2)).ln()).hypot(0.75)) + (((t1) * (y)).mul_add((y).sin(), x));
     let t4 = (1.5 + (((t2).tanh().exp()).hypot(0.75)).sin()).powf((((t1) - (t0)).asinh()).tanh());
-    ((1.0 + (t4) * (t4)).recip()) * (h1(t3 + x * 0.01, t4 - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t5 = if ((1.0 + (0.25_f32) * (0.25_f32)).recip()) * (h1(t1 + x * 0.01, t2 - x * 0.01)) > 0.0 { (((x) * (x)).ln_1p()) / (1.0 + (t3) * (t3)) } else { (1.5 + ((x).hypot(0.75)).sin()).powf((helpers::h0(x + x * 0.01, x - x * 0.01)).tanh()) };
+    ((t5).mul_add(-1.25_f32, t4)) / (1.0 + (0.5_f32) * (0.5_f32)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = y;
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + helpers::h2_d(h1_d((c::<D>(1.5)).atan2(c::<D>(2.0) + (c::<D>(3.0)).sin()), helpers::h0_d(c::<D>(-0.7) + x * 0.01, x - x * 0.01)), ((c::<D>(0.25)).atan2(c::<D>(2.0) + (xs[i]).sin())).atan())).tanh();
+    let mut t0 = (c::<D>(0.5) + (c::<D>(-0.7)).powi(2)).log10();
+    for &x_ in xs {
+        if dpowf(c::<D>(1.5) + (dhypot(c::<D>(-0.7), c::<D>(1.0) + (c::<D>(0.5)).tanh())).sin(), ((x_) * (x)).tanh()) > 0.0 {
+            t0 = (helpers::h2_d((c::<D>(0.5)).atan2(c::<D>(2.0) + (c::<D>(0.25)).sin()) + x * 0.01, x - x * 0.01)).atan();
+        } else {
+            t0 += (helpers::h0_d(helpers::h2_d(t0 + x * 0.01, x_ - x * 0.01) + x * 0.01, dpowf(c::<D>(1.5) + (x_).sin(), (y).tanh()) - x * 0.01)).tanh() * 0.5;
+        }
     }
-    let t1 = dpowf(c::<D>(1.5) + (x).sin(), ((c::<D>(0.5)) / (c::<D>(1.0) + ((c::<D>(1.5)) * (y)) * ((c::<D>(1.5)) * (y)))).tanh());
-    let t2 = c::<D>(1.5);
-    let t3 = dhypot((c::<D>(1.0) + ((c::<D>(0.5) + (c::<D>(2.0)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(2.0)).powi(2)).log10())).ln(), c::<D>(0.75));
-    if dmul_add(-(t3), y, y) > 0.5 {
-        return (x).cos();
+    let mut t1 = (c::<D>(2.0) + (helpers::h2_d(t0 + x * 0.01, t0 - x * 0.01)).powi(2)).log2();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t1 = ((c::<D>(1.0) + ((t0) + (c::<D>(0.25))) * ((t0) + (c::<D>(0.25)))).ln()).tanh(),
+            1 | 4 => t1 += (t1).atan() * 0.5,
+            _ => t1 = t1 * (helpers::h0_d(dpowf(c::<D>(1.5) + (c::<D>(3.0)).sin(), (xs[k]).tanh()), (xs[k]) / (c::<D>(1.0) + (t1) * (t1)))).cos(),
+        }
+        k += 1;
     }
+    let mut t2 = (((y) * (y)).ln_1p()).tanh().exp();
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t2 = (t2 + (t2) + (c::<D>(1.5))).tanh();
+        k += 1;
+    }
+    let t3 = (dhypot((c::<D>(1.0) + (t2) * (t2)).ln(), c::<D>(0.75))) + (dmul_add((t1) * (y), (y).sin(), x));
     let t4 = dpowf(c::<D>(1.5) + (dhypot((t2).tanh().exp(), c::<D>(0.75))).sin(), (((t1) - (t0)).asinh()).tanh());
-    ((c::<D>(1.0) + (t4) * (t4)).recip()) * (h1_d(t3 + x * 0.01, t4 - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t5 = if ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).recip()) * (h1_d(t1 + x * 0.01, t2 - x * 0.01)) > 0.0 { (((x) * (x)).ln_1p()) / (c::<D>(1.0) + (t3) * (t3)) } else { dpowf(c::<D>(1.5) + (dhypot(x, c::<D>(0.75))).sin(), (helpers::h0_d(x + x * 0.01, x - x * 0.01)).tanh()) };
+    (dmul_add(t5, c::<D>(-1.25), t4)) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz3() -> Case32 {
     Case32::new("fz3", |v| fz3(v[0], v[1], &v[2..]), |v| fz3_d(v[0], v[1], &v[2..]), rand_points(3003, 3, 5, -1.5, 1.5))
@@ -188,58 +218,54 @@ fn case_fz3() -> Case32 {
 
 #[differentiable]
 fn fz4(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((1.0 + (x) * (x)).ln()) * ((x) - (y));
+    let mut t0 = -((y) / (1.0 + (y) * (y)));
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
+    }
+    let t1 = (helpers::h2((y).tanh().exp2(), (y).mul_add(t0, 2.0_f32))).atan2(2.0 + (((1.0 + (t0) * (t0)).cbrt()) * (h1(x, t0))).sin());
+    let mut t2 = (t0).atan().cosh();
+    for &x_ in xs {
+        if ((1.0 + (t1) * (t1)).recip()) / (1.0 + (t0) * (t0)) > 0.0 {
+            t2 = ((1.5 + ((t0).hypot(1.0 + (t0).tanh())).sin()).powf(((1.0 + (t0) * (t0)).ln()).tanh())).atan();
+        } else {
+            t2 += (((1.0 + (t2) * (t2)).recip()).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    let mut t3 = ((1.5_f32).hypot(1.0 + (t2).tanh())).tanh().exp();
     let mut k = 0;
     loop {
         if k + 1 >= xs.len() {
             break;
         }
-        t0 = (t0 + (((2.0_f32) * (2.0_f32)).ln_1p()).mul_add((1.5 + (t0).sin()).powf((-0.7_f32).tanh()), t0)).tanh();
+        t3 = (t3 + (((x).atan2(2.0 + (x).sin())) * ((x).atan2(2.0 + (x).sin()))).ln_1p()).tanh();
         k += 1;
     }
-    let t1 = (((1.0 + (x) * (x)).cbrt()) / (1.0 + ((y) + (y)) * ((y) + (y)))).atan();
-    let t2 = (helpers::h2((t1).tanh().exp2(), (t1).atan2(2.0 + (t0).sin()))).hypot(1.0 + (((x).sin()).atan2(2.0 + (y).sin())).tanh());
-    let mut t3 = ((t2) - (2.0_f32)) / (1.0 + ((t1).tanh().exp_m1()) * ((t1).tanh().exp_m1()));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + ((y).hypot(1.0 + ((-0.7_f32).atan2(2.0 + (y).sin())).tanh())) * (y)).tanh();
-    }
-    let mut t4 = (1.0 + ((t2).atan2(2.0 + (x).sin())) * ((t2).atan2(2.0 + (x).sin()))).sqrt();
-    for &x_ in xs {
-        if ((0.5_f32).tanh().exp2()).hypot(1.0 + ((y).atan2(2.0 + (x).sin())).tanh()) > 0.0 {
-            t4 = (((x_).hypot(1.0 + (t4).tanh())) * ((x_).tanh().powi(3))).atan();
-        } else {
-            t4 += (helpers::h2((t4) + (x) + x * 0.01, (t2).tanh().exp2() - x * 0.01)).tanh() * 0.5;
-        }
-    }
-    let t5 = if ((t3) / (1.0 + (t4) * (t4))) * (t0) > 0.0 { (0.5 + ((1.0 + (t4) * (t4)).cbrt()).powi(2)).log10() } else { y };
-    (t3).hypot(0.75) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((y).atan2(2.0 + (x).sin())).atan2(2.0 + ((1.5_f32).mul_add(t1, 0.25_f32)).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz4_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((c::<D>(1.0) + (x) * (x)).ln()) * ((x) - (y));
+    let mut t0 = -((y) / (c::<D>(1.0) + (y) * (y)));
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
+    }
+    let t1 = (helpers::h2_d((y).tanh().exp2(), dmul_add(y, t0, c::<D>(2.0)))).atan2(c::<D>(2.0) + (((c::<D>(1.0) + (t0) * (t0)).cbrt()) * (h1_d(x, t0))).sin());
+    let mut t2 = (t0).atan().cosh();
+    for &x_ in xs {
+        if ((c::<D>(1.0) + (t1) * (t1)).recip()) / (c::<D>(1.0) + (t0) * (t0)) > 0.0 {
+            t2 = (dpowf(c::<D>(1.5) + (dhypot(t0, c::<D>(1.0) + (t0).tanh())).sin(), ((c::<D>(1.0) + (t0) * (t0)).ln()).tanh())).atan();
+        } else {
+            t2 += (((c::<D>(1.0) + (t2) * (t2)).recip()).tanh().powi(3)).tanh() * 0.5;
+        }
+    }
+    let mut t3 = (dhypot(c::<D>(1.5), c::<D>(1.0) + (t2).tanh())).tanh().exp();
     let mut k = 0;
     loop {
         if k + 1 >= xs.len() {
             break;
         }
-        t0 = (t0 + dmul_add(((c::<D>(2.0)) * (c::<D>(2.0))).ln_1p(), dpowf(c::<D>(1.5) + (t0).sin(), (c::<D>(-0.7)).tanh()), t0)).tanh();
+        t3 = (t3 + (((x).atan2(c::<D>(2.0) + (x).sin())) * ((x).atan2(c::<D>(2.0) + (x).sin()))).ln_1p()).tanh();
         k += 1;
     }
-    let t1 = (((c::<D>(1.0) + (x) * (x)).cbrt()) / (c::<D>(1.0) + ((y) + (y)) * ((y) + (y)))).atan();
-    let t2 = dhypot(helpers::h2_d((t1).tanh().exp2(), (t1).atan2(c::<D>(2.0) + (t0).sin())), c::<D>(1.0) + (((x).sin()).atan2(c::<D>(2.0) + (y).sin())).tanh());
-    let mut t3 = ((t2) - (c::<D>(2.0))) / (c::<D>(1.0) + ((t1).tanh().exp_m1()) * ((t1).tanh().exp_m1()));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (dhypot(y, c::<D>(1.0) + ((c::<D>(-0.7)).atan2(c::<D>(2.0) + (y).sin())).tanh())) * (y)).tanh();
-    }
-    let mut t4 = (c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (x).sin())) * ((t2).atan2(c::<D>(2.0) + (x).sin()))).sqrt();
-    for &x_ in xs {
-        if dhypot((c::<D>(0.5)).tanh().exp2(), c::<D>(1.0) + ((y).atan2(c::<D>(2.0) + (x).sin())).tanh()) > 0.0 {
-            t4 = ((dhypot(x_, c::<D>(1.0) + (t4).tanh())) * ((x_).tanh().powi(3))).atan();
-        } else {
-            t4 += (helpers::h2_d((t4) + (x) + x * 0.01, (t2).tanh().exp2() - x * 0.01)).tanh() * 0.5;
-        }
-    }
-    let t5 = if ((t3) / (c::<D>(1.0) + (t4) * (t4))) * (t0) > 0.0 { (c::<D>(0.5) + ((c::<D>(1.0) + (t4) * (t4)).cbrt()).powi(2)).log10() } else { y };
-    dhypot(t3, c::<D>(0.75)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((y).atan2(c::<D>(2.0) + (x).sin())).atan2(c::<D>(2.0) + (dmul_add(c::<D>(1.5), t1, c::<D>(0.25))).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz4() -> Case32 {
     Case32::new("fz4", |v| fz4(v[0], v[1], &v[2..]), |v| fz4_d(v[0], v[1], &v[2..]), rand_points(3004, 3, 5, -1.5, 1.5))
@@ -247,38 +273,38 @@ fn case_fz4() -> Case32 {
 
 #[differentiable]
 fn fz5(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (((x) * (x)).ln_1p()).asinh();
-    for &x_ in xs {
-        if (h1(-0.7_f32, y)) - (((x_) * (x_)).ln_1p()) > 0.0 {
-            t0 = (((t0).tanh().powi(3)).tanh().exp_m1()).atan();
-        } else {
-            t0 += (((t0) * (x)).sin()).tanh() * 0.5;
+    let mut t0 = y;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t0 = (t0 + -((t0).tanh().powi(3))).tanh();
+        k += 1;
     }
-    let t1 = if 2.0_f32 > 0.0 { x } else { (t0).hypot(1.0 + ((y).hypot(1.0 + (y).tanh())).tanh()) };
-    let mut t2 = (1.0 + ((t0).atan2(2.0 + (t0).sin())) * ((t0).atan2(2.0 + (t0).sin()))).ln();
+    let t1 = if ((1.5_f32) / (1.0 + (3.0_f32) * (3.0_f32))).sin() > 0.0 { (t0).powi(2) } else { t0 };
+    let mut t2 = t0;
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (y).atan2(2.0 + (((0.25_f32).tanh().exp()).mul_add(2.0_f32, t2)).sin())).tanh();
+        t2 = (t2 * 0.5 + (t2).powi(2)).tanh();
     }
-    let t3 = ((1.5 + (y).sin()).powf((t0).tanh())).hypot(1.0 + ((((x) - (2.0_f32)) * ((x) - (2.0_f32))).ln_1p()).tanh());
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((0.5_f32).tanh().exp2()) + ((x).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz5_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (((x) * (x)).ln_1p()).asinh();
-    for &x_ in xs {
-        if (h1_d(c::<D>(-0.7), y)) - (((x_) * (x_)).ln_1p()) > 0.0 {
-            t0 = (((t0).tanh().powi(3)).tanh().exp_m1()).atan();
-        } else {
-            t0 += (((t0) * (x)).sin()).tanh() * 0.5;
+    let mut t0 = y;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t0 = (t0 + -((t0).tanh().powi(3))).tanh();
+        k += 1;
     }
-    let t1 = if c::<D>(2.0) > 0.0 { x } else { dhypot(t0, c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (y).tanh())).tanh()) };
-    let mut t2 = (c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (t0).sin())) * ((t0).atan2(c::<D>(2.0) + (t0).sin()))).ln();
+    let t1 = if ((c::<D>(1.5)) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))).sin() > 0.0 { (t0).powi(2) } else { t0 };
+    let mut t2 = t0;
     for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + (y).atan2(c::<D>(2.0) + (dmul_add((c::<D>(0.25)).tanh().exp(), c::<D>(2.0), t2)).sin())).tanh();
+        t2 = (t2 * 0.5 + (t2).powi(2)).tanh();
     }
-    let t3 = dhypot(dpowf(c::<D>(1.5) + (y).sin(), (t0).tanh()), c::<D>(1.0) + ((((x) - (c::<D>(2.0))) * ((x) - (c::<D>(2.0)))).ln_1p()).tanh());
-    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    ((c::<D>(0.5)).tanh().exp2()) + ((x).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz5() -> Case32 {
     Case32::new("fz5", |v| fz5(v[0], v[1], &v[2..]), |v| fz5_d(v[0], v[1], &v[2..]), rand_points(3005, 3, 5, -1.5, 1.5))
@@ -286,84 +312,60 @@ fn case_fz5() -> Case32 {
 
 #[differentiable]
 fn fz6(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if ((y) + (y)).atan2(2.0 + ((1.5 + (y).sin()).powf((0.25_f32).tanh())).sin()) > 0.0 { -0.7_f32 } else { -1.25_f32 };
-    let t1 = if y > 0.0 { (t0).tanh().exp2() } else { ((0.5 + (x).powi(2)).log10()) / (1.0 + ((x).hypot(1.0 + (y).tanh())) * ((x).hypot(1.0 + (y).tanh()))) };
-    let mut t2 = (0.5 + ((t1).hypot(0.75)).powi(2)).log10();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = (((y).hypot(1.0 + (xs[k]).tanh())) / (1.0 + ((t1).tanh()) * ((t1).tanh()))).tanh(),
-            1 | 4 => t2 += ((t2) - ((y).hypot(1.0 + (t2).tanh()))).atan() * 0.5,
-            _ => t2 = t2 * (((t0).mul_add(x, y)).sin()).cos(),
+    let mut t0 = (((y).mul_add(x, y)) * ((y).mul_add(x, y))).ln_1p();
+    for k in (0..3).rev() {
+        let w = ((y).hypot(1.0 + (t0).tanh())).tanh().exp_m1();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
-        k += 1;
+        t0 = t0 * 0.75;
     }
-    let mut t3 = ((1.0 + (t0) * (t0)).sqrt()) + ((0.5_f32).atan().cosh());
-    for &x_ in xs {
-        if ((y) * (x)).sin() > 0.0 {
-            t3 = ((helpers::h0(y + x * 0.01, x_ - x * 0.01)).tanh().exp()).atan();
-        } else {
-            t3 += (((x_) / (1.0 + (x) * (x))) / (1.0 + ((t0).mul_add(t0, t3)) * ((t0).mul_add(t0, t3)))).tanh() * 0.5;
+    let t1 = ((((x).tanh().sinh()).atan2(2.0 + (x).sin())) * (((x).tanh().sinh()).atan2(2.0 + (x).sin()))).ln_1p();
+    let mut t2 = t1;
+    for k in (0..3).rev() {
+        let w = ((t0).mul_add(x, t1)).atan2(2.0 + ((t2).hypot(1.0 + (t0).tanh())).sin());
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    let mut t4 = (t2).hypot(1.0 + ((t2).atan2(2.0 + (t1).sin())).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t4 = (t4 + (1.0 + ((t3) - (t1)) * ((t3) - (t1))).cbrt()).tanh();
-        k += 1;
+    let t3 = if ((y) + (t2)).tanh().powi(3) > 0.0 { (t0).hypot(0.75) } else { ((y) * (2.0_f32)).hypot(0.75) };
+    let t4 = (t1).hypot(1.0 + ((helpers::h0(t1, y)).atan2(2.0 + ((1.0 + (t2) * (t2)).sqrt()).sin())).tanh());
+    let mut t5 = y;
+    for i in 0..xs.len() {
+        t5 = (t5 * 0.5 + ((t2).tanh().powi(3)).tanh().exp_m1()).tanh();
     }
-    let mut t5 = ((t4) + (y)) - (y);
-    for &x_ in xs {
-        if (((1.0 + (t3) * (t3)).sqrt()) * ((1.0 + (t3) * (t3)).sqrt())).ln_1p() > 0.0 {
-            t5 = (((2.0_f32) - (t4)).atan2(2.0 + ((t4).atan2(2.0 + (t2).sin())).sin())).atan();
-        } else {
-            t5 += (y).tanh() * 0.5;
-        }
-    }
-    (helpers::h2(t4 + x * 0.01, 0.5_f32 - x * 0.01)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((1.0 + (-0.7_f32) * (-0.7_f32)).ln()) * (x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz6_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((y) + (y)).atan2(c::<D>(2.0) + (dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(0.25)).tanh())).sin()) > 0.0 { c::<D>(-0.7) } else { c::<D>(-1.25) };
-    let t1 = if y > 0.0 { (t0).tanh().exp2() } else { ((c::<D>(0.5) + (x).powi(2)).log10()) / (c::<D>(1.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())) * (dhypot(x, c::<D>(1.0) + (y).tanh()))) };
-    let mut t2 = (c::<D>(0.5) + (dhypot(t1, c::<D>(0.75))).powi(2)).log10();
-    let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = ((dhypot(y, c::<D>(1.0) + (xs[k]).tanh())) / (c::<D>(1.0) + ((t1).tanh()) * ((t1).tanh()))).tanh(),
-            1 | 4 => t2 += ((t2) - (dhypot(y, c::<D>(1.0) + (t2).tanh()))).atan() * 0.5,
-            _ => t2 = t2 * ((dmul_add(t0, x, y)).sin()).cos(),
+    let mut t0 = ((dmul_add(y, x, y)) * (dmul_add(y, x, y))).ln_1p();
+    for k in (0..3).rev() {
+        let w = (dhypot(y, c::<D>(1.0) + (t0).tanh())).tanh().exp_m1();
+        t0 = (t0 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
-        k += 1;
+        t0 = t0 * 0.75;
     }
-    let mut t3 = ((c::<D>(1.0) + (t0) * (t0)).sqrt()) + ((c::<D>(0.5)).atan().cosh());
-    for &x_ in xs {
-        if ((y) * (x)).sin() > 0.0 {
-            t3 = ((helpers::h0_d(y + x * 0.01, x_ - x * 0.01)).tanh().exp()).atan();
-        } else {
-            t3 += (((x_) / (c::<D>(1.0) + (x) * (x))) / (c::<D>(1.0) + (dmul_add(t0, t0, t3)) * (dmul_add(t0, t0, t3)))).tanh() * 0.5;
+    let t1 = ((((x).tanh().sinh()).atan2(c::<D>(2.0) + (x).sin())) * (((x).tanh().sinh()).atan2(c::<D>(2.0) + (x).sin()))).ln_1p();
+    let mut t2 = t1;
+    for k in (0..3).rev() {
+        let w = (dmul_add(t0, x, t1)).atan2(c::<D>(2.0) + (dhypot(t2, c::<D>(1.0) + (t0).tanh())).sin());
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    let mut t4 = dhypot(t2, c::<D>(1.0) + ((t2).atan2(c::<D>(2.0) + (t1).sin())).tanh());
-    let mut k = 0;
-    loop {
-        if k + 1 >= xs.len() {
-            break;
-        }
-        t4 = (t4 + (c::<D>(1.0) + ((t3) - (t1)) * ((t3) - (t1))).cbrt()).tanh();
-        k += 1;
+    let t3 = if ((y) + (t2)).tanh().powi(3) > 0.0 { dhypot(t0, c::<D>(0.75)) } else { dhypot((y) * (c::<D>(2.0)), c::<D>(0.75)) };
+    let t4 = dhypot(t1, c::<D>(1.0) + ((helpers::h0_d(t1, y)).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (t2) * (t2)).sqrt()).sin())).tanh());
+    let mut t5 = y;
+    for i in 0..xs.len() {
+        t5 = (t5 * 0.5 + ((t2).tanh().powi(3)).tanh().exp_m1()).tanh();
     }
-    let mut t5 = ((t4) + (y)) - (y);
-    for &x_ in xs {
-        if (((c::<D>(1.0) + (t3) * (t3)).sqrt()) * ((c::<D>(1.0) + (t3) * (t3)).sqrt())).ln_1p() > 0.0 {
-            t5 = (((c::<D>(2.0)) - (t4)).atan2(c::<D>(2.0) + ((t4).atan2(c::<D>(2.0) + (t2).sin())).sin())).atan();
-        } else {
-            t5 += (y).tanh() * 0.5;
-        }
-    }
-    (helpers::h2_d(t4 + x * 0.01, c::<D>(0.5) - x * 0.01)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    ((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).ln()) * (x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz6() -> Case32 {
     Case32::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(3006, 3, 5, -1.5, 1.5))
@@ -371,36 +373,30 @@ fn case_fz6() -> Case32 {
 
 #[differentiable]
 fn fz7(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if (x) + ((3.0_f32) * (y)) > 0.0 { (1.0 + ((y) + (x)) * ((y) + (x))).recip() } else { (2.0 + ((x).hypot(1.0 + (y).tanh())).powi(2)).log2() };
-    let t1 = if ((1.5_f32).sin()).tanh().sinh() > 0.0 { ((1.0 + (2.0_f32) * (2.0_f32)).cbrt()) / (1.0 + ((-0.7_f32).tanh().powi(3)) * ((-0.7_f32).tanh().powi(3))) } else { (1.5_f32) * ((t0).atan2(2.0 + (t0).sin())) };
-    let t2 = if ((t0) - (t1)) + ((1.5 + (t0).sin()).powf((x).tanh())) > 0.0 { ((t1).atan()).atan().cosh() } else { ((y).hypot(1.0 + (y).tanh())).tanh().exp2() };
-    let mut t3 = x;
-    for &x_ in xs {
-        if ((1.0 + (y) * (y)).recip()).atan2(2.0 + ((0.5_f32).atan()).sin()) > 0.0 {
-            t3 = (helpers::h2((0.25_f32) * (t3) + x * 0.01, x_ - x * 0.01)).atan();
-        } else {
-            t3 += (((1.5 + (y).sin()).powf((x_).tanh())).tanh().exp2()).tanh() * 0.5;
-        }
+    let mut t0 = (y).hypot(1.0 + ((x) + (x)).tanh());
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((xs[i]).tanh().sinh()).powi(2)).asinh()).tanh();
     }
-    let t4 = ((1.0 + ((t0).atan2(2.0 + (2.0_f32).sin())) * ((t0).atan2(2.0 + (2.0_f32).sin()))).sqrt()).cos();
-    let t5 = (((t0).tanh().powi(3)).tanh()).atan2(2.0 + (((1.5 + (y).sin()).powf((t1).tanh())) - (helpers::h2(t2 + x * 0.01, 0.25_f32 - x * 0.01))).sin());
-    2.0_f32 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t1 = ((((t0) * (t0)).tanh().exp2()) * (((t0) * (t0)).tanh().exp2())).ln_1p();
+    let mut t2 = ((1.5 + (x).sin()).powf((x).tanh())).cos();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (((t0).atan()).hypot(1.0 + ((xs[i]).tanh().exp_m1()).tanh())).tanh().powi(3)).tanh();
+    }
+    let t3 = if ((1.0 + (1.5_f32) * (1.5_f32)).cbrt()).hypot(0.75) > 0.0 { (2.0 + ((t0) + (x)).powi(2)).log2() } else { t0 };
+    ((1.0 + (3.0_f32) * (3.0_f32)).ln()).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if (x) + ((c::<D>(3.0)) * (y)) > 0.0 { (c::<D>(1.0) + ((y) + (x)) * ((y) + (x))).recip() } else { (c::<D>(2.0) + (dhypot(x, c::<D>(1.0) + (y).tanh())).powi(2)).log2() };
-    let t1 = if ((c::<D>(1.5)).sin()).tanh().sinh() > 0.0 { ((c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))).cbrt()) / (c::<D>(1.0) + ((c::<D>(-0.7)).tanh().powi(3)) * ((c::<D>(-0.7)).tanh().powi(3))) } else { (c::<D>(1.5)) * ((t0).atan2(c::<D>(2.0) + (t0).sin())) };
-    let t2 = if ((t0) - (t1)) + (dpowf(c::<D>(1.5) + (t0).sin(), (x).tanh())) > 0.0 { ((t1).atan()).atan().cosh() } else { (dhypot(y, c::<D>(1.0) + (y).tanh())).tanh().exp2() };
-    let mut t3 = x;
-    for &x_ in xs {
-        if ((c::<D>(1.0) + (y) * (y)).recip()).atan2(c::<D>(2.0) + ((c::<D>(0.5)).atan()).sin()) > 0.0 {
-            t3 = (helpers::h2_d((c::<D>(0.25)) * (t3) + x * 0.01, x_ - x * 0.01)).atan();
-        } else {
-            t3 += ((dpowf(c::<D>(1.5) + (y).sin(), (x_).tanh())).tanh().exp2()).tanh() * 0.5;
-        }
+    let mut t0 = dhypot(y, c::<D>(1.0) + ((x) + (x)).tanh());
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((xs[i]).tanh().sinh()).powi(2)).asinh()).tanh();
     }
-    let t4 = ((c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin())) * ((t0).atan2(c::<D>(2.0) + (c::<D>(2.0)).sin()))).sqrt()).cos();
-    let t5 = (((t0).tanh().powi(3)).tanh()).atan2(c::<D>(2.0) + ((dpowf(c::<D>(1.5) + (y).sin(), (t1).tanh())) - (helpers::h2_d(t2 + x * 0.01, c::<D>(0.25) - x * 0.01))).sin());
-    c::<D>(2.0) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t1 = ((((t0) * (t0)).tanh().exp2()) * (((t0) * (t0)).tanh().exp2())).ln_1p();
+    let mut t2 = (dpowf(c::<D>(1.5) + (x).sin(), (x).tanh())).cos();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (dhypot((t0).atan(), c::<D>(1.0) + ((xs[i]).tanh().exp_m1()).tanh())).tanh().powi(3)).tanh();
+    }
+    let t3 = if dhypot((c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))).cbrt(), c::<D>(0.75)) > 0.0 { (c::<D>(2.0) + ((t0) + (x)).powi(2)).log2() } else { t0 };
+    ((c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))).ln()).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz7() -> Case32 {
     Case32::new("fz7", |v| fz7(v[0], v[1], &v[2..]), |v| fz7_d(v[0], v[1], &v[2..]), rand_points(3007, 3, 5, -1.5, 1.5))
@@ -408,56 +404,64 @@ fn case_fz7() -> Case32 {
 
 #[differentiable]
 fn fz8(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if ((y).mul_add(x, y)) - ((x) / (1.0 + (y) * (y))) > 0.0 { helpers::h0((y).hypot(1.0 + (x).tanh()), h1(y, y)) } else { ((x) - (y)) * (y) };
-    let t1 = if ((y).mul_add(t0, 2.0_f32)).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { ((x).hypot(1.0 + (y).tanh())) * ((x).sin()) };
-    let mut t2 = y;
-    for &x_ in xs {
-        if ((0.25_f32) * (x_)).hypot(1.0 + ((0.5_f32).atan2(2.0 + (t1).sin())).tanh()) > 0.0 {
-            t2 = (((3.0_f32) + (x_)).cos()).atan();
-        } else {
-            t2 += ((1.0 + ((x_) * (y)) * ((x_) * (y))).sqrt()).tanh() * 0.5;
+    let t0 = (y).mul_add(((x).tanh()).mul_add((x).atan2(2.0 + (3.0_f32).sin()), y), (1.0 + (x) * (x)).cbrt());
+    let mut t1 = ((1.5 + (t0).sin()).powf((t0).tanh())).atan().cosh();
+    for k in (0..3).rev() {
+        let w = ((-1.25_f32).hypot(1.0 + (t0).tanh())).tanh().exp2();
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t1 = t1 * 0.75;
     }
-    let mut t3 = (1.0 + (t1) * (t1)).recip();
+    let mut t2 = helpers::h2((t1) - (0.5_f32) + x * 0.01, (t0).powi(2) - x * 0.01);
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((-0.7_f32) * (1.5_f32)).atan2(2.0 + ((1.5 + (t2).sin()).powf((t2).tanh())).sin())).tanh(),
+            1 | 4 => t2 += (((2.0_f32).atan()).mul_add((-1.25_f32).powi(2), 0.5_f32)).atan() * 0.5,
+            _ => t2 = t2 * (((xs[k]) * (x)).atan()).cos(),
+        }
+        k += 1;
+    }
+    let t3 = x;
+    let mut t4 = (1.0 + ((x).atan().cosh()) * ((x).atan().cosh())).recip();
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (2.0 + (x).powi(2)).log2()).tanh();
-    }
-    let mut t4 = (x) / (1.0 + ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())) * ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())));
-    for &x_ in xs {
-        if ((1.5 + (t2).sin()).powf((t4).tanh())) / (1.0 + ((1.0 + (t3) * (t3)).ln()) * ((1.0 + (t3) * (t3)).ln())) > 0.0 {
-            t4 = (((t2).sin()) + (helpers::h0(t4 + x * 0.01, 0.25_f32 - x * 0.01))).atan();
-        } else {
-            t4 += ((h1(x_ + x * 0.01, t0 - x * 0.01)).hypot(0.75)).tanh() * 0.5;
+        for j in 0..i {
+            t4 = (t4 * 0.9 + -((0.5 + (y).powi(2)).log10())).sin();
         }
     }
-    let t5 = if t4 > 0.0 { 2.0_f32 } else { (t1).atan() };
-    ((2.0_f32).tanh().exp()).tanh().sinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if (dmul_add(y, x, y)) - ((x) / (c::<D>(1.0) + (y) * (y))) > 0.0 { helpers::h0_d(dhypot(y, c::<D>(1.0) + (x).tanh()), h1_d(y, y)) } else { ((x) - (y)) * (y) };
-    let t1 = if (dmul_add(y, t0, c::<D>(2.0))).tanh().sinh() > 0.0 { ((x) * (t0)).tanh().exp2() } else { (dhypot(x, c::<D>(1.0) + (y).tanh())) * ((x).sin()) };
-    let mut t2 = y;
-    for &x_ in xs {
-        if dhypot((c::<D>(0.25)) * (x_), c::<D>(1.0) + ((c::<D>(0.5)).atan2(c::<D>(2.0) + (t1).sin())).tanh()) > 0.0 {
-            t2 = (((c::<D>(3.0)) + (x_)).cos()).atan();
-        } else {
-            t2 += ((c::<D>(1.0) + ((x_) * (y)) * ((x_) * (y))).sqrt()).tanh() * 0.5;
+    let t0 = dmul_add(y, dmul_add((x).tanh(), (x).atan2(c::<D>(2.0) + (c::<D>(3.0)).sin()), y), (c::<D>(1.0) + (x) * (x)).cbrt());
+    let mut t1 = (dpowf(c::<D>(1.5) + (t0).sin(), (t0).tanh())).atan().cosh();
+    for k in (0..3).rev() {
+        let w = (dhypot(c::<D>(-1.25), c::<D>(1.0) + (t0).tanh())).tanh().exp2();
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t1 = t1 * 0.75;
     }
-    let mut t3 = (c::<D>(1.0) + (t1) * (t1)).recip();
+    let mut t2 = helpers::h2_d((t1) - (c::<D>(0.5)) + x * 0.01, (t0).powi(2) - x * 0.01);
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t2 = (((c::<D>(-0.7)) * (c::<D>(1.5))).atan2(c::<D>(2.0) + (dpowf(c::<D>(1.5) + (t2).sin(), (t2).tanh())).sin())).tanh(),
+            1 | 4 => t2 += (dmul_add((c::<D>(2.0)).atan(), (c::<D>(-1.25)).powi(2), c::<D>(0.5))).atan() * 0.5,
+            _ => t2 = t2 * (((xs[k]) * (x)).atan()).cos(),
+        }
+        k += 1;
+    }
+    let t3 = x;
+    let mut t4 = (c::<D>(1.0) + ((x).atan().cosh()) * ((x).atan().cosh())).recip();
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (c::<D>(2.0) + (x).powi(2)).log2()).tanh();
-    }
-    let mut t4 = (x) / (c::<D>(1.0) + (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())));
-    for &x_ in xs {
-        if (dpowf(c::<D>(1.5) + (t2).sin(), (t4).tanh())) / (c::<D>(1.0) + ((c::<D>(1.0) + (t3) * (t3)).ln()) * ((c::<D>(1.0) + (t3) * (t3)).ln())) > 0.0 {
-            t4 = (((t2).sin()) + (helpers::h0_d(t4 + x * 0.01, c::<D>(0.25) - x * 0.01))).atan();
-        } else {
-            t4 += (dhypot(h1_d(x_ + x * 0.01, t0 - x * 0.01), c::<D>(0.75))).tanh() * 0.5;
+        for j in 0..i {
+            t4 = (t4 * 0.9 + -((c::<D>(0.5) + (y).powi(2)).log10())).sin();
         }
     }
-    let t5 = if t4 > 0.0 { c::<D>(2.0) } else { (t1).atan() };
-    ((c::<D>(2.0)).tanh().exp()).tanh().sinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz8() -> Case32 {
     Case32::new("fz8", |v| fz8(v[0], v[1], &v[2..]), |v| fz8_d(v[0], v[1], &v[2..]), rand_points(3008, 3, 5, -1.5, 1.5))
@@ -465,30 +469,44 @@ fn case_fz8() -> Case32 {
 
 #[differentiable]
 fn fz9(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (((y).tanh()).mul_add(((-0.7_f32) * (-0.7_f32)).ln_1p(), x)).tanh().powi(3);
-    let t1 = (((1.5_f32).atan2(2.0 + (x).sin())).tanh().exp_m1()) / (1.0 + ((1.0 + (helpers::h2(t0, -1.25_f32)) * (helpers::h2(t0, -1.25_f32))).cbrt()) * ((1.0 + (helpers::h2(t0, -1.25_f32)) * (helpers::h2(t0, -1.25_f32))).cbrt()));
-    let mut t2 = (-(t0)).hypot(0.75);
-    for &x_ in xs {
-        if (((t0).tanh().exp_m1()) * ((t0).tanh().exp_m1())).ln_1p() > 0.0 {
-            t2 = (((0.5 + (y).powi(2)).log10()).atan().cosh()).atan();
-        } else {
-            t2 += (((t1).asinh()).atan2(2.0 + ((t0) * (y)).sin())).tanh() * 0.5;
+    let t0 = (((y).tanh().exp_m1()) / (1.0 + ((1.0 + (2.0_f32) * (2.0_f32)).cbrt()) * ((1.0 + (2.0_f32) * (2.0_f32)).cbrt()))).atan2(2.0 + (((1.5_f32) + (2.0_f32)) * (((x) * (x)).ln_1p())).sin());
+    let t1 = (1.0 + ((-1.25_f32) + ((2.0 + (t0).powi(2)).log2())) * ((-1.25_f32) + ((2.0 + (t0).powi(2)).log2()))).cbrt();
+    let mut t2 = 0.5_f32;
+    for k in (0..5).rev() {
+        let w = (t1).hypot(0.75);
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    ((x).sin()).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t3 = ((t0) / (1.0 + ((x).tanh().sinh()) * ((x).tanh().sinh()))).sin();
+    let mut t4 = (y) / (1.0 + (helpers::h2(t2, t1)) * (helpers::h2(t2, t1)));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (((t2).tanh().exp2()).mul_add((t0).tanh().exp_m1(), t2)).atan2(2.0 + (((t2).sin()).hypot(0.75)).sin())).tanh();
+    }
+    let t5 = t1;
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz9_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (dmul_add((y).tanh(), ((c::<D>(-0.7)) * (c::<D>(-0.7))).ln_1p(), x)).tanh().powi(3);
-    let t1 = (((c::<D>(1.5)).atan2(c::<D>(2.0) + (x).sin())).tanh().exp_m1()) / (c::<D>(1.0) + ((c::<D>(1.0) + (helpers::h2_d(t0, c::<D>(-1.25))) * (helpers::h2_d(t0, c::<D>(-1.25)))).cbrt()) * ((c::<D>(1.0) + (helpers::h2_d(t0, c::<D>(-1.25))) * (helpers::h2_d(t0, c::<D>(-1.25)))).cbrt()));
-    let mut t2 = dhypot(-(t0), c::<D>(0.75));
-    for &x_ in xs {
-        if (((t0).tanh().exp_m1()) * ((t0).tanh().exp_m1())).ln_1p() > 0.0 {
-            t2 = (((c::<D>(0.5) + (y).powi(2)).log10()).atan().cosh()).atan();
-        } else {
-            t2 += (((t1).asinh()).atan2(c::<D>(2.0) + ((t0) * (y)).sin())).tanh() * 0.5;
+    let t0 = (((y).tanh().exp_m1()) / (c::<D>(1.0) + ((c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))).cbrt()) * ((c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))).cbrt()))).atan2(c::<D>(2.0) + (((c::<D>(1.5)) + (c::<D>(2.0))) * (((x) * (x)).ln_1p())).sin());
+    let t1 = (c::<D>(1.0) + ((c::<D>(-1.25)) + ((c::<D>(2.0) + (t0).powi(2)).log2())) * ((c::<D>(-1.25)) + ((c::<D>(2.0) + (t0).powi(2)).log2()))).cbrt();
+    let mut t2 = c::<D>(0.5);
+    for k in (0..5).rev() {
+        let w = dhypot(t1, c::<D>(0.75));
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
         }
+        t2 = t2 * 0.75;
     }
-    ((x).sin()).tanh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t3 = ((t0) / (c::<D>(1.0) + ((x).tanh().sinh()) * ((x).tanh().sinh()))).sin();
+    let mut t4 = (y) / (c::<D>(1.0) + (helpers::h2_d(t2, t1)) * (helpers::h2_d(t2, t1)));
+    for i in 0..xs.len() {
+        t4 = (t4 * 0.5 + (dmul_add((t2).tanh().exp2(), (t0).tanh().exp_m1(), t2)).atan2(c::<D>(2.0) + (dhypot((t2).sin(), c::<D>(0.75))).sin())).tanh();
+    }
+    let t5 = t1;
+    t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz9() -> Case32 {
     Case32::new("fz9", |v| fz9(v[0], v[1], &v[2..]), |v| fz9_d(v[0], v[1], &v[2..]), rand_points(3009, 3, 5, -1.5, 1.5))
@@ -496,70 +514,50 @@ fn case_fz9() -> Case32 {
 
 #[differentiable]
 fn fz10(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (((y).atan().cosh()).mul_add((y) / (1.0 + (1.5_f32) * (1.5_f32)), -1.25_f32)).hypot(1.0 + (x).tanh());
-    let t1 = x;
-    let mut t2 = y;
+    let t0 = if ((2.0 + (x).powi(2)).log2()).tanh().exp_m1() > 0.0 { (1.5 + (y).sin()).powf(((x) * (y)).tanh()) } else { (1.0 + ((y).hypot(1.0 + (y).tanh())) * ((y).hypot(1.0 + (y).tanh()))).ln() };
+    let t1 = (t0).sin();
+    let mut t2 = ((x) * (t0)).asinh();
     for &x_ in xs {
-        if (2.0 + (helpers::h0(t0 + x * 0.01, y - x * 0.01)).powi(2)).log2() > 0.0 {
-            t2 = ((h1(t1, y)).mul_add((0.5 + (t0).powi(2)).log10(), y)).atan();
+        if (helpers::h0(t2, y)) - ((y).mul_add(x, -0.7_f32)) > 0.0 {
+            t2 = (t2).atan();
         } else {
-            t2 += ((1.0 + ((-0.7_f32).tanh().sinh()) * ((-0.7_f32).tanh().sinh())).ln()).tanh() * 0.5;
+            t2 += (((2.0_f32).atan2(2.0 + (t0).sin())).atan2(2.0 + ((t0).atan()).sin())).tanh() * 0.5;
         }
     }
-    let mut t3 = ((1.0 + (y) * (y)).ln()).hypot(1.0 + (t2).tanh());
-    for &x_ in xs {
-        if t1 > 0.0 {
-            t3 = (x).atan();
-        } else {
-            t3 += (((3.0_f32).tanh()).hypot(1.0 + ((y) - (t2)).tanh())).tanh() * 0.5;
+    let mut t3 = (1.0 + (helpers::h0(x + x * 0.01, y - x * 0.01)) * (helpers::h0(x + x * 0.01, y - x * 0.01))).recip();
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t3 = (t3 + ((t1).hypot(1.0 + (t3).tanh())) + ((xs[k]).sin())).tanh();
+        k += 1;
     }
-    let mut t4 = ((t3) * (t0)).hypot(1.0 + (t0).tanh());
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + ((1.5 + (t1).sin()).powf(((t1).tanh().powi(3)).tanh())).hypot(1.0 + (1.5_f32).tanh())).tanh();
-    }
-    let mut t5 = ((y).powi(2)).atan();
-    for &x_ in xs {
-        if ((t4).tanh().powi(3)).powi(2) > 0.0 {
-            t5 = ((t3) + ((x).mul_add(-0.7_f32, y))).atan();
-        } else {
-            t5 += (2.0_f32).tanh() * 0.5;
-        }
-    }
-    (1.0 + ((y) + (t2)) * ((y) + (t2))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = y;
+    ((0.25_f32) * (x)).hypot(1.0 + ((0.5_f32).atan2(2.0 + (t3).sin())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz10_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = dhypot(dmul_add((y).atan().cosh(), (y) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5))), c::<D>(-1.25)), c::<D>(1.0) + (x).tanh());
-    let t1 = x;
-    let mut t2 = y;
+    let t0 = if ((c::<D>(2.0) + (x).powi(2)).log2()).tanh().exp_m1() > 0.0 { dpowf(c::<D>(1.5) + (y).sin(), ((x) * (y)).tanh()) } else { (c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (y).tanh())) * (dhypot(y, c::<D>(1.0) + (y).tanh()))).ln() };
+    let t1 = (t0).sin();
+    let mut t2 = ((x) * (t0)).asinh();
     for &x_ in xs {
-        if (c::<D>(2.0) + (helpers::h0_d(t0 + x * 0.01, y - x * 0.01)).powi(2)).log2() > 0.0 {
-            t2 = (dmul_add(h1_d(t1, y), (c::<D>(0.5) + (t0).powi(2)).log10(), y)).atan();
+        if (helpers::h0_d(t2, y)) - (dmul_add(y, x, c::<D>(-0.7))) > 0.0 {
+            t2 = (t2).atan();
         } else {
-            t2 += ((c::<D>(1.0) + ((c::<D>(-0.7)).tanh().sinh()) * ((c::<D>(-0.7)).tanh().sinh())).ln()).tanh() * 0.5;
+            t2 += (((c::<D>(2.0)).atan2(c::<D>(2.0) + (t0).sin())).atan2(c::<D>(2.0) + ((t0).atan()).sin())).tanh() * 0.5;
         }
     }
-    let mut t3 = dhypot((c::<D>(1.0) + (y) * (y)).ln(), c::<D>(1.0) + (t2).tanh());
-    for &x_ in xs {
-        if t1 > 0.0 {
-            t3 = (x).atan();
-        } else {
-            t3 += (dhypot((c::<D>(3.0)).tanh(), c::<D>(1.0) + ((y) - (t2)).tanh())).tanh() * 0.5;
+    let mut t3 = (c::<D>(1.0) + (helpers::h0_d(x + x * 0.01, y - x * 0.01)) * (helpers::h0_d(x + x * 0.01, y - x * 0.01))).recip();
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t3 = (t3 + (dhypot(t1, c::<D>(1.0) + (t3).tanh())) + ((xs[k]).sin())).tanh();
+        k += 1;
     }
-    let mut t4 = dhypot((t3) * (t0), c::<D>(1.0) + (t0).tanh());
-    for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + dhypot(dpowf(c::<D>(1.5) + (t1).sin(), ((t1).tanh().powi(3)).tanh()), c::<D>(1.0) + (c::<D>(1.5)).tanh())).tanh();
-    }
-    let mut t5 = ((y).powi(2)).atan();
-    for &x_ in xs {
-        if ((t4).tanh().powi(3)).powi(2) > 0.0 {
-            t5 = ((t3) + (dmul_add(x, c::<D>(-0.7), y))).atan();
-        } else {
-            t5 += (c::<D>(2.0)).tanh() * 0.5;
-        }
-    }
-    (c::<D>(1.0) + ((y) + (t2)) * ((y) + (t2))).recip() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
+    let t4 = y;
+    dhypot((c::<D>(0.25)) * (x), c::<D>(1.0) + ((c::<D>(0.5)).atan2(c::<D>(2.0) + (t3).sin())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz10() -> Case32 {
     Case32::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(3010, 3, 5, -1.5, 1.5))
@@ -567,42 +565,62 @@ fn case_fz10() -> Case32 {
 
 #[differentiable]
 fn fz11(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = y;
-    for k in (0..2).rev() {
-        let w = (1.0 + (y) * (y)).sqrt();
-        t0 = (t0 * w).sin() + w * 0.25;
+    let mut t0 = ((x).cos()).tanh().exp2();
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (y).tanh().exp()).tanh();
+    }
+    let mut t1 = ((1.0 + (y) * (y)).recip()) - ((1.0 + (t0) * (t0)).sqrt());
+    for &x_ in xs {
+        if ((x).cos()) / (1.0 + ((0.5_f32).hypot(1.0 + (3.0_f32).tanh())) * ((0.5_f32).hypot(1.0 + (3.0_f32).tanh()))) > 0.0 {
+            t1 = (((1.5 + (t0).sin()).powf((t1).tanh())) / (1.0 + ((1.0 + (t0) * (t0)).ln()) * ((1.0 + (t0) * (t0)).ln()))).atan();
+        } else {
+            t1 += (((t0).sin()) + (helpers::h0(t1 + x * 0.01, 0.25_f32 - x * 0.01))).tanh() * 0.5;
+        }
+    }
+    let mut t2 = helpers::h0((0.5 + (y).powi(2)).log10() + x * 0.01, (t1).tanh().sinh() - x * 0.01);
+    for k in (0..4).rev() {
+        let w = ((t1).atan2(2.0 + (t1).sin())).atan();
+        t2 = (t2 * w).sin() + w * 0.25;
         if k == 1 {
             continue;
         }
-        t0 = t0 * 0.75;
+        t2 = t2 * 0.75;
     }
-    let mut t1 = (helpers::h0(x, t0)).atan();
+    let mut t3 = (((t1).cos()) * ((t1).cos())).ln_1p();
     for i in 0..xs.len() {
-        for j in 0..i {
-            t1 = (t1 * 0.9 + (1.0 + ((t0) - (1.5_f32)) * ((t0) - (1.5_f32))).recip()).sin();
-        }
+        t3 = (t3 * 0.5 + ((t2) - ((t0).mul_add(t0, t0))).cos()).tanh();
     }
-    let t2 = t1;
-    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t4 = -1.25_f32;
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = y;
-    for k in (0..2).rev() {
-        let w = (c::<D>(1.0) + (y) * (y)).sqrt();
-        t0 = (t0 * w).sin() + w * 0.25;
+    let mut t0 = ((x).cos()).tanh().exp2();
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (y).tanh().exp()).tanh();
+    }
+    let mut t1 = ((c::<D>(1.0) + (y) * (y)).recip()) - ((c::<D>(1.0) + (t0) * (t0)).sqrt());
+    for &x_ in xs {
+        if ((x).cos()) / (c::<D>(1.0) + (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh())) * (dhypot(c::<D>(0.5), c::<D>(1.0) + (c::<D>(3.0)).tanh()))) > 0.0 {
+            t1 = ((dpowf(c::<D>(1.5) + (t0).sin(), (t1).tanh())) / (c::<D>(1.0) + ((c::<D>(1.0) + (t0) * (t0)).ln()) * ((c::<D>(1.0) + (t0) * (t0)).ln()))).atan();
+        } else {
+            t1 += (((t0).sin()) + (helpers::h0_d(t1 + x * 0.01, c::<D>(0.25) - x * 0.01))).tanh() * 0.5;
+        }
+    }
+    let mut t2 = helpers::h0_d((c::<D>(0.5) + (y).powi(2)).log10() + x * 0.01, (t1).tanh().sinh() - x * 0.01);
+    for k in (0..4).rev() {
+        let w = ((t1).atan2(c::<D>(2.0) + (t1).sin())).atan();
+        t2 = (t2 * w).sin() + w * 0.25;
         if k == 1 {
             continue;
         }
-        t0 = t0 * 0.75;
+        t2 = t2 * 0.75;
     }
-    let mut t1 = (helpers::h0_d(x, t0)).atan();
+    let mut t3 = (((t1).cos()) * ((t1).cos())).ln_1p();
     for i in 0..xs.len() {
-        for j in 0..i {
-            t1 = (t1 * 0.9 + (c::<D>(1.0) + ((t0) - (c::<D>(1.5))) * ((t0) - (c::<D>(1.5)))).recip()).sin();
-        }
+        t3 = (t3 * 0.5 + ((t2) - (dmul_add(t0, t0, t0))).cos()).tanh();
     }
-    let t2 = t1;
-    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t4 = c::<D>(-1.25);
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz11() -> Case32 {
     Case32::new("fz11", |v| fz11(v[0], v[1], &v[2..]), |v| fz11_d(v[0], v[1], &v[2..]), rand_points(3011, 3, 5, -1.5, 1.5))
@@ -610,64 +628,62 @@ fn case_fz11() -> Case32 {
 
 #[differentiable]
 fn fz12(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = -(((y) * (x)) * ((x).tanh().exp2()));
-    let mut t1 = ((x) / (1.0 + (x) * (x))).hypot(1.0 + ((3.0_f32) * (y)).tanh());
+    let t0 = if (1.0 + ((1.5 + (x).sin()).powf((x).tanh())) * ((1.5 + (x).sin()).powf((x).tanh()))).sqrt() > 0.0 { ((x) + (y)).atan2(2.0 + (-(y)).sin()) } else { (((y).tanh().exp_m1()) * ((y).tanh().exp_m1())).ln_1p() };
+    let mut t1 = x;
+    for k in (0..4).rev() {
+        let w = ((1.5 + (-0.7_f32).sin()).powf((x).tanh())).atan2(2.0 + ((t0) * (y)).sin());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t1 = t1 * 0.75;
+    }
+    let mut t2 = ((x).tanh().sinh()) - ((t1).sin());
     for i in 0..xs.len() {
-        for j in 0..i {
-            t1 = (t1 * 0.9 + ((t0) * (t1)).tanh().exp2()).sin();
-        }
+        t2 = (t2 * 0.5 + -0.7_f32).tanh();
     }
-    let mut t2 = (1.0 + ((t0).atan2(2.0 + (x).sin())) * ((t0).atan2(2.0 + (x).sin()))).recip();
-    for &x_ in xs {
-        if ((t0).tanh().exp_m1()).atan().cosh() > 0.0 {
-            t2 = ((1.0 + (t1) * (t1)).ln()).atan();
-        } else {
-            t2 += ((x) + ((1.0 + (x_) * (x_)).ln())).tanh() * 0.5;
-        }
-    }
-    let mut t3 = (1.0 + ((3.0_f32) - (y)) * ((3.0_f32) - (y))).sqrt();
-    for &x_ in xs {
-        if ((t0).tanh().exp2()).powi(2) > 0.0 {
-            t3 = ((1.0 + ((x) + (0.5_f32)) * ((x) + (0.5_f32))).ln()).atan();
-        } else {
-            t3 += (((t0).mul_add(t3, 0.25_f32)) * (x)).tanh() * 0.5;
-        }
-    }
-    let mut t4 = ((0.5 + (t1).powi(2)).log10()) / (1.0 + (helpers::h0(t1, t3)) * (helpers::h0(t1, t3)));
+    let mut t3 = (1.0 + ((y).mul_add(3.0_f32, -1.25_f32)) * ((y).mul_add(3.0_f32, -1.25_f32))).ln();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + (t4) - ((((t4) * (t4)).ln_1p()) - ((xs[i]) / (1.0 + (0.25_f32) * (0.25_f32))))).tanh();
+        t3 = (t3 * 0.5 + 0.25_f32).tanh();
     }
-    (y) + ((t2) / (1.0 + (1.5_f32) * (1.5_f32))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t4 = (1.0 + ((t3) * (t2)) * ((t3) * (t2))).cbrt();
+    for &x_ in xs {
+        if t3 > 0.0 {
+            t4 = ((2.0 + ((t2).cos()).powi(2)).log2()).atan();
+        } else {
+            t4 += ((h1(t4, t0)).mul_add((0.5 + (t2).powi(2)).log10(), t1)).tanh() * 0.5;
+        }
+    }
+    (1.0 + ((-0.7_f32).tanh().sinh()) * ((-0.7_f32).tanh().sinh())).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz12_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = -(((y) * (x)) * ((x).tanh().exp2()));
-    let mut t1 = dhypot((x) / (c::<D>(1.0) + (x) * (x)), c::<D>(1.0) + ((c::<D>(3.0)) * (y)).tanh());
+    let t0 = if (c::<D>(1.0) + (dpowf(c::<D>(1.5) + (x).sin(), (x).tanh())) * (dpowf(c::<D>(1.5) + (x).sin(), (x).tanh()))).sqrt() > 0.0 { ((x) + (y)).atan2(c::<D>(2.0) + (-(y)).sin()) } else { (((y).tanh().exp_m1()) * ((y).tanh().exp_m1())).ln_1p() };
+    let mut t1 = x;
+    for k in (0..4).rev() {
+        let w = (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (x).tanh())).atan2(c::<D>(2.0) + ((t0) * (y)).sin());
+        t1 = (t1 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t1 = t1 * 0.75;
+    }
+    let mut t2 = ((x).tanh().sinh()) - ((t1).sin());
     for i in 0..xs.len() {
-        for j in 0..i {
-            t1 = (t1 * 0.9 + ((t0) * (t1)).tanh().exp2()).sin();
-        }
+        t2 = (t2 * 0.5 + c::<D>(-0.7)).tanh();
     }
-    let mut t2 = (c::<D>(1.0) + ((t0).atan2(c::<D>(2.0) + (x).sin())) * ((t0).atan2(c::<D>(2.0) + (x).sin()))).recip();
-    for &x_ in xs {
-        if ((t0).tanh().exp_m1()).atan().cosh() > 0.0 {
-            t2 = ((c::<D>(1.0) + (t1) * (t1)).ln()).atan();
-        } else {
-            t2 += ((x) + ((c::<D>(1.0) + (x_) * (x_)).ln())).tanh() * 0.5;
-        }
-    }
-    let mut t3 = (c::<D>(1.0) + ((c::<D>(3.0)) - (y)) * ((c::<D>(3.0)) - (y))).sqrt();
-    for &x_ in xs {
-        if ((t0).tanh().exp2()).powi(2) > 0.0 {
-            t3 = ((c::<D>(1.0) + ((x) + (c::<D>(0.5))) * ((x) + (c::<D>(0.5)))).ln()).atan();
-        } else {
-            t3 += ((dmul_add(t0, t3, c::<D>(0.25))) * (x)).tanh() * 0.5;
-        }
-    }
-    let mut t4 = ((c::<D>(0.5) + (t1).powi(2)).log10()) / (c::<D>(1.0) + (helpers::h0_d(t1, t3)) * (helpers::h0_d(t1, t3)));
+    let mut t3 = (c::<D>(1.0) + (dmul_add(y, c::<D>(3.0), c::<D>(-1.25))) * (dmul_add(y, c::<D>(3.0), c::<D>(-1.25)))).ln();
     for i in 0..xs.len() {
-        t4 = (t4 * 0.5 + (t4) - ((((t4) * (t4)).ln_1p()) - ((xs[i]) / (c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25)))))).tanh();
+        t3 = (t3 * 0.5 + c::<D>(0.25)).tanh();
     }
-    (y) + ((t2) / (c::<D>(1.0) + (c::<D>(1.5)) * (c::<D>(1.5)))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t4 = (c::<D>(1.0) + ((t3) * (t2)) * ((t3) * (t2))).cbrt();
+    for &x_ in xs {
+        if t3 > 0.0 {
+            t4 = ((c::<D>(2.0) + ((t2).cos()).powi(2)).log2()).atan();
+        } else {
+            t4 += (dmul_add(h1_d(t4, t0), (c::<D>(0.5) + (t2).powi(2)).log10(), t1)).tanh() * 0.5;
+        }
+    }
+    (c::<D>(1.0) + ((c::<D>(-0.7)).tanh().sinh()) * ((c::<D>(-0.7)).tanh().sinh())).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz12() -> Case32 {
     Case32::new("fz12", |v| fz12(v[0], v[1], &v[2..]), |v| fz12_d(v[0], v[1], &v[2..]), rand_points(3012, 3, 5, -1.5, 1.5))
@@ -675,42 +691,44 @@ fn case_fz12() -> Case32 {
 
 #[differentiable]
 fn fz13(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((y).mul_add(x, 0.5_f32)) / (1.0 + ((x).asinh()) * ((x).asinh()));
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (t0).sin()).tanh();
-    }
-    if ((y) - (1.5_f32)).atan().cosh() > 0.5 {
-        return t0;
-    }
-    let t1 = 3.0_f32;
-    let mut t2 = 3.0_f32;
-    for &x_ in xs {
-        if ((3.0_f32).tanh().exp2()) * ((x) / (1.0 + (t1) * (t1))) > 0.0 {
-            t2 = ((0.5 + ((y) - (t1)).powi(2)).log10()).atan();
-        } else {
-            t2 += ((t2).mul_add((x_).powi(2), t1)).tanh() * 0.5;
+    let t0 = ((0.5 + ((x).atan()).powi(2)).log10()) + ((y).hypot(1.0 + (x).tanh()));
+    let mut t1 = (helpers::h0(t0, x)).atan();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t1 = ((x) * ((xs[k]).tanh().exp_m1())).tanh(),
+            1 | 4 => t1 += (t0).atan() * 0.5,
+            _ => t1 = t1 * ((h1(3.0_f32 + x * 0.01, y - x * 0.01)) * ((1.0 + (x) * (x)).cbrt())).cos(),
         }
+        k += 1;
     }
-    ((x).atan()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t2 = ((t1).atan2(2.0 + (x).sin())) / (1.0 + ((t1).tanh().powi(3)) * ((t1).tanh().powi(3)));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + helpers::h2(t2 + x * 0.01, (1.5 + (t2).sin()).powf((t0).tanh()) - x * 0.01)).tanh();
+    }
+    let t3 = t2;
+    let t4 = ((helpers::h2(t1 + x * 0.01, t2 - x * 0.01)).hypot(1.0 + ((-1.25_f32) - (-0.7_f32)).tanh())).hypot(1.0 + ((t0) * ((1.0 + (t3) * (t3)).cbrt())).tanh());
+    ((3.0_f32).atan2(2.0 + (t3).sin())).hypot(1.0 + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz13_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (dmul_add(y, x, c::<D>(0.5))) / (c::<D>(1.0) + ((x).asinh()) * ((x).asinh()));
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (t0).sin()).tanh();
-    }
-    if ((y) - (c::<D>(1.5))).atan().cosh() > 0.5 {
-        return t0;
-    }
-    let t1 = c::<D>(3.0);
-    let mut t2 = c::<D>(3.0);
-    for &x_ in xs {
-        if ((c::<D>(3.0)).tanh().exp2()) * ((x) / (c::<D>(1.0) + (t1) * (t1))) > 0.0 {
-            t2 = ((c::<D>(0.5) + ((y) - (t1)).powi(2)).log10()).atan();
-        } else {
-            t2 += (dmul_add(t2, (x_).powi(2), t1)).tanh() * 0.5;
+    let t0 = ((c::<D>(0.5) + ((x).atan()).powi(2)).log10()) + (dhypot(y, c::<D>(1.0) + (x).tanh()));
+    let mut t1 = (helpers::h0_d(t0, x)).atan();
+    let mut k = 0;
+    while k < xs.len() {
+        match k % 3 {
+            0 => t1 = ((x) * ((xs[k]).tanh().exp_m1())).tanh(),
+            1 | 4 => t1 += (t0).atan() * 0.5,
+            _ => t1 = t1 * ((h1_d(c::<D>(3.0) + x * 0.01, y - x * 0.01)) * ((c::<D>(1.0) + (x) * (x)).cbrt())).cos(),
         }
+        k += 1;
     }
-    ((x).atan()).asinh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let mut t2 = ((t1).atan2(c::<D>(2.0) + (x).sin())) / (c::<D>(1.0) + ((t1).tanh().powi(3)) * ((t1).tanh().powi(3)));
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + helpers::h2_d(t2 + x * 0.01, dpowf(c::<D>(1.5) + (t2).sin(), (t0).tanh()) - x * 0.01)).tanh();
+    }
+    let t3 = t2;
+    let t4 = dhypot(dhypot(helpers::h2_d(t1 + x * 0.01, t2 - x * 0.01), c::<D>(1.0) + ((c::<D>(-1.25)) - (c::<D>(-0.7))).tanh()), c::<D>(1.0) + ((t0) * ((c::<D>(1.0) + (t3) * (t3)).cbrt())).tanh());
+    dhypot((c::<D>(3.0)).atan2(c::<D>(2.0) + (t3).sin()), c::<D>(1.0) + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz13() -> Case32 {
     Case32::new("fz13", |v| fz13(v[0], v[1], &v[2..]), |v| fz13_d(v[0], v[1], &v[2..]), rand_points(3013, 3, 5, -1.5, 1.5))
@@ -718,36 +736,64 @@ fn case_fz13() -> Case32 {
 
 #[differentiable]
 fn fz14(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (1.5 + (y).sin()).powf(((y).mul_add(0.25_f32, y)).tanh());
+    if y > 0.5 {
+        return y;
+    }
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + (((1.5 + (xs[i]).sin()).powf((-0.7_f32).tanh())) + ((t0).powi(2))).atan().cosh()).tanh();
+    }
+    let mut t1 = 3.0_f32;
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((y).atan2(2.0 + (y).sin())) - (t0)).tanh().exp2()).tanh();
+    }
+    let mut t2 = ((y).mul_add(t1, t1)).tanh().exp();
     for &x_ in xs {
-        if ((1.0 + (-0.7_f32) * (-0.7_f32)).ln()).atan() > 0.0 {
-            t0 = (((x_).sin()).mul_add(h1(y, x_), t0)).atan();
+        if (1.5 + ((y) + (t0)).sin()).powf(((x_) * (t2)).tanh()) > 0.0 {
+            t2 = (((-0.7_f32).cos()).powi(2)).atan();
         } else {
-            t0 += (((t0).tanh()) + ((x).sin())).tanh() * 0.5;
+            t2 += (t1).tanh() * 0.5;
         }
     }
-    let mut t1 = ((0.25_f32).tanh().powi(3)) / (1.0 + (h1(y + x * 0.01, t0 - x * 0.01)) * (h1(y + x * 0.01, t0 - x * 0.01)));
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + h1(t0, ((2.0_f32) / (1.0 + (t0) * (t0))) * ((x) + (y)))).tanh();
+    let mut t3 = (x) + ((0.5 + (y).powi(2)).log10());
+    for &x_ in xs {
+        if ((3.0_f32) * (3.0_f32)) * (t0) > 0.0 {
+            t3 = (((3.0_f32).tanh()).atan()).atan();
+        } else {
+            t3 += (((1.5 + (0.5_f32).sin()).powf((t2).tanh())).atan().cosh()).tanh() * 0.5;
+        }
     }
-    let t2 = if (x).hypot(1.0 + ((-0.7_f32) / (1.0 + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
-    (h1(y, y)).hypot(1.0 + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    ((t2).atan().cosh()) - (helpers::h0(t1 + x * 0.01, x - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = dpowf(c::<D>(1.5) + (y).sin(), (dmul_add(y, c::<D>(0.25), y)).tanh());
+    if y > 0.5 {
+        return y;
+    }
+    let mut t0 = x;
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + ((dpowf(c::<D>(1.5) + (xs[i]).sin(), (c::<D>(-0.7)).tanh())) + ((t0).powi(2))).atan().cosh()).tanh();
+    }
+    let mut t1 = c::<D>(3.0);
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((y).atan2(c::<D>(2.0) + (y).sin())) - (t0)).tanh().exp2()).tanh();
+    }
+    let mut t2 = (dmul_add(y, t1, t1)).tanh().exp();
     for &x_ in xs {
-        if ((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).ln()).atan() > 0.0 {
-            t0 = (dmul_add((x_).sin(), h1_d(y, x_), t0)).atan();
+        if dpowf(c::<D>(1.5) + ((y) + (t0)).sin(), ((x_) * (t2)).tanh()) > 0.0 {
+            t2 = (((c::<D>(-0.7)).cos()).powi(2)).atan();
         } else {
-            t0 += (((t0).tanh()) + ((x).sin())).tanh() * 0.5;
+            t2 += (t1).tanh() * 0.5;
         }
     }
-    let mut t1 = ((c::<D>(0.25)).tanh().powi(3)) / (c::<D>(1.0) + (h1_d(y + x * 0.01, t0 - x * 0.01)) * (h1_d(y + x * 0.01, t0 - x * 0.01)));
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + h1_d(t0, ((c::<D>(2.0)) / (c::<D>(1.0) + (t0) * (t0))) * ((x) + (y)))).tanh();
+    let mut t3 = (x) + ((c::<D>(0.5) + (y).powi(2)).log10());
+    for &x_ in xs {
+        if ((c::<D>(3.0)) * (c::<D>(3.0))) * (t0) > 0.0 {
+            t3 = (((c::<D>(3.0)).tanh()).atan()).atan();
+        } else {
+            t3 += ((dpowf(c::<D>(1.5) + (c::<D>(0.5)).sin(), (t2).tanh())).atan().cosh()).tanh() * 0.5;
+        }
     }
-    let t2 = if dhypot(x, c::<D>(1.0) + ((c::<D>(-0.7)) / (c::<D>(1.0) + (t0) * (t0))).tanh()) > 0.0 { (t1).cos() } else { t0 };
-    dhypot(h1_d(y, y), c::<D>(1.0) + ((t1).atan()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    ((t2).atan().cosh()) - (helpers::h0_d(t1 + x * 0.01, x - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz14() -> Case32 {
     Case32::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(3014, 3, 5, -1.5, 1.5))
@@ -755,38 +801,32 @@ fn case_fz14() -> Case32 {
 
 #[differentiable]
 fn fz15(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = x;
-    let mut t1 = h1(h1(x + x * 0.01, y - x * 0.01) + x * 0.01, x - x * 0.01);
-    for k in (0..4).rev() {
-        let w = (x) * ((t1).mul_add(y, y));
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
+    let mut t0 = h1((x).hypot(1.0 + (x).tanh()), (y).tanh().powi(3));
+    for &x_ in xs {
+        if ((1.0 + (x_) * (x_)).ln()) - ((1.5_f32).atan()) > 0.0 {
+            t0 = ((x_).mul_add(0.25_f32, 1.5_f32)).atan();
+        } else {
+            t0 += (((2.0_f32) / (1.0 + (2.0_f32) * (2.0_f32))).mul_add(y, 0.5_f32)).tanh() * 0.5;
         }
-        t1 = t1 * 0.75;
     }
-    let mut t2 = y;
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + -(((y) + (xs[i])).hypot(0.75))).tanh();
-    }
-    ((y) * (t0)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = ((1.0 + ((x).powi(2)) * ((x).powi(2))).sqrt()).tanh().exp2();
+    let t2 = (t1) / (1.0 + (x) * (x));
+    let t3 = t2;
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = x;
-    let mut t1 = h1_d(h1_d(x + x * 0.01, y - x * 0.01) + x * 0.01, x - x * 0.01);
-    for k in (0..4).rev() {
-        let w = (x) * (dmul_add(t1, y, y));
-        t1 = (t1 * w).sin() + w * 0.25;
-        if k == 1 {
-            continue;
+    let mut t0 = h1_d(dhypot(x, c::<D>(1.0) + (x).tanh()), (y).tanh().powi(3));
+    for &x_ in xs {
+        if ((c::<D>(1.0) + (x_) * (x_)).ln()) - ((c::<D>(1.5)).atan()) > 0.0 {
+            t0 = (dmul_add(x_, c::<D>(0.25), c::<D>(1.5))).atan();
+        } else {
+            t0 += (dmul_add((c::<D>(2.0)) / (c::<D>(1.0) + (c::<D>(2.0)) * (c::<D>(2.0))), y, c::<D>(0.5))).tanh() * 0.5;
         }
-        t1 = t1 * 0.75;
     }
-    let mut t2 = y;
-    for i in 0..xs.len() {
-        t2 = (t2 * 0.5 + -(dhypot((y) + (xs[i]), c::<D>(0.75)))).tanh();
-    }
-    ((y) * (t0)).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t1 = ((c::<D>(1.0) + ((x).powi(2)) * ((x).powi(2))).sqrt()).tanh().exp2();
+    let t2 = (t1) / (c::<D>(1.0) + (x) * (x));
+    let t3 = t2;
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz15() -> Case32 {
     Case32::new("fz15", |v| fz15(v[0], v[1], &v[2..]), |v| fz15_d(v[0], v[1], &v[2..]), rand_points(3015, 3, 5, -1.5, 1.5))
@@ -794,52 +834,16 @@ fn case_fz15() -> Case32 {
 
 #[differentiable]
 fn fz16(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = (1.0 + ((2.0_f32) / (1.0 + (x) * (x))) * ((2.0_f32) / (1.0 + (x) * (x)))).recip();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (x).tanh().exp_m1()).tanh();
-    }
-    let mut t1 = (1.0 + ((y).mul_add(t0, y)) * ((y).mul_add(t0, y))).sqrt();
-    for &x_ in xs {
-        if ((1.0 + (t0) * (t0)).ln()).asinh() > 0.0 {
-            t1 = (((1.5 + (x_).sin()).powf((x_).tanh())).tanh().exp2()).atan();
-        } else {
-            t1 += (y).tanh() * 0.5;
-        }
-    }
-    let t2 = (1.0 + (t1) * (t1)).cbrt();
-    let mut t3 = (y).asinh();
-    for &x_ in xs {
-        if x > 0.0 {
-            t3 = ((-(x)).atan2(2.0 + ((x_).atan().cosh()).sin())).atan();
-        } else {
-            t3 += ((-1.25_f32).tanh().powi(3)).tanh() * 0.5;
-        }
-    }
-    (1.5 + ((t0) / (1.0 + (y) * (y))).sin()).powf(((1.0 + (0.25_f32) * (0.25_f32)).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t0 = if ((y).tanh().exp2()) * ((x) / (1.0 + (y) * (y))) > 0.0 { (0.5 + ((x) - (y)).powi(2)).log10() } else { (y).mul_add(x, y) };
+    let t1 = if y > 0.0 { (x).atan2(2.0 + ((x).hypot(1.0 + (x).tanh())).sin()) } else { (((-0.7_f32).mul_add(t0, x)) * ((-0.7_f32).mul_add(t0, x))).ln_1p() };
+    let t2 = if (t1).cos() > 0.0 { (t1) / (1.0 + (-0.7_f32) * (-0.7_f32)) } else { ((t0).atan2(2.0 + (t0).sin())).tanh().powi(3) };
+    ((1.5 + (t2).sin()).powf((t2).tanh())).hypot(1.0 + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz16_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = (c::<D>(1.0) + ((c::<D>(2.0)) / (c::<D>(1.0) + (x) * (x))) * ((c::<D>(2.0)) / (c::<D>(1.0) + (x) * (x)))).recip();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (x).tanh().exp_m1()).tanh();
-    }
-    let mut t1 = (c::<D>(1.0) + (dmul_add(y, t0, y)) * (dmul_add(y, t0, y))).sqrt();
-    for &x_ in xs {
-        if ((c::<D>(1.0) + (t0) * (t0)).ln()).asinh() > 0.0 {
-            t1 = ((dpowf(c::<D>(1.5) + (x_).sin(), (x_).tanh())).tanh().exp2()).atan();
-        } else {
-            t1 += (y).tanh() * 0.5;
-        }
-    }
-    let t2 = (c::<D>(1.0) + (t1) * (t1)).cbrt();
-    let mut t3 = (y).asinh();
-    for &x_ in xs {
-        if x > 0.0 {
-            t3 = ((-(x)).atan2(c::<D>(2.0) + ((x_).atan().cosh()).sin())).atan();
-        } else {
-            t3 += ((c::<D>(-1.25)).tanh().powi(3)).tanh() * 0.5;
-        }
-    }
-    dpowf(c::<D>(1.5) + ((t0) / (c::<D>(1.0) + (y) * (y))).sin(), ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).sqrt()).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let t0 = if ((y).tanh().exp2()) * ((x) / (c::<D>(1.0) + (y) * (y))) > 0.0 { (c::<D>(0.5) + ((x) - (y)).powi(2)).log10() } else { dmul_add(y, x, y) };
+    let t1 = if y > 0.0 { (x).atan2(c::<D>(2.0) + (dhypot(x, c::<D>(1.0) + (x).tanh())).sin()) } else { ((dmul_add(c::<D>(-0.7), t0, x)) * (dmul_add(c::<D>(-0.7), t0, x))).ln_1p() };
+    let t2 = if (t1).cos() > 0.0 { (t1) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))) } else { ((t0).atan2(c::<D>(2.0) + (t0).sin())).tanh().powi(3) };
+    dhypot(dpowf(c::<D>(1.5) + (t2).sin(), (t2).tanh()), c::<D>(1.0) + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz16() -> Case32 {
     Case32::new("fz16", |v| fz16(v[0], v[1], &v[2..]), |v| fz16_d(v[0], v[1], &v[2..]), rand_points(3016, 3, 5, -1.5, 1.5))
@@ -847,32 +851,16 @@ fn case_fz16() -> Case32 {
 
 #[differentiable]
 fn fz17(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let mut t0 = ((x).tanh()).tanh().exp_m1();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + ((x).hypot(0.75)) * ((y) / (1.0 + ((1.0 + (x) * (x)).recip()) * ((1.0 + (x) * (x)).recip())))).tanh();
-    }
-    let t1 = ((1.0 + ((2.0_f32).hypot(0.75)) * ((2.0_f32).hypot(0.75))).recip()).tanh();
-    let t2 = (((2.0_f32).atan2(2.0 + (t1).sin())) / (1.0 + (helpers::h0(x, t0)) * (helpers::h0(x, t0)))) * (helpers::h0((1.5_f32).mul_add(-1.25_f32, t0) + x * 0.01, (t1).tanh().sinh() - x * 0.01));
-    let mut t3 = (t2) + ((1.5 + (-0.7_f32).sin()).powf((t1).tanh()));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (((xs[i]) / (1.0 + (t0) * (t0))).atan2(2.0 + ((y).tanh().exp()).sin())) * (x)).tanh();
-    }
-    let t4 = (((t0).tanh().exp2()) / (1.0 + (h1(-0.7_f32 + x * 0.01, -0.7_f32 - x * 0.01)) * (h1(-0.7_f32 + x * 0.01, -0.7_f32 - x * 0.01)))).sin();
-    t4 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t0 = if ((helpers::h2(x, y)) * (helpers::h2(x, y))).ln_1p() > 0.0 { x } else { helpers::h2((y).hypot(0.75) + x * 0.01, y - x * 0.01) };
+    let t1 = (1.0 + (((1.5 + (x).sin()).powf((x).tanh())).cos()) * (((1.5 + (x).sin()).powf((x).tanh())).cos())).ln();
+    let t2 = (((1.5 + (t1).sin()).powf((x).tanh())).powi(2)) * (((t0).hypot(0.75)).atan2(2.0 + (h1(y, t1)).sin()));
+    ((t0) + (t2)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz17_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let mut t0 = ((x).tanh()).tanh().exp_m1();
-    for i in 0..xs.len() {
-        t0 = (t0 * 0.5 + (dhypot(x, c::<D>(0.75))) * ((y) / (c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).recip()) * ((c::<D>(1.0) + (x) * (x)).recip())))).tanh();
-    }
-    let t1 = ((c::<D>(1.0) + (dhypot(c::<D>(2.0), c::<D>(0.75))) * (dhypot(c::<D>(2.0), c::<D>(0.75)))).recip()).tanh();
-    let t2 = (((c::<D>(2.0)).atan2(c::<D>(2.0) + (t1).sin())) / (c::<D>(1.0) + (helpers::h0_d(x, t0)) * (helpers::h0_d(x, t0)))) * (helpers::h0_d(dmul_add(c::<D>(1.5), c::<D>(-1.25), t0) + x * 0.01, (t1).tanh().sinh() - x * 0.01));
-    let mut t3 = (t2) + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), (t1).tanh()));
-    for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + (((xs[i]) / (c::<D>(1.0) + (t0) * (t0))).atan2(c::<D>(2.0) + ((y).tanh().exp()).sin())) * (x)).tanh();
-    }
-    let t4 = (((t0).tanh().exp2()) / (c::<D>(1.0) + (h1_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)) * (h1_d(c::<D>(-0.7) + x * 0.01, c::<D>(-0.7) - x * 0.01)))).sin();
-    t4 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let t0 = if ((helpers::h2_d(x, y)) * (helpers::h2_d(x, y))).ln_1p() > 0.0 { x } else { helpers::h2_d(dhypot(y, c::<D>(0.75)) + x * 0.01, y - x * 0.01) };
+    let t1 = (c::<D>(1.0) + ((dpowf(c::<D>(1.5) + (x).sin(), (x).tanh())).cos()) * ((dpowf(c::<D>(1.5) + (x).sin(), (x).tanh())).cos())).ln();
+    let t2 = ((dpowf(c::<D>(1.5) + (t1).sin(), (x).tanh())).powi(2)) * ((dhypot(t0, c::<D>(0.75))).atan2(c::<D>(2.0) + (h1_d(y, t1)).sin()));
+    ((t0) + (t2)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz17() -> Case32 {
     Case32::new("fz17", |v| fz17(v[0], v[1], &v[2..]), |v| fz17_d(v[0], v[1], &v[2..]), rand_points(3017, 3, 5, -1.5, 1.5))
@@ -880,20 +868,48 @@ fn case_fz17() -> Case32 {
 
 #[differentiable]
 fn fz18(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = xs.iter().fold((y).atan(), |acc, &q| (acc * 0.5 + ((q) * (3.0_f32)).tanh().exp2()).tanh());
-    let t1 = y;
-    let t2 = (((1.0 + (t0) * (t0)).ln()).powi(2)).hypot(1.0 + (((1.5 + (x).sin()).powf((t1).tanh())).hypot(1.0 + ((y) * (1.5_f32)).tanh())).tanh());
-    let t3 = h1(((1.5 + (t2).sin()).powf((3.0_f32).tanh())).asinh() + x * 0.01, ((0.5 + (x).powi(2)).log10()).cos() - x * 0.01);
-    let t4 = (((t3) + (t3)) * ((x) * (t0))).hypot(1.0 + ((-1.25_f32) * ((t1) + (x))).tanh());
-    ((t4) * (t4)).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t0 = ((y) + (y)).tanh();
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t0 = (t0 * 0.9 + (helpers::h0(0.25_f32, xs[i])).tanh().powi(3)).sin();
+        }
+    }
+    let t1 = if ((1.0 + (t0) * (t0)).ln()).hypot(1.0 + ((x).tanh().exp_m1()).tanh()) > 0.0 { ((3.0_f32).hypot(1.0 + (y).tanh())) * ((2.0_f32) - (t0)) } else { 1.5_f32 };
+    let mut t2 = (1.0 + ((2.0_f32) / (1.0 + (y) * (y))) * ((2.0_f32) / (1.0 + (y) * (y)))).recip();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (t2).tanh()).tanh();
+    }
+    let mut t3 = (1.0 + (helpers::h2(0.5_f32 + x * 0.01, y - x * 0.01)) * (helpers::h2(0.5_f32 + x * 0.01, y - x * 0.01))).sqrt();
+    for &x_ in xs {
+        if (0.5_f32) / (1.0 + ((y).asinh()) * ((y).asinh())) > 0.0 {
+            t3 = (x_).atan();
+        } else {
+            t3 += (((x) * (x_)) * (t0)).tanh() * 0.5;
+        }
+    }
+    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn fz18_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = xs.iter().fold((y).atan(), |acc, &q| (acc * 0.5 + ((q) * (c::<D>(3.0))).tanh().exp2()).tanh());
-    let t1 = y;
-    let t2 = dhypot(((c::<D>(1.0) + (t0) * (t0)).ln()).powi(2), c::<D>(1.0) + (dhypot(dpowf(c::<D>(1.5) + (x).sin(), (t1).tanh()), c::<D>(1.0) + ((y) * (c::<D>(1.5))).tanh())).tanh());
-    let t3 = h1_d((dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(3.0)).tanh())).asinh() + x * 0.01, ((c::<D>(0.5) + (x).powi(2)).log10()).cos() - x * 0.01);
-    let t4 = dhypot(((t3) + (t3)) * ((x) * (t0)), c::<D>(1.0) + ((c::<D>(-1.25)) * ((t1) + (x))).tanh());
-    ((t4) * (t4)).ln_1p() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t0 = ((y) + (y)).tanh();
+    for i in 0..xs.len() {
+        for j in 0..i {
+            t0 = (t0 * 0.9 + (helpers::h0_d(c::<D>(0.25), xs[i])).tanh().powi(3)).sin();
+        }
+    }
+    let t1 = if dhypot((c::<D>(1.0) + (t0) * (t0)).ln(), c::<D>(1.0) + ((x).tanh().exp_m1()).tanh()) > 0.0 { (dhypot(c::<D>(3.0), c::<D>(1.0) + (y).tanh())) * ((c::<D>(2.0)) - (t0)) } else { c::<D>(1.5) };
+    let mut t2 = (c::<D>(1.0) + ((c::<D>(2.0)) / (c::<D>(1.0) + (y) * (y))) * ((c::<D>(2.0)) / (c::<D>(1.0) + (y) * (y)))).recip();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (t2).tanh()).tanh();
+    }
+    let mut t3 = (c::<D>(1.0) + (helpers::h2_d(c::<D>(0.5) + x * 0.01, y - x * 0.01)) * (helpers::h2_d(c::<D>(0.5) + x * 0.01, y - x * 0.01))).sqrt();
+    for &x_ in xs {
+        if (c::<D>(0.5)) / (c::<D>(1.0) + ((y).asinh()) * ((y).asinh())) > 0.0 {
+            t3 = (x_).atan();
+        } else {
+            t3 += (((x) * (x_)) * (t0)).tanh() * 0.5;
+        }
+    }
+    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz18() -> Case32 {
     Case32::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(3018, 3, 5, -1.5, 1.5))
@@ -901,38 +917,78 @@ fn case_fz18() -> Case32 {
 
 #[differentiable]
 fn fz19(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (((x).tanh().exp()).asinh()) / (1.0 + ((1.0 + ((y).mul_add(y, 1.5_f32)) * ((y).mul_add(y, 1.5_f32))).cbrt()) * ((1.0 + ((y).mul_add(y, 1.5_f32)) * ((y).mul_add(y, 1.5_f32))).cbrt()));
-    let mut t1 = x;
+    let mut t0 = ((x).mul_add(x, 2.0_f32)).tanh().powi(3);
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
+    }
+    let t1 = if ((1.5 + (y).sin()).powf((x).tanh())).atan() > 0.0 { (1.5 + ((y) / (1.0 + (x) * (x))).sin()).powf(((1.0 + (0.25_f32) * (0.25_f32)).sqrt()).tanh()) } else { ((x) + (t0)).tanh() };
+    let mut t2 = ((y).atan2(2.0 + (x).sin())) - (h1(x, y));
+    for k in (0..4).rev() {
+        let w = ((t0) / (1.0 + (y) * (y))).atan();
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t2 = t2 * 0.75;
+    }
+    let mut t3 = (x).tanh().exp_m1();
     for &x_ in xs {
-        if ((t1) + (t0)).cos() > 0.0 {
-            t1 = (((t0).powi(2)).tanh().exp_m1()).atan();
+        if t0 > 0.0 {
+            t3 = (((t2).cos()) * ((-0.7_f32).tanh().exp2())).atan();
         } else {
-            t1 += ((1.0 + ((x) * (-0.7_f32)) * ((x) * (-0.7_f32))).sqrt()).tanh() * 0.5;
+            t3 += (((t3).tanh().exp()).asinh()).tanh() * 0.5;
         }
     }
-    let t2 = if ((t1).mul_add(x, t0)).cos() > 0.0 { (1.0 + (x) * (x)).cbrt() } else { ((0.5_f32).atan2(2.0 + (t1).sin())).mul_add(h1(t0 + x * 0.01, x - x * 0.01), x) };
-    let mut t3 = ((t1) * (t1)).ln_1p();
+    let mut t4 = -0.7_f32;
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + 2.0_f32).tanh();
+        t4 = (t4 * 0.5 + (((t0).mul_add(t1, x)) / (1.0 + ((0.5 + (x).powi(2)).log10()) * ((0.5 + (x).powi(2)).log10()))).cos()).tanh();
     }
-    ((t3).atan2(2.0 + (t1).sin())).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t5 = ((-1.25_f32).mul_add(1.5_f32, y)).atan2(2.0 + (t4).sin());
+    for &x_ in xs {
+        if y > 0.0 {
+            t5 = (y).atan();
+        } else {
+            t5 += (t5).tanh() * 0.5;
+        }
+    }
+    ((1.0 + (-1.25_f32) * (-1.25_f32)).ln()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (((x).tanh().exp()).asinh()) / (c::<D>(1.0) + ((c::<D>(1.0) + (dmul_add(y, y, c::<D>(1.5))) * (dmul_add(y, y, c::<D>(1.5)))).cbrt()) * ((c::<D>(1.0) + (dmul_add(y, y, c::<D>(1.5))) * (dmul_add(y, y, c::<D>(1.5)))).cbrt()));
-    let mut t1 = x;
+    let mut t0 = (dmul_add(x, x, c::<D>(2.0))).tanh().powi(3);
+    for i in 0..xs.len() {
+        t0 = (t0 * 0.5 + x).tanh();
+    }
+    let t1 = if (dpowf(c::<D>(1.5) + (y).sin(), (x).tanh())).atan() > 0.0 { dpowf(c::<D>(1.5) + ((y) / (c::<D>(1.0) + (x) * (x))).sin(), ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).sqrt()).tanh()) } else { ((x) + (t0)).tanh() };
+    let mut t2 = ((y).atan2(c::<D>(2.0) + (x).sin())) - (h1_d(x, y));
+    for k in (0..4).rev() {
+        let w = ((t0) / (c::<D>(1.0) + (y) * (y))).atan();
+        t2 = (t2 * w).sin() + w * 0.25;
+        if k == 1 {
+            continue;
+        }
+        t2 = t2 * 0.75;
+    }
+    let mut t3 = (x).tanh().exp_m1();
     for &x_ in xs {
-        if ((t1) + (t0)).cos() > 0.0 {
-            t1 = (((t0).powi(2)).tanh().exp_m1()).atan();
+        if t0 > 0.0 {
+            t3 = (((t2).cos()) * ((c::<D>(-0.7)).tanh().exp2())).atan();
         } else {
-            t1 += ((c::<D>(1.0) + ((x) * (c::<D>(-0.7))) * ((x) * (c::<D>(-0.7)))).sqrt()).tanh() * 0.5;
+            t3 += (((t3).tanh().exp()).asinh()).tanh() * 0.5;
         }
     }
-    let t2 = if (dmul_add(t1, x, t0)).cos() > 0.0 { (c::<D>(1.0) + (x) * (x)).cbrt() } else { dmul_add((c::<D>(0.5)).atan2(c::<D>(2.0) + (t1).sin()), h1_d(t0 + x * 0.01, x - x * 0.01), x) };
-    let mut t3 = ((t1) * (t1)).ln_1p();
+    let mut t4 = c::<D>(-0.7);
     for i in 0..xs.len() {
-        t3 = (t3 * 0.5 + c::<D>(2.0)).tanh();
+        t4 = (t4 * 0.5 + ((dmul_add(t0, t1, x)) / (c::<D>(1.0) + ((c::<D>(0.5) + (x).powi(2)).log10()) * ((c::<D>(0.5) + (x).powi(2)).log10()))).cos()).tanh();
     }
-    ((t3).atan2(c::<D>(2.0) + (t1).sin())).atan() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
+    let mut t5 = (dmul_add(c::<D>(-1.25), c::<D>(1.5), y)).atan2(c::<D>(2.0) + (t4).sin());
+    for &x_ in xs {
+        if y > 0.0 {
+            t5 = (y).atan();
+        } else {
+            t5 += (t5).tanh() * 0.5;
+        }
+    }
+    ((c::<D>(1.0) + (c::<D>(-1.25)) * (c::<D>(-1.25))).ln()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz19() -> Case32 {
     Case32::new("fz19", |v| fz19(v[0], v[1], &v[2..]), |v| fz19_d(v[0], v[1], &v[2..]), rand_points(3019, 3, 5, -1.5, 1.5))
@@ -940,22 +996,22 @@ fn case_fz19() -> Case32 {
 
 #[differentiable]
 fn fz20(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (1.5 + (x).sin()).powf((helpers::h2((x).hypot(0.75) + x * 0.01, y - x * 0.01)).tanh());
-    let mut t1 = y;
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + ((1.5 + (-0.7_f32).sin()).powf(((1.0 + (x) * (x)).ln()).tanh())).tanh().powi(3)).tanh();
-    }
-    let t2 = ((1.0 + ((1.0 + (x) * (x)).cbrt()) * ((1.0 + (x) * (x)).cbrt())).recip()) * ((1.0 + ((y).hypot(1.0 + (0.25_f32).tanh())) * ((y).hypot(1.0 + (0.25_f32).tanh()))).recip());
-    -((t1).atan2(2.0 + (t2).sin())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = if ((x).hypot(0.75)) / (1.0 + ((-0.7_f32).mul_add(0.5_f32, x)) * ((-0.7_f32).mul_add(0.5_f32, x))) > 0.0 { x } else { ((y) * (3.0_f32)).tanh().exp2() };
+    let t1 = y;
+    let t2 = (((1.0 + (t0) * (t0)).ln()).powi(2)).hypot(1.0 + (((1.5 + (x).sin()).powf((t1).tanh())).hypot(1.0 + ((y) * (1.5_f32)).tanh())).tanh());
+    let t3 = h1(((1.5 + (t2).sin()).powf((3.0_f32).tanh())).asinh() + x * 0.01, ((0.5 + (x).powi(2)).log10()).cos() - x * 0.01);
+    let t4 = (((t3) + (t3)) * ((x) * (t0))).hypot(1.0 + ((-1.25_f32) * ((t1) + (x))).tanh());
+    let t5 = y;
+    ((y) + (x)).hypot(1.0 + ((t3) * (t0)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz20_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = dpowf(c::<D>(1.5) + (x).sin(), (helpers::h2_d(dhypot(x, c::<D>(0.75)) + x * 0.01, y - x * 0.01)).tanh());
-    let mut t1 = y;
-    for i in 0..xs.len() {
-        t1 = (t1 * 0.5 + (dpowf(c::<D>(1.5) + (c::<D>(-0.7)).sin(), ((c::<D>(1.0) + (x) * (x)).ln()).tanh())).tanh().powi(3)).tanh();
-    }
-    let t2 = ((c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()) * ((c::<D>(1.0) + (x) * (x)).cbrt())).recip()) * ((c::<D>(1.0) + (dhypot(y, c::<D>(1.0) + (c::<D>(0.25)).tanh())) * (dhypot(y, c::<D>(1.0) + (c::<D>(0.25)).tanh()))).recip());
-    -((t1).atan2(c::<D>(2.0) + (t2).sin())) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t0 = if (dhypot(x, c::<D>(0.75))) / (c::<D>(1.0) + (dmul_add(c::<D>(-0.7), c::<D>(0.5), x)) * (dmul_add(c::<D>(-0.7), c::<D>(0.5), x))) > 0.0 { x } else { ((y) * (c::<D>(3.0))).tanh().exp2() };
+    let t1 = y;
+    let t2 = dhypot(((c::<D>(1.0) + (t0) * (t0)).ln()).powi(2), c::<D>(1.0) + (dhypot(dpowf(c::<D>(1.5) + (x).sin(), (t1).tanh()), c::<D>(1.0) + ((y) * (c::<D>(1.5))).tanh())).tanh());
+    let t3 = h1_d((dpowf(c::<D>(1.5) + (t2).sin(), (c::<D>(3.0)).tanh())).asinh() + x * 0.01, ((c::<D>(0.5) + (x).powi(2)).log10()).cos() - x * 0.01);
+    let t4 = dhypot(((t3) + (t3)) * ((x) * (t0)), c::<D>(1.0) + ((c::<D>(-1.25)) * ((t1) + (x))).tanh());
+    let t5 = y;
+    dhypot((y) + (x), c::<D>(1.0) + ((t3) * (t0)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz20() -> Case32 {
     Case32::new("fz20", |v| fz20(v[0], v[1], &v[2..]), |v| fz20_d(v[0], v[1], &v[2..]), rand_points(3020, 3, 5, -1.5, 1.5))
@@ -963,40 +1019,66 @@ fn case_fz20() -> Case32 {
 
 #[differentiable]
 fn fz21(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if x > 0.0 { x } else { ((x) / (1.0 + (x) * (x))) * (x) };
-    let mut t1 = y;
-    for &x_ in xs {
-        if ((t0).atan().cosh()) / (1.0 + (y) * (y)) > 0.0 {
-            t1 = (x_).atan();
-        } else {
-            t1 += (((t1).tanh().exp()).sin()).tanh() * 0.5;
+    let t0 = ((helpers::h2(-1.25_f32, x)) / (1.0 + ((x).atan().cosh()) * ((x).atan().cosh()))) / (1.0 + (((-0.7_f32) + (y)).atan2(2.0 + ((y).tanh()).sin())) * (((-0.7_f32) + (y)).atan2(2.0 + ((y).tanh()).sin())));
+    let mut t1 = x;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t1 = (t1 + helpers::h2((t0).sin(), (1.0 + (y) * (y)).recip())).tanh();
+        k += 1;
     }
-    let t2 = (((t0) + (x)).sin()).atan();
-    if (1.0 + (t0) * (t0)).sqrt() > 0.5 {
-        return (((0.5 + (3.0_f32).powi(2)).log10()) * ((0.5 + (3.0_f32).powi(2)).log10())).ln_1p();
+    let mut t2 = (y).tanh().sinh();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (1.0 + ((xs[i]) - (t2)) * ((xs[i]) - (t2))).cbrt()).tanh();
     }
-    let t3 = h1(((t0) * (t0)).ln_1p(), ((2.0 + (t1).powi(2)).log2()) - ((t1) / (1.0 + (-0.7_f32) * (-0.7_f32))));
-    let t4 = (1.5 + (-((t2).tanh().powi(3))).sin()).powf(((1.0 + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
-    ((y).sin()) * ((-0.7_f32) * (0.5_f32)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t3 = ((t1) / (1.0 + (3.0_f32) * (3.0_f32))) + (t0);
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + (1.5 + (((t2) * (x)) / (1.0 + ((-0.7_f32).sin()) * ((-0.7_f32).sin()))).sin()).powf((((xs[i]).hypot(0.75)).hypot(0.75)).tanh())).tanh();
+    }
+    let t4 = t3;
+    let mut t5 = h1(t1, y);
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t5 = (t5 + ((t4).mul_add(t5, xs[k])).tanh()).tanh();
+        k += 1;
+    }
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn fz21_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if x > 0.0 { x } else { ((x) / (c::<D>(1.0) + (x) * (x))) * (x) };
-    let mut t1 = y;
-    for &x_ in xs {
-        if ((t0).atan().cosh()) / (c::<D>(1.0) + (y) * (y)) > 0.0 {
-            t1 = (x_).atan();
-        } else {
-            t1 += (((t1).tanh().exp()).sin()).tanh() * 0.5;
+    let t0 = ((helpers::h2_d(c::<D>(-1.25), x)) / (c::<D>(1.0) + ((x).atan().cosh()) * ((x).atan().cosh()))) / (c::<D>(1.0) + (((c::<D>(-0.7)) + (y)).atan2(c::<D>(2.0) + ((y).tanh()).sin())) * (((c::<D>(-0.7)) + (y)).atan2(c::<D>(2.0) + ((y).tanh()).sin())));
+    let mut t1 = x;
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t1 = (t1 + helpers::h2_d((t0).sin(), (c::<D>(1.0) + (y) * (y)).recip())).tanh();
+        k += 1;
     }
-    let t2 = (((t0) + (x)).sin()).atan();
-    if (c::<D>(1.0) + (t0) * (t0)).sqrt() > 0.5 {
-        return (((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10()) * ((c::<D>(0.5) + (c::<D>(3.0)).powi(2)).log10())).ln_1p();
+    let mut t2 = (y).tanh().sinh();
+    for i in 0..xs.len() {
+        t2 = (t2 * 0.5 + (c::<D>(1.0) + ((xs[i]) - (t2)) * ((xs[i]) - (t2))).cbrt()).tanh();
     }
-    let t3 = h1_d(((t0) * (t0)).ln_1p(), ((c::<D>(2.0) + (t1).powi(2)).log2()) - ((t1) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))));
-    let t4 = dpowf(c::<D>(1.5) + (-((t2).tanh().powi(3))).sin(), ((c::<D>(1.0) + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
-    ((y).sin()) * ((c::<D>(-0.7)) * (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    let mut t3 = ((t1) / (c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0)))) + (t0);
+    for i in 0..xs.len() {
+        t3 = (t3 * 0.5 + dpowf(c::<D>(1.5) + (((t2) * (x)) / (c::<D>(1.0) + ((c::<D>(-0.7)).sin()) * ((c::<D>(-0.7)).sin()))).sin(), (dhypot(dhypot(xs[i], c::<D>(0.75)), c::<D>(0.75))).tanh())).tanh();
+    }
+    let t4 = t3;
+    let mut t5 = h1_d(t1, y);
+    let mut k = 0;
+    loop {
+        if k + 1 >= xs.len() {
+            break;
+        }
+        t5 = (t5 + (dmul_add(t4, t5, xs[k])).tanh()).tanh();
+        k += 1;
+    }
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz21() -> Case32 {
     Case32::new("fz21", |v| fz21(v[0], v[1], &v[2..]), |v| fz21_d(v[0], v[1], &v[2..]), rand_points(3021, 3, 5, -1.5, 1.5))
@@ -1004,30 +1086,22 @@ fn case_fz21() -> Case32 {
 
 #[differentiable]
 fn fz22(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = if ((-1.25_f32).tanh().exp2()).powi(2) > 0.0 { (1.5 + ((1.5 + (x).sin()).powf((y).tanh())).sin()).powf(((y).atan2(2.0 + (y).sin())).tanh()) } else { (y).mul_add((x) - (y), y) };
-    let t1 = if ((t0).atan2(2.0 + (y).sin())).atan2(2.0 + ((3.0_f32).tanh().powi(3)).sin()) > 0.0 { (1.0 + ((t0).mul_add(y, 3.0_f32)) * ((t0).mul_add(y, 3.0_f32))).ln() } else { ((1.0 + (t0) * (t0)).sqrt()).powi(2) };
-    let mut t2 = h1((x) - (x), (1.5 + (y).sin()).powf((1.5_f32).tanh()));
-    for &x_ in xs {
-        if ((x_).atan().cosh()).hypot(1.0 + ((2.0 + (x_).powi(2)).log2()).tanh()) > 0.0 {
-            t2 = (((t2).mul_add(t2, x_)).hypot(1.0 + (-(x)).tanh())).atan();
-        } else {
-            t2 += (h1((t0) / (1.0 + (y) * (y)), (t2).atan2(2.0 + (x).sin()))).tanh() * 0.5;
-        }
+    let t0 = ((1.5_f32) * ((y).atan())).tanh().sinh();
+    let mut t1 = ((y).atan2(2.0 + (t0).sin())).cos();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((t0).tanh().exp2()).atan2(2.0 + ((1.0 + (t0) * (t0)).cbrt()).sin())) - ((-(t1)).atan2(2.0 + ((1.0 + (x) * (x)).ln()).sin()))).tanh();
     }
-    ((0.25_f32) + (t1)).mul_add((0.5_f32).tanh().powi(3), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = (((1.5_f32) / (1.0 + (y) * (y))) * (x)) * (((y).tanh().exp_m1()).cos());
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn fz22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = if ((c::<D>(-1.25)).tanh().exp2()).powi(2) > 0.0 { dpowf(c::<D>(1.5) + (dpowf(c::<D>(1.5) + (x).sin(), (y).tanh())).sin(), ((y).atan2(c::<D>(2.0) + (y).sin())).tanh()) } else { dmul_add(y, (x) - (y), y) };
-    let t1 = if ((t0).atan2(c::<D>(2.0) + (y).sin())).atan2(c::<D>(2.0) + ((c::<D>(3.0)).tanh().powi(3)).sin()) > 0.0 { (c::<D>(1.0) + (dmul_add(t0, y, c::<D>(3.0))) * (dmul_add(t0, y, c::<D>(3.0)))).ln() } else { ((c::<D>(1.0) + (t0) * (t0)).sqrt()).powi(2) };
-    let mut t2 = h1_d((x) - (x), dpowf(c::<D>(1.5) + (y).sin(), (c::<D>(1.5)).tanh()));
-    for &x_ in xs {
-        if dhypot((x_).atan().cosh(), c::<D>(1.0) + ((c::<D>(2.0) + (x_).powi(2)).log2()).tanh()) > 0.0 {
-            t2 = (dhypot(dmul_add(t2, t2, x_), c::<D>(1.0) + (-(x)).tanh())).atan();
-        } else {
-            t2 += (h1_d((t0) / (c::<D>(1.0) + (y) * (y)), (t2).atan2(c::<D>(2.0) + (x).sin()))).tanh() * 0.5;
-        }
+    let t0 = ((c::<D>(1.5)) * ((y).atan())).tanh().sinh();
+    let mut t1 = ((y).atan2(c::<D>(2.0) + (t0).sin())).cos();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (((t0).tanh().exp2()).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (t0) * (t0)).cbrt()).sin())) - ((-(t1)).atan2(c::<D>(2.0) + ((c::<D>(1.0) + (x) * (x)).ln()).sin()))).tanh();
     }
-    dmul_add((c::<D>(0.25)) + (t1), (c::<D>(0.5)).tanh().powi(3), x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
+    let t2 = (((c::<D>(1.5)) / (c::<D>(1.0) + (y) * (y))) * (x)) * (((y).tanh().exp_m1()).cos());
+    t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz22() -> Case32 {
     Case32::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(3022, 3, 5, -1.5, 1.5))
@@ -1035,66 +1109,42 @@ fn case_fz22() -> Case32 {
 
 #[differentiable]
 fn fz23(x: f32, y: f32, xs: &[f32]) -> f32 {
-    let t0 = (((1.0 + (x) * (x)).recip()) - ((1.5_f32) * (y))).tanh().exp2();
-    let t1 = (((t0).sin()) + (helpers::h2(t0, -1.25_f32))).tanh().sinh();
-    let mut t2 = ((t0).atan2(2.0 + (t1).sin())).tanh();
+    let t0 = (y) / (1.0 + ((y) + ((-1.25_f32).hypot(0.75))) * ((y) + ((-1.25_f32).hypot(0.75))));
+    let mut t1 = ((t0) + (x)).atan();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (xs[i]) * (1.5_f32)).tanh();
+    }
+    let t2 = h1(((x).hypot(0.75)).hypot(1.0 + (t0).tanh()), ((2.0 + (t1).powi(2)).log2()) - ((t1) / (1.0 + (-0.7_f32) * (-0.7_f32))));
+    let t3 = (1.5 + (-((t2).tanh().powi(3))).sin()).powf(((1.0 + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
+    let mut t4 = ((0.5_f32).atan2(2.0 + (t3).sin())) + ((y).tanh().exp());
     let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = (((xs[k]).sin()) + (t2)).tanh(),
-            1 | 4 => t2 += ((y) / (1.0 + (-(t0)) * (-(t0)))).atan() * 0.5,
-            _ => t2 = t2 * (t1).cos(),
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t4 = (t4 + -(t3)).tanh();
         k += 1;
     }
-    let mut t3 = 2.0_f32;
-    for &x_ in xs {
-        if ((0.25_f32).hypot(0.75)).tanh().exp_m1() > 0.0 {
-            t3 = ((1.5 + (helpers::h0(x + x * 0.01, t3 - x * 0.01)).sin()).powf(((t1) + (t1)).tanh())).atan();
-        } else {
-            t3 += ((helpers::h2(x_ + x * 0.01, t2 - x * 0.01)).atan2(2.0 + ((t0).atan2(2.0 + (t2).sin())).sin())).tanh() * 0.5;
-        }
-    }
-    let mut t4 = 0.5_f32;
-    for &x_ in xs {
-        if ((x_) + (1.5_f32)) * ((1.0 + (0.25_f32) * (0.25_f32)).ln()) > 0.0 {
-            t4 = (((t1).tanh()) * (-(x))).atan();
-        } else {
-            t4 += ((x_).tanh().exp()).tanh() * 0.5;
-        }
-    }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((0.5 + (y).powi(2)).log10()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn fz23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let t0 = (((c::<D>(1.0) + (x) * (x)).recip()) - ((c::<D>(1.5)) * (y))).tanh().exp2();
-    let t1 = (((t0).sin()) + (helpers::h2_d(t0, c::<D>(-1.25)))).tanh().sinh();
-    let mut t2 = ((t0).atan2(c::<D>(2.0) + (t1).sin())).tanh();
+    let t0 = (y) / (c::<D>(1.0) + ((y) + (dhypot(c::<D>(-1.25), c::<D>(0.75)))) * ((y) + (dhypot(c::<D>(-1.25), c::<D>(0.75)))));
+    let mut t1 = ((t0) + (x)).atan();
+    for i in 0..xs.len() {
+        t1 = (t1 * 0.5 + (xs[i]) * (c::<D>(1.5))).tanh();
+    }
+    let t2 = h1_d(dhypot(dhypot(x, c::<D>(0.75)), c::<D>(1.0) + (t0).tanh()), ((c::<D>(2.0) + (t1).powi(2)).log2()) - ((t1) / (c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7)))));
+    let t3 = dpowf(c::<D>(1.5) + (-((t2).tanh().powi(3))).sin(), ((c::<D>(1.0) + ((t1).asinh()) * ((t1).asinh())).cbrt()).tanh());
+    let mut t4 = ((c::<D>(0.5)).atan2(c::<D>(2.0) + (t3).sin())) + ((y).tanh().exp());
     let mut k = 0;
-    while k < xs.len() {
-        match k % 3 {
-            0 => t2 = (((xs[k]).sin()) + (t2)).tanh(),
-            1 | 4 => t2 += ((y) / (c::<D>(1.0) + (-(t0)) * (-(t0)))).atan() * 0.5,
-            _ => t2 = t2 * (t1).cos(),
+    loop {
+        if k + 1 >= xs.len() {
+            break;
         }
+        t4 = (t4 + -(t3)).tanh();
         k += 1;
     }
-    let mut t3 = c::<D>(2.0);
-    for &x_ in xs {
-        if (dhypot(c::<D>(0.25), c::<D>(0.75))).tanh().exp_m1() > 0.0 {
-            t3 = (dpowf(c::<D>(1.5) + (helpers::h0_d(x + x * 0.01, t3 - x * 0.01)).sin(), ((t1) + (t1)).tanh())).atan();
-        } else {
-            t3 += ((helpers::h2_d(x_ + x * 0.01, t2 - x * 0.01)).atan2(c::<D>(2.0) + ((t0).atan2(c::<D>(2.0) + (t2).sin())).sin())).tanh() * 0.5;
-        }
-    }
-    let mut t4 = c::<D>(0.5);
-    for &x_ in xs {
-        if ((x_) + (c::<D>(1.5))) * ((c::<D>(1.0) + (c::<D>(0.25)) * (c::<D>(0.25))).ln()) > 0.0 {
-            t4 = (((t1).tanh()) * (-(x))).atan();
-        } else {
-            t4 += ((x_).tanh().exp()).tanh() * 0.5;
-        }
-    }
-    x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
+    ((c::<D>(0.5) + (y).powi(2)).log10()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz23() -> Case32 {
     Case32::new("fz23", |v| fz23(v[0], v[1], &v[2..]), |v| fz23_d(v[0], v[1], &v[2..]), rand_points(3023, 3, 5, -1.5, 1.5))

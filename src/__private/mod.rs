@@ -127,13 +127,19 @@ pub fn view_index<T: ToUsize>(j: T, len: usize) -> usize {
     j
 }
 
-/// How many windows `xs.windows(size)` yields over `len` elements.
+/// How many windows `xs.windows(size)` yields over `len` elements. Inlined
+/// (it is not generic, so it would not be across crates) so that the loop
+/// over the windows sees its trip count as `len + 1 - size` and drops the
+/// bounds checks of the windows' reads (`x[k + 1]`) and of the gradient's writes.
+#[inline(always)]
 pub fn windows_count(len: usize, size: usize) -> usize {
     assert!(size != 0, "window size must be non-zero");
     (len + 1).saturating_sub(size)
 }
 
 /// How many chunks `xs.chunks(size)` (`exact`: `chunks_exact`) yields.
+/// Inlined, as `windows_count`.
+#[inline(always)]
 pub fn chunks_count(len: usize, size: usize, exact: bool) -> usize {
     assert!(size != 0, "chunk size must be non-zero");
     if exact {

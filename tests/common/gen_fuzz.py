@@ -158,7 +158,7 @@ def function(idx):
         elif r < 0.85 + 0.0 and False:
             pass
         elif r < 0.88 and rng.random() < 0.5:
-            kind = rng.choice(["map_sum", "fold", "zip", "enumerate", "product"])
+            kind = rng.choice(["map_sum", "fold", "zip", "enumerate", "product", "max_fold", "min_fold"])
             if kind == "map_sum":
                 e = expr(vars_ + ["q"], 2)
                 mac.append(f"    let {v} = xs.iter().map(|&q| {e.m}).sum::<f64>();")
@@ -167,6 +167,12 @@ def function(idx):
                 init, e = expr(vars_, 1), expr(vars_ + ["acc", "q"], 2)
                 mac.append(f"    let {v} = xs.iter().fold({init.m}, |acc, &q| (acc * 0.5 + {e.m}).tanh());")
                 dual.append(f"    let {v} = xs.iter().fold({init.d}, |acc, &q| (acc * 0.5 + {e.d}).tanh());")
+            elif kind in ("max_fold", "min_fold"):
+                # A running max or min (a selection fold, plan/select.rs).
+                op = kind[:3]
+                init, e = expr(vars_, 1), expr(vars_ + ["q"], 2)
+                mac.append(f"    let {v} = xs.iter().fold({init.m}, |acc, &q| acc.{op}({e.m}));")
+                dual.append(f"    let {v} = xs.iter().fold({init.d}, |acc, &q| d{op}(acc, {e.d}));")
             elif kind == "zip":
                 e = expr(vars_ + ["p", "q"], 2)
                 mac.append(f"    let {v} = xs.iter().zip(xs.iter()).map(|(&p, &q)| {e.m}).sum::<f64>();")

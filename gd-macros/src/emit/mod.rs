@@ -15,6 +15,7 @@ pub(crate) mod lanes;
 mod call;
 mod checkpoint;
 mod fused;
+mod select;
 mod sweep;
 mod tensor;
 mod vector;

@@ -84,6 +84,9 @@ pub struct Sweeps<'a> {
     pub rows: std::collections::HashMap<Temp, crate::plan::rows::Rows>,
     /// While a loop's copy that reads rows is emitted: its `Set`s' expressions.
     subst: std::cell::RefCell<std::collections::HashMap<Temp, TokenStream>>,
+    /// Replayed loops that save and reverse only the trips where their
+    /// running `max`/`min` does not win (see `plan::select`).
+    pub selects: std::collections::HashMap<Temp, crate::plan::select::Select>,
 }
 
 
@@ -103,11 +106,11 @@ impl<'a> Sweeps<'a> {
             // may not do for `0.0 + x` (that would turn -0.0 into 0.0).
             (quote!(#f), quote!(-0.0))
         };
-        let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed } = crate::plan::Loops::of(body, temps);
+        let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects }
     }
 
     /// The lanes copy: the dual copy over `Lanes<F>`, `K` tangents per sweep.
@@ -144,6 +147,7 @@ impl<'a> Sweeps<'a> {
         self.recomputed.clear();
         self.rebinding.clear();
         self.retaken.clear();
+        self.selects.clear();
         self.fused.clear();
         crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
@@ -347,6 +351,10 @@ impl<'a> Sweeps<'a> {
                     // checkpointed (its own stack): saves nothing here.
                 } else if self.recomputes(l) {
                     out.extend(self.trip_inputs(l));
+                    if self.selects.contains_key(&l.count) {
+                        // The saved trips' positions (`emit::select`), on the usize stack.
+                        out.push(l.count);
+                    }
                 } else {
                     out.extend(self.snapshot(l));
                 }
@@ -357,7 +365,7 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    fn stack_of(&self, x: Temp) -> Ident {
+    pub(super) fn stack_of(&self, x: Temp) -> Ident {
         names::stack(match self.temps[x.0].ty {
             Ty::Float => "f",
             Ty::Usize => "u",
@@ -552,6 +560,7 @@ impl<'a> Sweeps<'a> {
                     if #brk { break; }
                 }
             },
+            Mode::Record if recompute && self.selects.contains_key(&l.count) => self.forward_select(l, &body, &back),
             Mode::Record if recompute => {
                 let count = t(l.count);
                 let pushes = self.trip_inputs(l).into_iter().map(|x| {
@@ -652,7 +661,7 @@ impl<'a> Sweeps<'a> {
     }
 
     /// Whether the reverse sweep recomputes this loop's trips (see `plan_recompute`).
-    fn recomputes(&self, l: &Loop) -> bool {
+    pub(super) fn recomputes(&self, l: &Loop) -> bool {
         self.recomputed.contains(&l.count)
     }
 
@@ -660,7 +669,7 @@ impl<'a> Sweeps<'a> {
     /// values whose replayed value matters. A carried value that reaches no
     /// value the reverse sweep reads (a running sum: `s = s + ..`) is not
     /// saved; its replay may see a stale value that nothing reads.
-    fn trip_inputs(&self, l: &Loop) -> Vec<Temp> {
+    pub(super) fn trip_inputs(&self, l: &Loop) -> Vec<Temp> {
         // An accumulator replayed in forward order needs no trip's inputs.
         if self.accumulating_replay(l) {
             return Vec::new();
@@ -726,6 +735,7 @@ impl<'a> Sweeps<'a> {
         match () {
             _ if self.checkpoints(l) => self.reverse_checkpointed(l),
             _ if self.fused.contains(&l.count) => self.reverse_fused(l),
+            _ if self.recomputes(l) && self.selects.contains_key(&l.count) => self.reverse_select(l),
             _ if self.accumulating_replay(l) => self.versioned(l, || self.reverse_accumulating_replay(l)),
             _ if self.recomputes(l) => {
                 let count = t(l.count);

@@ -17,6 +17,9 @@
 //! - `rows`: which reads of data at `base + j` in loops over `lo..hi` take
 //!   the row as a slice once (the loop versioned on its bounds), so that
 //!   their trips do not bounds-check.
+//! - `select`: which replayed loops are selection folds (a running `max`
+//!   or `min`) that save and reverse only the trips where the running value
+//!   does not win.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
@@ -27,6 +30,7 @@ pub mod lanes;
 pub mod recompute;
 pub mod retake;
 pub mod rows;
+pub mod select;
 pub mod user_code;
 pub mod window;
 
@@ -52,6 +56,9 @@ pub struct Loops {
     /// `#[checkpoint]` loops, with their number of snapshots; replayed
     /// loops too (in `recomputed`).
     pub checkpointed: HashMap<Temp, checkpoint::Plan>,
+    /// Replayed loops that reverse only the trips where their running
+    /// `max`/`min` does not win (see `select`).
+    pub selects: HashMap<Temp, select::Select>,
 }
 
 impl Loops {
@@ -64,7 +71,8 @@ impl Loops {
         let seeded = fused::plan_seeded(body, temps);
         let mut fused = HashSet::new();
         fused::plan_fused(body, temps, true, &recomputed, &seeded, &mut fused);
-        Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed }
+        let selects = select::plan(body, temps, &recomputed);
+        Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects }
     }
 }
 

@@ -120,14 +120,16 @@ impl WindowPlan {
     /// the loop variable (Horner's `p = p * t + x[i]`), its trips write
     /// distinct contiguous elements: the reverse assigns each (`backward`),
     /// and zeroes the rest after the loop: the last index it wrote (trip
-    /// 0's) and the trip count give the range.
+    /// 0's) and the trip count give the range. A selection fold
+    /// (`plan::select`) reverses only some of its trips, so it adds.
     pub fn assigning(arrays: &[usize], body: &Block, temps: &[TempInfo], loops: &Loops) -> Self {
         let mut plan = WindowPlan { assign: true, ..Default::default() };
         for &p in arrays {
             let users: Vec<usize> = (0..body.len()).filter(|&k| uses(std::slice::from_ref(&body[k]), p)).collect();
             let Some(&first) = users.iter().find(|&&k| writes_forward(&body[k], &loops.fused)) else {
                 // No forward writer: the last statement to use it writes first.
-                if let Some(Stmt::Loop(l)) = users.last().map(|&k| &body[k]) {
+                // (Not a selection fold: its reverse visits only some trips.)
+                if let Some(Stmt::Loop(l)) = users.last().map(|&k| &body[k]).filter(|s| !matches!(s, Stmt::Loop(l) if loops.selects.contains_key(&l.count))) {
                     if let Some((load, rises)) = single_read(p, l, temps) {
                         plan.backward.insert(load, Backward { param: p, count: l.count, rises });
                     }
