@@ -376,6 +376,46 @@ impl<'a> Lowerer<'a> {
         if c.args.len() == 1 && Self::is_identity(&segs) {
             return self.lower_expr(&c.args[0]);
         }
+        let Callee { path, args, stable, recursive } = self.lower_callee(c)?;
+        // A matrix-valued callee, or one given a differentiated matrix or
+        // struct, runs once: its split returns its reverse sweep as a
+        // closure, which borrows the arguments until the caller's reverse
+        // sweep runs it. Parameters, places in them and values stay put; the
+        // caller's own matrices and arrays, which it may change first, are
+        // copied into its `Keep` (see `emit::call`); data naming the
+        // caller's locals cannot be, and a call of the function itself
+        // would make a closure that contains itself: those calls run the
+        // callee again in the reverse sweep.
+        let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_)))) && stable && !recursive;
+        let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
+        if !tensor_out {
+            self.float_calls.insert(dst);
+        }
+        let pullback = split.then(|| self.temp(Ty::Pullback, false));
+        self.emit(Stmt::Call { dst, path, args, pullback });
+        Ok(Val::Active(dst))
+    }
+
+    /// A call to a vector-valued `#[differentiable]` function whose outputs
+    /// the caller binds (`let (a, b) = polar(r, t);`, `let v: Vec<f64> =
+    /// f(..);`): a new local array holding them, flattened. `ty` is the
+    /// output's type as the caller states it. Such a call never splits
+    /// (vector-valued functions have no `__gd_split`): its reverse runs the
+    /// callee's `__gd_vjp` again.
+    pub(super) fn lower_call_outputs(&mut self, c: &syn::ExprCall, ty: TokenStream) -> Result<usize> {
+        let Callee { path, args, .. } = self.lower_callee(c)?;
+        let arr = self.new_array(super::array::ArrayInit::empty(), &Expr::Call(c.clone()))?;
+        self.emit(Stmt::CallArr { arr, path, args, ty });
+        Ok(arr)
+    }
+
+    /// The callee and arguments of a call to another `#[differentiable]`
+    /// function, refusing functions that cannot be one.
+    fn lower_callee(&mut self, c: &syn::ExprCall) -> Result<Callee> {
+        let Expr::Path(fp) = strip(&c.func) else {
+            return self.err(&c.func, "#[differentiable]: only calls of named functions are supported");
+        };
+        let segs: Vec<String> = fp.path.segments.iter().map(|s| s.ident.to_string()).collect();
         // Not a #[differentiable] function: its derivative code does not
         // exist, and rustc's error would point into the expansion.
         let library = matches!(segs[0].as_str(), "std" | "core" | "alloc");
@@ -450,31 +490,24 @@ impl<'a> Lowerer<'a> {
             };
             args.push(arg);
         }
-        // A matrix-valued callee, or one given a differentiated matrix or
-        // struct, runs once: its split returns its reverse sweep as a
-        // closure, which borrows the arguments until the caller's reverse
-        // sweep runs it. Parameters, places in them and values stay put; the
-        // caller's own matrices and arrays, which it may change first, are
-        // copied into its `Keep` (see `emit::call`); data naming the
-        // caller's locals cannot be, and a call of the function itself
-        // would make a closure that contains itself: those calls run the
-        // callee again in the reverse sweep.
-        let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
-            && stable
-            && !fp.path.is_ident(&self.sig.name)
-            && !(own && segs[1] == self.sig.name.to_string());
-        let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
-        if !tensor_out {
-            self.float_calls.insert(dst);
-        }
+        let recursive = fp.path.is_ident(&self.sig.name) || (own && segs[1] == self.sig.name.to_string());
         let mut path = fp.path.clone();
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
         }
-        let pullback = split.then(|| self.temp(Ty::Pullback, false));
-        self.emit(Stmt::Call { dst, path, args, pullback });
-        Ok(Val::Active(dst))
+        Ok(Callee { path, args, stable, recursive })
     }
+}
+
+/// A lowered call to another `#[differentiable]` function.
+struct Callee {
+    path: syn::Path,
+    args: Vec<CallArg>,
+    /// Every argument outlives the caller's whole reverse sweep unchanged,
+    /// or can be copied to (see `lower_call`'s split).
+    stable: bool,
+    /// A call of the function itself.
+    recursive: bool,
 }
 
 impl Lowerer<'_> {

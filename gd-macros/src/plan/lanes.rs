@@ -6,7 +6,7 @@
 //! chunk's columns. The lanes copy is the dual copy's code over another
 //! scalar type, so it exists where that code is scalar code: no matrix or
 //! parameter-struct values (their dual pairs carry one tangent matrix), no
-//! split calls. Every other scalar-valued function gets a lanes copy that
+//! split calls. Every other scalar- or vector-valued function gets a lanes copy that
 //! runs its dual copy once per lane (`emit::lanes::per_lane`), so that any
 //! caller's lanes copy can call it.
 
@@ -16,7 +16,7 @@ use crate::sig::{Class, Output, Sig};
 
 /// Does the lanes copy run the sweep itself over `Lanes<F>`?
 pub fn sweeps_over_lanes(sig: &Sig, low: &Lowered) -> bool {
-    matches!(sig.out, Output::Scalar)
+    !matches!(sig.out, Output::Tensor)
         && !sig.params.iter().any(|p| matches!(p.class, Class::Tensor { .. }))
         && !low.temps.iter().any(|t| matches!(t.ty, Ty::Tensor | Ty::Pullback))
 }
