@@ -241,3 +241,157 @@ fn nested_vector_callees_in_branches() {
     check!(nested, nested_d, &X);
     check!(nested, nested_d, &[0.8, 0.6, -0.4]);
 }
+
+/// A typed tuple pattern, a `Vec` bound `mut` and pushed onto after the
+/// call, and a local array passed to the callee.
+#[differentiable]
+fn mixed(x: &[f64]) -> f64 {
+    let (a, b): (f64, f64) = polar(x[0], x[1]);
+    let h = vec![a, b * x[2], x[0]];
+    let mut v: Vec<f64> = squares(&h);
+    v.push(a * b);
+    let mut s = 0.0;
+    for i in 0..v.len() {
+        s += v[i] * (i + 1) as f64;
+    }
+    s
+}
+
+fn mixed_d<D: Dn>(x: &[D]) -> D {
+    let (a, b) = polar_d(x[0], x[1]);
+    let h = [a, b * x[2], x[0]];
+    let mut v = squares_d(&h);
+    v.push(a * b);
+    let mut s = D::from(0.0);
+    for i in 0..v.len() {
+        s += v[i] * ((i + 1) as f64);
+    }
+    s
+}
+
+#[test]
+fn typed_patterns_pushes_and_local_arguments() {
+    check!(mixed, mixed_d, &X);
+}
+
+/// The nested callee's own vector API (`jacobian`, `vjp`, `jvp`) goes
+/// through `polar`'s `__gd_jvp` and `__gd_vjp`.
+#[test]
+fn nested_callee_jacobian() {
+    let (r, th, ph) = (1.3, 0.4, -0.9);
+    let (out, j) = rotated::jacobian(r, th, ph);
+    assert_eq!(out, rotated(r, th, ph));
+    for c in 0..3 {
+        let mut e = [0.0; 3];
+        e[c] = 1.0;
+        let at = |s: f64| {
+            let p = [r + s * e[0], th + s * e[1], ph + s * e[2]];
+            let (a, b, c) = rotated(p[0], p[1], p[2]);
+            [a, b, c]
+        };
+        let (hi, lo) = (at(1e-6), at(-1e-6));
+        let fd: Vec<f64> = (0..3).map(|k| (hi[k] - lo[k]) / 2e-6).collect();
+        let col: Vec<f64> = j.column(c).iter().copied().collect();
+        assert_close(&format!("rotated jacobian column {c}"), &col, &fd, 1e-7, 0.0);
+        // num-dual through the generic copy.
+        let d = |k: usize| common::Dual64::new([r, th, ph][k], e[k]);
+        let (a, b, cc) = rotated_d(d(0), d(1), d(2));
+        assert_close(&format!("rotated jacobian column {c} vs num-dual"), &col, &[a.eps, b.eps, cc.eps], 1e-12, 0.0);
+    }
+    let w = [0.5, -1.5, 2.0];
+    let (_, (gr, gt, gp)) = rotated::vjp(r, th, ph, &w);
+    for (c, g) in [gr, gt, gp].into_iter().enumerate() {
+        let want: f64 = (0..3).map(|k| w[k] * j[(k, c)]).sum();
+        assert_close(&format!("rotated vjp {c}"), &[g], &[want], 1e-12, 0.0);
+    }
+    let (_, t) = rotated::jvp(r, th, ph, 0.2, -0.1, 0.7);
+    for k in 0..3 {
+        let want = 0.2 * j[(k, 0)] - 0.1 * j[(k, 1)] + 0.7 * j[(k, 2)];
+        assert_close(&format!("rotated jvp {k}"), &[t[k]], &[want], 1e-12, 0.0);
+    }
+}
+
+#[differentiable]
+fn polar32(r: f32, theta: f32) -> (f32, f32) {
+    (r * theta.cos(), r * theta.sin())
+}
+
+#[differentiable]
+fn spiral32(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let (a, b) = polar32(x[i], x[i] * 2.0);
+        s += a * b - a;
+    }
+    s
+}
+
+fn spiral32_d<D: Dn>(x: &[D]) -> D {
+    let mut s = D::from(0.0);
+    for i in 0..x.len() {
+        let (a, b) = polar_d(x[i], x[i] * 2.0);
+        s += a * b - a;
+    }
+    s
+}
+
+#[test]
+fn f32_callee() {
+    let x = [0.8f32, -0.3, 1.1];
+    let (v, g) = spiral32::value_and_grad(&x);
+    assert_eq!(v, spiral32(&x));
+    let g64: Vec<f64> = g.iter().map(|&a| a as f64).collect();
+    let x64: Vec<f64> = x.iter().map(|&a| a as f64).collect();
+    let (_, dg) = dual_grad(&|p| spiral32_d(p), &x64);
+    assert_close("spiral32 gradient vs num-dual", &g64, &dg, 1e-5, 0.0);
+    assert_close("spiral32 gradient vs differences", &g64, &common::fd_grad_f32(&|p| spiral32(p), &x), 1e-2, 0.0);
+    let t = [0.3f32, -0.7, 0.5];
+    let (_, d) = spiral32::jvp(&x, &t);
+    let want: f32 = g.iter().zip(&t).map(|(a, b)| a * b).sum();
+    assert_close("spiral32 jvp vs reverse", &[d as f64], &[want as f64], 1e-5, 0.0);
+    let hv: Vec<f64> = spiral32::hvp(&x, &t).iter().map(|&a| a as f64).collect();
+    // H·v against differences, along t, of the num-dual gradient of the
+    // generic copy evaluated in f64.
+    let t64: Vec<f64> = t.iter().map(|&a| a as f64).collect();
+    let want = fd_hvp(&|p| dual_grad(&|y| spiral32_d(y), p).1, &x64, &t64);
+    assert_close("spiral32 hvp vs differences of the num-dual gradient", &hv, &want, 1e-4, 0.0);
+}
+
+/// A vector-valued callee given a data matrix: its lanes copy runs its dual
+/// copy once per lane (`emit::lanes::per_lane`), which the caller's
+/// `hessian` reaches through its own lanes copy.
+#[differentiable(wrt(x))]
+fn weighted_squares(x: &[f64], m: &gd::nalgebra::DMatrix<f64>) -> Vec<f64> {
+    let mut v = Vec::new();
+    for i in 0..m.nrows() {
+        let mut s = 0.0;
+        for j in 0..x.len() {
+            s += m[(i, j)] * x[j] * x[j];
+        }
+        v.push(s.sin());
+    }
+    v
+}
+
+fn weight(i: usize, j: usize) -> f64 {
+    0.5 + (i as f64) - 0.3 * (j as f64)
+}
+
+#[differentiable]
+fn through_data_matrix(x: &[f64]) -> f64 {
+    let m = gd::nalgebra::DMatrix::from_fn(2, x.len(), weight);
+    let v: Vec<f64> = weighted_squares(x, &m);
+    v[0] * v[1] + x[0] * v[1]
+}
+
+fn through_data_matrix_d<D: Dn>(x: &[D]) -> D {
+    let v: Vec<D> = (0..2)
+        .map(|i| (0..x.len()).map(|j| x[j] * x[j] * weight(i, j)).fold(D::from(0.0), |a, b| a + b).sin())
+        .collect();
+    v[0] * v[1] + x[0] * v[1]
+}
+
+#[test]
+fn per_lane_vector_callee() {
+    check!(through_data_matrix, through_data_matrix_d, &X);
+}

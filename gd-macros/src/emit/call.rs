@@ -267,7 +267,8 @@ impl<'a> Sweeps<'a> {
 
     /// The reverse of `forward_call_outputs`: the callee's `__gd_vjp` (its
     /// dual or lanes copy in those copies) with the whole adjoint of `arr`
-    /// as its cotangent, which the call consumes (`arr` was empty before it).
+    /// as its cotangent (`arr` was empty before it; pushes after it have
+    /// popped their entries; the block's reverse sizes it afresh).
     pub(super) fn reverse_call_outputs(&self, arr: usize, path: &syn::Path, args: &[CallArg]) -> TokenStream {
         let (a, g) = (self.call_args(args), names::local_adj(arr));
         let (slots, pre, post) = self.adjoint_slots(args);
@@ -277,7 +278,6 @@ impl<'a> Sweeps<'a> {
             #pre
             #callee(#(#a,)* &#g[..], #(#slots,)* #(#tans),*);
             #post
-            #g.clear();
         }}
     }
 

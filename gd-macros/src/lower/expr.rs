@@ -158,6 +158,7 @@ impl<'a> Lowerer<'a> {
                         Ok(Val::Active(self.load(array, at)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                    Val::Active(t) if self.float_calls.contains(&t) => self.err(&ix.expr, OUTPUTS_HINT),
                     _ => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
                 }
             }
@@ -172,6 +173,7 @@ impl<'a> Lowerer<'a> {
                     p.path.push(Seg::Field(f.member.clone()));
                     Ok(Val::Place(p))
                 }
+                Val::Active(t) if self.float_calls.contains(&t) => self.err(e, OUTPUTS_HINT),
                 _ => self.err(e, "#[differentiable]: field access on a differentiated value is not supported"),
             },
             Expr::Tuple(_) => self.err(e, "#[differentiable]: tuples of differentiated values are supported only in `let (a, b) = (x, y);`"),
@@ -579,6 +581,10 @@ impl Lowerer<'_> {
 
 /// The error for a matrix method on a call's result, which the macro took
 /// for a float (it cannot see the callee's signature).
+/// A tuple field or an index of what a call returned, or an iterator over
+/// it: the macro took the callee for float-valued.
+pub(super) const OUTPUTS_HINT: &str = "#[differentiable]: a call to another differentiable function is taken to return a float, unless its outputs are bound by `let`: write `let (a, b) = f(..);` for a tuple, `let v: [f64; 3] = f(..);` or `let v: Vec<f64> = f(..);` for an array or a Vec (the type says that the call returns one), then read `a`, `b`, `v[i]`";
+
 fn call_result_hint(method: &str) -> String {
     format!(
         "#[differentiable]: `{method}` on the result of a call: a call to another differentiable function is taken to return a float. If it returns an nalgebra matrix or vector, bind it with its type first: `let h: DMatrix<f64> = f(..);`"
