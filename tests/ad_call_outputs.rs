@@ -395,3 +395,32 @@ fn through_data_matrix_d<D: Dn>(x: &[D]) -> D {
 fn per_lane_vector_callee() {
     check!(through_data_matrix, through_data_matrix_d, &X);
 }
+
+/// The call in a checkpointed loop, its outputs carried to the next trip:
+/// the reverse sweep recomputes trips from snapshots, calls included.
+#[differentiable]
+fn orbit(x: &[f64]) -> f64 {
+    let (mut u, mut w) = (x[0], x[1]);
+    #[checkpoint(snapshots = 2)]
+    for i in 0..7 {
+        let (a, b) = polar(1.0 + 0.1 * u, w + x[2] * i as f64);
+        u = a;
+        w = b;
+    }
+    u * w
+}
+
+fn orbit_d<D: Dn>(x: &[D]) -> D {
+    let (mut u, mut w) = (x[0], x[1]);
+    for i in 0..7 {
+        let (a, b) = polar_d(u * 0.1 + 1.0, w + x[2] * (i as f64));
+        u = a;
+        w = b;
+    }
+    u * w
+}
+
+#[test]
+fn checkpointed_loop() {
+    check!(orbit, orbit_d, &X);
+}
