@@ -424,3 +424,27 @@ fn orbit_d<D: Dn>(x: &[D]) -> D {
 fn checkpointed_loop() {
     check!(orbit, orbit_d, &X);
 }
+
+/// Arrays typed `Vec<f64>` that are not call outputs keep their own
+/// lowering: `Vec::new()` then pushes, and a collected map (which the
+/// lowering rewrites into `Vec::new()` and a loop).
+#[differentiable]
+fn not_calls(x: &[f64]) -> f64 {
+    let mut a: Vec<f64> = Vec::new();
+    a.push(x[0] * x[1]);
+    let h: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+    let (p, q) = polar(a[0], h[2]);
+    p * q + h[1]
+}
+
+fn not_calls_d<D: Dn>(x: &[D]) -> D {
+    let a = [x[0] * x[1]];
+    let h: Vec<D> = x.iter().map(|v| v.sin()).collect();
+    let (p, q) = polar_d(a[0], h[2]);
+    p * q + h[1]
+}
+
+#[test]
+fn constructors_are_not_call_outputs() {
+    check!(not_calls, not_calls_d, &X);
+}

@@ -7,7 +7,7 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 pub use outputs::{flat_into, Outputs};
-pub use arg_extreme::{arg_max_by, arg_min_by};
+pub use arg_extreme::{arg_max_by, arg_min_by, primal_values};
 pub use dual::Dual;
 pub use dual_lanes::{DualN, Lanes, LANES};
 pub mod tensor;

@@ -1054,14 +1054,18 @@ pub fn pat_idents(p: &Pat) -> Vec<&syn::Ident> {
 }
 
 /// A call that may be of a vector-valued `#[differentiable]` function: a
-/// named function, not a float function (`f64::sin`), a library function or
-/// a constructor (`Vec::from`), which `lower_callee` refuses given
-/// differentiated values.
+/// named function (`f`, `module::f`, `Self::f`), not a float function
+/// (`f64::sin`), a library function or a constructor (`Vec::new()`,
+/// `Vec::from(..)`, `DVector::from_element(..)`), which the lowering knows
+/// or refuses elsewhere.
 fn outputs_call(e: &Expr) -> Option<&syn::ExprCall> {
     let Expr::Call(c) = strip(e) else { return None };
     let Expr::Path(p) = strip(&c.func) else { return None };
-    let first = p.path.segments.first()?.ident.to_string();
-    (!matches!(first.as_str(), "f64" | "f32")).then_some(c)
+    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let own = segs.len() == 2 && segs[0] == "Self";
+    let library = matches!(segs[0].as_str(), "std" | "core" | "alloc" | "f64" | "f32");
+    let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+    (own || !(library || typed)).then_some(c)
 }
 
 /// `Vec<F>` or `[F; N]`: a type a vector-valued callee's output is bound as.
