@@ -196,3 +196,22 @@ fn mapped_ties_follow_std() {
     let x = [-1.5, 0.2, 1.5, -0.3];
     assert_eq!(abs_top::grad(&x), one_hot(4, 2, 1.0));
 }
+
+/// Adapters other than `map` (items by reference, then by value).
+#[differentiable]
+fn skipped(x: &[f64]) -> f64 {
+    let a = *x.iter().skip(1).max_by(|p, q| p.total_cmp(q)).unwrap();
+    let b = x.iter().rev().copied().min_by(|p, q| p.total_cmp(q)).unwrap();
+    a * b
+}
+
+#[test]
+fn other_adapters() {
+    let x = [2.0, 0.5, 1.5, -1.0, 1.5];
+    // max over x[1..]: 1.5, the last (x[4]); min: -1.0 at x[3].
+    assert_eq!(skipped(&x), -1.5);
+    assert_eq!(skipped::grad(&x), vec![0.0, 0.0, 0.0, 1.5, -1.0]);
+    let y = [0.3, -0.7, 1.2, 0.4];
+    assert_close("skipped gradient vs differences", &skipped::grad(&y), &fd_grad(&|p| skipped(p), &y), 1e-7, 0.0);
+    assert_close("skipped hvp", &skipped::hvp(&y, &[1.0, 0.0, 0.0, 0.0]), &[0.0, 0.0, 0.0, 0.0], 1e-12, 0.0);
+}

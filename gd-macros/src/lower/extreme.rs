@@ -41,7 +41,7 @@ impl Lowerer<'_> {
             return Ok(None);
         }
         if self.mentions_active(&by.args[0]) {
-            return self.err(&by.args[0], "#[differentiable]: the comparison closure of `max_by`/`min_by` may read its two arguments only, not other differentiated values").map(Some);
+            return self.err(&by.args[0], "#[differentiable]: the comparison closure of `max_by`/`min_by` may read its two arguments only, not other differentiated values; compare mapped values instead (`x.iter().map(|v| v * s).max_by(|a, b| a.total_cmp(b))`)").map(Some);
         }
         let (k, cmp) = (crate::krate(), &by.args[0]);
         // `xs.iter()`, `xs.iter().copied()`, `xs.iter().cloned()`.
@@ -74,7 +74,10 @@ impl Lowerer<'_> {
                 self.bind(&name, 0, BKind::Array(Arr::Local(arr)), true);
                 self.emit(Stmt::AliasArr { name, arr });
                 self.lower_stmt(&fill)?;
-                (Arr::Local(arr), self.positions_in_local(arr, true, &helper, cmp))
+                // Items by value after a map; by reference after
+                // adapters of `.iter()` alone (`x.iter().skip(1)`).
+                let by_value = by_value || matches!(src, Expr::MethodCall(m) if m.method == "map");
+                (Arr::Local(arr), self.positions_in_local(arr, by_value, &helper, cmp))
             }
             _ => return self.err(&by.method, MSG).map(Some),
         };
