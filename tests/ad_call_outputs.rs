@@ -357,9 +357,9 @@ fn f32_callee() {
     assert_close("spiral32 hvp vs differences of the num-dual gradient", &hv, &want, 1e-4, 0.0);
 }
 
-/// A vector-valued callee given a data matrix: its lanes copy runs its dual
-/// copy once per lane (`emit::lanes::per_lane`), which the caller's
-/// `hessian` reaches through its own lanes copy.
+/// A vector-valued callee given a data matrix (a vector-valued callee's
+/// lanes copy runs its dual copy once per lane, `emit::lanes::per_lane`,
+/// which the caller's `hessian` reaches through its own lanes copy).
 #[differentiable(wrt(x))]
 fn weighted_squares(x: &[f64], m: &gd::nalgebra::DMatrix<f64>) -> Vec<f64> {
     let mut v = Vec::new();
