@@ -448,3 +448,32 @@ fn not_calls_d<D: Dn>(x: &[D]) -> D {
 fn constructors_are_not_call_outputs() {
     check!(not_calls, not_calls_d, &X);
 }
+
+/// A vector-valued function whose output is a callee's, pushed onto.
+#[differentiable]
+fn extended(x: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = squares(x);
+    v.push(x[0] * x[1]);
+    v
+}
+
+#[test]
+fn output_from_a_callee() {
+    let x = [0.8, -0.6, 1.1];
+    let (out, j) = extended::jacobian(&x);
+    assert_eq!(out, extended(&x));
+    assert_eq!(j.shape(), (4, 3));
+    for c in 0..3 {
+        let mut e = vec![0.0; 3];
+        e[c] = 1.0;
+        let xd: Vec<common::Dual64> = x.iter().zip(&e).map(|(a, b)| common::Dual64::new(*a, *b)).collect();
+        let mut want: Vec<f64> = squares_d(&xd).iter().map(|d| d.eps).collect();
+        want.push((xd[0] * xd[1]).eps);
+        let col: Vec<f64> = j.column(c).iter().copied().collect();
+        assert_close(&format!("extended jacobian column {c} vs num-dual"), &col, &want, 1e-12, 0.0);
+    }
+    let w = [0.5, -1.0, 0.25, 2.0];
+    let (_, g) = extended::vjp(&x, &w);
+    let want: Vec<f64> = (0..3).map(|c| (0..4).map(|r| w[r] * j[(r, c)]).sum()).collect();
+    assert_close("extended vjp vs jacobian", &g, &want, 1e-12, 0.0);
+}
