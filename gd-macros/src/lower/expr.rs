@@ -492,7 +492,7 @@ impl<'a> Lowerer<'a> {
             };
             args.push(arg);
         }
-        let recursive = fp.path.is_ident(&self.sig.name) || (own && segs[1] == self.sig.name.to_string());
+        let recursive = fp.path.is_ident(&self.sig.name) || (own && self.sig.name == segs[1]);
         let mut path = fp.path.clone();
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
