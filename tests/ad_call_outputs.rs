@@ -63,7 +63,7 @@ const TS: [f64; 4] = [0.0, 0.3, -0.5, 0.9];
 /// Bound as an array, read by index in a loop and in a branch.
 #[differentiable]
 fn use_moments(p: &[f64]) -> f64 {
-    let m: [f64; 3] = moments(p, &TS[..], 2);
+    let m: [f64; 3] = moments(p, &TS, 2);
     let mut s = 0.0;
     for i in 0..3 {
         if m[i] > 1.0 {

@@ -6,6 +6,8 @@ pub use checkpoint::{Act, Revolve};
 mod dual;
 mod dual_lanes;
 mod outputs;
+mod dual_arg;
+pub use dual_arg::DualArg;
 pub use outputs::{flat_into, Outputs};
 pub use arg_extreme::{arg_max_by, arg_min_by, primal_values};
 pub use dual::Dual;

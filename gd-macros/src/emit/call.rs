@@ -103,10 +103,12 @@ impl<'a> Sweeps<'a> {
                     quote!(&#v[#r])
                 }
                 // The callee's dual copy takes duals for the parameters it
-                // differentiates: a constant argument converts (`Into`).
+                // differentiates: a constant argument converts (`DualArg`,
+                // which also makes `&Vec<F>` and `&[F; N]` slices, as the
+                // plain call's coercion does).
                 CallArg::Passive(x) if self.dual => {
-                    let v = t(*x);
-                    quote!(::core::convert::Into::into(#v.clone().unwrap()))
+                    let (v, k) = (t(*x), &self.krate);
+                    quote!(#k::__private::DualArg::dual_arg(#v.clone().unwrap()))
                 }
                 CallArg::Passive(x) => {
                     let v = t(*x);
