@@ -90,3 +90,56 @@ mod api {
         );
     }
 }
+
+// ---- data arrays passed to a slice parameter the callee does not
+// differentiate: `&Vec<f64>` and `&[f64; N]` coerce to `&[f64]` in the
+// plain call; the dual and lanes copies (hvp, hessian) convert them the
+// same way (before, they did not compile: "the trait bound `&[f64]:
+// From<&Vec<{float}>>` is not satisfied", pointing at the attribute). ----
+
+#[differentiable(wrt(x))]
+fn weighted_sq(x: &[f64], w: &[f64]) -> f64 {
+    x.iter().zip(w).map(|(a, b)| a * a * b).sum::<f64>()
+}
+fn weighted_sq_d<D: Dn>(x: &[D], w: &[f64]) -> D {
+    x.iter().zip(w).fold(c::<D>(0.0), |s, (a, b)| s + *a * *a * *b)
+}
+
+const WS: [f64; 2] = [1.5, -0.5];
+
+#[differentiable]
+fn data_arrays(x: &[f64]) -> f64 {
+    let w = vec![1.0, 2.0];
+    weighted_sq(x, &w).sin() + weighted_sq(x, &WS) * x[0]
+}
+fn data_arrays_d<D: Dn>(x: &[D]) -> D {
+    weighted_sq_d(x, &[1.0, 2.0]).sin() + weighted_sq_d(x, &WS) * x[0]
+}
+fn case_data_arrays() -> Case {
+    Case::new("data_arrays", |v| data_arrays(v), |v| data_arrays_d(v), rand_points(241, 4, 2, -1.5, 1.5))
+}
+
+#[test]
+fn data_arrays_oracles_agree() {
+    case_data_arrays().check_oracles();
+}
+
+#[cfg(not(gd_oracles_only))]
+mod data_arrays_api {
+    use super::*;
+
+    #[test]
+    fn data_arrays_to_a_differentiable_callee_hvp() {
+        check_second(
+            "data_arrays",
+            &case_data_arrays().points,
+            &|v| data_arrays_d(v),
+            &|v| data_arrays::value_and_grad(v),
+            &|v, t| data_arrays::hvp(v, t),
+            &|v| {
+                let (val, g, h) = data_arrays::hessian(v);
+                (val, g, h.iter().copied().collect())
+            },
+        );
+    }
+}

@@ -96,3 +96,99 @@ fn total_cmp_puts_nan_on_top() {
     let k = std_pos(&z, false, |a, b| a.total_cmp(b));
     assert_eq!(k, 1);
 }
+
+/// Over a local array (plain `.iter()` and `.copied()`), and over a mapped
+/// iterator of a parameter and of a local array: the mapped values are
+/// collected into a local array first and the picked element's derivative
+/// goes through the map.
+#[differentiable]
+fn mapped(x: &[f64]) -> f64 {
+    let h: Vec<f64> = x.iter().map(|v| (v * 1.5).sin()).collect();
+    let a = *h.iter().max_by(|p, q| p.total_cmp(q)).unwrap();
+    let b = h.iter().copied().min_by(|p, q| p.partial_cmp(q).unwrap()).unwrap();
+    let c = x.iter().map(|v| v * v).max_by(|p, q| p.total_cmp(q)).unwrap();
+    let d = h.iter().map(|v| v * x[0]).min_by(|p, q| p.total_cmp(q)).unwrap();
+    a * b + c * a + d
+}
+
+/// A mapped `max_by` inside a loop, each trip over a different map.
+#[differentiable]
+fn mapped_in_loop(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for k in 0..3 {
+        let w = 0.5 + k as f64;
+        s += x.iter().map(|v| (v * w).cos() * v).max_by(|p, q| p.total_cmp(q)).unwrap() * w;
+    }
+    s
+}
+
+#[test]
+fn local_arrays_and_mapped_iterators() {
+    let x = [0.4, -1.3, 2.2, 0.9, -0.2];
+    let t = [0.3, -0.5, 1.0, 0.2, 0.7];
+    for (name, f, vg, jvp, hvp, hess) in [
+        (
+            "mapped",
+            mapped as fn(&[f64]) -> f64,
+            mapped::value_and_grad as fn(&[f64]) -> (f64, Vec<f64>),
+            mapped::jvp as fn(&[f64], &[f64]) -> (f64, f64),
+            mapped::hvp as fn(&[f64], &[f64]) -> Vec<f64>,
+            mapped::hessian as fn(&[f64]) -> (f64, Vec<f64>, gd::nalgebra::DMatrix<f64>),
+        ),
+        (
+            "mapped_in_loop",
+            mapped_in_loop,
+            mapped_in_loop::value_and_grad,
+            mapped_in_loop::jvp,
+            mapped_in_loop::hvp,
+            mapped_in_loop::hessian,
+        ),
+    ] {
+        let (v, g) = vg(&x);
+        assert_eq!(v, f(&x), "{name}: value");
+        assert_close(&format!("{name}: gradient vs differences"), &g, &fd_grad(&|p| f(p), &x), 1e-7, 0.0);
+        assert_close(&format!("{name}: jvp vs reverse"), &[jvp(&x, &t).1], &[dot(&g, &t)], 1e-12, 0.0);
+        let grad = |p: &[f64]| vg(p).1;
+        let fd_hv = common::fd_hvp(&grad, &x, &t);
+        assert_close(&format!("{name}: hvp vs differences of the gradient"), &hvp(&x, &t), &fd_hv, 1e-6, 0.0);
+        let (hv0, hg, h) = hess(&x);
+        assert_eq!(hv0, v);
+        assert_close(&format!("{name}: hessian's gradient"), &hg, &g, 1e-12, 0.0);
+        let hv: Vec<f64> = (0..5).map(|i| (0..5).map(|j| h[(i, j)] * t[j]).sum()).collect();
+        assert_close(&format!("{name}: hessian · t vs hvp"), &hv, &hvp(&x, &t), 1e-12, 0.0);
+    }
+}
+
+/// Ties over a mapped iterator follow std: `|v|` maps ±1.5 to the same
+/// value; `max_by` takes the last, and its sign decides the derivative.
+#[differentiable]
+fn abs_top(x: &[f64]) -> f64 {
+    x.iter().map(|v| v.abs()).max_by(|p, q| p.total_cmp(q)).unwrap()
+}
+
+#[test]
+fn mapped_ties_follow_std() {
+    let x = [1.5, 0.2, -1.5];
+    assert_eq!(abs_top::grad(&x), one_hot(3, 2, -1.0), "the last of equal maxima, through |v|");
+    let x = [-1.5, 0.2, 1.5, -0.3];
+    assert_eq!(abs_top::grad(&x), one_hot(4, 2, 1.0));
+}
+
+/// Adapters other than `map` (items by reference, then by value).
+#[differentiable]
+fn skipped(x: &[f64]) -> f64 {
+    let a = *x.iter().skip(1).max_by(|p, q| p.total_cmp(q)).unwrap();
+    let b = x.iter().rev().copied().min_by(|p, q| p.total_cmp(q)).unwrap();
+    a * b
+}
+
+#[test]
+fn other_adapters() {
+    let x = [2.0, 0.5, 1.5, -1.0, 1.5];
+    // max over x[1..]: 1.5, the last (x[4]); min: -1.0 at x[3].
+    assert_eq!(skipped(&x), -1.5);
+    assert_eq!(skipped::grad(&x), vec![0.0, 0.0, 0.0, 1.5, -1.0]);
+    let y = [0.3, -0.7, 1.2, 0.4];
+    assert_close("skipped gradient vs differences", &skipped::grad(&y), &fd_grad(&|p| skipped(p), &y), 1e-7, 0.0);
+    assert_close("skipped hvp", &skipped::hvp(&y, &[1.0, 0.0, 0.0, 0.0]), &[0.0, 0.0, 0.0, 0.0], 1e-12, 0.0);
+}

@@ -153,6 +153,14 @@ pub enum Stmt {
     /// A call to another `#[differentiable]` function. A matrix-valued one
     /// keeps its reverse sweep in `pullback` (see `Ty::Pullback`).
     Call { dst: Temp, path: syn::Path, args: Vec<CallArg>, pullback: Option<Temp> },
+    /// A call to a vector-valued `#[differentiable]` function (`let (a, b)
+    /// = polar(r, t);`, `let v: Vec<f64> = f(..);`): its outputs, flattened,
+    /// are appended to local array `arr`, made empty just before, so that
+    /// the caller reads them as elements. `ty` is the output's type as the
+    /// caller states it (`(_, _)` for a tuple pattern), which the primal
+    /// sweep checks the callee's output against. Its reverse takes the
+    /// whole adjoint of `arr` as the callee's cotangent.
+    CallArr { arr: usize, path: syn::Path, args: Vec<CallArg>, ty: TokenStream },
     /// `dst = rule(args)` for a matrix-level rule.
     /// `span`: the user's expression, so that a type error (shapes of
     /// different types, a float method on a matrix) points at it.
@@ -263,7 +271,7 @@ pub fn rename_reads(b: &mut Block, from: Temp, to: Temp) {
             Stmt::Op { args, .. } => args.iter_mut().for_each(op),
             Stmt::Copy { src, .. } | Stmt::ArrNew { init: src, .. } | Stmt::Store { src, .. } | Stmt::Push { src, .. } => op(src),
             Stmt::Alias { src, .. } => tmp(src),
-            Stmt::Call { args, .. } => args.iter_mut().for_each(|a| match a {
+            Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => args.iter_mut().for_each(|a| match a {
                 CallArg::Scalar(x) | CallArg::Passive(x) => tmp(x),
                 CallArg::Tensor(t) => targ(t),
                 CallArg::Array(_, _, Some(r)) => {

@@ -73,14 +73,16 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         // derivatives of a caller that calls it run through it.
         // And a split (see `sweeps_function`): callers run it once.
         let split = names::split_fn(name);
-        let extra = if matches!(sig.out, Output::Tensor) {
-            vec![
-                (vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis), &vjp_dual, "__gd_vjp_dual"),
-                (split_function(sig, low, &split, &lints, &item_vis), &split, "__gd_split"),
-            ]
+        let vjp_lanes = names::vjp_lanes_fn(name);
+        let mut extra = vec![(vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis), &vjp_dual, "__gd_vjp_dual")];
+        if matches!(sig.out, Output::Tensor) {
+            extra.push((split_function(sig, low, &split, &lints, &item_vis), &split, "__gd_split"));
         } else {
-            Vec::new()
-        };
+            // A vector-valued one has a lanes copy too, for its callers'
+            // lanes copies (`let (a, b) = f(..)` in a function whose
+            // `hessian` runs by chunks).
+            extra.push((super::lanes::generate(sig, low, &lints, &item_vis), &vjp_lanes, "__gd_vjp_lanes"));
+        }
         return super::vector::generate(sig, &vjp_fn, &jvp_fn, &vjp, &jvp, extra, &lints, &item_vis, &reexport_vis, &check);
     }
 
@@ -457,6 +459,12 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
             (quote!(&[#s]), seed, out, quote!(#tr.unwrap()))
         }
         None => (quote!(#s), quote!(#br = __gd_seed;), quote!(#s), quote!(#tr)),
+        // The dual and lanes copies, called by callers' copies, return the
+        // output array itself (see `Stmt::CallArr`).
+        Some(arr) if dual => {
+            let a = names::local(arr);
+            (quote!(&[#s]), TokenStream::new(), quote!(::std::vec::Vec<#s>), quote!(::core::mem::take(&mut #a)))
+        }
         Some(arr) => {
             let (out, conv) = super::vector::output(sig, arr);
             (quote!(&[#s]), TokenStream::new(), out, conv)

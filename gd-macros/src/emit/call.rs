@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::names::{d, t};
+use super::names::{self, d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 
@@ -103,10 +103,12 @@ impl<'a> Sweeps<'a> {
                     quote!(&#v[#r])
                 }
                 // The callee's dual copy takes duals for the parameters it
-                // differentiates: a constant argument converts (`Into`).
+                // differentiates: a constant argument converts (`DualArg`,
+                // which also makes `&Vec<F>` and `&[F; N]` slices, as the
+                // plain call's coercion does).
                 CallArg::Passive(x) if self.dual => {
-                    let v = t(*x);
-                    quote!(::core::convert::Into::into(#v.clone().unwrap()))
+                    let (v, k) = (t(*x), &self.krate);
+                    quote!(#k::__private::DualArg::dual_arg(#v.clone().unwrap()))
                 }
                 CallArg::Passive(x) => {
                     let v = t(*x);
@@ -198,22 +200,7 @@ impl<'a> Sweeps<'a> {
             Mode::Record | Mode::Primal => some(quote!(#path(#(#a),*))),
             Mode::Tangent => {
                 let dv = d(dst);
-                let slots = args.iter().map(|a| match a {
-                    CallArg::Scalar(x) => {
-                        let dx = d(*x);
-                        quote!(::core::option::Option::Some(#dx))
-                    }
-                    CallArg::Array(a, _, r) => {
-                        let (ta, r) = (self.arr_tan(*a), range(r));
-                        quote!(::core::option::Option::Some(&#ta[#r]))
-                    }
-                    CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
-                    CallArg::Tensor(a) if self.targ_active(a) => {
-                        let (tan, k) = (self.call_tan(a), &self.krate);
-                        quote!(#k::__private::tensor::tan_arg(#tan))
-                    }
-                    CallArg::Tensor(a) => self.call_tan(a),
-                });
+                let slots = self.tangent_slots(args);
                 let jvp = abi(path, "__gd_jvp");
                 if tensor {
                     let k = &self.krate;
@@ -229,10 +216,77 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    pub(super) fn reverse_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>) -> TokenStream {
+    /// `__gd_jvp`'s tangent slots, one per argument.
+    fn tangent_slots(&self, args: &[CallArg]) -> Vec<TokenStream> {
+        args.iter()
+            .map(|a| match a {
+                CallArg::Scalar(x) => {
+                    let dx = d(*x);
+                    quote!(::core::option::Option::Some(#dx))
+                }
+                CallArg::Array(a, _, r) => {
+                    let (ta, r) = (self.arr_tan(*a), range(r));
+                    quote!(::core::option::Option::Some(&#ta[#r]))
+                }
+                CallArg::Passive(_) | CallArg::Literal(_) => quote!(::core::option::Option::None),
+                CallArg::Tensor(a) if self.targ_active(a) => {
+                    let (tan, k) = (self.call_tan(a), &self.krate);
+                    quote!(#k::__private::tensor::tan_arg(#tan))
+                }
+                CallArg::Tensor(a) => self.call_tan(a),
+            })
+            .collect()
+    }
+
+    /// A vector-valued callee's outputs appended to local array `arr`
+    /// (`Stmt::CallArr`): the primal call, its output checked against the
+    /// type the caller states; `__gd_jvp`'s flat tangent; in the dual and
+    /// lanes copies, the callee's copy with an empty cotangent (value only),
+    /// whose output is already flat.
+    pub(super) fn forward_call_outputs(&self, arr: usize, path: &syn::Path, args: &[CallArg], ty: &TokenStream, mode: Mode) -> TokenStream {
+        let (a, la, k) = (self.call_args(args), names::local(arr), &self.krate);
+        match mode {
+            Mode::Record | Mode::Primal if self.dual => {
+                let nones = args.iter().map(|_| quote!(::core::option::Option::None));
+                let tans = self.call_tangents_dual(args);
+                let callee = abi(path, self.dual_abi());
+                quote!(#la.extend(#callee(#(#a,)* &[], #(#nones,)* #(#tans),*));)
+            }
+            Mode::Record | Mode::Primal => quote! {{
+                let __gd_o: #ty = #path(#(#a),*);
+                #k::__private::flat_into(__gd_o, &mut #la);
+            }},
+            Mode::Tangent => {
+                let (slots, jvp, da) = (self.tangent_slots(args), abi(path, "__gd_jvp"), names::local_tan(arr));
+                quote! {{
+                    let (__gd_o, __gd_t): (#ty, ::std::vec::Vec<_>) = #jvp(#(#a,)* #(#slots),*);
+                    #k::__private::flat_into(__gd_o, &mut #la);
+                    #da.extend(__gd_t);
+                }}
+            }
+        }
+    }
+
+    /// The reverse of `forward_call_outputs`: the callee's `__gd_vjp` (its
+    /// dual or lanes copy in those copies) with the whole adjoint of `arr`
+    /// as its cotangent (`arr` was empty before it; pushes after it have
+    /// popped their entries; the block's reverse sizes it afresh).
+    pub(super) fn reverse_call_outputs(&self, arr: usize, path: &syn::Path, args: &[CallArg]) -> TokenStream {
+        let (a, g) = (self.call_args(args), names::local_adj(arr));
+        let (slots, pre, post) = self.adjoint_slots(args);
+        let callee = abi(path, if self.dual { self.dual_abi() } else { "__gd_vjp" });
+        let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
+        quote! {{
+            #pre
+            #callee(#(#a,)* &#g[..], #(#slots,)* #(#tans),*);
+            #post
+        }}
+    }
+
+    /// `__gd_vjp`'s adjoint slots, one per argument, with the code to run
+    /// before and after the call for arguments passed twice.
+    fn adjoint_slots(&self, args: &[CallArg]) -> (Vec<TokenStream>, TokenStream, TokenStream) {
         let z = &self.zero;
-        let a = self.call_args(args);
-        let bd = self.adj(dst);
         // The same variable passed twice (`h(x, x)`) cannot lend its
         // adjoint twice: the second slot gets a scratch, added after.
         let mut lent: HashSet<String> = HashSet::new();
@@ -270,6 +324,14 @@ impl<'a> Sweeps<'a> {
                 }
             })
             .collect();
+        (slots, pre, post)
+    }
+
+    pub(super) fn reverse_call(&self, dst: Temp, path: &syn::Path, args: &[CallArg], pullback: Option<Temp>) -> TokenStream {
+        let z = &self.zero;
+        let a = self.call_args(args);
+        let bd = self.adj(dst);
+        let (slots, pre, post) = self.adjoint_slots(args);
         let callee = abi(path, if self.dual { self.dual_abi() } else { "__gd_vjp" });
         let tans = if self.dual { self.call_tangents_dual(args) } else { Vec::new() };
         if let Some(pb) = self.live_pullback(pullback) {

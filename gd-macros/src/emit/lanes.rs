@@ -8,9 +8,9 @@ use quote::{format_ident, quote};
 
 use super::names;
 use crate::lower::Lowered;
-use crate::sig::{Class, Sig};
+use crate::sig::{Class, Output, Sig};
 
-/// The lanes copy of a scalar-valued function: its sweep over `Lanes<F>`
+/// The lanes copy of a scalar- or vector-valued function: its sweep over `Lanes<F>`
 /// where the plan allows, else its dual copy run once per lane.
 pub fn generate(sig: &Sig, low: &Lowered, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let fname = names::vjp_lanes_fn(&sig.name);
@@ -95,17 +95,41 @@ pub fn per_lane(sig: &Sig, lints: &TokenStream, vis: &TokenStream) -> TokenStrea
         }
         lane_tans.push(if matches!(p.class, Class::Scalar) { quote!(::core::option::Option::None) } else { none.clone() });
     }
+    // A vector-valued function takes and returns its outputs as a slice
+    // and a `Vec` (see `Stmt::CallArr`), lane by lane like the rest.
+    let (seed_ty, out_ty, out_init, lane_seed, store) = if matches!(sig.out, Output::Scalar) {
+        (
+            quote!(#l),
+            quote!(#l),
+            quote!(<#l>::ZERO),
+            quote!(#d::new(__gd_seed.re, __gd_seed.eps[__gd_l])),
+            quote!(__gd_out.re = __gd_v.re; __gd_out.eps[__gd_l] = __gd_v.eps;),
+        )
+    } else {
+        (
+            quote!(&[#l]),
+            quote!(::std::vec::Vec<#l>),
+            quote!(::std::vec::Vec::new()),
+            quote!(&__gd_seed.iter().map(|s| #d::new(s.re, s.eps[__gd_l])).collect::<::std::vec::Vec<_>>()[..]),
+            quote! {
+                __gd_out.resize(__gd_v.len(), <#l>::ZERO);
+                for (o, v) in __gd_out.iter_mut().zip(&__gd_v) {
+                    o.re = v.re;
+                    o.eps[__gd_l] = v.eps;
+                }
+            },
+        )
+    };
     quote! {
         #[doc(hidden)]
         #lints
-        #vis fn #fname(#(#params,)* __gd_seed: #l, #(#slots,)* #(#tans),*) -> #l {
-            let mut __gd_out = <#l>::ZERO;
+        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tans),*) -> #out_ty {
+            let mut __gd_out = #out_init;
             for __gd_l in 0..#k::__private::LANES {
                 #per
-                let __gd_v = #dual(#(#args,)* #d::new(__gd_seed.re, __gd_seed.eps[__gd_l]), #(#lane_slots,)* #(#lane_tans),*);
+                let __gd_v = #dual(#(#args,)* #lane_seed, #(#lane_slots,)* #(#lane_tans),*);
                 #after
-                __gd_out.re = __gd_v.re;
-                __gd_out.eps[__gd_l] = __gd_v.eps;
+                #store
             }
             __gd_out
         }

@@ -507,6 +507,7 @@ impl<'a> Sweeps<'a> {
                     }
                 }
                 Stmt::Call { dst, path, args, pullback } => self.forward_call(*dst, path, args, *pullback, mode),
+                Stmt::CallArr { arr, path, args, ty } => self.forward_call_outputs(*arr, path, args, ty, mode),
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.forward(then, mode), self.forward(els, mode));
                     quote!(if #c { #a } else { #e })
@@ -1028,14 +1029,22 @@ impl<'a> Sweeps<'a> {
                 Stmt::Set { .. } | Stmt::Verbatim(_) | Stmt::Alias { .. } | Stmt::AliasArr { .. } => continue,
                 Stmt::Seed { arr } => {
                     let g = names::local_adj(*arr);
-                    quote! {
+                    let seed = quote! {
                         ::core::assert_eq!(__gd_seed.len(), #g.len(), "the cotangent has length {} but the output has {}", __gd_seed.len(), #g.len());
                         for (a, s) in #g.iter_mut().zip(__gd_seed.iter()) {
                             *a += *s;
                         }
+                    };
+                    // A caller's dual copy asks for the value alone (see
+                    // `forward_call_outputs`) with an empty cotangent.
+                    if self.dual {
+                        quote!(if !__gd_seed.is_empty() { #seed })
+                    } else {
+                        seed
                     }
                 }
                 Stmt::Call { dst, path, args, pullback } => self.reverse_call(*dst, path, args, *pullback),
+                Stmt::CallArr { arr, path, args, .. } => self.reverse_call_outputs(*arr, path, args),
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
                     quote!(if #c { #a } else { #e })
@@ -1128,7 +1137,7 @@ pub(super) fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Te
                 out.insert(l.count);
             }
             // (A call's pullback is needed where the sweep fills it: `new`.)
-            Stmt::Call { args, .. } => {
+            Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => {
                 for a in args {
                     out.extend(a.temps());
                 }

@@ -21,6 +21,12 @@ pub struct ArrayInit {
     elems: Vec<Expr>,
 }
 
+impl ArrayInit {
+    /// `Vec::new()`.
+    pub fn empty() -> Self {
+        ArrayInit { repeat: None, elems: vec![] }
+    }
+}
 
 /// Recognises an array constructor.
 pub fn array_init(e: &Expr) -> Option<Result<ArrayInit>> {
@@ -55,7 +61,7 @@ pub fn array_init(e: &Expr) -> Option<Result<ArrayInit>> {
             let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
             let n = segs.len();
             if n >= 2 && segs[n - 2] == "Vec" && (segs[n - 1] == "new" || segs[n - 1] == "with_capacity") {
-                return Some(Ok(ArrayInit { repeat: None, elems: vec![] }));
+                return Some(Ok(ArrayInit::empty()));
             }
             None
         }

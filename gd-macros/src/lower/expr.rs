@@ -158,6 +158,7 @@ impl<'a> Lowerer<'a> {
                         Ok(Val::Active(self.load(array, at)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),
+                    Val::Active(t) if self.float_calls.contains(&t) => self.err(&ix.expr, OUTPUTS_HINT),
                     _ => self.err(&ix.expr, "#[differentiable]: this value is a number, not an array"),
                 }
             }
@@ -172,6 +173,7 @@ impl<'a> Lowerer<'a> {
                     p.path.push(Seg::Field(f.member.clone()));
                     Ok(Val::Place(p))
                 }
+                Val::Active(t) if self.float_calls.contains(&t) => self.err(e, OUTPUTS_HINT),
                 _ => self.err(e, "#[differentiable]: field access on a differentiated value is not supported"),
             },
             Expr::Tuple(_) => self.err(e, "#[differentiable]: tuples of differentiated values are supported only in `let (a, b) = (x, y);`"),
@@ -376,6 +378,46 @@ impl<'a> Lowerer<'a> {
         if c.args.len() == 1 && Self::is_identity(&segs) {
             return self.lower_expr(&c.args[0]);
         }
+        let Callee { path, args, stable, recursive } = self.lower_callee(c)?;
+        // A matrix-valued callee, or one given a differentiated matrix or
+        // struct, runs once: its split returns its reverse sweep as a
+        // closure, which borrows the arguments until the caller's reverse
+        // sweep runs it. Parameters, places in them and values stay put; the
+        // caller's own matrices and arrays, which it may change first, are
+        // copied into its `Keep` (see `emit::call`); data naming the
+        // caller's locals cannot be, and a call of the function itself
+        // would make a closure that contains itself: those calls run the
+        // callee again in the reverse sweep.
+        let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_)))) && stable && !recursive;
+        let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
+        if !tensor_out {
+            self.float_calls.insert(dst);
+        }
+        let pullback = split.then(|| self.temp(Ty::Pullback, false));
+        self.emit(Stmt::Call { dst, path, args, pullback });
+        Ok(Val::Active(dst))
+    }
+
+    /// A call to a vector-valued `#[differentiable]` function whose outputs
+    /// the caller binds (`let (a, b) = polar(r, t);`, `let v: Vec<f64> =
+    /// f(..);`): a new local array holding them, flattened. `ty` is the
+    /// output's type as the caller states it. Such a call never splits
+    /// (vector-valued functions have no `__gd_split`): its reverse runs the
+    /// callee's `__gd_vjp` again.
+    pub(super) fn lower_call_outputs(&mut self, c: &syn::ExprCall, ty: TokenStream) -> Result<usize> {
+        let Callee { path, args, .. } = self.lower_callee(c)?;
+        let arr = self.new_array(super::array::ArrayInit::empty(), &Expr::Call(c.clone()))?;
+        self.emit(Stmt::CallArr { arr, path, args, ty });
+        Ok(arr)
+    }
+
+    /// The callee and arguments of a call to another `#[differentiable]`
+    /// function, refusing functions that cannot be one.
+    fn lower_callee(&mut self, c: &syn::ExprCall) -> Result<Callee> {
+        let Expr::Path(fp) = strip(&c.func) else {
+            return self.err(&c.func, "#[differentiable]: only calls of named functions are supported");
+        };
+        let segs: Vec<String> = fp.path.segments.iter().map(|s| s.ident.to_string()).collect();
         // Not a #[differentiable] function: its derivative code does not
         // exist, and rustc's error would point into the expansion.
         let library = matches!(segs[0].as_str(), "std" | "core" | "alloc");
@@ -460,31 +502,24 @@ impl<'a> Lowerer<'a> {
             };
             args.push(arg);
         }
-        // A matrix-valued callee, or one given a differentiated matrix or
-        // struct, runs once: its split returns its reverse sweep as a
-        // closure, which borrows the arguments until the caller's reverse
-        // sweep runs it. Parameters, places in them and values stay put; the
-        // caller's own matrices and arrays, which it may change first, are
-        // copied into its `Keep` (see `emit::call`); data naming the
-        // caller's locals cannot be, and a call of the function itself
-        // would make a closure that contains itself: those calls run the
-        // callee again in the reverse sweep.
-        let split = (tensor_out || args.iter().any(|a| matches!(a, CallArg::Tensor(_))))
-            && stable
-            && !fp.path.is_ident(&self.sig.name)
-            && !(own && segs[1] == self.sig.name.to_string());
-        let dst = self.temp(if tensor_out { Ty::Tensor } else { Ty::Float }, true);
-        if !tensor_out {
-            self.float_calls.insert(dst);
-        }
+        let recursive = fp.path.is_ident(&self.sig.name) || (own && self.sig.name == segs[1]);
         let mut path = fp.path.clone();
         if let Some(first) = path.segments.first_mut() {
             first.ident.set_span(c.func.span());
         }
-        let pullback = split.then(|| self.temp(Ty::Pullback, false));
-        self.emit(Stmt::Call { dst, path, args, pullback });
-        Ok(Val::Active(dst))
+        Ok(Callee { path, args, stable, recursive })
     }
+}
+
+/// A lowered call to another `#[differentiable]` function.
+struct Callee {
+    path: syn::Path,
+    args: Vec<CallArg>,
+    /// Every argument outlives the caller's whole reverse sweep unchanged,
+    /// or can be copied to (see `lower_call`'s split).
+    stable: bool,
+    /// A call of the function itself.
+    recursive: bool,
 }
 
 impl Lowerer<'_> {
@@ -556,6 +591,10 @@ impl Lowerer<'_> {
 
 /// The error for a matrix method on a call's result, which the macro took
 /// for a float (it cannot see the callee's signature).
+/// A tuple field or an index of what a call returned, or an iterator over
+/// it: the macro took the callee for float-valued.
+pub(super) const OUTPUTS_HINT: &str = "#[differentiable]: a call to another differentiable function is taken to return a float, unless its outputs are bound by `let`: write `let (a, b) = f(..);` for a tuple, `let v: [f64; 3] = f(..);` or `let v: Vec<f64> = f(..);` for an array or a Vec (the type says that the call returns one), then read `a`, `b`, `v[i]`";
+
 fn call_result_hint(method: &str) -> String {
     format!(
         "#[differentiable]: `{method}` on the result of a call: a call to another differentiable function is taken to return a float. If it returns an nalgebra matrix or vector, bind it with its type first: `let h: DMatrix<f64> = f(..);`"

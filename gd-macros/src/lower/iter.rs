@@ -243,11 +243,24 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// `f(..).iter()`: an iterator over what a call returned.
+    fn iterates_call(&self, e: &Expr) -> bool {
+        match super::strip(e) {
+            Expr::MethodCall(m) => self.iterates_call(&m.receiver),
+            Expr::Call(c) => !matches!(super::strip(&c.func), Expr::Path(p) if p.path.segments.first().is_some_and(|s| s.ident == "f64" || s.ident == "f32")),
+            Expr::Reference(r) => self.iterates_call(&r.expr),
+            _ => false,
+        }
+    }
+
     /// An iterator that reads a differentiated array, if this is one.
     pub(super) fn active_iter(&self, e: &Expr) -> Result<Option<ActiveIter>> {
         match self.iter_parts(e) {
             Some((len, item, true)) => Ok(Some(ActiveIter { len, item })),
             _ => {
+                if self.reads_active_values(e) && self.iterates_call(e) {
+                    return self.err(e, super::expr::OUTPUTS_HINT);
+                }
                 if self.reads_active_values(e) {
                     return self.err(
                         e,

@@ -255,7 +255,7 @@ impl<'a> Lowerer<'a> {
         match &s {
             Stmt::Verbatim(_) => self.cse_clear(),
             // Writes to a local array make its earlier loads stale.
-            Stmt::Store { arr, .. } | Stmt::Push { arr, .. } => {
+            Stmt::Store { arr, .. } | Stmt::Push { arr, .. } | Stmt::CallArr { arr, .. } => {
                 let prefix = format!("load {:?} ", Arr::Local(*arr));
                 for m in &mut self.cse {
                     m.retain(|k, _| !k.starts_with(&prefix));

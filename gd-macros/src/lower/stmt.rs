@@ -193,6 +193,17 @@ impl<'a> Lowerer<'a> {
                 if pi.mutability.is_none() && pi.by_ref.is_none() && self.bind_sub_slice(&pi.ident, key, &init.expr)? {
                     return Ok(());
                 }
+                // `let v: Vec<f64> = f(..);`, `let v: [f64; 3] = f(..);`: the
+                // type says that the callee is vector-valued.
+                if let (Pat::Type(t), Some(c)) = (&l.pat, outputs_call(&init.expr)) {
+                    if is_float_array_type(&t.ty) && (forced || self.mentions_active(&init.expr)) {
+                        let ty = &t.ty;
+                        let arr = self.lower_call_outputs(c, quote!(#ty))?;
+                        self.bind(&pi.ident, key, BKind::Array(Arr::Local(arr)), true);
+                        self.emit(Stmt::AliasArr { name: pi.ident.clone(), arr });
+                        return Ok(());
+                    }
+                }
                 if let Some(parts) = super::array::array_init(&init.expr) {
                     if forced || self.mentions_active(&init.expr) {
                         let arr = self.new_array(parts?, &init.expr)?;
@@ -241,6 +252,9 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Pat::Tuple(pt) => {
+                if let Some(c) = outputs_call(&init.expr).filter(|_| self.mentions_active(&init.expr) || self.tuple_forced(pt)) {
+                    return self.bind_call_outputs(l, pt, c, &init.expr);
+                }
                 let Expr::Tuple(et) = strip(&init.expr) else {
                     if !self.mentions_active(&init.expr) && !self.tuple_forced(pt) {
                         self.emit(Stmt::Verbatim(l.to_token_stream()));
@@ -290,6 +304,42 @@ impl<'a> Lowerer<'a> {
             }
             _ => self.err(&l.pat, "#[differentiable]: unsupported pattern in `let`; use a name or a tuple of names"),
         }
+    }
+
+    /// `let (a, b) = polar(r, t);`: the callee's outputs go to a local array
+    /// (`lower_call_outputs`), whose elements the names are bound to. The
+    /// primal sweep checks the callee's output against the pattern's arity
+    /// (`(_, _)`), or against the type written on the pattern.
+    fn bind_call_outputs(&mut self, l: &syn::Local, pt: &syn::PatTuple, c: &syn::ExprCall, at: &Expr) -> Result<()> {
+        let ty = match &l.pat {
+            Pat::Type(t) => {
+                let ty = &t.ty;
+                quote!(#ty)
+            }
+            _ => {
+                let holes = pt.elems.iter().map(|p| quote::quote_spanned!(p.span()=> _));
+                quote::quote_spanned!(pt.span()=> (#(#holes,)*))
+            }
+        };
+        let arr = self.lower_call_outputs(c, ty)?;
+        for (k, p) in pt.elems.iter().enumerate() {
+            let p = match p {
+                Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            match p {
+                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                    let key = &pi.ident as *const _ as usize;
+                    let index = self.capture(Ty::Usize, quote!(#k));
+                    let v = Val::Active(self.load(Arr::Local(arr), index));
+                    self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, at)?;
+                }
+                Pat::Wild(_) => {}
+                Pat::Rest(_) => return self.err(p, "#[differentiable]: name every output of the call (`let (a, _, c) = f(..);`), not `..`"),
+                _ => return self.err(p, "#[differentiable]: only names and `_` are supported inside tuple patterns"),
+            }
+        }
+        Ok(())
     }
 
     /// Is any name of this tuple pattern known to hold differentiated values?
@@ -1001,4 +1051,28 @@ pub fn pat_idents(p: &Pat) -> Vec<&syn::Ident> {
     }
     go(p, &mut v);
     v
+}
+
+/// A call that may be of a vector-valued `#[differentiable]` function: a
+/// named function (`f`, `module::f`, `Self::f`), not a float function
+/// (`f64::sin`), a library function or a constructor (`Vec::new()`,
+/// `Vec::from(..)`, `DVector::from_element(..)`), which the lowering knows
+/// or refuses elsewhere.
+fn outputs_call(e: &Expr) -> Option<&syn::ExprCall> {
+    let Expr::Call(c) = strip(e) else { return None };
+    let Expr::Path(p) = strip(&c.func) else { return None };
+    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let own = segs.len() == 2 && segs[0] == "Self";
+    let library = matches!(segs[0].as_str(), "std" | "core" | "alloc" | "f64" | "f32");
+    let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+    (own || !(library || typed)).then_some(c)
+}
+
+/// `Vec<F>` or `[F; N]`: a type a vector-valued callee's output is bound as.
+fn is_float_array_type(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Array(_) => true,
+        syn::Type::Path(p) => p.qself.is_none() && p.path.segments.last().is_some_and(|s| s.ident == "Vec"),
+        _ => false,
+    }
 }

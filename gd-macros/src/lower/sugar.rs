@@ -220,19 +220,6 @@ fn collect_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
         (true, None | Some(true)) | (false, Some(true)) => {}
         _ => return None,
     }
-    // Peel the trailing `.map(|x| ..)` steps.
-    let mut maps = Vec::new();
-    let mut base = &*collect.receiver;
-    while let syn::Expr::MethodCall(m) = base {
-        match (m.method == "map", m.args.first()) {
-            (true, Some(syn::Expr::Closure(c))) if m.args.len() == 1 && c.inputs.len() == 1 && !returns(&c.body) => {
-                maps.push(c);
-                base = &m.receiver;
-            }
-            _ => break,
-        }
-    }
-    maps.reverse();
     let sp = collect.method.span();
     // The vector's type: the `let`'s, else the turbofish's.
     let ty = match (&local.pat, &collect.turbofish) {
@@ -247,6 +234,27 @@ fn collect_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
         _ => return None,
     };
     let attrs = &local.attrs;
+    let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
+    Some(vec![decl, fill_loop(&collect.receiver, name, sp)?])
+}
+
+/// `for x in CHAIN { v.push(e); }` for `CHAIN.map(|x| e)` (its trailing
+/// `.map(..)` steps in order, a closure that could `return` left as a
+/// step of the chain).
+pub(super) fn fill_loop(chain: &syn::Expr, name: &syn::Ident, sp: proc_macro2::Span) -> Option<syn::Stmt> {
+    // Peel the trailing `.map(|x| ..)` steps.
+    let mut maps = Vec::new();
+    let mut base = chain;
+    while let syn::Expr::MethodCall(m) = base {
+        match (m.method == "map", m.args.first()) {
+            (true, Some(syn::Expr::Closure(c))) if m.args.len() == 1 && c.inputs.len() == 1 && !returns(&c.body) => {
+                maps.push(c);
+                base = &m.receiver;
+            }
+            _ => break,
+        }
+    }
+    maps.reverse();
     let mut body = proc_macro2::TokenStream::new();
     let (pat, last) = match maps.split_first() {
         None => {
@@ -264,9 +272,7 @@ fn collect_loop(st: &syn::Stmt) -> Option<Vec<syn::Stmt>> {
             (quote_spanned!(sp=> #p), quote_spanned!(sp=> #value))
         }
     };
-    let decl: syn::Stmt = syn::parse2(quote_spanned!(sp=> #(#attrs)* let mut #name #ty = ::std::vec::Vec::new();)).ok()?;
-    let fill: syn::Stmt = syn::parse2(quote_spanned!(sp=> for #pat in #base { #body #name.push(#last); })).ok()?;
-    Some(vec![decl, fill])
+    syn::parse2(quote_spanned!(sp=> for #pat in #base { #body #name.push(#last); })).ok()
 }
 
 /// `let v = xs.to_vec();` (also `let mut v: Vec<f64> = ..`, `xs[a..b].to_vec()`)

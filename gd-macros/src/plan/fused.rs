@@ -332,7 +332,7 @@ pub fn count_reads(b: &[Stmt], out: &mut HashMap<Temp, usize>) {
             Stmt::Op { args, .. } => args.iter().for_each(|a| if let Operand::Temp(x) = a { read(*x) }),
             Stmt::Copy { src: Operand::Temp(x), .. } => read(*x),
             Stmt::ArrNew { init: Operand::Temp(x), .. } | Stmt::Store { src: Operand::Temp(x), .. } | Stmt::Push { src: Operand::Temp(x), .. } => read(*x),
-            Stmt::Call { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
+            Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
             Stmt::TOp { args, .. } => args.iter().flat_map(|a| a.temps()).for_each(&mut read),
             Stmt::TMap { arg, .. } => arg.temps().into_iter().for_each(&mut read),
             Stmt::Loop(l) => l.backedge.iter().for_each(|&(_, e)| read(e)),
@@ -367,7 +367,7 @@ fn simple(b: &Block, own: &HashSet<usize>, outside: &HashSet<usize>) -> bool {
     b.iter().all(|s| {
         let here = match s {
             Stmt::Call { args, pullback: None, .. } => args.iter().all(|a| matches!(a, CallArg::Scalar(_) | CallArg::Passive(_) | CallArg::Literal(_))),
-            Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
+            Stmt::Call { .. } | Stmt::CallArr { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::Seed { .. } => false,
             Stmt::Load { array: Arr::Local(a), .. } => own.contains(a) || outside.contains(a),
             Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => own.contains(a),
             _ => true,
@@ -382,7 +382,7 @@ fn simple(b: &Block, own: &HashSet<usize>, outside: &HashSet<usize>) -> bool {
 fn fixed_arrays(body: &Block) -> HashSet<usize> {
     fn resized(b: &[Stmt], out: &mut HashSet<usize>) {
         for s in b {
-            if let Stmt::Push { arr, .. } | Stmt::Seed { arr } = s {
+            if let Stmt::Push { arr, .. } | Stmt::Seed { arr } | Stmt::CallArr { arr, .. } = s {
                 out.insert(*arr);
             }
             s.children().into_iter().for_each(|c| resized(c, out));
@@ -397,7 +397,7 @@ fn fixed_arrays(body: &Block) -> HashSet<usize> {
 
 /// Does the block (nested blocks included) store into local array `a`?
 fn writes_array(b: &[Stmt], a: usize) -> bool {
-    b.iter().any(|s| matches!(s, Stmt::Store { arr, .. } | Stmt::Push { arr, .. } if *arr == a) || s.children().into_iter().any(|c| writes_array(c, a)))
+    b.iter().any(|s| matches!(s, Stmt::Store { arr, .. } | Stmt::Push { arr, .. } | Stmt::CallArr { arr, .. } if *arr == a) || s.children().into_iter().any(|c| writes_array(c, a)))
 }
 
 /// The local arrays that seeded loops read but did not create: their trips

@@ -164,7 +164,7 @@ fn cheap(b: &Block) -> bool {
     b.iter().all(|s| {
         let here = match s {
             Stmt::Op { prim, .. } => matches!(prim.0.kind, rules::Kind::Operator(_)) || CHEAP.contains(&prim.0.name),
-            Stmt::Call { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } => false,
+            Stmt::Call { .. } | Stmt::CallArr { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } => false,
             _ => true,
         };
         here && s.children().into_iter().all(cheap)
@@ -190,7 +190,7 @@ fn replay_obstacle(body: &Block, assigns: bool) -> Option<&'static str> {
             let here = match s {
                 Stmt::Verbatim(ts) => (is_let(ts) || assigns && assigned_name(ts).is_some()) && pure(ts),
                 Stmt::Set { expr, .. } => pure(expr),
-                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } => {
+                Stmt::Load { array: Arr::Local(a), .. } | Stmt::Store { arr: a, .. } | Stmt::Push { arr: a, .. } | Stmt::CallArr { arr: a, .. } => {
                     if !own.contains(a) {
                         return Some(OUTER_ARRAY);
                     }
@@ -383,7 +383,7 @@ pub(crate) fn taint(b: &Block, temps: &mut HashSet<Temp>, names: &mut HashSet<St
                     return true;
                 }
             }
-            Stmt::Call { args, .. } => {
+            Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => {
                 if args.iter().any(|a| a.temps().iter().any(|x| temps.contains(x))) {
                     return true;
                 }

@@ -249,7 +249,7 @@ fn writes_forward(s: &Stmt, fused: &HashSet<Temp>) -> bool {
 fn uses(b: &[Stmt], p: usize) -> bool {
     b.iter().any(|s| match s {
         Stmt::Load { array: Arr::Param(q), .. } => *q == p,
-        Stmt::Call { args, .. } => args.iter().any(|a| matches!(a, CallArg::Array(Arr::Param(q), ..) if *q == p)),
+        Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => args.iter().any(|a| matches!(a, CallArg::Array(Arr::Param(q), ..) if *q == p)),
         _ => s.children().into_iter().any(|c| uses(c, p)),
     })
 }
