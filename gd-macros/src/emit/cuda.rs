@@ -437,8 +437,8 @@ impl<'a> Printer<'a> {
                     let inner = self.scoped(|| self.forward(inner, record))?;
                     writeln!(o, "{{\n{inner}}}").unwrap();
                 }
-                Stmt::Seed { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } => {
-                    return Err(Error::new(self.sig.name.span(), "#[differentiable(cuda)]: vector and matrix values cannot run on the device"))
+                Stmt::Seed { .. } | Stmt::TOp { .. } | Stmt::TMap { .. } | Stmt::CallArr { .. } => {
+                    return Err(Error::new(self.sig.name.span(), "#[differentiable(cuda)]: vector and matrix values (and callees returning them) cannot run on the device"))
                 }
             }
         }
