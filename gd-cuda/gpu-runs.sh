@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU runs issues 7 and 20 still need, in two halves:
+# The GPU runs issues 7, 19 (NCCL, one rank) and 20 still need, in two halves:
 #
 #   gd-cuda/gpu-runs.sh build   # here (x86-64, cargo): release test and bench
 #                               # binaries, stripped, into gd-cuda/.gpu-bin/
@@ -11,7 +11,7 @@
 # skip. Each step's log goes to ${OUT:-.}/STEP.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(no_gpu gpu_kernels gpu_digits gpu_batch gpu_train gpu_optim)
+bins=(no_gpu gpu_kernels gpu_digits gpu_batch nccl gpu_train gpu_optim)
 case "${1:-}" in
 build)
     mkdir -p gd-cuda/.gpu-bin
@@ -57,7 +57,9 @@ run)
     }
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv
     ls /usr/local/cuda/lib64 2>/dev/null | grep -E '^lib(nvrtc|cublas)\.so' | tr '\n' ' '; echo
-    for t in no_gpu gpu_kernels gpu_digits gpu_batch; do
+    # nccl: one rank over NCCL (libnccl needed, e.g. pip nvidia-nccl-cu12 on
+    # LD_LIBRARY_PATH) against the plain GPU loop, bit for bit (issue 19).
+    for t in no_gpu gpu_kernels gpu_digits gpu_batch nccl; do
         step "$t" 300 "gd-cuda/.gpu-bin/$t" --nocapture --test-threads=1
     done
     step gpu_optim 200 gd-cuda/.gpu-bin/gpu_optim --bench
