@@ -123,6 +123,11 @@ pub fn module_to_assoc(generated: TokenStream, name: &Ident, vis: &syn::Visibili
             _ => None,
         })
         .collect();
+    // The module's use of the primal, as an associated function: callers
+    // may use only the derivatives (a vector-valued method's jacobian does
+    // not call it).
+    let marker = format_ident!("__gd_uses_primal_{}", name);
+    out.extend(quote!(#[allow(dead_code)] #[doc(hidden)] fn #marker() { let _ = Self::#name; }));
     let renames: Vec<(Ident, Ident)> = fns.iter().map(|f| (f.sig.ident.clone(), api_name(name, &f.sig.ident))).collect();
     for mut f in fns {
         if f.attrs.iter().any(|a| a.path().is_ident("test")) {
