@@ -3,6 +3,8 @@
 mod arg_extreme;
 mod checkpoint;
 pub use checkpoint::{Act, Revolve};
+#[macro_use]
+mod dual_rules;
 mod dual;
 mod dual_lanes;
 pub use arg_extreme::{arg_max_by, arg_min_by};

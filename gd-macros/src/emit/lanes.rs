@@ -98,6 +98,7 @@ pub fn per_lane(sig: &Sig, lints: &TokenStream, vis: &TokenStream) -> TokenStrea
     quote! {
         #[doc(hidden)]
         #lints
+        #[inline]
         #vis fn #fname(#(#params,)* __gd_seed: #l, #(#slots,)* #(#tans),*) -> #l {
             let mut __gd_out = <#l>::ZERO;
             for __gd_l in 0..#k::__private::LANES {

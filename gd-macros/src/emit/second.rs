@@ -196,6 +196,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
     } else {
         quote! {
             #[doc = #hess_into_doc]
+            #[inline]
             pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
                 let __gd_n = #len;
                 ::core::assert_eq!(__gd_hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_hessian.shape(), __gd_n, __gd_n);
@@ -215,6 +216,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
             }
 
             #[doc = #hess_doc]
+            #[inline]
             pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
                 let __gd_n = #len;
                 let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
@@ -245,6 +247,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
         #[doc(hidden)]
         /// With `want_g` false the gradient comes back empty (`hvp` and
         /// all but one column of a Hessian do not need it).
+        #[inline]
         pub fn __gd_hvp_flat(#ref_params, __gd_v: &[#f], __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>, ::std::vec::Vec<#f>) {
             let mut __gd_off = 0usize;
             #setup
@@ -257,6 +260,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
         }
 
         #[doc = #hvp_doc]
+        #[inline]
         pub fn hvp(#params, #(#tan_params),*) -> #gty {
             let mut __gd_v = ::std::vec::Vec::new();
             #tan_push
@@ -348,6 +352,7 @@ fn chunked(sig: &Sig, vjp_lanes: &syn::Ident, hess_into_doc: &str, hess_doc: &st
         /// The Hessian into `__gd_h` (n×n) by chunks of `LANES` columns;
         /// returns the value and, with `want_g`, the flat gradient.
         #[doc(hidden)]
+        #[inline]
         pub fn __gd_hessian_lanes(#ref_params, __gd_h: &mut #na::DMatrix<#f>, __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>) {
             let __gd_n = #len;
             ::core::assert_eq!(__gd_h.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_h.shape(), __gd_n, __gd_n);
@@ -380,11 +385,13 @@ fn chunked(sig: &Sig, vjp_lanes: &syn::Ident, hess_into_doc: &str, hess_doc: &st
         }
 
         #[doc = #hess_into_doc]
+        #[inline]
         pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
             __gd_hessian_lanes(#(#refs,)* __gd_hessian, false).0
         }
 
         #[doc = #hess_doc]
+        #[inline]
         pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
             let __gd_n = #len;
             let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
