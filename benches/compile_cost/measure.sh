@@ -4,7 +4,7 @@
 # debug, and prints wall and CPU (user + sys) seconds of the generated
 # crate's own build (its dependencies are built once first, untimed).
 #
-#     sh benches/compile_cost/measure.sh [count] [reps]
+#     sh benches/compile_cost/measure.sh [count] [reps]   # defaults: 150, 1
 #
 # The machine is shared: CPU time is the steadier number; the minimum over
 # `reps` builds is printed. Per function: (with − without) / count.
@@ -12,7 +12,7 @@
 # (default target/compile_cost).
 set -e
 count=${1:-150}
-reps=${2:-3}
+reps=${2:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${COMPILE_COST_DIR:-$root/target/compile_cost}
 export CARGO_TARGET_DIR=$dir/target CARGO_INCREMENTAL=0
@@ -21,7 +21,7 @@ python3 "$root/benches/compile_cost/gen.py" "$dir/plain" "$count" --plain
 for profile in release debug; do
     flag=$([ $profile = release ] && echo --release || true)
     for kind in plain ad; do
-        (cd "$dir/$kind" && cargo build -q $flag)   # the dependencies, untimed
+        (cd "$dir/$kind" && cargo build -q $flag -p gd)   # the dependencies, untimed
         best=""
         for _ in $(seq "$reps"); do
             touch "$dir/$kind/src/lib.rs"

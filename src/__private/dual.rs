@@ -9,7 +9,9 @@ use std::cmp::Ordering;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
 
+/// `repr(C)`: the same layout as `DualN<F, 1>` (see `one_lane`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
 pub struct Dual<F> {
     pub re: F,
     pub eps: F,
@@ -144,3 +146,38 @@ macro_rules! dual_impl {
 
 dual_impl!(f64);
 dual_impl!(f32);
+
+/// `Dual<F>` as `DualN<F, 1>` and back, for the dual copy of a function
+/// whose second-order sweep is its lanes copy, generic over the lane count
+/// (`emit::lanes::one_lane` in gd-macros): both are `repr(C)` structs of
+/// `re: F` then one `F` of tangent (`[F; 1]` has `F`'s layout), so the
+/// slices and references are reinterpreted in place.
+pub mod one_lane {
+    use super::super::DualN;
+    use super::Dual;
+
+    #[inline(always)]
+    pub fn of<F>(d: Dual<F>) -> DualN<F, 1> {
+        DualN { re: d.re, eps: [d.eps] }
+    }
+    #[inline(always)]
+    pub fn back<F>(d: DualN<F, 1>) -> Dual<F> {
+        let [eps] = d.eps;
+        Dual { re: d.re, eps }
+    }
+    #[inline(always)]
+    pub fn of_mut<F>(d: &mut Dual<F>) -> &mut DualN<F, 1> {
+        // SAFETY: same layout (module doc); the borrow is carried over.
+        unsafe { &mut *(d as *mut Dual<F>).cast::<DualN<F, 1>>() }
+    }
+    #[inline(always)]
+    pub fn of_slice<F>(d: &[Dual<F>]) -> &[DualN<F, 1>] {
+        // SAFETY: same layout, so the same length and stride.
+        unsafe { std::slice::from_raw_parts(d.as_ptr().cast::<DualN<F, 1>>(), d.len()) }
+    }
+    #[inline(always)]
+    pub fn of_slice_mut<F>(d: &mut [Dual<F>]) -> &mut [DualN<F, 1>] {
+        // SAFETY: as `of_slice`; the exclusive borrow is carried over.
+        unsafe { std::slice::from_raw_parts_mut(d.as_mut_ptr().cast::<DualN<F, 1>>(), d.len()) }
+    }
+}

@@ -29,6 +29,7 @@ pub const LANES: usize = 4;
 pub type Lanes<F> = DualN<F, LANES>;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(C)]
 pub struct DualN<F, const K: usize> {
     pub re: F,
     pub eps: [F; K],

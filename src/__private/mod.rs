@@ -8,7 +8,7 @@ mod dual_rules;
 mod dual;
 mod dual_lanes;
 pub use arg_extreme::{arg_max_by, arg_min_by};
-pub use dual::Dual;
+pub use dual::{one_lane, Dual};
 pub use dual_lanes::{DualN, Lanes, LANES};
 pub mod tensor;
 pub use nalgebra;

@@ -1,10 +1,17 @@
 //! Second order: `f::hvp` and `f::hessian`, by forward over reverse. The
-//! reverse sweep is emitted a second time over `Dual<F>` (`__gd_vjp_dual`);
-//! seeding the inputs' tangents with `v` makes the gradient's tangent parts
-//! `H·v`, at the cost of a few gradients. `hessian` seeds `K` columns per
-//! sweep through the lanes copy over `Lanes<F>` (`__gd_vjp_lanes`, see
-//! `plan::lanes`), or, over matrix or struct parameters, takes one `hvp` per
-//! column.
+//! reverse sweep is emitted a second time over dual numbers (`__gd_vjp_dual`
+//! over `Dual<F>`); seeding the inputs' tangents with `v` makes the
+//! gradient's tangent parts `H·v`, at the cost of a few gradients.
+//! `hessian` seeds `K` columns per sweep through the lanes copy over
+//! `Lanes<F>` (`__gd_vjp_lanes`, see `plan::lanes`), or, over matrix or
+//! struct parameters, takes one `hvp` per column. Where the lanes copy runs
+//! the sweep, it is generic over the lane count and the dual copy is it at
+//! one lane (`emit::lanes::one_lane`): one second-order sweep per function.
+//!
+//! Everything here is `#[inline]` and the copies are `#[inline]` or
+//! generic: a crate compiles a function's second-order code only if
+//! something calls its `hvp` or `hessian` (issue 16: they were exported
+//! roots, so every library build compiled both copies of every function).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
