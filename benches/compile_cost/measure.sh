@@ -9,13 +9,15 @@
 # The machine is shared: CPU time is the steadier number; the minimum over
 # `reps` builds is printed. Per function: (with − without) / count.
 # COMPILE_COST_DIR: where the crates and their target directory go
-# (default target/compile_cost).
+# (default target/compile_cost; CARGO_TARGET_DIR, if set, is kept, so two
+# checkouts can share their dependencies' builds: run them one after the
+# other, with a COMPILE_COST_DIR each).
 set -e
 count=${1:-150}
 reps=${2:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${COMPILE_COST_DIR:-$root/target/compile_cost}
-export CARGO_TARGET_DIR=$dir/target CARGO_INCREMENTAL=0
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$dir/target} CARGO_INCREMENTAL=0
 python3 "$root/benches/compile_cost/gen.py" "$dir/ad" "$count"
 python3 "$root/benches/compile_cost/gen.py" "$dir/plain" "$count" --plain
 for profile in release debug; do
