@@ -9,12 +9,13 @@ use std::cmp::Ordering;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
 
-/// `repr(C)`: the same layout as `DualN<F, 1>` (see `one_lane`).
+/// `repr(C)`, tangent first: the same layout as `DualN<F, 1>` (see
+/// `one_lane`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 #[repr(C)]
 pub struct Dual<F> {
-    pub re: F,
     pub eps: F,
+    pub re: F,
 }
 
 macro_rules! dual_impl {
@@ -150,7 +151,7 @@ dual_impl!(f32);
 /// `Dual<F>` as `DualN<F, 1>` and back, for the dual copy of a function
 /// whose second-order sweep is its lanes copy, generic over the lane count
 /// (`emit::lanes::one_lane` in gd-macros): both are `repr(C)` structs of
-/// `re: F` then one `F` of tangent (`[F; 1]` has `F`'s layout), so the
+/// one `F` of tangent (`[F; 1]` has `F`'s layout) then `re: F`, so the
 /// slices and references are reinterpreted in place.
 pub mod one_lane {
     use super::super::DualN;
