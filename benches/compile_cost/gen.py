@@ -9,7 +9,9 @@ library would.
     python3 benches/compile_cost/gen.py DIR [count] [seed] [--plain]
 
 With `--plain` the same functions are written without the attribute (the
-baseline: what the functions cost to compile by themselves). The crate
+baseline: what the functions cost to compile by themselves). With `--use`
+the crate also calls every function's `hvp` and `hessian` (what the
+second-order code costs where it is used). The crate
 depends on gd by path; benches/compile_cost/measure.sh builds and times it.
 """
 import os
@@ -17,6 +19,7 @@ import sys
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 plain = "--plain" in sys.argv
+use_second = "--use" in sys.argv
 out_dir = args[0]
 count = int(args[1]) if len(args) > 1 else 150
 seed = args[2] if len(args) > 2 else "2026"
@@ -76,3 +79,11 @@ with open(os.path.join(out_dir, "src", "lib.rs"), "w") as f:
     f.write("#![allow(clippy::all, unused_variables, unused_parens, unused_mut, unused_imports)]\n")
     f.write("#[allow(unused_imports)]\nuse gd::differentiable;\n\npub const Y_CONST: f64 = 0.37;\n\n")
     f.write(helpers + "\n" + "\n".join(fns) + "\n")
+    if use_second:
+        f.write("\npub fn second_order(x: f64, y: f64, xs: &[f64]) -> f64 {\n    let mut s = 0.0;\n")
+        for i in range(count):
+            if gen_fuzz.is_wrt(i):
+                f.write(f"    s += fz{i}::hvp(x, y, xs, 1.0, xs).0 + fz{i}::hessian(x, y, xs).2[(0, 0)];\n")
+            else:
+                f.write(f"    s += fz{i}::hvp(x, y, xs, 1.0, 1.0, xs).0 + fz{i}::hessian(x, y, xs).2[(0, 0)];\n")
+        f.write("    s\n}\n")

@@ -11,14 +11,15 @@
 # COMPILE_COST_DIR: where the crates and their target directory go
 # (default target/compile_cost; CARGO_TARGET_DIR, if set, is kept, so two
 # checkouts can share their dependencies' builds: run them one after the
-# other, with a COMPILE_COST_DIR each).
+# other, with a COMPILE_COST_DIR each). COMPILE_COST_USE=1: the crate also
+# calls every function's hvp and hessian (gen.py --use).
 set -e
 count=${1:-150}
 reps=${2:-1}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${COMPILE_COST_DIR:-$root/target/compile_cost}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$dir/target} CARGO_INCREMENTAL=0
-python3 "$root/benches/compile_cost/gen.py" "$dir/ad" "$count"
+python3 "$root/benches/compile_cost/gen.py" "$dir/ad" "$count" ${COMPILE_COST_USE:+--use}
 python3 "$root/benches/compile_cost/gen.py" "$dir/plain" "$count" --plain
 for profile in release debug; do
     flag=$([ $profile = release ] && echo --release || true)
