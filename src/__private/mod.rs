@@ -3,10 +3,12 @@
 mod arg_extreme;
 mod checkpoint;
 pub use checkpoint::{Act, Revolve};
+#[macro_use]
+mod dual_rules;
 mod dual;
 mod dual_lanes;
 pub use arg_extreme::{arg_max_by, arg_min_by};
-pub use dual::Dual;
+pub use dual::{one_lane, Dual};
 pub use dual_lanes::{DualN, Lanes, LANES};
 pub mod tensor;
 pub use nalgebra;

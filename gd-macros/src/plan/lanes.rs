@@ -8,7 +8,8 @@
 //! parameter-struct values (their dual pairs carry one tangent matrix), no
 //! split calls. Every other scalar-valued function gets a lanes copy that
 //! runs its dual copy once per lane (`emit::lanes::per_lane`), so that any
-//! caller's lanes copy can call it.
+//! caller's lanes copy can call it. Both are generic over the lane count;
+//! where the copy runs the sweep, the dual copy is it at one lane.
 
 use crate::ir::Ty;
 use crate::lower::Lowered;
