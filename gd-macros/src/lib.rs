@@ -174,8 +174,14 @@ fn with_const_generics(generated: proc_macro2::TokenStream, item: &syn::ItemFn) 
         let inputs = f.sig.inputs.to_token_stream();
         let sized = consts.iter().any(|c| mentions(inputs.clone(), &c.ident));
         if sized || f.sig.ident == "__gd_uses_primal" {
+            // The lanes copies are generic over their lane count already
+            // (`emit::lanes`), which callers leave to inference: so they
+            // must leave `N` to it too (it sizes one of the arguments).
+            let lanes = f.sig.generics.const_params().any(|c| c.ident == "__GD_K");
             f.sig.generics.params.extend(consts.iter().cloned().map(syn::GenericParam::Const));
-            generic.push(f.sig.ident.clone());
+            if !lanes {
+                generic.push(f.sig.ident.clone());
+            }
             return;
         }
         for (c, k) in consts.iter().zip(&sized_by) {

@@ -3,17 +3,19 @@
 //! `Dual<F>`, so running it with a tangent on the inputs gives the Hessian–
 //! vector product in the adjoints' `eps` parts (`f::hvp`, `f::hessian`).
 //!
-//! Its methods mirror the macro's rule table (same names, same conventions at
-//! non-differentiable points), so that the emitted code reads the same.
+//! Its elementary functions are `dual_rules.rs`'s, shared with `DualN`.
 
 use std::cmp::Ordering;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, Sub, SubAssign};
 
+/// `repr(C)`, tangent first: the same layout as `DualN<F, 1>` (see
+/// `one_lane`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(C)]
 pub struct Dual<F> {
-    pub re: F,
     pub eps: F,
+    pub re: F,
 }
 
 macro_rules! dual_impl {
@@ -37,85 +39,12 @@ macro_rules! dual_impl {
             fn chain(self, re: $f, d: $f) -> Self {
                 Dual { re, eps: d * self.eps }
             }
-            pub fn sin(self) -> Self { self.chain(self.re.sin(), self.re.cos()) }
-            pub fn cos(self) -> Self { self.chain(self.re.cos(), -self.re.sin()) }
-            pub fn tan(self) -> Self { let y = self.re.tan(); self.chain(y, 1.0 + y * y) }
-            pub fn asin(self) -> Self { self.chain(self.re.asin(), 1.0 / (1.0 - self.re * self.re).sqrt()) }
-            pub fn acos(self) -> Self { self.chain(self.re.acos(), -1.0 / (1.0 - self.re * self.re).sqrt()) }
-            pub fn atan(self) -> Self { self.chain(self.re.atan(), 1.0 / (1.0 + self.re * self.re)) }
-            pub fn sinh(self) -> Self { self.chain(self.re.sinh(), self.re.cosh()) }
-            pub fn cosh(self) -> Self { self.chain(self.re.cosh(), self.re.sinh()) }
-            pub fn tanh(self) -> Self { let y = self.re.tanh(); self.chain(y, 1.0 - y * y) }
-            pub fn asinh(self) -> Self { self.chain(self.re.asinh(), 1.0 / (self.re * self.re + 1.0).sqrt()) }
-            pub fn acosh(self) -> Self { self.chain(self.re.acosh(), 1.0 / (self.re * self.re - 1.0).sqrt()) }
-            pub fn atanh(self) -> Self { self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re)) }
-            pub fn exp(self) -> Self { let y = self.re.exp(); self.chain(y, y) }
-            pub fn exp2(self) -> Self { let y = self.re.exp2(); self.chain(y, y * std::$f::consts::LN_2) }
-            pub fn exp_m1(self) -> Self { let y = self.re.exp_m1(); self.chain(y, y + 1.0) }
-            pub fn ln(self) -> Self { self.chain(self.re.ln(), 1.0 / self.re) }
-            pub fn ln_1p(self) -> Self { self.chain(self.re.ln_1p(), 1.0 / (1.0 + self.re)) }
-            pub fn log10(self) -> Self { self.chain(self.re.log10(), 1.0 / (self.re * std::$f::consts::LN_10)) }
-            pub fn log2(self) -> Self { self.chain(self.re.log2(), 1.0 / (self.re * std::$f::consts::LN_2)) }
-            pub fn sqrt(self) -> Self { let y = self.re.sqrt(); self.chain(y, 0.5 / y) }
-            pub fn cbrt(self) -> Self { let y = self.re.cbrt(); self.chain(y, 1.0 / (3.0 * y * y)) }
-            pub fn powi(self, n: i32) -> Self {
-                let d = if n == 0 { 0.0 } else { n as $f * self.re.powi(n - 1) };
-                self.chain(self.re.powi(n), d)
+            /// `y = g(a, b)` with partials `da`, `db`.
+            #[inline(always)]
+            fn chain2(self, b: Self, re: $f, da: $f, db: $f) -> Self {
+                Dual { re, eps: da * self.eps + db * b.eps }
             }
-            pub fn abs(self) -> Self {
-                let d = if self.re > 0.0 { 1.0 } else if self.re < 0.0 { -1.0 } else { 0.0 };
-                self.chain(self.re.abs(), d)
-            }
-            pub fn recip(self) -> Self { let y = self.re.recip(); self.chain(y, -y * y) }
-            pub fn fract(self) -> Self { self.chain(self.re.fract(), 1.0) }
-            pub fn signum(self) -> Self { Self::cst(self.re.signum()) }
-            pub fn floor(self) -> Self { Self::cst(self.re.floor()) }
-            pub fn ceil(self) -> Self { Self::cst(self.re.ceil()) }
-            pub fn round(self) -> Self { Self::cst(self.re.round()) }
-            pub fn round_ties_even(self) -> Self { Self::cst(self.re.round_ties_even()) }
-            pub fn trunc(self) -> Self { Self::cst(self.re.trunc()) }
-            pub fn atan2(self, b: Self) -> Self {
-                let r2 = self.re * self.re + b.re * b.re;
-                Dual { re: self.re.atan2(b.re), eps: (b.re * self.eps - self.re * b.eps) / r2 }
-            }
-            pub fn powf(self, b: Self) -> Self {
-                let y = self.re.powf(b.re);
-                let da = if b.re == 0.0 { 0.0 } else { b.re * self.re.powf(b.re - 1.0) };
-                let db = if self.re == 0.0 { 0.0 } else { y * self.re.ln() };
-                Dual { re: y, eps: da * self.eps + db * b.eps }
-            }
-            pub fn log(self, b: Self) -> Self {
-                let lb = b.re.ln();
-                Dual {
-                    re: self.re.log(b.re),
-                    eps: self.eps / (self.re * lb) - self.re.ln() / (b.re * lb * lb) * b.eps,
-                }
-            }
-            // As `f64::max`/`min`: a NaN operand loses (the other is returned).
-            pub fn max(self, b: Self) -> Self {
-                if self.re > b.re { self } else if self.re < b.re { b } else { self.tie(b) }
-            }
-            pub fn min(self, b: Self) -> Self {
-                if self.re < b.re { self } else if self.re > b.re { b } else { self.tie(b) }
-            }
-            /// max/min of operands that do not compare: equal (half the
-            /// tangent each), or one of them NaN (the other).
-            fn tie(self, b: Self) -> Self {
-                if self.re == b.re { Dual { re: self.re, eps: 0.5 * (self.eps + b.eps) } } else if self.re.is_nan() { b } else { self }
-            }
-            pub fn hypot(self, b: Self) -> Self {
-                let y = self.re.hypot(b.re);
-                if y == 0.0 {
-                    return Dual { re: y, eps: 0.0 };
-                }
-                Dual { re: y, eps: (self.re * self.eps + b.re * b.eps) / y }
-            }
-            pub fn mul_add(self, a: Self, b: Self) -> Self {
-                self * a + b
-            }
-            pub fn clamp(self, lo: Self, hi: Self) -> Self {
-                if self.re < lo.re { lo } else if self.re > hi.re { hi } else { self }
-            }
+            elementary_methods!($f);
         }
 
         impl From<$f> for Dual<$f> {
@@ -218,3 +147,38 @@ macro_rules! dual_impl {
 
 dual_impl!(f64);
 dual_impl!(f32);
+
+/// `Dual<F>` as `DualN<F, 1>` and back, for the dual copy of a function
+/// whose second-order sweep is its lanes copy, generic over the lane count
+/// (`emit::lanes::one_lane` in gd-macros): both are `repr(C)` structs of
+/// one `F` of tangent (`[F; 1]` has `F`'s layout) then `re: F`, so the
+/// slices and references are reinterpreted in place.
+pub mod one_lane {
+    use super::super::DualN;
+    use super::Dual;
+
+    #[inline(always)]
+    pub fn of<F>(d: Dual<F>) -> DualN<F, 1> {
+        DualN { re: d.re, eps: [d.eps] }
+    }
+    #[inline(always)]
+    pub fn back<F>(d: DualN<F, 1>) -> Dual<F> {
+        let [eps] = d.eps;
+        Dual { re: d.re, eps }
+    }
+    #[inline(always)]
+    pub fn of_mut<F>(d: &mut Dual<F>) -> &mut DualN<F, 1> {
+        // SAFETY: same layout (module doc); the borrow is carried over.
+        unsafe { &mut *(d as *mut Dual<F>).cast::<DualN<F, 1>>() }
+    }
+    #[inline(always)]
+    pub fn of_slice<F>(d: &[Dual<F>]) -> &[DualN<F, 1>] {
+        // SAFETY: same layout, so the same length and stride.
+        unsafe { std::slice::from_raw_parts(d.as_ptr().cast::<DualN<F, 1>>(), d.len()) }
+    }
+    #[inline(always)]
+    pub fn of_slice_mut<F>(d: &mut [Dual<F>]) -> &mut [DualN<F, 1>] {
+        // SAFETY: as `of_slice`; the exclusive borrow is carried over.
+        unsafe { std::slice::from_raw_parts_mut(d.as_mut_ptr().cast::<DualN<F, 1>>(), d.len()) }
+    }
+}

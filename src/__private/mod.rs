@@ -3,6 +3,8 @@
 mod arg_extreme;
 mod checkpoint;
 pub use checkpoint::{Act, Revolve};
+#[macro_use]
+mod dual_rules;
 mod dual;
 mod dual_lanes;
 mod outputs;
@@ -10,7 +12,7 @@ mod dual_arg;
 pub use dual_arg::DualArg;
 pub use outputs::{flat_into, Outputs};
 pub use arg_extreme::{arg_max_by, arg_min_by, primal_values};
-pub use dual::Dual;
+pub use dual::{one_lane, Dual};
 pub use dual_lanes::{DualN, Lanes, LANES};
 pub mod tensor;
 pub use nalgebra;

@@ -167,7 +167,13 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     );
     // The dual copy (second derivatives): every function has one; matrix and
     // struct parameters take their tangents in trailing slots.
-    let vjp_dual_fn = vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis);
+    // A function whose lanes copy runs the sweep has it generic over the
+    // lane count, and its dual copy is that copy at one lane.
+    let vjp_dual_fn = if crate::plan::lanes::sweeps_over_lanes(sig, low) {
+        super::lanes::one_lane(sig, &lints, &item_vis)
+    } else {
+        vjp_function(sig, low, true, &vjp_dual, &lints, &item_vis)
+    };
     let vjp_lanes = names::vjp_lanes_fn(name);
     let vjp_lanes_fn = super::lanes::generate(sig, low, &lints, &item_vis);
     let second = super::second::generate(sig, &vjp_dual, &vjp_lanes);
@@ -290,7 +296,7 @@ fn sweeps_function(sig: &Sig, low: &Lowered, dual: bool, split: bool, set: Optio
     sweeps_over(sig, low, dual, false, split, set, fname, lints, vis)
 }
 
-/// The lanes copy (`emit::lanes`): the dual copy over `Lanes<F>`.
+/// The lanes copy (`emit::lanes`): the dual copy over `DualN<F, K>`, generic over `K`.
 pub(super) fn lanes_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     sweeps_over(sig, low, true, true, false, None, fname, lints, vis)
 }
@@ -508,11 +514,12 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     // Only where a split call may keep something: dropping one is a call
     // that a short function (Rosenbrock at n = 10) would feel.
     let keep = (!dual && !sw.pullbacks.is_empty()).then(|| quote!(let __gd_keep = #krate::__private::Keep::new();));
-    quote! {
+    let generics = if lanes { quote!(<const __GD_K: usize>) } else { TokenStream::new() };
+    let func = quote! {
         #[doc(hidden)]
         #lints
         #[inline]
-        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
+        #vis fn #fname #generics(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tangents),*) -> #ret_ty {
             #alias
             #keep
             #setup
@@ -527,6 +534,11 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
             #stacks_end
             #result
         }
+    };
+    if lanes {
+        super::lanes::name_scalar(func, s)
+    } else {
+        func
     }
 }
 

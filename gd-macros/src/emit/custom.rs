@@ -139,6 +139,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         }
         #[doc(hidden)]
         #lints
+        #[inline]
         #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
             panic!(#panic_msg)
         }

@@ -1,16 +1,20 @@
-//! `__gd_vjp_lanes`: the dual copy of the reverse sweep over `Lanes<F>`
-//! (`K` tangents per sweep; see `plan::lanes`), with the dual copy's ABI.
-//! `f::hessian` calls it once per chunk of `K` columns, and a caller's lanes
-//! copy calls its callees' lanes copies.
+//! `__gd_vjp_lanes`: the dual copy of the reverse sweep over `DualN<F, K>`
+//! (`K` tangents per sweep; see `plan::lanes`), with the dual copy's ABI,
+//! generic over `K` (`__GD_K`, inferred from the seed's type). `f::hessian`
+//! calls it at `K = LANES` once per chunk of columns, and a caller's lanes
+//! copy calls its callees' at its own `K`. Where the sweep runs over lanes,
+//! the dual copy (`hvp`) is this copy at `K = 1` (`one_lane`): one copy of
+//! the second-order sweep to expand and type-check per function, and being
+//! generic, it is compiled only for the `K` that something calls.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use super::names;
 use crate::lower::Lowered;
 use crate::sig::{Class, Output, Sig};
 
-/// The lanes copy of a scalar- or vector-valued function: its sweep over `Lanes<F>`
+/// The lanes copy of a scalar- or vector-valued function: its sweep over `DualN<F, K>`
 /// where the plan allows, else its dual copy run once per lane.
 pub fn generate(sig: &Sig, low: &Lowered, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let fname = names::vjp_lanes_fn(&sig.name);
@@ -18,6 +22,71 @@ pub fn generate(sig: &Sig, low: &Lowered, lints: &TokenStream, vis: &TokenStream
         super::api::lanes_function(sig, low, &fname, lints, vis)
     } else {
         per_lane(sig, lints, vis)
+    }
+}
+
+/// The lanes copy with its scalar type `s` written where lowered
+/// expressions name `__gd_S` (which the other copies declare as a local
+/// alias, an item that could not name the function's `__GD_K`).
+pub(super) fn name_scalar(tokens: TokenStream, s: &TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|tt| -> Vec<TokenTree> {
+            match tt {
+                TokenTree::Ident(i) if i == "__gd_S" => s.clone().into_iter().collect(),
+                TokenTree::Group(g) => {
+                    let mut n = Group::new(g.delimiter(), name_scalar(g.stream(), s));
+                    n.set_span(g.span());
+                    vec![TokenTree::Group(n)]
+                }
+                tt => vec![tt],
+            }
+        })
+        .collect()
+}
+
+/// The dual copy `__gd_vjp_dual` of a function whose lanes copy runs the
+/// sweep: the lanes copy at one lane (`Dual<F>` and `DualN<F, 1>` have the
+/// same layout, so slices are reinterpreted, not copied).
+pub fn one_lane(sig: &Sig, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
+    let (f, k, name) = (&sig.float, crate::krate(), &sig.name);
+    let (fname, lanes) = (names::vjp_dual_fn(name), names::vjp_lanes_fn(name));
+    let d = quote!(#k::__private::Dual<#f>);
+    let (one, no) = (quote!(#k::__private::one_lane), names::no_slot());
+    let (mut params, mut slots, mut tans, mut args, mut slot_args, mut tan_args) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (i, p) in sig.params.iter().enumerate() {
+        let (a, ty, slot, ts) = (format_ident!("__gd_a{}", i), &p.ty, names::slot(i), format_ident!("__gd_tslot{}", i));
+        let tty = super::api::dual_tangent_slot(p, f);
+        tans.push(quote!(#ts: #tty));
+        tan_args.push(quote!(#ts));
+        match (&p.class, p.wrt) {
+            (Class::Scalar, true) => {
+                params.push(quote!(#a: #d));
+                slots.push(quote!(#slot: ::core::option::Option<&mut #d>));
+                args.push(quote!(#one::of(#a)));
+                slot_args.push(quote!(#slot.map(#one::of_mut)));
+            }
+            (Class::Array { .. }, true) => {
+                params.push(quote!(#a: &[#d]));
+                slots.push(quote!(#slot: ::core::option::Option<&mut [#d]>));
+                args.push(quote!(#one::of_slice(#a)));
+                slot_args.push(quote!(#slot.map(#one::of_slice_mut)));
+            }
+            _ => {
+                params.push(quote!(#a: #ty));
+                slots.push(quote!(#slot: #no));
+                args.push(quote!(#a));
+                slot_args.push(quote!(#slot));
+            }
+        }
+    }
+    quote! {
+        #[doc(hidden)]
+        #lints
+        #[inline]
+        #vis fn #fname(#(#params,)* __gd_seed: #d, #(#slots,)* #(#tans),*) -> #d {
+            #one::back(#lanes(#(#args,)* #one::of(__gd_seed), #(#slot_args,)* #(#tan_args),*))
+        }
     }
 }
 
@@ -29,7 +98,7 @@ pub fn generate(sig: &Sig, low: &Lowered, lints: &TokenStream, vis: &TokenStream
 pub fn per_lane(sig: &Sig, lints: &TokenStream, vis: &TokenStream) -> TokenStream {
     let (f, k, name) = (&sig.float, crate::krate(), &sig.name);
     let (fname, dual) = (names::vjp_lanes_fn(name), names::vjp_dual_fn(name));
-    let (l, d) = (quote!(#k::__private::Lanes<#f>), quote!(#k::__private::Dual::<#f>));
+    let (l, d) = (quote!(#k::__private::DualN<#f, __GD_K>), quote!(#k::__private::Dual::<#f>));
     let none = quote!(::core::option::Option::<()>::None);
     let msg = format!("{name}: the lanes copy of the reverse sweep does not differentiate matrices or structs");
     let (mut params, mut slots, mut tans) = (Vec::new(), Vec::new(), Vec::new());
@@ -123,9 +192,10 @@ pub fn per_lane(sig: &Sig, lints: &TokenStream, vis: &TokenStream) -> TokenStrea
     quote! {
         #[doc(hidden)]
         #lints
-        #vis fn #fname(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tans),*) -> #out_ty {
+        #[inline]
+        #vis fn #fname<const __GD_K: usize>(#(#params,)* __gd_seed: #seed_ty, #(#slots,)* #(#tans),*) -> #out_ty {
             let mut __gd_out = #out_init;
-            for __gd_l in 0..#k::__private::LANES {
+            for __gd_l in 0..__GD_K {
                 #per
                 let __gd_v = #dual(#(#args,)* #lane_seed, #(#lane_slots,)* #(#lane_tans),*);
                 #after

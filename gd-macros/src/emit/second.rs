@@ -1,10 +1,17 @@
 //! Second order: `f::hvp` and `f::hessian`, by forward over reverse. The
-//! reverse sweep is emitted a second time over `Dual<F>` (`__gd_vjp_dual`);
-//! seeding the inputs' tangents with `v` makes the gradient's tangent parts
-//! `H·v`, at the cost of a few gradients. `hessian` seeds `K` columns per
-//! sweep through the lanes copy over `Lanes<F>` (`__gd_vjp_lanes`, see
-//! `plan::lanes`), or, over matrix or struct parameters, takes one `hvp` per
-//! column.
+//! reverse sweep is emitted a second time over dual numbers (`__gd_vjp_dual`
+//! over `Dual<F>`); seeding the inputs' tangents with `v` makes the
+//! gradient's tangent parts `H·v`, at the cost of a few gradients.
+//! `hessian` seeds `K` columns per sweep through the lanes copy over
+//! `Lanes<F>` (`__gd_vjp_lanes`, see `plan::lanes`), or, over matrix or
+//! struct parameters, takes one `hvp` per column. Where the lanes copy runs
+//! the sweep, it is generic over the lane count and the dual copy is it at
+//! one lane (`emit::lanes::one_lane`): one second-order sweep per function.
+//!
+//! Everything here is `#[inline]` and the copies are `#[inline]` or
+//! generic: a crate compiles a function's second-order code only if
+//! something calls its `hvp` or `hessian` (issue 16: they were exported
+//! roots, so every library build compiled both copies of every function).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -196,6 +203,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
     } else {
         quote! {
             #[doc = #hess_into_doc]
+            #[inline]
             pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
                 let __gd_n = #len;
                 ::core::assert_eq!(__gd_hessian.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_hessian.shape(), __gd_n, __gd_n);
@@ -215,6 +223,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
             }
 
             #[doc = #hess_doc]
+            #[inline]
             pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
                 let __gd_n = #len;
                 let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);
@@ -245,6 +254,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
         #[doc(hidden)]
         /// With `want_g` false the gradient comes back empty (`hvp` and
         /// all but one column of a Hessian do not need it).
+        #[inline]
         pub fn __gd_hvp_flat(#ref_params, __gd_v: &[#f], __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>, ::std::vec::Vec<#f>) {
             let mut __gd_off = 0usize;
             #setup
@@ -257,6 +267,7 @@ pub fn generate(sig: &Sig, vjp_dual: &syn::Ident, vjp_lanes: &syn::Ident) -> Tok
         }
 
         #[doc = #hvp_doc]
+        #[inline]
         pub fn hvp(#params, #(#tan_params),*) -> #gty {
             let mut __gd_v = ::std::vec::Vec::new();
             #tan_push
@@ -348,6 +359,7 @@ fn chunked(sig: &Sig, vjp_lanes: &syn::Ident, hess_into_doc: &str, hess_doc: &st
         /// The Hessian into `__gd_h` (n×n) by chunks of `LANES` columns;
         /// returns the value and, with `want_g`, the flat gradient.
         #[doc(hidden)]
+        #[inline]
         pub fn __gd_hessian_lanes(#ref_params, __gd_h: &mut #na::DMatrix<#f>, __gd_want_g: bool) -> (#f, ::std::vec::Vec<#f>) {
             let __gd_n = #len;
             ::core::assert_eq!(__gd_h.shape(), (__gd_n, __gd_n), "{}: the Hessian buffer is {:?}, not {}x{}", stringify!(#name), __gd_h.shape(), __gd_n, __gd_n);
@@ -380,11 +392,13 @@ fn chunked(sig: &Sig, vjp_lanes: &syn::Ident, hess_into_doc: &str, hess_doc: &st
         }
 
         #[doc = #hess_into_doc]
+        #[inline]
         pub fn hessian_into(#params, __gd_hessian: &mut #na::DMatrix<#f>) -> #f {
             __gd_hessian_lanes(#(#refs,)* __gd_hessian, false).0
         }
 
         #[doc = #hess_doc]
+        #[inline]
         pub fn hessian(#params) -> (#f, #gty, #na::DMatrix<#f>) {
             let __gd_n = #len;
             let mut __gd_h = #na::DMatrix::<#f>::zeros(__gd_n, __gd_n);

@@ -113,11 +113,12 @@ impl<'a> Sweeps<'a> {
         Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects }
     }
 
-    /// The lanes copy: the dual copy over `Lanes<F>`, `K` tangents per sweep.
+    /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
+    /// sweep, generic over `K` (`__GD_K`, see `emit::lanes`).
     pub fn into_lanes(&mut self) {
         let (k, f) = (&self.krate, self.f);
-        self.s = quote!(#k::__private::Lanes<#f>);
-        self.zero = quote!(#k::__private::Lanes::<#f>::NEG_ZERO);
+        self.s = quote!(#k::__private::DualN<#f, __GD_K>);
+        self.zero = quote!(#k::__private::DualN::<#f, __GD_K>::NEG_ZERO);
         self.lanes = true;
     }
 
@@ -168,8 +169,14 @@ impl<'a> Sweeps<'a> {
     }
 
     /// `type __gd_S = ..;`: the scalar type, named in lowered expressions.
+    /// The lanes copy has none: an item in a function cannot name the
+    /// function's generic `__GD_K`; `emit::lanes::generic` writes the type
+    /// in its place instead.
     pub fn scalar_alias(&self) -> TokenStream {
         let s = &self.s;
+        if self.lanes {
+            return TokenStream::new();
+        }
         quote!(type __gd_S = #s;)
     }
 

@@ -9,6 +9,8 @@
 //! split calls, a scalar output. Every other scalar- or vector-valued
 //! function gets a lanes copy that runs its dual copy once per lane
 //! (`emit::lanes::per_lane`), so that any caller's lanes copy can call it.
+//! Both are generic over the lane count; where the copy runs the sweep, the
+//! dual copy is it at one lane.
 
 use crate::ir::Ty;
 use crate::lower::Lowered;
