@@ -141,8 +141,7 @@ where
     O: Optimizer + Clone,
     L: Fn(&[f64], &[usize], &mut [f64]) -> f64 + Sync,
 {
-    let mut shards = Shards::new(cfg.threads, cfg.min_shard)?;
-    lr_find_any(opt, params, n_samples, |p: &[f64], b: &[usize], g: &mut [f64]| shards.eval(&loss, p, b, g), cfg)
+    lr_find_shards(opt, params, n_samples, loss, cfg)
 }
 
 /// [`lr_find_params`] on several threads, as [`lr_find_sharded`] is to
@@ -157,6 +156,18 @@ pub fn lr_find_params_sharded<O, P, L>(
 where
     O: Optimizer + Clone,
     P: Params + Clone + Send + Sync,
+    L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
+{
+    lr_find_shards(opt, params, n_samples, loss, cfg)
+}
+
+/// The two sharded sweeps: the thread settings checked, then the one sweep
+/// with the sharded loss (as `Trainer::fit_shards` is to the fits).
+fn lr_find_shards<O, P, L>(opt: &O, params: &mut P, n_samples: usize, loss: L, cfg: LrFindConfig) -> Result<LrFindReport, GdError>
+where
+    O: Optimizer + Clone,
+    P: TrainParams + Sync + ?Sized,
+    P::Owned: Send,
     L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
 {
     let mut shards = Shards::new(cfg.threads, cfg.min_shard)?;
