@@ -308,6 +308,13 @@ impl<'a> Lowerer<'a> {
         (LoopHead::For { pat: quote!(#k), iter: quote!(0..#len) }, k)
     }
 
+    /// The iterator's item at the trip whose index variable `index_head`
+    /// named `k`.
+    pub(super) fn item_at(&mut self, it: &ActiveIter, k: &Ident) -> ItemVal {
+        let kt = self.capture(Ty::Usize, quote!(#k));
+        self.item_val(&it.item, kt, &quote!(#k))
+    }
+
     /// The item at position `k` (whose `usize` temporary is `kt`).
     pub(super) fn item_val(&mut self, item: &Item, kt: Temp, k: &TokenStream) -> ItemVal {
         match item {
@@ -535,8 +542,7 @@ impl<'a> Lowerer<'a> {
     fn bind_step(&mut self, pat: &Pat, cur: Cur, elem: &Elem<'_>, at: &Expr) -> Result<()> {
         match (cur, elem) {
             (Cur::Elem, Elem::Active(it, k)) => {
-                let kt = self.capture(Ty::Usize, quote!(#k));
-                let iv = self.item_val(&it.item, kt, &quote!(#k));
+                let iv = self.item_at(it, k);
                 self.bind_pat(pat, iv)
             }
             (Cur::Elem, Elem::Passive(e)) => {
@@ -585,8 +591,7 @@ impl<'a> Lowerer<'a> {
                 let v = match (cur, elem) {
                     (Cur::Val(v), _) => v,
                     (Cur::Elem, Elem::Active(it, k)) => {
-                        let kt = self.capture(Ty::Usize, quote!(#k));
-                        match self.item_val(&it.item, kt, &quote!(#k)) {
+                        match self.item_at(it, k) {
                             ItemVal::Active(t, _) => Val::Active(t),
                             ItemVal::Passive(ts, _) => Val::Passive(ts),
                             _ => return self.err(end.src, "#[differentiable]: cannot sum pairs; add `.map(|(a, b)| ..)`"),

@@ -947,8 +947,7 @@ impl<'a> Lowerer<'a> {
             self.next_checkpoint = checkpoint;
             let pat = &*f.pat;
             return self.lower_loop(head, &mut |s| {
-                let kt = s.capture(Ty::Usize, quote!(#k));
-                let item = s.item_val(&it.item, kt, &quote!(#k));
+                let item = s.item_at(&it, &k);
                 s.bind_pat(pat, item)?;
                 s.run(&[Frame::Stmts(body), Frame::LoopEnd])
             });
