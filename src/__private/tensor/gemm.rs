@@ -67,7 +67,40 @@ pub(super) fn product<F: faer::traits::ComplexField>(dst: &mut [F], m: usize, n:
     debug_assert!(a.nrows() == m && b.nrows() == k && b.ncols() == n);
     let dst = MatMut::from_column_major_slice_mut(dst, m, n);
     let accum = if add { Accum::Add } else { Accum::Replace };
-    matmul(dst, accum, a, b, F::one_impl(), parallelism(m, k, n));
+    let par = parallelism(m, k, n);
+    matmul(dst, accum, a, b, F::one_impl(), par);
+    clear_upper_vector_state(par);
+}
+
+/// faer's kernels (the gemm crate's AVX2/AVX-512 code, chosen at run time)
+/// return with the upper halves of the vector registers still in use: no
+/// `vzeroupper`. The rest of the program is baseline x86-64, legacy SSE code
+/// (the generated rules, and glibc's `tanh`, `exp`, `log` for f64), and on
+/// Intel cores SSE instructions run with a false dependency on those dirty
+/// upper halves until a `vzeroupper`. On an Intel Xeon that made the f64 MLP
+/// step 4-5x its f32 time (the elementwise rules between the products were
+/// the slow part); AMD cores carry no such penalty. `vzeroupper` costs
+/// about nothing, so it follows every product, on every thread that took
+/// part in it. tests: `upper_vector_state_is_clean_after_a_product`.
+fn clear_upper_vector_state(par: Par) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx") {
+            if let Par::Rayon(_) = par {
+                rayon::broadcast(|_| unsafe { vzeroupper() });
+            }
+            // SAFETY: the CPU has AVX (checked just above).
+            unsafe { vzeroupper() }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = par;
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn vzeroupper() {
+    std::arch::x86_64::_mm256_zeroupper();
 }
 
 #[cfg(test)]
@@ -127,5 +160,39 @@ mod tests {
         let b = DMatrix::<f32>::from_fn(17, 12, |i, j| ((3 * i + j) as f32 * 0.1).sin());
         let d = a.fwd(&b) - &a * &b;
         assert!(d.amax() <= 1e-5, "{}", d.amax());
+    }
+
+    /// After a product that went to faer, the upper halves of the vector
+    /// registers are clean (see `clear_upper_vector_state`): XGETBV with
+    /// ECX = 1 reports which register states are in use; bit 2 is the upper
+    /// 128 bits of ymm0-15, bit 6 the upper 256 bits of zmm0-15. Skipped on
+    /// a CPU without XGETBV 1.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn upper_vector_state_is_clean_after_a_product() {
+        use std::arch::x86_64::{__cpuid, __cpuid_count};
+        // XSAVE (CPUID.1:ECX bit 26), then XGETBV with ECX = 1 (CPUID.(0xD, 1):EAX bit 2).
+        // (`unsafe` for the rust-version, 1.88; safe functions since.)
+        #[allow(unused_unsafe)]
+        let has_xgetbv1 = unsafe { __cpuid(1).ecx & (1 << 26) != 0 && __cpuid_count(0xD, 1).eax & (1 << 2) != 0 };
+        if !has_xgetbv1 || !std::arch::is_x86_feature_detected!("avx") {
+            eprintln!("SKIPPED: this CPU has no XGETBV 1 or no AVX");
+            return;
+        }
+        fn in_use() -> u64 {
+            let (lo, hi): (u32, u32);
+            // SAFETY: XGETBV 1 is supported (checked by the caller).
+            unsafe { std::arch::asm!("xgetbv", in("ecx") 1u32, out("eax") lo, out("edx") hi, options(nomem, nostack)) };
+            (u64::from(hi) << 32) | u64::from(lo)
+        }
+        let (a, b) = (m(64, 64, 0.1), m(64, 32, 0.2));
+        let c = a.fwd(&b);
+        let state = in_use();
+        assert_eq!(state & 0b100_0100, 0, "upper vector state in use after a product: XINUSE = {state:#x}");
+        let (a, b) = (a.map(|v| v as f32), b.map(|v| v as f32));
+        let c32 = a.fwd(&b);
+        let state = in_use();
+        assert_eq!(state & 0b100_0100, 0, "upper vector state in use after an f32 product: XINUSE = {state:#x}");
+        assert!(c.amax() > 0.0 && c32.amax() > 0.0);
     }
 }
