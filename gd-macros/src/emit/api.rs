@@ -90,7 +90,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let wrt: Vec<(usize, &crate::sig::Param)> = sig.params.iter().enumerate().filter(|(_, p)| p.wrt).collect();
     let mut zeros = TokenStream::new();
     let mut gvals = Vec::new();
-    let mut gslots = Vec::new();
+    let mut gargs = Vec::new();
+    let mut into_names = Vec::new();
     let mut into_params = Vec::new();
     let mut into_slots = Vec::new();
     let mut tan_params = Vec::new();
@@ -101,7 +102,6 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         let gi = format_ident!("grad_{}", pn);
         let ti = format_ident!("tangent_{}", pn);
         if !p.wrt {
-            gslots.push(quote!(::core::option::Option::None));
             into_slots.push(quote!(::core::option::Option::None));
             tan_slots.push(quote!(::core::option::Option::None));
             continue;
@@ -109,7 +109,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         match &p.class {
             Class::Scalar => {
                 zeros.extend(quote!(let mut #g: #f = 0.0;));
-                gslots.push(quote!(::core::option::Option::Some(&mut #g)));
+                gargs.push(quote!(&mut #g));
                 into_params.push(quote!(#gi: &mut #f));
                 tan_params.push(quote!(#ti: #f));
             }
@@ -118,20 +118,21 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
                     Some(n) => zeros.extend(quote!(let mut #g: [#f; #n] = [0.0; #n];)),
                     None => zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = ::std::vec![0.0; #pn.len()];)),
                 }
-                gslots.push(quote!(::core::option::Option::Some(&mut #g[..])));
+                gargs.push(quote!(&mut #g[..]));
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
             }
             Class::Tensor { owned } => {
                 let k = crate::krate();
                 zeros.extend(quote!(let mut #g: #owned = <#owned as #k::Params>::zeros_like(&#pn);));
-                gslots.push(quote!(::core::option::Option::Some(&mut #g)));
+                gargs.push(quote!(&mut #g));
                 into_params.push(quote!(#gi: &mut #owned));
                 tan_params.push(quote!(#ti: &#owned));
             }
             Class::Passive => unreachable!(),
         }
         gvals.push(quote!(#g));
+        into_names.push(gi.clone());
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
     }
@@ -142,12 +143,17 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // `plan::window`); otherwise the buffers are zeroed and added into.
     let plan = WindowPlan::assigning(&sig.wrt_arrays(), &low.body, &low.temps, &crate::plan::Loops::of(&low.body, &low.temps));
     let vjp_set = names::vjp_set_fn(name);
-    let (vjp_set_fn, set_body, vag_vjp) = if plan.windows.is_empty() && plan.backward.is_empty() {
+    // One copy of each reverse sweep per function: `value_and_grad_into`
+    // inlines `__gd_vjp` (`#[inline]`, so that callers' sweeps can inline
+    // it too) and `value_and_grad_set` the assigning copy; the other entry
+    // points call those two instead of inlining a sweep each, which made a
+    // library build compile the reverse sweep up to three times.
+    let (vjp_set_fn, set_body, vag_api) = if plan.windows.is_empty() && plan.backward.is_empty() {
         let zero = zero_buffers(sig);
-        (TokenStream::new(), quote!(#zero super::#vjp(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp)
+        (TokenStream::new(), quote!(#zero value_and_grad_into(#(#pnames,)* #(#into_names),*)), quote!(value_and_grad_into))
     } else {
         let func = sweeps_function(sig, low, false, false, Some(&plan), &vjp_set, &lints, &item_vis);
-        (func, quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#into_slots),*)), &vjp_set)
+        (func, quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#into_slots),*)), quote!(value_and_grad_set))
     };
     let wrt_names: Vec<String> = wrt.iter().map(|(_, p)| format!("`{}`", p.name)).collect();
     let wrt_doc = wrt_names.join(", ");
@@ -205,7 +211,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #[doc = #vg_doc]
             pub fn value_and_grad(#params) -> (#f, #gty) {
                 #zeros
-                let __gd_value = super::#vag_vjp(#(#pnames,)* 1.0, #(#gslots),*);
+                let __gd_value = #vag_api(#(#pnames,)* #(#gargs),*);
                 (__gd_value, #gval)
             }
 
@@ -229,6 +235,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #second
 
             #[doc = #jvp_doc]
+            // Forward mode is `#[inline]` like the second-order API: a
+            // library's build does not compile its sweep for every
+            // function, the crate that calls `jvp` does.
+            #[inline]
             pub fn jvp(#params, #(#tan_params),*) -> (#f, #f) {
                 super::#jvp(#(#pnames,)* #(#tan_slots),*)
             }
@@ -619,6 +629,9 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
     quote! {
         #[doc(hidden)]
         #lints
+        // Compiled only in a crate that runs forward mode (see `jvp` in
+        // `generate`).
+        #[inline]
         #vis fn #fname(#(#pnames: #ptys,)* #(#tslots),*) -> #ret_ty {
             #alias
             #tsetup

@@ -179,6 +179,7 @@ pub fn generate(
             }
 
             #[doc = #jvp_doc]
+            #[inline]
             pub fn jvp(#params, #(#tan_params),*) -> (#out, ::std::vec::Vec<#f>) {
                 super::#jvp(#(#pnames,)* #(#tan_slots),*)
             }
