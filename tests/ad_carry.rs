@@ -6,6 +6,8 @@
 //! Euler step that stores one ahead, a second pass that reads pairs, the
 //! recurrence run twice over the array; and beside them forms the plan
 //! leaves to the memory path (a `Vec` pushed to, a load after the store).
+//! The pass that reads the array first assigns its adjoint (`first_writes`
+//! in the same file); a second pass adds.
 //! Each against num-dual, central differences, jvp, `_into` and `_set`.
 // `--cfg gd_oracles_only` builds only the oracle self-checks (see ad_scalar.rs).
 #![allow(unexpected_cfgs)]
@@ -269,6 +271,36 @@ fn load_after_store_d<D: Dn>(x: &[D]) -> D {
     s + h[n - 1]
 }
 
+/// Two passes read the running sums, each one element per trip: the first
+/// assigns their adjoints, the second adds.
+#[differentiable]
+fn two_readers(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut c = vec![0.0; n];
+    c[0] = x[0];
+    for i in 1..n {
+        c[i] = c[i - 1] + x[i];
+    }
+    let mut s = 0.0;
+    for i in 0..n {
+        s += c[i].sin();
+    }
+    let mut t = 0.0;
+    for i in 0..n {
+        t += c[i] * c[i];
+    }
+    s + 0.5 * t
+}
+fn two_readers_d<D: Dn>(x: &[D]) -> D {
+    let mut acc = c::<D>(0.0);
+    let mut s = c::<D>(0.0);
+    for &v in x {
+        acc += v;
+        s += acc.sin() + acc * acc * 0.5;
+    }
+    s
+}
+
 slice_cases!(-1.2, 1.2;
     cumsum_vec, cumsum_vec_d, 801, 7;
     cumsum_array, cumsum_array_d, 802, 6;
@@ -280,6 +312,7 @@ slice_cases!(-1.2, 1.2;
     twice, twice_d, 808, 5;
     cumsum_push, cumsum_vec_d, 809, 7;
     load_after_store, load_after_store_d, 810, 6;
+    two_readers, two_readers_d, 811, 6;
 );
 
 #[test]

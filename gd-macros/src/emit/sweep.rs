@@ -74,6 +74,9 @@ pub struct Sweeps<'a> {
     /// Local arrays whose adjoints are sized at creation, because seeded
     /// loops add into them in the forward sweep (`plan::fused::seeded_local_reads`).
     early: HashSet<usize>,
+    /// Loads in seeded loops whose trip assigns the local array's adjoint,
+    /// the first write to it (`plan::carry::first_writes`).
+    first_writes: HashSet<Temp>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     /// While a loop's first trip is reversed: headers whose adjoint is dead
@@ -111,12 +114,13 @@ impl<'a> Sweeps<'a> {
         };
         let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
+        let first_writes = crate::plan::carry::first_writes(body, temps, &seeded, &early);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
         // Loops whose reverse does not take their trips one by one, last first.
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -151,6 +155,7 @@ impl<'a> Sweeps<'a> {
         self.seeded.clear();
         self.checkpointed.clear();
         self.early.clear();
+        self.first_writes.clear();
         self.recomputed.clear();
         self.rebinding.clear();
         self.retaken.clear();
@@ -1030,6 +1035,8 @@ impl<'a> Sweeps<'a> {
                             let r = crate::plan::carry::reg(id, depth);
                             quote!(#r += #bd; #bd = #z;)
                         }
+                        // The first write to the element (see `plan::carry`).
+                        _ if self.first_writes.contains(dst) => quote!(#g[#k] = #bd; #bd = #z;),
                         // Into the window's register (see `plan::window`).
                         Some(&(id, pos)) if g == names::grad(self.window.windows[id].param) => {
                             let acc = names::window_acc(id, pos);

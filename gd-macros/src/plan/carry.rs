@@ -26,6 +26,13 @@
 //! there, at the first trip's store index minus `δ·Δ`. All other accesses
 //! of `a` keep the memory path, which stays right beside the registers:
 //! other loads add into `c̄[k]`, which the store still reads and zeroes.
+//!
+//! `first_writes` plans the other end of such an adjoint: the seeded loop
+//! that reads the array after it was written (`s += (c[i] - y[i])²`) adds
+//! each trip's adjoint into `c̄[i]` in the forward sweep, which is the first
+//! write to the adjoint (zeroed when the array is created) when nothing
+//! wrote it before: then, reading one element per trip, each once, it
+//! assigns instead of loading and adding.
 
 use std::collections::{HashMap, HashSet};
 
@@ -80,6 +87,40 @@ impl CarryPlan {
     pub fn of_loop(&self, count: Temp) -> Vec<(usize, &Carry)> {
         self.carries.iter().enumerate().filter(|(_, c)| c.count == count).collect()
     }
+}
+
+/// The loads of local arrays in seeded loops whose adjoint is the first
+/// write to its element, which the trip assigns instead of adding (see the
+/// module's comment). For each local array whose adjoint is sized at
+/// creation (`early`, see `fused::seeded_local_reads`), the seeded loops at
+/// the top level write it in the forward sweep, in order, and everything
+/// else after them in the reverse sweep: the first top-level seeded loop
+/// that reads the array writes first. It qualifies when it runs a range
+/// (`a..b`, `(a..b).step_by(st)`) and its one read of the array is on every
+/// trip at an index affine in the loop variable with a slope other than 0
+/// (a distinct element each trip).
+pub fn first_writes(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, super::fused::Coef>, early: &HashSet<usize>) -> HashSet<Temp> {
+    let mut out = HashSet::new();
+    for &arr in early {
+        let a = Arr::Local(arr);
+        let first = body.iter().find_map(|s| match s {
+            Stmt::Loop(l) if seeded.contains_key(&l.count) && loads_of(&l.body, a) > 0 => Some(l),
+            _ => None,
+        });
+        let Some(l) = first else { continue };
+        let LoopHead::For { iter, .. } = &l.head else { continue };
+        let Some(step) = syn::parse2::<syn::Expr>(iter.clone()).ok().and_then(|e| range_step(&e)) else { continue };
+        match affine_accesses(a, l, temps).as_deref() {
+            Some([load]) if loads_of(&l.body, a) == 1 && load.at.0.checked_mul(step).is_some_and(|d| d != 0) => out.extend(load.dst),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How many loads of array `a` a block holds (nested blocks included).
+fn loads_of(b: &[Stmt], a: Arr) -> usize {
+    b.iter().map(|s| usize::from(matches!(s, Stmt::Load { array, .. } if *array == a)) + s.children().into_iter().map(|c| loads_of(c, a)).sum::<usize>()).sum()
 }
 
 /// The local arrays stored into at the top level of a loop body (its scopes included).
