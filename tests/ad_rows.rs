@@ -4,7 +4,8 @@
 //! The matrix–vector product written with the index four ways (`i * d + j`,
 //! `j + i * d`, `d * i + j`, an offset `+ 1` into a padded row), two arrays
 //! read in one loop, an iterator sum, a range that does not start at zero,
-//! and the variable bound again in the body (no row);
+//! and the variable bound again in the body (no row), or another name bound
+//! from it in an iterator's closure (no row for the reads through it);
 //! each against num-dual, central differences and forward mode, and
 //! `value_and_grad_set` against `value_and_grad_into`. Data too short
 //! panics as the user's code does, and an empty range reads nothing;
@@ -120,6 +121,36 @@ fn shifted_in_body_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64]) -> Dn_ {
     s * 0.5
 }
 
+/// Another name bound from the loop's variable in the body: `k` is not the
+/// variable (as a name bound to it is: the lowering's `let j = ..;` for an
+/// iterator's item), so `a[i * d + k]` takes no row, while `a[i * d + j]` does.
+#[differentiable(wrt(x))]
+fn mv_column_reversed(x: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..b.len() {
+        let mut r = -b[i];
+        for j in 0..d {
+            let k = d - 1 - j;
+            r += a[i * d + k] * x[j] + 0.5 * a[i * d + j];
+        }
+        s += r * r;
+    }
+    0.5 * s
+}
+fn mv_column_reversed_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64]) -> Dn_ {
+    let d = x.len();
+    let mut s = c::<Dn_>(0.0);
+    for i in 0..b.len() {
+        let mut r = c::<Dn_>(-b[i]);
+        for j in 0..d {
+            r += x[j] * a[i * d + d - 1 - j] + 0.5 * a[i * d + j];
+        }
+        s += r * r;
+    }
+    s * 0.5
+}
+
 fn mv_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64], stride: usize, off: usize) -> Dn_ {
     let d = x.len();
     let mut s = c::<Dn_>(0.0);
@@ -155,6 +186,7 @@ fn cases() -> Vec<Case> {
         Case::new("mv_padded", |v| mv_padded(v, &P, &B), |v| mv_d(v, &P, &B, D + 1, 1), pts(504)),
         Case::new("two_arrays", |v| two_arrays(v, &A, &P), |v| two_arrays_d(v, &A, &P), pts(505)),
         Case::new("shifted_in_body", |v| shifted_in_body(v, &A, &B), |v| shifted_in_body_d(v, &A, &B), pts(506)),
+        Case::new("mv_column_reversed", |v| mv_column_reversed(v, &A, &B), |v| mv_column_reversed_d(v, &A, &B), pts(507)),
     ]
 }
 
@@ -189,6 +221,7 @@ fn row_reads_ad() {
         (api_data!(mv_padded, P, B), &|x: &[f64], g: &mut [f64]| mv_padded::value_and_grad_set(x, &P, &B, g)),
         (api_data!(two_arrays, A, P), &|x: &[f64], g: &mut [f64]| two_arrays::value_and_grad_set(x, &A, &P, g)),
         (api_data!(shifted_in_body, A, B), &|x: &[f64], g: &mut [f64]| shifted_in_body::value_and_grad_set(x, &A, &B, g)),
+        (api_data!(mv_column_reversed, A, B), &|x: &[f64], g: &mut [f64]| mv_column_reversed::value_and_grad_set(x, &A, &B, g)),
     ];
     for (case, (api, set)) in cases().into_iter().zip(apis) {
         case.check_api_set(api, set);

@@ -127,8 +127,9 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
     } else {
         scope::module_to_impl(generated, &sig.name)?
     };
-    // For maintainers: `GD_DUMP=name cargo build` prints what a function expands to.
-    if std::env::var("GD_DUMP").is_ok_and(|n| sig.name == n) {
+    // For maintainers: `GD_DUMP=name cargo build` prints what a function
+    // expands to (`GD_DUMP=a,b`: each of several).
+    if std::env::var("GD_DUMP").is_ok_and(|n| n.split(',').any(|n| sig.name == n)) {
         eprintln!("{generated}");
     }
     Ok(quote!(#item #generated))

@@ -109,6 +109,16 @@ pub fn to_usize<T: ToUsize>(x: T) -> usize {
     x.to_usize()
 }
 
+/// Runs `f` out of line, marked cold: the rare branch of a loop (a
+/// selection fold's save, `emit::select`). Inline, its pushes (which may
+/// call the allocator) make the compiler keep the loop's floats on the
+/// stack on every trip; a cold call moves those saves into the branch.
+#[cold]
+#[inline(never)]
+pub fn cold<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 /// Zeroes `g[..lo]` and `g[hi..]`: the elements a `value_and_grad_set`
 /// loop did not assign. Cold and out of line: usually both are empty, and
 /// a memset call in the sweep would make it save registers on every call.

@@ -4,7 +4,7 @@
 //! and reverses those trips alone, last first. Its trip count holds the
 //! number of trips saved.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use super::names::t;
@@ -28,20 +28,30 @@ impl Sweeps<'_> {
     /// primal code, `back`: the back edge).
     pub(super) fn forward_select(&self, l: &Loop, body: &TokenStream, back: &[TokenStream]) -> TokenStream {
         let LoopHead::For { pat, iter } = &l.head else { unreachable!("a selection fold runs a range") };
-        let (count, trips, wins) = (t(l.count), self.stack_of(l.count), self.wins(l));
-        // The trip's inputs, unchanged by the trip (only the back edge sets them).
-        let pushes = self.trip_inputs(l).into_iter().map(|x| {
-            let (s, v) = (self.stack_of(x), t(x));
-            quote!(#s.push(#v);)
+        let (count, trips, wins, k) = (t(l.count), self.stack_of(l.count), self.wins(l), &self.krate);
+        // The trip's inputs, unchanged by the trip (only the back edge sets
+        // them), copied first: the out-of-line save (see below) takes its
+        // values by reference, which would keep the loop's own on the stack.
+        let inputs = self.trip_inputs(l);
+        let copies: Vec<Ident> = (0..inputs.len()).map(|i| quote::format_ident!("__gd_in{i}")).collect();
+        let pushes = inputs.iter().zip(&copies).map(|(x, c)| {
+            let s = self.stack_of(*x);
+            quote!(#s.push(#c);)
         });
+        let values = inputs.iter().map(|x| t(*x));
         quote! {
             #count = 0;
             for (__gd_trip, __gd_item) in ::core::iter::Iterator::enumerate(#iter) {
                 let #pat = __gd_item;
                 #body
+                // Rare (a new maximum): out of line (see `__private::cold`).
                 if !(#wins) {
-                    #trips.push(__gd_trip);
-                    #(#pushes)*
+                    let __gd_at = __gd_trip;
+                    #(let #copies = #values;)*
+                    #k::__private::cold(|| {
+                        #trips.push(__gd_at);
+                        #(#pushes)*
+                    });
                     #count += 1;
                 }
                 #(#back)*

@@ -74,6 +74,9 @@ pub struct Sweeps<'a> {
     /// Local arrays whose adjoints are sized at creation, because seeded
     /// loops add into them in the forward sweep (`plan::fused::seeded_local_reads`).
     early: HashSet<usize>,
+    /// Loads in seeded loops whose trip assigns the local array's adjoint,
+    /// the first write to it (`plan::carry::first_writes`).
+    first_writes: HashSet<Temp>,
     /// While a fused loop's trip reverse is emitted: where the adjoints of
     /// outside temporaries and parameter arrays go instead (its scratch).
     /// While a loop's first trip is reversed: headers whose adjoint is dead
@@ -87,6 +90,9 @@ pub struct Sweeps<'a> {
     /// Replayed loops that save and reverse only the trips where their
     /// running `max`/`min` does not win (see `plan::select`).
     pub selects: std::collections::HashMap<Temp, crate::plan::select::Select>,
+    /// Loads of local arrays whose adjoints go to registers carried to the
+    /// store of an earlier trip (see `plan::carry`).
+    pub carry: crate::plan::carry::CarryPlan,
 }
 
 
@@ -108,9 +114,13 @@ impl<'a> Sweeps<'a> {
         };
         let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
+        let first_writes = crate::plan::carry::first_writes(body, temps, &seeded, &early);
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects }
+        // Loops whose reverse does not take their trips one by one, last first.
+        let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
+        let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -145,6 +155,7 @@ impl<'a> Sweeps<'a> {
         self.seeded.clear();
         self.checkpointed.clear();
         self.early.clear();
+        self.first_writes.clear();
         self.recomputed.clear();
         self.rebinding.clear();
         self.retaken.clear();
@@ -740,6 +751,37 @@ impl<'a> Sweeps<'a> {
     /// The reverse sweep of a loop (`before`: the statements ahead of it in
     /// its block).
     fn reverse_loop(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
+        let carries = self.carry.of_loop(l.count);
+        if carries.is_empty() {
+            return self.reverse_trips(l, before);
+        }
+        // The registers of `plan::carry`, and after the trips what they
+        // still hold, into the elements the first trip read.
+        let (f, z, count) = (&self.s, &self.zero, t(l.count));
+        let mut regs = TokenStream::new();
+        let mut flush = TokenStream::new();
+        for (id, c) in carries {
+            let (g, k0) = (names::local_adj(c.arr), crate::plan::carry::first(id));
+            regs.extend(quote!(let mut #k0: usize = 0;));
+            for depth in 1..=c.depth {
+                let (r, back) = (crate::plan::carry::reg(id, depth), -(depth as i64) * c.delta);
+                regs.extend(quote!(let mut #r: #f = #z;));
+                flush.extend(quote! {
+                    if let ::core::option::Option::Some(__gd_e) = #g.get_mut(#k0.wrapping_add_signed(#back as isize)) {
+                        *__gd_e += #r;
+                    }
+                });
+            }
+        }
+        let trips = self.reverse_trips(l, before);
+        quote!({
+            #regs
+            #trips
+            if #count > 0 { #flush }
+        })
+    }
+
+    fn reverse_trips(&self, l: &Loop, before: &[Stmt]) -> TokenStream {
         match () {
             _ if self.checkpoints(l) => self.reverse_checkpointed(l),
             _ if self.fused.contains(&l.count) => self.reverse_fused(l),
@@ -987,6 +1029,14 @@ impl<'a> Sweeps<'a> {
                 Stmt::Load { dst, array, index } => {
                     let (bd, k, g) = (self.adj(*dst), t(*index), self.arr_adj(*array));
                     match self.window.loads.get(dst) {
+                        // To the store `depth` trips back (see `plan::carry`).
+                        _ if self.carry.loads.contains_key(dst) => {
+                            let (id, depth) = self.carry.loads[dst];
+                            let r = crate::plan::carry::reg(id, depth);
+                            quote!(#r += #bd; #bd = #z;)
+                        }
+                        // The first write to the element (see `plan::carry`).
+                        _ if self.first_writes.contains(dst) => quote!(#g[#k] = #bd; #bd = #z;),
                         // Into the window's register (see `plan::window`).
                         Some(&(id, pos)) if g == names::grad(self.window.windows[id].param) => {
                             let acc = names::window_acc(id, pos);
@@ -1010,12 +1060,25 @@ impl<'a> Sweeps<'a> {
                 },
                 Stmt::Store { arr, index, src } => {
                     let (g, k) = (names::local_adj(*arr), t(*index));
+                    // What later trips' carried loads read of this element,
+                    // and the registers moved down a trip (see `plan::carry`).
+                    let (carried, shift) = match self.carry.stores.get(index) {
+                        Some(&id) => {
+                            let c = &self.carry.carries[id];
+                            let regs: Vec<Ident> = (1..=c.depth).map(|depth| crate::plan::carry::reg(id, depth)).collect();
+                            let (r1, k0) = (&regs[0], crate::plan::carry::first(id));
+                            let (dst, src) = (&regs[..c.depth - 1], &regs[1..]);
+                            let last = &regs[c.depth - 1];
+                            (quote!(+ #r1), quote!(#(#dst = #src;)* #last = #z; #k0 = #k;))
+                        }
+                        None => Default::default(),
+                    };
                     match self.active(src) {
                         Some(x) => {
                             let bx = self.adj(x);
-                            quote!(#bx += #g[#k]; #g[#k] = #z;)
+                            quote!(#bx += #g[#k] #carried; #g[#k] = #z; #shift)
                         }
-                        None => quote!(#g[#k] = #z;),
+                        None => quote!(#g[#k] = #z; #shift),
                     }
                 }
                 Stmt::Push { arr, src } => {

@@ -9,6 +9,9 @@
 //!   write their gradient: each element once, the contributions of later
 //!   trips carried in registers; and whether `value_and_grad_set` may
 //!   assign instead of zeroing and adding.
+//! - `carry`: which loads of a local array in a recurrence (`c[i - 1]`
+//!   before `c[i] = ..`) pass their adjoint in a register to the store of
+//!   an earlier trip, instead of through the array's adjoint in memory.
 //! - `recompute`: which loops the reverse sweep replays instead of saving
 //!   each trip's values.
 //! - `retake`: which saving loops take each trip's item again (a range
@@ -24,6 +27,7 @@
 //!   and why a marked loop cannot.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
+pub mod carry;
 pub mod checkpoint;
 pub mod fused;
 pub mod lanes;

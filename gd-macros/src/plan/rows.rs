@@ -17,7 +17,9 @@
 //! body of an innermost loop (the copy doubles the loop's code), reads an array parameter (a slice, `Vec` or array: `get`
 //! takes a range) that the function never binds again, at an index that is
 //! the loop's variable plus terms free of it (`j`, `i * d + j`,
-//! `j + (i - 1) * d + 1`), and those terms, `lo` and `hi` are pure code whose
+//! `j + (i - 1) * d + 1`; the variable also under a name bound to it once,
+//! `let j = __gd_e9;`, as the lowering of `(0..d).map(|j| ..)` writes it),
+//! and those terms, `lo` and `hi` are pure code whose
 //! names the body neither binds nor changes: the values taken before the
 //! loop are the ones each trip computes.
 
@@ -92,9 +94,15 @@ fn of_loop(l: &Loop, arrays: &HashSet<String>) -> Option<Rows> {
     if !steady(&lo) || !steady(&hi) {
         return None;
     }
-    let mut rewrite = Rewrite { count: l.count, var: &var, arrays, changed: &changed, steady: &steady, rows: Vec::new(), hits: 0 };
+    let mut rewrite = Rewrite { count: l.count, var: &var, aliases: HashSet::new(), arrays, changed: &changed, steady: &steady, rows: Vec::new(), hits: 0 };
     let mut sets = HashMap::new();
+    let once = bound_once(&l.body);
     for s in &l.body {
+        // `let j = __gd_e9;`: the lowering's name for an iterator's item
+        // given the user's (`.map(|j| ..)`), which the reads below use.
+        if let Some(name) = alias_of(s, &var).filter(|n| once.contains(n)) {
+            rewrite.aliases.insert(name);
+        }
         let Stmt::Set { dst, expr } = s else { continue };
         if !pure(expr) {
             continue;
@@ -109,9 +117,52 @@ fn of_loop(l: &Loop, arrays: &HashSet<String>) -> Option<Rows> {
     (!sets.is_empty()).then(|| Rows { lo, hi, rows: rewrite.rows, sets })
 }
 
+/// `name` when the statement is `let name = var;` (immutable).
+fn alias_of(s: &Stmt, var: &Ident) -> Option<String> {
+    let Stmt::Verbatim(ts) = s else { return None };
+    let Ok(syn::Stmt::Local(local)) = syn::parse2::<syn::Stmt>(ts.clone()) else { return None };
+    match (&local.pat, &local.init) {
+        (syn::Pat::Ident(pi), Some(init)) if pi.mutability.is_none() && pi.by_ref.is_none() && pi.subpat.is_none() && init.diverge.is_none() => {
+            matches!(crate::lower::strip(&init.expr), syn::Expr::Path(p) if p.path.is_ident(var)).then(|| pi.ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// The names a block binds exactly once (by `let`, an alias or a loop's
+/// pattern, nested blocks included).
+fn bound_once(b: &Block) -> HashSet<String> {
+    fn count(b: &Block, n: &mut HashMap<String, usize>) {
+        for s in b {
+            let mut here = HashSet::new();
+            match s {
+                Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {
+                    here.insert(name.to_string());
+                }
+                Stmt::Verbatim(ts) if crate::plan::user_code::is_let(ts) => crate::plan::user_code::let_names(ts, &mut here),
+                Stmt::Loop(l) => {
+                    if let LoopHead::For { pat, .. } = &l.head {
+                        idents(pat, &mut here);
+                    }
+                }
+                _ => {}
+            }
+            for name in here {
+                *n.entry(name).or_insert(0) += 1;
+            }
+            s.children().into_iter().for_each(|c| count(c, n));
+        }
+    }
+    let mut n = HashMap::new();
+    count(b, &mut n);
+    n.into_iter().filter(|(_, k)| *k == 1).map(|(name, _)| name).collect()
+}
+
 struct Rewrite<'a, F: Fn(&TokenStream) -> bool> {
     count: Temp,
     var: &'a Ident,
+    /// Names bound to the loop's variable (see `alias_of`), from their `let` on.
+    aliases: HashSet<String>,
     arrays: &'a HashSet<String>,
     changed: &'a HashSet<String>,
     steady: &'a F,
@@ -126,10 +177,10 @@ impl<F: Fn(&TokenStream) -> bool> Rewrite<'_, F> {
         let has_var = |e: &syn::Expr| {
             let mut names = HashSet::new();
             idents(&e.to_token_stream(), &mut names);
-            names.contains(&self.var.to_string())
+            names.contains(&self.var.to_string()) || names.iter().any(|n| self.aliases.contains(n))
         };
         match crate::lower::strip(e) {
-            syn::Expr::Path(p) if p.path.is_ident(self.var) => Some(quote!(0usize)),
+            syn::Expr::Path(p) if p.path.is_ident(self.var) || p.path.get_ident().is_some_and(|i| self.aliases.contains(&i.to_string())) => Some(quote!(0usize)),
             syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
                 let (l, r) = (&*b.left, &*b.right);
                 if !has_var(r) {

@@ -177,7 +177,7 @@ impl WindowPlan {
 }
 
 /// Affine value `slope · v + offset` of an integer in the loop variable.
-type Affine = (i64, i64);
+pub(super) type Affine = (i64, i64);
 
 /// Parameter `p`'s window in loop `l`, with each load's position.
 fn window(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Window, Vec<(Temp, usize)>)> {
@@ -215,6 +215,23 @@ fn single_read(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<(Temp, bool)> {
 /// The loads of `p` in a `for` loop over a simple name, each with its index
 /// as an affine form of that name (see `walk`).
 fn affine_loads(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<Vec<(Temp, Temp, Affine)>> {
+    let loads = affine_accesses(Arr::Param(p), l, temps)?.into_iter().filter_map(|a| Some((a.dst?, a.index, a.at))).collect();
+    Some(loads)
+}
+
+/// A load (`dst`) or a store (`dst: None`) of an array in a loop's body, its
+/// index an affine form of the loop variable.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Access {
+    pub dst: Option<Temp>,
+    pub index: Temp,
+    pub at: Affine,
+}
+
+/// The accesses of array `a` that run on every trip of a `for` loop over a
+/// simple name, in the body's order, each with its index as an affine form
+/// of that name (see `walk`).
+pub(super) fn affine_accesses(a: Arr, l: &Loop, temps: &[TempInfo]) -> Option<Vec<Access>> {
     let LoopHead::For { pat, .. } = &l.head else { return None };
     let var = match syn::parse::Parser::parse2(syn::Pat::parse_single, pat.clone()).ok()? {
         syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.mutability.is_none() && pi.subpat.is_none() => pi.ident.to_string(),
@@ -222,13 +239,13 @@ fn affine_loads(p: usize, l: &Loop, temps: &[TempInfo]) -> Option<Vec<(Temp, Tem
     };
     let mut env: HashMap<String, Option<Affine>> = HashMap::new();
     env.insert(var, Some((1, 0)));
-    let mut loads = Vec::new();
-    walk(&l.body, p, temps, &mut env, &mut HashMap::new(), &mut loads)?;
-    Some(loads)
+    let mut out = Vec::new();
+    walk(&l.body, a, temps, &mut env, &mut HashMap::new(), &mut out)?;
+    Some(out)
 }
 
 /// The step of a loop over `a..b` (1) or `(a..b).step_by(st)` (`st`, a literal ≥ 1).
-fn range_step(e: &syn::Expr) -> Option<i64> {
+pub(super) fn range_step(e: &syn::Expr) -> Option<i64> {
     match crate::lower::strip(e) {
         syn::Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some(1),
         syn::Expr::MethodCall(m) if m.method == "step_by" && m.args.len() == 1 && range_step(&m.receiver) == Some(1) => match &m.args[0] {
@@ -247,25 +264,37 @@ fn writes_forward(s: &Stmt, fused: &HashSet<Temp>) -> bool {
 
 /// Whether a block reads array parameter `p` or passes it to a call.
 fn uses(b: &[Stmt], p: usize) -> bool {
+    touches(b, Arr::Param(p))
+}
+
+/// Whether a block reads, writes or passes to a call array `a`.
+fn touches(b: &[Stmt], a: Arr) -> bool {
     b.iter().any(|s| match s {
-        Stmt::Load { array: Arr::Param(q), .. } => *q == p,
-        Stmt::Call { args, .. } | Stmt::CallArr { args, .. } => args.iter().any(|a| matches!(a, CallArg::Array(Arr::Param(q), ..) if *q == p)),
-        _ => s.children().into_iter().any(|c| uses(c, p)),
+        Stmt::Load { array, .. } => *array == a,
+        Stmt::Store { arr, .. } | Stmt::Push { arr, .. } | Stmt::ArrNew { arr, .. } => Arr::Local(*arr) == a,
+        Stmt::Call { args, .. } | Stmt::CallArr { args, .. } if args.iter().any(|x| matches!(x, CallArg::Array(b, ..) if *b == a)) => true,
+        Stmt::CallArr { arr, .. } | Stmt::Seed { arr } if Arr::Local(*arr) == a => true,
+        _ => s.children().into_iter().any(|c| touches(c, a)),
+    })
+}
+
+/// Whether a block touches array `a` (see `touches`) other than by loads.
+fn touches_not_loading(b: &[Stmt], a: Arr) -> bool {
+    b.iter().any(|s| match s {
+        Stmt::Load { .. } => false,
+        _ if s.children().is_empty() => touches(std::slice::from_ref(s), a),
+        _ => s.children().into_iter().any(|c| touches_not_loading(c, a)),
     })
 }
 
 /// Walks a loop body in order (and the scopes at its top level), keeping the
-/// integer names it can follow; collects the loads of `p` with the affine
-/// form of their index. `None` when a load of `p` sits where it might not
-/// run on every trip, or its index is not affine in the loop variable.
-fn walk(
-    b: &Block,
-    p: usize,
-    temps: &[TempInfo],
-    env: &mut HashMap<String, Option<Affine>>,
-    index: &mut HashMap<Temp, Affine>,
-    loads: &mut Vec<(Temp, Temp, Affine)>,
-) -> Option<()> {
+/// integer names it can follow; collects the loads (and, of a local array,
+/// the stores) of `a` with the affine form of their index. `None` when an
+/// access of `a` sits where it might not run on every trip, or its index is
+/// not affine in the loop variable. A local array's loads elsewhere (in a
+/// branch, a nested loop) are not collected and do not count: they read
+/// without writing, which the plans that read local arrays' accesses allow.
+fn walk(b: &Block, a: Arr, temps: &[TempInfo], env: &mut HashMap<String, Option<Affine>>, index: &mut HashMap<Temp, Affine>, out: &mut Vec<Access>) -> Option<()> {
     for s in b {
         match s {
             Stmt::Verbatim(ts) => bind(ts, env),
@@ -277,14 +306,16 @@ fn walk(
                     index.insert(*dst, a);
                 }
             }
-            Stmt::Load { dst, array: Arr::Param(q), index: k } if *q == p => loads.push((*dst, *k, *index.get(k)?)),
+            Stmt::Load { dst, array, index: k } if *array == a => out.push(Access { dst: Some(*dst), index: *k, at: *index.get(k)? }),
+            Stmt::Store { arr, index: k, .. } if Arr::Local(*arr) == a => out.push(Access { dst: None, index: *k, at: *index.get(k)? }),
             Stmt::Scope(inner) => {
                 // Names bound inside do not leave it.
                 let mut inner_env = env.clone();
-                walk(inner, p, temps, &mut inner_env, index, loads)?;
+                walk(inner, a, temps, &mut inner_env, index, out)?;
             }
-            // Anything else touching `p` (a nested block, a call given it).
-            _ if uses(std::slice::from_ref(s), p) => return None,
+            _ if matches!(a, Arr::Local(_)) && !touches_not_loading(std::slice::from_ref(s), a) => {}
+            // Anything else touching `a` (a nested block, a call given it).
+            _ if touches(std::slice::from_ref(s), a) => return None,
             _ => {}
         }
     }
