@@ -237,18 +237,11 @@ impl<'a> Lowerer<'a> {
         if let Some(v) = self.lower_extreme_by(m)? {
             return Ok(v);
         }
-        // `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
-        // differentiable method (float methods do not apply: `Self` is not
-        // a float).
-        if self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self")) {
-            if let Some(t) = &m.turbofish {
-                return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
-            }
-            let method = &m.method;
-            let args = m.args.iter();
-            let call: Expr = syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*));
-            let Expr::Call(c) = &call else { unreachable!() };
-            return self.lower_call(c, &call);
+        if let Some(v) = self.lower_reduce(m)? {
+            return Ok(v);
+        }
+        if let Some(c) = self.own_method_call(m)? {
+            return self.lower_call(&c, &Expr::Call(c.clone()));
         }
         if let Some(v) = self.tensor_method(m, whole)? {
             return Ok(v);
@@ -268,6 +261,14 @@ impl<'a> Lowerer<'a> {
             }
             "sum" | "product" | "fold" => return self.lower_fold(m),
             "len" | "is_empty" => return Ok(Val::Passive(quote!(#whole))),
+            // Searches and counts over differentiated values (`xs.iter()
+            // .position(|&v| v > t)`, `any`, `all`, `count`): an index, a
+            // count or a truth value, which carries no derivative. Kept as
+            // written, as a condition is, once checked to change nothing.
+            "position" | "rposition" | "any" | "all" | "count" => {
+                self.no_writes(&whole.to_token_stream(), &format!("`{name}`"))?;
+                return Ok(Val::Passive(quote!(#whole)));
+            }
             // A float is Copy: cloning it is the identity.
             "clone" | "to_owned" if m.args.is_empty() => {
                 if let v @ Val::Active(_) = self.lower_expr(&m.receiver)? {
@@ -343,6 +344,20 @@ impl<'a> Lowerer<'a> {
             [.., convert, name] if name == "identity" => convert == "convert",
             _ => false,
         }
+    }
+
+    /// `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
+    /// differentiable method (float methods do not apply: `Self` is not a
+    /// float). `None` for any other method call.
+    pub(super) fn own_method_call(&self, m: &syn::ExprMethodCall) -> Result<Option<syn::ExprCall>> {
+        if !(self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self"))) {
+            return Ok(None);
+        }
+        if let Some(t) = &m.turbofish {
+            return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
+        }
+        let (method, args) = (&m.method, m.args.iter());
+        Ok(Some(syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*))))
     }
 
     fn lower_call(&mut self, c: &syn::ExprCall, whole: &Expr) -> Result<Val> {
