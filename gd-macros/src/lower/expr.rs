@@ -474,6 +474,18 @@ impl<'a> Lowerer<'a> {
                 );
             }
         }
+        // A plain `fn` of this file: it has no derivative code to call, and
+        // rustc would say "cannot find module" inside the expansion.
+        if let Some(id) = fp.path.get_ident().filter(|id| crate::impl_scope::plain_fn(id)) {
+            if c.args.iter().any(|a| self.mentions_active(a)) {
+                let k = crate::krate().to_string().replace(' ', "");
+                let k = k.trim_start_matches("::");
+                return self.err(
+                    &c.func,
+                    format!("#[differentiable]: `{id}` is not #[differentiable], so a differentiated value cannot be passed to it: add #[differentiable] to `fn {id}`, or wrap the argument in `{k}::stop_gradient(..)` if it should not be differentiated"),
+                );
+            }
+        }
         if fp.path.segments.iter().any(|s| !s.arguments.is_none()) {
             return self.err(&c.func, "#[differentiable]: calls with generic arguments are not supported");
         }
