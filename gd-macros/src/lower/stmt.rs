@@ -327,7 +327,14 @@ impl<'a> Lowerer<'a> {
                 _ => return self.err(at, "#[differentiable]: an array pattern (`let [p, q] = a;`) needs an array of differentiated values on the right"),
             },
         };
-        for (k, p) in ps.elems.iter().enumerate() {
+        self.bind_elements(ps.elems.iter(), arr, at, "#[differentiable]: name every element of an array pattern (`let [p, _, r] = a;`), without `..` or nested patterns; or index the array (`a[0]`)")
+    }
+
+    /// Binds the `k`-th name of a pattern's elements to element `k` of
+    /// `arr` (`_` skips one); any other element pattern is refused with
+    /// `refuse`.
+    fn bind_elements<'p>(&mut self, pats: impl Iterator<Item = &'p Pat>, arr: Arr, at: &Expr, refuse: &str) -> Result<()> {
+        for (k, p) in pats.enumerate() {
             let p = match p {
                 Pat::Type(t) => &*t.pat,
                 p => p,
@@ -340,7 +347,7 @@ impl<'a> Lowerer<'a> {
                     self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, at)?;
                 }
                 Pat::Wild(_) => {}
-                _ => return self.err(p, "#[differentiable]: name every element of an array pattern (`let [p, _, r] = a;`), without `..` or nested patterns; or index the array (`a[0]`)"),
+                _ => return self.err(p, refuse),
             }
         }
         Ok(())
@@ -362,24 +369,10 @@ impl<'a> Lowerer<'a> {
             }
         };
         let arr = self.lower_call_outputs(c, ty)?;
-        for (k, p) in pt.elems.iter().enumerate() {
-            let p = match p {
-                Pat::Type(t) => &*t.pat,
-                p => p,
-            };
-            match p {
-                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                    let key = &pi.ident as *const _ as usize;
-                    let index = self.capture(Ty::Usize, quote!(#k));
-                    let v = Val::Active(self.load(Arr::Local(arr), index));
-                    self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, at)?;
-                }
-                Pat::Wild(_) => {}
-                Pat::Rest(_) => return self.err(p, "#[differentiable]: name every output of the call (`let (a, _, c) = f(..);`), not `..`"),
-                _ => return self.err(p, "#[differentiable]: only names and `_` are supported inside tuple patterns"),
-            }
+        if let Some(rest) = pt.elems.iter().find(|p| matches!(p, Pat::Rest(_))) {
+            return self.err(rest, "#[differentiable]: name every output of the call (`let (a, _, c) = f(..);`), not `..`");
         }
-        Ok(())
+        self.bind_elements(pt.elems.iter(), Arr::Local(arr), at, "#[differentiable]: only names and `_` are supported inside tuple patterns")
     }
 
     /// Is any name of this tuple pattern known to hold differentiated values?
