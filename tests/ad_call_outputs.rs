@@ -477,3 +477,76 @@ fn output_from_a_callee() {
     let want: Vec<f64> = (0..3).map(|c| (0..4).map(|r| w[r] * j[(r, c)]).sum()).collect();
     assert_close("extended vjp vs jacobian", &g, &want, 1e-12, 0.0);
 }
+
+// ---- the method form: `let (a, b) = self.g(..)` in an `impl` ----
+
+/// A struct whose vector-valued methods a scalar method binds.
+struct Lens {
+    k: f64,
+}
+
+impl Lens {
+    /// Tuple-valued method (data `self`, not differentiated).
+    #[differentiable(wrt(r, theta))]
+    fn polar_m(&self, r: f64, theta: f64) -> (f64, f64) {
+        (self.k * r * theta.cos(), r * theta.sin())
+    }
+
+    /// Array-valued method.
+    #[differentiable(wrt(x))]
+    fn triple(&self, x: &[f64]) -> [f64; 3] {
+        [x[0] * x[1], self.k * x[1].exp(), x[0] - x[2] * x[2]]
+    }
+
+    /// `Vec`-valued method.
+    #[differentiable(wrt(x))]
+    fn scaled(&self, x: &[f64]) -> Vec<f64> {
+        let mut v = Vec::new();
+        for i in 0..x.len() {
+            v.push(self.k * x[i] * x[i]);
+        }
+        v
+    }
+
+    /// Binds all three through `self.g(..)`, one of them in a loop.
+    #[differentiable(wrt(x))]
+    fn energy(&self, x: &[f64]) -> f64 {
+        let (a, b) = self.polar_m(x[0], x[1]);
+        let t: [f64; 3] = self.triple(x);
+        let mut s = a * b + t[1].sin();
+        for i in 0..2 {
+            let v: Vec<f64> = self.scaled(x);
+            s += v[i] * t[i] + a;
+        }
+        s
+    }
+}
+
+const K: f64 = 1.7;
+
+fn energy_d<D: Dn>(x: &[D]) -> D {
+    let (a, b) = (x[0] * x[1].cos() * K, x[0] * x[1].sin());
+    let t = [x[0] * x[1], x[1].exp() * K, x[0] - x[2] * x[2]];
+    let mut s = a * b + t[1].sin();
+    for i in 0..2 {
+        let v: Vec<D> = x.iter().map(|&v| v * v * K).collect();
+        s += v[i] * t[i] + a;
+    }
+    s
+}
+
+#[test]
+fn method_form_of_vector_callees() {
+    let l = Lens { k: K };
+    check_all(
+        "Lens::energy",
+        &X,
+        &|x| l.energy(x),
+        &|x| energy_d(x),
+        &|x| l.energy_value_and_grad(x),
+        &|x, t| l.energy_jvp(x, t).1,
+        &|x, g| l.energy_value_and_grad_set(x, g),
+        &|x, t| l.energy_hvp(x, t),
+        &|x| l.energy_hessian(x),
+    );
+}

@@ -127,24 +127,9 @@ fn dropped_elements_leave_no_nan() {
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn filtered_reductions_second_order() {
-    macro_rules! second {
-        ($f:ident, $f_d:ident, $seed:expr, $n:expr) => {
-            check_second(
-                stringify!($f),
-                &rand_points($seed, 2, $n, -1.2, 1.2),
-                &|v| $f_d(v),
-                &|v| $f::value_and_grad(v),
-                &|v, t| $f::hvp(v, t),
-                &|v| {
-                    let (val, g, h) = $f::hessian(v);
-                    (val, g, h.iter().copied().collect())
-                },
-            )
-        };
-    }
-    second!(positive_squares, positive_squares_d, 511, 5);
-    second!(after_map, after_map_d, 512, 6);
-    second!(folded, folded_d, 513, 5);
-    second!(range_filter, range_filter_d, 514, 6);
-    second!(loop_filter, loop_filter_d, 515, 5);
+    second_slice!(positive_squares, positive_squares_d, rand_points(511, 2, 5, -1.2, 1.2));
+    second_slice!(after_map, after_map_d, rand_points(512, 2, 6, -1.2, 1.2));
+    second_slice!(folded, folded_d, rand_points(513, 2, 5, -1.2, 1.2));
+    second_slice!(range_filter, range_filter_d, rand_points(514, 2, 6, -1.2, 1.2));
+    second_slice!(loop_filter, loop_filter_d, rand_points(515, 2, 5, -1.2, 1.2));
 }

@@ -261,22 +261,7 @@ fn nested_seeded_sums_ad() {
 #[cfg(not(gd_oracles_only))]
 #[test]
 fn nested_seeded_second_order() {
-    macro_rules! second {
-        ($f:ident, $f_d:ident, $seed:expr) => {
-            check_second(
-                stringify!($f),
-                &rand_points($seed, 2, 3, -1.0, 1.0),
-                &|v| $f_d(v),
-                &|v| $f::value_and_grad(v),
-                &|v, t| $f::hvp(v, t),
-                &|v| {
-                    let (val, g, h) = $f::hessian(v);
-                    (val, g, h.iter().copied().collect())
-                },
-            )
-        };
-    }
-    second!(qf_for, qf_for_d, 411);
-    second!(three_deep, three_deep_d, 412);
-    second!(qf_over_data, qf_over_data_d, 413);
+    second_slice!(qf_for, qf_for_d, rand_points(411, 2, 3, -1.0, 1.0));
+    second_slice!(three_deep, three_deep_d, rand_points(412, 2, 3, -1.0, 1.0));
+    second_slice!(qf_over_data, qf_over_data_d, rand_points(413, 2, 3, -1.0, 1.0));
 }

@@ -15,6 +15,10 @@ pub struct Attr {
     /// `value_and_grad = path`: a hand-written rule used instead of
     /// differentiating the body (JAX's custom_vjp).
     pub rule: Option<syn::Path>,
+    /// `hvp = path` beside `value_and_grad`: the rule's second-order part,
+    /// `(value, gradient, H·v)` from the parameters and the tangents of the
+    /// differentiated ones, which callers' `hvp` and `hessian` go through.
+    pub hvp_rule: Option<syn::Path>,
     /// The function is an associated function or a method in an `impl`
     /// (`in_impl`, or found from a `self` receiver or a `Self` in it): its
     /// API is associated functions beside it (see `methods`).
@@ -32,7 +36,7 @@ impl Attr {
 }
 
 pub fn parse(args: TokenStream) -> Result<Attr> {
-    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None, in_impl: false, cuda: false };
+    let mut attr = Attr { wrt: None, krate: quote!(::gd), checks: Vec::new(), rule: None, hvp_rule: None, in_impl: false, cuda: false };
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("wrt") {
             let content;
@@ -61,6 +65,9 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
         } else if meta.path.is_ident("value_and_grad") {
             attr.rule = Some(meta.value()?.parse()?);
             Ok(())
+        } else if meta.path.is_ident("hvp") {
+            attr.hvp_rule = Some(meta.value()?.parse()?);
+            Ok(())
         } else if meta.path.is_ident("in_impl") {
             attr.in_impl = true;
             Ok(())
@@ -74,11 +81,14 @@ pub fn parse(args: TokenStream) -> Result<Attr> {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule`, `in_impl`, `cuda` or `crate = \"path\"`",
+                "unknown #[differentiable] argument: expected `wrt(param, ..)`, `check(param = value, ..)`, `value_and_grad = rule`, `hvp = rule`, `in_impl`, `cuda` or `crate = \"path\"`",
             ))
         }
     });
     parser.parse2(args)?;
+    if let (Some(h), None) = (&attr.hvp_rule, &attr.rule) {
+        return Err(Error::new_spanned(h, "`hvp = ..` is the second-order part of a hand-written rule: give the rule itself with `value_and_grad = ..` too"));
+    }
     Ok(attr)
 }
 

@@ -1,4 +1,5 @@
-//! Whether an attributed function is an item of an `impl` block.
+//! Whether an attributed function is an item of an `impl` block, and
+//! whether a function it calls is a plain `fn` of the same file.
 //!
 //! An attribute macro sees only its own item, not the `impl` around it, yet
 //! the API it emits depends on where it is: a free function gets a module
@@ -9,6 +10,12 @@
 //! `fn energy(x: f64, k: f64) -> f64` inside `impl Spring`, is found here
 //! from the source: the file its name's span points into is scanned once
 //! per compilation for the `fn` items directly inside `impl` blocks.
+//!
+//! The same scan notes which `fn` items carry `#[differentiable]`: a call
+//! `g(x)` with a differentiated argument needs `g`'s derivative code, and
+//! when `g` is a plain `fn` of the file rustc's error ("cannot find module
+//! `g`") points into generated code; `plain_fn` lets the lowering say so at
+//! the call instead.
 //!
 //! The scan is a small lexer (comments, strings, chars and lifetimes
 //! skipped; braces tracked, each tagged with whether its statement began
@@ -25,28 +32,102 @@ use std::path::PathBuf;
 /// The `(line, name)` of every `fn name` directly inside an `impl` block.
 type ImplFns = HashSet<(usize, String)>;
 
+/// What the scan of one file finds.
+#[derive(Default)]
+struct Scan {
+    impl_fns: ImplFns,
+    /// Names of `fn` items anywhere in the file with `#[differentiable]`.
+    differentiable: HashSet<String>,
+    /// Names of `fn` items anywhere in the file without it.
+    plain: HashSet<String>,
+    /// Every name that appears in a `use` item: a call of one of them may
+    /// reach a function of another file.
+    imported: HashSet<String>,
+}
+
 thread_local! {
-    static FILES: RefCell<HashMap<PathBuf, ImplFns>> = RefCell::new(HashMap::new());
+    static FILES: RefCell<HashMap<PathBuf, std::rc::Rc<Scan>>> = RefCell::new(HashMap::new());
+}
+
+/// The scan of the file `ident`'s span points into, and its line there.
+fn scan_of(ident: &syn::Ident) -> Option<(std::rc::Rc<Scan>, usize)> {
+    if !proc_macro::is_available() {
+        return None;
+    }
+    let span = ident.span().unwrap();
+    let path = span.local_file()?;
+    let line = span.line();
+    let scan = FILES.with(|files| {
+        let mut files = files.borrow_mut();
+        files.entry(path.clone()).or_insert_with(|| std::rc::Rc::new(std::fs::read_to_string(&path).map(|s| scan(&s)).unwrap_or_default())).clone()
+    });
+    Some((scan, line))
 }
 
 /// Whether the function named by `ident` is written directly inside an
 /// `impl` block of its source file. `false` when that cannot be told (no
 /// compiler to ask: a unit test; a span into no file).
 pub fn inside_impl(ident: &syn::Ident) -> bool {
-    if !proc_macro::is_available() {
-        return false;
-    }
-    let span = ident.span().unwrap();
-    let Some(path) = span.local_file() else { return false };
-    let line = span.line();
-    FILES.with(|files| {
-        let mut files = files.borrow_mut();
-        let fns = files.entry(path.clone()).or_insert_with(|| std::fs::read_to_string(&path).map(|s| impl_fns(&s)).unwrap_or_default());
-        fns.contains(&(line, ident.to_string()))
-    })
+    scan_of(ident).is_some_and(|(scan, line)| scan.impl_fns.contains(&(line, ident.to_string())))
 }
 
-/// What the scan of one file finds: see [`ImplFns`].
+/// Whether a call `g(..)` by the name `ident` can only be of a plain `fn`
+/// of the calling file: the file defines `fn g` without `#[differentiable]`,
+/// defines no `#[differentiable] fn g`, and imports no `g`. `false` when that
+/// cannot be told.
+pub fn plain_fn(ident: &syn::Ident) -> bool {
+    let name = ident.to_string();
+    scan_of(ident).is_some_and(|(scan, _)| scan.plain.contains(&name) && !scan.differentiable.contains(&name) && !scan.imported.contains(&name))
+}
+
+fn scan(src: &str) -> Scan {
+    let (differentiable, plain, imported) = fn_kinds(src);
+    Scan { impl_fns: impl_fns(src), differentiable, plain, imported }
+}
+
+/// The `#[differentiable]` and plain `fn` items of a file, and the names its
+/// `use` items mention (see [`Scan`]).
+fn fn_kinds(src: &str) -> (HashSet<String>, HashSet<String>, HashSet<String>) {
+    let (mut differentiable, mut plain, mut imported) = (HashSet::new(), HashSet::new(), HashSet::new());
+    // Inside `#[..]` (its bracket depth), inside a `use` item, whether the
+    // attributes seen since the last item boundary name `differentiable`,
+    // and whether the previous token was `#` or `fn`.
+    let (mut attr_depth, mut in_use, mut marked) = (0usize, false, false);
+    let (mut after_hash, mut after_fn) = (false, false);
+    for tok in Lexer::new(src) {
+        match tok {
+            Tok::Ident(_, name) => {
+                if attr_depth > 0 {
+                    marked |= name == "differentiable";
+                } else if in_use {
+                    imported.insert(name.to_string());
+                } else if after_fn {
+                    if marked { &mut differentiable } else { &mut plain }.insert(name.to_string());
+                    marked = false;
+                } else if name == "use" {
+                    in_use = true;
+                }
+                after_fn = attr_depth == 0 && name == "fn";
+                after_hash = false;
+            }
+            Tok::Punct(c) => {
+                match c {
+                    '[' if after_hash || attr_depth > 0 => attr_depth += 1,
+                    ']' if attr_depth > 0 => attr_depth -= 1,
+                    ';' if attr_depth == 0 => (in_use, marked) = (false, false),
+                    // `use a::{b, c};` goes on to its `;`.
+                    '{' | '}' if attr_depth == 0 && !in_use => marked = false,
+                    _ => {}
+                }
+                after_hash = c == '#' || (after_hash && c == '!');
+                after_fn = false;
+            }
+        }
+    }
+    (differentiable, plain, imported)
+}
+
+/// The `fn` items directly inside `impl` blocks: see [`ImplFns`].
 fn impl_fns(src: &str) -> ImplFns {
     let mut found = ImplFns::new();
     // One entry per open `{`: whether it opened an `impl` block.
@@ -292,5 +373,38 @@ fn takes(f: impl Fn()) { fn sixth() {} }
 "##;
         let want = [(5, "energy"), (12, "second"), (14, "third"), (16, "fourth")];
         assert_eq!(names(src), want.map(|(l, n)| (l, n.to_string())).to_vec());
+    }
+
+    #[test]
+    fn sorts_fns_into_differentiable_plain_and_imported() {
+        let src = r##"
+use crate::other::{imported, more as renamed};
+#[differentiable(wrt(x))]
+/// docs
+#[inline]
+pub(crate) fn marked(x: f64, f: fn(f64) -> f64) -> f64 { x }
+#[gd::differentiable]
+fn marked_too() {}
+#[test]
+fn plain() {
+    #[differentiable]
+    fn nested_marked() {}
+    fn nested_plain() { let s = "#[differentiable] fn fake() {}"; }
+}
+#[differentiable]
+struct S;
+fn after_struct() {}
+#![allow(dead_code)]
+extern "C" { fn c_fn(x: f64) -> f64; }
+"##;
+        let (d, p, i) = fn_kinds(src);
+        let sorted = |s: HashSet<String>| {
+            let mut v: Vec<_> = s.into_iter().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(d), ["marked", "marked_too", "nested_marked"]);
+        assert_eq!(sorted(p), ["after_struct", "c_fn", "nested_plain", "plain"]);
+        assert_eq!(sorted(i), ["as", "crate", "imported", "more", "other", "renamed"]);
     }
 }

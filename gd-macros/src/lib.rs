@@ -104,7 +104,7 @@ fn expand(args: proc_macro2::TokenStream, input: proc_macro2::TokenStream) -> sy
             if let Some(a) = attr::strip_checkpoints(&mut item.clone()) {
                 return Err(syn::Error::new_spanned(a, "#[checkpoint] has no effect in a function with a custom rule (`value_and_grad = ..`): the rule gives the gradient and the body is not differentiated; remove the attribute"));
             }
-            emit::custom::generate(&item, &sig, rule, check)?
+            emit::custom::generate(&item, &sig, rule, attr.hvp_rule.as_ref(), check)?
         }
         None => {
             let low = lower::lower_fn(&sig, &item.block)?;

@@ -568,6 +568,25 @@ macro_rules! slice_cases {
     };
 }
 
+/// `check_second` for `fn f(x: &[f64]) -> f64` (`f::hvp`, `f::hessian`)
+/// against hyper-duals through its generic copy `f_d`, at `points`.
+#[allow(unused_macros)]
+macro_rules! second_slice {
+    ($f:ident, $f_d:ident, $points:expr) => {
+        crate::common::check_second(
+            stringify!($f),
+            &$points,
+            &|v| $f_d(v),
+            &|v| $f::value_and_grad(v),
+            &|v, t| $f::hvp(v, t),
+            &|v| {
+                let (val, g, h) = $f::hessian(v);
+                (val, g, h.iter().copied().collect())
+            },
+        )
+    };
+}
+
 /// `api_slice!(f)` for `fn f(x: &[F]) -> F` (one active slice parameter;
 /// also fine for `&Vec<F>` when the closure argument is converted by the
 /// caller, see the tests).

@@ -376,7 +376,25 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
                     // User code reads the primal values under the parameter's name.
                     let dp = names::dual_param(i);
                     params.push(quote!(#dp: &[#s]));
-                    shadow.extend(quote!(let #pn: ::std::vec::Vec<#f> = #dp.iter().map(|d| d.re).collect();));
+                    let values = quote!(#dp.iter().map(|d| d.re).collect::<::std::vec::Vec<#f>>());
+                    // Borrowed as the parameter is (`&[F]`, `&Vec<F>`), so
+                    // that user code may pass the name on by value
+                    // (`gd::stop_gradient(x)`) more than once.
+                    let borrowed = match ty {
+                        syn::Type::Reference(r) if r.mutability.is_none() => match &*r.elem {
+                            syn::Type::Slice(_) => Some(quote!(&[#f])),
+                            syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Vec") => Some(quote!(&::std::vec::Vec<#f>)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    shadow.extend(match borrowed {
+                        Some(bty) => {
+                            let owned = quote::format_ident!("__gd_primal_{}", pn);
+                            quote!(let #owned = #values; let #pn: #bty = &#owned;)
+                        }
+                        None => quote!(let #pn: ::std::vec::Vec<#f> = #values;),
+                    });
                 } else {
                     params.push(quote!(#pn: #ty));
                 }

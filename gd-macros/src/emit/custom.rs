@@ -3,17 +3,23 @@
 //! `rule(params..)` returns `(value, gradient)` shaped as `f::value_and_grad`
 //! would (one gradient, or a tuple in parameter order). The body is not
 //! differentiated; callers in other `#[differentiable]` functions use the rule
-//! through the same internal ABI, in both modes. Second derivatives through a
-//! rule are not available (its dual copy panics and says so).
+//! through the same internal ABI, in both modes.
+//!
+//! Second order (a caller's `hvp`, `hessian`) needs more than a gradient:
+//! `hvp = rule2` gives it, `rule2(params.., tangents..)` returning `(value,
+//! gradient, H·tangent)`, and the dual copy is then exact. Without it, as a
+//! JAX custom_vjp function refuses forward mode, the dual copy is a
+//! compile-time error that names the function and the rule, raised only in
+//! a build that uses such an `hvp` or `hessian` (see `vjp_dual_fn`).
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{Error, Result};
+use syn::{spanned::Spanned, Error, Result};
 
 use super::names;
 use crate::sig::{Class, Output, Sig};
 
-pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStream) -> Result<TokenStream> {
+pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Option<&syn::Path>, check: TokenStream) -> Result<TokenStream> {
     if !matches!(sig.out, Output::Scalar) {
         return Err(Error::new_spanned(rule, "`value_and_grad = ..` rules are for scalar-valued functions"));
     }
@@ -38,6 +44,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     let mut into_slots = Vec::new();
     let mut tan_params = Vec::new();
     let mut tan_slots = Vec::new();
+    // The dual copy from an `hvp` rule: its arguments (primal values, then
+    // the tangents of the differentiated parameters), and its updates.
+    let (mut re_args, mut eps_args, mut splits) = (Vec::new(), Vec::new(), TokenStream::new());
+    let (mut dual_dots, mut dual_adds, mut tan_names) = (TokenStream::new(), TokenStream::new(), Vec::new());
     let mut k = 0usize;
     for (i, p) in sig.params.iter().enumerate() {
         let (slot, pn, ty) = (names::slot(i), &p.name, &p.ty);
@@ -51,14 +61,16 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
             for v in [&mut into_slots, &mut tan_slots] {
                 v.push(quote!(::core::option::Option::None));
             }
+            re_args.push(quote!(#pn));
             continue;
         }
-        let gk = if nwrt == 1 {
-            quote!(__gd_g)
+        let (gk, hk) = if nwrt == 1 {
+            (quote!(__gd_g), quote!(__gd_h))
         } else {
             let idx = syn::Index::from(k);
-            quote!(__gd_g.#idx)
+            (quote!(__gd_g.#idx), quote!(__gd_h.#idx))
         };
+        tan_names.push(ti.clone());
         k += 1;
         match &p.class {
             Class::Scalar => {
@@ -70,6 +82,15 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
                 dots.extend(quote!(if let ::core::option::Option::Some(t) = #slot { __gd_d += #gk * t; }));
                 into_params.push(quote!(#gi: &mut #f));
                 tan_params.push(quote!(#ti: #f));
+                re_args.push(quote!(#pn.re));
+                eps_args.push(quote!(#pn.eps));
+                dual_dots.extend(quote!(__gd_d += #gk * #pn.eps;));
+                dual_adds.extend(quote! {
+                    if let ::core::option::Option::Some(s) = #slot {
+                        s.re += __gd_seed.re * #gk;
+                        s.eps += __gd_seed.eps * #gk + __gd_seed.re * #hk;
+                    }
+                });
             }
             Class::Array { .. } => {
                 vslots.push(quote!(#slot: ::core::option::Option<&mut [#f]>));
@@ -95,6 +116,28 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
 
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
+                let (re, eps) = (format_ident!("__gd_re_{}", pn), format_ident!("__gd_eps_{}", pn));
+                splits.extend(quote! {
+                    let #re: ::std::vec::Vec<#f> = #pn.iter().map(|d| d.re).collect();
+                    let #eps: ::std::vec::Vec<#f> = #pn.iter().map(|d| d.eps).collect();
+                });
+                re_args.push(quote!(&#re[..]));
+                eps_args.push(quote!(&#eps[..]));
+                dual_dots.extend(quote! {
+                    for (a, b) in #gk.iter().zip(#eps.iter()) {
+                        __gd_d += *a * *b;
+                    }
+                });
+                let hmsg = format!("{name}: the rules' gradient and H·v for `{pn}` have lengths {{}} and {{}} but the buffer has {{}}");
+                dual_adds.extend(quote! {
+                    if let ::core::option::Option::Some(s) = #slot {
+                        ::core::assert!(#gk.len() == s.len() && #hk.len() == s.len(), #hmsg, #gk.len(), #hk.len(), s.len());
+                        for ((a, b), c) in s.iter_mut().zip(#gk.iter()).zip(#hk.iter()) {
+                            a.re += __gd_seed.re * *b;
+                            a.eps += __gd_seed.eps * *b + __gd_seed.re * *c;
+                        }
+                    }
+                });
             }
             Class::Passive | Class::Tensor { .. } => unreachable!(),
         }
@@ -104,11 +147,10 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
     let gty = super::second::shaped(sig, &quote!(_)).0;
     let zero = super::api::zero_buffers(sig);
     let lints = quote!(#[allow(dead_code, unused_variables, unused_mut, non_snake_case, clippy::all)]);
-    let panic_msg = format!(
-        "gd: second derivatives (hvp, hessian) through `{name}` are not available: its derivative is the hand-written rule `{}`, which has no second-order part",
-        quote!(#rule)
+    let no_second_msg = format!(
+        "gd: `hvp`/`hessian` through `{name}` need its second derivatives, but its derivative is the hand-written rule `{rule}`, which gives first derivatives only (as a JAX custom_vjp function cannot be differentiated in forward mode). Give the rule's second-order part too, `#[differentiable(value_and_grad = {rule}, hvp = {rule}_hvp)]` with `fn {rule}_hvp(params.., tangents..) -> (value, gradient, H·tangent)`, or do not take `hvp`/`hessian` through `{name}`",
+        rule = quote!(#rule).to_string().replace(' ', "")
     );
-    let mod_doc = format!("Derivatives of [`{name}`](fn@{name}) from the hand-written rule `{}`.", quote!(#rule));
     // The dual copy's trailing tangent slots (used by matrix parameters only).
     let dtans: Vec<TokenStream> = (sig.params.iter().enumerate())
         .map(|(i, p)| {
@@ -116,6 +158,50 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
             quote!(#ts: #ty)
         })
         .collect();
+    let vjp_dual_fn = match hvp_rule {
+        // Forward over reverse through the rules: the adjoint `seed · g`
+        // over duals is `seed.re · g` plus the tangent `seed.eps · g +
+        // seed.re · H·v`, and the value's tangent is `g · v`.
+        Some(h) => quote! {
+            #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
+                #splits
+                let (__gd_v, __gd_g, __gd_h): (#f, #gty, #gty) = #h(#(#re_args,)* #(#eps_args),*);
+                let mut __gd_d: #f = 0.0;
+                #dual_dots
+                #dual_adds
+                <#dual>::new(__gd_v, __gd_d)
+            }
+        },
+        // A compile-time error, raised only where something instantiates
+        // this copy (a caller's `hvp` or `hessian` that is used): rustc
+        // evaluates a constant that depends on a generic parameter (the
+        // seed's type, which callers never name) when it compiles an
+        // instance to code, and `cargo check` does not.
+        None => {
+            let error = quote::quote_spanned! {rule.span()=>
+                struct __GdNoSecondOrder<T>(T);
+                impl<T> __GdNoSecondOrder<T> {
+                    const ERROR: () = ::core::panic!(#no_second_msg);
+                }
+                let () = __GdNoSecondOrder::<__GdSeed>::ERROR;
+                ::core::unreachable!()
+            };
+            quote! {
+                #item_vis fn #vjp_dual<__GdSeed>(#(#dparams,)* __gd_seed: __GdSeed, #(#dslots,)* #(#dtans),*) -> #dual {
+                    #error
+                }
+            }
+        }
+    };
+    let hvp_api = hvp_rule.map(|h| {
+        quote! {
+            /// `H·tangent` from the rule's second-order part.
+            pub fn hvp(#params, #(#tan_params),*) -> #gty {
+                #h(#(#pnames,)* #(#tan_names),*).2
+            }
+        }
+    });
+    let mod_doc = format!("Derivatives of [`{name}`](fn@{name}) from the hand-written rule `{}`.", quote!(#rule));
     let split = names::split_fn(name);
     let split_fn = super::api::rerun_split(sig, &split, &lints, &item_vis);
     // Callers' lanes copies (`f::hessian`) reach the dual copy's panic through it.
@@ -140,9 +226,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
         #[doc(hidden)]
         #lints
         #[inline]
-        #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
-            panic!(#panic_msg)
-        }
+        #vjp_dual_fn
         #lanes_fn
         #split_fn
         #[doc = #mod_doc]
@@ -175,6 +259,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, check: TokenStr
             pub fn jvp(#params, #(#tan_params),*) -> (#f, #f) {
                 super::#jvp(#(#pnames,)* #(#tan_slots),*)
             }
+
+            #hvp_api
 
             #check
         }

@@ -169,6 +169,46 @@ impl<'a> Lowerer<'a> {
         Ok(true)
     }
 
+    /// `c.fill(v);` and `c.copy_from_slice(src);` on a local array: the
+    /// loop `for i in 0..c.len() { c[i] = v; }` (`= src[i]`, after the
+    /// length check `copy_from_slice` makes), which the lowering
+    /// differentiates like any store. `false`: not a local array, and no
+    /// differentiated value to write (emitted as written).
+    pub(super) fn lower_slice_write(&mut self, m: &syn::ExprMethodCall, whole: &Expr) -> Result<bool> {
+        let fill = m.method == "fill";
+        match self.local_target(&m.receiver) {
+            Some(Ok(_)) => {}
+            Some(Err(key)) if self.mentions_active(&m.args[0]) => {
+                self.restart = Some(key);
+                return self.err(whole, "restart");
+            }
+            _ if self.mentions_active(&m.args[0]) || self.mentions_active(&m.receiver) => {
+                let what = if fill { "fill" } else { "copy_from_slice" };
+                return self.err(&m.method, format!("#[differentiable]: `{what}` writes differentiated values only into a local array (`let mut c = [0.0; 3];`, `let mut c = vec![0.0; n];`)"));
+            }
+            _ => return Ok(false),
+        }
+        let (c, a, sp) = (&m.receiver, &m.args[0], m.method.span());
+        let block: syn::Block = if fill {
+            syn::parse_quote_spanned!(sp=> {
+                let __gd_fill = #a;
+                for __gd_i in 0..#c.len() {
+                    #c[__gd_i] = __gd_fill;
+                }
+            })
+        } else {
+            syn::parse_quote_spanned!(sp=> {
+                let __gd_src = #a;
+                ::core::assert_eq!(#c.len(), __gd_src.len(), "copy_from_slice: source slice length does not match destination slice length");
+                for __gd_i in 0..#c.len() {
+                    #c[__gd_i] = __gd_src[__gd_i];
+                }
+            })
+        };
+        self.lower_block_value(&block, false)?;
+        Ok(true)
+    }
+
     /// The tail of a vector-valued function: a local array, an array or
     /// `vec!` literal, or a tuple. It becomes the output array.
     pub(super) fn vector_end(&mut self, e: &Expr) -> Result<()> {

@@ -237,18 +237,11 @@ impl<'a> Lowerer<'a> {
         if let Some(v) = self.lower_extreme_by(m)? {
             return Ok(v);
         }
-        // `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
-        // differentiable method (float methods do not apply: `Self` is not
-        // a float).
-        if self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self")) {
-            if let Some(t) = &m.turbofish {
-                return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
-            }
-            let method = &m.method;
-            let args = m.args.iter();
-            let call: Expr = syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*));
-            let Expr::Call(c) = &call else { unreachable!() };
-            return self.lower_call(c, &call);
+        if let Some(v) = self.lower_reduce(m)? {
+            return Ok(v);
+        }
+        if let Some(c) = self.own_method_call(m)? {
+            return self.lower_call(&c, &Expr::Call(c.clone()));
         }
         if let Some(v) = self.tensor_method(m, whole)? {
             return Ok(v);
@@ -268,6 +261,14 @@ impl<'a> Lowerer<'a> {
             }
             "sum" | "product" | "fold" => return self.lower_fold(m),
             "len" | "is_empty" => return Ok(Val::Passive(quote!(#whole))),
+            // Searches and counts over differentiated values (`xs.iter()
+            // .position(|&v| v > t)`, `any`, `all`, `count`): an index, a
+            // count or a truth value, which carries no derivative. Kept as
+            // written, as a condition is, once checked to change nothing.
+            "position" | "rposition" | "any" | "all" | "count" => {
+                self.no_writes(&whole.to_token_stream(), &format!("`{name}`"))?;
+                return Ok(Val::Passive(quote!(#whole)));
+            }
             // A float is Copy: cloning it is the identity.
             "clone" | "to_owned" if m.args.is_empty() => {
                 if let v @ Val::Active(_) = self.lower_expr(&m.receiver)? {
@@ -343,6 +344,20 @@ impl<'a> Lowerer<'a> {
             [.., convert, name] if name == "identity" => convert == "convert",
             _ => false,
         }
+    }
+
+    /// `self.g(x)` in an `impl`: `Self::g(self, x)`, a call of another
+    /// differentiable method (float methods do not apply: `Self` is not a
+    /// float). `None` for any other method call.
+    pub(super) fn own_method_call(&self, m: &syn::ExprMethodCall) -> Result<Option<syn::ExprCall>> {
+        if !(self.sig.in_impl && matches!(strip(&m.receiver), Expr::Path(p) if p.path.is_ident("self"))) {
+            return Ok(None);
+        }
+        if let Some(t) = &m.turbofish {
+            return self.err(t, "#[differentiable]: calls with generic arguments are not supported");
+        }
+        let (method, args) = (&m.method, m.args.iter());
+        Ok(Some(syn::parse_quote_spanned!(method.span()=> Self::#method(self, #(#args),*))))
     }
 
     fn lower_call(&mut self, c: &syn::ExprCall, whole: &Expr) -> Result<Val> {
@@ -456,6 +471,18 @@ impl<'a> Lowerer<'a> {
                 return self.err(
                     &c.func,
                     format!("#[differentiable]: `{id}` is a function written inside this one, so a differentiated value cannot be passed to it: the derivative code, generated outside this body, cannot call it. Move `{id}` out of the body and mark it #[differentiable], or write its body in place (a local closure `let {id} = |v: {f}| ..;` is differentiated at its calls)", f = self.f),
+                );
+            }
+        }
+        // A plain `fn` of this file: it has no derivative code to call, and
+        // rustc would say "cannot find module" inside the expansion.
+        if let Some(id) = fp.path.get_ident().filter(|id| crate::impl_scope::plain_fn(id)) {
+            if c.args.iter().any(|a| self.mentions_active(a)) {
+                let k = crate::krate().to_string().replace(' ', "");
+                let k = k.trim_start_matches("::");
+                return self.err(
+                    &c.func,
+                    format!("#[differentiable]: `{id}` is not #[differentiable], so a differentiated value cannot be passed to it: add #[differentiable] to `fn {id}`, or wrap the argument in `{k}::stop_gradient(..)` if it should not be differentiated"),
                 );
             }
         }

@@ -13,6 +13,7 @@
 mod env;
 mod expr;
 mod extreme;
+mod reduce;
 mod array;
 mod iter;
 mod inline;

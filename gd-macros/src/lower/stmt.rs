@@ -114,6 +114,7 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Verbatim(quote!(#e;)));
                 Ok(())
             }
+            Expr::MethodCall(m) if (m.method == "fill" || m.method == "copy_from_slice") && m.args.len() == 1 && self.lower_slice_write(m, e)? => Ok(()),
             Expr::MethodCall(m) if m.method == "push" && m.args.len() == 1 => {
                 if self.lower_push(m, e)? {
                     return Ok(());
@@ -195,10 +196,10 @@ impl<'a> Lowerer<'a> {
                 }
                 // `let v: Vec<f64> = f(..);`, `let v: [f64; 3] = f(..);`: the
                 // type says that the callee is vector-valued.
-                if let (Pat::Type(t), Some(c)) = (&l.pat, outputs_call(&init.expr)) {
+                if let (Pat::Type(t), Some(c)) = (&l.pat, self.outputs_call(&init.expr)?) {
                     if is_float_array_type(&t.ty) && (forced || self.mentions_active(&init.expr)) {
                         let ty = &t.ty;
-                        let arr = self.lower_call_outputs(c, quote!(#ty))?;
+                        let arr = self.lower_call_outputs(&c, quote!(#ty))?;
                         self.bind(&pi.ident, key, BKind::Array(Arr::Local(arr)), true);
                         self.emit(Stmt::AliasArr { name: pi.ident.clone(), arr });
                         return Ok(());
@@ -252,8 +253,8 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Pat::Tuple(pt) => {
-                if let Some(c) = outputs_call(&init.expr).filter(|_| self.mentions_active(&init.expr) || self.tuple_forced(pt)) {
-                    return self.bind_call_outputs(l, pt, c, &init.expr);
+                if let Some(c) = self.outputs_call(&init.expr)?.filter(|_| self.mentions_active(&init.expr) || self.tuple_forced(pt)) {
+                    return self.bind_call_outputs(l, pt, &c, &init.expr);
                 }
                 let Expr::Tuple(et) = strip(&init.expr) else {
                     if !self.mentions_active(&init.expr) && !self.tuple_forced(pt) {
@@ -302,8 +303,54 @@ impl<'a> Lowerer<'a> {
                 }
                 Ok(())
             }
-            _ => self.err(&l.pat, "#[differentiable]: unsupported pattern in `let`; use a name or a tuple of names"),
+            Pat::Slice(ps) => self.bind_array_pattern(l, ps, &init.expr),
+            _ => self.err(&l.pat, "#[differentiable]: unsupported pattern in `let`; use a name, a tuple of names or an array of names"),
         }
+    }
+
+    /// `let [p, q] = a;` (also `[.., ..]` literals): each name is bound to a
+    /// load of its element. The length needs no check here: the function as
+    /// written, which rustc compiles too, holds an array of that length.
+    fn bind_array_pattern(&mut self, l: &syn::Local, ps: &syn::PatSlice, at: &Expr) -> Result<()> {
+        let forced = pat_idents(&l.pat).iter().any(|id| self.active_keys.contains(&(*id as *const _ as usize)));
+        if !forced && !self.mentions_active(at) {
+            self.emit(Stmt::Verbatim(l.to_token_stream()));
+            for id in pat_idents(&l.pat) {
+                self.bind(id, id as *const _ as usize, BKind::Passive, false);
+            }
+            return Ok(());
+        }
+        let arr = match super::array::array_init(at) {
+            Some(parts) => Arr::Local(self.new_array(parts?, at)?),
+            None => match self.lower_expr(at)? {
+                Val::Array(a, _) => a,
+                _ => return self.err(at, "#[differentiable]: an array pattern (`let [p, q] = a;`) needs an array of differentiated values on the right"),
+            },
+        };
+        self.bind_elements(ps.elems.iter(), arr, at, "#[differentiable]: name every element of an array pattern (`let [p, _, r] = a;`), without `..` or nested patterns; or index the array (`a[0]`)")
+    }
+
+    /// Binds the `k`-th name of a pattern's elements to element `k` of
+    /// `arr` (`_` skips one); any other element pattern is refused with
+    /// `refuse`.
+    fn bind_elements<'p>(&mut self, pats: impl Iterator<Item = &'p Pat>, arr: Arr, at: &Expr, refuse: &str) -> Result<()> {
+        for (k, p) in pats.enumerate() {
+            let p = match p {
+                Pat::Type(t) => &*t.pat,
+                p => p,
+            };
+            match p {
+                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                    let key = &pi.ident as *const _ as usize;
+                    let index = self.capture(Ty::Usize, quote!(#k));
+                    let v = Val::Active(self.load(arr, index));
+                    self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, at)?;
+                }
+                Pat::Wild(_) => {}
+                _ => return self.err(p, refuse),
+            }
+        }
+        Ok(())
     }
 
     /// `let (a, b) = polar(r, t);`: the callee's outputs go to a local array
@@ -322,24 +369,10 @@ impl<'a> Lowerer<'a> {
             }
         };
         let arr = self.lower_call_outputs(c, ty)?;
-        for (k, p) in pt.elems.iter().enumerate() {
-            let p = match p {
-                Pat::Type(t) => &*t.pat,
-                p => p,
-            };
-            match p {
-                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                    let key = &pi.ident as *const _ as usize;
-                    let index = self.capture(Ty::Usize, quote!(#k));
-                    let v = Val::Active(self.load(Arr::Local(arr), index));
-                    self.bind_value(&pi.ident, key, pi.mutability.is_some(), v, at)?;
-                }
-                Pat::Wild(_) => {}
-                Pat::Rest(_) => return self.err(p, "#[differentiable]: name every output of the call (`let (a, _, c) = f(..);`), not `..`"),
-                _ => return self.err(p, "#[differentiable]: only names and `_` are supported inside tuple patterns"),
-            }
+        if let Some(rest) = pt.elems.iter().find(|p| matches!(p, Pat::Rest(_))) {
+            return self.err(rest, "#[differentiable]: name every output of the call (`let (a, _, c) = f(..);`), not `..`");
         }
-        Ok(())
+        self.bind_elements(pt.elems.iter(), Arr::Local(arr), at, "#[differentiable]: only names and `_` are supported inside tuple patterns")
     }
 
     /// Is any name of this tuple pattern known to hold differentiated values?
@@ -492,7 +525,7 @@ impl<'a> Lowerer<'a> {
     /// Code kept as written beside differentiated values must not change
     /// variables: the assignment would not be differentiated (`assert!({ s
     /// = x; true })` left `s` without its derivative).
-    fn no_writes(&self, ts: &TokenStream, what: &str) -> Result<()> {
+    pub(super) fn no_writes(&self, ts: &TokenStream, what: &str) -> Result<()> {
         match super::first_write(ts) {
             Some(at) => Err(syn::Error::new(at, format!("#[differentiable]: {what} reads differentiated values and is kept as written, so it may not assign or borrow `&mut` here (that change would not be differentiated); assign in a statement of its own"))),
             None => Ok(()),
@@ -1052,19 +1085,26 @@ pub fn pat_idents(p: &Pat) -> Vec<&syn::Ident> {
     v
 }
 
-/// A call that may be of a vector-valued `#[differentiable]` function: a
-/// named function (`f`, `module::f`, `Self::f`), not a float function
-/// (`f64::sin`), a library function or a constructor (`Vec::new()`,
-/// `Vec::from(..)`, `DVector::from_element(..)`), which the lowering knows
-/// or refuses elsewhere.
-fn outputs_call(e: &Expr) -> Option<&syn::ExprCall> {
-    let Expr::Call(c) = strip(e) else { return None };
-    let Expr::Path(p) = strip(&c.func) else { return None };
-    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
-    let own = segs.len() == 2 && segs[0] == "Self";
-    let library = matches!(segs[0].as_str(), "std" | "core" | "alloc" | "f64" | "f32");
-    let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
-    (own || !(library || typed)).then_some(c)
+impl Lowerer<'_> {
+    /// A call that may be of a vector-valued `#[differentiable]` function: a
+    /// named function (`f`, `module::f`, `Self::f`, and `self.f(..)` in an
+    /// `impl` as `Self::f(self, ..)`), not a float function (`f64::sin`), a
+    /// library function or a constructor (`Vec::new()`, `Vec::from(..)`,
+    /// `DVector::from_element(..)`), which the lowering knows or refuses
+    /// elsewhere.
+    fn outputs_call(&self, e: &Expr) -> Result<Option<syn::ExprCall>> {
+        let c = match strip(e) {
+            Expr::Call(c) => c.clone(),
+            Expr::MethodCall(m) => return self.own_method_call(m),
+            _ => return Ok(None),
+        };
+        let Expr::Path(p) = strip(&c.func) else { return Ok(None) };
+        let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let own = segs.len() == 2 && segs[0] == "Self";
+        let library = matches!(segs[0].as_str(), "std" | "core" | "alloc" | "f64" | "f32");
+        let typed = segs.iter().any(|s| s.starts_with(char::is_uppercase));
+        Ok((own || !(library || typed)).then_some(c))
+    }
 }
 
 /// `Vec<F>` or `[F; N]`: a type a vector-valued callee's output is bound as.
