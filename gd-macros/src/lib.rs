@@ -19,6 +19,7 @@ mod impl_scope;
 mod ir;
 mod lower;
 mod methods;
+mod names;
 mod plan;
 mod rules;
 mod scope;

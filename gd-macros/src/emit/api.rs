@@ -15,7 +15,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Visibility;
 
-use super::names::{self, b, d, t};
+use crate::names::{self, b, d, t};
 use crate::plan::window::WindowPlan;
 use super::sweep::{Mode, Sweeps};
 use crate::lower::Lowered;

@@ -10,7 +10,7 @@
 use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
-use super::names;
+use crate::names;
 use crate::lower::Lowered;
 use crate::sig::{Class, Output, Sig};
 

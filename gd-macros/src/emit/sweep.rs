@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::names::{self, b, d, t};
+use crate::names::{self, b, d, t};
 use crate::ir::*;
 use crate::rules;
 use crate::plan::recompute::{is_range, is_reversible_range, never_breaks, taint};

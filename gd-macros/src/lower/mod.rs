@@ -306,7 +306,7 @@ impl<'a> Lowerer<'a> {
     /// Records the final length of the arrays created in the closing block.
     fn close_arrays(&mut self) {
         for (arr, len_end) in self.created.pop().unwrap_or_default() {
-            let a = crate::emit::names::local(arr);
+            let a = crate::names::local(arr);
             self.emit(Stmt::Set { dst: len_end, expr: quote!(#a.len()) });
         }
     }

@@ -381,11 +381,11 @@ impl<'a> Lowerer<'a> {
             out.extend(match s {
                 Seg::Field(m) => quote!(.#m),
                 Seg::Index(k) => {
-                    let k = crate::emit::names::t(*k);
+                    let k = crate::names::t(*k);
                     quote!([#k])
                 }
                 Seg::Index2(i, j) => {
-                    let (i, j) = (crate::emit::names::t(*i), crate::emit::names::t(*j));
+                    let (i, j) = (crate::names::t(*i), crate::names::t(*j));
                     quote!([(#i, #j)])
                 }
             });
