@@ -35,7 +35,6 @@ use syn::{Error, Result};
 use super::cuda_expr::{literal_usize, span_of, Names, Tr};
 use crate::names::{b as adj_name, t as temp_name};
 use crate::ir::*;
-use crate::lower::Lowered;
 use crate::sig::{Class, Sig};
 
 pub const PRELUDE: &str = include_str!("cuda_prelude.h");
