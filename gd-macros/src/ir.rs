@@ -5,9 +5,12 @@
 //! function with a known type, so that values computed in a branch or a loop are
 //! visible to the reverse sweep without any type inference by the macro.
 
+use std::collections::HashSet;
+
 use proc_macro2::TokenStream;
 
 use crate::rules::Prim;
+use crate::sig::Sig;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct Temp(pub usize);
@@ -166,10 +169,9 @@ pub enum Stmt {
     /// different types, a float method on a matrix) points at it.
     TOp { dst: Temp, rule: &'static crate::tensor_rules::TRule, args: Vec<TArg>, span: proc_macro2::Span },
     /// `(dst, deriv) = a.map(f)` elementwise, `f` giving value and derivative
-    /// (the closure's forward mode); `deriv` is kept for the reverse sweep.
-    /// `f_dual` is the same closure over dual numbers (for the dual copy of
-    /// the reverse sweep that second derivatives run through).
-    TMap { dst: Temp, deriv: Temp, arg: TArg, f: TokenStream, f_dual: TokenStream },
+    /// (the closure's forward mode, which emit prints from `f`'s own IR);
+    /// `deriv` is kept for the reverse sweep.
+    TMap { dst: Temp, deriv: Temp, arg: TArg, f: Box<ElemFn> },
     If { cond: Temp, then: Block, els: Block },
     Loop(Box<Loop>),
     /// A nested lexical scope (a block in the user's code).
@@ -177,6 +179,40 @@ pub enum Stmt {
 }
 
 pub type Block = Vec<Stmt>;
+
+/// A lowered function: what `lower` hands to `plan` and `emit`.
+pub struct Lowered {
+    pub body: Block,
+    pub temps: Vec<TempInfo>,
+    pub ret: Temp,
+    /// For each parameter: the temporary holding it, when it is an active scalar.
+    pub param_temps: Vec<Option<Temp>>,
+    /// Number of local arrays.
+    pub locals: usize,
+    /// For a vector-valued function: the local array holding the output.
+    pub ret_arr: Option<usize>,
+    /// Temporaries that borrow a matrix parameter taken by value
+    /// (`Some(&x)`): `__gd_split`'s closure, which outlives the parameter,
+    /// holds a copy instead.
+    pub param_borrows: HashSet<Temp>,
+    /// Whether `__gd_split` may keep this function's reverse sweep as a
+    /// closure: no passive value it holds borrows a local of the body (the
+    /// closure outlives them). Otherwise its split reruns `__gd_vjp`.
+    pub split_safe: bool,
+}
+
+/// The closure of `a.map(|x| ..)` over a matrix, lowered as a function of one
+/// float (`fn(x: F) -> F`). Emit prints its forward mode, `|x: F| -> (F, F)`
+/// (value and derivative), and the same over `Dual<F>` for the dual copy of
+/// the reverse sweep; lower only records it, so that it never prints.
+pub struct ElemFn {
+    /// The closure's parameter.
+    pub name: proc_macro2::Ident,
+    /// The float type of the enclosing function.
+    pub float: proc_macro2::Ident,
+    pub sig: Sig,
+    pub low: Lowered,
+}
 
 pub enum LoopHead {
     /// `loop { .. }` (while loops are lowered to this).

@@ -1,10 +1,26 @@
 //! `#[differentiable]`: compile-time automatic differentiation of ordinary Rust
 //! functions by source transformation.
 //!
-//! Pipeline: `sig` reads the signature, `lower` turns the body into a small IR
-//! (the only pass that sees syn; activity is decided there), `rules` holds the
-//! one table of local derivatives, and `emit` writes forward mode (jvp),
-//! reverse mode (vjp, with a value stack for loops) and the public API.
+//! Pipeline: sig → lower → plan → emit.
+//!
+//! - `sig` reads the signature: the float type, which parameters are
+//!   differentiated and how they are passed, the output.
+//! - `lower` turns the body into the small IR of `ir` (`ir::Lowered`): the
+//!   only pass that sees syn; activity is decided there, and `rules` /
+//!   `tensor_rules` hold the one table of local derivatives it draws on.
+//! - `plan` annotates the IR with the decisions: what to save and what to
+//!   replay (recompute, retake, checkpoint), which loops fuse their reverse
+//!   into the forward sweep, which gradient writes assign instead of add
+//!   (window, carry), which rows are taken as slices, which folds select.
+//! - `emit` only prints: forward mode (jvp), reverse mode (vjp, with a value
+//!   stack for loops), the dual and lane copies, CUDA, and the public API,
+//!   as the plan says.
+//!
+//! Imports run one way, lower → plan → emit: `lower` imports neither `plan`
+//! nor `emit`, `plan` may read `lower`'s helpers but never `emit`, and `emit`
+//! uses the types of `ir`, `plan` and `lower`. What two stages share lives in
+//! neutral modules (`ir`, `names` for generated variables' names), not in one
+//! of them. The test `tests::imports_run_one_way` below keeps it so.
 //! Users depend on the `gd` crate, which re-exports this macro.
 
 use proc_macro::TokenStream;
@@ -19,6 +35,7 @@ mod impl_scope;
 mod ir;
 mod lower;
 mod methods;
+mod names;
 mod plan;
 mod rules;
 mod scope;
@@ -244,4 +261,51 @@ fn with_const_generics(generated: proc_macro2::TokenStream, item: &syn::ItemFn) 
     }
     Name { consts: &consts, primal: &item.sig.ident, generic: &generic, in_mod: false }.visit_file_mut(&mut file);
     Ok(quote!(#file))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`, with its path.
+    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+
+    /// The passes import one way, lower → plan → emit (see the crate's doc):
+    /// a path to `emit` or `plan` in lower/ (`crate::emit::..`,
+    /// `super::super::plan`, `use crate::{emit::..}`), or to `emit` in
+    /// plan/, is a circle back. Checked on the code's text, comments left out.
+    #[test]
+    fn imports_run_one_way() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut bad = vec![];
+        // `super::emit` too: from lower/sugar/, `super::super::emit` is the same edge.
+        for (dir, forbidden) in [("lower", &["emit", "plan"][..]), ("plan", &["emit"][..])] {
+            let mut files = vec![];
+            sources(&src.join(dir), &mut files);
+            assert!(!files.is_empty(), "no sources under src/{dir}");
+            for (path, text) in &files {
+                for (n, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap();
+                    let grouped = code.trim_start().starts_with("use crate::{");
+                    let edge = |m: &&str| {
+                        ["crate::", "super::"].iter().any(|p| code.contains(&format!("{p}{m}")))
+                            || (grouped && code.contains(&format!("{m}::")))
+                    };
+                    if forbidden.iter().any(edge) {
+                        bad.push(format!("{path}:{}: {}", n + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        assert!(bad.is_empty(), "imports must run lower → plan → emit:\n{}", bad.join("\n"));
+    }
 }

@@ -15,10 +15,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::Visibility;
 
-use super::names::{self, b, d, t};
+use crate::names::{self, b, d, t};
+use crate::ir::{ElemFn, Lowered};
 use crate::plan::window::WindowPlan;
 use super::sweep::{Mode, Sweeps};
-use crate::lower::Lowered;
 use crate::sig::{Class, Output, Param, Sig};
 
 const LINTS: &str = "dead_code, unused_imports, unused_variables, unused_mut, unused_assignments, unused_parens, unused_braces, unreachable_code, non_snake_case, clippy::all";
@@ -661,9 +661,24 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
     }
 }
 
+/// `|x: F| -> (F, F)`, a closure mapped over a matrix (`Stmt::TMap`): its
+/// value and derivative at `x`, by forward mode; over `Dual<F>` in the dual
+/// copy (second derivatives).
+pub(super) fn elementwise_closure(m: &ElemFn, dual: bool) -> TokenStream {
+    let (name, f) = (&m.name, &m.float);
+    let inner = elementwise_jvp(&m.sig, &m.low, dual);
+    if dual {
+        let k = crate::krate();
+        let d = quote!(#k::__private::Dual<#f>);
+        quote!(|#name: #d| -> (#d, #d) { #inner })
+    } else {
+        quote!(|#name: #f| -> (#f, #f) { #inner })
+    }
+}
+
 /// The body of `|x| -> (F, F)` for a closure mapped over a matrix: its value
 /// and derivative at `x`, by forward mode (see `lower::tensor`).
-pub fn elementwise_jvp(sig: &Sig, low: &Lowered, dual: bool) -> TokenStream {
+fn elementwise_jvp(sig: &Sig, low: &Lowered, dual: bool) -> TokenStream {
     let f = &sig.float;
     let pnames: Vec<_> = sig.params.iter().map(|p| p.name.clone()).collect();
     let sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);

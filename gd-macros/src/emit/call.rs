@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::names::{self, d, t};
+use crate::names::{self, d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 

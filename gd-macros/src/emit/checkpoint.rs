@@ -18,7 +18,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::names::{self, t};
+use crate::names::{self, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 

@@ -33,9 +33,8 @@ use quote::{quote, quote_spanned};
 use syn::{Error, Result};
 
 use super::cuda_expr::{literal_usize, span_of, Names, Tr};
-use super::names::{b as adj_name, t as temp_name};
+use crate::names::{b as adj_name, t as temp_name};
 use crate::ir::*;
-use crate::lower::Lowered;
 use crate::sig::{Class, Sig};
 
 pub const PRELUDE: &str = include_str!("cuda_prelude.h");
@@ -160,10 +159,10 @@ fn b(x: Temp) -> String {
     adj_name(x).to_string()
 }
 fn local(n: usize) -> String {
-    super::names::local(n).to_string()
+    crate::names::local(n).to_string()
 }
 fn local_adj(n: usize) -> String {
-    super::names::local_adj(n).to_string()
+    crate::names::local_adj(n).to_string()
 }
 
 /// A `Ty`'s C type and its value stack's name.

@@ -16,7 +16,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{spanned::Spanned, Error, Result};
 
-use super::names;
+use crate::names;
 use crate::sig::{Class, Output, Sig};
 
 pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Option<&syn::Path>, check: TokenStream) -> Result<TokenStream> {
@@ -53,7 +53,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
         let (slot, pn, ty) = (names::slot(i), &p.name, &p.ty);
         let (gi, ti) = (format_ident!("grad_{}", pn), format_ident!("tangent_{}", pn));
         if !p.wrt {
-            let n = super::names::no_slot();
+            let n = crate::names::no_slot();
             vslots.push(quote!(#slot: #n));
             tslots.push(quote!(#slot: #n));
             dparams.push(quote!(#pn: #ty));

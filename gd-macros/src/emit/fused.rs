@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use super::names::{self, b, t};
+use crate::names::{self, b, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 use crate::plan::fused::{fusable, targets, Coef, Factor, Targets};

@@ -10,8 +10,8 @@
 use proc_macro2::{Group, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
-use super::names;
-use crate::lower::Lowered;
+use crate::names;
+use crate::ir::Lowered;
 use crate::sig::{Class, Output, Sig};
 
 /// The lanes copy of a scalar- or vector-valued function: its sweep over `DualN<F, K>`

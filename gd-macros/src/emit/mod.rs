@@ -9,7 +9,6 @@ pub mod check;
 pub mod custom;
 pub mod cuda;
 pub mod cuda_expr;
-pub mod names;
 mod second;
 pub(crate) mod lanes;
 mod call;

@@ -7,7 +7,7 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::names::t;
+use crate::names::t;
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
-use super::names::{self, b, d, t};
+use crate::names::{self, b, d, t};
 use crate::ir::*;
 use crate::rules;
 use crate::plan::recompute::{is_range, is_reversible_range, never_breaks, taint};
@@ -486,8 +486,8 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Seed { .. } => TokenStream::new(),
                 Stmt::TOp { dst, rule, args, span } => self.forward_top(*dst, rule, args, *span, mode),
-                Stmt::TMap { dst, deriv, arg, f, f_dual } => {
-                    self.forward_tmap(*dst, *deriv, arg, if self.dual { f_dual } else { f }, mode)
+                Stmt::TMap { dst, deriv, arg, f } => {
+                    self.forward_tmap(*dst, *deriv, arg, &super::api::elementwise_closure(f, self.dual), mode)
                 }
                 // Data copied into a differentiated matrix: in the dual copy,
                 // a constant dual matrix.

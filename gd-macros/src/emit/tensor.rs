@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
-use super::names::{self, b, d, t};
+use crate::names::{self, b, d, t};
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
 use crate::tensor_rules::{Out, TRule};

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::names;
+use crate::names;
 use super::second::shaped;
 use crate::sig::{Class, Output, Sig};
 

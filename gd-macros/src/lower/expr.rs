@@ -205,7 +205,7 @@ impl<'a> Lowerer<'a> {
             for (v, e) in args {
                 let ts = match self.operand(v, e)? {
                     Operand::Temp(t) => {
-                        let id = crate::emit::names::t(t);
+                        let id = crate::names::t(t);
                         quote!(#id)
                     }
                     Operand::Const(c) => c,

@@ -89,7 +89,7 @@ impl Lowerer<'_> {
     /// its primal values (in the dual copies its elements are dual
     /// numbers), items by value (`.copied()`, a map) or by reference.
     fn positions_in_local(&self, a: usize, by_value: bool, helper: &TokenStream, cmp: &Expr) -> TokenStream {
-        let (k, local) = (crate::krate(), crate::emit::names::local(a));
+        let (k, local) = (crate::krate(), crate::names::local(a));
         let copied = by_value.then(|| quote!(.copied()));
         quote!(#k::__private::#helper(#k::__private::primal_values(&#local).iter()#copied, #cmp))
     }

@@ -31,27 +31,6 @@ use crate::ir::*;
 use crate::sig::{Class, Sig};
 use env::{BKind, Binding, Env};
 
-/// What the emitters need.
-pub struct Lowered {
-    pub body: Block,
-    pub temps: Vec<TempInfo>,
-    pub ret: Temp,
-    /// For each parameter: the temporary holding it, when it is an active scalar.
-    pub param_temps: Vec<Option<Temp>>,
-    /// Number of local arrays.
-    pub locals: usize,
-    /// For a vector-valued function: the local array holding the output.
-    pub ret_arr: Option<usize>,
-    /// Temporaries that borrow a matrix parameter taken by value
-    /// (`Some(&x)`): `__gd_split`'s closure, which outlives the parameter,
-    /// holds a copy instead.
-    pub param_borrows: HashSet<Temp>,
-    /// Whether `__gd_split` may keep this function's reverse sweep as a
-    /// closure: no passive value it holds borrows a local of the body (the
-    /// closure outlives them). Otherwise its split reruns `__gd_vjp`.
-    pub split_safe: bool,
-}
-
 pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
     // Rewritten once: bindings are keyed by the syntax tree's addresses,
     // which must stay the same across the restarts below.
@@ -306,7 +285,7 @@ impl<'a> Lowerer<'a> {
     /// Records the final length of the arrays created in the closing block.
     fn close_arrays(&mut self) {
         for (arr, len_end) in self.created.pop().unwrap_or_default() {
-            let a = crate::emit::names::local(arr);
+            let a = crate::names::local(arr);
             self.emit(Stmt::Set { dst: len_end, expr: quote!(#a.len()) });
         }
     }

@@ -280,7 +280,7 @@ impl<'a> Lowerer<'a> {
                     let v = match v {
                         Val::Passive(ts) if !super::expr::is_literal(&ts) => {
                             let t = self.capture(Ty::Inferred, ts);
-                            let id = crate::emit::names::t(t);
+                            let id = crate::names::t(t);
                             Val::Passive(quote!(#id.clone().unwrap()))
                         }
                         v => v,
@@ -622,7 +622,7 @@ impl<'a> Lowerer<'a> {
             result = if any_active {
                 Val::Active(m)
             } else {
-                let id = crate::emit::names::t(m);
+                let id = crate::names::t(m);
                 Val::Passive(quote!(#id.unwrap()))
             };
         }
@@ -655,7 +655,7 @@ impl<'a> Lowerer<'a> {
                         val = match v {
                             Val::Passive(ts) if !super::expr::is_literal(&ts) => {
                                 let t = s.capture(Ty::Inferred, ts);
-                                let id = crate::emit::names::t(t);
+                                let id = crate::names::t(t);
                                 Val::Passive(quote!(#id.unwrap()))
                             }
                             v => v,
@@ -931,7 +931,7 @@ impl<'a> Lowerer<'a> {
         let Some((&(flag, exit), more)) = exits.split_first() else {
             return self.run(rest);
         };
-        let f = crate::emit::names::t(flag);
+        let f = crate::names::t(flag);
         let taken = self.capture(Ty::Bool, quote!(#f));
         self.diverging_branches(
             taken,

@@ -336,18 +336,17 @@ impl<'a> Lowerer<'a> {
                 "#[differentiable]: `map`'s closure reads a differentiated value from outside; only its element may be differentiated here. Use `add_scalar`, `component_mul` or a product with the matrix instead, or `gd::stop_gradient(..)` for a constant",
             );
         }
-        let (f, f_dual) = self.closure_jvp(c)?;
+        let f = Box::new(self.closure_fn(c)?);
         let arg = self.targ(recv, &m.receiver)?;
         let dst = self.temp(Ty::Tensor, true);
         let deriv = self.temp(Ty::Tensor, false);
-        self.emit(Stmt::TMap { dst, deriv, arg, f, f_dual });
+        self.emit(Stmt::TMap { dst, deriv, arg, f });
         Ok(Val::Active(dst))
     }
 
-    /// `|x: F| -> (F, F)`: the closure's value and derivative, by lowering its
-    /// body as a one-parameter function and emitting its forward mode; and
-    /// the same over `Dual<F>` (second derivatives).
-    fn closure_jvp(&self, c: &syn::ExprClosure) -> Result<(TokenStream, TokenStream)> {
+    /// The closure's body lowered as a one-parameter function, for emit to
+    /// print its forward mode (`|x: F| -> (F, F)`, and over `Dual<F>`).
+    fn closure_fn(&self, c: &syn::ExprClosure) -> Result<ElemFn> {
         let pat = match &c.inputs[0] {
             syn::Pat::Type(t) => (*t.pat).clone(),
             p => p.clone(),
@@ -367,11 +366,7 @@ impl<'a> Lowerer<'a> {
         let attr = crate::attr::parse(TokenStream::new())?;
         let sig = crate::sig::read(&item, &attr).map_err(|e| syn::Error::new(body.span(), e.to_string()))?;
         let low = super::lower_fn(&sig, &item.block)?;
-        let inner = crate::emit::api::elementwise_jvp(&sig, &low, false);
-        let inner_dual = crate::emit::api::elementwise_jvp(&sig, &low, true);
-        let k = crate::krate();
-        let d = quote!(#k::__private::Dual<#f>);
-        Ok((quote!(|#name: #f| -> (#f, #f) { #inner }), quote!(|#name: #d| -> (#d, #d) { #inner_dual })))
+        Ok(ElemFn { name, float: f.clone(), sig, low })
     }
 
     /// The primal tokens of a place (`p.layers[__gd_t4].w`), for user code.
@@ -381,11 +376,11 @@ impl<'a> Lowerer<'a> {
             out.extend(match s {
                 Seg::Field(m) => quote!(.#m),
                 Seg::Index(k) => {
-                    let k = crate::emit::names::t(*k);
+                    let k = crate::names::t(*k);
                     quote!([#k])
                 }
                 Seg::Index2(i, j) => {
-                    let (i, j) = (crate::emit::names::t(*i), crate::emit::names::t(*j));
+                    let (i, j) = (crate::names::t(*i), crate::names::t(*j));
                     quote!([(#i, #j)])
                 }
             });

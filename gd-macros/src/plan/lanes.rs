@@ -12,8 +12,7 @@
 //! Both are generic over the lane count; where the copy runs the sweep, the
 //! dual copy is it at one lane.
 
-use crate::ir::Ty;
-use crate::lower::Lowered;
+use crate::ir::{Lowered, Ty};
 use crate::sig::{Class, Output, Sig};
 
 /// Does the lanes copy run the sweep itself over `Lanes<F>`?

@@ -1,5 +1,7 @@
 //! Names of generated variables. All start with `__gd_` so they never clash
-//! with the user's names.
+//! with the user's names. Neutral ground: `lower` names temporaries in the
+//! user code it keeps verbatim (`x[__gd_t4]`) and `emit` declares them, so
+//! both take the names from here rather than one from the other.
 
 use proc_macro2::{Ident, Span};
 
