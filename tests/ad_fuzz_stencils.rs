@@ -120,22 +120,20 @@ fn fs1_oracles() {
 
 #[differentiable]
 fn fs2(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
     for i in 2..xs.len() - 2 {
-        let e = (((0.25_f64 * x) + (x * xs[i + 2]))).sin() + (xs[i - 2]).atan() * 0.5 + (xs[i]).tanh() * 0.7 + (xs[i + 2]).tanh() * 0.7;
-        s += e * e * 0.5 + e;
+        s += 0.5_f64 + (xs[i - 2]).atan() * 0.7 + (xs[i]).atan() * -0.3 + (xs[i + 2]).atan() * -0.3;
     }
-    0.5 * s
+    1.5 - s * 2.0
 }
 fn fs2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
     for i in 2..xs.len() - 2 {
-        let e = (((c::<D>(0.25) * x) + (x * xs[i + 2]))).sin() + (xs[i - 2]).atan() * 0.5 + (xs[i]).tanh() * 0.7 + (xs[i + 2]).tanh() * 0.7;
-        s += e * e * 0.5 + e;
+        s += c::<D>(0.5) + (xs[i - 2]).atan() * 0.7 + (xs[i]).atan() * -0.3 + (xs[i + 2]).atan() * -0.3;
     }
-    s * 0.5
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
@@ -167,17 +165,21 @@ fn fs3(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
     for ch in xs.chunks_exact(3) {
-        s += ((p * (y + y)) + (1.5_f64).atan()) + (ch[2]).sin() * 0.5 + (ch[1]).atan() * -0.3;
+        let e = (2.0_f64).tanh().exp() + (ch[1]).tanh() * 0.7 + (ch[2]).sin() * -0.3 + (ch[0]).atan() * -0.3;
+        s += e * e * 0.5 + e;
     }
-    s
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    1.5 - s * 2.0 + 0.3 * q
 }
 fn fs3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
     for ch in xs.chunks_exact(3) {
-        s += ((p * (y + y)) + (c::<D>(1.5)).atan()) + (ch[2]).sin() * 0.5 + (ch[1]).atan() * -0.3;
+        let e = (c::<D>(2.0)).tanh().exp() + (ch[1]).tanh() * 0.7 + (ch[2]).sin() * -0.3 + (ch[0]).atan() * -0.3;
+        s += e * e * 0.5 + e;
     }
-    s
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    c::<D>(1.5) - s * 2.0 + q * 0.3
 }
 
 #[test]
@@ -207,24 +209,24 @@ fn fs3_oracles() {
 #[differentiable]
 fn fs4(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for w in xs.windows(2) {
-        let e = ((y * (y + x)) + ((y - w[1]) + (w[0] * x))) + (w[0]).tanh() * 0.7 + (w[1]).atan() * -0.3;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len()).rev() {
+        let e = (y - (y + (x).tanh())) + (xs[i]).tanh() * 0.7;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    s
 }
 fn fs4_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for w in xs.windows(2) {
-        let e = ((y * (y + x)) + ((y - w[1]) + (w[0] * x))) + (w[0]).tanh() * 0.7 + (w[1]).atan() * -0.3;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len()).rev() {
+        let e = (y - (y + (x).tanh())) + (xs[i]).tanh() * 0.7;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    s
 }
 
 #[test]
 fn fs4_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5004 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs4",
@@ -248,25 +250,25 @@ fn fs4_oracles() {
 
 #[differentiable]
 fn fs5(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for i in 1..xs.len() - 1 {
-        let e = y + (xs[i - 1]).sin() * 0.7 + (xs[i + 1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 0..xs.len() - 1 {
+        s += (xs[i + 1] * ((y - p) * (y - x))) + (xs[i + 1]).sin() * -0.3;
     }
-    x * y + s
+    0.5 * s
 }
 fn fs5_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() - 1 {
-        let e = y + (xs[i - 1]).sin() * 0.7 + (xs[i + 1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 0..xs.len() - 1 {
+        s += (xs[i + 1] * ((y - p) * (y - x))) + (xs[i + 1]).sin() * -0.3;
     }
-    x * y + s
+    s * 0.5
 }
 
 #[test]
 fn fs5_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5005 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs5",
@@ -290,18 +292,20 @@ fn fs5_oracles() {
 
 #[differentiable]
 fn fs6(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
     for i in 1..xs.len() {
-        s += (((y - y) * x)).atan() + (xs[i - 1]).tanh() * 0.7;
+        s = s * 0.9 + (y + (xs[i - 1]).sin() * 0.5).tanh();
     }
-    x * y + s
+    s / (xs.len() as f64 + 1.0)
 }
 fn fs6_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
     for i in 1..xs.len() {
-        s += (((y - y) * x)).atan() + (xs[i - 1]).tanh() * 0.7;
+        s = s * 0.9 + (y + (xs[i - 1]).sin() * 0.5).tanh();
     }
-    x * y + s
+    s / (xs.len() as f64 + 1.0)
 }
 
 #[test]
@@ -332,16 +336,16 @@ fn fs6_oracles() {
 fn fs7(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for ch in xs.chunks_exact(2) {
-        s += (((x).tanh().exp()).sin() - ((y + ch[1])).tanh()) + (ch[0]).atan() * -0.3 + (ch[1]).atan() * 0.7;
+    for ch in xs.chunks_exact(3) {
+        s += (((ch[0] - ch[0]) - (ch[0]).atan())).atan() + (ch[0]).atan() * 0.7 + (ch[1]).sin() * 0.5;
     }
     0.5 * s
 }
 fn fs7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for ch in xs.chunks_exact(2) {
-        s += (((x).tanh().exp()).sin() - ((y + ch[1])).tanh()) + (ch[0]).atan() * -0.3 + (ch[1]).atan() * 0.7;
+    for ch in xs.chunks_exact(3) {
+        s += (((ch[0] - ch[0]) - (ch[0]).atan())).atan() + (ch[0]).atan() * 0.7 + (ch[1]).sin() * 0.5;
     }
     s * 0.5
 }
@@ -374,23 +378,23 @@ fn fs7_oracles() {
 fn fs8(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in 1..xs.len() - 2 {
-        s += (((1.0 + (xs[i + 2]) * (xs[i + 2])).ln()).tanh().exp()).cos() + (xs[i - 1]).atan() * 0.7 + (xs[i]).atan() * 0.5 + (xs[i + 2]).tanh() * -0.3;
+    for i in (1..xs.len()).step_by(3) {
+        s += (((p * x)).powi(2)).atan() + (xs[i - 1]).sin() * -0.3;
     }
-    s
+    1.5 - s * 2.0
 }
 fn fs8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() - 2 {
-        s += (((c::<D>(1.0) + (xs[i + 2]) * (xs[i + 2])).ln()).tanh().exp()).cos() + (xs[i - 1]).atan() * 0.7 + (xs[i]).atan() * 0.5 + (xs[i + 2]).tanh() * -0.3;
+    for i in (1..xs.len()).step_by(3) {
+        s += (((p * x)).powi(2)).atan() + (xs[i - 1]).sin() * -0.3;
     }
-    s
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs8_oracles() {
-    for (k, n) in [3, 4, 5, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5008 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs8",
@@ -414,24 +418,20 @@ fn fs8_oracles() {
 
 #[differentiable]
 fn fs9(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for ch in xs.chunks_exact(3) {
-        let e = ((ch[1] * (y).tanh()) + ((x + p) * (y + y))) + (ch[1]).atan() * -0.3;
+    for ch in xs.chunks_exact(2) {
+        let e = (((-0.7_f64 - x) - y) + ((ch[0]).atan() - x)) + (ch[0]).tanh() * 0.7;
         s += e * e * 0.5 + e;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    (1.0 + s * s).ln() + x + 0.3 * q
+    s
 }
 fn fs9_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for ch in xs.chunks_exact(3) {
-        let e = ((ch[1] * (y).tanh()) + ((x + p) * (y + y))) + (ch[1]).atan() * -0.3;
+    for ch in xs.chunks_exact(2) {
+        let e = (((c::<D>(-0.7) - x) - y) + ((ch[0]).atan() - x)) + (ch[0]).tanh() * 0.7;
         s += e * e * 0.5 + e;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
+    s
 }
 
 #[test]
@@ -460,23 +460,29 @@ fn fs9_oracles() {
 
 #[differentiable]
 fn fs10(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in 0..xs.len() - 1 {
-        s += ((1.0 + ((x).powi(2)) * ((x).powi(2))).ln() * ((y).cos()).tanh().exp()) + (xs[i]).sin() * 0.7 + (xs[i + 1]).sin() * 0.5;
+    for ch in xs.chunks_exact(3) {
+        let e = ((ch[1] * (y).tanh()) + ((x + p) * (y + y))) + (ch[1]).atan() * -0.3;
+        s += e * e * 0.5 + e;
     }
-    (1.0 + s * s).ln() + x
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    (1.0 + s * s).ln() + x + 0.3 * q
 }
 fn fs10_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in 0..xs.len() - 1 {
-        s += ((c::<D>(1.0) + ((x).powi(2)) * ((x).powi(2))).ln() * ((y).cos()).tanh().exp()) + (xs[i]).sin() * 0.7 + (xs[i + 1]).sin() * 0.5;
+    for ch in xs.chunks_exact(3) {
+        let e = ((ch[1] * (y).tanh()) + ((x + p) * (y + y))) + (ch[1]).atan() * -0.3;
+        s += e * e * 0.5 + e;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
 }
 
 #[test]
 fn fs10_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5010 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs10",
@@ -500,27 +506,27 @@ fn fs10_oracles() {
 
 #[differentiable]
 fn fs11(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for i in 0..xs.len() {
-        let e = (((y * y)).tanh() - ((xs[i] - xs[i]) * (x * 1.5_f64))) + (xs[i]).tanh() * -0.3;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for i in 0..xs.len() - 1 {
+        let e = ((xs[i] * p)).sin() + (xs[i]).atan() * -0.3 + (xs[i + 1]).tanh() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    x * y + s + 0.3 * q
+    x * y + s
 }
 fn fs11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for i in 0..xs.len() {
-        let e = (((y * y)).tanh() - ((xs[i] - xs[i]) * (x * c::<D>(1.5)))) + (xs[i]).tanh() * -0.3;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for i in 0..xs.len() - 1 {
+        let e = ((xs[i] * p)).sin() + (xs[i]).atan() * -0.3 + (xs[i + 1]).tanh() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    x * y + s + q * 0.3
+    x * y + s
 }
 
 #[test]
 fn fs11_oracles() {
-    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5011 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs11",
@@ -545,24 +551,24 @@ fn fs11_oracles() {
 #[differentiable]
 fn fs12(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + ((y * ((y).tanh() - xs[i + 1])) + (xs[i + 1]).sin() * 0.7).tanh();
+    for w in xs.windows(3) {
+        let e = y + (w[0]).atan() * 0.7 + (w[1]).tanh() * -0.3 + (w[2]).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    x * y + s + 0.3 * q
+    s / (xs.len() as f64 + 1.0)
 }
 fn fs12_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + ((y * ((y).tanh() - xs[i + 1])) + (xs[i + 1]).sin() * 0.7).tanh();
+    for w in xs.windows(3) {
+        let e = y + (w[0]).atan() * 0.7 + (w[1]).tanh() * -0.3 + (w[2]).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    x * y + s + q * 0.3
+    s / (xs.len() as f64 + 1.0)
 }
 
 #[test]
 fn fs12_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5012 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs12",
@@ -588,25 +594,25 @@ fn fs12_oracles() {
 fn fs13(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in (2..xs.len() - 2).step_by(3) {
-        let e = (((xs[i + 1]).atan()).cos() + ((-0.7_f64 - y) + (xs[i + 1]).cos())) + (xs[i - 2]).atan() * 0.7 + (xs[i + 1]).atan() * 0.7 + (xs[i + 2]).tanh() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len()).rev() {
+        s = s * 0.9 + ((p).tanh().exp() + (xs[i]).tanh() * -0.3).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    (1.0 + s * s).ln() + x + 0.3 * q
 }
 fn fs13_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in (2..xs.len() - 2).step_by(3) {
-        let e = (((xs[i + 1]).atan()).cos() + ((c::<D>(-0.7) - y) + (xs[i + 1]).cos())) + (xs[i - 2]).atan() * 0.7 + (xs[i + 1]).atan() * 0.7 + (xs[i + 2]).tanh() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len()).rev() {
+        s = s * 0.9 + ((p).tanh().exp() + (xs[i]).tanh() * -0.3).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
 }
 
 #[test]
 fn fs13_oracles() {
-    for (k, n) in [4, 5, 6, 7, 12].into_iter().enumerate() {
+    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5013 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs13",
@@ -631,21 +637,17 @@ fn fs13_oracles() {
 #[differentiable]
 fn fs14(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for w in xs.windows(2) {
-        let e = (((x + y) * (y).powi(2)) * w[0]) + (w[0]).tanh() * -0.3 + (w[1]).sin() * 0.7;
-        s += e * e * 0.5 + e;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        s += b + (a).atan() * 0.7 + (b).atan() * 0.5;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    x * y + s + 0.3 * q
+    x * y + s
 }
 fn fs14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for w in xs.windows(2) {
-        let e = (((x + y) * (y).powi(2)) * w[0]) + (w[0]).tanh() * -0.3 + (w[1]).sin() * 0.7;
-        s += e * e * 0.5 + e;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        s += b + (a).atan() * 0.7 + (b).atan() * 0.5;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    x * y + s + q * 0.3
+    x * y + s
 }
 
 #[test]
@@ -674,25 +676,27 @@ fn fs14_oracles() {
 
 #[differentiable]
 fn fs15(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += b + (a).tanh() * 0.7 + (b).tanh() * -0.3;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (((p * b) * -0.7_f64)).tanh().exp() + (a).atan() * 0.5 + (b).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
     1.5 - s * 2.0
 }
 fn fs15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += b + (a).tanh() * 0.7 + (b).tanh() * -0.3;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (((p * b) * c::<D>(-0.7))).tanh().exp() + (a).atan() * 0.5 + (b).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
     c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs15_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5015 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs15",
@@ -716,23 +720,27 @@ fn fs15_oracles() {
 
 #[differentiable]
 fn fs16(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for i in 1..xs.len() {
-        s = s * 0.9 + ((((x + 0.25_f64) * (y * x))).sin() + (xs[i - 1]).tanh() * 0.7).tanh();
+    for ch in xs.chunks_exact(2) {
+        s += (((x + 0.5_f64) * y) - x) + (ch[0]).tanh() * -0.3;
     }
-    (1.0 + s * s).ln() + x
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    s / (xs.len() as f64 + 1.0) + 0.3 * q
 }
 fn fs16_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() {
-        s = s * 0.9 + ((((x + c::<D>(0.25)) * (y * x))).sin() + (xs[i - 1]).tanh() * 0.7).tanh();
+    for ch in xs.chunks_exact(2) {
+        s += (((x + c::<D>(0.5)) * y) - x) + (ch[0]).tanh() * -0.3;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    s / (xs.len() as f64 + 1.0) + q * 0.3
 }
 
 #[test]
 fn fs16_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5016 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs16",
@@ -756,22 +764,22 @@ fn fs16_oracles() {
 
 #[differentiable]
 fn fs17(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
+    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for w in xs.windows(3) {
-        let e = w[1] + (w[0]).tanh() * 0.5 + (w[1]).atan() * 0.7 + (w[2]).sin() * -0.3;
+    for i in (2..xs.len()).step_by(3) {
+        let e = (((xs[i - 1]).cos() * xs[i - 2]) - p) + (xs[i - 2]).atan() * 0.7 + (xs[i - 1]).sin() * 0.5;
         s += e * e * 0.5 + e;
     }
-    (1.0 + s * s).ln() + x
+    s / (xs.len() as f64 + 1.0)
 }
 fn fs17_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
+    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for w in xs.windows(3) {
-        let e = w[1] + (w[0]).tanh() * 0.5 + (w[1]).atan() * 0.7 + (w[2]).sin() * -0.3;
+    for i in (2..xs.len()).step_by(3) {
+        let e = (((xs[i - 1]).cos() * xs[i - 2]) - p) + (xs[i - 2]).atan() * 0.7 + (xs[i - 1]).sin() * 0.5;
         s += e * e * 0.5 + e;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    s / (xs.len() as f64 + 1.0)
 }
 
 #[test]
@@ -800,27 +808,23 @@ fn fs17_oracles() {
 
 #[differentiable]
 fn fs18(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for i in 0..xs.len() {
-        let e = xs[i] + (xs[i]).tanh() * 0.7;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for i in (1..xs.len()).rev() {
+        s = s * 0.9 + (((x * (xs[i - 1] * xs[i - 1])) - (y * (x - xs[i - 1]))) + (xs[i - 1]).tanh() * 0.7).tanh();
     }
-    0.5 * s
+    s / (xs.len() as f64 + 1.0)
 }
 fn fs18_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for i in 0..xs.len() {
-        let e = xs[i] + (xs[i]).tanh() * 0.7;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for i in (1..xs.len()).rev() {
+        s = s * 0.9 + (((x * (xs[i - 1] * xs[i - 1])) - (y * (x - xs[i - 1]))) + (xs[i - 1]).tanh() * 0.7).tanh();
     }
-    s * 0.5
+    s / (xs.len() as f64 + 1.0)
 }
 
 #[test]
 fn fs18_oracles() {
-    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5018 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs18",
@@ -844,22 +848,18 @@ fn fs18_oracles() {
 
 #[differentiable]
 fn fs19(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + ((x + (x - p)) + (xs[i + 1]).tanh() * 0.5).tanh();
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + (((y).tanh() * s) + (xs[i + 1]).atan() * 0.5).tanh();
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    s + 0.3 * q
+    s / (xs.len() as f64 + 1.0)
 }
 fn fs19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + ((x + (x - p)) + (xs[i + 1]).tanh() * 0.5).tanh();
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + (((y).tanh() * s) + (xs[i + 1]).atan() * 0.5).tanh();
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    s + q * 0.3
+    s / (xs.len() as f64 + 1.0)
 }
 
 #[test]
@@ -888,27 +888,25 @@ fn fs19_oracles() {
 
 #[differentiable]
 fn fs20(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for i in (1..xs.len() - 2).step_by(3) {
-        let e = ((xs[i - 1] * (x).cos())).tanh() + (xs[i - 1]).atan() * 0.7 + (xs[i + 1]).tanh() * -0.3 + (xs[i + 2]).atan() * 0.5;
-        s += e * e * 0.5 + e;
+    for ch in xs.chunks_exact(3) {
+        s += (((-1.25_f64 - y) * (x * ch[1]))).cos() + (ch[1]).atan() * -0.3 + (ch[2]).atan() * 0.7 + (ch[0]).tanh() * -0.3;
     }
     x * y + s
 }
 fn fs20_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for i in (1..xs.len() - 2).step_by(3) {
-        let e = ((xs[i - 1] * (x).cos())).tanh() + (xs[i - 1]).atan() * 0.7 + (xs[i + 1]).tanh() * -0.3 + (xs[i + 2]).atan() * 0.5;
-        s += e * e * 0.5 + e;
+    for ch in xs.chunks_exact(3) {
+        s += (((c::<D>(-1.25) - y) * (x * ch[1]))).cos() + (ch[1]).atan() * -0.3 + (ch[2]).atan() * 0.7 + (ch[0]).tanh() * -0.3;
     }
     x * y + s
 }
 
 #[test]
 fn fs20_oracles() {
-    for (k, n) in [3, 4, 5, 7, 12].into_iter().enumerate() {
+    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5020 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs20",
@@ -933,22 +931,24 @@ fn fs20_oracles() {
 #[differentiable]
 fn fs21(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for i in 1..xs.len() - 2 {
-        s += (((xs[i]).tanh().exp() - (0.25_f64 + -1.25_f64)) - x) + (xs[i - 1]).sin() * 0.7 + (xs[i]).atan() * -0.3 + (xs[i + 2]).sin() * -0.3;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (((x + b)).sin() - 2.0_f64) + (a).atan() * 0.7 + (b).atan() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    1.5 - s * 2.0
 }
 fn fs21_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() - 2 {
-        s += (((xs[i]).tanh().exp() - (c::<D>(0.25) + c::<D>(-1.25))) - x) + (xs[i - 1]).sin() * 0.7 + (xs[i]).atan() * -0.3 + (xs[i + 2]).sin() * -0.3;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (((x + b)).sin() - c::<D>(2.0)) + (a).atan() * 0.7 + (b).atan() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs21_oracles() {
-    for (k, n) in [3, 4, 5, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5021 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs21",
@@ -972,25 +972,25 @@ fn fs21_oracles() {
 
 #[differentiable]
 fn fs22(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += (((a - x)).cos() * ((a * b) * (a + x))) + (a).tanh() * 0.5 + (b).atan() * 0.5;
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + (p + (xs[i + 1]).sin() * 0.5).tanh();
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    x * y + s + 0.3 * q
+    1.5 - s * 2.0
 }
 fn fs22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += (((a - x)).cos() * ((a * b) * (a + x))) + (a).tanh() * 0.5 + (b).atan() * 0.5;
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + (p + (xs[i + 1]).sin() * 0.5).tanh();
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    x * y + s + q * 0.3
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs22_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5022 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs22",
@@ -1016,18 +1016,20 @@ fn fs22_oracles() {
 fn fs23(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in 2..xs.len() {
-        s += ((xs[i - 2] * (x - p)) * 2.0_f64) + (xs[i - 2]).tanh() * -0.3;
+    for w in xs.windows(3) {
+        let e = (((x * w[2])).cos() * ((x).tanh().exp() * p)) + (w[0]).sin() * 0.7 + (w[1]).atan() * 0.7 + (w[2]).tanh() * 0.7;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    (1.0 + s * s).ln() + x
 }
 fn fs23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in 2..xs.len() {
-        s += ((xs[i - 2] * (x - p)) * c::<D>(2.0)) + (xs[i - 2]).tanh() * -0.3;
+    for w in xs.windows(3) {
+        let e = (((x * w[2])).cos() * ((x).tanh().exp() * p)) + (w[0]).sin() * 0.7 + (w[1]).atan() * 0.7 + (w[2]).tanh() * 0.7;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    (c::<D>(1.0) + s * s).ln() + x
 }
 
 #[test]
@@ -1057,22 +1059,24 @@ fn fs23_oracles() {
 #[differentiable]
 fn fs24(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + (xs[i + 1] + (xs[i + 1]).atan() * -0.3).tanh();
+    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
+        s += (((-1.25_f64 + b) - (b).powi(2)) - ((x - y)).cos()) + (a).sin() * 0.7 + (b).atan() * 0.5;
     }
-    (1.0 + s * s).ln() + x
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    (1.0 + s * s).ln() + x + 0.3 * q
 }
 fn fs24_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len() - 1).rev() {
-        s = s * 0.9 + (xs[i + 1] + (xs[i + 1]).atan() * -0.3).tanh();
+    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
+        s += (((c::<D>(-1.25) + b) - (b).powi(2)) - ((x - y)).cos()) + (a).sin() * 0.7 + (b).atan() * 0.5;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
 }
 
 #[test]
 fn fs24_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5024 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs24",
@@ -1096,22 +1100,22 @@ fn fs24_oracles() {
 
 #[differentiable]
 fn fs25(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for i in (1..xs.len()).step_by(2) {
-        s += (-1.25_f64 * ((p * y) * (x).tanh())) + (xs[i - 1]).atan() * 0.7;
+    for i in 1..xs.len() {
+        let e = (1.0 + ((xs[i]).atan()) * ((xs[i]).atan())).ln() + (xs[i - 1]).tanh() * 0.7 + (xs[i]).sin() * 0.7;
+        s += e * e * 0.5 + e;
     }
     let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    (1.0 + s * s).ln() + x + 0.3 * q
+    1.5 - s * 2.0 + 0.3 * q
 }
 fn fs25_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for i in (1..xs.len()).step_by(2) {
-        s += (c::<D>(-1.25) * ((p * y) * (x).tanh())) + (xs[i - 1]).atan() * 0.7;
+    for i in 1..xs.len() {
+        let e = (c::<D>(1.0) + ((xs[i]).atan()) * ((xs[i]).atan())).ln() + (xs[i - 1]).tanh() * 0.7 + (xs[i]).sin() * 0.7;
+        s += e * e * 0.5 + e;
     }
     let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
+    c::<D>(1.5) - s * 2.0 + q * 0.3
 }
 
 #[test]
@@ -1140,23 +1144,27 @@ fn fs25_oracles() {
 
 #[differentiable]
 fn fs26(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += ((a + y) + ((a - x) * b)) + (a).atan() * 0.5 + (b).atan() * 0.5;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (y * p) + (a).sin() * -0.3 + (b).atan() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    (1.0 + s * s).ln() + x
+    s
 }
 fn fs26_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        s += ((a + y) + ((a - x) * b)) + (a).atan() * 0.5 + (b).atan() * 0.5;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        let e = (y * p) + (a).sin() * -0.3 + (b).atan() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    s
 }
 
 #[test]
 fn fs26_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5026 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs26",
@@ -1180,20 +1188,20 @@ fn fs26_oracles() {
 
 #[differentiable]
 fn fs27(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
-        s += y + (a).sin() * 0.7 + (b).sin() * -0.3;
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + ((((x * x) * (s + xs[i + 1])) - (y + 2.0_f64)) + (xs[i + 1]).atan() * 0.7).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    s / (xs.len() as f64 + 1.0) + 0.3 * q
 }
 fn fs27_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
-        s += y + (a).sin() * 0.7 + (b).sin() * -0.3;
+    for i in 0..xs.len() - 1 {
+        s = s * 0.9 + ((((x * x) * (s + xs[i + 1])) - (y + c::<D>(2.0))) + (xs[i + 1]).atan() * 0.7).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    s / (xs.len() as f64 + 1.0) + q * 0.3
 }
 
 #[test]
@@ -1223,24 +1231,22 @@ fn fs27_oracles() {
 #[differentiable]
 fn fs28(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for i in 1..xs.len() {
-        let e = ((2.0_f64 * (x * x)) - ((xs[i - 1] + s) + (xs[i - 1] * y))) + (xs[i - 1]).sin() * 0.5;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
+        s += (1.0 + ((b * (a * -1.25_f64))) * ((b * (a * -1.25_f64)))).ln() + (a).tanh() * 0.5 + (b).tanh() * -0.3;
     }
-    0.5 * s
+    1.5 - s * 2.0
 }
 fn fs28_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() {
-        let e = ((c::<D>(2.0) * (x * x)) - ((xs[i - 1] + s) + (xs[i - 1] * y))) + (xs[i - 1]).sin() * 0.5;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
+        s += (c::<D>(1.0) + ((b * (a * c::<D>(-1.25)))) * ((b * (a * c::<D>(-1.25))))).ln() + (a).tanh() * 0.5 + (b).tanh() * -0.3;
     }
-    s * 0.5
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs28_oracles() {
-    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
+    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5028 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs28",
@@ -1265,24 +1271,22 @@ fn fs28_oracles() {
 #[differentiable]
 fn fs29(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for ch in xs.chunks_exact(3) {
-        let e = y + (ch[1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 2..xs.len() {
+        s += 0.25_f64 + (xs[i - 2]).tanh() * 0.5 + (xs[i]).atan() * 0.7;
     }
-    x * y + s
+    1.5 - s * 2.0
 }
 fn fs29_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for ch in xs.chunks_exact(3) {
-        let e = y + (ch[1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 2..xs.len() {
+        s += c::<D>(0.25) + (xs[i - 2]).tanh() * 0.5 + (xs[i]).atan() * 0.7;
     }
-    x * y + s
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
 fn fs29_oracles() {
-    for (k, n) in [0, 1, 2, 7, 12].into_iter().enumerate() {
+    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5029 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs29",
@@ -1306,25 +1310,27 @@ fn fs29_oracles() {
 
 #[differentiable]
 fn fs30(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in 2..xs.len() - 1 {
-        let e = (x).cos() + (xs[i - 2]).tanh() * 0.5 + (xs[i + 1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len() - 1).rev() {
+        s = s * 0.9 + (p + (xs[i + 1]).sin() * -0.3).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    (1.0 + s * s).ln() + x + 0.3 * q
 }
 fn fs30_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in 2..xs.len() - 1 {
-        let e = (x).cos() + (xs[i - 2]).tanh() * 0.5 + (xs[i + 1]).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in (0..xs.len() - 1).rev() {
+        s = s * 0.9 + (p + (xs[i + 1]).sin() * -0.3).tanh();
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    (c::<D>(1.0) + s * s).ln() + x + q * 0.3
 }
 
 #[test]
 fn fs30_oracles() {
-    for (k, n) in [3, 4, 5, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5030 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs30",
@@ -1348,17 +1354,19 @@ fn fs30_oracles() {
 
 #[differentiable]
 fn fs31(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in 1..xs.len() - 2 {
-        let e = y + (xs[i - 1]).tanh() * -0.3 + (xs[i]).sin() * 0.5 + (xs[i + 2]).sin() * 0.5;
+    for i in 2..xs.len() - 2 {
+        let e = (((xs[i + 2] - x) + (y * x)) * ((xs[i + 2] * y)).tanh()) + (xs[i - 2]).atan() * 0.7 + (xs[i]).tanh() * 0.5 + (xs[i + 2]).atan() * 0.7;
         s += e * e * 0.5 + e;
     }
     1.5 - s * 2.0
 }
 fn fs31_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() - 2 {
-        let e = y + (xs[i - 1]).tanh() * -0.3 + (xs[i]).sin() * 0.5 + (xs[i + 2]).sin() * 0.5;
+    for i in 2..xs.len() - 2 {
+        let e = (((xs[i + 2] - x) + (y * x)) * ((xs[i + 2] * y)).tanh()) + (xs[i - 2]).atan() * 0.7 + (xs[i]).tanh() * 0.5 + (xs[i + 2]).atan() * 0.7;
         s += e * e * 0.5 + e;
     }
     c::<D>(1.5) - s * 2.0
@@ -1366,7 +1374,7 @@ fn fs31_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
 
 #[test]
 fn fs31_oracles() {
-    for (k, n) in [3, 4, 5, 7, 12].into_iter().enumerate() {
+    for (k, n) in [4, 5, 6, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5031 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs31",
@@ -1392,20 +1400,18 @@ fn fs31_oracles() {
 fn fs32(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
     for i in 1..xs.len() - 2 {
-        let e = ((1.0 + ((x).sin()) * ((x).sin())).ln() * ((y * 1.5_f64) + xs[i + 2])) + (xs[i - 1]).atan() * 0.5 + (xs[i + 2]).atan() * -0.3;
+        let e = (((xs[i - 1] * xs[i]) + (xs[i - 1]).cos()) * (-1.25_f64 + (xs[i - 1] * 1.5_f64))) + (xs[i - 1]).sin() * 0.5 + (xs[i]).sin() * 0.7 + (xs[i + 2]).sin() * -0.3;
         s += e * e * 0.5 + e;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    1.5 - s * 2.0 + 0.3 * q
+    1.5 - s * 2.0
 }
 fn fs32_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
     for i in 1..xs.len() - 2 {
-        let e = ((c::<D>(1.0) + ((x).sin()) * ((x).sin())).ln() * ((y * c::<D>(1.5)) + xs[i + 2])) + (xs[i - 1]).atan() * 0.5 + (xs[i + 2]).atan() * -0.3;
+        let e = (((xs[i - 1] * xs[i]) + (xs[i - 1]).cos()) * (c::<D>(-1.25) + (xs[i - 1] * c::<D>(1.5)))) + (xs[i - 1]).sin() * 0.5 + (xs[i]).sin() * 0.7 + (xs[i + 2]).sin() * -0.3;
         s += e * e * 0.5 + e;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    c::<D>(1.5) - s * 2.0 + q * 0.3
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
@@ -1434,20 +1440,22 @@ fn fs32_oracles() {
 
 #[differentiable]
 fn fs33(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = xs.iter().copied().fold(-10.0_f64, f64::max);
     let mut s = 0.0;
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        let e = (b + ((a - -0.7_f64) + (y * b))) + (a).sin() * 0.5 + (b).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 2..xs.len() {
+        s += (p - ((y).powi(2) - xs[i])) + (xs[i - 2]).atan() * 0.5 + (xs[i]).atan() * 0.5;
     }
-    x * y + s
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    x * y + s + 0.3 * q
 }
 fn fs33_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);
     let mut s = c::<D>(0.0);
-    for (&a, &b) in xs[2..].iter().zip(&xs[..xs.len() - 2]) {
-        let e = (b + ((a - c::<D>(-0.7)) + (y * b))) + (a).sin() * 0.5 + (b).atan() * 0.7;
-        s += e * e * 0.5 + e;
+    for i in 2..xs.len() {
+        s += (p - ((y).powi(2) - xs[i])) + (xs[i - 2]).atan() * 0.5 + (xs[i]).atan() * 0.5;
     }
-    x * y + s
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    x * y + s + q * 0.3
 }
 
 #[test]
@@ -1476,20 +1484,24 @@ fn fs33_oracles() {
 
 #[differentiable]
 fn fs34(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
+    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
     for ch in xs.chunks_exact(2) {
-        s += ch[1] + (ch[1]).tanh() * 0.5 + (ch[0]).sin() * -0.3;
+        let e = ((ch[1] + (ch[0]).cos()) + (1.0 + ((x + x)) * ((x + x))).ln()) + (ch[0]).tanh() * 0.7 + (ch[1]).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    0.5 * s + 0.3 * q
 }
 fn fs34_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
+    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
     for ch in xs.chunks_exact(2) {
-        s += ch[1] + (ch[1]).tanh() * 0.5 + (ch[0]).sin() * -0.3;
+        let e = ((ch[1] + (ch[0]).cos()) + (c::<D>(1.0) + ((x + x)) * ((x + x))).ln()) + (ch[0]).tanh() * 0.7 + (ch[1]).sin() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    s / (xs.len() as f64 + 1.0)
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    s * 0.5 + q * 0.3
 }
 
 #[test]
@@ -1520,22 +1532,18 @@ fn fs34_oracles() {
 fn fs35(x: f64, y: f64, xs: &[f64]) -> f64 {
     let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in (0..xs.len()).rev() {
-        let e = ((xs[i]).cos() - p) + (xs[i]).atan() * 0.7;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for ch in xs.chunks_exact(2) {
+        s += ch[0] + (ch[0]).atan() * 0.5 + (ch[1]).sin() * -0.3;
     }
-    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    s + 0.3 * q
+    1.5 - s * 2.0
 }
 fn fs35_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len()).rev() {
-        let e = ((xs[i]).cos() - p) + (xs[i]).atan() * 0.7;
-        s = s * 0.9 + (e * e * 0.5 + e).tanh();
+    for ch in xs.chunks_exact(2) {
+        s += ch[0] + (ch[0]).atan() * 0.5 + (ch[1]).sin() * -0.3;
     }
-    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    s + q * 0.3
+    c::<D>(1.5) - s * 2.0
 }
 
 #[test]
@@ -1565,24 +1573,24 @@ fn fs35_oracles() {
 #[differentiable]
 fn fs36(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for w in xs.windows(3) {
-        let e = (((w[2] - 2.0_f64)).cos()).powi(2) + (w[0]).sin() * -0.3 + (w[1]).atan() * 0.7 + (w[2]).tanh() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in (1..xs.len()).rev() {
+        let e = (((xs[i - 1]).atan() + (y).tanh().exp()) * ((-0.7_f64 * y) - (xs[i - 1]).cos())) + (xs[i - 1]).tanh() * 0.7;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
-    x * y + s
+    (1.0 + s * s).ln() + x
 }
 fn fs36_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for w in xs.windows(3) {
-        let e = (((w[2] - c::<D>(2.0))).cos()).powi(2) + (w[0]).sin() * -0.3 + (w[1]).atan() * 0.7 + (w[2]).tanh() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in (1..xs.len()).rev() {
+        let e = (((xs[i - 1]).atan() + (y).tanh().exp()) * ((c::<D>(-0.7) * y) - (xs[i - 1]).cos())) + (xs[i - 1]).tanh() * 0.7;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
-    x * y + s
+    (c::<D>(1.0) + s * s).ln() + x
 }
 
 #[test]
 fn fs36_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5036 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs36",
@@ -1606,27 +1614,25 @@ fn fs36_oracles() {
 
 #[differentiable]
 fn fs37(x: f64, y: f64, xs: &[f64]) -> f64 {
-    let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);
     let mut s = 0.0;
-    for i in (0..xs.len() - 2).step_by(2) {
-        let e = ((p - (p * x)) * y) + (xs[i + 1]).atan() * 0.5 + (xs[i + 2]).tanh() * 0.7;
-        s += e * e * 0.5 + e;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        s += y + (a).atan() * 0.5 + (b).tanh() * 0.7;
     }
-    (1.0 + s * s).ln() + x
+    let q = xs.iter().map(|v| v.sin()).sum::<f64>();
+    1.5 - s * 2.0 + 0.3 * q
 }
 fn fs37_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
-    let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len() - 2).step_by(2) {
-        let e = ((p - (p * x)) * y) + (xs[i + 1]).atan() * 0.5 + (xs[i + 2]).tanh() * 0.7;
-        s += e * e * 0.5 + e;
+    for (&a, &b) in xs[1..].iter().zip(&xs[..xs.len() - 1]) {
+        s += y + (a).atan() * 0.5 + (b).tanh() * 0.7;
     }
-    (c::<D>(1.0) + s * s).ln() + x
+    let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
+    c::<D>(1.5) - s * 2.0 + q * 0.3
 }
 
 #[test]
 fn fs37_oracles() {
-    for (k, n) in [2, 3, 4, 7, 12].into_iter().enumerate() {
+    for (k, n) in [1, 2, 3, 7, 12].into_iter().enumerate() {
         let v = &rand_points(5037 + k as u64, 1, 2 + n, -1.2, 1.2)[0];
         check(
             "fs37",
@@ -1650,22 +1656,24 @@ fn fs37_oracles() {
 
 #[differentiable]
 fn fs38(x: f64, y: f64, xs: &[f64]) -> f64 {
+    let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();
     let mut s = 0.0;
-    for i in 1..xs.len() {
-        let e = ((xs[i - 1] * (x).powi(2)) - ((xs[i - 1] * xs[i - 1]) * (y * xs[i - 1]))) + (xs[i - 1]).sin() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in 0..xs.len() - 1 {
+        let e = ((p).cos()).atan() + (xs[i + 1]).atan() * -0.3;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
     let q = xs.iter().map(|v| v.sin()).sum::<f64>();
-    0.5 * s + 0.3 * q
+    s + 0.3 * q
 }
 fn fs38_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
+    let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();
     let mut s = c::<D>(0.0);
-    for i in 1..xs.len() {
-        let e = ((xs[i - 1] * (x).powi(2)) - ((xs[i - 1] * xs[i - 1]) * (y * xs[i - 1]))) + (xs[i - 1]).sin() * 0.5;
-        s += e * e * 0.5 + e;
+    for i in 0..xs.len() - 1 {
+        let e = ((p).cos()).atan() + (xs[i + 1]).atan() * -0.3;
+        s = s * 0.9 + (e * e * 0.5 + e).tanh();
     }
     let q = xs.iter().fold(c::<D>(0.0), |a, &b| a + b.sin());
-    s * 0.5 + q * 0.3
+    s + q * 0.3
 }
 
 #[test]
@@ -1695,17 +1703,19 @@ fn fs38_oracles() {
 #[differentiable]
 fn fs39(x: f64, y: f64, xs: &[f64]) -> f64 {
     let mut s = 0.0;
-    for i in (0..xs.len()).rev() {
-        s = s * 0.9 + (((xs[i]).atan() * ((xs[i]).atan() + (xs[i]).atan())) + (xs[i]).sin() * 0.5).tanh();
+    for ch in xs.chunks_exact(2) {
+        let e = (((0.25_f64 * x) * (y).powi(2)) - ((0.5_f64).sin() * y)) + (ch[1]).atan() * -0.3 + (ch[0]).tanh() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    1.5 - s * 2.0
+    s
 }
 fn fs39_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     let mut s = c::<D>(0.0);
-    for i in (0..xs.len()).rev() {
-        s = s * 0.9 + (((xs[i]).atan() * ((xs[i]).atan() + (xs[i]).atan())) + (xs[i]).sin() * 0.5).tanh();
+    for ch in xs.chunks_exact(2) {
+        let e = (((c::<D>(0.25) * x) * (y).powi(2)) - ((c::<D>(0.5)).sin() * y)) + (ch[1]).atan() * -0.3 + (ch[0]).tanh() * 0.5;
+        s += e * e * 0.5 + e;
     }
-    c::<D>(1.5) - s * 2.0
+    s
 }
 
 #[test]

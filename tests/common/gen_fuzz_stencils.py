@@ -4,7 +4,7 @@ read it at several offsets per trip (stencils), with strides (`step_by`),
 windows, exact chunks and zips of shifted slices, followed by a linear or
 non-linear tail, and recurrences (`s = 0.9 s + e`, over a range or a
 reversed one) that the reverse sweep replays backwards; some read a reduction of the slice computed before the loop
-(a mean, a norm), some add a second pass after it (which gradient write
+(a mean, a norm, a running max), some add a second pass after it (which gradient write
 comes first, and which may assign, then changes). Then local arrays written by
 a recurrence and read by a second pass (`local_function`). These are the loops whose gradient writes the planner
 carries in registers and assigns (gd-macros/src/plan/window.rs) and whose
@@ -114,13 +114,18 @@ def tail():
 def prelude():
     """A pass over `xs` before the loop whose result `p` the loop reads:
     (macro, dual), or None. It writes its gradient after the loop's."""
-    k = rng.choice([None, None, "mean", "norm"])
+    k = rng.choice([None, None, "mean", "norm", "max"])
     if k == "mean":
         return ("let p = xs.iter().sum::<f64>() / (xs.len() as f64 + 1.0);",
                 "let p = xs.iter().fold(c::<D>(0.0), |a, &b| a + b) / (xs.len() as f64 + 1.0);")
     if k == "norm":
         return ("let p = (1.0 + xs.iter().map(|v| v * v).sum::<f64>()).sqrt();",
                 "let p = (c::<D>(1.0) + xs.iter().fold(c::<D>(0.0), |a, &b| a + b * b)).sqrt();")
+    if k == "max":
+        # log-sum-exp's shift: a selection fold (plan/select.rs) read by
+        # every trip; it starts finite so that an empty slice is no NaN.
+        return ("let p = xs.iter().copied().fold(-10.0_f64, f64::max);",
+                "let p = xs.iter().copied().fold(c::<D>(-10.0), dmax);")
     return None
 
 

@@ -1001,7 +1001,8 @@ impl<'a> Sweeps<'a> {
                     }
                     let updates = by_temp.into_iter().map(|(x, ps)| {
                         let bx = self.adj(x);
-                        quote!(#bx += (#(#ps)+*) * __gd_adj;)
+                        let term = rules::times_adjoint(*prim, &a, &ps, &quote!(__gd_adj));
+                        quote!(#bx += #term;)
                     });
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })
                 }
