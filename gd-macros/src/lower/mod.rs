@@ -677,6 +677,30 @@ pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool 
     scan(ts, pred, false)
 }
 
+/// `ts` without the arguments of its `stop_gradient(..)` calls (any path
+/// ending in that name): what they read is a constant to the derivative, so
+/// an expression that reads differentiated values only there is passive.
+pub fn unstopped(ts: &TokenStream) -> TokenStream {
+    use proc_macro2::TokenTree;
+    let toks: Vec<TokenTree> = ts.clone().into_iter().collect();
+    let mut out = Vec::with_capacity(toks.len());
+    for (i, tt) in toks.iter().enumerate() {
+        let stopped = i > 0
+            && matches!(tt, TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Parenthesis)
+            && matches!(&toks[i - 1], TokenTree::Ident(id) if id == "stop_gradient");
+        out.push(match tt {
+            _ if stopped => continue,
+            TokenTree::Group(g) => {
+                let mut inner = proc_macro2::Group::new(g.delimiter(), unstopped(&g.stream()));
+                inner.set_span(g.span());
+                TokenTree::Group(inner)
+            }
+            _ => tt.clone(),
+        });
+    }
+    out.into_iter().collect()
+}
+
 /// Where tokens that are kept as written (a printing macro's arguments, a
 /// condition) could change a variable: an assignment (`=`, `+=`, ..) or a
 /// `&mut` borrow. Comparisons (`==`, `<=`, `!=`, `>=`) and `=>` are not.
