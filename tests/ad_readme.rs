@@ -53,6 +53,25 @@ fn case_stopped() -> Case {
         .without_fd("stop_gradient is the identity in the plain function")
 }
 
+// A plain fn (not #[differentiable]) and a library fn given differentiated
+// values under `stop_gradient`: constants, called as written (the error for
+// a plain fn tells the user to write exactly this).
+fn square_plain(v: f64) -> f64 {
+    v * v
+}
+
+#[differentiable]
+fn stopped_calls(x: f64, y: f64) -> f64 {
+    square_plain(gd::stop_gradient(y)) * x * x + f64::max(gd::stop_gradient(x), 0.5) * y
+}
+fn stopped_calls_d<D: Dn>(x: D, y: D) -> D {
+    x * x * square_plain(y.re()) + y * f64::max(x.re(), 0.5)
+}
+fn case_stopped_calls() -> Case {
+    Case::new("stopped_calls", |v| stopped_calls(v[0], v[1]), |v| stopped_calls_d(v[0], v[1]), rand_points(101, 4, 2, -2.0, 2.0))
+        .without_fd("stop_gradient is the identity in the plain function")
+}
+
 // --- .copied() over an active slice ---
 
 #[differentiable]
@@ -140,6 +159,16 @@ mod api {
     #[test]
     fn stop_gradient_ad() {
         case_stopped().check_api(api_scalars!(stopped; 2));
+    }
+
+    #[test]
+    fn stop_gradient_into_plain_calls_ad() {
+        case_stopped_calls().check_api(api_scalars!(stopped_calls; 2));
+        // Second order: the dual copy calls the plain fn on the primal too.
+        // d2/dx2 = 2 y^2, d2/dxdy = d/dy of the stopped terms' factors = 0.
+        let (x, y) = (0.7, -1.3);
+        let (hx, hy) = stopped_calls::hvp(x, y, 1.0, 0.0);
+        assert!((hx - 2.0 * y * y).abs() < 1e-12 && hy.abs() < 1e-12, "hvp {hx} {hy}");
     }
 
     #[test]

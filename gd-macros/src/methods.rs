@@ -227,7 +227,7 @@ pub fn mark_impl(args: TokenStream, mut imp: syn::ItemImpl) -> Result<TokenStrea
             match &mut a.meta {
                 syn::Meta::Path(p) => a.meta = syn::Meta::List(syn::parse_quote!(#p(#in_impl))),
                 syn::Meta::List(l) => {
-                    if !crate::lower::mentions(&l.tokens, &mut |i| i == "in_impl") {
+                    if !crate::syntax::mentions(&l.tokens, &mut |i| i == "in_impl") {
                         let tokens = &l.tokens;
                         l.tokens = quote!(#tokens, #in_impl);
                     }

@@ -207,7 +207,7 @@ fn names_self(item: &syn::ItemFn) -> bool {
             self.0 |= i == "Self";
         }
         fn visit_macro(&mut self, m: &'a syn::Macro) {
-            self.0 |= crate::lower::mentions(&m.tokens, &mut |i| i == "Self");
+            self.0 |= crate::syntax::mentions(&m.tokens, &mut |i| i == "Self");
             syn::visit::visit_macro(self, m);
         }
         fn visit_item(&mut self, _: &'a syn::Item) {}

@@ -140,7 +140,7 @@ fn stored_arrays(b: &Block) -> Vec<usize> {
 /// `range_step`), or -1 for a range reversed.
 fn trip_step(iter: &proc_macro2::TokenStream) -> Option<i64> {
     let e = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
-    match crate::lower::strip(&e) {
+    match crate::syntax::strip(&e) {
         syn::Expr::MethodCall(m) if m.method == "rev" && m.args.is_empty() && range_step(&m.receiver) == Some(1) => Some(-1),
         e => range_step(e),
     }

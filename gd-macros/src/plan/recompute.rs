@@ -301,13 +301,13 @@ pub(crate) fn binds_any(s: &Stmt, names: &HashSet<String>) -> bool {
 
 /// A range expression (`a..b`, `a..=b`), possibly parenthesised.
 pub(crate) fn is_range(iter: &TokenStream) -> bool {
-    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
+    matches!(syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::syntax::strip), Ok(syn::Expr::Range(r)) if r.start.is_some() && r.end.is_some())
 }
 
 /// A range, or a range reversed (`(a..b).rev()`): iterators the reverse
 /// sweep can run backwards with `.rev()`.
 pub(crate) fn is_reversible_range(iter: &TokenStream) -> bool {
-    match syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::lower::strip) {
+    match syn::parse2::<syn::Expr>(iter.clone()).as_ref().map(crate::syntax::strip) {
         Ok(syn::Expr::MethodCall(m)) if m.method == "rev" && m.args.is_empty() => is_range(&quote::ToTokens::to_token_stream(&*m.receiver)),
         Ok(_) => is_range(iter),
         Err(_) => false,

@@ -77,7 +77,7 @@ fn of_loop(l: &Loop, arrays: &HashSet<String>) -> Option<Rows> {
         return None;
     }
     let var = syn::parse2::<syn::Ident>(pat.clone()).ok()?;
-    let syn::Expr::Range(r) = crate::lower::strip(&syn::parse2::<syn::Expr>(iter.clone()).ok()?).clone() else { return None };
+    let syn::Expr::Range(r) = crate::syntax::strip(&syn::parse2::<syn::Expr>(iter.clone()).ok()?).clone() else { return None };
     let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (r.start, r.end, r.limits) else { return None };
     let changed = bound_or_changed(&l.body);
     // `let j = j + 1;` in the body: a read of `base + j` is no longer at `base + item`.
@@ -123,7 +123,7 @@ fn alias_of(s: &Stmt, var: &Ident) -> Option<String> {
     let Ok(syn::Stmt::Local(local)) = syn::parse2::<syn::Stmt>(ts.clone()) else { return None };
     match (&local.pat, &local.init) {
         (syn::Pat::Ident(pi), Some(init)) if pi.mutability.is_none() && pi.by_ref.is_none() && pi.subpat.is_none() && init.diverge.is_none() => {
-            matches!(crate::lower::strip(&init.expr), syn::Expr::Path(p) if p.path.is_ident(var)).then(|| pi.ident.to_string())
+            matches!(crate::syntax::strip(&init.expr), syn::Expr::Path(p) if p.path.is_ident(var)).then(|| pi.ident.to_string())
         }
         _ => None,
     }
@@ -179,7 +179,7 @@ impl<F: Fn(&TokenStream) -> bool> Rewrite<'_, F> {
             idents(&e.to_token_stream(), &mut names);
             names.contains(&self.var.to_string()) || names.iter().any(|n| self.aliases.contains(n))
         };
-        match crate::lower::strip(e) {
+        match crate::syntax::strip(e) {
             syn::Expr::Path(p) if p.path.is_ident(self.var) || p.path.get_ident().is_some_and(|i| self.aliases.contains(&i.to_string())) => Some(quote!(0usize)),
             syn::Expr::Binary(b) if matches!(b.op, syn::BinOp::Add(_)) => {
                 let (l, r) = (&*b.left, &*b.right);
