@@ -458,7 +458,7 @@ impl<'a> Sweeps<'a> {
                     } else if self.early.contains(arr) {
                         // Seeded loops add into it from the forward sweep on.
                         let (g, z) = (names::local_adj(*arr), &self.zero);
-                        o.extend(quote!(#g.clear(); #g.resize(#n, #z);));
+                        o.extend(quote!(#g = ::std::vec![#z; #n];));
                     }
                     o
                 }
@@ -972,7 +972,7 @@ impl<'a> Sweeps<'a> {
                     continue;
                 }
                 let (g, n) = (names::local_adj(*arr), t(*len_end));
-                out.extend(quote!(#g.clear(); #g.resize(#n, #z);));
+                out.extend(quote!(#g = ::std::vec![#z; #n];));
             }
         }
         for (i, s) in block.iter().enumerate().rev() {
