@@ -302,9 +302,9 @@ fn two_readers_d<D: Dn>(x: &[D]) -> D {
 }
 
 /// A local array made anew on each trip of an outer loop, its length
-/// growing: its adjoint is made anew too (`vec!`, which tells the compiler
-/// its length), sized to each trip's array, never one left from the trip
-/// before.
+/// growing: its adjoint keeps one buffer (an array made once per call gets
+/// a new `vec!`), cleared and sized to each trip's array, nothing left from
+/// the trip before.
 #[differentiable]
 fn per_trip_cumsum(x: &[f64]) -> f64 {
     let n = x.len();
