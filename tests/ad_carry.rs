@@ -301,6 +301,72 @@ fn two_readers_d<D: Dn>(x: &[D]) -> D {
     s
 }
 
+/// A local array made anew on each trip of an outer loop, its length
+/// growing: its adjoint keeps one buffer (an array made once per call gets
+/// a new `vec!`), cleared and sized to each trip's array, nothing left from
+/// the trip before.
+#[differentiable]
+fn per_trip_cumsum(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for j in 1..n {
+        let mut c = vec![0.0; j + 1];
+        c[0] = x[0];
+        for i in 1..j + 1 {
+            c[i] = c[i - 1] + x[i] * x[j];
+        }
+        for i in 0..j + 1 {
+            s += (c[i] - 0.5).powi(2);
+        }
+    }
+    s
+}
+fn per_trip_cumsum_d<D: Dn>(x: &[D]) -> D {
+    let mut s = c::<D>(0.0);
+    for j in 1..x.len() {
+        let mut acc = x[0];
+        s += (acc - 0.5).powi(2);
+        for i in 1..j + 1 {
+            acc += x[i] * x[j];
+            s += (acc - 0.5).powi(2);
+        }
+    }
+    s
+}
+
+/// The same, the array shrinking and read backwards after a push-built copy
+/// (its adjoint made in the reverse sweep, sized to its final length).
+#[differentiable]
+fn per_trip_pushed(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for j in 0..n {
+        let mut c = Vec::new();
+        c.push(x[j]);
+        for i in 1..n - j {
+            let v = c[i - 1] * 0.9 + x[i + j];
+            c.push(v);
+        }
+        for i in (0..n - j).rev() {
+            s += c[i].sin();
+        }
+    }
+    s
+}
+fn per_trip_pushed_d<D: Dn>(x: &[D]) -> D {
+    let n = x.len();
+    let mut s = c::<D>(0.0);
+    for j in 0..n {
+        let mut acc = x[j];
+        s += acc.sin();
+        for i in 1..n - j {
+            acc = acc * 0.9 + x[i + j];
+            s += acc.sin();
+        }
+    }
+    s
+}
+
 slice_cases!(-1.2, 1.2;
     cumsum_vec, cumsum_vec_d, 801, 7;
     cumsum_array, cumsum_array_d, 802, 6;
@@ -313,6 +379,8 @@ slice_cases!(-1.2, 1.2;
     cumsum_push, cumsum_vec_d, 809, 7;
     load_after_store, load_after_store_d, 810, 6;
     two_readers, two_readers_d, 811, 6;
+    per_trip_cumsum, per_trip_cumsum_d, 812, 6;
+    per_trip_pushed, per_trip_pushed_d, 813, 5;
 );
 
 #[test]
