@@ -319,6 +319,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
     let arrays: Vec<syn::Ident> = sig.params.iter().filter(|p| matches!(p.class, crate::sig::Class::Array { .. })).map(|p| p.name.clone()).collect();
     sw.rows = crate::plan::rows::plan(&low.body, &arrays);
+    sw.scales = crate::plan::pow2::plan(low);
     if lanes {
         sw.into_lanes();
     }
