@@ -191,3 +191,19 @@ fn scalar_chains() {
         assert!((g - c).abs() <= 1e-7 * (1.0 + c.abs()), "y = {y}: {g} against central {c}");
     }
 }
+
+/// A sum of squares (`x * x`'s doubling applied to the sum's adjoint, the
+/// same on every trip) under a root: `normalise`'s first pass.
+#[differentiable]
+fn norm(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+#[test]
+fn norm_of_squares() {
+    let hand = |x: &[f64]| {
+        let r = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        x.iter().map(|v| v / r).collect::<Vec<f64>>()
+    };
+    check("norm", norm, norm::value_and_grad, norm::value_and_grad_into, norm::value_and_grad_set, hand);
+}

@@ -274,11 +274,21 @@ fn plan_block(b: &Block, low: &Lowered, consts: &Consts, reads: &HashMap<Temp, u
     }
 }
 
-/// The terms of loops' sums, read once, by `end = h + y` (or `y + h`) with
-/// `(h, end)` a back edge of the loop whose body holds the statement.
+/// The terms of loops' sums, read once, by `end = h + y` (or `y + h`, or
+/// a sum that `end` copies) with `(h, end)` a back edge of the loop whose
+/// body holds the statement.
 fn steady(b: &Block, reads: &HashMap<Temp, usize>, out: &mut HashSet<Temp>) {
     for s in b {
         if let Stmt::Loop(l) = s {
+            // `end = sum` copies of the sum (`t4 = t10`, the iterator sums' form).
+            let copies: HashMap<Temp, Temp> = l
+                .body
+                .iter()
+                .filter_map(|st| match st {
+                    Stmt::Copy { dst, src: Operand::Temp(x) } => Some((*dst, *x)),
+                    _ => None,
+                })
+                .collect();
             for st in &l.body {
                 let Stmt::Op { dst, prim, args } = st else { continue };
                 let [Operand::Temp(p), Operand::Temp(q)] = &args[..] else { continue };
@@ -286,7 +296,7 @@ fn steady(b: &Block, reads: &HashMap<Temp, usize>, out: &mut HashSet<Temp>) {
                     continue;
                 }
                 for &(h, end) in &l.backedge {
-                    if end != *dst {
+                    if end != *dst && copies.get(&end) != Some(dst) {
                         continue;
                     }
                     let y = if *p == h { q } else if *q == h { p } else { continue };
