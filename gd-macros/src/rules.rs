@@ -124,23 +124,113 @@ pub fn primal(p: Prim, a: &[TokenStream], f: &TokenStream) -> TokenStream {
     }
 }
 
-/// `(Σ ps) · adj`, the adjoint update of one operand from its partials
-/// `ps` (several when the operand repeats: `x * x`). `x.powi(2)`'s `2x · adj`
-/// is printed as `x · (adj + adj)`: the same number (doubling is exact, so
-/// both round the one product `2 x adj`), but where `adj` is the same on
-/// every trip (a seeded loop's `s̄`: `(x - mean).powi(2)`) the doubling
-/// leaves the loop, one operation less per trip. (`x * x`'s `(x + x) · adj`
-/// done the same way measured worse on `rosen_chain`, whose adjoint varies
-/// per trip: 28.0 → 30.0 instructions per element; it stays.)
-pub fn times_adjoint(p: Prim, a: &[TokenStream], ps: &[TokenStream], adj: &TokenStream) -> TokenStream {
-    let twice = quote!((#adj + #adj));
-    if p.0.name == "powi" && ps.len() == 1 {
-        // `n` is an integer temporary set from a literal: the branch folds.
-        let (x, n) = (&a[0], &a[1]);
-        let p0 = &ps[0];
-        return quote!((if #n == 2 { #x * #twice } else { #p0 * #adj }));
+/// A partial derivative split as `2^k · core` (see `pow2_exp` and `update`).
+pub enum Core {
+    /// `2^k` alone: `2.0 * x`'s partial in `x`.
+    One,
+    /// `2^k · core`.
+    Times(TokenStream),
+    /// `2^k / core`: printed as a division of the adjoint, `ā / core`.
+    Over(TokenStream),
+}
+
+/// `log2 c` for a literal `c` that is a positive power of two (`0.5`, `2.0`,
+/// `4`), whose products are exact; `None` for any other value.
+pub fn log2_exact(c: f64) -> Option<i32> {
+    if !(c > 0.0 && c.is_finite()) {
+        return None;
     }
-    quote!((#(#ps)+*) * #adj)
+    let k = c.log2().round() as i32;
+    ((-64..=64).contains(&k) && 2f64.powi(k) == c).then_some(k)
+}
+
+/// The value of a literal operand as the user wrote it (`2.0`, `0.5f64`, `2`).
+pub fn literal_value(ts: &TokenStream) -> Option<f64> {
+    let s = ts.to_string().replace(' ', "");
+    let s = s.trim_start_matches('(').trim_end_matches(')');
+    let s = s.strip_suffix("f64").or_else(|| s.strip_suffix("f32")).unwrap_or(s);
+    let s = s.strip_suffix('_').unwrap_or(s).replace('_', "");
+    s.parse::<f64>().ok()
+}
+
+/// The power of two `k` that the rule's own constant contributes to the
+/// partial of the operand at positions `pos` (several when the operand
+/// repeats: `x * x`), known when the macro runs: `sqrt`'s `0.5 / y` is
+/// `2⁻¹ · (1 / y)`, `x.powi(2)`'s `2 x` and `x * x`'s `x + x` are `2¹ · x`,
+/// `c * x` and `x / c` for a literal power of two `c` are `c` and `1 / c`.
+/// `lits`: each operand's value when it is a literal; `n`: `powi`'s exponent
+/// when it is one. `plan::pow2` carries these factors along chains of
+/// adjoints and emit prints what is left of them (see `update`).
+pub fn pow2_exp(p: Prim, pos: &[usize], lits: &[Option<f64>], n: Option<i64>) -> i32 {
+    match (p.0.name, pos) {
+        ("sqrt", [0]) => -1,
+        ("powi", [0]) if n == Some(2) => 1,
+        ("mul", [0, 1]) => 1,
+        ("mul", [i]) => lits[1 - i].and_then(log2_exact).unwrap_or(0),
+        ("div", [0]) => lits[1].and_then(log2_exact).map_or(0, |k| -k),
+        _ => 0,
+    }
+}
+
+/// The core of the split `2^k · core` whose `k` is `pow2_exp`'s; `ps` the
+/// rule's partials of the operand (`partials`), which it falls back to.
+pub fn pow2_core(p: Prim, a: &[TokenStream], y: &TokenStream, ps: &[TokenStream], pos: &[usize], lits: &[Option<f64>], n: Option<i64>) -> Core {
+    if pow2_exp(p, pos, lits, n) == 0 {
+        return Core::Times(quote!((#(#ps)+*)));
+    }
+    match (p.0.name, pos) {
+        ("sqrt", [0]) => Core::Over(y.clone()),
+        ("powi", [0]) | ("mul", [0, 1]) => Core::Times(a[0].clone()),
+        _ => Core::One,
+    }
+}
+
+/// The adjoint update of one operand. Where `plan::pow2` carries a scale
+/// at the result or at the operand (`carried`), `core · (2^e · adj)`: `e` is
+/// what is left of the power-of-two factors at this operand (the rule's
+/// `k`, plus the scale the result's adjoint is kept at, minus the one the
+/// operand's is), applied to the adjoint first, so that where `adj` is the
+/// same on every trip (a seeded loop's `s̄`) it leaves the loop. Elsewhere
+/// the partial as the rules print it, `(Σ ps) · adj`, except a doubling:
+/// `x.powi(2)`'s `2x · adj` is `x · (adj + adj)` (the doubling of a seeded
+/// loop's `s̄` leaves the loop: variance), and so is `x * x`'s where `adj`
+/// is the same on every trip (`steady`: the term of a loop's sum,
+/// normalise's `Σ v · v`); elsewhere `x * x`'s stays `(x + x) · adj`, which
+/// measured better where `adj` varies per trip (rosen_chain, 28.0 against
+/// 30.0 instructions per element).
+///
+/// What changes in the last bits against `(Σ ps) · adj`: multiplying by
+/// `2^e` (doubling included) is exact barring overflow and underflow
+/// (results below 2⁻¹⁰²² lose bits, above the largest float become
+/// infinite, where the unscaled product would not, or would at another
+/// step), so for every rule but `sqrt` the value is the same bit for bit.
+/// A carried `sqrt` update is printed `(2^e · adj) / y` instead of
+/// `(0.5 / y) · adj`: one rounding (of the quotient) instead of two (of
+/// `0.5 / y`, then of the product), so that gradient may differ in the last
+/// bit, on the side of the exact value. Along `√(d² + c)` this turns
+/// `(0.5 / r) · ā` then `d · (2 p̄)` into `ā / r` then `d · p̄`.
+#[allow(clippy::too_many_arguments)]
+pub fn update(core: Core, ps: &[TokenStream], adj: &TokenStream, k: i32, e: i32, carried: bool, steady: bool, f: &Ident) -> TokenStream {
+    let twice = quote!((#adj + #adj));
+    if !carried {
+        return match core {
+            Core::Times(x) if k == 1 && (ps.len() == 1 || steady) => quote!((#x * #twice)),
+            _ => quote!(((#(#ps)+*) * #adj)),
+        };
+    }
+    let scaled = match e {
+        0 => adj.clone(),
+        1 => twice,
+        _ => {
+            let c: TokenStream = format!("{:?}", 2f64.powi(e)).parse().unwrap();
+            quote!(((#c as #f) * #adj))
+        }
+    };
+    match core {
+        Core::One => scaled,
+        Core::Times(c) => quote!((#c * #scaled)),
+        Core::Over(c) => quote!((#scaled / #c)),
+    }
 }
 
 /// The local partial derivatives ∂y/∂aᵢ, one per operand (`None` for integer

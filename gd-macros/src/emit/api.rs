@@ -94,6 +94,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     let mut into_names = Vec::new();
     let mut into_params = Vec::new();
     let mut into_slots = Vec::new();
+    let mut vag_slots = Vec::new();
     let mut tan_params = Vec::new();
     let mut tan_slots = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -103,6 +104,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         let ti = format_ident!("tangent_{}", pn);
         if !p.wrt {
             into_slots.push(quote!(::core::option::Option::None));
+            vag_slots.push(quote!(::core::option::Option::None));
             tan_slots.push(quote!(::core::option::Option::None));
             continue;
         }
@@ -134,6 +136,8 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
         gvals.push(quote!(#g));
         into_names.push(gi.clone());
         into_slots.push(quote!(::core::option::Option::Some(#gi)));
+        let ga = gargs.last().unwrap();
+        vag_slots.push(quote!(::core::option::Option::Some(#ga)));
         tan_slots.push(quote!(::core::option::Option::Some(#ti)));
     }
     let gty = super::second::shaped(sig, &quote!(_)).0;
@@ -150,10 +154,19 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
     // library build compile the reverse sweep up to three times.
     let (vjp_set_fn, set_body, vag_api) = if plan.windows.is_empty() && plan.backward.is_empty() {
         let zero = zero_buffers(sig);
-        (TokenStream::new(), quote!(#zero value_and_grad_into(#(#pnames,)* #(#into_names),*)), quote!(value_and_grad_into))
+        (TokenStream::new(), quote!(#zero value_and_grad_into(#(#pnames,)* #(#into_names),*)), quote!(value_and_grad_into(#(#pnames,)* #(#gargs),*)))
     } else {
         let func = sweeps_function(sig, low, false, false, Some(&plan), &vjp_set, &lints, &item_vis);
-        (func, quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#into_slots),*)), quote!(value_and_grad_set))
+        // `value_and_grad` calls the assigning sweep itself, not
+        // `value_and_grad_set` (f38ebc2 had it call the latter): with two
+        // callers in the crate `value_and_grad_set` stopped being inlined
+        // into its caller and the sweep was inlined into it instead, and
+        // LLVM then kept the windows loop's trip count
+        // `(len + 1).saturating_sub(2)` apart from the `len - 1` of the
+        // window's bounds check: one instruction more per trip on
+        // windows_tv, half on pairs_step_by (half less on pairs_chunks).
+        // Still one copy of the sweep.
+        (func, quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#into_slots),*)), quote!(super::#vjp_set(#(#pnames,)* 1.0, #(#vag_slots),*)))
     };
     let wrt_names: Vec<String> = wrt.iter().map(|(_, p)| format!("`{}`", p.name)).collect();
     let wrt_doc = wrt_names.join(", ");
@@ -211,7 +224,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             #[doc = #vg_doc]
             pub fn value_and_grad(#params) -> (#f, #gty) {
                 #zeros
-                let __gd_value = #vag_api(#(#pnames,)* #(#gargs),*);
+                let __gd_value = #vag_api;
                 (__gd_value, #gval)
             }
 
@@ -319,6 +332,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     let mut sw = Sweeps::new(f, dual, &low.temps, &pnames, low.locals, &low.body);
     let arrays: Vec<syn::Ident> = sig.params.iter().filter(|p| matches!(p.class, crate::sig::Class::Array { .. })).map(|p| p.name.clone()).collect();
     sw.rows = crate::plan::rows::plan(&low.body, &arrays);
+    sw.scales = crate::plan::pow2::plan(low);
     if lanes {
         sw.into_lanes();
     }

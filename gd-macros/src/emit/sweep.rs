@@ -96,6 +96,11 @@ pub struct Sweeps<'a> {
     /// Loads of local arrays whose adjoints go to registers carried to the
     /// store of an earlier trip (see `plan::carry`).
     pub carry: crate::plan::carry::CarryPlan,
+    /// Temporaries whose adjoints are kept scaled by a power of two (see
+    /// `plan::pow2`); empty: every factor printed where it arises.
+    pub scales: crate::plan::pow2::Scales,
+    /// Literal operands and `powi` exponents, for the rules' splits.
+    pub consts: crate::plan::pow2::Consts,
 }
 
 
@@ -124,7 +129,7 @@ impl<'a> Sweeps<'a> {
         // Loops whose reverse does not take their trips one by one, last first.
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body) }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -1017,9 +1022,18 @@ impl<'a> Sweeps<'a> {
                             None => by_temp.push((x, vec![p])),
                         }
                     }
+                    // Each update as `core · (2^e · ā)`: the rule's
+                    // power-of-two factor, less what `plan::pow2` carries.
+                    let (lits, n) = self.consts.of_op(*prim, args);
+                    let ey = self.scales.exp.get(dst).copied().unwrap_or(0);
                     let updates = by_temp.into_iter().map(|(x, ps)| {
                         let bx = self.adj(x);
-                        let term = rules::times_adjoint(*prim, &a, &ps, &quote!(__gd_adj));
+                        let pos = crate::plan::pow2::positions(args, x);
+                        let k = rules::pow2_exp(*prim, &pos, &lits, n);
+                        let core = rules::pow2_core(*prim, &a, &quote!(#v), &ps, &pos, &lits, n);
+                        let ex = self.scales.exp.get(&x).copied().unwrap_or(0);
+                        let (carried, steady) = (ey != 0 || ex != 0, self.scales.steady.contains(dst));
+                        let term = rules::update(core, &ps, &quote!(__gd_adj), k, ey + k - ex, carried, steady, f);
                         quote!(#bx += #term;)
                     });
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })

@@ -25,12 +25,16 @@
 //!   does not win.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
+//! - `pow2`: which adjoints are kept scaled by a power of two, so that the
+//!   rules' constant factors (`sqrt`'s 0.5, `powi(2)`'s 2) cancel when the
+//!   macro runs instead of being multiplied in on every trip.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
 pub mod carry;
 pub mod checkpoint;
 pub mod fused;
 pub mod lanes;
+pub mod pow2;
 pub mod recompute;
 pub mod retake;
 pub mod rows;
