@@ -142,6 +142,43 @@ fn piecewise_hand(x: &[f64]) -> (f64, Vec<f64>) {
     (s, g)
 }
 
+/// The same chain with `sqrt` for `ln`: cheap enough to compute in every
+/// trip (`piecewise`, with `ln`, keeps its branches), and NaN (v < 0) or
+/// an infinite partial (v = 0) in the third piece when it is not taken.
+#[differentiable]
+fn piecewise_sqrt(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &v in x {
+        s += if v < -1.0 {
+            -2.0 * v - 1.0
+        } else if v < 1.0 {
+            v * v
+        } else {
+            4.0 * v.sqrt() - 3.0
+        };
+    }
+    s
+}
+
+fn piecewise_sqrt_hand(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut s = 0.0;
+    let g = x
+        .iter()
+        .map(|&v| {
+            let (f, d) = if v < -1.0 {
+                (-2.0 * v - 1.0, -2.0)
+            } else if v < 1.0 {
+                (v * v, 2.0 * v)
+            } else {
+                (4.0 * v.sqrt() - 3.0, 2.0 / v.sqrt())
+            };
+            s += f;
+            d
+        })
+        .collect();
+    (s, g)
+}
+
 /// The arm not taken divides by zero or takes the square root of a
 /// negative: its partials are NaN or infinite, times a zero adjoint NaN.
 #[differentiable]
@@ -309,6 +346,27 @@ fn piecewise_follows_the_branch_taken() {
     let fd = central(piecewise, &xi);
     for (i, (a, b)) in g.iter().zip(&fd).enumerate() {
         assert!((a - b).abs() <= 1e-6, "piecewise: [{i}] {a} against central difference {b}");
+    }
+}
+
+#[test]
+fn piecewise_sqrt_follows_the_branch_taken() {
+    let x = [-5.0, -1.0000001, -1.0, -0.3, -0.0, 0.0, 0.7, 1.0, 1.5, 8.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+    let (vh, gh) = piecewise_sqrt_hand(&x);
+    let (v, g) = piecewise_sqrt::value_and_grad(&x);
+    assert_close("piecewise_sqrt", (v, &g), (vh, &gh), 1e-15);
+    let mut gs = vec![f64::NAN; x.len()];
+    let vs = piecewise_sqrt::value_and_grad_set(&x, &mut gs);
+    assert_close("piecewise_sqrt set", (vs, &gs), (vh, &gh), 1e-15);
+    // The finite points: every derivative finite, though the third piece
+    // is NaN or infinite where it is not taken.
+    let (v, g) = piecewise_sqrt::value_and_grad(&x[..10]);
+    assert!(v.is_finite() && g.iter().all(|d| d.is_finite()), "{v} {g:?}");
+    let xi = [-4.0, -1.3, -0.5, 0.4, 0.95, 1.2, 3.0];
+    let (_, g) = piecewise_sqrt::value_and_grad(&xi);
+    let fd = central(piecewise_sqrt, &xi);
+    for (i, (a, b)) in g.iter().zip(&fd).enumerate() {
+        assert!((a - b).abs() <= 1e-6, "piecewise_sqrt: [{i}] {a} against central difference {b}");
     }
 }
 

@@ -10,8 +10,9 @@
 //! run without panics, side effects or loops whatever the condition, so
 //! computing the arm not taken is harmless, and they are small:
 //!
-//! - float operations (every primitive but `clamp`, which panics on
-//!   crossed or NaN bounds), copies and aliases of floats;
+//! - cheap float operations (`+ - * /`, `abs`, `sqrt`, `max`, `min`,
+//!   `recip`, `signum`, `powi` by a literal; see `CHEAP` for why not `ln`,
+//!   `exp`, ..), copies and aliases of floats;
 //! - passive values computed from names, literals and float methods by
 //!   comparisons and `&&`/`||`/`!` (a boolean: an `else if`'s condition),
 //!   or by float arithmetic (a float; no casts, so no integer overflow);
@@ -42,6 +43,15 @@ use std::collections::{HashMap, HashSet};
 
 use super::fused::count_reads;
 use crate::ir::*;
+
+/// The operations an arm not taken may compute: a few instructions each,
+/// whatever the operand. Not the calls into libm (`ln`, `exp`, `sin`, ..:
+/// tens of instructions, and `ln` of a negative, which the arm not taken
+/// often computes, takes glibc's slow path for invalid operands: speculated,
+/// `piecewise` of the benchmark zoo ran 5x slower than with its branches),
+/// nor those that are calls without SSE4.1 or FMA (`floor`, `mul_add`, ..),
+/// nor `clamp` (it panics on crossed or NaN bounds).
+const CHEAP: &[&str] = &["add", "sub", "mul", "div", "neg", "abs", "sqrt", "max", "min", "recip", "signum"];
 
 /// The most float operations (both arms, nested `if`s included) an `if`
 /// computes branch-free.
@@ -220,9 +230,13 @@ fn speculatable(
     nested: &mut HashMap<Temp, Branchless>,
 ) -> bool {
     b.iter().all(|s| match s {
-        Stmt::Op { prim, .. } => {
+        Stmt::Op { prim, args, .. } => {
             *ops += 1;
-            prim.0.name != "clamp"
+            match prim.0.name {
+                // `powi` by a literal is a few multiplications; by a variable, a call.
+                "powi" => matches!(args.get(1), Some(Operand::Const(_))),
+                name => CHEAP.contains(&name),
+            }
         }
         Stmt::Copy { dst, .. } => temps[dst.0].ty == Ty::Float,
         Stmt::Alias { src, by_ref: false, .. } => temps[src.0].ty == Ty::Float,
@@ -284,10 +298,10 @@ fn pure(e: &syn::Expr, arith: bool) -> bool {
         }
         Expr::MethodCall(m) => {
             m.turbofish.is_none()
-                // Float methods; not `abs`, which panics on an integer's
-                // minimum (debug builds), nor `clamp`.
-                && crate::rules::lookup(&m.method.to_string())
-                    .is_some_and(|p| p.0.kind == crate::rules::Kind::Method && !matches!(p.0.name, "clamp" | "abs"))
+                // Cheap float methods; not `abs`, which panics on an
+                // integer's minimum (debug builds).
+                && CHEAP.contains(&m.method.to_string().as_str())
+                && crate::rules::lookup(&m.method.to_string()).is_some_and(|p| p.0.kind == crate::rules::Kind::Method && p.0.name != "abs")
                 && pure(&m.receiver, arith)
                 && m.args.iter().all(|a| pure(a, arith))
         }
