@@ -387,3 +387,39 @@ fn nan_of_the_arm_not_taken_does_not_leak() {
     assert!(v.is_nan());
     assert_eq!(g, vec![-1.0, 0.5]);
 }
+
+// --- arms that must not run when not taken keep their branch ---
+
+/// The then arm indexes out of bounds when not taken.
+#[differentiable(wrt(x))]
+fn gather_guarded(x: &[f64], k: &[usize]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let (j, v) = (k[i], x[i]);
+        s += if j < x.len() { x[j] * v } else { v };
+    }
+    s
+}
+
+/// The then arm's `clamp` panics on crossed bounds (v < −1) when not taken.
+#[differentiable]
+fn clamp_guarded(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &v in x {
+        let (lo, hi) = (v - 1.0, 2.0 * v);
+        s += if lo <= hi { (0.5 * v).clamp(lo, hi) } else { v };
+    }
+    s
+}
+
+#[test]
+fn arms_that_may_panic_keep_their_branch() {
+    let x = [0.5, 2.0, -1.0];
+    let (v, g) = gather_guarded::value_and_grad(&x, &[2, 7, 0]);
+    assert_eq!(v, 0.5 * -1.0 + 2.0 + -1.0 * 0.5);
+    assert_eq!(g, vec![-1.0 + -1.0, 1.0, 0.5 + 0.5]);
+    // 0.5 v inside the bounds, the lower one, the upper one, crossed.
+    let (v, g) = clamp_guarded::value_and_grad(&[1.0, 3.0, -0.5, -2.0]);
+    assert_eq!(v, 0.5 + 2.0 + -1.0 + -2.0);
+    assert_eq!(g, vec![0.5, 1.0, 2.0, 1.0]);
+}

@@ -34,22 +34,42 @@ impl Sweeps<'_> {
         quote!(#a #e #(#sel)*)
     }
 
-    /// Each output's adjoint to the source of the arm taken; both arms'
+    /// Each output's adjoint to its sources (to one computed before the
+    /// `if`, only that of the arm taken); both arms'
     /// reverses with their inputs' adjoints in scratch registers; each
     /// input's adjoint the scratch of the arm taken added.
     pub(super) fn reverse_branchless(&self, cond: Temp, then: &Block, els: &Block) -> TokenStream {
         let (c, k, z, sc) = (t(cond), &self.krate, &self.zero, &self.s);
         let select = |a: &dyn quote::ToTokens, b: &dyn quote::ToTokens| quote!(#k::__private::select(#c, #a, #b));
         let mut out = TokenStream::new();
+        // What each arm assigns (but its output copies).
+        let defs = [then, els].map(|arm| {
+            let mut assigned = HashSet::new();
+            for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
+                reads_and_defs(std::slice::from_ref(s), &mut BTreeSet::new(), &mut assigned);
+            }
+            assigned
+        });
         for (o, st, se) in &self.branchless[&cond].outputs {
             if !self.live(*o) {
                 continue;
             }
             let bo = self.adj(*o);
-            for (src, first) in [(st, true), (se, false)] {
+            for (src, arm) in [(st, 0), (se, 1)] {
                 let Some(x) = src.as_ref().and_then(|s| self.active(s)) else { continue };
                 let bx = self.adj(x);
-                let v = if first { select(&bo, z) } else { select(z, &bo) };
+                // A source the arm computes passes its adjoint only to the
+                // arm's inputs, whose scratch the select below discards when
+                // the arm is not taken: no select needed. One computed
+                // before the `if` (`t` kept by an arm) takes it only when
+                // its arm is taken.
+                let v = if defs[arm].contains(&x) {
+                    quote!(#bo)
+                } else if arm == 0 {
+                    select(&bo, z)
+                } else {
+                    select(z, &bo)
+                };
                 out.extend(quote!(#bx += #v;));
             }
             out.extend(match (st.is_some(), se.is_some()) {
@@ -66,11 +86,10 @@ impl Sweeps<'_> {
         }
         // Per arm: the scratch register of each input.
         let mut scratch: [BTreeMap<Temp, Ident>; 2] = Default::default();
-        for (arm, regs) in [then, els].into_iter().zip(scratch.iter_mut()) {
-            let mut assigned = HashSet::new();
+        for ((arm, regs), assigned) in [then, els].into_iter().zip(scratch.iter_mut()).zip(&defs) {
             let mut read = BTreeSet::new();
             for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
-                reads_and_defs(std::slice::from_ref(s), &mut read, &mut assigned);
+                reads_and_defs(std::slice::from_ref(s), &mut read, &mut HashSet::new());
             }
             for x in read {
                 if assigned.contains(&x) || !self.live(x) || self.temps[x.0].ty != Ty::Float {
