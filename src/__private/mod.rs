@@ -8,6 +8,8 @@ mod dual_rules;
 mod dual;
 mod dual_lanes;
 mod outputs;
+mod select;
+pub use select::{select, BitSelect};
 mod dual_arg;
 pub use dual_arg::DualArg;
 pub use outputs::{flat_into, Outputs};

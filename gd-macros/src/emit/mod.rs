@@ -15,6 +15,7 @@ mod call;
 mod checkpoint;
 mod fused;
 mod select;
+mod branchless;
 mod sweep;
 mod tensor;
 mod vector;

@@ -101,6 +101,10 @@ pub struct Sweeps<'a> {
     pub scales: crate::plan::pow2::Scales,
     /// Literal operands and `powi` exponents, for the rules' splits.
     pub consts: crate::plan::pow2::Consts,
+    /// `if`s run without a branch, by condition (see `plan::branchless`).
+    pub branchless: std::collections::HashMap<Temp, crate::plan::branchless::Branchless>,
+    /// Scratch registers numbered so far for branch-free `if`s' reverses.
+    pub(super) scratch: std::cell::Cell<usize>,
 }
 
 
@@ -129,7 +133,8 @@ impl<'a> Sweeps<'a> {
         // Loops whose reverse does not take their trips one by one, last first.
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body) }
+        let branchless = crate::plan::branchless::plan(body, temps);
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default() }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -246,7 +251,7 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    fn active(&self, o: &Operand) -> Option<Temp> {
+    pub(super) fn active(&self, o: &Operand) -> Option<Temp> {
         match o {
             Operand::Temp(x) if self.live(*x) => Some(*x),
             _ => None,
@@ -402,7 +407,7 @@ impl<'a> Sweeps<'a> {
         })
     }
 
-    pub fn forward(&self, block: &Block, mode: Mode) -> TokenStream {
+    pub fn forward(&self, block: &[Stmt], mode: Mode) -> TokenStream {
         let (f, sc) = (self.f, &self.s);
         let mut out = TokenStream::new();
         for s in block {
@@ -534,6 +539,9 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Call { dst, path, args, pullback } => self.forward_call(*dst, path, args, *pullback, mode),
                 Stmt::CallArr { arr, path, args, ty } => self.forward_call_outputs(*arr, path, args, ty, mode),
+                Stmt::If { cond, then, els } if mode != Mode::Tangent && !self.dual && self.branchless.contains_key(cond) => {
+                    self.forward_branchless(*cond, then, els, mode)
+                }
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.forward(then, mode), self.forward(els, mode));
                     quote!(if #c { #a } else { #e })
@@ -985,7 +993,7 @@ impl<'a> Sweeps<'a> {
         }
     }
 
-    pub fn reverse(&self, block: &Block) -> TokenStream {
+    pub fn reverse(&self, block: &[Stmt]) -> TokenStream {
         let (f, z) = (self.f, &self.zero);
         let mut out = TokenStream::new();
         // Adjoints of the local arrays this block creates, sized to their
@@ -1148,6 +1156,7 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::Call { dst, path, args, pullback } => self.reverse_call(*dst, path, args, *pullback),
                 Stmt::CallArr { arr, path, args, .. } => self.reverse_call_outputs(*arr, path, args),
+                Stmt::If { cond, then, els } if !self.dual && self.branchless.contains_key(cond) => self.reverse_branchless(*cond, then, els),
                 Stmt::If { cond, then, els } => {
                     let (c, a, e) = (t(*cond), self.reverse(then), self.reverse(els));
                     quote!(if #c { #a } else { #e })

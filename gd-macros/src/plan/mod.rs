@@ -23,6 +23,8 @@
 //! - `select`: which replayed loops are selection folds (a running `max`
 //!   or `min`) that save and reverse only the trips where the running value
 //!   does not win.
+//! - `branchless`: which `if`s in loops both sweeps run without a branch,
+//!   computing both (speculatable) arms and selecting their results.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
 //! - `pow2`: which adjoints are kept scaled by a power of two, so that the
@@ -30,6 +32,7 @@
 //!   macro runs instead of being multiplied in on every trip.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
+pub mod branchless;
 pub mod carry;
 pub mod checkpoint;
 pub mod fused;

@@ -1,0 +1,139 @@
+//! The sweeps of a branch-free `if` (see `plan::branchless`): both arms
+//! run, their outputs and their inputs' adjoints chosen by
+//! `__private::select` on the condition.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+use super::sweep::{Mode, Sweeps};
+use crate::ir::*;
+use crate::names::t;
+
+impl Sweeps<'_> {
+    /// Whether `s` is the copy into one of the `if`'s outputs.
+    fn output_copy(&self, cond: Temp, s: &Stmt) -> bool {
+        matches!(s, Stmt::Copy { dst, .. } if self.branchless[&cond].outputs.iter().any(|(o, ..)| o == dst))
+    }
+
+    /// Both arms but their output copies, then each output selected.
+    pub(super) fn forward_branchless(&self, cond: Temp, then: &Block, els: &Block, mode: Mode) -> TokenStream {
+        let arm = |b: &Block| {
+            let body: TokenStream = b.iter().filter(|s| !self.output_copy(cond, s)).map(|s| self.forward(std::slice::from_ref(s), mode)).collect();
+            quote!({ #body })
+        };
+        let (a, e) = (arm(then), arm(els));
+        let (c, k) = (t(cond), &self.krate);
+        let sel = self.branchless[&cond].outputs.iter().map(|(o, st, se)| {
+            let v = t(*o);
+            let pick = |src: &Option<Operand>| src.as_ref().map_or_else(|| quote!(#v), |s| self.operand(s));
+            let (x, y) = (pick(st), pick(se));
+            quote!(#v = #k::__private::select(#c, #x, #y);)
+        });
+        quote!(#a #e #(#sel)*)
+    }
+
+    /// Each output's adjoint to its sources (to one computed before the
+    /// `if`, only that of the arm taken); both arms'
+    /// reverses with their inputs' adjoints in scratch registers; each
+    /// input's adjoint the scratch of the arm taken added.
+    pub(super) fn reverse_branchless(&self, cond: Temp, then: &Block, els: &Block) -> TokenStream {
+        let (c, k, z, sc) = (t(cond), &self.krate, &self.zero, &self.s);
+        let select = |a: &dyn quote::ToTokens, b: &dyn quote::ToTokens| quote!(#k::__private::select(#c, #a, #b));
+        let mut out = TokenStream::new();
+        // What each arm assigns (but its output copies).
+        let defs = [then, els].map(|arm| {
+            let mut assigned = HashSet::new();
+            for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
+                reads_and_defs(std::slice::from_ref(s), &mut BTreeSet::new(), &mut assigned);
+            }
+            assigned
+        });
+        for (o, st, se) in &self.branchless[&cond].outputs {
+            if !self.live(*o) {
+                continue;
+            }
+            let bo = self.adj(*o);
+            for (src, arm) in [(st, 0), (se, 1)] {
+                let Some(x) = src.as_ref().and_then(|s| self.active(s)) else { continue };
+                let bx = self.adj(x);
+                // A source the arm computes passes its adjoint only to the
+                // arm's inputs, whose scratch the select below discards when
+                // the arm is not taken: no select needed. One computed
+                // before the `if` (`t` kept by an arm) takes it only when
+                // its arm is taken.
+                let v = if defs[arm].contains(&x) {
+                    quote!(#bo)
+                } else if arm == 0 {
+                    select(&bo, z)
+                } else {
+                    select(z, &bo)
+                };
+                out.extend(quote!(#bx += #v;));
+            }
+            out.extend(match (st.is_some(), se.is_some()) {
+                (true, true) => quote!(#bo = #z;),
+                (true, false) => {
+                    let v = select(z, &bo);
+                    quote!(#bo = #v;)
+                }
+                _ => {
+                    let v = select(&bo, z);
+                    quote!(#bo = #v;)
+                }
+            });
+        }
+        // Per arm: the scratch register of each input.
+        let mut scratch: [BTreeMap<Temp, Ident>; 2] = Default::default();
+        for ((arm, regs), assigned) in [then, els].into_iter().zip(scratch.iter_mut()).zip(&defs) {
+            let mut read = BTreeSet::new();
+            for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
+                reads_and_defs(std::slice::from_ref(s), &mut read, &mut HashSet::new());
+            }
+            for x in read {
+                if assigned.contains(&x) || !self.live(x) || self.temps[x.0].ty != Ty::Float {
+                    continue;
+                }
+                let n = self.scratch.get();
+                self.scratch.set(n + 1);
+                let r = format_ident!("__gd_bf{}", n);
+                out.extend(quote!(let mut #r: #sc = #z;));
+                regs.insert(x, r);
+            }
+            let saved = self.redirect.borrow().0.clone();
+            self.redirect.borrow_mut().0.extend(regs.iter().map(|(x, r)| (*x, r.clone())));
+            let body: TokenStream = arm.iter().rev().filter(|s| !self.output_copy(cond, s)).map(|s| self.reverse(std::slice::from_ref(s))).collect();
+            self.redirect.borrow_mut().0 = saved;
+            out.extend(quote!({ #body }));
+        }
+        let inputs: BTreeSet<Temp> = scratch.iter().flat_map(|m| m.keys().copied()).collect();
+        for x in inputs {
+            let bx = self.adj(x);
+            let pick = |m: &BTreeMap<Temp, Ident>| m.get(&x).map_or_else(|| z.clone(), |r| quote!(#r));
+            let v = select(&pick(&scratch[0]), &pick(&scratch[1]));
+            out.extend(quote!(#bx += #v;));
+        }
+        quote!({ #out })
+    }
+}
+
+/// The temporaries a block reads and assigns, nested blocks included.
+fn reads_and_defs(b: &[Stmt], read: &mut BTreeSet<Temp>, defs: &mut HashSet<Temp>) {
+    for s in b {
+        match s {
+            Stmt::Op { args, .. } => read.extend(args.iter().filter_map(|a| match a {
+                Operand::Temp(x) => Some(*x),
+                Operand::Const(_) => None,
+            })),
+            Stmt::Copy { src: Operand::Temp(x), .. } => {
+                read.insert(*x);
+            }
+            _ => {}
+        }
+        defs.extend(s.defs());
+        for ch in s.children() {
+            reads_and_defs(ch, read, defs);
+        }
+    }
+}
