@@ -2,7 +2,7 @@
 """Markdown table of the benchmark zoo (benches/shapes.rs) from criterion's
 estimates. Run after `cargo bench --bench shapes`:
 
-    python3 benches/shapes_ratios.py [--stat median|mean] [--instructions TSV] [CRITERION_DIR ...]
+    python3 benches/shapes_ratios.py [--stat median|mean] [--instructions TSV] [--readme] [CRITERION_DIR ...]
 
 CRITERION_DIR defaults to $CRITERION_HOME, else target/criterion (or
 $CARGO_TARGET_DIR/criterion); given several (repeated runs), every time is
@@ -11,7 +11,8 @@ the smallest over them. Reads every <dir>/**/new/benchmark.json whose group is
 and n: set / hand, set / primal and vag / hand_vec (✗ where an aim is
 missed), then the max and median of set / hand. With --instructions (the TSV
 that benches/shapes_instructions.sh writes) a column of set / hand in
-instructions is added. Standard library only.
+instructions is added. With --readme, the README's compact form: one row
+per shape, n = 10³ / 10⁵ side by side in each column. Standard library only.
 """
 
 import json
@@ -74,13 +75,15 @@ def ratio(times, shape, n, num, den, aim):
 
 
 def main(argv):
-    stat, instr_path, roots = "median", None, []
+    stat, instr_path, roots, readme = "median", None, [], False
     it = iter(argv)
     for arg in it:
         if arg == "--stat":
             stat = next(it)
         elif arg == "--instructions":
             instr_path = next(it)
+        elif arg == "--readme":
+            readme = True
         else:
             roots.append(arg)
     if not roots:
@@ -92,6 +95,8 @@ def main(argv):
     if not times:
         sys.exit(f"no shapes/* estimates under {roots}; run `cargo bench --bench shapes` first")
     instr = read_instructions(instr_path) if instr_path else {}
+    if readme:
+        return compact(times, instr)
     head = ["shape", "n", "primal", "hand", "set / hand", "set / primal", "vag / hand_vec"]
     if instr:
         head += ["set / hand (instructions)", "set / primal (instructions)"]
@@ -117,6 +122,34 @@ def main(argv):
     if set_hand_instr:
         print()
         summary("set / hand (instructions)", set_hand_instr)
+
+
+def compact(times, instr, ns=(1000, 100000)):
+    """One row per shape, the columns at each of `ns` joined by ` / `."""
+    both = " / ".join(f"n = {n:,}".replace(",", " ") for n in ns)
+    print(f"| shape | set / hand (time), {both} | set / hand (instructions) | set / primal (time) | vag / hand_vec (time) |")
+    print("|---|---:|---:|---:|---:|")
+    rows = {"time": [], "instr": []}
+    for shape in sorted({s for s, _, _ in times}):
+        cols = [[], [], [], []]
+        for n in ns:
+            r, sh = ratio(times, shape, n, "set", "hand", AIM_SET_HAND)
+            cols[0].append(sh)
+            if r is not None:
+                rows["time"].append((r, shape, n))
+            ri = instr.get((shape, n), (None, None))[0]
+            cols[1].append(fmt_aim(ri, AIM_SET_HAND))
+            if ri is not None:
+                rows["instr"].append((ri, shape, n))
+            cols[2].append(ratio(times, shape, n, "set", "primal", AIM_SET_PRIMAL)[1])
+            cols[3].append(ratio(times, shape, n, "vag", "hand_vec", AIM_VAG)[1])
+        print(f"| `{shape}` | " + " | ".join(" / ".join(c) for c in cols) + " |")
+    print()
+    if rows["time"]:
+        summary(f"set / hand (time, {both})", rows["time"])
+    if rows["instr"]:
+        print()
+        summary("set / hand (instructions)", rows["instr"])
 
 
 def fmt_ns(ns):
