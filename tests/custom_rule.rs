@@ -137,3 +137,47 @@ fn second_order_through_hvp_rules() {
     let s = 1.0 / (1.0 + (-0.3f64).exp());
     assert!((softplus2::hvp(0.3, 2.0) - 2.0 * s * (1.0 - s)).abs() < 1e-15);
 }
+
+/// A generic float function with rules of its own (`value_and_grad =` and
+/// `hvp =` generic too): each precision's copy calls the rules at its type.
+fn gsoftplus_rule<F: gd::Float>(x: F) -> (F, F) {
+    (x.exp().ln_1p(), F::ONE / (F::ONE + (-x).exp()))
+}
+
+fn gsoftplus_hvp<F: gd::Float>(x: F, v: F) -> (F, F, F) {
+    let (val, s) = gsoftplus_rule(x);
+    (val, s, s * (F::ONE - s) * v)
+}
+
+#[differentiable(value_and_grad = gsoftplus_rule, hvp = gsoftplus_hvp)]
+fn gsoftplus<F: gd::Float>(x: F) -> F {
+    x.exp().ln_1p()
+}
+
+#[differentiable]
+fn gcaller<F: gd::Float>(x: &[F]) -> F {
+    gsoftplus(x[0] * x[1]) + x[1]
+}
+
+/// Second order through a generic rule, at f64 and f32: the Hessian of
+/// `softplus(a b) + b` is `σ'(ab) [b², ab; ab, a²] + σ(ab) [0, 1; 1, 0]`.
+#[test]
+fn generic_float_rules_second_order() {
+    let (a, b) = (0.7f64, -0.4f64);
+    let s = 1.0 / (1.0 + (-a * b).exp());
+    let ds = s * (1.0 - s);
+    let want = [[ds * b * b, ds * a * b + s], [ds * a * b + s, ds * a * a]];
+    for j in 0..2 {
+        let mut e = [0.0; 2];
+        e[j] = 1.0;
+        let hv = gcaller::hvp(&[a, b], &e);
+        let hv32 = gcaller::hvp(&[a as f32, b as f32], &[e[0] as f32, e[1] as f32]);
+        for i in 0..2 {
+            assert!((hv[i] - want[i][j]).abs() < 1e-14, "f64 ({i}, {j}): {} vs {}", hv[i], want[i][j]);
+            assert!((hv32[i] as f64 - want[i][j]).abs() < 1e-6, "f32 ({i}, {j}): {} vs {}", hv32[i], want[i][j]);
+        }
+    }
+    let (g, g32) = (gcaller::grad(&[a, b]), gcaller::grad(&[a as f32, b as f32]));
+    assert!((g[0] - s * b).abs() < 1e-15 && (g[1] - (s * a + 1.0)).abs() < 1e-15, "{g:?}");
+    assert!((g32[0] as f64 - s * b).abs() < 1e-6, "{g32:?}");
+}
