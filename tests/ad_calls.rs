@@ -338,3 +338,33 @@ fn literal_arguments_in_every_sweep() {
     assert!((literal_args::hvp(x, 1.0) - (6.0 * x - 2.0)).abs() < 1e-13);
     assert!((literal_args::jvp(x, 1.0).1 - (3.0 * x * x - 2.0 * x)).abs() < 1e-14);
 }
+
+// --- a glob import beside a plain fn of the same name in another module ---
+// The plain `twice` of `plain_twice` is not what `glob_import` calls: its
+// glob brings the #[differentiable] `twice` of another file, which the
+// macro cannot see. The call must not be refused as a call of a plain fn.
+#[path = "calls_other_file/mod.rs"]
+mod calls_other_file;
+
+mod plain_twice {
+    #[allow(dead_code)]
+    pub fn twice(v: f64) -> f64 {
+        v + v
+    }
+}
+
+mod glob_import {
+    use super::calls_other_file::*;
+    use gd::differentiable;
+
+    #[differentiable]
+    pub fn f(x: f64) -> f64 {
+        twice(x) + x
+    }
+}
+
+#[test]
+fn glob_import_of_a_differentiable_fn_beside_a_plain_namesake() {
+    let (v, g) = glob_import::f::value_and_grad(1.5);
+    assert_eq!((v, g), (2.0 * 1.5 * 1.5 + 1.5, 4.0 * 1.5 + 1.0));
+}

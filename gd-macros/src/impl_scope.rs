@@ -43,6 +43,8 @@ struct Scan {
     /// Every name that appears in a `use` item: a call of one of them may
     /// reach a function of another file.
     imported: HashSet<String>,
+    /// Where names are: see [`Modules`].
+    modules: Modules,
 }
 
 thread_local! {
@@ -75,14 +77,106 @@ pub fn inside_impl(ident: &syn::Ident) -> bool {
 /// of the calling file: the file defines `fn g` without `#[differentiable]`,
 /// defines no `#[differentiable] fn g`, and imports no `g`. `false` when that
 /// cannot be told.
+///
+/// A glob import (`use other::*;`) in the calling module could bring a
+/// `#[differentiable] fn g` of another file, which the file's plain `fn g`
+/// of another module does not shadow; so with a glob there, the call is
+/// taken as plain only when `g` is written in the calling module itself (a
+/// module's own items shadow its globs) or, for `use super::*;` alone, in
+/// the parent module.
 pub fn plain_fn(ident: &syn::Ident) -> bool {
     let name = ident.to_string();
-    scan_of(ident).is_some_and(|(scan, _)| scan.plain.contains(&name) && !scan.differentiable.contains(&name) && !scan.imported.contains(&name))
+    scan_of(ident).is_some_and(|(scan, line)| {
+        scan.plain.contains(&name) && !scan.differentiable.contains(&name) && !scan.imported.contains(&name) && scan.modules.resolves_to_file_fn(&name, line)
+    })
 }
 
 fn scan(src: &str) -> Scan {
     let (differentiable, plain, imported) = fn_kinds(src);
-    Scan { impl_fns: impl_fns(src), differentiable, plain, imported }
+    Scan { impl_fns: impl_fns(src), differentiable, plain, imported, modules: modules(src) }
+}
+
+/// The inline modules of a file (`mod m { .. }`), by path from the file's
+/// root (`[]`), with what they hold.
+#[derive(Default)]
+struct Modules {
+    /// `(first line, last line, path)` of each inline module.
+    spans: Vec<(usize, usize, Vec<String>)>,
+    /// The modules that write a `fn` of each name (directly or in a
+    /// function body of theirs).
+    fns: HashMap<String, HashSet<Vec<String>>>,
+    /// The glob imports of each module: `true` for `super::*`.
+    globs: HashMap<Vec<String>, Vec<bool>>,
+}
+
+impl Modules {
+    /// The module that line `line` is in.
+    fn at(&self, line: usize) -> Vec<String> {
+        let inner = self.spans.iter().filter(|(a, b, _)| (*a..=*b).contains(&line));
+        inner.max_by_key(|(_, _, p)| p.len()).map(|(_, _, p)| p.clone()).unwrap_or_default()
+    }
+
+    /// Whether a call of `name` at `line` can only reach a `fn` of this
+    /// file: see [`plain_fn`].
+    fn resolves_to_file_fn(&self, name: &str, line: usize) -> bool {
+        let here = self.at(line);
+        let written_in = |m: &[String]| self.fns.get(name).is_some_and(|ms| ms.iter().any(|p| p == m));
+        match self.globs.get(&here) {
+            None => true,
+            Some(globs) => written_in(&here) || (globs.iter().all(|s| *s) && !here.is_empty() && written_in(&here[..here.len() - 1])),
+        }
+    }
+}
+
+/// The file's inline modules and where its `fn`s and glob imports are.
+fn modules(src: &str) -> Modules {
+    let mut out = Modules::default();
+    // One entry per open `{`: the module it opened, with its first line.
+    let mut braces: Vec<Option<(String, usize)>> = Vec::new();
+    let path = |braces: &[Option<(String, usize)>]| braces.iter().flatten().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    // The two previous identifiers, the last line seen, and the idents of
+    // the `use` item being read (None outside one).
+    let (mut prev, mut prev2): (Option<&str>, Option<&str>) = (None, None);
+    let (mut line, mut in_use): (usize, Option<Vec<&str>>) = (1, None);
+    let mut glob = false;
+    for tok in Lexer::new(src) {
+        match tok {
+            Tok::Ident(l, name) => {
+                line = l;
+                if let Some(u) = in_use.as_mut() {
+                    u.push(name);
+                } else if name == "use" {
+                    (in_use, glob) = (Some(Vec::new()), false);
+                }
+                if prev == Some("fn") {
+                    out.fns.entry(name.to_string()).or_default().insert(path(&braces));
+                }
+                (prev2, prev) = (prev, Some(name));
+                continue;
+            }
+            Tok::Punct('*') if in_use.is_some() => glob = true,
+            Tok::Punct(';') => {
+                if let Some(u) = in_use.take() {
+                    if glob {
+                        out.globs.entry(path(&braces)).or_default().push(u == ["super"]);
+                    }
+                }
+            }
+            Tok::Punct('{') if in_use.is_none() => {
+                let m = (prev2 == Some("mod")).then(|| (prev.unwrap_or_default().to_string(), line));
+                braces.push(m);
+            }
+            Tok::Punct('}') if in_use.is_none() => {
+                let p = path(&braces);
+                if let Some(Some((_, first))) = braces.pop() {
+                    out.spans.push((first, line, p));
+                }
+            }
+            _ => {}
+        }
+        (prev2, prev) = (None, None);
+    }
+    out
 }
 
 /// The `#[differentiable]` and plain `fn` items of a file, and the names its
@@ -373,6 +467,41 @@ fn takes(f: impl Fn()) { fn sixth() {} }
 "##;
         let want = [(5, "energy"), (12, "second"), (14, "third"), (16, "fourth")];
         assert_eq!(names(src), want.map(|(l, n)| (l, n.to_string())).to_vec());
+    }
+
+    #[test]
+    fn a_glob_import_hides_which_fn_a_call_reaches() {
+        let src = r##"
+fn g(v: f64) -> f64 { v }
+mod helpers {
+    pub fn h(v: f64) -> f64 { v }
+}
+mod calls_via_glob {
+    use crate::elsewhere::*;
+    fn f(x: f64) -> f64 { g(x) + h(x) }
+}
+mod tests {
+    use super::*;
+    fn t(x: f64) -> f64 { g(x) + h(x) }
+    mod deeper { use super::*; fn k() {} }
+}
+mod own {
+    use crate::elsewhere::*;
+    fn h(v: f64) -> f64 { v }
+    fn f(x: f64) -> f64 { h(x) }
+}
+fn top(x: f64) -> f64 { g(x) }
+"##;
+        let m = modules(src);
+        // No glob at the root: its plain g is what `g` means.
+        assert!(m.resolves_to_file_fn("g", 21));
+        // A glob of another module may bring another g or h.
+        assert!(!m.resolves_to_file_fn("g", 8) && !m.resolves_to_file_fn("h", 8));
+        // `use super::*` alone: the parent's g, but not helpers' h.
+        assert!(m.resolves_to_file_fn("g", 12) && !m.resolves_to_file_fn("h", 12));
+        assert_eq!(m.at(13), ["tests", "deeper"]);
+        // A module's own fn shadows its globs.
+        assert!(m.resolves_to_file_fn("h", 19));
     }
 
     #[test]
