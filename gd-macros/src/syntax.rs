@@ -37,31 +37,15 @@ pub(crate) fn is_pure(ts: &TokenStream) -> bool {
 /// invocation (`name!(..)`), the names a format string captures (`"{x}"`,
 /// `"{:w$}"`) are read too.
 pub fn mentions(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
-    scan(ts, pred, false)
+    scan(ts, pred, Scan { in_macro: false, skip_stopped: false })
 }
 
-/// `ts` without the arguments of its `stop_gradient(..)` calls (any path
-/// ending in that name): what they read is a constant to the derivative, so
-/// an expression that reads differentiated values only there is passive.
-pub fn unstopped(ts: &TokenStream) -> TokenStream {
-    use proc_macro2::TokenTree;
-    let toks: Vec<TokenTree> = ts.clone().into_iter().collect();
-    let mut out = Vec::with_capacity(toks.len());
-    for (i, tt) in toks.iter().enumerate() {
-        let stopped = i > 0
-            && matches!(tt, TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Parenthesis)
-            && matches!(&toks[i - 1], TokenTree::Ident(id) if id == "stop_gradient");
-        out.push(match tt {
-            _ if stopped => continue,
-            TokenTree::Group(g) => {
-                let mut inner = proc_macro2::Group::new(g.delimiter(), unstopped(&g.stream()));
-                inner.set_span(g.span());
-                TokenTree::Group(inner)
-            }
-            _ => tt.clone(),
-        });
-    }
-    out.into_iter().collect()
+/// [`mentions`] outside the arguments of `stop_gradient(..)` calls (any
+/// path ending in that name): what they read is a constant to the
+/// derivative, so an expression that reads differentiated values only there
+/// is passive.
+pub fn mentions_unstopped(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
+    scan(ts, pred, Scan { in_macro: false, skip_stopped: true })
 }
 
 /// Where tokens that are kept as written (a printing macro's arguments, a
@@ -87,10 +71,18 @@ pub fn first_write(ts: &TokenStream) -> Option<proc_macro2::Span> {
 /// [`mentions`] for a macro's own tokens (`syn::Macro::tokens`): its string
 /// literals may be format strings that capture names.
 pub fn macro_mentions(mac: &syn::Macro, pred: &mut dyn FnMut(&Ident) -> bool) -> bool {
-    scan(&mac.tokens, pred, true)
+    scan(&mac.tokens, pred, Scan { in_macro: true, skip_stopped: false })
 }
 
-fn scan(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool, in_macro: bool) -> bool {
+/// How [`scan`] reads: inside a macro's tokens (format strings capture
+/// names), and whether it skips `stop_gradient(..)`'s arguments.
+#[derive(Clone, Copy)]
+struct Scan {
+    in_macro: bool,
+    skip_stopped: bool,
+}
+
+fn scan(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool, how: Scan) -> bool {
     let toks: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
     let punct = |i: usize, c: char| matches!(toks.get(i), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
     toks.iter().enumerate().any(|(i, tt)| match tt {
@@ -102,11 +94,14 @@ fn scan(ts: &TokenStream, pred: &mut dyn FnMut(&Ident) -> bool, in_macro: bool) 
             !(after_dot || after_path || before_path || label) && pred(id)
         }
         proc_macro2::TokenTree::Group(g) => {
+            let stopped = how.skip_stopped
+                && g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                && matches!(i.checked_sub(1).map(|j| &toks[j]), Some(proc_macro2::TokenTree::Ident(id)) if id == "stop_gradient");
             // `name!(..)`: the group holds a macro's tokens.
             let invoked = i > 1 && punct(i - 1, '!') && matches!(toks[i - 2], proc_macro2::TokenTree::Ident(_));
-            scan(&g.stream(), pred, in_macro || invoked)
+            !stopped && scan(&g.stream(), pred, Scan { in_macro: how.in_macro || invoked, ..how })
         }
-        proc_macro2::TokenTree::Literal(l) if in_macro => {
+        proc_macro2::TokenTree::Literal(l) if how.in_macro => {
             format_captures(&l.to_string()).iter().any(|name| pred(&Ident::new(name, l.span())))
         }
         _ => false,
@@ -161,6 +156,16 @@ mod tests {
         assert_eq!(f(r##"r#"{x}"#"##), ["x"]);
         assert_eq!(f("1.0"), Vec::<String>::new());
         assert_eq!(f(r#""}} {{x}}""#), Vec::<String>::new());
+    }
+
+    #[test]
+    fn mentions_unstopped() {
+        let m = |s: &str| super::mentions_unstopped(&s.parse().unwrap(), &mut |i| i == "k");
+        assert!(!m("square(gd::stop_gradient(k)) + 1.0"));
+        assert!(!m("f(stop_gradient(k * 2.0), 3.0)"));
+        assert!(m("square(gd::stop_gradient(k)) * k"));
+        assert!(m("f((k))"));
+        assert!(super::mentions(&"gd::stop_gradient(k)".parse().unwrap(), &mut |i| i == "k"));
     }
 
     #[test]

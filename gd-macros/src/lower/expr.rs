@@ -44,8 +44,7 @@ impl<'a> Lowerer<'a> {
     pub(super) fn lower_expr(&mut self, e: &Expr) -> Result<Val> {
         // Differentiated values read only under `stop_gradient(..)` are
         // constants: `square(gd::stop_gradient(k))` calls a plain `square`.
-        let read = super::unstopped(&e.to_token_stream());
-        if !super::mentions(&read, &mut |i| self.env.is_active_name(i)) {
+        if !super::mentions_unstopped(&e.to_token_stream(), &mut |i| self.env.is_active_name(i)) {
             return Ok(Val::Passive(quote!(#e)));
         }
         match e {

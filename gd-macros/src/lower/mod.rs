@@ -28,7 +28,7 @@ use quote::quote;
 use syn::{Error, Result};
 
 use crate::ir::*;
-pub(crate) use crate::syntax::{first_write, is_pure, macro_mentions, mentions, strip, unstopped};
+pub(crate) use crate::syntax::{first_write, is_pure, macro_mentions, mentions, mentions_unstopped, strip};
 use crate::sig::{Class, Sig};
 use env::{BKind, Binding, Env};
 
