@@ -41,7 +41,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::fused::count_reads;
+use super::fused::{assigned, count_defs, count_reads};
 use crate::ir::*;
 
 /// The operations an arm not taken may compute: a few instructions each,
@@ -82,18 +82,6 @@ pub fn plan(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Branchless> {
 struct Counts {
     reads: HashMap<Temp, usize>,
     defs: HashMap<Temp, usize>,
-}
-
-fn count_defs(b: &Block, out: &mut HashMap<Temp, usize>) {
-    for s in b {
-        for x in s.defs() {
-            *out.entry(x).or_insert(0) += 1;
-        }
-        if let Stmt::Set { dst, .. } = s {
-            *out.entry(*dst).or_insert(0) += 1;
-        }
-        s.children().into_iter().for_each(|c| count_defs(c, out));
-    }
 }
 
 fn count_conds(b: &Block, out: &mut HashMap<Temp, usize>) {
@@ -140,17 +128,6 @@ fn extra_reads(b: &Block, out: &mut HashMap<Temp, usize>) {
     }
 }
 
-/// Every temporary a block assigns, nested blocks included.
-fn assigned(b: &Block, out: &mut HashSet<Temp>) {
-    for s in b {
-        out.extend(s.defs());
-        if let Stmt::Set { dst, .. } = s {
-            out.insert(*dst);
-        }
-        s.children().into_iter().for_each(|c| assigned(c, out));
-    }
-}
-
 fn branchless(
     cond: Temp,
     then: &Block,
@@ -193,17 +170,8 @@ fn branchless(
                 _ => None,
             });
             let (Some(src), None) = (copies.next(), copies.next()) else { return None };
-            let mut nested_defs = HashSet::new();
-            for s in arm {
-                if !matches!(s, Stmt::Copy { dst, .. } if *dst == x) {
-                    nested_defs.extend(s.defs());
-                    s.children().into_iter().for_each(|c| assigned(c, &mut nested_defs));
-                    if let Stmt::Set { dst, .. } = s {
-                        nested_defs.insert(*dst);
-                    }
-                }
-            }
-            if nested_defs.contains(&x) {
+            // That copy is its only assignment in the arm, nested `if`s included.
+            if n(&defs_in, x) != 1 {
                 return None;
             }
             match outputs.iter_mut().find(|(o, ..)| *o == x) {

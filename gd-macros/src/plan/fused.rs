@@ -437,6 +437,25 @@ pub struct Targets {
     pub params: Vec<usize>,
 }
 
+/// How many times each temporary is assigned, nested blocks, loop headers
+/// and break flags included (see [`assigned`]).
+pub fn count_defs(b: &Block, n: &mut HashMap<Temp, usize>) {
+    for s in b {
+        for d in s.defs() {
+            *n.entry(d).or_default() += 1;
+        }
+        if let Stmt::Loop(l) = s {
+            for &(h, _) in &l.backedge {
+                *n.entry(h).or_default() += 1;
+            }
+            *n.entry(l.brk).or_default() += 1;
+        }
+        for c in s.children() {
+            count_defs(c, n);
+        }
+    }
+}
+
 /// Every temporary the block assigns, nested blocks and loop headers included.
 pub fn assigned(b: &[Stmt], out: &mut HashSet<Temp>) {
     for s in b {

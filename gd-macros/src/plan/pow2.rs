@@ -30,6 +30,7 @@ use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{TokenStream, TokenTree};
 
+use super::fused::count_defs;
 use crate::ir::*;
 use crate::rules;
 
@@ -171,23 +172,6 @@ fn count_reads(b: &Block, n: &mut HashMap<Temp, usize>, names: &mut Vec<String>)
         }
         for c in s.children() {
             count_reads(c, n, names);
-        }
-    }
-}
-
-fn count_defs(b: &Block, n: &mut HashMap<Temp, usize>) {
-    for s in b {
-        for d in s.defs() {
-            *n.entry(d).or_default() += 1;
-        }
-        if let Stmt::Loop(l) = s {
-            for &(h, _) in &l.backedge {
-                *n.entry(h).or_default() += 1;
-            }
-            *n.entry(l.brk).or_default() += 1;
-        }
-        for c in s.children() {
-            count_defs(c, n);
         }
     }
 }
