@@ -2,13 +2,14 @@
 //! run, their outputs and their inputs' adjoints chosen by
 //! `__private::select` on the condition.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::sweep::{Mode, Sweeps};
 use crate::ir::*;
+use crate::plan::fused::{assigned, count_reads};
 use crate::names::t;
 
 impl Sweeps<'_> {
@@ -44,11 +45,11 @@ impl Sweeps<'_> {
         let mut out = TokenStream::new();
         // What each arm assigns (but its output copies).
         let defs = [then, els].map(|arm| {
-            let mut assigned = HashSet::new();
+            let mut defs = HashSet::new();
             for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
-                reads_and_defs(std::slice::from_ref(s), &mut BTreeSet::new(), &mut assigned);
+                assigned(std::slice::from_ref(s), &mut defs);
             }
-            assigned
+            defs
         });
         for (o, st, se) in &self.branchless[&cond].outputs {
             if !self.live(*o) {
@@ -87,10 +88,11 @@ impl Sweeps<'_> {
         // Per arm: the scratch register of each input.
         let mut scratch: [BTreeMap<Temp, Ident>; 2] = Default::default();
         for ((arm, regs), assigned) in [then, els].into_iter().zip(scratch.iter_mut()).zip(&defs) {
-            let mut read = BTreeSet::new();
+            let mut reads = HashMap::new();
             for s in arm.iter().filter(|s| !self.output_copy(cond, s)) {
-                reads_and_defs(std::slice::from_ref(s), &mut read, &mut HashSet::new());
+                count_reads(std::slice::from_ref(s), &mut reads);
             }
+            let read: BTreeSet<Temp> = reads.into_keys().collect();
             for x in read {
                 if assigned.contains(&x) || !self.live(x) || self.temps[x.0].ty != Ty::Float {
                     continue;
@@ -115,25 +117,5 @@ impl Sweeps<'_> {
             out.extend(quote!(#bx += #v;));
         }
         quote!({ #out })
-    }
-}
-
-/// The temporaries a block reads and assigns, nested blocks included.
-fn reads_and_defs(b: &[Stmt], read: &mut BTreeSet<Temp>, defs: &mut HashSet<Temp>) {
-    for s in b {
-        match s {
-            Stmt::Op { args, .. } => read.extend(args.iter().filter_map(|a| match a {
-                Operand::Temp(x) => Some(*x),
-                Operand::Const(_) => None,
-            })),
-            Stmt::Copy { src: Operand::Temp(x), .. } => {
-                read.insert(*x);
-            }
-            _ => {}
-        }
-        defs.extend(s.defs());
-        for ch in s.children() {
-            reads_and_defs(ch, read, defs);
-        }
     }
 }
