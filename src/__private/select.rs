@@ -37,17 +37,21 @@ mod imp {
         }
     }
 
+    #[inline(always)]
+    fn mask_f32(c: bool) -> __m128 {
+        let mut m = f32::from_bits((c as u32).wrapping_neg());
+        // SAFETY: an empty template; the register is left as it is.
+        unsafe { core::arch::asm!("/* {0} */", inout(xmm_reg) m, options(pure, nomem, nostack, preserves_flags)) };
+        // SAFETY: SSE2 is part of x86_64.
+        unsafe { _mm_set_ss(m) }
+    }
+
     impl super::BitSelect for f32 {
         #[inline(always)]
         fn select(c: bool, a: f32, b: f32) -> f32 {
-            let mut m = f32::from_bits((c as u32).wrapping_neg());
-            // SAFETY: an empty template; the register is left as it is.
-            unsafe { core::arch::asm!("/* {0} */", inout(xmm_reg) m, options(pure, nomem, nostack, preserves_flags)) };
+            let m = mask_f32(c);
             // SAFETY: SSE2 is part of x86_64.
-            unsafe {
-                let m = _mm_set_ss(m);
-                _mm_cvtss_f32(_mm_or_ps(_mm_and_ps(m, _mm_set_ss(a)), _mm_andnot_ps(m, _mm_set_ss(b))))
-            }
+            unsafe { _mm_cvtss_f32(_mm_or_ps(_mm_and_ps(m, _mm_set_ss(a)), _mm_andnot_ps(m, _mm_set_ss(b)))) }
         }
     }
 }
