@@ -9,21 +9,12 @@
 use gd::differentiable;
 use std::hint::black_box;
 
-/// The zoo's form: a zeroed `vec!`, then a recurrence, then a read.
-#[differentiable(wrt(x))]
-pub fn vecz(x: &[f64], y: &[f64]) -> f64 {
-    let n = x.len();
-    let mut c = vec![0.0; n];
-    c[0] = x[0];
-    for i in 1..n {
-        c[i] = c[i - 1] + x[i];
-    }
-    let mut s = 0.0;
-    for i in 0..n {
-        s += (c[i] - y[i]).powi(2);
-    }
-    s
-}
+/// The zoo's form: a zeroed `vec!`, then a recurrence, then a read (the
+/// zoo's own function, `cumsum_local`).
+#[path = "../../benches/fixtures/shapes/recur.rs"]
+#[allow(dead_code)]
+mod recur;
+use recur::cumsum_local as vecz;
 
 /// Pushed instead of zeroed then stored.
 #[differentiable(wrt(x))]
