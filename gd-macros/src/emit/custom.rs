@@ -43,6 +43,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
     let mut into_params = Vec::new();
     let mut into_slots = Vec::new();
     let mut tan_params = Vec::new();
+    let mut tan_tys = Vec::new();
     let mut tan_slots = Vec::new();
     // The dual copy from an `hvp` rule: its arguments (primal values, then
     // the tangents of the differentiated parameters), and its updates.
@@ -82,6 +83,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
                 dots.extend(quote!(if let ::core::option::Option::Some(t) = #slot { __gd_d += #gk * t; }));
                 into_params.push(quote!(#gi: &mut #f));
                 tan_params.push(quote!(#ti: #f));
+                tan_tys.push(quote!(#f));
                 re_args.push(quote!(#pn.re));
                 eps_args.push(quote!(#pn.eps));
                 dual_dots.extend(quote!(__gd_d += #gk * #pn.eps;));
@@ -116,6 +118,7 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
 
                 into_params.push(quote!(#gi: &mut [#f]));
                 tan_params.push(quote!(#ti: &[#f]));
+                tan_tys.push(quote!(&[#f]));
                 let (re, eps) = (format_ident!("__gd_re_{}", pn), format_ident!("__gd_eps_{}", pn));
                 splits.extend(quote! {
                     let #re: ::std::vec::Vec<#f> = #pn.iter().map(|d| d.re).collect();
@@ -146,6 +149,20 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
     }
     let gty = super::second::shaped(sig, &quote!(_)).0;
     let zero = super::api::zero_buffers(sig);
+    // Each call of a rule goes through a binding of the type the macro
+    // expects, spanned at the rule's name: a rule of another signature is
+    // one error there ("expected fn pointer `fn(f64) -> (f64, f64)`, found
+    // fn item `fn(f64) -> (f64, f32) {rule}`"), not mismatches inside the
+    // generated code pointing at the whole attribute. A call through a
+    // local bound to a function item inlines as a direct call.
+    let typed = |path: &syn::Path, ty: TokenStream, args: TokenStream| {
+        quote::quote_spanned! {path.span()=> {
+            let __gd_rule: #ty = #path;
+            __gd_rule(#args)
+        }}
+    };
+    let rule_ty = quote!(fn(#(#ptys),*) -> (#f, #gty));
+    let call_rule = typed(rule, rule_ty, quote!(#(#pnames),*));
     let lints = quote!(#[allow(dead_code, unused_variables, unused_mut, non_snake_case, clippy::all)]);
     let no_second_msg = format!(
         "gd: `hvp`/`hessian` through `{name}` need its second derivatives, but its derivative is the hand-written rule `{rule}`, which gives first derivatives only (as a JAX custom_vjp function cannot be differentiated in forward mode). Give the rule's second-order part too, `#[differentiable(value_and_grad = {rule}, hvp = {rule}_hvp)]` with `fn {rule}_hvp(params.., tangents..) -> (value, gradient, H·tangent)`, or do not take `hvp`/`hessian` through `{name}`",
@@ -158,14 +175,16 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
             quote!(#ts: #ty)
         })
         .collect();
+    let hvp_ty = quote!(fn(#(#ptys,)* #(#tan_tys),*) -> (#f, #gty, #gty));
+    let hvp_call = hvp_rule.map(|h| typed(h, hvp_ty.clone(), quote!(#(#re_args,)* #(#eps_args),*)));
     let vjp_dual_fn = match hvp_rule {
         // Forward over reverse through the rules: the adjoint `seed · g`
         // over duals is `seed.re · g` plus the tangent `seed.eps · g +
         // seed.re · H·v`, and the value's tangent is `g · v`.
-        Some(h) => quote! {
+        Some(_) => quote! {
             #item_vis fn #vjp_dual(#(#dparams,)* __gd_seed: #dual, #(#dslots,)* #(#dtans),*) -> #dual {
                 #splits
-                let (__gd_v, __gd_g, __gd_h): (#f, #gty, #gty) = #h(#(#re_args,)* #(#eps_args),*);
+                let (__gd_v, __gd_g, __gd_h): (#f, #gty, #gty) = #hvp_call;
                 let mut __gd_d: #f = 0.0;
                 #dual_dots
                 #dual_adds
@@ -194,10 +213,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
         }
     };
     let hvp_api = hvp_rule.map(|h| {
+        let hvp_api_call = typed(h, hvp_ty.clone(), quote!(#(#pnames,)* #(#tan_names),*));
         quote! {
             /// `H·tangent` from the rule's second-order part.
             pub fn hvp(#params, #(#tan_params),*) -> #gty {
-                #h(#(#pnames,)* #(#tan_names),*).2
+                #hvp_api_call.2
             }
         }
     });
@@ -211,14 +231,14 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
         #[doc(hidden)]
         #lints
         #item_vis fn #vjp(#params, __gd_seed: #f, #(#vslots),*) -> #f {
-            let (__gd_v, __gd_g): (#f, #gty) = #rule(#(#pnames),*);
+            let (__gd_v, __gd_g): (#f, #gty) = #call_rule;
             #adds
             __gd_v
         }
         #[doc(hidden)]
         #lints
         #item_vis fn #jvp(#params, #(#tslots),*) -> (#f, #f) {
-            let (__gd_v, __gd_g): (#f, #gty) = #rule(#(#pnames),*);
+            let (__gd_v, __gd_g): (#f, #gty) = #call_rule;
             let mut __gd_d: #f = 0.0;
             #dots
             (__gd_v, __gd_d)
@@ -236,12 +256,12 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, rule: &syn::Path, hvp_rule: Optio
 
             /// `(value, gradient)` from the rule.
             pub fn value_and_grad(#params) -> (#f, #gty) {
-                #rule(#(#pnames),*)
+                #call_rule
             }
 
             /// The gradient from the rule.
             pub fn grad(#params) -> #gty {
-                #rule(#(#pnames),*).1
+                #call_rule.1
             }
 
             /// Returns the value and ADDS the rule's gradient into the buffers.
