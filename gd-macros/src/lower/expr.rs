@@ -5,7 +5,7 @@ use quote::{quote, ToTokens};
 use syn::{spanned::Spanned, BinOp, Expr, Result, UnOp};
 
 use super::env::BKind;
-use super::{strip, Lowerer, Val};
+use super::{is_pure, strip, Lowerer, Val};
 use crate::ir::*;
 use crate::rules::{self, Prim};
 
@@ -156,7 +156,11 @@ impl<'a> Lowerer<'a> {
                         }
                         let (idx, k) = (&ix.index, crate::krate());
                         let super::View { array, start, len, .. } = self.views[v].clone();
-                        let at = self.capture(Ty::Usize, quote!(#start + #k::__private::view_index(#idx, #len)));
+                        // `view_index` returns its index or panics, the same
+                        // on the same path: `p[0]` read twice is one load
+                        // (and `p[0] * p[0]` one operand squared).
+                        let pure = [&start, &idx.to_token_stream(), &len].into_iter().all(is_pure);
+                        let at = self.capture_as(Ty::Usize, quote!(#start + #k::__private::view_index(#idx, #len)), pure);
                         Ok(Val::Active(self.load(array, at)))
                     }
                     Val::Passive(_) => Ok(Val::Passive(quote!(#e))),

@@ -511,7 +511,14 @@ impl<'a> Lowerer<'a> {
     fn capture(&mut self, ty: Ty, ts: TokenStream) -> Temp {
         // Index expressions made of names, literals and operators are pure:
         // the same text on the same path has the same value.
-        let key = (ty == Ty::Usize && is_pure(&ts)).then(|| format!("usize {ts}"));
+        let pure = is_pure(&ts);
+        self.capture_as(ty, ts, pure)
+    }
+
+    /// [`Self::capture`] where the caller says whether `ts` is pure (an
+    /// index built from pure parts and the macro's own pure helpers).
+    fn capture_as(&mut self, ty: Ty, ts: TokenStream, pure: bool) -> Temp {
+        let key = (ty == Ty::Usize && pure).then(|| format!("usize {ts}"));
         if let Some(t) = key.as_ref().and_then(|k| self.cse_get(k)) {
             return t;
         }
