@@ -240,7 +240,17 @@ mod api {
         let nan = f64::NAN;
         // A tie gives each side half (the later trip's half first), a NaN
         // operand gives all to the other: by hand from those conventions.
-        let max_cases: [(&[f64], &[f64]); 6] = [
+        // The first two after these take the forward sweep's fast path (one
+        // trip equals the result and beats the start strictly), the last
+        // four do not (the start is the result: a tie with it; a NaN result;
+        // no trip), nor the ties below.
+        let max_cases: [(&[f64], &[f64]); 12] = [
+            (&[0.5, -2.0, 0.7, 0.1, -3.0], &[0.0, 0.0, 1.0, 0.0, 0.0]),
+            (&[nan, 0.5, 0.7, nan], &[0.0, 0.0, 1.0, 0.0]),
+            (&[f64::NEG_INFINITY], &[0.5]),
+            (&[f64::NEG_INFINITY, nan], &[0.5, 0.0]),
+            (&[nan], &[0.0]),
+            (&[], &[]),
             (&[1.0, 3.0, 3.0, 2.0], &[0.0, 0.5, 0.5, 0.0]),
             (&[2.0, 2.0, 2.0], &[0.25, 0.25, 0.5]),
             (&[1.0, nan, 3.0, 2.0], &[0.0, 0.0, 1.0, 0.0]),

@@ -1,8 +1,9 @@
 //! The sweeps of a selection fold (see `plan::select`): the forward sweep
 //! saves the carried value and the trip's position only on the trips where
-//! the running `max`/`min` does not win strictly; the reverse sweep replays
-//! and reverses those trips alone, last first. Its trip count holds the
-//! number of trips saved.
+//! the running `max`/`min` does not win strictly (usually one, found after
+//! the fold: see `forward_select`); the reverse sweep replays and reverses
+//! those trips alone, last first. Its trip count holds the number of trips
+//! saved.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
@@ -26,6 +27,18 @@ impl Sweeps<'_> {
 
     /// The forward sweep of a selection fold (`body`: its trip as plain
     /// primal code, `back`: the back edge).
+    ///
+    /// The fold runs plain first: with nothing saved, LLVM vectorises a
+    /// running `max` of loads as it does a hand-written fold. A count then
+    /// finds the trips whose operand equals the result. Where there is one
+    /// (and the result is not NaN), its trip is the only one the reverse
+    /// needs: every later trip was won strictly by the result (or had a NaN
+    /// operand), and an earlier trip gets an adjoint only through a tie of
+    /// the start value with the result, in which case the running value was
+    /// the start value all along. So that trip is saved with the start value
+    /// as its input, which takes the rule's case the real input took (a
+    /// value it beats strictly, a NaN, or the tied start itself). Otherwise (ties, a NaN
+    /// result, rare) the fold runs again from the start, saving as it goes.
     pub(super) fn forward_select(&self, l: &Loop, body: &TokenStream, back: &[TokenStream]) -> TokenStream {
         let LoopHead::For { pat, iter } = &l.head else { unreachable!("a selection fold runs a range") };
         let (count, trips, wins, k) = (t(l.count), self.stack_of(l.count), self.wins(l), &self.krate);
@@ -39,8 +52,7 @@ impl Sweeps<'_> {
             quote!(#s.push(#c);)
         });
         let values = inputs.iter().map(|x| t(*x));
-        quote! {
-            #count = 0;
+        let saving = quote! {
             for (__gd_trip, __gd_item) in ::core::iter::Iterator::enumerate(#iter) {
                 let #pat = __gd_item;
                 #body
@@ -55,6 +67,41 @@ impl Sweeps<'_> {
                     #count += 1;
                 }
                 #(#back)*
+            }
+        };
+        let sel = &self.selects[&l.count];
+        if inputs != [sel.carried] {
+            return quote!(#count = 0; #saving);
+        }
+        let (c, o, stack) = (t(sel.carried), self.operand(&sel.other), self.stack_of(sel.carried));
+        quote! {
+            #count = 0;
+            let __gd_start = #c;
+            for __gd_item in #iter {
+                let #pat = __gd_item;
+                #body
+                #(#back)*
+            }
+            // The carried value is the result now; the body only reads it.
+            // The count, and the sum of the equal trips' positions plus one
+            // (the position when there is one), in one pass of adds without
+            // branches, which LLVM vectorises (a search stopping at the trip
+            // is scalar and runs as far as the trip is).
+            let (mut __gd_equal, mut __gd_at) = (0usize, 0usize);
+            for (__gd_trip, __gd_item) in ::core::iter::Iterator::enumerate(#iter) {
+                let #pat = __gd_item;
+                #body
+                let __gd_eq = usize::from(#o == #c);
+                __gd_equal += __gd_eq;
+                __gd_at = __gd_at.wrapping_add((__gd_trip + 1) & __gd_eq.wrapping_neg());
+            }
+            if __gd_equal == 1 {
+                #trips.push(__gd_at - 1);
+                #stack.push(__gd_start);
+                #count = 1;
+            } else {
+                #c = __gd_start;
+                #saving
             }
         }
     }

@@ -26,6 +26,11 @@
 //! The one difference from reversing every trip: a left-out trip adds no
 //! `0 × ȳ` into the other operand's adjoint, which matters only when the
 //! carried value's adjoint `ȳ` is infinite or NaN (`0 × ∞` is NaN).
+//!
+//! Where one trip alone produced the result (no tie, not NaN), the forward
+//! sweep finds it after running the fold plain, which LLVM vectorises, and
+//! saves it alone: a trip won by a NaN operand or a new maximum that a later
+//! trip overtook gets no adjoint, so it is left out too (`emit::select`).
 
 use std::collections::{HashMap, HashSet};
 
