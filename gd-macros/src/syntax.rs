@@ -31,6 +31,17 @@ pub(crate) fn is_pure(ts: &TokenStream) -> bool {
     })
 }
 
+/// The user's expression inside the lowering's `to_usize(..)` (an index
+/// captured by `Lowerer::capture`).
+pub(crate) fn usize_arg(expr: &TokenStream) -> Option<syn::Expr> {
+    match syn::parse2::<syn::Expr>(expr.clone()).ok()? {
+        syn::Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, syn::Expr::Path(f) if f.path.segments.last().is_some_and(|s| s.ident == "to_usize")) => {
+            c.args.into_iter().next()
+        }
+        _ => None,
+    }
+}
+
 /// Does a token stream read any of these names as a variable? Identifiers
 /// after `.` (fields, methods) or in a path (`k::x`, `x::y`), and
 /// struct-literal labels (`P { x: .. }`), are not variables. Inside a macro

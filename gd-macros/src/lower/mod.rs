@@ -17,6 +17,7 @@ mod reduce;
 mod array;
 mod iter;
 mod inline;
+mod order;
 mod stmt;
 mod sugar;
 mod tensor;
@@ -53,8 +54,10 @@ pub fn lower_fn(sig: &Sig, block: &syn::Block) -> Result<Lowered> {
             continue;
         }
         res?;
+        let mut body = lw.out.pop().unwrap();
+        order::highest_offset_first(&mut body);
         return Ok(Lowered {
-            body: lw.out.pop().unwrap(),
+            body,
             temps: lw.temps,
             ret: lw.ret,
             param_temps: lw.param_temps,

@@ -35,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use super::fused::Coef;
 use super::Loops;
 use crate::ir::*;
+use crate::syntax::usize_arg;
 
 /// The most positions a window carries in registers.
 const MAX_WIDTH: usize = 16;
@@ -354,16 +355,6 @@ fn pat_names(p: &syn::Pat, out: &mut Vec<String>) {
         }
     }
     syn::visit::Visit::visit_pat(&mut V(out), p);
-}
-
-/// The user's expression inside the lowering's `to_usize(..)`.
-fn usize_arg(expr: &proc_macro2::TokenStream) -> Option<syn::Expr> {
-    match syn::parse2::<syn::Expr>(expr.clone()).ok()? {
-        syn::Expr::Call(c) if c.args.len() == 1 && matches!(&*c.func, syn::Expr::Path(f) if f.path.segments.last().is_some_and(|s| s.ident == "to_usize")) => {
-            c.args.into_iter().next()
-        }
-        _ => None,
-    }
 }
 
 /// `slope · k + offset` for integer literals, followed names, `+`, `-`, `*`
