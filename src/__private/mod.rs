@@ -9,7 +9,7 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 mod select;
-pub use select::{select, BitSelect};
+pub use select::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, select, BitSelect, Cond, Mask};
 mod dual_arg;
 pub use dual_arg::DualArg;
 pub use outputs::{flat_into, Outputs};
