@@ -335,3 +335,66 @@ fn integer_conditions_keep_the_bool() {
     assert_eq!(v2, v + 2.0 * (1.5 - 2.0 + 0.25 + 4.0));
     assert_eq!(g2, want.iter().map(|d| d + 2.0).collect::<Vec<_>>());
 }
+
+// --- abs, max and min reverses against forward mode, bit for bit ---
+
+#[differentiable(wrt(x, y))]
+fn extremes(x: &[f64], y: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let a = x[i];
+        let b = y[i];
+        s += a.max(b) * 3.0 + a.min(b) * 5.0 + (a - b).abs() * 7.0 + a.abs().min(1.0) * 11.0;
+    }
+    s
+}
+
+#[differentiable(wrt(x, y))]
+fn extremes_f32(x: &[f32], y: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let a = x[i];
+        let b = y[i];
+        s += a.max(b) * 3.0 + a.min(b) * 5.0 + (a - b).abs() * 7.0 + a.abs().min(1.0) * 11.0;
+    }
+    s
+}
+
+/// Pairs: ordered both ways, ties (±0 against ∓0 too), NaN on either side
+/// and both, ±∞, `|a|` at 1 (min's tie with the literal).
+const PAIRS: &[(f64, f64)] = &[
+    (1.0, 2.0),
+    (2.0, -1.0),
+    (0.5, 0.5),
+    (0.0, -0.0),
+    (-0.0, 0.0),
+    (f64::NAN, 1.0),
+    (1.0, f64::NAN),
+    (f64::NAN, f64::NAN),
+    (f64::INFINITY, 3.0),
+    (-3.0, f64::NEG_INFINITY),
+    (-1.0, 4.0),
+    (1.0, 1.0),
+    (0.0, 0.0),
+];
+
+#[test]
+fn rule_reverses_match_forward_mode() {
+    for &(a, b) in PAIRS {
+        let (x, y) = ([a], [b]);
+        let (_, (gx, gy)) = extremes::value_and_grad(&x, &y);
+        let fx = extremes::jvp(&x, &y, &[1.0], &[0.0]).1;
+        let fy = extremes::jvp(&x, &y, &[0.0], &[1.0]).1;
+        assert_eq!((gx[0], gy[0]), (fx, fy), "at ({a}, {b}): reverse ({}, {}), forward ({fx}, {fy})", gx[0], gy[0]);
+        let (x, y) = ([a as f32], [b as f32]);
+        let (_, (gx, gy)) = extremes_f32::value_and_grad(&x, &y);
+        let fx = extremes_f32::jvp(&x, &y, &[1.0], &[0.0]).1;
+        let fy = extremes_f32::jvp(&x, &y, &[0.0], &[1.0]).1;
+        assert_eq!((gx[0], gy[0]), (fx, fy), "f32 at ({a}, {b}): reverse ({}, {}), forward ({fx}, {fy})", gx[0], gy[0]);
+    }
+    // The conventions themselves: a tie splits, NaN passes to the other.
+    let (_, (gx, gy)) = extremes::value_and_grad(&[0.5], &[0.5]);
+    assert_eq!((gx[0], gy[0]), (0.5 * 3.0 + 0.5 * 5.0 + 11.0, 0.5 * 3.0 + 0.5 * 5.0));
+    let (_, (gx, gy)) = extremes::value_and_grad(&[2.0], &[f64::NAN]);
+    assert_eq!((gx[0], gy[0]), (3.0 + 5.0, 0.0));
+}

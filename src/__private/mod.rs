@@ -10,6 +10,8 @@ mod dual_lanes;
 mod outputs;
 mod select;
 pub use select::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, select, BitSelect, Cond, Mask};
+mod masked_rules;
+pub use masked_rules::{abs_adj, max_adj0, max_adj1, min_adj0, min_adj1};
 mod dual_arg;
 pub use dual_arg::DualArg;
 pub use outputs::{flat_into, Outputs};

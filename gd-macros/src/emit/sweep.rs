@@ -1059,7 +1059,9 @@ impl<'a> Sweeps<'a> {
                         let core = rules::pow2_core(*prim, &a, &quote!(#v), &ps, &pos, &lits, n);
                         let ex = self.scales.exp.get(&x).copied().unwrap_or(0);
                         let (carried, steady) = (ey != 0 || ex != 0, self.scales.steady.contains(dst));
-                        let term = rules::update(core, &ps, &quote!(__gd_adj), k, ey + k - ex, carried, steady, f);
+                        let adj = quote!(__gd_adj);
+                        let masked = if self.dual { None } else { rules::branch_free(*prim, &a, &pos, &rules::scaled(&adj, ey + k - ex, f), &self.krate) };
+                        let term = masked.unwrap_or_else(|| rules::update(core, &ps, &adj, k, ey + k - ex, carried, steady, f));
                         quote!(#bx += #term;)
                     });
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })
