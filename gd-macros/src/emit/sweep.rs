@@ -106,9 +106,9 @@ pub struct Sweeps<'a> {
     /// Scratch registers numbered so far for branch-free `if`s' reverses.
     pub(super) scratch: std::cell::Cell<usize>,
     /// While the reverse of a loop's trip is emitted right after its
-    /// forward, in the same trip (a fused loop's): that loop. Its branch-free
-    /// `if`s' reverses select on the masks the forward made (see
-    /// `plan::float_cmp`).
+    /// forward or its replay, in the same trip (a fused loop's, a replayed
+    /// one's): that loop. Its branch-free `if`s' reverses select on the
+    /// masks that forward made (see `plan::float_cmp`).
     pub(super) trip: std::cell::Cell<Option<Temp>>,
 }
 
