@@ -211,26 +211,52 @@ pub fn pow2_core(p: Prim, a: &[TokenStream], y: &TokenStream, ps: &[TokenStream]
 /// `(0.5 / r) · ā` then `d · (2 p̄)` into `ā / r` then `d · p̄`.
 #[allow(clippy::too_many_arguments)]
 pub fn update(core: Core, ps: &[TokenStream], adj: &TokenStream, k: i32, e: i32, carried: bool, steady: bool, f: &Ident) -> TokenStream {
-    let twice = quote!((#adj + #adj));
     if !carried {
         return match core {
-            Core::Times(x) if k == 1 && (ps.len() == 1 || steady) => quote!((#x * #twice)),
+            Core::Times(x) if k == 1 && (ps.len() == 1 || steady) => quote!((#x * (#adj + #adj))),
             _ => quote!(((#(#ps)+*) * #adj)),
         };
     }
-    let scaled = match e {
-        0 => adj.clone(),
-        1 => twice,
-        _ => {
-            let c: TokenStream = format!("{:?}", 2f64.powi(e)).parse().unwrap();
-            quote!(((#c as #f) * #adj))
-        }
-    };
+    let scaled = scaled(adj, e, f);
     match core {
         Core::One => scaled,
         Core::Times(c) => quote!((#c * #scaled)),
         Core::Over(c) => quote!((#scaled / #c)),
     }
+}
+
+/// `2^e · adj`, as `update` prints it where a scale is carried.
+pub fn scaled(adj: &TokenStream, e: i32, f: &Ident) -> TokenStream {
+    match e {
+        0 => adj.clone(),
+        1 => quote!((#adj + #adj)),
+        _ => {
+            let c: TokenStream = format!("{:?}", 2f64.powi(e)).parse().unwrap();
+            quote!(((#c as #f) * #adj))
+        }
+    }
+}
+
+/// In the sweeps over `F` (not the dual copies, whose partials compare
+/// the primal parts): the update `partial · adj` of the operand at `pos`
+/// for the rules whose partial is a chain of `if`s (`abs`, `max`, `min`),
+/// as one call that makes it without a branch, bit for bit the same
+/// (`__private::abs_adj`, ..). `adj` is scaled as `update` would (these
+/// rules' own power-of-two factor is 0). `None`: print the partial.
+pub fn branch_free(p: Prim, a: &[TokenStream], pos: &[usize], adj: &TokenStream, krate: &TokenStream) -> Option<TokenStream> {
+    let f = match (p.0.name, pos) {
+        ("abs", [0]) => {
+            let x = &a[0];
+            return Some(quote!(#krate::__private::abs_adj(#x, #adj)));
+        }
+        ("max", [0]) => quote!(max_adj0),
+        ("max", [1]) => quote!(max_adj1),
+        ("min", [0]) => quote!(min_adj0),
+        ("min", [1]) => quote!(min_adj1),
+        _ => return None,
+    };
+    let (x, b) = (&a[0], &a[1]);
+    Some(quote!(#krate::__private::#f(#x, #b, #adj)))
 }
 
 /// The local partial derivatives ∂y/∂aᵢ, one per operand (`None` for integer

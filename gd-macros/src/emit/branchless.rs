@@ -1,6 +1,10 @@
 //! The sweeps of a branch-free `if` (see `plan::branchless`): both arms
 //! run, their outputs and their inputs' adjoints chosen by
-//! `__private::select` on the condition.
+//! `__private::select` on the condition: its `bool`, or, for a float
+//! comparison (`plan::float_cmp`), the mask its `Set` makes beside the
+//! `bool` (in a hoisted `__gd_m` register, read by the forward select and
+//! by a reverse in the same trip; a reverse in another sweep reads the
+//! `bool` it saved).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -12,7 +16,61 @@ use crate::ir::*;
 use crate::plan::fused::{assigned, count_reads};
 use crate::names::t;
 
+/// The mask register of a float comparison's condition.
+fn mask(cond: Temp) -> Ident {
+    format_ident!("__gd_m{}", cond.0)
+}
+
 impl Sweeps<'_> {
+    /// Whether `cond` is a condition whose mask the sweeps over `F` make.
+    pub(super) fn masked(&self, cond: Temp) -> bool {
+        !self.dual && self.branchless.get(&cond).is_some_and(|p| p.cmp.is_some())
+    }
+
+    /// The hoisted mask registers.
+    pub(super) fn mask_decls(&self) -> TokenStream {
+        let (k, sc) = (&self.krate, &self.s);
+        let mut conds: Vec<Temp> = self.branchless.keys().copied().filter(|c| self.masked(*c)).collect();
+        conds.sort();
+        conds.into_iter().map(|c| {
+            let m = mask(c);
+            quote!(let mut #m: #k::__private::Mask<#sc> = #k::__private::Mask::none();)
+        }).collect()
+    }
+
+    /// A float comparison's `Set`: the mask by the SSE compare, the `bool`
+    /// from it (dead, so gone, where nothing saves or branches on it).
+    pub(super) fn set_mask(&self, cond: Temp) -> TokenStream {
+        use crate::plan::float_cmp::Op;
+        let c = self.branchless[&cond].cmp.as_ref().expect("a masked condition");
+        let f = match c.op {
+            Op::Lt => "cmp_lt",
+            Op::Le => "cmp_le",
+            Op::Gt => "cmp_gt",
+            Op::Ge => "cmp_ge",
+            Op::Eq => "cmp_eq",
+            Op::Ne => "cmp_ne",
+        };
+        let (f, k, sc, m, v, a, b) = (format_ident!("{}", f), &self.krate, &self.s, mask(cond), t(cond), &c.lhs, &c.rhs);
+        quote! {
+            #m = #k::__private::#f::<#sc>(#a, #b);
+            #v = #m.test();
+        }
+    }
+
+    /// What the `if`'s selects choose by: its mask in the forward sweep and
+    /// in a reverse in the trip that made it, else its `bool`.
+    fn chooser(&self, cond: Temp, reverse: bool) -> TokenStream {
+        let here = self.branchless[&cond].cmp.as_ref().is_some_and(|c| !reverse || self.trip.get() == Some(c.lp));
+        if self.masked(cond) && here {
+            let m = mask(cond);
+            quote!(#m)
+        } else {
+            let c = t(cond);
+            quote!(#c)
+        }
+    }
+
     /// Whether `s` is the copy into one of the `if`'s outputs.
     fn output_copy(&self, cond: Temp, s: &Stmt) -> bool {
         matches!(s, Stmt::Copy { dst, .. } if self.branchless[&cond].outputs.iter().any(|(o, ..)| o == dst))
@@ -25,7 +83,7 @@ impl Sweeps<'_> {
             quote!({ #body })
         };
         let (a, e) = (arm(then), arm(els));
-        let (c, k) = (t(cond), &self.krate);
+        let (c, k) = (self.chooser(cond, false), &self.krate);
         let sel = self.branchless[&cond].outputs.iter().map(|(o, st, se)| {
             let v = t(*o);
             let pick = |src: &Option<Operand>| src.as_ref().map_or_else(|| quote!(#v), |s| self.operand(s));
@@ -40,7 +98,7 @@ impl Sweeps<'_> {
     /// reverses with their inputs' adjoints in scratch registers; each
     /// input's adjoint the scratch of the arm taken added.
     pub(super) fn reverse_branchless(&self, cond: Temp, then: &Block, els: &Block) -> TokenStream {
-        let (c, k, z, sc) = (t(cond), &self.krate, &self.zero, &self.s);
+        let (c, k, z, sc) = (self.chooser(cond, true), &self.krate, &self.zero, &self.s);
         let select = |a: &dyn quote::ToTokens, b: &dyn quote::ToTokens| quote!(#k::__private::select(#c, #a, #b));
         let mut out = TokenStream::new();
         // What each arm assigns (but its output copies).

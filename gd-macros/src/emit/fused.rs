@@ -109,7 +109,7 @@ impl<'a> Sweeps<'a> {
         };
         let body = self.forward(&l.body, Mode::Record);
         let saved = self.redirect.replace((map, amap));
-        let rev = self.reverse(&l.body);
+        let rev = self.reverse_same_trip(l);
         self.redirect.replace(saved);
         let (h, end) = l.backedge[0];
         let (bh, be, hv, ev, count, brk) = (b(h), b(end), t(h), t(end), t(l.count), t(l.brk));
@@ -252,7 +252,7 @@ impl<'a> Sweeps<'a> {
         let (h, end) = l.backedge[0];
         let (bh, be, brk) = (self.adj(h), self.adj(end), t(l.brk));
         let fwd = self.forward(&l.body, Mode::Record);
-        let rev = self.reverse(&l.body);
+        let rev = self.reverse_same_trip(l);
         quote! {{
             let __gd_acc = #bh;
             for #pat in #iter {

@@ -117,7 +117,7 @@ impl Sweeps<'_> {
             quote!(#v = #s.pop().unwrap();)
         });
         let replay = self.forward(&l.body, Mode::Record);
-        let body = self.reverse(&l.body);
+        let body = self.reverse_same_trip(l);
         quote! {
             for _ in 0..#count {
                 #(#back)*

@@ -105,6 +105,11 @@ pub struct Sweeps<'a> {
     pub branchless: std::collections::HashMap<Temp, crate::plan::branchless::Branchless>,
     /// Scratch registers numbered so far for branch-free `if`s' reverses.
     pub(super) scratch: std::cell::Cell<usize>,
+    /// While the reverse of a loop's trip is emitted right after its
+    /// forward or its replay, in the same trip (a fused loop's, a replayed
+    /// one's): that loop. Its branch-free `if`s' reverses select on the
+    /// masks that forward made (see `plan::float_cmp`).
+    pub(super) trip: std::cell::Cell<Option<Temp>>,
 }
 
 
@@ -134,7 +139,7 @@ impl<'a> Sweeps<'a> {
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
         let branchless = crate::plan::branchless::plan(body, temps);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -315,6 +320,9 @@ impl<'a> Sweeps<'a> {
                     quote!(let mut #dv: #f = #z;)
                 });
             }
+        }
+        if mode == Mode::Record {
+            out.extend(self.mask_decls());
         }
         for n in 0..self.locals {
             let a = names::local(n);
@@ -512,6 +520,7 @@ impl<'a> Sweeps<'a> {
                     let (v, k) = (t(*dst), &self.krate);
                     quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::own(__gd_x));)
                 }
+                Stmt::Set { dst, .. } if mode != Mode::Tangent && self.masked(*dst) => self.set_mask(*dst),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());
@@ -812,7 +821,7 @@ impl<'a> Sweeps<'a> {
                 });
                 let (item_pop, bind) = self.item_binding(l, false);
                 let replay = self.forward(&l.body, Mode::Record);
-                let body = self.reverse(&l.body);
+                let body = self.reverse_same_trip(l);
                 let head = match &l.head {
                     LoopHead::For { iter, .. } if self.runs_backwards(l) => quote!(for __gd_item in ::core::iter::Iterator::rev(#iter)),
                     _ => quote!(for __gd_trip in 0..#count),
@@ -993,6 +1002,15 @@ impl<'a> Sweeps<'a> {
         }
     }
 
+    /// A trip's reverse emitted right after its forward (or its replay),
+    /// in the same trip.
+    pub(super) fn reverse_same_trip(&self, l: &Loop) -> TokenStream {
+        let saved = self.trip.replace(Some(l.count));
+        let rev = self.reverse(&l.body);
+        self.trip.set(saved);
+        rev
+    }
+
     pub fn reverse(&self, block: &[Stmt]) -> TokenStream {
         let (f, z) = (self.f, &self.zero);
         let mut out = TokenStream::new();
@@ -1041,7 +1059,9 @@ impl<'a> Sweeps<'a> {
                         let core = rules::pow2_core(*prim, &a, &quote!(#v), &ps, &pos, &lits, n);
                         let ex = self.scales.exp.get(&x).copied().unwrap_or(0);
                         let (carried, steady) = (ey != 0 || ex != 0, self.scales.steady.contains(dst));
-                        let term = rules::update(core, &ps, &quote!(__gd_adj), k, ey + k - ex, carried, steady, f);
+                        let adj = quote!(__gd_adj);
+                        let masked = if self.dual { None } else { rules::branch_free(*prim, &a, &pos, &rules::scaled(&adj, ey + k - ex, f), &self.krate) };
+                        let term = masked.unwrap_or_else(|| rules::update(core, &ps, &adj, k, ey + k - ex, carried, steady, f));
                         quote!(#bx += #term;)
                     });
                     quote!({ let __gd_adj = #bd; #bd = #z; #(#updates)* })

@@ -61,6 +61,8 @@ const MAX_OPS: usize = 24;
 /// copies into it (`None`: the arm does not assign it).
 pub struct Branchless {
     pub outputs: Vec<(Temp, Option<Operand>, Option<Operand>)>,
+    /// Its condition, when it is a comparison of two floats (see `float_cmp`).
+    pub cmp: Option<super::float_cmp::FloatCmp>,
 }
 
 /// The branch-free `if`s of a function's body, by condition temporary.
@@ -75,6 +77,7 @@ pub fn plan(body: &Block, temps: &[TempInfo]) -> HashMap<Temp, Branchless> {
     count_conds(body, &mut conds);
     let mut out = HashMap::new();
     walk(body, false, temps, &all, &conds, &mut out);
+    super::float_cmp::mark(body, temps, &mut out);
     out
 }
 
@@ -183,7 +186,7 @@ fn branchless(
     }
     outputs.sort_by_key(|(o, ..)| *o);
     out.extend(nested);
-    Some(Branchless { outputs })
+    Some(Branchless { outputs, cmp: None })
 }
 
 /// Whether a block may run whatever its `if`'s condition (see the module's

@@ -24,7 +24,9 @@
 //!   or `min`) that save and reverse only the trips where the running value
 //!   does not win.
 //! - `branchless`: which `if`s in loops both sweeps run without a branch,
-//!   computing both (speculatable) arms and selecting their results.
+//!   computing both (speculatable) arms and selecting their results;
+//!   `float_cmp`: which of their conditions are float comparisons, whose
+//!   masks the sweeps make with the SSE compare itself.
 //! - `checkpoint`: which loops keep only some trips' states (`#[checkpoint]`),
 //!   and why a marked loop cannot.
 //! - `pow2`: which adjoints are kept scaled by a power of two, so that the
@@ -35,6 +37,7 @@
 pub mod branchless;
 pub mod carry;
 pub mod checkpoint;
+pub mod float_cmp;
 pub mod fused;
 pub mod lanes;
 pub mod pow2;
