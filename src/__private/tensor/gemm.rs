@@ -91,7 +91,7 @@ pub(super) fn product<F: faer::traits::ComplexField + Send + Sync>(dst: &mut [F]
 /// the slow part); AMD cores carry no such penalty. `vzeroupper` costs
 /// about nothing, so it follows every product, here and on every thread of
 /// the pool that ran its parts. Those get it as a job (`spawn_broadcast`),
-/// which a pool thread takes before any other work; a blocking `broadcast`
+/// which a pool thread takes before any new work; a blocking `broadcast`
 /// would wait for pool threads busy with other shards to finish them, as
 /// shard 0 of two did on rayon's global pool before the thread budget.
 /// tests: `upper_vector_state_is_clean_after_a_product`.
