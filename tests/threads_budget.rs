@@ -16,6 +16,23 @@ use std::sync::Mutex;
 mod xent_mlp;
 xent_mlp!(Layer, Mlp, xent, f64);
 
+/// A flag one thread sets and another waits for (20 s at most).
+#[derive(Default)]
+struct Flag(Mutex<bool>, std::sync::Condvar);
+
+impl Flag {
+    fn set(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+
+    /// Whether it was set in time.
+    fn wait(&self) -> bool {
+        let timeout = std::time::Duration::from_secs(20);
+        *self.1.wait_timeout_while(self.0.lock().unwrap(), timeout, |set| !*set).unwrap().0
+    }
+}
+
 /// The names of the process's threads.
 fn thread_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir("/proc/self/task")
@@ -92,4 +109,44 @@ fn threads_bound_every_thread_of_a_step() {
     assert!(same(&fit(2, 128).0, &two) && same(&fit(2, 32).0, &sharded));
     assert!(same(&one, &two), "threads(2) on whole batches differs from threads(1)");
     assert!(!same(&one, &sharded), "two shards sum in another order");
+
+    // threads(4) in two shards: 2 threads each, so each shard's products
+    // thread, on the pool of 4. Shard 0's products must not wait for shard 1
+    // to end: here shard 1, once started, waits for shard 0's gradient. (They
+    // did wait when the products cleared the other threads' vector state
+    // with rayon's blocking `broadcast`, which a thread busy with a shard
+    // answers only once that shard ends; see gemm.rs's
+    // `clear_upper_vector_state`.)
+    let (started, done, waited) = (Flag::default(), Flag::default(), Mutex::new(None));
+    let mut p = init.clone();
+    Trainer::new()
+        .batch(BatchMode::MiniBatch(128))
+        .max_steps(1)
+        .shuffle(false) // shard 0 is the one whose batch starts at sample 0
+        .progress(false)
+        .threads(4)
+        .min_shard(64)
+        .fit_params_sharded(&mut Adam::new(1e-3).unwrap(), &mut p, n, |p: &Mlp, b: &[usize], g: &mut Mlp| {
+            assert_eq!(gd::runtime::budget::threads(), 2);
+            let shard0 = b[0] == 0;
+            if shard0 {
+                assert!(started.wait(), "shard 1 never started");
+            } else {
+                started.set();
+                *waited.lock().unwrap() = Some(done.wait());
+            }
+            let yb: Vec<usize> = b.iter().map(|&j| y[j]).collect();
+            let l = xent::value_and_grad_set(p, &x.select_columns(b), &yb, g);
+            if shard0 {
+                done.set();
+            }
+            l
+        })
+        .unwrap();
+    assert_eq!(*waited.lock().unwrap(), Some(true), "shard 0's products waited for shard 1");
+    // Both shards' products ran on the run's pool of 4, none on a pool of
+    // their share's size.
+    let mut started: Vec<String> = thread_names();
+    started.retain(|t| !after.contains(t));
+    assert_eq!(started, ["gd-4-0", "gd-4-1", "gd-4-2", "gd-4-3"]);
 }

@@ -8,11 +8,13 @@
 //! The sharded paths ([`crate::shard`]) set it: each shard gets its share of
 //! the `n` threads (with as many shards as threads, one each: serial
 //! products), a batch left whole gets all `n`. Products threaded under a
-//! budget run on a pool of gd's own with exactly `n` threads, never on
-//! rayon's global pool (every core, whatever `n`). Before, `threads(1)`
-//! still ran large products on every core, and with `threads(2)` shard 0
-//! (on the calling thread, not a pool thread) threaded its products on the
-//! global pool, whose other thread was busy with shard 1.
+//! budget run on a pool of gd's own with exactly `n` threads (every shard's
+//! on the same one), never on rayon's global pool (every core, whatever
+//! `n`). Before, `threads(1)` still ran large products on every core, and
+//! with `threads(2)` shard 0 (on the calling thread, not a pool thread)
+//! threaded its products on the global pool, whose other thread was busy
+//! with shard 1, then waited for shard 1 to end (the products' blocking
+//! `vzeroupper` broadcast, since made non-blocking in gemm.rs).
 //!
 //! Outside any budget (a generated gradient called directly) products
 //! behave as before the budget: every thread of the current rayon pool, or
@@ -23,21 +25,32 @@ use std::sync::Mutex;
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-thread_local! {
-    /// The budget on this thread; 0 for none set.
-    static BUDGET: Cell<usize> = const { Cell::new(0) };
+/// A computation's budget: `threads` threads, of gd's pool of `pool`
+/// threads (the run's whole count, which its shards share: a shard's
+/// threaded product runs on that pool, never on a pool of its own share).
+#[derive(Clone, Copy)]
+struct Budget {
+    threads: usize,
+    pool: usize,
 }
 
-/// Run `f` with a budget of `threads` (at least 1) on this thread; the
-/// previous budget comes back after, a panic in `f` included.
-pub(crate) fn with<R>(threads: usize, f: impl FnOnce() -> R) -> R {
-    struct Restore(usize);
+thread_local! {
+    /// The budget on this thread, if one is set.
+    static BUDGET: Cell<Option<Budget>> = const { Cell::new(None) };
+}
+
+/// Run `f` with a budget of `threads` threads (at least 1) of gd's pool of
+/// `pool` threads on this thread; the previous budget comes back after, a
+/// panic in `f` included. The pool is made only when something threads.
+pub(crate) fn with<R>(threads: usize, pool: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Budget>);
     impl Drop for Restore {
         fn drop(&mut self) {
             BUDGET.with(|b| b.set(self.0));
         }
     }
-    let _restore = Restore(BUDGET.with(|b| b.replace(threads.max(1))));
+    let budget = Budget { threads: threads.max(1), pool: pool.max(threads).max(1) };
+    let _restore = Restore(BUDGET.with(|b| b.replace(Some(budget))));
     f()
 }
 
@@ -47,20 +60,20 @@ pub(crate) fn with<R>(threads: usize, f: impl FnOnce() -> R) -> R {
 #[doc(hidden)]
 pub fn threads() -> usize {
     match BUDGET.with(Cell::get) {
-        0 if rayon::current_thread_index().is_some() => 1,
-        0 => rayon::current_num_threads(),
-        t => t,
+        Some(b) => b.threads,
+        None if rayon::current_thread_index().is_some() => 1,
+        None => rayon::current_num_threads(),
     }
 }
 
 /// Run `op`, which threads through rayon on [`threads`] threads, where
-/// those threads are: on gd's pool of the budget's size, or with no budget,
-/// here (rayon's current pool, as before the budget).
+/// those threads are: on the budget's pool of gd's, or with no budget, here
+/// (rayon's current pool, as before the budget).
 #[doc(hidden)]
 pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     match BUDGET.with(Cell::get) {
-        0 => op(),
-        t => pool(t).install(op),
+        Some(b) => pool(b.pool).install(op),
+        None => op(),
     }
 }
 
@@ -95,19 +108,21 @@ mod tests {
         assert_eq!(none, rayon::current_num_threads());
         // On a thread of rayon's pool with no budget: 1 (today's rule).
         assert_eq!(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(threads), 1);
-        with(3, || {
+        let on = || install(|| std::thread::current().name().map(String::from)).unwrap_or_default();
+        with(3, 3, || {
             assert_eq!(threads(), 3);
-            with(1, || assert_eq!(threads(), 1));
+            with(1, 3, || assert_eq!(threads(), 1));
             assert_eq!(threads(), 3);
-            let r = std::panic::catch_unwind(|| with(2, || panic!("in the loss")));
+            let r = std::panic::catch_unwind(|| with(2, 2, || panic!("in the loss")));
             assert!(r.is_err());
             assert_eq!(threads(), 3);
-            // `install` runs on gd's pool of the budget's size.
-            let name = install(|| std::thread::current().name().map(String::from));
-            assert!(name.as_deref().is_some_and(|n| n.starts_with("gd-3-")), "{name:?}");
+            // `install` runs on gd's pool of the budget's pool size.
+            assert!(on().starts_with("gd-3-"), "{}", on());
         });
+        // A share of a larger pool threads on that pool.
+        with(2, 5, || assert!(on().starts_with("gd-5-"), "{}", on()));
         assert_eq!(std::thread::spawn(threads).join().unwrap(), none);
-        assert_eq!(with(0, threads), 1, "a budget is at least one thread");
+        assert_eq!(with(0, 0, threads), 1, "a budget is at least one thread");
     }
 
     /// One pool per size, kept.

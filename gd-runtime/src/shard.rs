@@ -84,7 +84,7 @@ impl<B> Shards<B> {
         let (n, threads) = (batch.len(), self.threads);
         let k = shard_count(n, threads, self.min_shard);
         if k == 1 {
-            return budget::with(threads, || loss(p, batch, g));
+            return budget::with(threads, threads, || loss(p, batch, g));
         }
         while self.bufs.len() < k {
             self.bufs.push(p.zeros());
@@ -105,9 +105,9 @@ impl<B> Shards<B> {
             let (_, (buf0, loss0)) = work.next().expect("k >= 2 shards");
             for (i, (buf, out)) in work {
                 let shard = &batch[bounds(i)];
-                s.spawn(move |_| *out = budget::with(share(i), || loss(p, shard, buf.borrow_mut())));
+                s.spawn(move |_| *out = budget::with(share(i), threads, || loss(p, shard, buf.borrow_mut())));
             }
-            *loss0 = budget::with(share(0), || loss(p, &batch[bounds(0)], buf0.borrow_mut()));
+            *loss0 = budget::with(share(0), threads, || loss(p, &batch[bounds(0)], buf0.borrow_mut()));
         });
         // The fixed-order reduction: Σ nᵢ·gᵢ / n, Σ nᵢ·lᵢ / n.
         g.zero();
@@ -143,7 +143,8 @@ mod tests {
     /// runs: one shard, on this thread, with every thread; k shards with
     /// `threads / k` each (the first `threads % k` one more), shard 0 here
     /// and the rest on gd's pool of `threads` (named `gd-<threads>-<i>`),
-    /// not rayon's global pool.
+    /// not rayon's global pool; every shard's threaded products on that
+    /// same pool (`budget::install`), not on a pool of its share's size.
     #[test]
     fn each_shard_runs_under_its_share_of_the_threads() {
         use std::sync::Mutex;
@@ -161,6 +162,8 @@ mod tests {
             let seen = Mutex::new(Vec::new());
             let loss = |_: &[f64], b: &[usize], g: &mut [f64]| {
                 let name = std::thread::current().name().map(String::from);
+                let pool = budget::install(|| std::thread::current().name().map(String::from));
+                assert!(pool.as_deref().is_some_and(|n| n.starts_with(&format!("gd-{threads}-"))), "{pool:?}");
                 seen.lock().unwrap().push((b[0], budget::threads(), name));
                 g.fill(1.0);
                 1.0
