@@ -6,6 +6,7 @@
 //!
 //! The test counts the process's threads (Linux's /proc/self/task), so this
 //! file holds this one test and nothing runs beside it.
+#![cfg(target_os = "linux")]
 
 use gd::runtime::optim::Adam;
 use gd::runtime::{BatchMode, Trainer};
@@ -43,7 +44,6 @@ fn thread_names() -> Vec<String> {
     names
 }
 
-#[cfg(target_os = "linux")]
 #[test]
 fn threads_bound_every_thread_of_a_step() {
     let (d, hidden, classes, n) = (784, 256, 10, 256);
