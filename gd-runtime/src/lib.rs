@@ -22,6 +22,9 @@
 //! # Ok::<(), gd_runtime::GdError>(())
 //! ```
 
+// The thread budget that gd's matrix products read; not an API of its own.
+#[doc(hidden)]
+pub mod budget;
 pub mod dist;
 pub mod error;
 pub mod float;

@@ -85,7 +85,9 @@ where
 /// own gradient buffer (made at the first call, kept), and the shards are
 /// combined weighted by length in shard order, so the value and gradient
 /// are bitwise repeatable for a given thread count. One thread, or fewer
-/// than `2 · min_shard` samples, is one call `f(x, 0..n_samples, g)`.
+/// than `2 · min_shard` samples, is one call `f(x, 0..n_samples, g)`. The
+/// generated gradients' matrix products in `f` use no more than the
+/// `threads` (shared among the shards): one thread is serial throughout.
 ///
 /// Errors: [`GdError::EmptyDataset`] for 0 samples,
 /// [`GdError::BadHyperparameter`] for 0 threads.

@@ -10,6 +10,7 @@
 
 use std::borrow::BorrowMut;
 
+use crate::budget;
 use crate::error::{check, GdError};
 use crate::train::TrainParams;
 
@@ -66,6 +67,12 @@ impl<B> Shards<B> {
     /// `batch`, its mean gradient written into `g`. One shard (a small
     /// batch, or one thread) is the plain call on this thread.
     ///
+    /// Every call runs under a thread budget ([`crate::budget`]) that the
+    /// generated gradients' matrix products read: one shard gets all the
+    /// threads, k shards share them (`threads / k` each, the first
+    /// `threads % k` shards one more), so a step never uses more than
+    /// `threads` threads, and `threads(1)` is serial throughout.
+    ///
     /// A panic in a shard is raised again on the calling thread, with its
     /// own payload, once every shard has ended (rayon's scope does that).
     pub(crate) fn eval<P, L>(&mut self, loss: &L, p: &P, batch: &[usize], g: &mut P) -> f64
@@ -74,10 +81,10 @@ impl<B> Shards<B> {
         B: BorrowMut<P> + Send,
         L: Fn(&P, &[usize], &mut P) -> f64 + Sync,
     {
-        let n = batch.len();
-        let k = shard_count(n, self.threads, self.min_shard);
+        let (n, threads) = (batch.len(), self.threads);
+        let k = shard_count(n, threads, self.min_shard);
         if k == 1 {
-            return loss(p, batch, g);
+            return budget::with(threads, threads, || loss(p, batch, g));
         }
         while self.bufs.len() < k {
             self.bufs.push(p.zeros());
@@ -85,18 +92,22 @@ impl<B> Shards<B> {
         self.losses.resize(k, 0.0);
         // Shard i is batch[i·n/k .. (i+1)·n/k]: contiguous, lengths within one.
         let bounds = |i: usize| i * n / k..(i + 1) * n / k;
-        // Shards 1.. go to rayon's pool, whose threads persist between
+        let share = |i: usize| threads / k + usize::from(i < threads % k);
+        // Shards 1.. go to gd's pool of `threads` threads (not rayon's
+        // global pool: that has every core), whose threads persist between
         // steps: a scoped thread's start and join cost about 3 times what a
         // pool's dispatch does (35 µs against 11 µs a step, README "All
-        // cores"), which is a third of a digits step. Shard 0 runs here.
-        rayon::in_place_scope(|s| {
+        // cores"), which is a third of a digits step. Shard 0 runs here,
+        // saving one more dispatch; its products threaded under its share
+        // run on the same pool (`budget::install`), so they add no thread.
+        budget::pool(threads).in_place_scope(|s| {
             let mut work = self.bufs[..k].iter_mut().zip(self.losses.iter_mut()).enumerate();
             let (_, (buf0, loss0)) = work.next().expect("k >= 2 shards");
             for (i, (buf, out)) in work {
                 let shard = &batch[bounds(i)];
-                s.spawn(move |_| *out = loss(p, shard, buf.borrow_mut()));
+                s.spawn(move |_| *out = budget::with(share(i), threads, || loss(p, shard, buf.borrow_mut())));
             }
-            *loss0 = loss(p, &batch[bounds(0)], buf0.borrow_mut());
+            *loss0 = budget::with(share(0), threads, || loss(p, &batch[bounds(0)], buf0.borrow_mut()));
         });
         // The fixed-order reduction: Σ nᵢ·gᵢ / n, Σ nᵢ·lᵢ / n.
         g.zero();
@@ -126,5 +137,56 @@ mod tests {
         assert_eq!(shard_count(0, 4, 1), 1);
         assert_eq!(shard_count(3, 7, 1), 3);
         assert_eq!(shard_count(100, 1, 1), 1);
+    }
+
+    /// The budget each shard's loss sees (`budget::threads`) and where it
+    /// runs: one shard, on this thread, with every thread; k shards with
+    /// `threads / k` each (the first `threads % k` one more), shard 0 here
+    /// and the rest on gd's pool of `threads` (named `gd-<threads>-<i>`),
+    /// not rayon's global pool; every shard's threaded products on that
+    /// same pool (`budget::install`), not on a pool of its share's size.
+    #[test]
+    fn each_shard_runs_under_its_share_of_the_threads() {
+        use std::sync::Mutex;
+        let here = std::thread::current().name().map(String::from);
+        // (threads, samples, min_shard) -> (first sample, budget) per shard
+        let cases: [(usize, usize, usize, &[(usize, usize)]); 6] = [
+            (1, 64, 1, &[(0, 1)]),
+            (2, 16, 32, &[(0, 2)]),
+            (2, 64, 32, &[(0, 1), (32, 1)]),
+            (3, 64, 32, &[(0, 2), (32, 1)]),
+            (4, 64, 16, &[(0, 1), (16, 1), (32, 1), (48, 1)]),
+            (4, 64, 32, &[(0, 2), (32, 2)]),
+        ];
+        for (threads, n, min_shard, want) in cases {
+            let seen = Mutex::new(Vec::new());
+            let loss = |_: &[f64], b: &[usize], g: &mut [f64]| {
+                let name = std::thread::current().name().map(String::from);
+                let pool = budget::install(|| std::thread::current().name().map(String::from));
+                assert!(pool.as_deref().is_some_and(|n| n.starts_with(&format!("gd-{threads}-"))), "{pool:?}");
+                seen.lock().unwrap().push((b[0], budget::threads(), name));
+                g.fill(1.0);
+                1.0
+            };
+            let batch: Vec<usize> = (0..n).collect();
+            let mut g = vec![0.0; 3];
+            let mut shards = Shards::<Vec<f64>>::new(threads, min_shard).unwrap();
+            assert_eq!(shards.eval(&loss, &[0.0; 3][..], &batch, &mut g), 1.0);
+            assert_eq!(g, [1.0; 3]);
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort();
+            let budgets: Vec<(usize, usize)> = seen.iter().map(|(i, t, _)| (*i, *t)).collect();
+            assert_eq!(budgets, want, "threads {threads}, {n} samples, min_shard {min_shard}");
+            for (i, _, name) in &seen {
+                if *i == 0 {
+                    assert_eq!(name, &here, "shard 0 runs on the calling thread");
+                } else {
+                    let name = name.as_deref().unwrap_or("");
+                    assert!(name.starts_with(&format!("gd-{threads}-")), "shard at {i} ran on {name:?}");
+                }
+            }
+        }
+        // Outside the shards, the budget is what it was (none here).
+        assert_eq!(budget::threads(), rayon::current_num_threads());
     }
 }

@@ -162,7 +162,9 @@ pub struct TrainConfig {
     /// Default `true`.
     pub record_steps: bool,
     /// Threads of [`Trainer::fit_sharded`] / [`Trainer::fit_params_sharded`]
-    /// (1: each batch in one call on this thread, as [`Trainer::fit`]).
+    /// (1: each batch in one call on this thread, as [`Trainer::fit`]): every
+    /// thread their steps use, the generated gradients' matrix products
+    /// included (shared among a batch's shards; see `crate::budget`).
     /// [`Trainer::fit`] and [`Trainer::fit_params`], whose loss is `FnMut`,
     /// always run on one thread. Default: the machine's available
     /// parallelism.
@@ -529,7 +531,9 @@ impl<'a> Trainer<'a> {
     /// shards' results are combined weighted by length in shard order, so a
     /// run is bitwise repeatable for a given thread count, and equal to the
     /// one-thread run up to rounding. A batch shorter than `2 · min_shard`,
-    /// or `threads(1)`, is one call on this thread, exactly as `fit`.
+    /// or `threads(1)`, is one call on this thread, exactly as `fit`. No
+    /// step uses more than `threads` threads, matrix products included:
+    /// `threads(1)` runs everything on this thread.
     ///
     /// Errors: those of `fit`, and [`GdError::BadHyperparameter`] for 0
     /// threads or a `min_shard` of 0. A panic in the loss is raised again

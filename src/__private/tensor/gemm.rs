@@ -15,9 +15,10 @@ use faer::{Accum, MatMut, MatRef, Par};
 /// vector) stay with nalgebra, whose own loops are tuned for them.
 const MIN_DIM: usize = 8;
 
-/// Products of at least this many multiply-adds use every thread of rayon's
-/// pool, unless the caller is already one of its threads (a shard of a
-/// sharded batch: the other cores are busy with the other shards). On 2
+/// Products of at least this many multiply-adds run on several threads: as
+/// many as the thread budget allows (`gd_runtime::budget`: a `Trainer`'s or
+/// sharded objective's `threads`, shared among its shards; outside one,
+/// every thread of rayon's pool unless the caller is itself one of them). On 2
 /// idle cores (`cargo bench --bench matmul`) 128×784·784×256 (2.6·10⁷)
 /// took 0.67–0.77× of its serial time, while 256×128·128×128 (4.2·10⁶)
 /// took 0.84× in f64 but 1.16× in f32, and 64×64·64×32 3.6–6.5×.
@@ -30,12 +31,13 @@ pub(super) fn faer_worth(m: usize, k: usize, n: usize) -> bool {
 }
 
 fn parallelism(m: usize, k: usize, n: usize) -> Par {
-    // The size first: asking rayon for its thread count starts its global
-    // pool, which a process multiplying only small matrices never needs.
-    if m.saturating_mul(k).saturating_mul(n) < PARALLEL_MULADDS || rayon::current_thread_index().is_some() {
+    // The size first: outside a budget, asking for the thread count starts
+    // rayon's global pool, which a process multiplying only small matrices
+    // never needs.
+    if m.saturating_mul(k).saturating_mul(n) < PARALLEL_MULADDS {
         return Par::Seq;
     }
-    match rayon::current_num_threads() {
+    match gd_runtime::budget::threads() {
         1 => Par::Seq,
         threads => Par::rayon(threads),
     }
@@ -61,15 +63,22 @@ impl<'a, F: faer::traits::ComplexField> Operand<'a, F> {
 }
 
 /// `dst = a·b` (`add` false) or `dst += a·b`, `dst` column-major m×n.
-pub(super) fn product<F: faer::traits::ComplexField>(dst: &mut [F], m: usize, n: usize, add: bool, a: Operand<'_, F>, b: Operand<'_, F>) {
+pub(super) fn product<F: faer::traits::ComplexField + Send + Sync>(dst: &mut [F], m: usize, n: usize, add: bool, a: Operand<'_, F>, b: Operand<'_, F>) {
     let (a, b) = (a.view(), b.view());
     let k = a.ncols();
     debug_assert!(a.nrows() == m && b.nrows() == k && b.ncols() == n);
     let dst = MatMut::from_column_major_slice_mut(dst, m, n);
     let accum = if add { Accum::Add } else { Accum::Replace };
     let par = parallelism(m, k, n);
-    matmul(dst, accum, a, b, F::one_impl(), par);
-    clear_upper_vector_state(par);
+    let run = move || {
+        matmul(dst, accum, a, b, F::one_impl(), par);
+        clear_upper_vector_state(par);
+    };
+    match par {
+        Par::Seq => run(),
+        // On the budget's pool (its size, not every core's).
+        Par::Rayon(_) => gd_runtime::budget::install(run),
+    }
 }
 
 /// faer's kernels (the gemm crate's AVX2/AVX-512 code, chosen at run time)
@@ -80,14 +89,18 @@ pub(super) fn product<F: faer::traits::ComplexField>(dst: &mut [F], m: usize, n:
 /// upper halves until a `vzeroupper`. On an Intel Xeon that made the f64 MLP
 /// step 4-5x its f32 time (the elementwise rules between the products were
 /// the slow part); AMD cores carry no such penalty. `vzeroupper` costs
-/// about nothing, so it follows every product, on every thread that took
-/// part in it. tests: `upper_vector_state_is_clean_after_a_product`.
+/// about nothing, so it follows every product, here and on every thread of
+/// the pool that ran its parts. Those get it as a job (`spawn_broadcast`),
+/// which a pool thread takes before any new work; a blocking `broadcast`
+/// would wait for pool threads busy with other shards to finish them, as
+/// shard 0 of two did on rayon's global pool before the thread budget.
+/// tests: `upper_vector_state_is_clean_after_a_product`.
 fn clear_upper_vector_state(par: Par) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx") {
             if let Par::Rayon(_) = par {
-                rayon::broadcast(|_| unsafe { vzeroupper() });
+                rayon::spawn_broadcast(|_| unsafe { vzeroupper() });
             }
             // SAFETY: the CPU has AVX (checked just above).
             unsafe { vzeroupper() }
