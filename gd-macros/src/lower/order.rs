@@ -69,7 +69,7 @@ fn offset_of(expr: &TokenStream) -> Option<(String, i128)> {
     })
 }
 
-/// What a computing statement reads and assigns.
+/// The temporaries a computing statement reads.
 fn reads(s: &Stmt) -> Vec<Temp> {
     let temps = |ops: &[Operand]| ops.iter().filter_map(|o| if let Operand::Temp(x) = o { Some(*x) } else { None }).collect();
     match s {
@@ -77,13 +77,6 @@ fn reads(s: &Stmt) -> Vec<Temp> {
         Stmt::Copy { src, .. } => temps(std::slice::from_ref(src)),
         Stmt::Load { index, .. } => vec![*index],
         _ => Vec::new(),
-    }
-}
-
-fn writes(s: &Stmt) -> Option<Temp> {
-    match s {
-        Stmt::Op { dst, .. } | Stmt::Copy { dst, .. } | Stmt::Load { dst, .. } | Stmt::Set { dst, .. } => Some(*dst),
-        _ => None,
     }
 }
 
@@ -124,15 +117,14 @@ fn reorder(run: &mut [Stmt]) {
 
 /// Moves the index set at `at` and its load at `load` to position `to`
 /// (keeping their order), when no statement between reads or assigns what
-/// they assign, nor assigns what they read.
+/// they assign. What they read moves with them: the set reads only names
+/// (no statement of the run binds one), the load the set's index.
 fn move_before(run: &mut [Stmt], to: usize, at: usize, load: usize) -> bool {
     let moving = [at, load];
-    let (set_dst, load_dst) = (writes(&run[at]), writes(&run[load]));
+    let moved: Vec<Temp> = moving.iter().flat_map(|&i| run[i].defs()).collect();
     let ok = (to..load).filter(|i| !moving.contains(i)).all(|i| {
-        let s = &run[i];
-        let r = reads(s);
-        let w = writes(s);
-        [set_dst, load_dst].iter().flatten().all(|d| !r.contains(d) && w != Some(*d))
+        let (r, w) = (reads(&run[i]), run[i].defs());
+        moved.iter().all(|d| !r.contains(d) && !w.contains(d))
     });
     if !ok {
         return false;
