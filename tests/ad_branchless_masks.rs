@@ -157,37 +157,28 @@ fn each_comparison_with_nan_and_infinities() {
 
 // --- f32 and an `else if` chain ---
 
-#[differentiable]
-fn chain_f32(x: &[f32]) -> f32 {
-    let mut s = 0.0;
-    for i in 0..x.len() {
-        let v = x[i];
-        s += if v < -1.0 {
-            -2.0 * v - 1.0
-        } else if v <= 1.0 {
-            v * v
-        } else {
-            4.0 * v.sqrt() - 3.0
-        };
-    }
-    s
+// One spelling, differentiated at each width.
+macro_rules! chain {
+    ($name:ident, $f:ident) => {
+        #[differentiable]
+        fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let v = x[i];
+                s += if v < -1.0 {
+                    -2.0 * v - 1.0
+                } else if v <= 1.0 {
+                    v * v
+                } else {
+                    4.0 * v.sqrt() - 3.0
+                };
+            }
+            s
+        }
+    };
 }
-
-#[differentiable]
-fn chain_f64(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in 0..x.len() {
-        let v = x[i];
-        s += if v < -1.0 {
-            -2.0 * v - 1.0
-        } else if v <= 1.0 {
-            v * v
-        } else {
-            4.0 * v.sqrt() - 3.0
-        };
-    }
-    s
-}
+chain!(chain_f32, f32);
+chain!(chain_f64, f64);
 
 fn chain_hand(x: &[f64]) -> (f64, Vec<f64>) {
     let mut s = 0.0;
