@@ -2,7 +2,7 @@
 //! uses, the generated gradients' matrix products included
 //! (`gd_runtime::budget`). An MNIST-sized layer (784-256-10, batches of
 //! 128: its products are 2.6·10⁷ multiply-adds, above the size at which
-//! products thread) trained with `fit_params_sharded`.
+//! products thread) trained with `fit_params_sharded` and `fit_params`.
 //!
 //! The test counts the process's threads (Linux's /proc/self/task), so this
 //! file holds this one test and nothing runs beside it.
@@ -83,6 +83,22 @@ fn threads_bound_every_thread_of_a_step() {
     let (one, seen) = fit(1, 32);
     assert_eq!(seen, [1, 1]);
     assert_eq!(thread_names(), start, "threads(1) started threads");
+
+    // The serial fit (an FnMut loss) under threads(1): serial products too.
+    let seen = Mutex::new(Vec::new());
+    Trainer::new()
+        .batch(BatchMode::MiniBatch(128))
+        .max_epochs(1)
+        .progress(false)
+        .threads(1)
+        .fit_params(&mut Adam::new(1e-3).unwrap(), &mut init.clone(), n, |p: &Mlp, b: &[usize], g: &mut Mlp| {
+            seen.lock().unwrap().push(gd::runtime::budget::threads());
+            let yb: Vec<usize> = b.iter().map(|&j| y[j]).collect();
+            xent::value_and_grad_set(p, &x.select_columns(b), &yb, g)
+        })
+        .unwrap();
+    assert_eq!(seen.into_inner().unwrap(), [1, 1]);
+    assert_eq!(thread_names(), start, "fit_params under threads(1) started threads");
 
     // threads(2), batches left whole (min_shard 128): each batch's products
     // on 2 threads, of gd's pool of 2 (`gd-2-0`, `gd-2-1`), and no other.

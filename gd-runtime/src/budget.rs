@@ -54,6 +54,17 @@ pub(crate) fn with<R>(threads: usize, pool: usize, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// `loss` with each call under a budget of `threads` threads of gd's pool
+/// of as many: the serial fits (`Trainer::fit`, `fit_params`, `lr_find`,
+/// `lr_find_params`) bound their matrix products by their `threads` setting
+/// as the sharded ones do (`threads(1)`: serial products, no thread started).
+pub(crate) fn serial<P: ?Sized>(
+    threads: usize,
+    mut loss: impl FnMut(&P, &[usize], &mut P) -> f64,
+) -> impl FnMut(&P, &[usize], &mut P) -> f64 {
+    move |p, batch, g| with(threads, threads, || loss(p, batch, g))
+}
+
 /// The threads the code running on this thread may use: its budget, or
 /// with none set, every thread of rayon's current pool (1 on one of that
 /// pool's own threads). Starts rayon's global pool only outside a budget.

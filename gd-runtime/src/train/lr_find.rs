@@ -42,8 +42,9 @@ pub struct LrFindConfig {
     pub batch: BatchMode,
     /// Shuffling seed.
     pub seed: u64,
-    /// Threads of [`lr_find_sharded`] / [`lr_find_params_sharded`] (the
-    /// others use one).
+    /// Threads of [`lr_find_sharded`] / [`lr_find_params_sharded`]; the
+    /// others call the loss on this thread and give its matrix products
+    /// these threads, as [`super::Trainer::fit`] does.
     pub threads: usize,
     /// Shortest shard of a batch those split (see [`super::Trainer::min_shard`]).
     pub min_shard: usize,
@@ -101,7 +102,7 @@ where
     O: Optimizer + Clone,
     L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
 {
-    lr_find_any(opt, params, n_samples, loss, cfg)
+    lr_find_any(opt, params, n_samples, crate::budget::serial(cfg.threads, loss), cfg)
 }
 
 /// [`lr_find`] for parameters of any [`Params`] type (a
@@ -121,7 +122,7 @@ where
     P: Params + Clone,
     L: FnMut(&P, &[usize], &mut P) -> f64,
 {
-    lr_find_any(opt, params, n_samples, loss, cfg)
+    lr_find_any(opt, params, n_samples, crate::budget::serial(cfg.threads, loss), cfg)
 }
 
 /// [`lr_find`] with each batch's gradient computed on

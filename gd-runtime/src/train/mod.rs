@@ -166,8 +166,9 @@ pub struct TrainConfig {
     /// thread their steps use, the generated gradients' matrix products
     /// included (shared among a batch's shards; see `crate::budget`).
     /// [`Trainer::fit`] and [`Trainer::fit_params`], whose loss is `FnMut`,
-    /// always run on one thread. Default: the machine's available
-    /// parallelism.
+    /// call it on this thread, and its matrix products get these threads
+    /// (`threads(1)`: serial, no thread started). Default: the machine's
+    /// available parallelism.
     #[serde(default = "crate::shard::default_threads")]
     pub threads: usize,
     /// The sharded paths never cut a batch into shards of fewer samples
@@ -474,7 +475,7 @@ impl<'a> Trainer<'a> {
         O: Optimizer + ?Sized,
         L: FnMut(&[f64], &[usize], &mut [f64]) -> f64,
     {
-        self.fit_any(opt, params, n_samples, loss)
+        self.fit_any(opt, params, n_samples, crate::budget::serial(self.config.threads, loss))
     }
 
     /// [`Trainer::fit`] for parameters of any [`Params`] type: a
@@ -520,7 +521,7 @@ impl<'a> Trainer<'a> {
         P: Params + Clone,
         L: FnMut(&P, &[usize], &mut P) -> f64,
     {
-        self.fit_any(opt, params, n_samples, loss)
+        self.fit_any(opt, params, n_samples, crate::budget::serial(self.config.threads, loss))
     }
 
     /// [`Trainer::fit`] with the batch's loss and gradient computed on
