@@ -4,7 +4,11 @@
 # round), append their TSV rows to one file, and print the README table
 # (benches/peers/table.py: medians over the rounds, ratios gd / fastest).
 #
-#   benches/peers/run.sh [--rounds N] [--quick] [--out FILE] [--only CASE]
+#   benches/peers/run.sh [--rounds N] [--quick] [--out FILE] [--only CASE] [--impls LIST]
+#
+# --impls: the implementations to run, comma-separated, of gd,jax,torch,
+# candle (default all four); e.g. `--impls gd,jax` needs neither PyTorch
+# nor candle's build.
 #
 # Optional and outside the README's two set-up commands: needs python3 (a
 # venv is made in benches/peers/.venv with `pip install jax optax torch` on
@@ -18,40 +22,61 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 ROUNDS=3
 ARGS=()
 OUT=""
+IMPLS="gd,jax,torch,candle"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --quick) ARGS+=(--quick); shift ;;
     --only) ARGS+=(--only "$2"); shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--quick] [--out FILE] [--only CASE]" >&2; exit 2 ;;
+    --impls) IMPLS="$2"; shift 2 ;;
+    *) echo "usage: $0 [--rounds N] [--quick] [--out FILE] [--only CASE] [--impls LIST]" >&2; exit 2 ;;
   esac
 done
 ALL="$(nproc)"
 mkdir -p "$ROOT/target/peers"
 OUT="${OUT:-$ROOT/target/peers/peers-$(date -u +%Y%m%dT%H%M%SZ).tsv}"
 
+want() { case ",$IMPLS," in *",$1,"*) true ;; *) false ;; esac; }
 PY="$HERE/.venv/bin/python"
-if [ ! -x "$PY" ]; then
-  python3 -m venv "$HERE/.venv"
-  "$HERE/.venv/bin/pip" install -q jax optax torch
+PIP=()
+want jax && PIP+=(jax optax)
+want torch && PIP+=(torch)
+if [ ${#PIP[@]} -gt 0 ]; then
+  [ -x "$PY" ] || python3 -m venv "$HERE/.venv"
+  # Installs only what the venv lacks (a venv made for JAX alone gets torch
+  # when torch is asked for).
+  "$PY" -c "import $(IFS=,; echo "${PIP[*]}")" 2>/dev/null || "$HERE/.venv/bin/pip" install -q "${PIP[@]}"
 fi
-(cd "$ROOT" && cargo bench -q --bench peers --no-run)
-(cd "$HERE/candle" && cargo build -q --release)
 CANDLE="$HERE/candle/target/release/gd-peers-candle"
 
-CMDS=(
-  "cd '$ROOT' && cargo bench -q --bench peers -- ${ARGS[*]:-}"
-  "cd '$HERE' && '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
-  "cd '$HERE' && '$PY' jax_bench.py --dtype f64 ${ARGS[*]:-}"
-  "cd '$HERE' && XLA_FLAGS='--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1' taskset -c 0 '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
-  "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads 1 ${ARGS[*]:-}"
-  "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads $ALL ${ARGS[*]:-}"
-  "cd '$HERE' && '$PY' torch_bench.py --dtype f64 --threads $ALL ${ARGS[*]:-}"
-  "RAYON_NUM_THREADS=1 '$CANDLE' --dtype f32 ${ARGS[*]:-}"
-  "'$CANDLE' --dtype f32 ${ARGS[*]:-}"
-  "'$CANDLE' --dtype f64 ${ARGS[*]:-}"
-)
+CMDS=()
+if want gd; then
+  (cd "$ROOT" && cargo bench -q --bench peers --no-run)
+  CMDS+=("cd '$ROOT' && cargo bench -q --bench peers -- ${ARGS[*]:-}")
+fi
+if want jax; then
+  CMDS+=(
+    "cd '$HERE' && '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
+    "cd '$HERE' && '$PY' jax_bench.py --dtype f64 ${ARGS[*]:-}"
+    "cd '$HERE' && XLA_FLAGS='--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1' taskset -c 0 '$PY' jax_bench.py --dtype f32 ${ARGS[*]:-}"
+  )
+fi
+if want torch; then
+  CMDS+=(
+    "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads 1 ${ARGS[*]:-}"
+    "cd '$HERE' && '$PY' torch_bench.py --dtype f32 --threads $ALL ${ARGS[*]:-}"
+    "cd '$HERE' && '$PY' torch_bench.py --dtype f64 --threads $ALL ${ARGS[*]:-}"
+  )
+fi
+if want candle; then
+  (cd "$HERE/candle" && cargo build -q --release)
+  CMDS+=(
+    "RAYON_NUM_THREADS=1 '$CANDLE' --dtype f32 ${ARGS[*]:-}"
+    "'$CANDLE' --dtype f32 ${ARGS[*]:-}"
+    "'$CANDLE' --dtype f64 ${ARGS[*]:-}"
+  )
+fi
 N=${#CMDS[@]}
 {
   echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
