@@ -335,9 +335,13 @@ impl<'a> Sweeps<'a> {
         out
     }
 
-    /// Value stacks for the loops' snapshots, taken from (and in `stacks_end`
-    /// given back to) a per-thread pool so that repeated calls do not allocate.
-    pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+    /// Value stacks for the loops' snapshots. `inline` (a sweep that ends in
+    /// the frame it starts in): each over room in the frame, moving to a
+    /// pooled vector only when that fills (`__private::Stack`), which gives it
+    /// back when dropped. Otherwise (the split sweep's pullback takes its
+    /// stacks away) vectors taken from, and in `stacks_end` given back to, a
+    /// per-thread pool, so that repeated calls do not allocate.
+    pub fn stacks(&self, body: &Block, krate: &TokenStream, inline: bool) -> TokenStream {
         let mut out = self.fused_decls(body);
         for l in loops(body).into_iter().filter(|l| !self.fused.contains(&l.count)) {
             if self.saves_item(l) {
@@ -354,15 +358,22 @@ impl<'a> Sweeps<'a> {
             out.extend(match ty {
                 Ty::Float if self.dual => quote!(let mut #s = ::std::vec::Vec::new();),
                 Ty::Inferred | Ty::Tensor | Ty::Pullback => quote!(let mut #s = ::std::vec::Vec::new();),
+                _ if inline => {
+                    let room = quote::format_ident!("{s}_room");
+                    quote! {
+                        let mut #room = #krate::__private::Inline::new();
+                        let mut #s = #krate::__private::Stack::new(&mut #room);
+                    }
+                }
                 _ => quote!(let mut #s = #krate::__private::take_stack();),
             });
         }
         out
     }
 
-    pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+    pub fn stacks_end(&self, body: &Block, krate: &TokenStream, inline: bool) -> TokenStream {
         let mut out = self.fused_end(body);
-        for (x, ty) in self.stack_kinds(body) {
+        for (x, ty) in self.stack_kinds(body).into_iter().filter(|_| !inline) {
             if !matches!(ty, Ty::Inferred | Ty::Tensor | Ty::Pullback) && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
                 out.extend(quote!(#krate::__private::give_stack(#s);));
