@@ -9,6 +9,8 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 mod select;
+mod room;
+pub use room::Room;
 mod stack;
 pub use stack::{give_stack, take_stack, Inline, Pooled, Stack};
 pub use select::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, select, BitSelect, Cond, Mask};

@@ -57,7 +57,7 @@ pub fn give_stack<T: Pooled>(mut v: Vec<T>) {
 pub const INLINE: usize = 64;
 
 /// A stack's room in the sweep's frame.
-pub struct Inline<T>([MaybeUninit<T>; INLINE]);
+pub struct Inline<T>(pub(super) [MaybeUninit<T>; INLINE]);
 
 impl<T> Inline<T> {
     #[inline(always)]

@@ -77,6 +77,10 @@ pub struct Sweeps<'a> {
     /// Local arrays created outside every loop (once per call): their
     /// adjoints are made with `vec!` (see `Sweeps::adjoint_array`).
     once: HashSet<usize>,
+    /// Local arrays held, with their adjoints, as slices of room in the
+    /// sweep's frame (`plan::room`); not in the dual copies (their elements
+    /// are wide) nor in a split (its pullback outlives the frame).
+    rooms: HashSet<usize>,
     /// Loads in seeded loops whose trip assigns the local array's adjoint,
     /// the first write to it (`plan::carry::first_writes`).
     first_writes: HashSet<Temp>,
@@ -132,14 +136,15 @@ impl<'a> Sweeps<'a> {
         let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let first_writes = crate::plan::carry::first_writes(body, temps, &seeded, &early);
-        let once = created_outside_loops(body);
+        let once = crate::plan::room::created_outside_loops(body);
+        let rooms = if dual { HashSet::new() } else { crate::plan::room::rooms(body) };
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
         // Loops whose reverse does not take their trips one by one, last first.
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
         let branchless = crate::plan::branchless::plan(body, temps);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, rooms, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -149,6 +154,7 @@ impl<'a> Sweeps<'a> {
         self.s = quote!(#k::__private::DualN<#f, __GD_K>);
         self.zero = quote!(#k::__private::DualN::<#f, __GD_K>::NEG_ZERO);
         self.lanes = true;
+        self.rooms.clear();
     }
 
     /// The dual copy's constant `c` (`Dual::cst(c)` or `Lanes::cst(c)`).
@@ -180,6 +186,7 @@ impl<'a> Sweeps<'a> {
         self.retaken.clear();
         self.selects.clear();
         self.fused.clear();
+        self.rooms.clear();
         crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
 
@@ -327,6 +334,16 @@ impl<'a> Sweeps<'a> {
         for n in 0..self.locals {
             let a = names::local(n);
             let da = if mode == Mode::Record { names::local_adj(n) } else { names::local_tan(n) };
+            if mode == Mode::Record && self.rooms.contains(&n) {
+                let (ra, rda, k) = (room(&a), room(&da), &self.krate);
+                out.extend(quote! {
+                    let mut #ra = #k::__private::Room::new();
+                    let mut #a: &mut [#f] = &mut [];
+                    let mut #rda = #k::__private::Room::new();
+                    let mut #da: &mut [#f] = &mut [];
+                });
+                continue;
+            }
             out.extend(quote! {
                 let mut #a: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
                 let mut #da: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
@@ -484,7 +501,12 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::ArrNew { arr, len, init, .. } => {
                     let (a, n, v) = (names::local(*arr), t(*len), self.operand(init));
-                    let mut o = quote!(#a = ::std::vec![#v; #n];);
+                    let mut o = if mode != Mode::Tangent && self.rooms.contains(arr) {
+                        let ra = room(&a);
+                        quote!(#a = #ra.filled(#v, #n);)
+                    } else {
+                        quote!(#a = ::std::vec![#v; #n];)
+                    };
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(init));
                         o.extend(quote!(#da = ::std::vec![#dv; #n];));
@@ -511,6 +533,12 @@ impl<'a> Sweeps<'a> {
                         o.extend(quote!(#da.push(#dv);));
                     }
                     o
+                }
+                // A room's slice as a shared slice (`&&mut [F]` is no
+                // `IntoIterator`, as the user's `&Vec<F>` is).
+                Stmt::AliasArr { name, arr } if mode != Mode::Tangent && self.rooms.contains(arr) => {
+                    let a = names::local(*arr);
+                    quote!(let #name: &[_] = &*#a;)
                 }
                 Stmt::AliasArr { name, arr } => {
                     let a = names::local(*arr);
@@ -1006,7 +1034,10 @@ impl<'a> Sweeps<'a> {
     /// element with `vec!`).
     fn adjoint_array(&self, arr: usize, n: &Ident) -> TokenStream {
         let (g, z) = (names::local_adj(arr), &self.zero);
-        if self.once.contains(&arr) {
+        if self.rooms.contains(&arr) {
+            let rg = room(&g);
+            quote!(#g = #rg.filled(#z, #n);)
+        } else if self.once.contains(&arr) {
             quote!(#g = ::std::vec![#z; #n];)
         } else {
             quote!(#g.clear(); #g.resize(#n, #z);)
@@ -1239,25 +1270,6 @@ fn every_trip_loads(b: &Block) -> Vec<(Temp, Arr, Temp)> {
     out
 }
 
-/// The local arrays a body creates outside its loops (in branches
-/// included): each at most once per call.
-fn created_outside_loops(body: &Block) -> HashSet<usize> {
-    fn walk(b: &Block, out: &mut HashSet<usize>) {
-        for s in b {
-            match s {
-                Stmt::ArrNew { arr, .. } => {
-                    out.insert(*arr);
-                }
-                Stmt::Loop(_) => {}
-                _ => s.children().into_iter().for_each(|c| walk(c, out)),
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    walk(body, &mut out);
-    out
-}
-
 /// Temporaries assigned by a block, not looking inside nested loops (those
 /// save their own), but counting a nested loop's trip count.
 fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
@@ -1319,4 +1331,10 @@ pub(super) fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Te
             collect_needed(c, temps, out);
         }
     }
+}
+
+/// The room in the frame that local array (or adjoint) `a` is a slice of
+/// (`plan::room`).
+fn room(a: &Ident) -> Ident {
+    quote::format_ident!("{a}_room")
 }
