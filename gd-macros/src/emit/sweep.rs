@@ -708,10 +708,13 @@ impl<'a> Sweeps<'a> {
         self.subst.replace(saved);
         let (lo, lo_v, hi) = (&r.lo, crate::plan::rows::lo(l.count), &r.hi);
         let names: Vec<Ident> = (0..r.rows.len()).map(|k| crate::plan::rows::row(l.count, k)).collect();
+        // `lo < hi` (tested first), so `base + lo` cannot overflow where
+        // `base + hi` does not: one checked add.
         let gets = r.rows.iter().map(|(a, base)| {
-            quote! {
-                (#base).checked_add(#lo_v).zip((#base).checked_add(__gd_hi)).and_then(|(__gd_a, __gd_b)| #a.get(__gd_a..__gd_b))
-            }
+            quote! {{
+                let __gd_base: usize = #base;
+                __gd_base.checked_add(__gd_hi).and_then(|__gd_b| #a.get(__gd_base + #lo_v..__gd_b))
+            }}
         });
         let (somes, nones) = (names.iter().map(|n| quote!(::core::option::Option::Some(#n))), names.iter().map(|_| quote!(::core::option::Option::None)));
         quote! {{
