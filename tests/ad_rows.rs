@@ -4,6 +4,7 @@
 //! The matrix–vector product written with the index four ways (`i * d + j`,
 //! `j + i * d`, `d * i + j`, an offset `+ 1` into a padded row), two arrays
 //! read in one loop, an iterator sum, a range that does not start at zero,
+//! an upper triangle (`j in i..d`: the row from `base + lo`),
 //! and the variable bound again in the body (no row), or another name bound
 //! from it in an iterator's closure (no row for the reads through it);
 //! each against num-dual, central differences and forward mode, and
@@ -177,6 +178,34 @@ fn two_arrays_d<Dn_: Dn>(x: &[Dn_], a: &[f64], p: &[f64]) -> Dn_ {
     s
 }
 
+/// An inner loop from `i` (`j in i..d`, the upper triangle): its row starts
+/// at `base + lo`, `lo` changing from row to row.
+#[differentiable(wrt(x))]
+fn upper(x: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let d = x.len();
+    let mut s = 0.0;
+    for i in 0..b.len() {
+        let mut r = -b[i];
+        for j in i..d {
+            r += a[i * d + j] * x[j];
+        }
+        s += r * r;
+    }
+    s * 0.5
+}
+fn upper_d<Dn_: Dn>(x: &[Dn_], a: &[f64], b: &[f64]) -> Dn_ {
+    let d = x.len();
+    let mut s = c::<Dn_>(0.0);
+    for i in 0..b.len() {
+        let mut r = c::<Dn_>(-b[i]);
+        for j in i..d {
+            r += x[j] * a[i * d + j];
+        }
+        s += r * r;
+    }
+    s * 0.5
+}
+
 fn cases() -> Vec<Case> {
     let pts = |seed| rand_points(seed, 4, D, -1.3, 1.3);
     vec![
@@ -187,6 +216,7 @@ fn cases() -> Vec<Case> {
         Case::new("two_arrays", |v| two_arrays(v, &A, &P), |v| two_arrays_d(v, &A, &P), pts(505)),
         Case::new("shifted_in_body", |v| shifted_in_body(v, &A, &B), |v| shifted_in_body_d(v, &A, &B), pts(506)),
         Case::new("mv_column_reversed", |v| mv_column_reversed(v, &A, &B), |v| mv_column_reversed_d(v, &A, &B), pts(507)),
+        Case::new("upper", |v| upper(v, &A, &B), |v| upper_d(v, &A, &B), pts(508)),
     ]
 }
 
@@ -222,6 +252,7 @@ fn row_reads_ad() {
         (api_data!(two_arrays, A, P), &|x: &[f64], g: &mut [f64]| two_arrays::value_and_grad_set(x, &A, &P, g)),
         (api_data!(shifted_in_body, A, B), &|x: &[f64], g: &mut [f64]| shifted_in_body::value_and_grad_set(x, &A, &B, g)),
         (api_data!(mv_column_reversed, A, B), &|x: &[f64], g: &mut [f64]| mv_column_reversed::value_and_grad_set(x, &A, &B, g)),
+        (api_data!(upper, A, B), &|x: &[f64], g: &mut [f64]| upper::value_and_grad_set(x, &A, &B, g)),
     ];
     for (case, (api, set)) in cases().into_iter().zip(apis) {
         case.check_api_set(api, set);

@@ -9,6 +9,10 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 mod select;
+mod room;
+pub use room::Room;
+mod stack;
+pub use stack::{give_stack, take_stack, Inline, Pooled, Stack};
 pub use select::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, select, BitSelect, Cond, Mask};
 mod masked_rules;
 pub use masked_rules::{abs_adj, max_adj0, max_adj1, min_adj0, min_adj1};
@@ -167,44 +171,6 @@ pub fn chunks_count(len: usize, size: usize, exact: bool) -> usize {
     } else {
         len.div_ceil(size)
     }
-}
-
-/// Element types of the reverse sweep's value stacks, each with a per-thread
-/// pool so that a gradient called in a loop reuses its stack's memory.
-pub trait Pooled: Sized + 'static {
-    fn pool() -> &'static std::thread::LocalKey<std::cell::Cell<Vec<Self>>>;
-}
-
-macro_rules! pooled {
-    ($($t:ty => $name:ident),*) => {$(
-        thread_local! {
-            static $name: std::cell::Cell<Vec<$t>> = const { std::cell::Cell::new(Vec::new()) };
-        }
-        impl Pooled for $t {
-            fn pool() -> &'static std::thread::LocalKey<std::cell::Cell<Vec<Self>>> {
-                &$name
-            }
-        }
-    )*};
-}
-pooled!(f64 => POOL_F64, f32 => POOL_F32, usize => POOL_USIZE, i32 => POOL_I32, bool => POOL_BOOL);
-
-/// An empty stack, with the capacity left by the last call on this thread.
-/// A nested call (a differentiable function calling another) finds the pool
-/// empty and starts a fresh stack.
-#[inline]
-pub fn take_stack<T: Pooled>() -> Vec<T> {
-    T::pool().with(|c| c.take())
-}
-
-/// Returns a stack to the pool, keeping the larger allocation.
-#[inline]
-pub fn give_stack<T: Pooled>(mut v: Vec<T>) {
-    v.clear();
-    T::pool().with(|c| {
-        let old = c.take();
-        c.set(if old.capacity() > v.capacity() { old } else { v });
-    });
 }
 
 /// Values given in `check(xs = ..)` for an array parameter, flattened.

@@ -481,8 +481,8 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     let alias = sw.scalar_alias();
     let mut decls = sw.decls(Mode::Record);
     decls.extend(sw.tensor_ties(Mode::Record));
-    let stacks = sw.stacks(&low.body, krate);
-    let stacks_end = sw.stacks_end(&low.body, krate);
+    let stacks = sw.stacks(&low.body, krate, !split);
+    let stacks_end = sw.stacks_end(&low.body, krate, !split);
     let fwd = sw.forward(&low.body, Mode::Record);
     let rev = sw.reverse(&low.body);
     let (tr, br) = (t(low.ret), b(low.ret));

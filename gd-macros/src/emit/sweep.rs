@@ -77,6 +77,10 @@ pub struct Sweeps<'a> {
     /// Local arrays created outside every loop (once per call): their
     /// adjoints are made with `vec!` (see `Sweeps::adjoint_array`).
     once: HashSet<usize>,
+    /// Local arrays held, with their adjoints, as slices of room in the
+    /// sweep's frame (`plan::room`); not in the dual copies (their elements
+    /// are wide) nor in a split (its pullback outlives the frame).
+    rooms: HashSet<usize>,
     /// Loads in seeded loops whose trip assigns the local array's adjoint,
     /// the first write to it (`plan::carry::first_writes`).
     first_writes: HashSet<Temp>,
@@ -132,14 +136,15 @@ impl<'a> Sweeps<'a> {
         let crate::plan::Loops { recomputed, rebinding, retaken, seeded, fused, checkpointed, selects } = crate::plan::Loops::of(body, temps);
         let early = crate::plan::fused::seeded_local_reads(body, &seeded);
         let first_writes = crate::plan::carry::first_writes(body, temps, &seeded, &early);
-        let once = created_outside_loops(body);
+        let once = crate::plan::room::created_outside_loops(body);
+        let rooms = if dual { HashSet::new() } else { crate::plan::room::rooms(body) };
         let redirect = Default::default();
         let moves = super::tensor::plan_moves(body, temps, &needed);
         // Loops whose reverse does not take their trips one by one, last first.
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
         let branchless = crate::plan::branchless::plan(body, temps);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, rooms, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -149,6 +154,7 @@ impl<'a> Sweeps<'a> {
         self.s = quote!(#k::__private::DualN<#f, __GD_K>);
         self.zero = quote!(#k::__private::DualN::<#f, __GD_K>::NEG_ZERO);
         self.lanes = true;
+        self.rooms.clear();
     }
 
     /// The dual copy's constant `c` (`Dual::cst(c)` or `Lanes::cst(c)`).
@@ -180,6 +186,7 @@ impl<'a> Sweeps<'a> {
         self.retaken.clear();
         self.selects.clear();
         self.fused.clear();
+        self.rooms.clear();
         crate::plan::fused::plan_fused(body, self.temps, true, &self.recomputed, &self.seeded, &mut self.fused);
     }
 
@@ -327,6 +334,16 @@ impl<'a> Sweeps<'a> {
         for n in 0..self.locals {
             let a = names::local(n);
             let da = if mode == Mode::Record { names::local_adj(n) } else { names::local_tan(n) };
+            if mode == Mode::Record && self.rooms.contains(&n) {
+                let (ra, rda, k) = (room(&a), room(&da), &self.krate);
+                out.extend(quote! {
+                    let mut #ra = #k::__private::Room::new();
+                    let mut #a: &mut [#f] = &mut [];
+                    let mut #rda = #k::__private::Room::new();
+                    let mut #da: &mut [#f] = &mut [];
+                });
+                continue;
+            }
             out.extend(quote! {
                 let mut #a: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
                 let mut #da: ::std::vec::Vec<#f> = ::std::vec::Vec::new();
@@ -335,9 +352,13 @@ impl<'a> Sweeps<'a> {
         out
     }
 
-    /// Value stacks for the loops' snapshots, taken from (and in `stacks_end`
-    /// given back to) a per-thread pool so that repeated calls do not allocate.
-    pub fn stacks(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+    /// Value stacks for the loops' snapshots. `inline` (a sweep that ends in
+    /// the frame it starts in): each over room in the frame, moving to a
+    /// pooled vector only when that fills (`__private::Stack`), which gives it
+    /// back when dropped. Otherwise (the split sweep's pullback takes its
+    /// stacks away) vectors taken from, and in `stacks_end` given back to, a
+    /// per-thread pool, so that repeated calls do not allocate.
+    pub fn stacks(&self, body: &Block, krate: &TokenStream, inline: bool) -> TokenStream {
         let mut out = self.fused_decls(body);
         for l in loops(body).into_iter().filter(|l| !self.fused.contains(&l.count)) {
             if self.saves_item(l) {
@@ -354,15 +375,22 @@ impl<'a> Sweeps<'a> {
             out.extend(match ty {
                 Ty::Float if self.dual => quote!(let mut #s = ::std::vec::Vec::new();),
                 Ty::Inferred | Ty::Tensor | Ty::Pullback => quote!(let mut #s = ::std::vec::Vec::new();),
+                _ if inline => {
+                    let room = quote::format_ident!("{s}_room");
+                    quote! {
+                        let mut #room = #krate::__private::Inline::new();
+                        let mut #s = #krate::__private::Stack::new(&mut #room);
+                    }
+                }
                 _ => quote!(let mut #s = #krate::__private::take_stack();),
             });
         }
         out
     }
 
-    pub fn stacks_end(&self, body: &Block, krate: &TokenStream) -> TokenStream {
+    pub fn stacks_end(&self, body: &Block, krate: &TokenStream, inline: bool) -> TokenStream {
         let mut out = self.fused_end(body);
-        for (x, ty) in self.stack_kinds(body) {
+        for (x, ty) in self.stack_kinds(body).into_iter().filter(|_| !inline) {
             if !matches!(ty, Ty::Inferred | Ty::Tensor | Ty::Pullback) && !(ty == Ty::Float && self.dual) {
                 let s = self.stack_of(x);
                 out.extend(quote!(#krate::__private::give_stack(#s);));
@@ -473,7 +501,12 @@ impl<'a> Sweeps<'a> {
                 }
                 Stmt::ArrNew { arr, len, init, .. } => {
                     let (a, n, v) = (names::local(*arr), t(*len), self.operand(init));
-                    let mut o = quote!(#a = ::std::vec![#v; #n];);
+                    let mut o = if mode != Mode::Tangent && self.rooms.contains(arr) {
+                        let ra = room(&a);
+                        quote!(#a = #ra.filled(#v, #n);)
+                    } else {
+                        quote!(#a = ::std::vec![#v; #n];)
+                    };
                     if mode == Mode::Tangent {
                         let (da, dv) = (names::local_tan(*arr), self.tangent_of(init));
                         o.extend(quote!(#da = ::std::vec![#dv; #n];));
@@ -500,6 +533,12 @@ impl<'a> Sweeps<'a> {
                         o.extend(quote!(#da.push(#dv);));
                     }
                     o
+                }
+                // A room's slice as a shared slice (`&&mut [F]` is no
+                // `IntoIterator`, as the user's `&Vec<F>` is).
+                Stmt::AliasArr { name, arr } if mode != Mode::Tangent && self.rooms.contains(arr) => {
+                    let a = names::local(*arr);
+                    quote!(let #name: &[_] = &*#a;)
                 }
                 Stmt::AliasArr { name, arr } => {
                     let a = names::local(*arr);
@@ -669,10 +708,13 @@ impl<'a> Sweeps<'a> {
         self.subst.replace(saved);
         let (lo, lo_v, hi) = (&r.lo, crate::plan::rows::lo(l.count), &r.hi);
         let names: Vec<Ident> = (0..r.rows.len()).map(|k| crate::plan::rows::row(l.count, k)).collect();
+        // `lo < hi` (tested first), so `base + lo` cannot overflow where
+        // `base + hi` does not: one checked add.
         let gets = r.rows.iter().map(|(a, base)| {
-            quote! {
-                (#base).checked_add(#lo_v).zip((#base).checked_add(__gd_hi)).and_then(|(__gd_a, __gd_b)| #a.get(__gd_a..__gd_b))
-            }
+            quote! {{
+                let __gd_base: usize = #base;
+                __gd_base.checked_add(__gd_hi).and_then(|__gd_b| #a.get(__gd_base + #lo_v..__gd_b))
+            }}
         });
         let (somes, nones) = (names.iter().map(|n| quote!(::core::option::Option::Some(#n))), names.iter().map(|_| quote!(::core::option::Option::None)));
         quote! {{
@@ -995,7 +1037,10 @@ impl<'a> Sweeps<'a> {
     /// element with `vec!`).
     fn adjoint_array(&self, arr: usize, n: &Ident) -> TokenStream {
         let (g, z) = (names::local_adj(arr), &self.zero);
-        if self.once.contains(&arr) {
+        if self.rooms.contains(&arr) {
+            let rg = room(&g);
+            quote!(#g = #rg.filled(#z, #n);)
+        } else if self.once.contains(&arr) {
             quote!(#g = ::std::vec![#z; #n];)
         } else {
             quote!(#g.clear(); #g.resize(#n, #z);)
@@ -1228,25 +1273,6 @@ fn every_trip_loads(b: &Block) -> Vec<(Temp, Arr, Temp)> {
     out
 }
 
-/// The local arrays a body creates outside its loops (in branches
-/// included): each at most once per call.
-fn created_outside_loops(body: &Block) -> HashSet<usize> {
-    fn walk(b: &Block, out: &mut HashSet<usize>) {
-        for s in b {
-            match s {
-                Stmt::ArrNew { arr, .. } => {
-                    out.insert(*arr);
-                }
-                Stmt::Loop(_) => {}
-                _ => s.children().into_iter().for_each(|c| walk(c, out)),
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    walk(body, &mut out);
-    out
-}
-
 /// Temporaries assigned by a block, not looking inside nested loops (those
 /// save their own), but counting a nested loop's trip count.
 fn direct_assigned(b: &Block, out: &mut Vec<Temp>) {
@@ -1308,4 +1334,10 @@ pub(super) fn collect_needed(b: &Block, temps: &[TempInfo], out: &mut HashSet<Te
             collect_needed(c, temps, out);
         }
     }
+}
+
+/// The room in the frame that local array (or adjoint) `a` is a slice of
+/// (`plan::room`).
+fn room(a: &Ident) -> Ident {
+    quote::format_ident!("{a}_room")
 }

@@ -32,6 +32,9 @@
 //! - `pow2`: which adjoints are kept scaled by a power of two, so that the
 //!   rules' constant factors (`sqrt`'s 0.5, `powi(2)`'s 2) cancel when the
 //!   macro runs instead of being multiplied in on every trip.
+//! - `room`: which local arrays, made once per call and only indexed, the
+//!   sweep keeps (with their adjoints) in room in its own frame instead of
+//!   on the heap.
 //! - `user_code`: what the verbatim user code in the IR binds and reads.
 
 pub mod branchless;
@@ -43,6 +46,7 @@ pub mod lanes;
 pub mod pow2;
 pub mod recompute;
 pub mod retake;
+pub mod room;
 pub mod rows;
 pub mod select;
 pub mod user_code;
