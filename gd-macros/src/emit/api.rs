@@ -578,7 +578,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
         }
     };
     if lanes {
-        super::lanes::name_scalar(func, s)
+        super::lanes::name_scalar(func, &quote!(#krate::__private::DualN<#f, __GD_K>))
     } else {
         func
     }
