@@ -24,13 +24,13 @@ use quote::{format_ident, quote};
 use syn::visit_mut::VisitMut;
 
 pub fn module_to_impl(generated: TokenStream, name: &syn::Ident) -> syn::Result<TokenStream> {
-    let mut file: syn::File = syn::parse2(generated)?;
-    let Some(at) = file.items.iter().position(|i| matches!(i, syn::Item::Mod(m) if m.ident == *name && m.content.is_some())) else {
-        return Ok(quote!(#file));
+    let mut file = syn::parse::Parser::parse2(top_items, generated)?;
+    let Some(at) = file.iter().position(|i| matches!(i, Top::Item(syn::Item::Mod(m)) if m.ident == *name && m.content.is_some())) else {
+        return Ok(quote!(#(#file)*));
     };
-    let syn::Item::Mod(module) = file.items.remove(at) else { unreachable!() };
+    let Top::Item(syn::Item::Mod(module)) = file.remove(at) else { unreachable!() };
     let items = module.content.map(|(_, c)| c).unwrap_or_default();
-    let siblings: Vec<&syn::ItemFn> = file.items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f) } else { None }).collect();
+    let siblings: Vec<&syn::Signature> = file.iter().filter_map(|i| if let Top::Fn { sig, .. } = i { Some(sig) } else { None }).collect();
     let inner: Vec<syn::Ident> = items.iter().filter_map(|i| if let syn::Item::Fn(f) = i { Some(f.sig.ident.clone()) } else { None }).collect();
 
     let mut assoc: Vec<TokenStream> = Vec::new();
@@ -39,7 +39,7 @@ pub fn module_to_impl(generated: TokenStream, name: &syn::Ident) -> syn::Result<
         match item {
             syn::Item::Use(u) => {
                 if let Some((target, alias)) = reexport(&u.tree) {
-                    let f = siblings.iter().find(|f| f.sig.ident == target).ok_or_else(|| {
+                    let f = siblings.iter().find(|f| f.ident == target).ok_or_else(|| {
                         syn::Error::new(target.span(), "#[differentiable] internal: a re-export names no generated function")
                     })?;
                     assoc.push(forward(f, &alias));
@@ -74,8 +74,51 @@ pub fn module_to_impl(generated: TokenStream, name: &syn::Ident) -> syn::Result<
             #(#assoc)*
         }
     };
-    let rest = file.items.iter();
-    Ok(quote!(#(#rest)* #ty #(#outside)*))
+    Ok(quote!(#(#file)* #ty #(#outside)*))
+}
+
+/// An item of the expansion: a generated function beside the user's, read
+/// down to its signature (its body, most of the expansion's tokens, is not
+/// parsed: parsing and writing back every sweep had cost about a tenth of a
+/// library's build), or any other item.
+enum Top {
+    Fn { head: TokenStream, sig: syn::Signature, body: proc_macro2::Group },
+    Item(syn::Item),
+}
+
+fn top_items(input: syn::parse::ParseStream) -> syn::Result<Vec<Top>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let fork = input.fork();
+        match shallow_fn(&fork) {
+            Ok(f) => {
+                syn::parse::discouraged::Speculative::advance_to(input, &fork);
+                out.push(f);
+            }
+            Err(_) => out.push(Top::Item(input.parse()?)),
+        }
+    }
+    Ok(out)
+}
+
+fn shallow_fn(input: syn::parse::ParseStream) -> syn::Result<Top> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
+    let vis: syn::Visibility = input.parse()?;
+    let sig: syn::Signature = input.parse()?;
+    let body: proc_macro2::Group = input.parse()?;
+    if body.delimiter() != proc_macro2::Delimiter::Brace {
+        return Err(input.error("not a function body"));
+    }
+    Ok(Top::Fn { head: quote!(#(#attrs)* #vis), sig, body })
+}
+
+impl quote::ToTokens for Top {
+    fn to_tokens(&self, out: &mut TokenStream) {
+        match self {
+            Top::Fn { head, sig, body } => quote!(#head #sig #body).to_tokens(out),
+            Top::Item(i) => i.to_tokens(out),
+        }
+    }
 }
 
 /// `use super::x as alias;` → `(x, alias)`; `None` for `use super::*`.
@@ -89,10 +132,10 @@ fn reexport(tree: &syn::UseTree) -> Option<(syn::Ident, syn::Ident)> {
 
 /// `#[doc(hidden)] pub fn alias(..) { x(..) }`: the name callers use for a
 /// generated function beside the user's (`g::__gd_vjp(..)`).
-fn forward(f: &syn::ItemFn, alias: &syn::Ident) -> TokenStream {
-    let mut sig = f.sig.clone();
+fn forward(f: &syn::Signature, alias: &syn::Ident) -> TokenStream {
+    let mut sig = f.clone();
     sig.ident = alias.clone();
-    let args = f.sig.inputs.iter().map(|a| match a {
+    let args = f.inputs.iter().map(|a| match a {
         syn::FnArg::Typed(t) => match &*t.pat {
             syn::Pat::Ident(p) => {
                 let id = &p.ident;
@@ -110,8 +153,8 @@ fn forward(f: &syn::ItemFn, alias: &syn::Ident) -> TokenStream {
             }
         }
     }
-    let consts: Vec<&syn::Ident> = f.sig.generics.const_params().map(|c| &c.ident).collect();
-    let target = &f.sig.ident;
+    let consts: Vec<&syn::Ident> = f.generics.const_params().map(|c| &c.ident).collect();
+    let target = &f.ident;
     let turbofish = (!consts.is_empty()).then(|| quote!(::<#(#consts),*>));
     quote! {
         #[doc(hidden)]

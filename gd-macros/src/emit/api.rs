@@ -557,6 +557,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     // that a short function (Rosenbrock at n = 10) would feel.
     let keep = (!dual && !sw.pullbacks.is_empty()).then(|| quote!(let __gd_keep = #krate::__private::Keep::new();));
     let generics = if lanes { quote!(<const __GD_K: usize>) } else { TokenStream::new() };
+    let decls = super::defer::defer_inits(decls, &quote!(#stacks #init #shadow #fwd #seed #rev #finish #stacks_end #result));
     let func = quote! {
         #[doc(hidden)]
         #lints
@@ -578,7 +579,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
         }
     };
     if lanes {
-        super::lanes::name_scalar(func, s)
+        super::lanes::name_scalar(func, &quote!(#krate::__private::DualN<#f, __GD_K>))
     } else {
         func
     }
@@ -658,6 +659,7 @@ fn jvp_function(sig: &Sig, low: &Lowered, fname: &syn::Ident, lints: &TokenStrea
             (quote!((#out, ::std::vec::Vec<#f>)), quote!((#conv, ::core::mem::take(&mut #da))))
         }
     };
+    let decls = super::defer::defer_inits(decls, &quote!(#tinit #fwd #result));
     quote! {
         #[doc(hidden)]
         #lints

@@ -7,7 +7,7 @@
 //! the second-order sweep to expand and type-check per function, and being
 //! generic, it is compiled only for the `K` that something calls.
 
-use proc_macro2::{Group, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::names;
@@ -25,17 +25,36 @@ pub fn generate(sig: &Sig, low: &Lowered, lints: &TokenStream, vis: &TokenStream
     }
 }
 
-/// The lanes copy with its scalar type `s` written where lowered
-/// expressions name `__gd_S` (which the other copies declare as a local
-/// alias, an item that could not name the function's `__GD_K`).
-pub(super) fn name_scalar(tokens: TokenStream, s: &TokenStream) -> TokenStream {
+/// The lanes copy with its scalar type written where lowered expressions
+/// and the sweeps name `__gd_S` (which the other copies declare as a local
+/// alias): in its body `__gd_S<__GD_K>`, the body's alias being generic over
+/// the lane count, since an item in a function cannot name the function's
+/// `__GD_K` (see `Sweeps::scalar_alias`, whose declaration is left as it
+/// is); in its signature, outside the alias's scope, `full`.
+pub(super) fn name_scalar(func: TokenStream, full: &TokenStream) -> TokenStream {
+    let tts: Vec<TokenTree> = func.into_iter().collect();
+    let body = tts.iter().rposition(|tt| matches!(tt, TokenTree::Group(g) if g.delimiter() == Delimiter::Brace));
+    let (sig, body) = tts.split_at(body.unwrap_or(tts.len()));
+    let mut out = scalar_as(sig.iter().cloned().collect(), Some(full));
+    out.extend(scalar_as(body.iter().cloned().collect(), None));
+    out
+}
+
+/// `__gd_S` written as `full`, or with `None` as `__gd_S<__GD_K>` (not
+/// where it is declared, after `type`).
+fn scalar_as(tokens: TokenStream, full: Option<&TokenStream>) -> TokenStream {
+    let mut prev_type = false;
     tokens
         .into_iter()
         .flat_map(|tt| -> Vec<TokenTree> {
+            let after_type = std::mem::replace(&mut prev_type, matches!(&tt, TokenTree::Ident(i) if i == "type"));
             match tt {
-                TokenTree::Ident(i) if i == "__gd_S" => s.clone().into_iter().collect(),
+                TokenTree::Ident(i) if i == "__gd_S" && !after_type => match full {
+                    Some(full) => full.clone().into_iter().collect(),
+                    None => quote!(#i<__GD_K>).into_iter().collect(),
+                },
                 TokenTree::Group(g) => {
-                    let mut n = Group::new(g.delimiter(), name_scalar(g.stream(), s));
+                    let mut n = Group::new(g.delimiter(), scalar_as(g.stream(), full));
                     n.set_span(g.span());
                     vec![TokenTree::Group(n)]
                 }

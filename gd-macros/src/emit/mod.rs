@@ -12,6 +12,7 @@ pub mod cuda_expr;
 mod second;
 pub(crate) mod lanes;
 mod call;
+mod defer;
 mod checkpoint;
 mod fused;
 mod select;

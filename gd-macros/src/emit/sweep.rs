@@ -149,10 +149,16 @@ impl<'a> Sweeps<'a> {
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
     /// sweep, generic over `K` (`__GD_K`, see `emit::lanes`).
+    ///
+    /// The scalar type is written `__gd_S` (which `emit::lanes::name_scalar`
+    /// turns into `__gd_S<__GD_K>`, an alias generic over the lane count)
+    /// and its zero is a local, `__gd_nz`: spelling out
+    /// `::gd::__private::DualN::<f64, __GD_K>` twice per temporary made this
+    /// copy twice the size of the plain one, and rustc's front end and
+    /// metadata time follow the tokens (README, "Compile cost").
     pub fn into_lanes(&mut self) {
-        let (k, f) = (&self.krate, self.f);
-        self.s = quote!(#k::__private::DualN<#f, __GD_K>);
-        self.zero = quote!(#k::__private::DualN::<#f, __GD_K>::NEG_ZERO);
+        self.s = quote!(__gd_S);
+        self.zero = quote!(__gd_nz);
         self.lanes = true;
         self.rooms.clear();
     }
@@ -206,13 +212,18 @@ impl<'a> Sweeps<'a> {
     }
 
     /// `type __gd_S = ..;`: the scalar type, named in lowered expressions.
-    /// The lanes copy has none: an item in a function cannot name the
-    /// function's generic `__GD_K`; `emit::lanes::generic` writes the type
-    /// in its place instead.
+    /// The lanes copy's is generic over the lane count (an item in a
+    /// function cannot name the function's generic `__GD_K`;
+    /// `emit::lanes::name_scalar` writes `__gd_S<__GD_K>` where it is
+    /// named), and it has its zero as a local (see `into_lanes`).
     pub fn scalar_alias(&self) -> TokenStream {
         let s = &self.s;
         if self.lanes {
-            return TokenStream::new();
+            let (k, f) = (&self.krate, self.f);
+            return quote! {
+                type __gd_S<const __GD_J: usize> = #k::__private::DualN<#f, __GD_J>;
+                let __gd_nz = <__gd_S>::NEG_ZERO;
+            };
         }
         quote!(type __gd_S = #s;)
     }
@@ -305,12 +316,14 @@ impl<'a> Sweeps<'a> {
     /// Hoisted declarations of every temporary (and its derivative).
     pub fn decls(&self, mode: Mode) -> TokenStream {
         let (f, z) = (&self.s, &self.zero);
+        // The lanes copy's zero is a typed local: its type is the temporaries'.
+        let typed = |v: &Ident| if self.lanes { quote!(let mut #v = #z;) } else { quote!(let mut #v: #f = #z;) };
         let mut out = TokenStream::new();
         for (i, info) in self.temps.iter().enumerate() {
             let x = Temp(i);
             let v = t(x);
             out.extend(match info.ty {
-                Ty::Float => quote!(let mut #v: #f = #z;),
+                Ty::Float => typed(&v),
                 Ty::Usize => quote!(let mut #v: usize = 0;),
                 Ty::I32 => quote!(let mut #v: i32 = 0;),
                 Ty::Bool => quote!(let mut #v: bool = false;),
@@ -324,7 +337,7 @@ impl<'a> Sweeps<'a> {
                 out.extend(if info.ty == Ty::Tensor {
                     quote!(let mut #dv = ::core::option::Option::None;)
                 } else {
-                    quote!(let mut #dv: #f = #z;)
+                    typed(&dv)
                 });
             }
         }
