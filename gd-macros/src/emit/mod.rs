@@ -13,6 +13,7 @@ mod second;
 pub(crate) mod lanes;
 mod call;
 mod checkpoint;
+mod chunk;
 mod fused;
 mod select;
 mod branchless;
