@@ -191,9 +191,12 @@ fn point<F: Real>(n: usize, phase: f64) -> Vec<F> {
     (0..n).map(|i| F::of(0.3 + 1.4 * (i as f64 * 1.7 + phase).sin())).collect()
 }
 
-/// Lengths: no trip, a few, one chunk less one, exactly one, one and a
-/// remainder, two and a remainder, many (each loop starts up to 3 in).
-const LENS: [usize; 14] = [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 22, 23, 24, 1000];
+/// Lengths: every one up to 40 (no trip, a few, a chunk less one,
+/// exactly one, one and a remainder, two and a remainder: chunks are 16
+/// trips in f32, 8 in f64; each loop starts up to 3 in), and many.
+fn lens() -> impl Iterator<Item = usize> {
+    (0..=40).chain([1000])
+}
 
 /// A sweep: value and gradient into the buffer (`true`: `_set`, `false`: `_into`).
 type Sweep<'a, F> = &'a dyn Fn(&[F], &mut [F], bool) -> F;
@@ -201,7 +204,7 @@ type Sweep<'a, F> = &'a dyn Fn(&[F], &mut [F], bool) -> F;
 /// The chunked sweep against its twin, bit for bit, and its value against
 /// the primal's; at f64 its gradient against central differences.
 fn check<F: Real>(name: &str, min_len: usize, primal: &dyn Fn(&[F]) -> F, chunked: Sweep<F>, twin: Sweep<F>) {
-    for n in LENS.into_iter().filter(|&n| n >= min_len) {
+    for n in lens().filter(|&n| n >= min_len) {
         let x: Vec<F> = point(n, 0.0);
         for set in [true, false] {
             let fill = |k: usize| F::of(if set { [f64::NAN, 1e30][k % 2] } else { 1.0 });

@@ -18,12 +18,7 @@ use quote::quote;
 use super::sweep::Sweeps;
 use crate::ir::*;
 use crate::names::t;
-use crate::plan::chunk::{Chunk, Form, K};
-
-/// `__gd_cv{loop}_{k}`: a chunk's view of its reads of one array.
-fn view(count: Temp, k: usize) -> Ident {
-    Ident::new(&format!("__gd_cv{}_{}", count.0, k), Span::call_site())
-}
+use crate::plan::chunk::{view, Chunk, Form};
 
 /// `__gd_cg{loop}_{k}`: a chunk's view of the gradient one window writes.
 fn grad_view(count: Temp, k: usize) -> Ident {
@@ -46,6 +41,13 @@ impl<'a> Sweeps<'a> {
         let &(id, pos) = c.loads.get(&dst)?;
         let (v, w, slope, pos) = (t(dst), view(self.chunking.get()?, id), lit(c.views[id].slope), lit(pos));
         Some(quote!(#v = #w[#slope * __gd_k + #pos];))
+    }
+
+    /// A passive `Set` in a chunk's trip that reads data through views.
+    pub(super) fn chunk_set(&self, dst: Temp) -> Option<TokenStream> {
+        let e = self.chunk_trip()?.sets.get(&dst)?;
+        let v = t(dst);
+        Some(quote!(#v = #e;))
     }
 
     /// The running sum's operation in a chunk's trip: the term kept for
@@ -77,7 +79,7 @@ impl<'a> Sweeps<'a> {
     /// variable bound); `brk` ends the plain loop's trips.
     pub(super) fn chunk_loop(&self, l: &Loop, trip: &dyn Fn() -> TokenStream, brk: &Ident) -> TokenStream {
         let c = &self.chunks[&l.count];
-        let (s, z, k) = (&self.s, &self.zero, lit(K));
+        let (s, z, k) = (&self.s, &self.zero, lit(c.k));
         let saved = self.chunking.replace(Some(l.count));
         let chunk_trip = trip();
         self.chunking.set(saved);
@@ -89,13 +91,13 @@ impl<'a> Sweeps<'a> {
         };
         let (mut names, mut gets) = (Vec::new(), Vec::new());
         for (id, v) in c.views.iter().enumerate() {
-            let (arr, n, at) = (self.arr(Arr::Param(v.param)), lit(v.len()), start(v));
+            let (arr, n, at) = (self.arr(Arr::Param(v.param)), lit(v.len(c.k)), start(v));
             names.push(view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #arr.get(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk::<#n>())));
         }
         for (_, w) in self.window.of_loop(l.count) {
             let id = c.view_of(w.param).unwrap();
-            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * K), start(&c.views[id]));
+            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * c.k), start(&c.views[id]));
             names.push(grad_view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }

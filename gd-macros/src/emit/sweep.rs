@@ -528,6 +528,7 @@ impl<'a> Sweeps<'a> {
                     quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::own(__gd_x));)
                 }
                 Stmt::Set { dst, .. } if mode != Mode::Tangent && self.masked(*dst) => self.set_mask(*dst),
+                Stmt::Set { dst, .. } if mode == Mode::Record && self.chunk_set(*dst).is_some() => self.chunk_set(*dst).unwrap(),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());

@@ -32,17 +32,29 @@
 
 use std::collections::{HashMap, HashSet};
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::ToTokens;
+use syn::visit_mut::VisitMut;
 
 use super::fused::Coef;
 use super::retake::bound_or_changed;
 use super::user_code::idents;
-use super::window::{affine_accesses, range_step};
+use super::window::{affine, affine_accesses, range_step, Affine};
 use crate::ir::*;
 
-/// Trips per chunk. 8 f32s fill an AVX register, 8 f64s two.
-pub const K: usize = 8;
+/// Trips per chunk, by float type. Instructions per element of the zoo's
+/// `value_and_grad_set` at n = 1000 (cachegrind; x86-64 baseline, SSE2),
+/// for K = 4, 8, 16: `rosen_chain` f64 18.6, 16.3, 13.8; f32 16.1, 15.8,
+/// 9.4; `laplace3` 25.0, 21.9, 19.8 (28.0, 28.0, 33.0 unchunked). The sum's
+/// in-order adds bound the time either way; 16 f32s fill four SSE
+/// registers, 8 f64s four.
+fn trips(float: &Ident) -> usize {
+    if float == "f32" {
+        16
+    } else {
+        8
+    }
+}
 
 /// How the running sum takes the term (the chain operand's position).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,15 +78,17 @@ pub struct View {
 }
 
 impl View {
-    /// The view's length for a chunk: the reads of `K` trips.
-    pub fn len(&self) -> usize {
-        self.slope * (K - 1) + self.width
+    /// The view's length for a chunk of `k` trips: their reads.
+    pub fn len(&self, k: usize) -> usize {
+        self.slope * (k - 1) + self.width
     }
 }
 
 /// A chunked loop.
 #[derive(Clone)]
 pub struct Chunk {
+    /// Trips per chunk.
+    pub k: usize,
     pub var: Ident,
     /// The range's bounds, as written.
     pub lo: TokenStream,
@@ -91,6 +105,8 @@ pub struct Chunk {
     /// The loads that read through a view: the view and the position
     /// trip 0 reads (trip `k` reads `slope · k` further).
     pub loads: HashMap<Temp, (usize, usize)>,
+    /// The passive `Set`s that read data through views, rewritten.
+    pub sets: HashMap<Temp, TokenStream>,
 }
 
 impl Chunk {
@@ -102,13 +118,14 @@ impl Chunk {
 
 /// The chunked loops (by trip count). `arrays`: the positions of the
 /// function's array parameters (slices, `Vec`s, arrays: `get` takes a range).
-pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)]) -> HashMap<Temp, Chunk> {
+/// `float`: the function's float type.
+pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident) -> HashMap<Temp, Chunk> {
     let rebound = bound_or_changed(body);
-    let arrays: Vec<usize> = arrays.iter().filter(|(_, n)| !rebound.contains(&n.to_string())).map(|(p, _)| *p).collect();
+    let arrays: Vec<(usize, Ident)> = arrays.iter().filter(|(_, n)| !rebound.contains(&n.to_string())).cloned().collect();
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = of_loop(l, temps, &arrays) {
+            if let Some(c) = of_loop(l, temps, &arrays, trips(float)) {
                 out.insert(l.count, c);
             }
         }
@@ -116,7 +133,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     out
 }
 
-fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[usize]) -> Option<Chunk> {
+fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) -> Option<Chunk> {
     let LoopHead::For { pat, iter } = &l.head else { return None };
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
@@ -126,25 +143,117 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[usize]) -> Option<Chunk> {
         return None;
     }
     let (acc, prim, term, form) = accumulation(l, temps)?;
+    // Each array's reads, `(slope, offset)`: its loads (all of them, when
+    // each is affine) and the reads in data code (`y[i]` in a passive
+    // `Set`; only where the body binds the loop's variable nowhere again).
+    let mut reads: HashMap<usize, Vec<(i64, i64)>> = HashMap::new();
+    let mut load_at: HashMap<Temp, (usize, i64)> = HashMap::new();
+    for (p, _) in arrays {
+        if let Some(acc) = affine_accesses(Arr::Param(*p), l, temps) {
+            for a in acc {
+                let Some(dst) = a.dst else { continue };
+                reads.entry(*p).or_default().push(a.at);
+                load_at.insert(dst, (*p, a.at.1));
+            }
+        }
+    }
+    let names: HashMap<String, usize> = arrays.iter().map(|(p, n)| (n.to_string(), *p)).collect();
+    let data_sets = if bound_or_changed(&l.body).contains(&var.to_string()) { Vec::new() } else { sets(&l.body) };
+    let mut finder = DataReads { var: var.to_string(), names: &names, found: Vec::new(), rewrite: None, hits: 0 };
+    for (_, e) in &data_sets {
+        finder.visit_expr_mut(&mut e.clone());
+    }
+    for (p, at) in finder.found {
+        reads.entry(p).or_default().push(at);
+    }
+    // One view per array read at one slope ≥ 1.
     let mut views = Vec::new();
-    let mut loads = HashMap::new();
-    for &p in arrays {
-        let Some(acc) = affine_accesses(Arr::Param(p), l, temps) else { continue };
-        let reads: Vec<(Temp, (i64, i64))> = acc.iter().filter_map(|a| Some((a.dst?, a.at))).collect();
-        let Some(&(_, (slope, _))) = reads.first() else { continue };
-        if slope < 1 || reads.iter().any(|(_, (s, _))| *s != slope) {
+    let mut ps: Vec<usize> = reads.keys().copied().collect();
+    ps.sort();
+    for p in ps {
+        let rs = &reads[&p];
+        let slope = rs[0].0;
+        if slope < 1 || rs.iter().any(|(s, _)| *s != slope) {
             continue;
         }
-        let lo = reads.iter().map(|(_, (_, o))| *o).min()?;
-        let hi = reads.iter().map(|(_, (_, o))| *o).max()?;
-        let id = views.len();
+        let lo = rs.iter().map(|(_, o)| *o).min()?;
+        let hi = rs.iter().map(|(_, o)| *o).max()?;
         views.push(View { param: p, slope: slope as usize, lo, width: (hi - lo + 1) as usize });
-        loads.extend(reads.iter().map(|&(dst, (_, o))| (dst, (id, (o - lo) as usize))));
     }
     if views.is_empty() {
         return None;
     }
-    Some(Chunk { var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), head: l.backedge[0].0, acc, prim, term, form, views, loads })
+    let at = |p: usize, off: i64| views.iter().position(|v| v.param == p).map(|id| (id, (off - views[id].lo) as usize));
+    let loads = load_at.into_iter().filter_map(|(dst, (p, off))| Some((dst, at(p, off)?))).collect();
+    let mut rewrite = DataReads { var: var.to_string(), names: &names, found: Vec::new(), rewrite: Some((l.count, &views)), hits: 0 };
+    let mut rewritten = HashMap::new();
+    for (dst, mut e) in data_sets {
+        rewrite.hits = 0;
+        rewrite.visit_expr_mut(&mut e);
+        if rewrite.hits > 0 {
+            rewritten.insert(dst, e.to_token_stream());
+        }
+    }
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), head: l.backedge[0].0, acc, prim, term, form, views, loads, sets: rewritten })
+}
+
+/// The passive `Set`s of a block (nested blocks included), parsed.
+fn sets(b: &[Stmt]) -> Vec<(Temp, syn::Expr)> {
+    let mut out = Vec::new();
+    for s in b {
+        if let Stmt::Set { dst, expr } = s {
+            if let Ok(e) = syn::parse2::<syn::Expr>(expr.clone()) {
+                out.push((*dst, e));
+            }
+        }
+        s.children().into_iter().for_each(|c| out.extend(sets(c)));
+    }
+    out
+}
+
+/// Reads `a[index]` of array parameters in data code with `index` affine
+/// in the loop variable (alone, with a slope ≥ 1): found, or with
+/// `rewrite`, replaced by a read of the chunk's view.
+struct DataReads<'a> {
+    var: String,
+    names: &'a HashMap<String, usize>,
+    found: Vec<(usize, (i64, i64))>,
+    rewrite: Option<(Temp, &'a [View])>,
+    hits: usize,
+}
+
+impl VisitMut for DataReads<'_> {
+    // A closure's parameters may shadow the loop's variable.
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        if let syn::Expr::Index(ix) = e {
+            let p = match &*ix.expr {
+                syn::Expr::Path(path) => path.path.get_ident().and_then(|i| self.names.get(&i.to_string())).copied(),
+                _ => None,
+            };
+            let env: HashMap<String, Option<Affine>> = [(self.var.clone(), Some((1, 0)))].into_iter().collect();
+            if let (Some(p), Some(at)) = (p, affine(&ix.index, &env).filter(|a| a.0 >= 1)) {
+                match self.rewrite {
+                    None => self.found.push((p, at)),
+                    Some((count, views)) => {
+                        if let Some(id) = views.iter().position(|v| v.param == p && v.slope as i64 == at.0) {
+                            let (w, slope, pos) = (view(count, id), views[id].slope, (at.1 - views[id].lo) as usize);
+                            *e = syn::parse_quote!(#w[#slope * __gd_k + #pos]);
+                            self.hits += 1;
+                        }
+                    }
+                }
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+/// `__gd_cv{loop}_{k}`: a chunk's view of its reads of one array.
+pub fn view(count: Temp, k: usize) -> Ident {
+    Ident::new(&format!("__gd_cv{}_{}", count.0, k), Span::call_site())
 }
 
 /// The running sum's one operation `acc = h ± term`, at the top level of
