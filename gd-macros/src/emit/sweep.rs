@@ -14,6 +14,7 @@ use quote::quote;
 
 use crate::names::{self, b, d, t};
 use crate::ir::*;
+use crate::plan::chunk::Code;
 use crate::rules;
 use crate::plan::recompute::{is_range, is_reversible_range, never_breaks, taint};
 
@@ -528,12 +529,13 @@ impl<'a> Sweeps<'a> {
                     quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::own(__gd_x));)
                 }
                 Stmt::Set { dst, .. } if mode != Mode::Tangent && self.masked(*dst) => self.set_mask(*dst),
-                Stmt::Set { dst, .. } if mode == Mode::Record && self.chunk_set(*dst).is_some() => self.chunk_set(*dst).unwrap(),
+                Stmt::Set { dst, .. } if mode == Mode::Record && self.chunk_code(&Code::Set(*dst)).is_some() => self.chunk_code(&Code::Set(*dst)).unwrap(),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());
                     quote!(#v = #e;)
                 }
+                Stmt::Verbatim(ts) if mode == Mode::Record && self.chunk_code(&Code::Verbatim(ts.to_string())).is_some() => self.chunk_code(&Code::Verbatim(ts.to_string())).unwrap(),
                 Stmt::Verbatim(ts) => ts.clone(),
                 Stmt::Alias { name, src, by_ref } => {
                     let v = t(*src);

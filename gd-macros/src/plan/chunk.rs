@@ -47,9 +47,14 @@ use crate::ir::*;
 /// for K = 4, 8, 16: `rosen_chain` f64 18.6, 16.3, 13.8; f32 16.1, 15.8,
 /// 9.4; `laplace3` 25.0, 21.9, 19.8 (28.0, 28.0, 33.0 unchunked). The sum's
 /// in-order adds bound the time either way; 16 f32s fill four SSE
-/// registers, 8 f64s four.
-fn trips(float: &Ident) -> usize {
-    if float == "f32" {
+/// registers, 8 f64s four. A body with a branch keeps 8: its masks are
+/// scalar SSE intrinsics (`__private::select`), which do not vectorize, and
+/// a longer chunk only costs (`huber_f32`: 30.0 unchunked, 32.4 at 16).
+fn trips(float: &Ident, body: &Block) -> usize {
+    fn branches(b: &[Stmt]) -> bool {
+        b.iter().any(|s| matches!(s, Stmt::If { .. }) || s.children().into_iter().any(|c| branches(c)))
+    }
+    if float == "f32" && !branches(body) {
         16
     } else {
         8
@@ -105,8 +110,17 @@ pub struct Chunk {
     /// The loads that read through a view: the view and the position
     /// trip 0 reads (trip `k` reads `slope · k` further).
     pub loads: HashMap<Temp, (usize, usize)>,
-    /// The passive `Set`s that read data through views, rewritten.
-    pub sets: HashMap<Temp, TokenStream>,
+    /// The data code that reads through views, rewritten.
+    pub code: HashMap<Code, TokenStream>,
+}
+
+/// Data code in a loop's body: a passive `Set`, or a verbatim statement
+/// (by its text: the loop's variable is bound once, so the same text
+/// reads the same elements wherever it stands).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Code {
+    Set(Temp),
+    Verbatim(String),
 }
 
 impl Chunk {
@@ -125,7 +139,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = of_loop(l, temps, &arrays, trips(float)) {
+            if let Some(c) = of_loop(l, temps, &arrays, trips(float, &l.body)) {
                 out.insert(l.count, c);
             }
         }
@@ -145,7 +159,8 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
     let (acc, prim, term, form) = accumulation(l, temps)?;
     // Each array's reads, `(slope, offset)`: its loads (all of them, when
     // each is affine) and the reads in data code (`y[i]` in a passive
-    // `Set`; only where the body binds the loop's variable nowhere again).
+    // `Set` or a `let`; only where the body binds the loop's variable
+    // nowhere again).
     let mut reads: HashMap<usize, Vec<(i64, i64)>> = HashMap::new();
     let mut load_at: HashMap<Temp, (usize, i64)> = HashMap::new();
     for (p, _) in arrays {
@@ -158,10 +173,10 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
         }
     }
     let names: HashMap<String, usize> = arrays.iter().map(|(p, n)| (n.to_string(), *p)).collect();
-    let data_sets = if bound_or_changed(&l.body).contains(&var.to_string()) { Vec::new() } else { sets(&l.body) };
+    let data = if bound_or_changed(&l.body).contains(&var.to_string()) { Vec::new() } else { data_code(&l.body) };
     let mut finder = DataReads { var: var.to_string(), names: &names, found: Vec::new(), rewrite: None, hits: 0 };
-    for (_, e) in &data_sets {
-        finder.visit_expr_mut(&mut e.clone());
+    for (_, e) in &data {
+        finder.visit_stmt_mut(&mut e.clone());
     }
     for (p, at) in finder.found {
         reads.entry(p).or_default().push(at);
@@ -186,27 +201,36 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
     let at = |p: usize, off: i64| views.iter().position(|v| v.param == p).map(|id| (id, (off - views[id].lo) as usize));
     let loads = load_at.into_iter().filter_map(|(dst, (p, off))| Some((dst, at(p, off)?))).collect();
     let mut rewrite = DataReads { var: var.to_string(), names: &names, found: Vec::new(), rewrite: Some((l.count, &views)), hits: 0 };
-    let mut rewritten = HashMap::new();
-    for (dst, mut e) in data_sets {
+    let mut code = HashMap::new();
+    for (at, mut e) in data {
         rewrite.hits = 0;
-        rewrite.visit_expr_mut(&mut e);
+        rewrite.visit_stmt_mut(&mut e);
         if rewrite.hits > 0 {
-            rewritten.insert(dst, e.to_token_stream());
+            code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), head: l.backedge[0].0, acc, prim, term, form, views, loads, sets: rewritten })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
-/// The passive `Set`s of a block (nested blocks included), parsed.
-fn sets(b: &[Stmt]) -> Vec<(Temp, syn::Expr)> {
+/// Data code in a block (nested blocks included), parsed: its passive
+/// `Set`s and its verbatim statements (`let b = &y[i];`).
+fn data_code(b: &[Stmt]) -> Vec<(Code, syn::Stmt)> {
     let mut out = Vec::new();
     for s in b {
-        if let Stmt::Set { dst, expr } = s {
-            if let Ok(e) = syn::parse2::<syn::Expr>(expr.clone()) {
-                out.push((*dst, e));
+        match s {
+            Stmt::Set { dst, expr } => {
+                if let Ok(e) = syn::parse2::<syn::Expr>(expr.clone()) {
+                    out.push((Code::Set(*dst), syn::Stmt::Expr(e, None)));
+                }
             }
+            Stmt::Verbatim(ts) => {
+                if let Ok(st) = syn::parse2::<syn::Stmt>(ts.clone()) {
+                    out.push((Code::Verbatim(ts.to_string()), st));
+                }
+            }
+            _ => {}
         }
-        s.children().into_iter().for_each(|c| out.extend(sets(c)));
+        s.children().into_iter().for_each(|c| out.extend(data_code(c)));
     }
     out
 }
