@@ -178,6 +178,24 @@ pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
     s
 }
 
+/// `x` read below its loads in a condition: the gradient's view starts at
+/// the loads' lowest offset, the reads' view below it.
+macro_rules! weighted {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 1..x.len() - 1 {
+                let w = if x[(i - 1) $($cast)*] > 0.5 { 2.0 } else { 1.0 };
+                s += w * (x[(i + 1) $($cast)*] - x[(i) $($cast)*]).powi(2);
+            }
+            s
+        }
+    };
+}
+weighted!(weighted64, f64,);
+weighted!(weighted64_twin, f64, as usize);
+
 trait Real: Copy + std::fmt::Debug {
     fn bits(self) -> u64;
     fn of(v: f64) -> Self;
@@ -287,6 +305,7 @@ fn rosenbrock_chain() {
 fn stencil_reads_before_the_trip() {
     check1!(lap3_64, lap3_64_twin, 2);
     check1!(lap3_32, lap3_32_twin, 2);
+    check1!(weighted64, weighted64_twin, 2);
 }
 
 #[test]

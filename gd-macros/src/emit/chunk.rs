@@ -81,7 +81,7 @@ impl<'a> Sweeps<'a> {
     /// as written (`quad_form`: 18% more instructions).
     pub(super) fn chunked(&self, l: &Loop) -> bool {
         let Some(c) = self.chunks.get(&l.count) else { return false };
-        let windowed = self.window.of_loop(l.count).iter().all(|(_, w)| c.view_of(w.param).is_some_and(|v| c.views[v].slope == w.stride));
+        let windowed = self.window.of_loop(l.count).iter().all(|(_, w)| c.view_of(w.param).is_some_and(|v| c.views[v].slope == w.stride && c.views[v].load_lo.is_some()));
         windowed && active_loads(&l.body, self.temps).iter().all(|x| self.window.loads.contains_key(x))
     }
 
@@ -95,20 +95,23 @@ impl<'a> Sweeps<'a> {
         let chunk_trip = trip();
         self.chunking.set(saved);
         let plain = trip();
-        let start = |v: &crate::plan::chunk::View| {
-            let (slope, off) = (lit(v.slope), lit(v.lo.unsigned_abs() as usize));
-            let shift = if v.lo >= 0 { quote!(checked_add(#off)) } else { quote!(checked_sub(#off)) };
+        // Trip 0's index `slope · cur + lo`, if it is one.
+        let start = |slope: usize, lo: i64| {
+            let (slope, off) = (lit(slope), lit(lo.unsigned_abs() as usize));
+            let shift = if lo >= 0 { quote!(checked_add(#off)) } else { quote!(checked_sub(#off)) };
             quote!(__gd_cur.checked_mul(#slope).and_then(|__gd_a| __gd_a.#shift))
         };
         let (mut names, mut gets) = (Vec::new(), Vec::new());
         for (id, v) in c.views.iter().enumerate() {
-            let (arr, n, at) = (self.arr(Arr::Param(v.param)), lit(v.len(c.k)), start(v));
+            let (arr, n, at) = (self.arr(Arr::Param(v.param)), lit(v.len(c.k)), start(v.slope, v.lo));
             names.push(view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #arr.get(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk::<#n>())));
         }
         for (_, w) in self.window.of_loop(l.count) {
+            // The window's position 0: its lowest load (see `chunked`).
             let id = c.view_of(w.param).unwrap();
-            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * c.k), start(&c.views[id]));
+            let lo = c.views[id].load_lo.unwrap();
+            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * c.k), start(w.stride, lo));
             names.push(grad_view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }

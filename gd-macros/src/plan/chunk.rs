@@ -80,6 +80,9 @@ pub struct View {
     pub slope: usize,
     pub lo: i64,
     pub width: usize,
+    /// The lowest offset of the array's loads: where a window's position 0
+    /// lies (data code may read lower).
+    pub load_lo: Option<i64>,
 }
 
 impl View {
@@ -193,7 +196,8 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
         }
         let lo = rs.iter().map(|(_, o)| *o).min()?;
         let hi = rs.iter().map(|(_, o)| *o).max()?;
-        views.push(View { param: p, slope: slope as usize, lo, width: (hi - lo + 1) as usize });
+        let load_lo = load_at.values().filter(|(q, _)| *q == p).map(|(_, o)| *o).min();
+        views.push(View { param: p, slope: slope as usize, lo, width: (hi - lo + 1) as usize, load_lo });
     }
     if views.is_empty() {
         return None;
