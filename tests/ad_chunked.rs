@@ -9,12 +9,13 @@
 //! match the twin's bit for bit, and the value the primal's, at lengths
 //! that give no chunk, one, one and a remainder, and many; and at f64 the
 //! gradient must match central differences. Loops: the Rosenbrock chain
-//! in f32 and f64 and spelled another way, a three-point stencil (reads at
-//! `i - 1`), a range from 3 with the term on the left of the sum, `s -=`
-//! with a data array, a read at a non-affine index (kept checked), reads
-//! at `2i` and `2i + 1`, a branch in the term, `zip` (its item read in a
-//! `let`); and a read out of bounds in
-//! the second chunk panics as the loop as written does.
+//! in f32 and f64 and spelled another way; a three-point stencil (reads at
+//! `i - 1`); a range from 3 with the term on the left of the sum; `a..=b`
+//! and `a..b` ending mid-array; `s -=` with a data array; a read at a
+//! non-affine index (kept checked); reads at `2i` and `2i + 1`; a branch
+//! in the term; a condition reading below the loads; `zip` (its item read
+//! in a `let`); and a read out of bounds in the second chunk panics as the
+//! loop as written does.
 
 use gd::differentiable;
 
@@ -90,6 +91,34 @@ macro_rules! lag3 {
 }
 lag3!(lag3_64, f64,);
 lag3!(lag3_64_twin, f64, as usize);
+
+/// Ranges ending mid-array (a trip past the end would read in bounds):
+/// `a..=b` and `a..b`.
+macro_rules! mid {
+    ($name:ident, $f:ident, $x:ident, $($range:tt)*) => {
+        mid!(@ $name, $f, $x, [$($range)*],);
+    };
+    (twin $name:ident, $f:ident, $x:ident, $($range:tt)*) => {
+        mid!(@ $name, $f, $x, [$($range)*], as usize);
+    };
+    (@ $name:ident, $f:ident, $x:ident, [$($range:tt)*], $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name($x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in $($range)* {
+                s += ($x[(i + 1) $($cast)*] - $x[(i) $($cast)*]).powi(2) * $x[(i - 1) $($cast)*];
+            }
+            s
+        }
+    };
+}
+// (`x` named at the call: the range reads it.)
+mid!(closed64, f64, x, 1..=x.len() / 2);
+mid!(twin closed64_twin, f64, x, 1..=x.len() / 2);
+mid!(closed32, f32, x, 1..=x.len() / 2);
+mid!(twin closed32_twin, f32, x, 1..=x.len() / 2);
+mid!(half64, f64, x, 1..x.len() / 2 + 1);
+mid!(twin half64_twin, f64, x, 1..x.len() / 2 + 1);
 
 /// `s -=`, with a data array read through its own view.
 macro_rules! resid {
@@ -309,8 +338,11 @@ fn stencil_reads_before_the_trip() {
 }
 
 #[test]
-fn range_from_three_term_first() {
+fn ranges_not_from_zero_or_to_the_end() {
     check1!(lag3_64, lag3_64_twin, 0);
+    check1!(closed64, closed64_twin, 3);
+    check1!(closed32, closed32_twin, 3);
+    check1!(half64, half64_twin, 3);
 }
 
 #[test]

@@ -126,9 +126,17 @@ impl<'a> Sweeps<'a> {
         };
         let var = &c.var;
         let (lo, hi) = (&c.lo, &c.hi);
+        // Trips left: `end - cur`, or with `a..=b` one more (`end` may be
+        // `usize::MAX`; a chunk never passes the arrays' lengths).
+        let (more, rest) = if c.inclusive {
+            let k1 = lit(c.k - 1);
+            (quote!(__gd_end >= __gd_cur && __gd_end - __gd_cur >= #k1), quote!(__gd_cur..=__gd_end))
+        } else {
+            (quote!(__gd_end > __gd_cur && __gd_end - __gd_cur >= #k), quote!(__gd_cur..__gd_end))
+        };
         quote! {{
             let (mut __gd_cur, __gd_end): (usize, usize) = (#lo, #hi);
-            while __gd_end > __gd_cur && __gd_end - __gd_cur >= #k {
+            while #more {
                 let (#(::core::option::Option::Some(#names),)*) = (#(#gets,)*) else { break };
                 let mut __gd_terms: [#s; #k] = [#z; #k];
                 for __gd_k in 0..#k {
@@ -141,7 +149,7 @@ impl<'a> Sweeps<'a> {
                 }
                 __gd_cur += #k;
             }
-            for #var in __gd_cur..__gd_end {
+            for #var in #rest {
                 #plain
                 if #brk { break; }
             }

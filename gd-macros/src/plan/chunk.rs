@@ -18,7 +18,7 @@
 //! writes of the loop's windows (`plan::window`), so that no access in the
 //! chunk is bounds-checked on its own.
 //!
-//! A loop qualifies when it is seeded, runs over a range `a..b` of a simple
+//! A loop qualifies when it is seeded, runs over a range `a..b` or `a..=b` of a simple
 //! name with no `break`, `return` or nested loop in its body, its running
 //! sum changes in one place, `s = s + term` (or `term + s`, `s - term`) at
 //! the top level of the body, read by no user code (which would see the
@@ -101,6 +101,8 @@ pub struct Chunk {
     /// The range's bounds, as written.
     pub lo: TokenStream,
     pub hi: TokenStream,
+    /// `a..=b`: `hi` is the last trip's item.
+    pub inclusive: bool,
     /// The running sum's header (its value before the trip), its one
     /// operation in the body (`acc = prim(h, term)` in `form`'s order), and
     /// that operation's term.
@@ -155,7 +157,8 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
     let syn::Expr::Range(r) = crate::syntax::strip(&range).clone() else { return None };
-    let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (r.start, r.end, r.limits) else { return None };
+    let (Some(lo), Some(hi)) = (r.start, r.end) else { return None };
+    let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
     if range_step(&range) != Some(1) || !super::loops(&l.body).is_empty() || breaks(&l.body, l.brk) || int_cast(&l.body) {
         return None;
     }
@@ -213,7 +216,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
             code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
 /// Data code in a block (nested blocks included), parsed: its passive
