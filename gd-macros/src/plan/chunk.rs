@@ -18,17 +18,22 @@
 //! writes of the loop's windows (`plan::window`), so that no access in the
 //! chunk is bounds-checked on its own.
 //!
-//! A loop qualifies when it is seeded, runs over a range `a..b` or `a..=b` of a simple
-//! name with no `break`, `return` or nested loop in its body, its running
-//! sum changes in one place, `s = s + term` (or `term + s`, `s - term`) at
-//! the top level of the body, read by no user code (which would see the
-//! sum before the chunk), and at least one array parameter is read only at
-//! indices `slope · i + c` (`slope ≥ 1`, one per array) on every trip,
+//! A loop qualifies when it is seeded, runs over a range `a..b` or `a..=b`
+//! of a simple name with no `break`, `return` or nested loop in its body,
+//! its running sum changes in one place, `s = s + term` (or `term + s`,
+//! `s - term`) at the top level of the body, read by no user code (which
+//! would see the sum before the chunk), and some array parameter is read
+//! at indices `slope · i + c` (`slope ≥ 1`, one per array; its loads all
+//! such, on every trip; data code's `y[i]` in a `Set` or a `let` too),
 //! through no integer cast (the loop variable then is a `usize`: the
-//! lowering's `to_usize` takes nothing else). The emitted loop (see
-//! `emit::fused`) runs chunks while `K` trips are left and every view is
-//! in bounds, then the loop as written over the trips left: the same
-//! trips in the same order, panicking where the user's code does.
+//! lowering's `to_usize` and slices' indices take nothing else). Other
+//! reads keep their checked form. A sweep chunks it when each of its
+//! windows' arrays has a view and every active load has a window
+//! (`emit::chunk`: otherwise the gradient writes stay checked and the chunk
+//! does not vectorize). The emitted loop runs chunks while `K` trips are
+//! left and every view is in bounds, then the loop as written over the
+//! trips left: the same trips in the same order, panicking where the
+//! user's code does.
 
 use std::collections::{HashMap, HashSet};
 
@@ -45,7 +50,7 @@ use crate::ir::*;
 /// Trips per chunk, by float type. Instructions per element of the zoo's
 /// `value_and_grad_set` at n = 1000 (cachegrind; x86-64 baseline, SSE2),
 /// for K = 4, 8, 16: `rosen_chain` f64 18.6, 16.3, 13.8; f32 16.1, 15.8,
-/// 9.4; `laplace3` 25.0, 21.9, 19.8 (28.0, 28.0, 33.0 unchunked). The sum's
+/// 9.4; `laplace3` 25.0, 21.9, 19.8 (unchunked: 28.0, 28.0, 33.0). The sum's
 /// in-order adds bound the time either way; 16 f32s fill four SSE
 /// registers, 8 f64s four. A body with a branch keeps 8: its masks are
 /// scalar SSE intrinsics (`__private::select`), which do not vectorize, and
