@@ -348,6 +348,10 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
         None if split => WindowPlan::default(),
         None => WindowPlan::adding(&sig.wrt_arrays(), &low.body, &low.temps, &sw.seeded),
     };
+    if !dual && !split {
+        let arrays: Vec<(usize, syn::Ident)> = sig.params.iter().enumerate().filter(|(_, p)| matches!(p.class, crate::sig::Class::Array { .. })).map(|(i, p)| (i, p.name.clone())).collect();
+        sw.chunks = crate::plan::chunk::plan(&low.body, &low.temps, &sw.seeded, &arrays, &sig.float);
+    }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();
     let mut slots = Vec::new();

@@ -107,10 +107,6 @@ impl<'a> Sweeps<'a> {
             LoopHead::Loop => quote!(loop),
             LoopHead::For { pat, iter } => quote!(for #pat in #iter),
         };
-        let body = self.forward(&l.body, Mode::Record);
-        let saved = self.redirect.replace((map, amap));
-        let rev = self.reverse_same_trip(l);
-        self.redirect.replace(saved);
         let (h, end) = l.backedge[0];
         let (bh, be, hv, ev, count, brk) = (b(h), b(end), t(h), t(end), t(l.count), t(l.brk));
         let one = match self.seeded.get(&l.count) {
@@ -121,12 +117,14 @@ impl<'a> Sweeps<'a> {
             None if self.dual => self.dual_cst(&quote!(1.0)),
             None => quote!(1.0),
         };
-        let (win_decls, win_trip, win_end) = self.windows(l);
-        quote! {{
-            #reset
-            #win_decls
-            #count = 0;
-            #head {
+        // One trip and its reverse (in a chunk's trip when `chunking` says so).
+        let trip = || {
+            let body = self.forward(&l.body, Mode::Record);
+            let saved = self.redirect.replace((map.clone(), amap.clone()));
+            let rev = self.reverse_same_trip(l);
+            self.redirect.replace(saved);
+            let (_, win_trip, _) = self.windows(l);
+            quote! {
                 #count += 1;
                 #body
                 #be = #one;
@@ -134,8 +132,25 @@ impl<'a> Sweeps<'a> {
                 #win_trip
                 #bh = #z;
                 #hv = #ev;
-                if #brk { break; }
             }
+        };
+        let (win_decls, _, win_end) = self.windows(l);
+        let run = if seeded && self.chunked(l) {
+            self.chunk_loop(l, &trip, &brk)
+        } else {
+            let trip = trip();
+            quote! {
+                #head {
+                    #trip
+                    if #brk { break; }
+                }
+            }
+        };
+        quote! {{
+            #reset
+            #win_decls
+            #count = 0;
+            #run
             #win_end
         }}
     }
@@ -182,7 +197,11 @@ impl<'a> Sweeps<'a> {
             }
             for j in 0..w.stride.min(w.width) {
                 let (a, k) = (acc(j), at(j));
-                trip.extend(quote!(#g[#base + #k] #op #a;));
+                // In a chunk's trip, through the chunk's view (`plan::chunk`).
+                trip.extend(match self.chunk_grad(w.param, w.stride, j) {
+                    Some(gv) => quote!(#gv #op #a;),
+                    None => quote!(#g[#base + #k] #op #a;),
+                });
             }
             for j in 0..w.width {
                 let a = acc(j);

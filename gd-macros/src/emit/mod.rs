@@ -14,6 +14,7 @@ pub(crate) mod lanes;
 mod call;
 mod defer;
 mod checkpoint;
+mod chunk;
 mod fused;
 mod select;
 mod branchless;

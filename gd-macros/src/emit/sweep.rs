@@ -14,6 +14,7 @@ use quote::quote;
 
 use crate::names::{self, b, d, t};
 use crate::ir::*;
+use crate::plan::chunk::Code;
 use crate::rules;
 use crate::plan::recompute::{is_range, is_reversible_range, never_breaks, taint};
 
@@ -114,6 +115,11 @@ pub struct Sweeps<'a> {
     /// one's): that loop. Its branch-free `if`s' reverses select on the
     /// masks that forward made (see `plan::float_cmp`).
     pub(super) trip: std::cell::Cell<Option<Temp>>,
+    /// Seeded loops run in chunks of trips (see `plan::chunk`); none in the
+    /// dual copies.
+    pub chunks: std::collections::HashMap<Temp, crate::plan::chunk::Chunk>,
+    /// While a chunk's trip is emitted: its loop.
+    pub(super) chunking: std::cell::Cell<Option<Temp>>,
 }
 
 
@@ -144,7 +150,7 @@ impl<'a> Sweeps<'a> {
         let excluded = fused.iter().chain(checkpointed.keys()).chain(selects.keys()).copied().collect();
         let carry = crate::plan::carry::CarryPlan::of(body, temps, &excluded);
         let branchless = crate::plan::branchless::plan(body, temps);
-        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, rooms, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default() }
+        Sweeps { f, s, dual, lanes: false, zero, krate, temps, params, locals, needed, recomputed, rebinding, retaken, fused, checkpointed, seeded, early, once, rooms, first_writes, dead: Default::default(), pullbacks, copied: HashSet::new(), redirect, moves, window: Default::default(), rows: Default::default(), subst: Default::default(), selects, carry, scales: Default::default(), consts: crate::plan::pow2::Consts::of(body), branchless, scratch: Default::default(), trip: Default::default(), chunks: Default::default(), chunking: Default::default() }
     }
 
     /// The lanes copy: the dual copy over `DualN<F, K>`, `K` tangents per
@@ -461,6 +467,7 @@ impl<'a> Sweeps<'a> {
         let mut out = TokenStream::new();
         for s in block {
             out.extend(match s {
+                Stmt::Op { dst, .. } if mode == Mode::Record && self.chunk_acc(*dst).is_some() => self.chunk_acc(*dst).unwrap(),
                 Stmt::Op { dst, prim, args } => {
                     let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
                     let v = t(*dst);
@@ -503,6 +510,7 @@ impl<'a> Sweeps<'a> {
                     }
                     o
                 }
+                Stmt::Load { dst, .. } if mode == Mode::Record && self.chunk_load(*dst).is_some() => self.chunk_load(*dst).unwrap(),
                 Stmt::Load { dst, array, index } => {
                     let (v, k, arr) = (t(*dst), t(*index), self.arr(*array));
                     let mut o = quote!(#v = #arr[#k];);
@@ -573,11 +581,13 @@ impl<'a> Sweeps<'a> {
                     quote!(#v = (#expr).map(|__gd_x| #k::__private::tensor::own(__gd_x));)
                 }
                 Stmt::Set { dst, .. } if mode != Mode::Tangent && self.masked(*dst) => self.set_mask(*dst),
+                Stmt::Set { dst, .. } if mode == Mode::Record && self.chunk_code(&Code::Set(*dst)).is_some() => self.chunk_code(&Code::Set(*dst)).unwrap(),
                 Stmt::Set { dst, expr } => {
                     let v = t(*dst);
                     let e = self.subst.borrow().get(dst).cloned().unwrap_or_else(|| expr.clone());
                     quote!(#v = #e;)
                 }
+                Stmt::Verbatim(ts) if mode == Mode::Record && self.chunk_code(&Code::Verbatim(ts.to_string())).is_some() => self.chunk_code(&Code::Verbatim(ts.to_string())).unwrap(),
                 Stmt::Verbatim(ts) => ts.clone(),
                 Stmt::Alias { name, src, by_ref } => {
                     let v = t(*src);

@@ -9,6 +9,9 @@
 //!   write their gradient: each element once, the contributions of later
 //!   trips carried in registers; and whether `value_and_grad_set` may
 //!   assign instead of zeroing and adding.
+//! - `chunk`: which seeded loops run in chunks of trips whose terms are
+//!   summed after the chunk, in order, and whose reads go through
+//!   fixed-size views, so that the compiler vectorizes them.
 //! - `carry`: which loads of a local array in a recurrence (`c[i - 1]`
 //!   before `c[i] = ..`) pass their adjoint in a register to the store of
 //!   an earlier trip, instead of through the array's adjoint in memory.
@@ -39,6 +42,7 @@
 
 pub mod branchless;
 pub mod carry;
+pub mod chunk;
 pub mod checkpoint;
 pub mod float_cmp;
 pub mod fused;

@@ -359,7 +359,7 @@ fn pat_names(p: &syn::Pat, out: &mut Vec<String>) {
 
 /// `slope · k + offset` for integer literals, followed names, `+`, `-`, `*`
 /// by a constant, parentheses and casts to integer types.
-fn affine(e: &syn::Expr, env: &HashMap<String, Option<Affine>>) -> Option<Affine> {
+pub(super) fn affine(e: &syn::Expr, env: &HashMap<String, Option<Affine>>) -> Option<Affine> {
     match e {
         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => Some((0, i.base10_parse::<i64>().ok()?)),
         syn::Expr::Path(p) if p.qself.is_none() => (*env.get(&p.path.get_ident()?.to_string())?).clone(),

@@ -1,0 +1,385 @@
+//! Seeded loops run in chunks of trips (gd-macros/src/plan/chunk.rs): each
+//! chunk's terms go to a local array and are added to the sum in order
+//! after it, its reads and gradient writes go through fixed-size views. The
+//! pass must change no bit: every function here has a twin that differs
+//! only by an `as usize` on its indices (a no-op on a `usize`), which
+//! keeps the pass off (`plan::chunk` does not chunk loops with integer
+//! casts) and nothing else; value and gradient, of `value_and_grad_set`
+//! (assigning windows) and `value_and_grad_into` (adding ones), must
+//! match the twin's bit for bit, and the value the primal's, at lengths
+//! that give no chunk, one, one and a remainder, and many; and at f64 the
+//! gradient must match central differences. Loops: the Rosenbrock chain
+//! in f32 and f64 and spelled another way; a three-point stencil (reads at
+//! `i - 1`); a range from 3 with the term on the left of the sum; `a..=b`
+//! and `a..b` ending mid-array; `s -=` with a data array; a read at a
+//! non-affine index (kept checked); reads at `2i` and `2i + 1`; a branch
+//! in the term; a condition reading below the loads; `zip` (its item read
+//! in a `let`); and a read out of bounds in the second chunk panics as the
+//! loop as written does.
+
+use gd::differentiable;
+
+mod common;
+
+macro_rules! rosen {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() - 1 {
+                let a = x[(i + 1) $($cast)*] - x[(i) $($cast)*] * x[(i) $($cast)*];
+                s += 100.0 * a * a + (1.0 - x[(i) $($cast)*]).powi(2);
+            }
+            s
+        }
+    };
+}
+rosen!(rosen64, f64,);
+rosen!(rosen64_twin, f64, as usize);
+rosen!(rosen32, f32,);
+rosen!(rosen32_twin, f32, as usize);
+
+/// The same chain with the square written out and named.
+macro_rules! rosen_sq {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() - 1 {
+                let d = x[(i + 1) $($cast)*] - x[(i) $($cast)*] * x[(i) $($cast)*];
+                let e = 1.0 - x[(i) $($cast)*];
+                s += 100.0 * d * d + e * e;
+            }
+            s
+        }
+    };
+}
+rosen_sq!(rosen_sq64, f64,);
+rosen_sq!(rosen_sq64_twin, f64, as usize);
+
+/// Reads at `i - 1`, `i`, `i + 1`, from 1.
+macro_rules! lap3 {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 1..x.len() - 1 {
+                let d = x[(i - 1) $($cast)*] - 2.0 * x[(i) $($cast)*] + x[(i + 1) $($cast)*];
+                s += d * d + 0.1 * x[(i) $($cast)*].powi(4);
+            }
+            s
+        }
+    };
+}
+lap3!(lap3_64, f64,);
+lap3!(lap3_64_twin, f64, as usize);
+lap3!(lap3_32, f32,);
+lap3!(lap3_32_twin, f32, as usize);
+
+/// A range from 3, the term on the left of the sum (`s = term + s`).
+macro_rules! lag3 {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.5;
+            for i in 3..x.len() {
+                s = x[(i) $($cast)*] * x[(i - 3) $($cast)*].sin() + s;
+            }
+            s
+        }
+    };
+}
+lag3!(lag3_64, f64,);
+lag3!(lag3_64_twin, f64, as usize);
+
+/// Ranges ending mid-array (a trip past the end would read in bounds):
+/// `a..=b` and `a..b`.
+macro_rules! mid {
+    ($name:ident, $f:ident, $x:ident, $($range:tt)*) => {
+        mid!(@ $name, $f, $x, [$($range)*],);
+    };
+    (twin $name:ident, $f:ident, $x:ident, $($range:tt)*) => {
+        mid!(@ $name, $f, $x, [$($range)*], as usize);
+    };
+    (@ $name:ident, $f:ident, $x:ident, [$($range:tt)*], $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name($x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in $($range)* {
+                s += ($x[(i + 1) $($cast)*] - $x[(i) $($cast)*]).powi(2) * $x[(i - 1) $($cast)*];
+            }
+            s
+        }
+    };
+}
+// (`x` named at the call: the range reads it.)
+mid!(closed64, f64, x, 1..=x.len() / 2);
+mid!(twin closed64_twin, f64, x, 1..=x.len() / 2);
+mid!(closed32, f32, x, 1..=x.len() / 2);
+mid!(twin closed32_twin, f32, x, 1..=x.len() / 2);
+mid!(half64, f64, x, 1..x.len() / 2 + 1);
+mid!(twin half64_twin, f64, x, 1..x.len() / 2 + 1);
+
+/// `s -=`, with a data array read through its own view.
+macro_rules! resid {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                s -= (x[(i) $($cast)*] - y[(i) $($cast)*]).powi(2) * 0.5;
+            }
+            s
+        }
+    };
+}
+resid!(resid64, f64,);
+resid!(resid64_twin, f64, as usize);
+resid!(resid32, f32,);
+resid!(resid32_twin, f32, as usize);
+
+/// `y` read at a non-affine index (checked, as written); `x` through a view.
+macro_rules! scattered {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() - 1 {
+                s += x[(i) $($cast)*] * y[(i * 7) % y.len()] + x[(i + 1) $($cast)*].powi(2);
+            }
+            s
+        }
+    };
+}
+scattered!(scattered64, f64,);
+scattered!(scattered64_twin, f64, as usize);
+
+/// Reads at `2i` and `2i + 1`: a window of stride 2.
+macro_rules! pairs {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() / 2 {
+                let a = x[(2 * i) $($cast)*];
+                let b = x[(2 * i + 1) $($cast)*];
+                s += (a - b).powi(2) + a * b;
+            }
+            s
+        }
+    };
+}
+pairs!(pairs64, f64,);
+pairs!(pairs64_twin, f64, as usize);
+
+/// A branch in the term.
+macro_rules! huber {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let r = x[(i) $($cast)*] - y[(i) $($cast)*];
+                s += if r.abs() <= 1.0 { 0.5 * r * r } else { r.abs() - 0.5 };
+            }
+            s
+        }
+    };
+}
+huber!(huber64, f64,);
+huber!(huber64_twin, f64, as usize);
+
+/// An iterator's item read in a `let` (`let b = &y[i];` in the lowering
+/// of `zip`): data code the chunk reads through a view too. The twin is
+/// the loop the lowering writes, with the casts.
+#[differentiable(wrt(x))]
+pub fn zip_sq(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| (a - b).powi(2)).sum::<f64>()
+}
+
+#[differentiable(wrt(x))]
+pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len().min(y.len()) {
+        let b = &y[(i) as usize];
+        s += (x[(i) as usize] - *b).powi(2);
+    }
+    s
+}
+
+/// `x` read below its loads in a condition: the gradient's view starts at
+/// the loads' lowest offset, the reads' view below it.
+macro_rules! weighted {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 1..x.len() - 1 {
+                let w = if x[(i - 1) $($cast)*] > 0.5 { 2.0 } else { 1.0 };
+                s += w * (x[(i + 1) $($cast)*] - x[(i) $($cast)*]).powi(2);
+            }
+            s
+        }
+    };
+}
+weighted!(weighted64, f64,);
+weighted!(weighted64_twin, f64, as usize);
+
+trait Real: Copy + std::fmt::Debug {
+    fn bits(self) -> u64;
+    fn of(v: f64) -> Self;
+    fn f64(self) -> f64;
+}
+impl Real for f32 {
+    fn bits(self) -> u64 {
+        self.to_bits() as u64
+    }
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn f64(self) -> f64 {
+        self as f64
+    }
+}
+impl Real for f64 {
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn f64(self) -> f64 {
+        self
+    }
+}
+
+fn point<F: Real>(n: usize, phase: f64) -> Vec<F> {
+    (0..n).map(|i| F::of(0.3 + 1.4 * (i as f64 * 1.7 + phase).sin())).collect()
+}
+
+/// Lengths: every one up to 40 (no trip, a few, a chunk less one,
+/// exactly one, one and a remainder, two and a remainder: chunks are 16
+/// trips in f32, 8 in f64; each loop starts up to 3 in), and many.
+fn lens() -> impl Iterator<Item = usize> {
+    (0..=40).chain([1000])
+}
+
+/// A sweep: value and gradient into the buffer (`true`: `_set`, `false`: `_into`).
+type Sweep<'a, F> = &'a dyn Fn(&[F], &mut [F], bool) -> F;
+
+/// The chunked sweep against its twin, bit for bit, and its value against
+/// the primal's; at f64 its gradient against central differences.
+fn check<F: Real>(name: &str, min_len: usize, primal: &dyn Fn(&[F]) -> F, chunked: Sweep<F>, twin: Sweep<F>) {
+    for n in lens().filter(|&n| n >= min_len) {
+        let x: Vec<F> = point(n, 0.0);
+        for set in [true, false] {
+            let fill = |k: usize| F::of(if set { [f64::NAN, 1e30][k % 2] } else { 1.0 });
+            let (mut gc, mut gt): (Vec<F>, Vec<F>) = ((0..n).map(fill).collect(), (0..n).map(fill).collect());
+            let (vc, vt) = (chunked(&x, &mut gc, set), twin(&x, &mut gt, set));
+            let p = primal(&x);
+            assert_eq!(vc.bits(), vt.bits(), "{name} (n = {n}, set {set}): value {vc:?} against the twin's {vt:?}");
+            // (`==`: std's `sum` starts from -0.0, the lowering's from 0.0.)
+            assert!(vc.f64() == p.f64(), "{name} (n = {n}, set {set}): value {vc:?} against the primal's {p:?}");
+            for k in 0..n {
+                assert_eq!(gc[k].bits(), gt[k].bits(), "{name} (n = {n}, set {set}) entry {k}: {:?} against the twin's {:?}", gc[k], gt[k]);
+            }
+            if std::mem::size_of::<F>() == 8 && set && n <= 30 {
+                let xf: Vec<f64> = x.iter().map(|v| v.f64()).collect();
+                let fd = common::fd_grad(&|v: &[f64]| primal(&v.iter().map(|&a| F::of(a)).collect::<Vec<F>>()).f64(), &xf);
+                for k in 0..n {
+                    let (a, b) = (gc[k].f64(), fd[k]);
+                    assert!((a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs())), "{name} (n = {n}) entry {k}: {a} against differences {b}");
+                }
+            }
+        }
+    }
+}
+
+/// `check` for a function of `x` alone.
+macro_rules! check1 {
+    ($f:ident, $twin:ident, $min:expr) => {
+        check(
+            stringify!($f),
+            $min,
+            &|x| $f(x),
+            &|x, g, set| if set { $f::value_and_grad_set(x, g) } else { $f::value_and_grad_into(x, g) },
+            &|x, g, set| if set { $twin::value_and_grad_set(x, g) } else { $twin::value_and_grad_into(x, g) },
+        )
+    };
+}
+
+/// `check` for a function of `x` and data `y` (a fixed length, `m`).
+macro_rules! check2 {
+    ($f:ident, $twin:ident, $min:expr, $m:expr) => {{
+        let y = point($m, 0.8);
+        let y = &y[..];
+        check(
+            stringify!($f),
+            $min,
+            &|x| $f(x, y),
+            &|x, g, set| if set { $f::value_and_grad_set(x, y, g) } else { $f::value_and_grad_into(x, y, g) },
+            &|x, g, set| if set { $twin::value_and_grad_set(x, y, g) } else { $twin::value_and_grad_into(x, y, g) },
+        )
+    }};
+}
+
+#[test]
+fn rosenbrock_chain() {
+    check1!(rosen64, rosen64_twin, 1);
+    check1!(rosen32, rosen32_twin, 1);
+    check1!(rosen_sq64, rosen_sq64_twin, 1);
+}
+
+#[test]
+fn stencil_reads_before_the_trip() {
+    check1!(lap3_64, lap3_64_twin, 2);
+    check1!(lap3_32, lap3_32_twin, 2);
+    check1!(weighted64, weighted64_twin, 2);
+}
+
+#[test]
+fn ranges_not_from_zero_or_to_the_end() {
+    check1!(lag3_64, lag3_64_twin, 0);
+    check1!(closed64, closed64_twin, 3);
+    check1!(closed32, closed32_twin, 3);
+    check1!(half64, half64_twin, 3);
+}
+
+#[test]
+fn subtracted_terms_with_data() {
+    // The data as long as the longest `x`.
+    check2!(resid64, resid64_twin, 0, 1000);
+    check2!(resid32, resid32_twin, 0, 1000);
+    check2!(huber64, huber64_twin, 0, 1000);
+    check2!(zip_sq, zip_sq_twin, 0, 1000);
+}
+
+#[test]
+fn read_at_a_non_affine_index() {
+    check2!(scattered64, scattered64_twin, 1, 5);
+}
+
+#[test]
+fn stride_two() {
+    check1!(pairs64, pairs64_twin, 0);
+}
+
+/// The data shorter than `x`: the second chunk's view of `y` is out of
+/// bounds, so the loop as written runs from there and panics at `y[13]`,
+/// with the first chunk's gradient written.
+#[test]
+fn out_of_bounds_read_panics_where_written() {
+    let x: Vec<f64> = point(20, 0.0);
+    let y: Vec<f64> = point(13, 0.8);
+    let msg = |r: std::thread::Result<f64>| match r {
+        Ok(_) => panic!("no panic"),
+        Err(e) => e.downcast_ref::<String>().cloned().unwrap_or_default(),
+    };
+    let mut g = vec![0.0; 20];
+    let a = msg(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| resid64::value_and_grad_into(&x, &y, &mut g))));
+    let mut gt = vec![0.0; 20];
+    let b = msg(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| resid64_twin::value_and_grad_into(&x, &y, &mut gt))));
+    assert!(a.contains("index out of bounds") && a.contains("13"), "{a}");
+    assert_eq!(a, b);
+    assert_eq!(g, gt);
+}
