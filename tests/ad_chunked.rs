@@ -13,7 +13,8 @@
 //! `i - 1`); a range from 3 with the term on the left of the sum; `a..=b`
 //! and `a..b` ending mid-array; `s -=` with a data array; a read at a
 //! non-affine index (kept checked); reads at `2i` and `2i + 1`; a branch
-//! in the term; a condition reading below the loads; `zip` (its item read
+//! in the term and a condition reading below the loads (neither chunked
+//! now: a branch's masks do not vectorize); `zip` (its item read
 //! in a `let`); and a read out of bounds in the second chunk panics as the
 //! loop as written does.
 
@@ -207,8 +208,11 @@ pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
     s
 }
 
-/// `x` read below its loads in a condition: the gradient's view starts at
-/// the loads' lowest offset, the reads' view below it.
+/// `x` read below its loads in a condition. Chunked, the gradient's view
+/// must start at the loads' lowest offset, the reads' view below it (a bug
+/// this case found); loops with a branch are not chunked now (a branch's
+/// masks do not vectorize: `plan::chunk::trips`), so it stays as a twin
+/// check for when they are.
 macro_rules! weighted {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]

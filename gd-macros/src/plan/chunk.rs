@@ -47,22 +47,29 @@ use super::user_code::idents;
 use super::window::{affine, affine_accesses, range_step, Affine};
 use crate::ir::*;
 
-/// Trips per chunk, by float type. Instructions per element of the zoo's
-/// `value_and_grad_set` at n = 1000 (cachegrind; x86-64 baseline, SSE2),
-/// for K = 4, 8, 16: `rosen_chain` f64 18.6, 16.3, 13.8; f32 16.1, 15.8,
-/// 9.4; `laplace3` 25.0, 21.9, 19.8 (unchunked: 28.0, 28.0, 33.0). The sum's
-/// in-order adds bound the time either way; 16 f32s fill four SSE
-/// registers, 8 f64s four. A body with a branch keeps 8: its masks are
-/// scalar SSE intrinsics (`__private::select`), which do not vectorize, and
-/// a longer chunk only costs (`huber_f32`: 30.0 unchunked, 32.4 at 16).
-fn trips(float: &Ident, body: &Block) -> usize {
+/// Trips per chunk, by float type; none for a body with a branch.
+/// Instructions per element of the zoo's `value_and_grad_set` at n = 1000
+/// (cachegrind; x86-64 baseline, SSE2), for K = 4, 8, 16: `rosen_chain`
+/// f64 18.6, 16.3, 13.8; f32 16.1, 15.8, 9.4; `laplace3` 25.0, 21.9, 19.8
+/// (unchunked: 28.0, 28.0, 33.0). The sum's in-order adds bound the time
+/// either way; 16 f32s fill four SSE registers, 8 f64s four. A branch's
+/// masks are scalar SSE intrinsics (`__private::select`), which do not
+/// vectorize: chunked, such a body only paid the chunk's bookkeeping
+/// (instructions flat, `huber_f32` 32.4 per element at 16 against 30.0),
+/// and in time the zoo's branchy shapes got slower (one criterion run,
+/// set / hand: `huber` at n = 10 2.43 and `huber_f32` at n = 1000 1.98,
+/// against 1.57-1.72 at every n unchunked; `piecewise` at n = 10 1.35,
+/// under 1.25 unchunked), so such loops run as written.
+fn trips(float: &Ident, body: &Block) -> Option<usize> {
     fn branches(b: &[Stmt]) -> bool {
         b.iter().any(|s| matches!(s, Stmt::If { .. }) || s.children().into_iter().any(|c| branches(c)))
     }
-    if float == "f32" && !branches(body) {
-        16
+    if branches(body) {
+        None
+    } else if float == "f32" {
+        Some(16)
     } else {
-        8
+        Some(8)
     }
 }
 
@@ -149,7 +156,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = of_loop(l, temps, &arrays, trips(float, &l.body)) {
+            if let Some(c) = trips(float, &l.body).and_then(|k| of_loop(l, temps, &arrays, k)) {
                 out.insert(l.count, c);
             }
         }
