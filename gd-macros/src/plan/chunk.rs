@@ -43,7 +43,6 @@ use syn::visit_mut::VisitMut;
 
 use super::fused::Coef;
 use super::retake::bound_or_changed;
-use super::user_code::idents;
 use super::window::{affine, affine_accesses, range_step, Affine};
 use crate::ir::*;
 
@@ -334,7 +333,7 @@ fn accumulation(l: &Loop, temps: &[TempInfo]) -> Option<(Temp, crate::rules::Pri
     // aliases leaves the loop as it is.
     let [(acc, prim, ref term, form)] = ops[..] else { return None };
     let mut named = HashSet::new();
-    user_idents(&l.body, &mut named);
+    super::user_code::block_idents(&l.body, &mut named);
     if named.iter().any(|n| aliases.contains(n)) || temps[acc.0].ty != Ty::Float {
         return None;
     }
@@ -345,22 +344,6 @@ fn accumulation(l: &Loop, temps: &[TempInfo]) -> Option<(Temp, crate::rules::Pri
     let copies = l.body.iter().filter(|s| matches!(s, Stmt::Copy { src: Operand::Temp(x), .. } if chain.contains(x))).count();
     let chain_reads: usize = chain.iter().map(|x| reads.get(x).copied().unwrap_or(0)).sum();
     (chain_reads == 1 + copies).then(|| (acc, prim, term.clone(), form))
-}
-
-/// The identifiers user code in the block mentions.
-fn user_idents(b: &[Stmt], out: &mut HashSet<String>) {
-    for s in b {
-        match s {
-            Stmt::Verbatim(ts) | Stmt::Set { expr: ts, .. } => idents(ts, out),
-            Stmt::Loop(l) => {
-                if let LoopHead::For { iter, .. } = &l.head {
-                    idents(iter, out);
-                }
-            }
-            _ => {}
-        }
-        s.children().into_iter().for_each(|c| user_idents(c, out));
-    }
 }
 
 /// Whether the body may leave the loop (`break`, `return`, a labelled

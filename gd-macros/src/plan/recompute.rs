@@ -242,24 +242,8 @@ pub(crate) fn passive_carried(body: &Block) -> Vec<proc_macro2::Ident> {
 /// in its verbatim code and captured expressions), less the loop-carried
 /// aliases the body binds first.
 fn free_names(body: &Block) -> HashSet<String> {
-    fn go(b: &Block, out: &mut HashSet<String>) {
-        for s in b {
-            match s {
-                Stmt::Verbatim(ts) | Stmt::Set { expr: ts, .. } => idents(ts, out),
-                Stmt::Loop(l) => {
-                    if let LoopHead::For { iter, .. } = &l.head {
-                        idents(iter, out);
-                    }
-                }
-                _ => {}
-            }
-            for c in s.children() {
-                go(c, out);
-            }
-        }
-    }
     let mut out = HashSet::new();
-    go(body, &mut out);
+    super::user_code::block_idents(body, &mut out);
     for s in body {
         match s {
             Stmt::Alias { name, .. } | Stmt::AliasArr { name, .. } => {

@@ -19,6 +19,25 @@ pub fn is_let(ts: &TokenStream) -> bool {
     ts.clone().into_iter().next().is_some_and(|t| t.to_string() == "let")
 }
 
+/// The identifiers user code in a block mentions, nested blocks included:
+/// its verbatim statements, captured expressions and `for` loops'
+/// iterators (over-approximated, as `idents`).
+pub fn block_idents(b: &[crate::ir::Stmt], out: &mut HashSet<String>) {
+    use crate::ir::{LoopHead, Stmt};
+    for s in b {
+        match s {
+            Stmt::Verbatim(ts) | Stmt::Set { expr: ts, .. } => idents(ts, out),
+            Stmt::Loop(l) => {
+                if let LoopHead::For { iter, .. } = &l.head {
+                    idents(iter, out);
+                }
+            }
+            _ => {}
+        }
+        s.children().into_iter().for_each(|c| block_idents(c, out));
+    }
+}
+
 pub fn idents(ts: &TokenStream, out: &mut HashSet<String>) {
     for tt in ts.clone() {
         match tt {
