@@ -170,7 +170,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
     let syn::Expr::Range(r) = crate::syntax::strip(&range).clone() else { return None };
     let (Some(lo), Some(hi)) = (r.start, r.end) else { return None };
     let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-    if range_step(&range) != Some(1) || !super::loops(&l.body).is_empty() || breaks(&l.body, l.brk) || int_cast(&l.body) {
+    if range_step(&range) != Some(1) || !super::loops(&l.body).is_empty() || !super::recompute::never_breaks(l) || int_cast(&l.body) {
         return None;
     }
     let (acc, prim, term, form) = accumulation(l, temps)?;
@@ -344,12 +344,6 @@ fn accumulation(l: &Loop, temps: &[TempInfo]) -> Option<(Temp, crate::rules::Pri
     let copies = l.body.iter().filter(|s| matches!(s, Stmt::Copy { src: Operand::Temp(x), .. } if chain.contains(x))).count();
     let chain_reads: usize = chain.iter().map(|x| reads.get(x).copied().unwrap_or(0)).sum();
     (chain_reads == 1 + copies).then(|| (acc, prim, term.clone(), form))
-}
-
-/// Whether the body may leave the loop (`break`, `return`, a labelled
-/// `continue` or `break` of a loop around it): it sets its break flag.
-fn breaks(b: &[Stmt], brk: Temp) -> bool {
-    b.iter().any(|s| matches!(s, Stmt::Set { dst, expr } if *dst == brk && expr.to_string() != "false") || s.children().into_iter().any(|c| breaks(c, brk)))
 }
 
 /// Whether user code casts to a 64-bit integer type (`i as usize`), which
