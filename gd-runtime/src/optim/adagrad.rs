@@ -76,6 +76,7 @@ struct AdagradKernel {
 }
 
 impl Kernel<1> for AdagradKernel {
+    #[inline(always)]
     fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [sum]: [&mut [T]; 1]) {
         let (clr, eps) = (T::from_f64(self.clr), T::from_f64(self.eps));
         for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {

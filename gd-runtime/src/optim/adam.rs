@@ -109,21 +109,18 @@ struct AdamKernel {
 }
 
 impl Kernel<3> for AdamKernel {
+    #[inline(always)]
     fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [m, v, vmax]: [&mut [T]; 3]) {
         let (b1, c1) = (T::from_f64(self.beta1), T::from_f64(1.0 - self.beta1));
         let (b2, c2) = (T::from_f64(self.beta2), T::from_f64(1.0 - self.beta2));
         let (eps, step_size, inv_bc2_sqrt) =
             (T::from_f64(self.eps), T::from_f64(self.step_size), T::from_f64(self.inv_bc2_sqrt));
         if self.amsgrad {
-            for i in 0..p.len() {
-                let g = g[i];
-                let mi = b1 * m[i] + c1 * g;
-                let vi = b2 * v[i] + c2 * g * g;
-                let vm = vmax[i].max(vi);
-                m[i] = mi;
-                v[i] = vi;
-                vmax[i] = vm;
-                p[i] -= step_size * mi / (vm.sqrt() * inv_bc2_sqrt + eps);
+            for ((((p, &g), m), v), vmax) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()).zip(vmax.iter_mut()) {
+                *m = b1 * *m + c1 * g;
+                *v = b2 * *v + c2 * g * g;
+                *vmax = vmax.max(*v);
+                *p -= step_size * *m / (vmax.sqrt() * inv_bc2_sqrt + eps);
             }
         } else {
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {

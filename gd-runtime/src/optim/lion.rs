@@ -77,6 +77,7 @@ fn sign<T: ParamScalar>(x: T) -> T {
 }
 
 impl Kernel<1> for LionConfig {
+    #[inline(always)]
     fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [m]: [&mut [T]; 1]) {
         let (lr, b1, c1) = (T::from_f64(self.lr), T::from_f64(self.beta1), T::from_f64(1.0 - self.beta1));
         let (b2, c2) = (T::from_f64(self.beta2), T::from_f64(1.0 - self.beta2));

@@ -72,6 +72,7 @@ impl RmsProp {
 }
 
 impl Kernel<3> for RmsPropConfig {
+    #[inline(always)]
     fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [sq, avg, buf]: [&mut [T]; 3]) {
         let RmsPropConfig { lr, alpha, eps, momentum, centered } = *self;
         let (lr, a, one_minus_a, eps, mu) =

@@ -93,6 +93,7 @@ struct SgdKernel {
 }
 
 impl Kernel<1> for SgdKernel {
+    #[inline(always)]
     fn update<T: ParamScalar>(&self, p: &mut [T], g: &[T], [buf]: [&mut [T]; 1]) {
         let SgdConfig { lr, momentum, dampening, nesterov } = self.cfg;
         let lr = T::from_f64(lr);
