@@ -29,6 +29,7 @@ pub mod dist;
 pub mod error;
 pub mod float;
 pub mod gradcheck;
+pub mod heap;
 pub mod init;
 pub mod leaves;
 pub mod linesearch;
