@@ -123,8 +123,13 @@ impl Timing {
     }
 }
 
+/// `--retain`: the run keeps freed memory (`gd::runtime::heap::retain_freed_memory`),
+/// and its rows are named `gd+retain`, `gd-trainer+retain`.
+static RETAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn row(case: &str, imp: &str, dtype: &str, threads: usize, s: f64) {
-    println!("{case}\t{imp}\t{dtype}\t{threads}\t{s:.4e}");
+    let tag = if RETAIN.load(std::sync::atomic::Ordering::Relaxed) { "+retain" } else { "" };
+    println!("{case}\t{imp}{tag}\t{dtype}\t{threads}\t{s:.4e}");
 }
 
 fn check(what: &str, imp: &str, dtype: &str, v: f64) {
@@ -138,6 +143,10 @@ fn main() {
     let want = |c: &str| only.as_deref().map_or(true, |o| c.starts_with(o));
     let tm = if quick { Timing { block_s: 0.05, reps: 3 } } else { Timing { block_s: 0.2, reps: 5 } };
     let all = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if args.iter().any(|a| a == "--retain") {
+        assert!(gd::runtime::heap::retain_freed_memory(), "--retain: not glibc");
+        RETAIN.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 
     // ---- checks (small cases; must agree with the other implementations)
     {
@@ -234,7 +243,11 @@ fn main() {
         let steps = N_SAMPLES / batch;
         let x32 = x.map(|v| v as f32);
         // (a) the plain loop, same batches in the same order as the peers
-        //     (pre-split once): value_and_grad_set + Adam.step_params.
+        //     (pre-split once): value_and_grad_set + Adam.step_params. Its
+        //     thread count is `all`: outside a Trainer's budget a product of
+        //     more than 2^23 multiply-adds (the 784-wide layer's) runs on
+        //     every core (src/__private/tensor/gemm.rs); smaller ones run
+        //     serially whatever the count.
         let xb: Vec<DMatrix<f64>> = (0..steps).map(|k| x.columns(k * batch, batch).into_owned()).collect();
         let xb32: Vec<DMatrix<f32>> = xb.iter().map(|m| m.map(|v| v as f32)).collect();
         let yb: Vec<Vec<usize>> = y.chunks(batch).map(|c| c.to_vec()).collect();
@@ -248,7 +261,7 @@ fn main() {
                     opt.step_params(&mut p, &g).unwrap();
                 }
             });
-            row(case, "gd", "f64", 1, s / N_SAMPLES as f64);
+            row(case, "gd", "f64", all, s / N_SAMPLES as f64);
             let mut p = mlp32(&mlp(&sizes));
             let mut g = p.clone();
             let mut opt = Adam::new(1e-3).unwrap();
@@ -258,7 +271,7 @@ fn main() {
                     opt.step_params(&mut p, &g).unwrap();
                 }
             });
-            row(case, "gd", "f32", 1, s / N_SAMPLES as f64);
+            row(case, "gd", "f32", all, s / N_SAMPLES as f64);
         }
         // (b) the Trainer: fit_params_sharded, one epoch per call (shuffled
         //     batches, each shard gathers its columns), 1 thread and all.

@@ -54,6 +54,8 @@ CMDS=()
 if want gd; then
   (cd "$ROOT" && cargo bench -q --bench peers --no-run)
   CMDS+=("cd '$ROOT' && cargo bench -q --bench peers -- ${ARGS[*]:-}")
+  # The MLPs again with freed memory kept (gd::runtime::heap): rows gd+retain.
+  CMDS+=("cd '$ROOT' && cargo bench -q --bench peers -- ${ARGS[*]:-} --retain --only mlp")
 fi
 if want jax; then
   CMDS+=(

@@ -22,8 +22,9 @@ CASES = [
     ("mlp64_b32", "MLP 64-64-10, batch 32, s / sample"),
     ("mlp784_b128", "MLP 784-256-10, batch 128, s / sample"),
 ]
-IMPL_ORDER = {"gd": 0, "gd-trainer": 1, "jax": 2, "torch": 3, "candle": 4}
-NAMES = {"gd": "gd (loop)", "gd-trainer": "gd (Trainer)", "jax": "JAX", "torch": "PyTorch", "candle": "candle"}
+IMPL_ORDER = {"gd": 0, "gd-trainer": 1, "gd+retain": 2, "gd-trainer+retain": 3, "jax": 4, "torch": 5, "candle": 6}
+NAMES = {"gd": "gd (loop)", "gd-trainer": "gd (Trainer)", "gd+retain": "gd (loop, freed memory kept)",
+         "gd-trainer+retain": "gd (Trainer, freed memory kept)", "jax": "JAX", "torch": "PyTorch", "candle": "candle"}
 TOL = {"f64": 1e-9, "f32": 2e-3}  # relative agreement required across implementations
 
 
@@ -77,11 +78,14 @@ def main():
         v = [(med[k], k) for k in med if k[0] == case and pred(k)]
         return min(v) if v else None
 
-    is_gd = lambda k: k[1].startswith("gd")
-    rows = {"gd best / fastest peer": [], "gd f32 / fastest f32 peer": [], "fastest peer": []}
+    is_gd = lambda k: k[1].startswith("gd") and not k[1].endswith("+retain")
+    is_retain = lambda k: k[1].endswith("+retain")
+    rows = {"gd best / fastest peer": [], "gd f32 / fastest f32 peer": [], "gd, freed memory kept / fastest peer": [], "fastest peer": []}
     for case, _ in CASES:
-        g, p = best(case, is_gd), best(case, lambda k: not is_gd(k))
-        g32, p32 = best(case, lambda k: is_gd(k) and k[2] == "f32"), best(case, lambda k: not is_gd(k) and k[2] == "f32")
+        g, p = best(case, is_gd), best(case, lambda k: not is_gd(k) and not is_retain(k))
+        r = best(case, is_retain)
+        rows["gd, freed memory kept / fastest peer"].append(f"{r[0] / p[0]:.2f}" if r and p else "–")
+        g32, p32 = best(case, lambda k: is_gd(k) and k[2] == "f32"), best(case, lambda k: not is_gd(k) and not is_retain(k) and k[2] == "f32")
         rows["gd best / fastest peer"].append(f"**{g[0] / p[0]:.2f}**" if g and p else "–")
         rows["gd f32 / fastest f32 peer"].append(f"{g32[0] / p32[0]:.2f}" if g32 and p32 else "–")
         rows["fastest peer"].append(f"{NAMES.get(p[1][1])} {p[1][2]} {p[1][3]}t" if p else "–")
