@@ -16,7 +16,7 @@ use crate::leaves::{LeafPair, LeafPairs, LeafShape};
 use crate::params::ParamScalar;
 
 /// An update rule over one leaf with `K` state chunks of the leaf's length.
-/// Implementations are `#[inline(always)]`: [`run_leaf`] compiles them a
+/// Implementations are `#[inline(always)]`: [`step`] compiles them a
 /// second time into its AVX2 copy, which a call that is not inlined would
 /// skip.
 pub(crate) trait Kernel<const K: usize> {
@@ -159,53 +159,8 @@ fn check_leaf(layout: &[LeafShape], i: usize, shape: LeafShape) -> Result<(), Gd
     }
 }
 
-/// One leaf's step, at the widest vectors this CPU runs well. x86-64's
-/// baseline is SSE2, so the kernels' loops go 2 (`f64`) or 4 (`f32`) lanes
-/// wide, and a large model's Adam step, bound by its square roots and
-/// divisions, was 12 % of an MNIST-sized training step; AVX2 doubles the
-/// lanes. The result is bit-identical: every operation is the same IEEE
-/// operation in either width and Rust never contracts `a * b + c` into a
-/// fused multiply-add (tests/optim_wide.rs: long leaves step as single
-/// coordinates, bit for bit).
 #[allow(clippy::too_many_arguments)]
 fn run_leaf<T: InArena, const K: usize, U: Kernel<K>>(
-    p: &mut [T],
-    g: &[T],
-    bufs: &mut [Arena],
-    at: &mut usize,
-    scratch: &mut Arena,
-    map: &GradMap<'_>,
-    decay: f64,
-    kernel: &U,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2 (checked just above).
-        return unsafe { run_leaf_avx2(p, g, bufs, at, scratch, map, decay, kernel) };
-    }
-    run_leaf_body(p, g, bufs, at, scratch, map, decay, kernel)
-}
-
-/// [`run_leaf_body`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn run_leaf_avx2<T: InArena, const K: usize, U: Kernel<K>>(
-    p: &mut [T],
-    g: &[T],
-    bufs: &mut [Arena],
-    at: &mut usize,
-    scratch: &mut Arena,
-    map: &GradMap<'_>,
-    decay: f64,
-    kernel: &U,
-) {
-    run_leaf_body(p, g, bufs, at, scratch, map, decay, kernel)
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn run_leaf_body<T: InArena, const K: usize, U: Kernel<K>>(
     p: &mut [T],
     g: &[T],
     bufs: &mut [Arena],
@@ -218,14 +173,43 @@ fn run_leaf_body<T: InArena, const K: usize, U: Kernel<K>>(
     let range = *at..*at + p.len();
     *at += p.len();
     let g = map.mapped(p, g, T::buf(scratch));
-    if decay != 0.0 {
-        let keep = T::from_f64(1.0 - decay);
-        p.iter_mut().for_each(|x| *x *= keep);
-    }
     let mut bufs = bufs.iter_mut();
     let state: [&mut [T]; K] = std::array::from_fn(|_| match bufs.next() {
         Some(a) => T::buf(a).get_mut(range.clone()).unwrap_or_default(),
         None => &mut [],
     });
+    step(p, g, state, decay, kernel);
+}
+
+/// The decay and the update of one leaf, at the widest vectors this CPU
+/// runs well. x86-64's baseline is SSE2, so the kernels' loops go 2 (`f64`)
+/// or 4 (`f32`) lanes wide, and a large model's Adam step, bound by its
+/// square roots and divisions, was 12 % of an MNIST-sized training step;
+/// AVX2 doubles the lanes. The result is bit-identical: every operation is
+/// the same IEEE operation in either width and Rust never contracts
+/// `a * b + c` into a fused multiply-add (tests/optim_wide.rs: long leaves
+/// step as single coordinates, bit for bit).
+fn step<T: InArena, const K: usize, U: Kernel<K>>(p: &mut [T], g: &[T], state: [&mut [T]; K], decay: f64, kernel: &U) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { step_avx2(p, g, state, decay, kernel) };
+    }
+    step_body(p, g, state, decay, kernel)
+}
+
+/// [`step_body`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn step_avx2<T: InArena, const K: usize, U: Kernel<K>>(p: &mut [T], g: &[T], state: [&mut [T]; K], decay: f64, kernel: &U) {
+    step_body(p, g, state, decay, kernel)
+}
+
+#[inline(always)]
+fn step_body<T: InArena, const K: usize, U: Kernel<K>>(p: &mut [T], g: &[T], state: [&mut [T]; K], decay: f64, kernel: &U) {
+    if decay != 0.0 {
+        let keep = T::from_f64(1.0 - decay);
+        p.iter_mut().for_each(|x| *x *= keep);
+    }
     kernel.update(p, g, state);
 }
