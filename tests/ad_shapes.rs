@@ -63,7 +63,7 @@ fn check<F: Real>(s: &Shape<F>, n: usize) {
     let primal: f64 = (s.primal)(&p).into();
     let mut gs = vec![F::of(f64::NAN); m];
     let vs: f64 = (s.set)(&p, &mut gs).into();
-    let (vh, gh) = s.hand_vec(&p);
+    let (vh, gh) = (s.hand_vec)(&p);
     let (vv, gv) = (s.vag)(&p);
     let (gs, gh, gv) = (f64s(&gs), f64s(&gh), f64s(&gv));
     for (name, v) in [("set", vs), ("hand", vh.into()), ("value_and_grad", vv.into())] {
@@ -101,7 +101,7 @@ fn f32_shapes() {
 fn caught() {
     for s in F64 {
         let p = (s.setup)(10);
-        let (_, gh) = s.hand_vec(&p);
+        let (_, gh) = (s.hand_vec)(&p);
         let mut gs = vec![0.0; p.x.len()];
         (s.set)(&p, &mut gs);
         let scale = gh.iter().fold(1.0f64, |m, v| m.max(v.abs()));

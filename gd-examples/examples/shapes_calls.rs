@@ -26,7 +26,7 @@ fn run<F: Real>(s: &Shape<F>, variant: &str, n: usize, reps: usize) -> Option<f6
             "hand" => (s.hand)(black_box(&p), black_box(&mut g)),
             "set" => (s.set)(black_box(&p), black_box(&mut g)),
             "vag" => returned((s.vag)(black_box(&p))),
-            "hand_vec" => returned(s.hand_vec(black_box(&p))),
+            "hand_vec" => returned((s.hand_vec)(black_box(&p))),
             _ => return None,
         };
         acc += v.into();
