@@ -6,7 +6,8 @@
 //! * `set`: the generated `value_and_grad_set` into a buffer;
 //! * `hand`: the hand-written gradient into a buffer (the target);
 //! * `vag`: the generated `value_and_grad` (a new `Vec`);
-//! * `hand_vec`: the hand-written gradient into a new `Vec`.
+//! * `hand_vec`: the hand-written gradient into a new `Vec`, a function of
+//!   its own returning it, as `vag` is.
 //!
 //! Each variant is one call through a function pointer (the registry's), as
 //! in an optimizer's loop. Before timing, `set`, `vag` and `hand` are checked
@@ -46,7 +47,7 @@ fn bench_shape<F: Real>(c: &mut Criterion, s: &Shape<F>) {
     let big = if BIG.contains(&s.name) { &[1_000_000][..] } else { &[] };
     for &n in SIZES.iter().chain(big) {
         let p = (s.setup)(n);
-        let (vh, gh) = s.hand_vec(&p);
+        let (vh, gh) = (s.hand_vec)(&p);
         let mut g = vec![F::of(f64::NAN); p.x.len()];
         let vs = (s.set)(&p, &mut g);
         agree(&format!("{} set n = {n}", s.name), (vs, &g), (vh, &gh));
@@ -56,7 +57,7 @@ fn bench_shape<F: Real>(c: &mut Criterion, s: &Shape<F>) {
         group.bench_function(BenchmarkId::new("primal", n), |b| b.iter(|| (s.primal)(black_box(&p))));
         group.bench_function(BenchmarkId::new("hand", n), |b| b.iter(|| (s.hand)(black_box(&p), black_box(&mut g))));
         group.bench_function(BenchmarkId::new("set", n), |b| b.iter(|| (s.set)(black_box(&p), black_box(&mut g))));
-        group.bench_function(BenchmarkId::new("hand_vec", n), |b| b.iter(|| s.hand_vec(black_box(&p))));
+        group.bench_function(BenchmarkId::new("hand_vec", n), |b| b.iter(|| (s.hand_vec)(black_box(&p))));
         group.bench_function(BenchmarkId::new("vag", n), |b| b.iter(|| (s.vag)(black_box(&p))));
     }
     group.finish();

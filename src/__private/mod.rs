@@ -11,6 +11,8 @@ mod outputs;
 mod select;
 mod room;
 pub use room::Room;
+mod zeros;
+pub use zeros::{zeros, ZeroBits};
 mod stack;
 pub use stack::{give_stack, take_stack, Inline, Pooled, Stack};
 pub use select::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, select, BitSelect, Cond, Mask};

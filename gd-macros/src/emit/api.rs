@@ -118,7 +118,11 @@ pub fn generate(item: &syn::ItemFn, sig: &Sig, low: &Lowered, check: TokenStream
             Class::Array { len, .. } => {
                 match len {
                     Some(n) => zeros.extend(quote!(let mut #g: [#f; #n] = [0.0; #n];)),
-                    None => zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = ::std::vec![0.0; #pn.len()];)),
+                    // Not `vec![0.0; n]`: see `__private::zeros`.
+                    None => {
+                        let k = crate::krate();
+                        zeros.extend(quote!(let mut #g: ::std::vec::Vec<#f> = #k::__private::zeros::<#f>(#pn.len());))
+                    }
                 }
                 gargs.push(quote!(&mut #g[..]));
                 into_params.push(quote!(#gi: &mut [#f]));
