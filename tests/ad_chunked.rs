@@ -189,6 +189,48 @@ macro_rules! huber {
 }
 huber!(huber64, f64,);
 huber!(huber64_twin, f64, as usize);
+huber!(huber32, f32,);
+huber!(huber32_twin, f32, as usize);
+
+/// `max`, `min` and `abs` without an `if`: their reverses are masked rules
+/// (`__private::abs_adj`, `max_adj0`, ..), in a chunk the `lanes` ones.
+macro_rules! clipped {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let r = x[(i) $($cast)*] - y[(i) $($cast)*];
+                s += r.max(0.0) * r.abs().min(0.5) + (-r).max(r * r);
+            }
+            s
+        }
+    };
+}
+clipped!(clipped64, f64,);
+clipped!(clipped64_twin, f64, as usize);
+clipped!(clipped32, f32,);
+clipped!(clipped32_twin, f32, as usize);
+
+/// A branch-free `if` on a `bool` that is no float comparison (the trip
+/// index's), `select` on the `bool`, then an `else if` on a comparison's mask.
+macro_rules! banded {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() - 1 {
+                let (v, w) = (x[(i) $($cast)*], x[(i + 1) $($cast)*]);
+                s += w * if i % 3 == 0 { v * v } else if v > 0.0 { v - 0.25 } else { -v };
+            }
+            s
+        }
+    };
+}
+banded!(banded64, f64,);
+banded!(banded64_twin, f64, as usize);
+banded!(banded32, f32,);
+banded!(banded32_twin, f32, as usize);
 
 /// An iterator's item read in a `let` (`let b = &y[i];` in the lowering
 /// of `zip`): data code the chunk reads through a view too. The twin is
@@ -210,9 +252,8 @@ pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
 
 /// `x` read below its loads in a condition. Chunked, the gradient's view
 /// must start at the loads' lowest offset, the reads' view below it (a bug
-/// this case found); loops with a branch are not chunked now (a branch's
-/// masks do not vectorize: `plan::chunk::trips`), so it stays as a twin
-/// check for when they are.
+/// this case found); its `if` is branch-free, so it runs in chunks with
+/// integer masks (`__private::lanes`).
 macro_rules! weighted {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -349,12 +390,23 @@ fn ranges_not_from_zero_or_to_the_end() {
     check1!(half64, half64_twin, 3);
 }
 
+/// Branch-free `if`s and masked rules in a chunk: `__private::lanes`'
+/// integer masks, bit for bit what the SSE masks of the loop as written give.
+#[test]
+fn masks_in_chunks() {
+    check2!(clipped64, clipped64_twin, 0, 1000);
+    check2!(clipped32, clipped32_twin, 0, 1000);
+    check1!(banded64, banded64_twin, 1);
+    check1!(banded32, banded32_twin, 1);
+}
+
 #[test]
 fn subtracted_terms_with_data() {
     // The data as long as the longest `x`.
     check2!(resid64, resid64_twin, 0, 1000);
     check2!(resid32, resid32_twin, 0, 1000);
     check2!(huber64, huber64_twin, 0, 1000);
+    check2!(huber32, huber32_twin, 0, 1000);
     check2!(zip_sq, zip_sq_twin, 0, 1000);
 }
 

@@ -9,6 +9,8 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 mod select;
+/// Masks for loops run in chunks (`plan::chunk`): plain bits that vectorize.
+pub mod lanes;
 mod room;
 pub use room::Room;
 mod stack;

@@ -115,6 +115,8 @@ impl<'a> Sweeps<'a> {
             names.push(grad_view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }
+        // The trips' masks, made again in each trip: integer bits there.
+        let lane_masks = self.mask_decls(true);
         let hv = t(c.head);
         let sum = {
             let (h, term) = (quote!(#hv), quote!(__gd_terms[__gd_k]));
@@ -141,6 +143,7 @@ impl<'a> Sweeps<'a> {
                 let mut __gd_terms: [#s; #k] = [#z; #k];
                 for __gd_k in 0..#k {
                     let #var = __gd_cur + __gd_k;
+                    #lane_masks
                     #chunk_trip
                 }
                 // The terms in trip order: the sum the loop as written makes.

@@ -51,19 +51,21 @@ use crate::ir::*;
 /// (cachegrind; x86-64 baseline, SSE2), for K = 4, 8, 16: `rosen_chain`
 /// f64 18.6, 16.3, 13.8; f32 16.1, 15.8, 9.4; `laplace3` 25.0, 21.9, 19.8
 /// (unchunked: 28.0, 28.0, 33.0). The sum's in-order adds bound the time
-/// either way; 16 f32s fill four SSE registers, 8 f64s four. A branch's
-/// masks are scalar SSE intrinsics (`__private::select`), which do not
-/// vectorize: chunked, such a body only paid the chunk's bookkeeping
-/// (instructions flat, `huber_f32` 32.4 per element at 16 against 30.0),
-/// and in time the zoo's branchy shapes got slower (one criterion run,
-/// set / hand: `huber` at n = 10 2.43 and `huber_f32` at n = 1000 1.98,
-/// against 1.57-1.72 at every n unchunked; `piecewise` at n = 10 1.35,
-/// under 1.25 unchunked), so such loops run as written.
-fn trips(float: &Ident, body: &Block) -> Option<usize> {
-    fn branches(b: &[Stmt]) -> bool {
-        b.iter().any(|s| matches!(s, Stmt::If { .. }) || s.children().into_iter().any(|c| branches(c)))
+/// either way; 16 f32s fill four SSE registers, 8 f64s four.
+///
+/// An `if` the sweeps run branch-free (`branchless`, by its condition) is
+/// no branch: in a chunk its masks are integer bits that vectorize
+/// (`__private::lanes`; by hand, `huber` chunked so ran at 0.92-0.97x the
+/// hand-written gradient, against 1.57-1.60x unchunked). Any other `if`
+/// is a branch, and a chunk of it only paid the chunk's bookkeeping (the
+/// zoo's branchy shapes timed slower chunked while their masks were SSE
+/// intrinsics: `huber` at n = 10 2.43 against 1.57), so such loops run as
+/// written.
+fn trips(float: &Ident, body: &Block, branchless: &HashSet<Temp>) -> Option<usize> {
+    fn branches(b: &[Stmt], branchless: &HashSet<Temp>) -> bool {
+        b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if !branchless.contains(cond)) || s.children().into_iter().any(|c| branches(c, branchless)))
     }
-    if branches(body) {
+    if branches(body, branchless) {
         None
     } else if float == "f32" {
         Some(16)
@@ -148,14 +150,15 @@ impl Chunk {
 
 /// The chunked loops (by trip count). `arrays`: the positions of the
 /// function's array parameters (slices, `Vec`s, arrays: `get` takes a range).
-/// `float`: the function's float type.
-pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident) -> HashMap<Temp, Chunk> {
+/// `float`: the function's float type. `branchless`: the conditions of the
+/// `if`s the sweeps run branch-free.
+pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident, branchless: &HashSet<Temp>) -> HashMap<Temp, Chunk> {
     let rebound = bound_or_changed(body);
     let arrays: Vec<(usize, Ident)> = arrays.iter().filter(|(_, n)| !rebound.contains(&n.to_string())).cloned().collect();
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = trips(float, &l.body).and_then(|k| of_loop(l, temps, &arrays, k)) {
+            if let Some(c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k)) {
                 out.insert(l.count, c);
             }
         }
