@@ -173,6 +173,39 @@ macro_rules! pairs {
 pairs!(pairs64, f64,);
 pairs!(pairs64_twin, f64, as usize);
 
+/// Iterator loops: `windows` and `chunks_exact`, whose items the lowering
+/// binds to a slice (`__private::slice_view`, read by `w.len()` here) and
+/// reads through views; chunked like index loops. The twins are the index
+/// loops, with casts.
+#[differentiable]
+pub fn tv_windows(x: &[f64]) -> f64 {
+    x.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).powi(2) * w.len() as f64).sum::<f64>()
+}
+
+#[differentiable]
+pub fn tv_windows_twin(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 2 {
+        s += (x[(i + 2) as usize] - 2.0 * x[(i + 1) as usize] + x[(i) as usize]).powi(2) * 3.0;
+    }
+    s
+}
+
+#[differentiable]
+pub fn pairs_chunked(x: &[f32]) -> f32 {
+    x.chunks_exact(2).map(|c| (c[0] - 1.0).powi(2) + 10.0 * (c[1] - c[0] * c[0]).powi(2)).sum::<f32>()
+}
+
+#[differentiable]
+pub fn pairs_chunked_twin(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for k in 0..x.len() / 2 {
+        let (a, b) = (x[(2 * k) as usize], x[(2 * k + 1) as usize]);
+        s += (a - 1.0).powi(2) + 10.0 * (b - a * a).powi(2);
+    }
+    s
+}
+
 /// A branch in the term.
 macro_rules! huber {
     ($name:ident, $f:ident, $($cast:tt)*) => {
@@ -418,6 +451,12 @@ fn read_at_a_non_affine_index() {
 #[test]
 fn stride_two() {
     check1!(pairs64, pairs64_twin, 0);
+}
+
+#[test]
+fn iterator_loops() {
+    check1!(tv_windows, tv_windows_twin, 3);
+    check1!(pairs_chunked, pairs_chunked_twin, 2);
 }
 
 /// The data shorter than `x`: the second chunk's view of `y` is out of
