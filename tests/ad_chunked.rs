@@ -173,6 +173,39 @@ macro_rules! pairs {
 pairs!(pairs64, f64,);
 pairs!(pairs64_twin, f64, as usize);
 
+/// Iterator loops: `windows` and `chunks_exact`, whose items the lowering
+/// binds to a slice (`__private::slice_view`, read by `w.len()` here) and
+/// reads through views; chunked like index loops. The twins are the index
+/// loops, with casts.
+#[differentiable]
+pub fn tv_windows(x: &[f64]) -> f64 {
+    x.windows(3).map(|w| (w[2] - 2.0 * w[1] + w[0]).powi(2) * w.len() as f64).sum::<f64>()
+}
+
+#[differentiable]
+pub fn tv_windows_twin(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 2 {
+        s += (x[(i + 2) as usize] - 2.0 * x[(i + 1) as usize] + x[(i) as usize]).powi(2) * 3.0;
+    }
+    s
+}
+
+#[differentiable]
+pub fn pairs_chunked(x: &[f32]) -> f32 {
+    x.chunks_exact(2).map(|c| (c[0] - 1.0).powi(2) + 10.0 * (c[1] - c[0] * c[0]).powi(2)).sum::<f32>()
+}
+
+#[differentiable]
+pub fn pairs_chunked_twin(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for k in 0..x.len() / 2 {
+        let (a, b) = (x[(2 * k) as usize], x[(2 * k + 1) as usize]);
+        s += (a - 1.0).powi(2) + 10.0 * (b - a * a).powi(2);
+    }
+    s
+}
+
 /// A branch in the term.
 macro_rules! huber {
     ($name:ident, $f:ident, $($cast:tt)*) => {
@@ -189,6 +222,48 @@ macro_rules! huber {
 }
 huber!(huber64, f64,);
 huber!(huber64_twin, f64, as usize);
+huber!(huber32, f32,);
+huber!(huber32_twin, f32, as usize);
+
+/// `max`, `min` and `abs` without an `if`: their reverses are masked rules
+/// (`__private::abs_adj`, `max_adj0`, ..), in a chunk the `lanes` ones.
+macro_rules! clipped {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let r = x[(i) $($cast)*] - y[(i) $($cast)*];
+                s += r.max(0.0) * r.abs().min(0.5) + (-r).max(r * r);
+            }
+            s
+        }
+    };
+}
+clipped!(clipped64, f64,);
+clipped!(clipped64_twin, f64, as usize);
+clipped!(clipped32, f32,);
+clipped!(clipped32_twin, f32, as usize);
+
+/// A branch-free `if` on a `bool` that is no float comparison (the trip
+/// index's), `select` on the `bool`, then an `else if` on a comparison's mask.
+macro_rules! banded {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() - 1 {
+                let (v, w) = (x[(i) $($cast)*], x[(i + 1) $($cast)*]);
+                s += w * if i % 3 == 0 { v * v } else if v > 0.0 { v - 0.25 } else { -v };
+            }
+            s
+        }
+    };
+}
+banded!(banded64, f64,);
+banded!(banded64_twin, f64, as usize);
+banded!(banded32, f32,);
+banded!(banded32_twin, f32, as usize);
 
 /// An iterator's item read in a `let` (`let b = &y[i];` in the lowering
 /// of `zip`): data code the chunk reads through a view too. The twin is
@@ -210,9 +285,8 @@ pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
 
 /// `x` read below its loads in a condition. Chunked, the gradient's view
 /// must start at the loads' lowest offset, the reads' view below it (a bug
-/// this case found); loops with a branch are not chunked now (a branch's
-/// masks do not vectorize: `plan::chunk::trips`), so it stays as a twin
-/// check for when they are.
+/// this case found); its `if` is branch-free, so it runs in chunks with
+/// integer masks (`__private::lanes`).
 macro_rules! weighted {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -349,12 +423,23 @@ fn ranges_not_from_zero_or_to_the_end() {
     check1!(half64, half64_twin, 3);
 }
 
+/// Branch-free `if`s and masked rules in a chunk: `__private::lanes`'
+/// integer masks, bit for bit what the SSE masks of the loop as written give.
+#[test]
+fn masks_in_chunks() {
+    check2!(clipped64, clipped64_twin, 0, 1000);
+    check2!(clipped32, clipped32_twin, 0, 1000);
+    check1!(banded64, banded64_twin, 1);
+    check1!(banded32, banded32_twin, 1);
+}
+
 #[test]
 fn subtracted_terms_with_data() {
     // The data as long as the longest `x`.
     check2!(resid64, resid64_twin, 0, 1000);
     check2!(resid32, resid32_twin, 0, 1000);
     check2!(huber64, huber64_twin, 0, 1000);
+    check2!(huber32, huber32_twin, 0, 1000);
     check2!(zip_sq, zip_sq_twin, 0, 1000);
 }
 
@@ -366,6 +451,58 @@ fn read_at_a_non_affine_index() {
 #[test]
 fn stride_two() {
     check1!(pairs64, pairs64_twin, 0);
+}
+
+/// `step_by`: trip `k` of a chunk at `cur + step · k`; after the last
+/// chunk the next item may lie past the end.
+macro_rules! stepped {
+    ($name:ident, $f:ident, $step:literal, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in (0..x.len() - 1).step_by($step) {
+                let d = x[(i + 1) $($cast)*] - x[(i) $($cast)*] * x[(i) $($cast)*];
+                s += 100.0 * d * d + (1.0 - x[(i) $($cast)*]).powi(2);
+            }
+            s
+        }
+    };
+}
+stepped!(step2, f64, 2,);
+stepped!(step2_twin, f64, 2, as usize);
+stepped!(step3, f32, 3,);
+stepped!(step3_twin, f32, 3, as usize);
+
+/// `a..=b` stepped, from 1: the last item may be `b` itself.
+#[differentiable]
+pub fn step_incl(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in (1..=x.len() - 2).step_by(2) {
+        s += x[i + 1] * x[i - 1] - x[i].abs();
+    }
+    s
+}
+
+#[differentiable]
+pub fn step_incl_twin(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in (1..=x.len() - 2).step_by(2) {
+        s += x[(i + 1) as usize] * x[(i - 1) as usize] - x[(i) as usize].abs();
+    }
+    s
+}
+
+#[test]
+fn stepped_loops() {
+    check1!(step2, step2_twin, 1);
+    check1!(step3, step3_twin, 1);
+    check1!(step_incl, step_incl_twin, 2);
+}
+
+#[test]
+fn iterator_loops() {
+    check1!(tv_windows, tv_windows_twin, 3);
+    check1!(pairs_chunked, pairs_chunked_twin, 2);
 }
 
 /// The data shorter than `x`: the second chunk's view of `y` is out of

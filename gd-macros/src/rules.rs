@@ -241,13 +241,14 @@ pub fn scaled(adj: &TokenStream, e: i32, f: &Ident) -> TokenStream {
 /// the primal parts): the update `partial · adj` of the operand at `pos`
 /// for the rules whose partial is a chain of `if`s (`abs`, `max`, `min`),
 /// as one call that makes it without a branch, bit for bit the same
-/// (`__private::abs_adj`, ..). `adj` is scaled as `update` would (these
-/// rules' own power-of-two factor is 0). `None`: print the partial.
-pub fn branch_free(p: Prim, a: &[TokenStream], pos: &[usize], adj: &TokenStream, krate: &TokenStream) -> Option<TokenStream> {
+/// (`__private::abs_adj`, ..; `masks`: that module, or in a chunk's trip
+/// `__private::lanes`). `adj` is scaled as `update` would (these rules'
+/// own power-of-two factor is 0). `None`: print the partial.
+pub fn branch_free(p: Prim, a: &[TokenStream], pos: &[usize], adj: &TokenStream, masks: &TokenStream) -> Option<TokenStream> {
     let f = match (p.0.name, pos) {
         ("abs", [0]) => {
             let x = &a[0];
-            return Some(quote!(#krate::__private::abs_adj(#x, #adj)));
+            return Some(quote!(#masks::abs_adj(#x, #adj)));
         }
         ("max", [0]) => quote!(max_adj0),
         ("max", [1]) => quote!(max_adj1),
@@ -256,7 +257,7 @@ pub fn branch_free(p: Prim, a: &[TokenStream], pos: &[usize], adj: &TokenStream,
         _ => return None,
     };
     let (x, b) = (&a[0], &a[1]);
-    Some(quote!(#krate::__private::#f(#x, #b, #adj)))
+    Some(quote!(#masks::#f(#x, #b, #adj)))
 }
 
 /// The local partial derivatives ∂y/∂aᵢ, one per operand (`None` for integer

@@ -9,6 +9,8 @@ mod dual;
 mod dual_lanes;
 mod outputs;
 mod select;
+/// Masks for loops run in chunks (`plan::chunk`): plain bits that vectorize.
+pub mod lanes;
 mod room;
 pub use room::Room;
 mod zeros;
@@ -151,6 +153,17 @@ pub fn view_index<T: ToUsize>(j: T, len: usize) -> usize {
         panic!("index out of bounds: the len is {len} but the index is {j}");
     }
     j
+}
+
+/// The slice a window or chunk binds (`for w in x.windows(2)`: `w`), for
+/// what user code does with it (`w.len()`); its elements are read through
+/// the view. `get`, which cannot panic (the run is in bounds by
+/// construction; a binding nothing reads costs nothing). A call of gd's own
+/// so that the planner knows it for pure and leaves `xs` unchanged
+/// (`plan::user_code::pure`): the chunk pass then views `xs` in the loop.
+#[inline(always)]
+pub fn slice_view<T>(xs: &[T], start: usize, len: usize) -> &[T] {
+    xs.get(start..).and_then(|s| s.get(..len)).unwrap_or(&[])
 }
 
 /// How many windows `xs.windows(size)` yields over `len` elements. Inlined

@@ -133,77 +133,12 @@ mod imp {
          _mm_cmplt_ss, _mm_cmple_ss, _mm_cmpeq_ss, _mm_cmpneq_ss, _mm_cmpunord_ss, _mm_movemask_ps);
 }
 
+// Elsewhere: plain integer masks (`lanes.rs`), which LLVM may turn back
+// into branches there.
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
-    // Plain integer masks: LLVM may turn them back into branches here.
-    macro_rules! bits {
-        ($f:ty, $u:ty) => {
-            impl super::BitSelect for $f {
-                type M = $u;
-                const ONE: $f = 1.0;
-                const HALF: $f = 0.5;
-                const ZERO: $f = 0.0;
-                #[inline(always)]
-                fn abs(self) -> $f {
-                    <$f>::abs(self)
-                }
-                #[inline(always)]
-                fn mask(c: bool) -> $u {
-                    (c as $u).wrapping_neg()
-                }
-                #[inline(always)]
-                fn none() -> $u {
-                    0
-                }
-                #[inline(always)]
-                fn pick(m: $u, a: $f, b: $f) -> $f {
-                    <$f>::from_bits((a.to_bits() & m) | (b.to_bits() & !m))
-                }
-                #[inline(always)]
-                fn keep(m: $u, a: $f) -> $f {
-                    <$f>::from_bits(a.to_bits() & m)
-                }
-                #[inline(always)]
-                fn lt(a: $f, b: $f) -> $u {
-                    Self::mask(a < b)
-                }
-                #[inline(always)]
-                fn le(a: $f, b: $f) -> $u {
-                    Self::mask(a <= b)
-                }
-                #[inline(always)]
-                fn eq(a: $f, b: $f) -> $u {
-                    Self::mask(a == b)
-                }
-                #[inline(always)]
-                fn ne(a: $f, b: $f) -> $u {
-                    Self::mask(a != b)
-                }
-                #[inline(always)]
-                fn unord(a: $f, b: $f) -> $u {
-                    Self::mask(a.is_nan() || b.is_nan())
-                }
-                #[inline(always)]
-                fn or(a: $u, b: $u) -> $u {
-                    a | b
-                }
-                #[inline(always)]
-                fn and_not(a: $u, b: $u) -> $u {
-                    a & !b
-                }
-                #[inline(always)]
-                fn test(m: $u) -> bool {
-                    m != 0
-                }
-                #[inline(always)]
-                fn signed_one(x: $f) -> $f {
-                    (1.0 as $f).copysign(x)
-                }
-            }
-        };
-    }
-    bits!(f64, u64);
-    bits!(f32, u32);
+    crate::__private::lanes::plain_bits!(f64, f64, u64, core::convert::identity, core::convert::identity);
+    crate::__private::lanes::plain_bits!(f32, f32, u32, core::convert::identity, core::convert::identity);
 }
 
 /// A float comparison's result kept as a mask (`cmp_lt` and its kin), to

@@ -354,7 +354,8 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     };
     if !dual && !split {
         let arrays: Vec<(usize, syn::Ident)> = sig.params.iter().enumerate().filter(|(_, p)| matches!(p.class, crate::sig::Class::Array { .. })).map(|(i, p)| (i, p.name.clone())).collect();
-        sw.chunks = crate::plan::chunk::plan(&low.body, &low.temps, &sw.seeded, &arrays, &sig.float);
+        let branchless = sw.branchless.keys().copied().collect();
+        sw.chunks = crate::plan::chunk::plan(&low.body, &low.temps, &sw.seeded, &arrays, &sig.float, &branchless);
     }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();

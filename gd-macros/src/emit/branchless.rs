@@ -27,15 +27,31 @@ impl Sweeps<'_> {
         !self.dual && self.branchless.get(&cond).is_some_and(|p| p.cmp.is_some())
     }
 
-    /// The hoisted mask registers.
-    pub(super) fn mask_decls(&self) -> TokenStream {
-        let (k, sc) = (&self.krate, &self.s);
+    /// The hoisted mask registers; in a chunk's trip (`lanes`), its own,
+    /// over `__private::lanes::Lane` (see `masks`).
+    pub(super) fn mask_decls(&self, lanes: bool) -> TokenStream {
+        let k = &self.krate;
+        let sc = &self.s;
+        let ty = if lanes { quote!(#k::__private::lanes::Lane<#sc>) } else { quote!(#sc) };
         let mut conds: Vec<Temp> = self.branchless.keys().copied().filter(|c| self.masked(*c)).collect();
         conds.sort();
         conds.into_iter().map(|c| {
             let m = mask(c);
-            quote!(let mut #m: #k::__private::Mask<#sc> = #k::__private::Mask::none();)
+            quote!(let mut #m: #k::__private::Mask<#ty> = #k::__private::Mask::none();)
         }).collect()
+    }
+
+    /// Where the masks and the masked rules (`select`, `cmp_le`,
+    /// `abs_adj`, ..) come from: `__private`, whose SSE masks keep a
+    /// trip's selects from becoming a branch, or in a chunk's trip
+    /// `__private::lanes`, whose integer masks vectorize across the trips.
+    pub(super) fn masks(&self) -> TokenStream {
+        let k = &self.krate;
+        if self.chunking.get().is_some() {
+            quote!(#k::__private::lanes)
+        } else {
+            quote!(#k::__private)
+        }
     }
 
     /// A float comparison's `Set`: the mask by the SSE compare, the `bool`
@@ -51,9 +67,9 @@ impl Sweeps<'_> {
             Op::Eq => "cmp_eq",
             Op::Ne => "cmp_ne",
         };
-        let (f, k, sc, m, v, a, b) = (format_ident!("{}", f), &self.krate, &self.s, mask(cond), t(cond), &c.lhs, &c.rhs);
+        let (f, p, sc, m, v, a, b) = (format_ident!("{}", f), self.masks(), &self.s, mask(cond), t(cond), &c.lhs, &c.rhs);
         quote! {
-            #m = #k::__private::#f::<#sc>(#a, #b);
+            #m = #p::#f::<#sc>(#a, #b);
             #v = #m.test();
         }
     }
@@ -83,12 +99,12 @@ impl Sweeps<'_> {
             quote!({ #body })
         };
         let (a, e) = (arm(then), arm(els));
-        let (c, k) = (self.chooser(cond, false), &self.krate);
+        let (c, p) = (self.chooser(cond, false), self.masks());
         let sel = self.branchless[&cond].outputs.iter().map(|(o, st, se)| {
             let v = t(*o);
             let pick = |src: &Option<Operand>| src.as_ref().map_or_else(|| quote!(#v), |s| self.operand(s));
             let (x, y) = (pick(st), pick(se));
-            quote!(#v = #k::__private::select(#c, #x, #y);)
+            quote!(#v = #p::select(#c, #x, #y);)
         });
         quote!(#a #e #(#sel)*)
     }
@@ -98,8 +114,8 @@ impl Sweeps<'_> {
     /// reverses with their inputs' adjoints in scratch registers; each
     /// input's adjoint the scratch of the arm taken added.
     pub(super) fn reverse_branchless(&self, cond: Temp, then: &Block, els: &Block) -> TokenStream {
-        let (c, k, z, sc) = (self.chooser(cond, true), &self.krate, &self.zero, &self.s);
-        let select = |a: &dyn quote::ToTokens, b: &dyn quote::ToTokens| quote!(#k::__private::select(#c, #a, #b));
+        let (c, p, z, sc) = (self.chooser(cond, true), self.masks(), &self.zero, &self.s);
+        let select = |a: &dyn quote::ToTokens, b: &dyn quote::ToTokens| quote!(#p::select(#c, #a, #b));
         let mut out = TokenStream::new();
         // What each arm assigns (but its output copies).
         let defs = [then, els].map(|arm| {

@@ -348,7 +348,7 @@ impl<'a> Sweeps<'a> {
             }
         }
         if mode == Mode::Record {
-            out.extend(self.mask_decls());
+            out.extend(self.mask_decls(false));
         }
         for n in 0..self.locals {
             let a = names::local(n);
@@ -1128,7 +1128,7 @@ impl<'a> Sweeps<'a> {
                         let ex = self.scales.exp.get(&x).copied().unwrap_or(0);
                         let (carried, steady) = (ey != 0 || ex != 0, self.scales.steady.contains(dst));
                         let adj = quote!(__gd_adj);
-                        let masked = if self.dual { None } else { rules::branch_free(*prim, &a, &pos, &rules::scaled(&adj, ey + k - ex, f), &self.krate) };
+                        let masked = if self.dual { None } else { rules::branch_free(*prim, &a, &pos, &rules::scaled(&adj, ey + k - ex, f), &self.masks()) };
                         let term = masked.unwrap_or_else(|| rules::update(core, &ps, &adj, k, ey + k - ex, carried, steady, f));
                         quote!(#bx += #term;)
                     });

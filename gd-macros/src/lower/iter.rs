@@ -371,12 +371,14 @@ impl<'a> Lowerer<'a> {
                     ItemVal::View(v) => {
                         // The slice itself, for what user code does with it
                         // (`w.len()`); elements are read through the view.
-                        // Taken with `get`, which cannot panic: the run is in
-                        // bounds by construction, and a binding that nothing
-                        // reads then costs nothing (indexing kept a bounds
-                        // check per trip that LLVM could not drop).
+                        // Taken with `get` (`__private::slice_view`), which
+                        // cannot panic: the run is in bounds by construction,
+                        // and a binding that nothing reads then costs nothing
+                        // (indexing kept a bounds check per trip that LLVM
+                        // could not drop).
                         let super::View { src, start, len, .. } = &self.views[v];
-                        let s = quote!(#src.get(#start..).and_then(|__gd_s| __gd_s.get(..#len)).unwrap_or(&[]));
+                        let k = crate::krate();
+                        let s = quote!(#k::__private::slice_view(#src, #start, #len));
                         self.emit(Stmt::Verbatim(quote!(let #name: &[_] = #s;)));
                         self.bind(name, key, BKind::View(v), false);
                     }

@@ -19,7 +19,7 @@
 //! chunk is bounds-checked on its own.
 //!
 //! A loop qualifies when it is seeded, runs over a range `a..b` or `a..=b`
-//! of a simple name with no `break`, `return` or nested loop in its body,
+//! (or such a range's `.step_by(s)`, `s` a literal) of a simple name with no `break`, `return` or nested loop in its body,
 //! its running sum changes in one place, `s = s + term` (or `term + s`,
 //! `s - term`) at the top level of the body, read by no user code (which
 //! would see the sum before the chunk), and some array parameter is read
@@ -51,19 +51,21 @@ use crate::ir::*;
 /// (cachegrind; x86-64 baseline, SSE2), for K = 4, 8, 16: `rosen_chain`
 /// f64 18.6, 16.3, 13.8; f32 16.1, 15.8, 9.4; `laplace3` 25.0, 21.9, 19.8
 /// (unchunked: 28.0, 28.0, 33.0). The sum's in-order adds bound the time
-/// either way; 16 f32s fill four SSE registers, 8 f64s four. A branch's
-/// masks are scalar SSE intrinsics (`__private::select`), which do not
-/// vectorize: chunked, such a body only paid the chunk's bookkeeping
-/// (instructions flat, `huber_f32` 32.4 per element at 16 against 30.0),
-/// and in time the zoo's branchy shapes got slower (one criterion run,
-/// set / hand: `huber` at n = 10 2.43 and `huber_f32` at n = 1000 1.98,
-/// against 1.57-1.72 at every n unchunked; `piecewise` at n = 10 1.35,
-/// under 1.25 unchunked), so such loops run as written.
-fn trips(float: &Ident, body: &Block) -> Option<usize> {
-    fn branches(b: &[Stmt]) -> bool {
-        b.iter().any(|s| matches!(s, Stmt::If { .. }) || s.children().into_iter().any(|c| branches(c)))
+/// either way; 16 f32s fill four SSE registers, 8 f64s four.
+///
+/// An `if` the sweeps run branch-free (`branchless`, by its condition) is
+/// no branch: in a chunk its masks are integer bits that vectorize
+/// (`__private::lanes`; by hand, `huber` chunked so ran at 0.92-0.97x the
+/// hand-written gradient, against 1.57-1.60x unchunked). Any other `if`
+/// is a branch, and a chunk of it only paid the chunk's bookkeeping (the
+/// zoo's branchy shapes timed slower chunked while their masks were SSE
+/// intrinsics: `huber` at n = 10 2.43 against 1.57), so such loops run as
+/// written.
+fn trips(float: &Ident, body: &Block, branchless: &HashSet<Temp>) -> Option<usize> {
+    fn branches(b: &[Stmt], branchless: &HashSet<Temp>) -> bool {
+        b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if !branchless.contains(cond)) || s.children().into_iter().any(|c| branches(c, branchless)))
     }
-    if branches(body) {
+    if branches(body, branchless) {
         None
     } else if float == "f32" {
         Some(16)
@@ -88,7 +90,11 @@ pub enum Form {
 #[derive(Clone, Debug)]
 pub struct View {
     pub param: usize,
+    /// Elements per unit of the loop's variable (`x[2 * i]`: 2).
     pub slope: usize,
+    /// The loop's step (`(a..b).step_by(3)`: 3): trip `k` reads
+    /// `slope · step · k` further than trip 0.
+    pub step: usize,
     pub lo: i64,
     pub width: usize,
     /// The lowest offset of the array's loads: where a window's position 0
@@ -97,9 +103,13 @@ pub struct View {
 }
 
 impl View {
+    /// Elements from one trip's reads to the next's.
+    pub fn per_trip(&self) -> usize {
+        self.slope * self.step
+    }
     /// The view's length for a chunk of `k` trips: their reads.
     pub fn len(&self, k: usize) -> usize {
-        self.slope * (k - 1) + self.width
+        self.per_trip() * (k - 1) + self.width
     }
 }
 
@@ -114,6 +124,8 @@ pub struct Chunk {
     pub hi: TokenStream,
     /// `a..=b`: `hi` is the last trip's item.
     pub inclusive: bool,
+    /// `(a..b).step_by(step)`, or 1.
+    pub step: usize,
     /// The running sum's header (its value before the trip), its one
     /// operation in the body (`acc = prim(h, term)` in `form`'s order), and
     /// that operation's term.
@@ -148,14 +160,15 @@ impl Chunk {
 
 /// The chunked loops (by trip count). `arrays`: the positions of the
 /// function's array parameters (slices, `Vec`s, arrays: `get` takes a range).
-/// `float`: the function's float type.
-pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident) -> HashMap<Temp, Chunk> {
+/// `float`: the function's float type. `branchless`: the conditions of the
+/// `if`s the sweeps run branch-free.
+pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident, branchless: &HashSet<Temp>) -> HashMap<Temp, Chunk> {
     let rebound = bound_or_changed(body);
     let arrays: Vec<(usize, Ident)> = arrays.iter().filter(|(_, n)| !rebound.contains(&n.to_string())).cloned().collect();
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = trips(float, &l.body).and_then(|k| of_loop(l, temps, &arrays, k)) {
+            if let Some(c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k)) {
                 out.insert(l.count, c);
             }
         }
@@ -167,12 +180,18 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
     let LoopHead::For { pat, iter } = &l.head else { return None };
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
-    let syn::Expr::Range(r) = crate::syntax::strip(&range).clone() else { return None };
+    let step = range_step(&range)?;
+    let r = match crate::syntax::strip(&range) {
+        syn::Expr::MethodCall(m) => crate::syntax::strip(&m.receiver),
+        e => e,
+    };
+    let syn::Expr::Range(r) = r.clone() else { return None };
     let (Some(lo), Some(hi)) = (r.start, r.end) else { return None };
     let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-    if range_step(&range) != Some(1) || !super::loops(&l.body).is_empty() || !super::recompute::never_breaks(l) || int_cast(&l.body) {
+    if !super::loops(&l.body).is_empty() || !super::recompute::never_breaks(l) || int_cast(&l.body) {
         return None;
     }
+    let step = usize::try_from(step).ok()?;
     let (acc, prim, term, form) = accumulation(l, temps)?;
     // Each array's reads, `(slope, offset)`: its loads (all of them, when
     // each is affine) and the reads in data code (`y[i]` in a passive
@@ -211,7 +230,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
         let lo = rs.iter().map(|(_, o)| *o).min()?;
         let hi = rs.iter().map(|(_, o)| *o).max()?;
         let load_lo = load_at.values().filter(|(q, _)| *q == p).map(|(_, o)| *o).min();
-        views.push(View { param: p, slope: slope as usize, lo, width: (hi - lo + 1) as usize, load_lo });
+        views.push(View { param: p, slope: slope as usize, step, lo, width: (hi - lo + 1) as usize, load_lo });
     }
     if views.is_empty() {
         return None;
@@ -227,7 +246,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
             code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, step, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
 /// Data code in a block (nested blocks included), parsed: its passive
@@ -280,7 +299,7 @@ impl VisitMut for DataReads<'_> {
                     None => self.found.push((p, at)),
                     Some((count, views)) => {
                         if let Some(id) = views.iter().position(|v| v.param == p && v.slope as i64 == at.0) {
-                            let (w, slope, pos) = (view(count, id), views[id].slope, (at.1 - views[id].lo) as usize);
+                            let (w, slope, pos) = (view(count, id), views[id].per_trip(), (at.1 - views[id].lo) as usize);
                             *e = syn::parse_quote!(#w[#slope * __gd_k + #pos]);
                             self.hits += 1;
                         }

@@ -66,7 +66,7 @@ pub fn pure(ts: &TokenStream) -> bool {
                         let ok = if method {
                             n == "len" || n == "is_empty" || rules::lookup(&n).is_some()
                         } else {
-                            matches!(n.as_str(), "Some" | "to_usize" | "to_float" | "re" | "view_index" | "windows_count" | "chunks_count")
+                            matches!(n.as_str(), "Some" | "to_usize" | "to_float" | "re" | "view_index" | "windows_count" | "chunks_count" | "slice_view")
                                 || rules::lookup(&n).is_some() && i > 2
                         };
                         if !ok {
