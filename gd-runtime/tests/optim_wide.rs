@@ -18,7 +18,7 @@ fn values<T: ParamScalar>(seed: u64, step: usize) -> Vec<T> {
         .map(|i| {
             let h = (i as u64 ^ seed)
                 .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                .wrapping_add(step as u64 * 0x632B_E59B_D9B4_E019);
+                .wrapping_add((step as u64).wrapping_mul(0x632B_E59B_D9B4_E019));
             let u = ((h >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0;
             let scale = 10f64.powi((h % 13) as i32 - 6);
             T::from_f64(if h % 17 == 0 { 0.0 } else { u * scale })
