@@ -43,11 +43,12 @@ impl Sweeps<'_> {
 
     /// Where the masks and the masked rules (`select`, `cmp_le`,
     /// `abs_adj`, ..) come from: `__private`, whose SSE masks keep a
-    /// trip's selects from becoming a branch, or in a chunk's trip
-    /// `__private::lanes`, whose integer masks vectorize across the trips.
+    /// trip's selects from becoming a branch, or in an `f32` chunk's trip
+    /// `__private::lanes`, whose integer masks vectorize across the trips
+    /// (`plan::chunk::trips`).
     pub(super) fn masks(&self) -> TokenStream {
         let k = &self.krate;
-        if self.chunking.get().is_some() {
+        if self.chunk_trip().is_some_and(|c| c.lanes) {
             quote!(#k::__private::lanes)
         } else {
             quote!(#k::__private)

@@ -31,7 +31,7 @@ fn lit(n: usize) -> Literal {
 
 impl<'a> Sweeps<'a> {
     /// The chunk plan of the loop whose chunk trip is being emitted.
-    fn chunk_trip(&self) -> Option<&Chunk> {
+    pub(super) fn chunk_trip(&self) -> Option<&Chunk> {
         self.chunking.get().and_then(|c| self.chunks.get(&c))
     }
 
@@ -116,7 +116,7 @@ impl<'a> Sweeps<'a> {
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }
         // The trips' masks, made again in each trip: integer bits there.
-        let lane_masks = self.mask_decls(true);
+        let lane_masks = if c.lanes { self.mask_decls(true) } else { TokenStream::new() };
         let hv = t(c.head);
         let sum = {
             let (h, term) = (quote!(#hv), quote!(__gd_terms[__gd_k]));

@@ -54,21 +54,29 @@ use crate::ir::*;
 /// either way; 16 f32s fill four SSE registers, 8 f64s four.
 ///
 /// An `if` the sweeps run branch-free (`branchless`, by its condition) is
-/// no branch: in a chunk its masks are integer bits that vectorize
-/// (`__private::lanes`; by hand, `huber` chunked so ran at 0.92-0.97x the
-/// hand-written gradient, against 1.57-1.60x unchunked). Any other `if`
-/// is a branch, and a chunk of it only paid the chunk's bookkeeping (the
-/// zoo's branchy shapes timed slower chunked while their masks were SSE
-/// intrinsics: `huber` at n = 10 2.43 against 1.57), so such loops run as
-/// written.
+/// no branch: in an `f32` chunk its masks, and the masked rules (`abs`,
+/// `max`, `min`), are integer bits that vectorize (`__private::lanes`;
+/// `huber_f32` set / hand 1.60-1.68 -> 0.81-0.84 in time at n >= 1000).
+/// Not in `f64`: there LLVM did not vectorize the chunk's two-lane masks
+/// but turned them back into branches on the saved `bool`s (read in the
+/// machine code), which random data mispredicts: `huber` ran at 1.10 the
+/// hand code at n = 1000, whose 1000 elements the predictor learns over
+/// repeated calls, and 3.97 at n = 10^5. So an `f64` loop with an `if` runs
+/// as written, and an `f64` chunk keeps the SSE masks (`Chunk::lanes`).
+/// Any other `if` is a branch, and a chunk of it only paid the chunk's
+/// bookkeeping (the zoo's branchy shapes timed slower chunked while their
+/// masks were SSE intrinsics: `huber` at n = 10 2.43 against 1.57), so such
+/// loops run as written.
 fn trips(float: &Ident, body: &Block, branchless: &HashSet<Temp>) -> Option<usize> {
-    fn branches(b: &[Stmt], branchless: &HashSet<Temp>) -> bool {
-        b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if !branchless.contains(cond)) || s.children().into_iter().any(|c| branches(c, branchless)))
+    fn ifs(b: &[Stmt], keep: &dyn Fn(Temp) -> bool) -> bool {
+        b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if keep(*cond)) || s.children().into_iter().any(|c| ifs(c, keep)))
     }
-    if branches(body, branchless) {
+    if ifs(body, &|c| !branchless.contains(&c)) {
         None
     } else if float == "f32" {
         Some(16)
+    } else if ifs(body, &|_| true) {
+        None
     } else {
         Some(8)
     }
@@ -126,6 +134,8 @@ pub struct Chunk {
     pub inclusive: bool,
     /// `(a..b).step_by(step)`, or 1.
     pub step: usize,
+    /// Masks and masked rules from `__private::lanes` (`f32`; see `trips`).
+    pub lanes: bool,
     /// The running sum's header (its value before the trip), its one
     /// operation in the body (`acc = prim(h, term)` in `form`'s order), and
     /// that operation's term.
@@ -168,7 +178,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k)) {
+            if let Some(c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k, float == "f32")) {
                 out.insert(l.count, c);
             }
         }
@@ -176,7 +186,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     out
 }
 
-fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) -> Option<Chunk> {
+fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, lanes: bool) -> Option<Chunk> {
     let LoopHead::For { pat, iter } = &l.head else { return None };
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
@@ -246,7 +256,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) ->
             code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, step, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, step, lanes, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
 /// Data code in a block (nested blocks included), parsed: its passive
