@@ -138,9 +138,6 @@ impl<'a> Sweeps<'a> {
             (quote!(__gd_end > __gd_cur && __gd_end - __gd_cur > #span), quote!(__gd_cur..__gd_end))
         };
         let rest = if c.step == 1 { rest } else { quote!((#rest).step_by(#step)) };
-        // The next chunk's first item: at most `end` for a step of 1; past it
-        // after a stepped loop's last chunk, maybe past `usize::MAX` too.
-        let advance = if c.step == 1 { quote!(__gd_cur += #next;) } else { quote!(__gd_cur = __gd_cur.saturating_add(#next);) };
         quote! {{
             let (mut __gd_cur, __gd_end): (usize, usize) = (#lo, #hi);
             while #more {
@@ -155,7 +152,9 @@ impl<'a> Sweeps<'a> {
                 for __gd_k in 0..#k {
                     #hv = #sum;
                 }
-                #advance
+                // Past `end` after the last chunk of a stepped loop (its
+                // next item), which may be past `usize::MAX` too.
+                __gd_cur = __gd_cur.saturating_add(#next);
             }
             for #var in #rest {
                 #plain
