@@ -453,52 +453,6 @@ fn stride_two() {
     check1!(pairs64, pairs64_twin, 0);
 }
 
-/// `step_by`: trip `k` of a chunk at `cur + step · k`; after the last
-/// chunk the next item may lie past the end.
-macro_rules! stepped {
-    ($name:ident, $f:ident, $step:literal, $($cast:tt)*) => {
-        #[differentiable]
-        pub fn $name(x: &[$f]) -> $f {
-            let mut s = 0.0;
-            for i in (0..x.len() - 1).step_by($step) {
-                let d = x[(i + 1) $($cast)*] - x[(i) $($cast)*] * x[(i) $($cast)*];
-                s += 100.0 * d * d + (1.0 - x[(i) $($cast)*]).powi(2);
-            }
-            s
-        }
-    };
-}
-stepped!(step2, f64, 2,);
-stepped!(step2_twin, f64, 2, as usize);
-stepped!(step3, f32, 3,);
-stepped!(step3_twin, f32, 3, as usize);
-
-/// `a..=b` stepped, from 1: the last item may be `b` itself.
-#[differentiable]
-pub fn step_incl(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in (1..=x.len() - 2).step_by(2) {
-        s += x[i + 1] * x[i - 1] - x[i].abs();
-    }
-    s
-}
-
-#[differentiable]
-pub fn step_incl_twin(x: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for i in (1..=x.len() - 2).step_by(2) {
-        s += x[(i + 1) as usize] * x[(i - 1) as usize] - x[(i) as usize].abs();
-    }
-    s
-}
-
-#[test]
-fn stepped_loops() {
-    check1!(step2, step2_twin, 1);
-    check1!(step3, step3_twin, 1);
-    check1!(step_incl, step_incl_twin, 2);
-}
-
 #[test]
 fn iterator_loops() {
     check1!(tv_windows, tv_windows_twin, 3);

@@ -2,14 +2,14 @@
 //!
 //! ```text
 //! let (mut cur, end): (usize, usize) = (a, b);
-//! while end > cur && end - cur > step · (K − 1) {
+//! while end > cur && end - cur >= K {
 //!     let (Some(v0), .., Some(gv0), ..) = (views of the chunk's reads and gradient writes) else { break };
 //!     let mut terms = [0; K];
-//!     for k in 0..K { let i = cur + step · k; trip i, its reads from the views, `terms[k] = term` for the sum, its window's writes to the gradient views }
+//!     for k in 0..K { let i = cur + k; trip i, its reads from the views, `terms[k] = term` for the sum, its window's writes to the gradient views }
 //!     for k in 0..K { s = s + terms[k]; }
-//!     cur += step · K;
+//!     cur += K;
 //! }
-//! for i in (cur..end).step_by(step) { trip i as written }
+//! for i in cur..end { trip i as written }
 //! ```
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
@@ -39,7 +39,7 @@ impl<'a> Sweeps<'a> {
     pub(super) fn chunk_load(&self, dst: Temp) -> Option<TokenStream> {
         let c = self.chunk_trip()?;
         let &(id, pos) = c.loads.get(&dst)?;
-        let (v, w, slope, pos) = (t(dst), view(self.chunking.get()?, id), lit(c.views[id].per_trip()), lit(pos));
+        let (v, w, slope, pos) = (t(dst), view(self.chunking.get()?, id), lit(c.views[id].slope), lit(pos));
         Some(quote!(#v = #w[#slope * __gd_k + #pos];))
     }
 
@@ -81,7 +81,7 @@ impl<'a> Sweeps<'a> {
     /// as written (`quad_form`: 18% more instructions).
     pub(super) fn chunked(&self, l: &Loop) -> bool {
         let Some(c) = self.chunks.get(&l.count) else { return false };
-        let windowed = self.window.of_loop(l.count).iter().all(|(_, w)| c.view_of(w.param).is_some_and(|v| c.views[v].per_trip() == w.stride && c.views[v].load_lo.is_some()));
+        let windowed = self.window.of_loop(l.count).iter().all(|(_, w)| c.view_of(w.param).is_some_and(|v| c.views[v].slope == w.stride && c.views[v].load_lo.is_some()));
         windowed && active_loads(&l.body, self.temps).iter().all(|x| self.window.loads.contains_key(x))
     }
 
@@ -111,7 +111,7 @@ impl<'a> Sweeps<'a> {
             // The window's position 0: its lowest load (see `chunked`).
             let id = c.view_of(w.param).unwrap();
             let lo = c.views[id].load_lo.unwrap();
-            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * c.k), start(c.views[id].slope, lo));
+            let (g, n, at) = (self.arr_adj(Arr::Param(w.param)), lit(w.stride * c.k), start(w.stride, lo));
             names.push(grad_view(l.count, id));
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }
@@ -128,23 +128,21 @@ impl<'a> Sweeps<'a> {
         };
         let var = &c.var;
         let (lo, hi) = (&c.lo, &c.hi);
-        // `K` trips left: the last one's item, `cur + step · (K − 1)`, below
-        // `end` (with `a..=b`, at most `end`; `end` may be `usize::MAX`; a
-        // chunk never passes the arrays' lengths).
-        let (span, step, next) = (lit(c.step * (c.k - 1)), lit(c.step), lit(c.step * c.k));
+        // Trips left: `end - cur`, or with `a..=b` one more (`end` may be
+        // `usize::MAX`; a chunk never passes the arrays' lengths).
         let (more, rest) = if c.inclusive {
-            (quote!(__gd_end >= __gd_cur && __gd_end - __gd_cur >= #span), quote!(__gd_cur..=__gd_end))
+            let k1 = lit(c.k - 1);
+            (quote!(__gd_end >= __gd_cur && __gd_end - __gd_cur >= #k1), quote!(__gd_cur..=__gd_end))
         } else {
-            (quote!(__gd_end > __gd_cur && __gd_end - __gd_cur > #span), quote!(__gd_cur..__gd_end))
+            (quote!(__gd_end > __gd_cur && __gd_end - __gd_cur >= #k), quote!(__gd_cur..__gd_end))
         };
-        let rest = if c.step == 1 { rest } else { quote!((#rest).step_by(#step)) };
         quote! {{
             let (mut __gd_cur, __gd_end): (usize, usize) = (#lo, #hi);
             while #more {
                 let (#(::core::option::Option::Some(#names),)*) = (#(#gets,)*) else { break };
                 let mut __gd_terms: [#s; #k] = [#z; #k];
                 for __gd_k in 0..#k {
-                    let #var = __gd_cur + #step * __gd_k;
+                    let #var = __gd_cur + __gd_k;
                     #lane_masks
                     #chunk_trip
                 }
@@ -152,9 +150,7 @@ impl<'a> Sweeps<'a> {
                 for __gd_k in 0..#k {
                     #hv = #sum;
                 }
-                // Past `end` after the last chunk of a stepped loop (its
-                // next item), which may be past `usize::MAX` too.
-                __gd_cur = __gd_cur.saturating_add(#next);
+                __gd_cur += #k;
             }
             for #var in #rest {
                 #plain

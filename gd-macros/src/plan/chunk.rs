@@ -19,7 +19,7 @@
 //! chunk is bounds-checked on its own.
 //!
 //! A loop qualifies when it is seeded, runs over a range `a..b` or `a..=b`
-//! (or such a range's `.step_by(s)`, `s` a literal) of a simple name with no `break`, `return` or nested loop in its body,
+//! of a simple name with no `break`, `return` or nested loop in its body,
 //! its running sum changes in one place, `s = s + term` (or `term + s`,
 //! `s - term`) at the top level of the body, read by no user code (which
 //! would see the sum before the chunk), and some array parameter is read
@@ -98,11 +98,7 @@ pub enum Form {
 #[derive(Clone, Debug)]
 pub struct View {
     pub param: usize,
-    /// Elements per unit of the loop's variable (`x[2 * i]`: 2).
     pub slope: usize,
-    /// The loop's step (`(a..b).step_by(3)`: 3): trip `k` reads
-    /// `slope · step · k` further than trip 0.
-    pub step: usize,
     pub lo: i64,
     pub width: usize,
     /// The lowest offset of the array's loads: where a window's position 0
@@ -111,13 +107,9 @@ pub struct View {
 }
 
 impl View {
-    /// Elements from one trip's reads to the next's.
-    pub fn per_trip(&self) -> usize {
-        self.slope * self.step
-    }
     /// The view's length for a chunk of `k` trips: their reads.
     pub fn len(&self, k: usize) -> usize {
-        self.per_trip() * (k - 1) + self.width
+        self.slope * (k - 1) + self.width
     }
 }
 
@@ -132,8 +124,6 @@ pub struct Chunk {
     pub hi: TokenStream,
     /// `a..=b`: `hi` is the last trip's item.
     pub inclusive: bool,
-    /// `(a..b).step_by(step)`, or 1.
-    pub step: usize,
     /// Masks and masked rules from `__private::lanes` (`f32`; see `trips`).
     pub lanes: bool,
     /// The running sum's header (its value before the trip), its one
@@ -190,18 +180,12 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, la
     let LoopHead::For { pat, iter } = &l.head else { return None };
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
-    let step = range_step(&range)?;
-    let r = match crate::syntax::strip(&range) {
-        syn::Expr::MethodCall(m) => crate::syntax::strip(&m.receiver),
-        e => e,
-    };
-    let syn::Expr::Range(r) = r.clone() else { return None };
+    let syn::Expr::Range(r) = crate::syntax::strip(&range).clone() else { return None };
     let (Some(lo), Some(hi)) = (r.start, r.end) else { return None };
     let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-    if !super::loops(&l.body).is_empty() || !super::recompute::never_breaks(l) || int_cast(&l.body) {
+    if range_step(&range) != Some(1) || !super::loops(&l.body).is_empty() || !super::recompute::never_breaks(l) || int_cast(&l.body) {
         return None;
     }
-    let step = usize::try_from(step).ok()?;
     let (acc, prim, term, form) = accumulation(l, temps)?;
     // Each array's reads, `(slope, offset)`: its loads (all of them, when
     // each is affine) and the reads in data code (`y[i]` in a passive
@@ -240,7 +224,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, la
         let lo = rs.iter().map(|(_, o)| *o).min()?;
         let hi = rs.iter().map(|(_, o)| *o).max()?;
         let load_lo = load_at.values().filter(|(q, _)| *q == p).map(|(_, o)| *o).min();
-        views.push(View { param: p, slope: slope as usize, step, lo, width: (hi - lo + 1) as usize, load_lo });
+        views.push(View { param: p, slope: slope as usize, lo, width: (hi - lo + 1) as usize, load_lo });
     }
     if views.is_empty() {
         return None;
@@ -256,7 +240,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, la
             code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, step, lanes, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, lanes, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
 /// Data code in a block (nested blocks included), parsed: its passive
@@ -309,7 +293,7 @@ impl VisitMut for DataReads<'_> {
                     None => self.found.push((p, at)),
                     Some((count, views)) => {
                         if let Some(id) = views.iter().position(|v| v.param == p && v.slope as i64 == at.0) {
-                            let (w, slope, pos) = (view(count, id), views[id].per_trip(), (at.1 - views[id].lo) as usize);
+                            let (w, slope, pos) = (view(count, id), views[id].slope, (at.1 - views[id].lo) as usize);
                             *e = syn::parse_quote!(#w[#slope * __gd_k + #pos]);
                             self.hits += 1;
                         }
