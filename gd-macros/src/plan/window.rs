@@ -249,7 +249,9 @@ pub(super) fn affine_accesses(a: Arr, l: &Loop, temps: &[TempInfo]) -> Option<Ve
 pub(super) fn range_step(e: &syn::Expr) -> Option<i64> {
     match crate::syntax::strip(e) {
         syn::Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some(1),
-        syn::Expr::MethodCall(m) if m.method == "step_by" && m.args.len() == 1 && range_step(&m.receiver) == Some(1) => match &m.args[0] {
+        // The step through `strip` too: a literal a `macro_rules!` passed in
+        // comes wrapped in an invisible group.
+        syn::Expr::MethodCall(m) if m.method == "step_by" && m.args.len() == 1 && range_step(&m.receiver) == Some(1) => match crate::syntax::strip(&m.args[0]) {
             syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.base10_parse::<i64>().ok().filter(|s| *s >= 1),
             _ => None,
         },
