@@ -206,7 +206,8 @@ pub fn pairs_chunked_twin(x: &[f32]) -> f32 {
     s
 }
 
-/// A branch in the term.
+/// A branch-free `if` in the term: chunked in `f32` on integer masks
+/// (`__private::lanes`); in `f64` the loop runs as written (`plan::chunk::trips`).
 macro_rules! huber {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable(wrt(x))]
@@ -226,7 +227,8 @@ huber!(huber32, f32,);
 huber!(huber32_twin, f32, as usize);
 
 /// `max`, `min` and `abs` without an `if`: their reverses are masked rules
-/// (`__private::abs_adj`, `max_adj0`, ..), in a chunk the `lanes` ones.
+/// (`__private::abs_adj`, `max_adj0`, ..), in an `f32` chunk the `lanes`
+/// ones, in an `f64` chunk the SSE ones.
 macro_rules! clipped {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable(wrt(x))]
@@ -246,7 +248,8 @@ clipped!(clipped32, f32,);
 clipped!(clipped32_twin, f32, as usize);
 
 /// A branch-free `if` on a `bool` that is no float comparison (the trip
-/// index's), `select` on the `bool`, then an `else if` on a comparison's mask.
+/// index's), `select` on the `bool`, then an `else if` on a comparison's
+/// mask; chunked in `f32` only.
 macro_rules! banded {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -285,8 +288,9 @@ pub fn zip_sq_twin(x: &[f64], y: &[f64]) -> f64 {
 
 /// `x` read below its loads in a condition. Chunked, the gradient's view
 /// must start at the loads' lowest offset, the reads' view below it (a bug
-/// this case found); its `if` is branch-free, so it runs in chunks with
-/// integer masks (`__private::lanes`).
+/// this case found). Its `if` assigns passive constants, so it stays a
+/// branch and the loop runs as written (`plan::chunk::trips`): a twin
+/// check for when such loops chunk.
 macro_rules! weighted {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -423,8 +427,9 @@ fn ranges_not_from_zero_or_to_the_end() {
     check1!(half64, half64_twin, 3);
 }
 
-/// Branch-free `if`s and masked rules in a chunk: `__private::lanes`'
-/// integer masks, bit for bit what the SSE masks of the loop as written give.
+/// Branch-free `if`s and masked rules in a chunk: in `f32` `__private::lanes`'
+/// integer masks, bit for bit what the SSE masks of the loop as written
+/// give; in `f64` the SSE masked rules in a chunk, or the loop as written.
 #[test]
 fn masks_in_chunks() {
     check2!(clipped64, clipped64_twin, 0, 1000);

@@ -1,6 +1,6 @@
-//! The branch-free `if`s' masks and masked rules for a loop that runs in
-//! chunks of trips (the macro's `plan::chunk`), as plain integer bit masks
-//! that LLVM vectorizes across the chunk's trips.
+//! The branch-free `if`s' masks and masked rules for an `f32` loop that
+//! runs in chunks of trips (the macro's `plan::chunk`), as plain integer
+//! bit masks that LLVM vectorizes across the chunk's trips.
 //!
 //! Outside chunks the masks are SSE registers made by the compare
 //! intrinsics (`select.rs`), which keep LLVM from turning a trip's selects
@@ -10,7 +10,10 @@
 //! measured by hand on the zoo's `huber` loop in chunks of 8 (value and
 //! gradient bit-identical), 0.92–0.97x the hand-written gradient's time
 //! against 1.57–1.60x unchunked, where the same chunks over the SSE masks
-//! ran at 2.1–2.7x.
+//! ran at 2.1–2.7x. That hand experiment was `f64`; in the macro's `f64`
+//! chunks LLVM turned the scalarized terms' selects back into branches
+//! (`huber` at n = 10⁵: 3.97x), so only `f32` chunks use these
+//! (`plan::chunk::trips`), and only `Lane<f32>` has masks.
 //!
 //! Every function here is its `select.rs` / `masked_rules.rs` namesake
 //! over [`Lane`], a float whose [`BitSelect`] masks are integers: the same
@@ -19,8 +22,7 @@
 
 use super::select::{BitSelect, Cond, Mask};
 
-/// A float whose masks are plain integer bits (`u64` for `f64`, `u32` for
-/// `f32`).
+/// A float whose masks are plain integer bits (`u32` for `f32`).
 #[derive(Clone, Copy)]
 pub struct Lane<F>(pub F);
 
@@ -110,7 +112,6 @@ macro_rules! plain_bits {
 #[cfg(not(target_arch = "x86_64"))]
 pub(crate) use plain_bits;
 
-plain_bits!(Lane<f64>, f64, u64, |x: Lane<f64>| x.0, Lane::<f64>);
 plain_bits!(Lane<f32>, f32, u32, |x: Lane<f32>| x.0, Lane::<f32>);
 
 /// `if c { a } else { b }` on a `bool` or a chunk's mask.

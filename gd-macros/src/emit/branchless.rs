@@ -55,8 +55,8 @@ impl Sweeps<'_> {
         }
     }
 
-    /// A float comparison's `Set`: the mask by the SSE compare, the `bool`
-    /// from it (dead, so gone, where nothing saves or branches on it).
+    /// A float comparison's `Set`: the mask by the SSE compare (in an `f32`
+    /// chunk's trip, the integer compare: `masks`), the `bool` from it (dead, so gone, where nothing saves or branches on it).
     pub(super) fn set_mask(&self, cond: Temp) -> TokenStream {
         use crate::plan::float_cmp::Op;
         let c = self.branchless[&cond].cmp.as_ref().expect("a masked condition");
