@@ -262,7 +262,9 @@ fn sweep<O: Optimizer, P: TrainParams + ?Sized, L: FnMut(&P, &[usize], &mut P) -
             diverged = true;
             break;
         }
-        o.update(&mut WithGrad { params: &mut *params, grad: g.borrow_mut() }, &GradMap::IDENTITY)?;
+        crate::budget::with(cfg.threads, cfg.threads, || {
+            o.update(&mut WithGrad { params: &mut *params, grad: g.borrow_mut() }, &GradMap::IDENTITY)
+        })?;
     }
     let suggestion = suggest(&lrs, &losses, cfg.skip_start, cfg.skip_end);
     Ok(LrFindReport { lrs, losses, raw_losses: raw, diverged, suggestion })

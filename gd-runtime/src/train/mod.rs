@@ -809,7 +809,12 @@ impl<'a> Trainer<'a> {
                     history.steps.push(StepRecord { step: steps, epoch, loss: step_loss, grad_norm: gnorm, lr: opt.lr() });
                 }
                 prev.borrow_mut().assign(params);
-                opt.update(&mut WithGrad { params: &mut *params, grad: step_grad }, &GradMap::IDENTITY)?;
+                // Under the run's thread budget, as its losses: a large
+                // leaf's update runs on those threads (optim/state.rs).
+                let threads = cfg.threads;
+                crate::budget::with(threads, threads, || {
+                    opt.update(&mut WithGrad { params: &mut *params, grad: step_grad }, &GradMap::IDENTITY)
+                })?;
                 steps += 1;
                 epoch_grad.borrow_mut().add_scaled(gw, step_grad);
                 ep_loss += step_loss * gw;
