@@ -286,3 +286,34 @@ fn second_order_through_calls_with_structs() {
     }
     assert_eq!(calls_per_layer::hessian(&p, &x).0, calls_per_layer(&p, &x));
 }
+
+// A long map whose closure captures nothing may run on several threads
+// (src/__private/tensor/maps.rs); one that captures a variable runs on one,
+// whatever its type (an `Rc`, not `Sync`, compiles). Each element is
+// computed alone, so both give the same bits, and the hand-derived ones.
+#[differentiable]
+fn tanh_sum(m: &DMatrix<f32>) -> f32 {
+    m.map(|v| v.tanh()).sum()
+}
+
+#[differentiable(wrt(m))]
+fn tanh_sum_captured(m: &DMatrix<f32>, k: &std::rc::Rc<f32>) -> f32 {
+    m.map(|v| (v * **k).tanh()).sum()
+}
+
+#[test]
+fn long_maps_on_threads_give_the_one_thread_bits() {
+    // 2^15 elements of tanh: the first 1 024 take long enough that the
+    // rest goes to the threads there are.
+    let m = DMatrix::<f32>::from_fn(256, 128, |i, j| ((i * 7 + j * 3) as f32 * 0.013).sin() * 3.0);
+    let (v, g) = tanh_sum::value_and_grad(&m);
+    let (vc, gc) = tanh_sum_captured::value_and_grad(&m, &std::rc::Rc::new(1.0));
+    // Hand-derived: 1 - tanh² per element.
+    let hand = m.map(|x| 1.0 - x.tanh() * x.tanh());
+    assert_eq!(v.to_bits(), vc.to_bits());
+    assert!((v - m.map(|x| x.tanh()).sum()).abs() <= 1e-3, "{v}");
+    for ((a, b), h) in g.iter().zip(gc.iter()).zip(hand.iter()) {
+        assert_eq!(a.to_bits(), b.to_bits());
+        assert!((a - h).abs() <= 1e-6, "{a} vs {h}");
+    }
+}

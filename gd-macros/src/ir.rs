@@ -212,6 +212,9 @@ pub struct ElemFn {
     pub float: proc_macro2::Ident,
     pub sig: Sig,
     pub low: Lowered,
+    /// The body may read a variable of the enclosing function (or `self`):
+    /// a closure that reads none is `Sync`, so its map may run on threads.
+    pub captures: bool,
 }
 
 pub enum LoopHead {

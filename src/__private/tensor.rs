@@ -14,6 +14,7 @@ mod call;
 mod dual;
 mod elementwise;
 mod gemm;
+mod maps;
 mod shaped;
 pub use call::{arg, dual_arg, tan_arg, DualSlot, FromArg, FromDualArg, LendDual};
 pub use dual::{lift, pair, primal, split, tangent, unpair_add, Pair, Primal, Tan};
@@ -164,6 +165,12 @@ pub trait Tensor: Clone {
     fn count(&self) -> usize;
     /// Each element through `f`, which gives value and derivative.
     fn map_pair(&self, f: impl Fn(Self::F) -> (Self::F, Self::F)) -> (Self, Self);
+    /// [`Tensor::map_pair`] with a closure that may run on several threads
+    /// (`maps.rs`).
+    #[inline(always)]
+    fn map_pair_threaded(&self, f: &(impl Fn(Self::F) -> (Self::F, Self::F) + Sync)) -> (Self, Self) {
+        self.map_pair(f)
+    }
     /// Index of the largest (`max`) or smallest element; the first on ties.
     fn arg_extreme(&self, max: bool) -> usize;
     fn at(&self, k: usize) -> Self::F;
@@ -185,6 +192,8 @@ pub trait Real:
     + std::ops::Neg<Output = Self>
     + std::ops::AddAssign
     + std::ops::SubAssign
+    + Send
+    + Sync
     + 'static
 {
     fn zero() -> Self;
@@ -331,9 +340,12 @@ where
         // and columns: writing into uninitialised storage with `map` saved
         // a copy but cost 16–26 instructions per element more.
         let (mut z, mut d) = (self.clone(), self.clone());
-        for ((z, d), x) in z.as_mut_slice().iter_mut().zip(d.as_mut_slice()).zip(self.as_slice()) {
-            (*z, *d) = f(*x);
-        }
+        maps::map_slices(z.as_mut_slice(), d.as_mut_slice(), self.as_slice(), &f);
+        (z, d)
+    }
+    fn map_pair_threaded(&self, f: &(impl Fn(F) -> (F, F) + Sync)) -> (Self, Self) {
+        let (mut z, mut d) = (self.clone(), self.clone());
+        maps::map_slices_threaded(z.as_mut_slice(), d.as_mut_slice(), self.as_slice(), f);
         (z, d)
     }
     fn arg_extreme(&self, max: bool) -> usize {

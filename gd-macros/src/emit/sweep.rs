@@ -568,7 +568,7 @@ impl<'a> Sweeps<'a> {
                 Stmt::Seed { .. } => TokenStream::new(),
                 Stmt::TOp { dst, rule, args, span } => self.forward_top(*dst, rule, args, *span, mode),
                 Stmt::TMap { dst, deriv, arg, f } => {
-                    self.forward_tmap(*dst, *deriv, arg, &super::api::elementwise_closure(f, self.dual), mode)
+                    self.forward_tmap(*dst, *deriv, arg, &super::api::elementwise_closure(f, self.dual), !f.captures, mode)
                 }
                 // Data copied into a differentiated matrix: in the dual copy,
                 // a constant dual matrix.

@@ -441,10 +441,13 @@ impl<'a> Sweeps<'a> {
         Some(quote!(#take { #stmts }))
     }
 
-    pub(super) fn forward_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg, f: &TokenStream, mode: Mode) -> TokenStream {
+    pub(super) fn forward_tmap(&self, dst: Temp, deriv: Temp, arg: &TArg, f: &TokenStream, threads: bool, mode: Mode) -> TokenStream {
         let (k, a, v, dv) = (&self.krate, self.tval(arg), t(dst), t(deriv));
+        // A closure that captures nothing is `Sync`: it may run on several
+        // threads (src/__private/tensor/maps.rs).
+        let map = if threads { quote!(map_jvp_threaded) } else { quote!(map_jvp) };
         let mut o = quote! {{
-            let (__gd_z, __gd_dz) = #k::__private::tensor::map_jvp(#a, #f);
+            let (__gd_z, __gd_dz) = #k::__private::tensor::#map(#a, #f);
             #v = ::core::option::Option::Some(__gd_z);
             #dv = ::core::option::Option::Some(__gd_dz);
         }};

@@ -366,7 +366,12 @@ impl<'a> Lowerer<'a> {
         let attr = crate::attr::parse(TokenStream::new())?;
         let sig = crate::sig::read(&item, &attr).map_err(|e| syn::Error::new(body.span(), e.to_string()))?;
         let low = super::lower_fn(&sig, &item.block)?;
-        Ok(ElemFn { name, float: f.clone(), sig, low })
+        // Any name the enclosing function binds counts, even one the closure
+        // shadows, and so does `self`: a capture missed here would be a
+        // compile error (the threaded map asks for `Sync`), one counted too
+        // many only keeps the map on one thread.
+        let captures = super::mentions(&body.to_token_stream(), &mut |i| i == "self" || self.env.lookup(&i.to_string()).is_some());
+        Ok(ElemFn { name, float: f.clone(), sig, low, captures })
     }
 
     /// The primal tokens of a place (`p.layers[__gd_t4].w`), for user code.

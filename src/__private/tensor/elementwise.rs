@@ -288,6 +288,11 @@ pub fn min_tan<A: Tensor>(a: &A, _: &A::F, da: Option<&A>) -> Option<A::F> {
 pub fn map_jvp<A: Tensor>(a: &A, f: impl Fn(A::F) -> (A::F, A::F)) -> (A, A) {
     a.map_pair(f)
 }
+/// [`map_jvp`] for a closure that captures nothing, which may run on
+/// several threads (`maps.rs`).
+pub fn map_jvp_threaded<A: Tensor>(a: &A, f: impl Fn(A::F) -> (A::F, A::F) + Sync) -> (A, A) {
+    a.map_pair_threaded(&f)
+}
 pub fn map_rev<A: Tensor>(d: &A, zb: &A, ab: Option<&mut A>) {
     if let Some(ab) = ab {
         zb.cmul_to(d, ab);
