@@ -192,6 +192,10 @@ fn logreg_data() -> LrData {
 /// `value_and_grad_into` (it adds); the difference from `hand` is the cost
 /// of reading `g` back on every write.
 /// `hand` with `value_and_grad`'s signature: the gradient in a new `Vec`.
+/// Not inlined, as `value_and_grad` is not into the bench loop: inlined,
+/// the compiler saw the `Vec` dropped unread in the same loop (the zoo's
+/// `hand_vec` had that bias, session 11: benches/shapes.rs).
+#[inline(never)]
 fn rosenbrock_hand_vec(x: &[f64]) -> (f64, Vec<f64>) {
     let mut g = vec![0.0; x.len()];
     let v = rosenbrock_hand(x, &mut g);
