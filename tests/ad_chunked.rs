@@ -315,6 +315,25 @@ macro_rules! root_or_neg {
 root_or_neg!(root_or_neg64, f64,);
 root_or_neg!(root_or_neg64_twin, f64, as usize);
 
+/// A scalar parameter beside the array: its adjoint is summed over the
+/// trips in order inside the chunk's trip loop, a scalar chain that takes
+/// the masks' selects too.
+macro_rules! scaled {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f], a: $f) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let r = a * x[(i) $($cast)*] - 0.25;
+                s += if r.abs() <= 1.0 { 0.5 * r * r } else { r.abs() - 0.5 };
+            }
+            s
+        }
+    };
+}
+scaled!(scaled64, f64,);
+scaled!(scaled64_twin, f64, as usize);
+
 /// An iterator's item read in a `let` (`let b = &y[i];` in the lowering
 /// of `zip`): data code the chunk reads through a view too. The twin is
 /// the loop the lowering writes, with the casts.
@@ -585,6 +604,49 @@ fn check_edges(name: &str, sweep: Sweep<f64>, twin: Sweep<f64>, hand: &dyn Fn(&[
                             assert!(close(g[k], gf[k]), "{name} (n = {n}, set {set}) at x = {}: {} against forward mode's {}", x[k], g[k], gf[k]);
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// `scaled64`: value, `x`'s and `a`'s gradients against the twin's bit for
+/// bit and against the hand gradient (`a`'s summed in trip order), at
+/// every length of `lens` and the edges, `_set` and `_into`.
+#[test]
+fn f64_chunk_with_a_scalar_parameter() {
+    for (n, x) in lens().map(|n| (n, point::<f64>(n, 0.0))).chain([19, 64].map(|n| (n, edges(n, false)))) {
+        for a in [0.7, 2.5, -1.0] {
+            let (mut hv, mut ha, mut hg) = (0.0, 0.0, vec![0.0; n]);
+            for i in 0..n {
+                let r = a * x[i] - 0.25;
+                let d = if r.abs() <= 1.0 {
+                    hv += 0.5 * r * r;
+                    r
+                } else {
+                    hv += r.abs() - 0.5;
+                    if r > 0.0 { 1.0 } else if r < 0.0 { -1.0 } else { 0.0 }
+                };
+                hg[i] = d * a;
+                ha += d * x[i];
+            }
+            for set in [true, false] {
+                let fill = if set { f64::NAN } else { 0.0 };
+                let (mut g, mut gt, mut ga, mut gat) = (vec![fill; n], vec![fill; n], fill, fill);
+                let (v, vt) = if set {
+                    (scaled64::value_and_grad_set(&x, a, &mut g, &mut ga), scaled64_twin::value_and_grad_set(&x, a, &mut gt, &mut gat))
+                } else {
+                    (scaled64::value_and_grad_into(&x, a, &mut g, &mut ga), scaled64_twin::value_and_grad_into(&x, a, &mut gt, &mut gat))
+                };
+                let what = format!("scaled64 (n = {n}, a = {a}, set {set})");
+                assert_eq!(v.to_bits(), vt.to_bits(), "{what}: value {v} against the twin's {vt}");
+                assert_eq!(ga.to_bits(), gat.to_bits(), "{what}: a's gradient {ga} against the twin's {gat}");
+                assert!(close(v, hv), "{what}: value {v} against the hand's {hv}");
+                let tol = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
+                assert!(tol(ga, ha), "{what}: a's gradient {ga} against the hand's {ha}");
+                for k in 0..n {
+                    assert_eq!(g[k].to_bits(), gt[k].to_bits(), "{what} at x = {}: {} against the twin's {}", x[k], g[k], gt[k]);
+                    assert!(close(g[k], hg[k]), "{what} at x = {}: {} against the hand's {}", x[k], g[k], hg[k]);
                 }
             }
         }
