@@ -251,7 +251,7 @@ clipped!(clipped32_twin, f32, as usize);
 
 /// A branch-free `if` on a `bool` that is no float comparison (the trip
 /// index's), `select` on the `bool`, then an `else if` on a comparison's
-/// mask; chunked in `f32` only (`plan::chunk::trips`).
+/// mask; not chunked (`plan::chunk::trips`: in a chunk it branched).
 macro_rules! banded {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -495,7 +495,7 @@ fn ranges_not_from_zero_or_to_the_end() {
 
 /// Branch-free `if`s and masked rules in a chunk: `__private::lanes`'
 /// integer masks, bit for bit what the SSE masks of the loop as written
-/// give (`banded64`'s loop runs as written: its `if` on the trip index).
+/// give (`banded`'s loops run as written: their `if` on the trip index).
 #[test]
 fn masks_in_chunks() {
     check2!(clipped64, clipped64_twin, 0, 1000);

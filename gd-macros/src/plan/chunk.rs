@@ -71,25 +71,23 @@ use crate::ir::*;
 /// x86 lowers to a branch (`testb $1, mask; jne`): random data mispredicts
 /// it, and `huber` ran at 3.97x the hand code at n = 10^5 (1.10 at
 /// n = 1000, whose 1000 elements the predictor learns over repeated
-/// calls). The same became of an `f64` `if` on a `bool` that is no float
-/// comparison (the trip index's `i % 3 == 0`, beside a compare: a branch
-/// on a lane of the compare); a `bool`'s mask behind an `asm!` barrier
+/// calls). An `if` on a `bool` that is no float comparison (the trip
+/// index's `i % 3 == 0`) still branched in a chunk, on a lane of a compare
+/// beside it in `f64`, on a scalar `ucomiss` in `f32` (machine code of
+/// `tests/ad_chunked.rs`'s `banded`); its mask behind an `asm!` barrier
 /// (as `select.rs` does) kept the branch out but left every chunk scalar,
 /// since the sweeps select on the compares' `bool`s too (the `else if`
-/// chain 49 against 38 unchunked). So an `f64` loop with such an `if`
-/// runs as written (`f32` chunks still take it; their machine code is
-/// not read yet).
+/// chain 49 against 38 instructions unchunked). So a loop with such an
+/// `if` runs as written, on the SSE masks.
 /// Any other `if` is a branch, and a chunk of it only paid the chunk's
 /// bookkeeping (the zoo's branchy shapes timed slower chunked while their
 /// masks were SSE intrinsics: `huber` at n = 10 2.43 against 1.57), so such
 /// loops run as written.
 fn trips(float: &Ident, body: &Block, branchless: &HashMap<Temp, Branchless>) -> Option<usize> {
-    if ifs(body, &|c| !branchless.contains_key(&c)) {
+    if ifs(body, &|c| !branchless.get(&c).is_some_and(|b| b.cmp.is_some())) {
         None
     } else if float == "f32" {
         Some(16)
-    } else if ifs(body, &|c| branchless[&c].cmp.is_none()) {
-        None
     } else {
         Some(8)
     }
