@@ -12,11 +12,14 @@
 //! in f32 and f64 and spelled another way; a three-point stencil (reads at
 //! `i - 1`); a range from 3 with the term on the left of the sum; `a..=b`
 //! and `a..b` ending mid-array; `s -=` with a data array; a read at a
-//! non-affine index (kept checked); reads at `2i` and `2i + 1`; a branch
-//! in the term and a condition reading below the loads (neither chunked
-//! now: a branch's masks do not vectorize); `zip` (its item read
-//! in a `let`); and a read out of bounds in the second chunk panics as the
-//! loop as written does.
+//! non-affine index (kept checked); reads at `2i` and `2i + 1`;
+//! branch-free `if`s in the term, in f32 and f64 (Huber, an `else if`
+//! chain, `sqrt` of a negative in the arm not taken; their masks are
+//! `__private::lanes`' integer bits in a chunk, the SSE ones in the twin),
+//! checked also at NaN, infinities and the boundaries against the hand
+//! gradient and forward mode; a condition reading below the loads (a
+//! branch: not chunked); `zip` (its item read in a `let`); and a read out
+//! of bounds in the second chunk panics as the loop as written does.
 
 use gd::differentiable;
 
@@ -206,8 +209,8 @@ pub fn pairs_chunked_twin(x: &[f32]) -> f32 {
     s
 }
 
-/// A branch-free `if` in the term: chunked in `f32` on integer masks
-/// (`__private::lanes`); in `f64` the loop runs as written (`plan::chunk::trips`).
+/// A branch-free `if` in the term: chunked on integer masks
+/// (`__private::lanes`), in `f32` and `f64`.
 macro_rules! huber {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable(wrt(x))]
@@ -227,8 +230,7 @@ huber!(huber32, f32,);
 huber!(huber32_twin, f32, as usize);
 
 /// `max`, `min` and `abs` without an `if`: their reverses are masked rules
-/// (`__private::abs_adj`, `max_adj0`, ..), in an `f32` chunk the `lanes`
-/// ones, in an `f64` chunk the SSE ones.
+/// (`__private::abs_adj`, `max_adj0`, ..), in a chunk the `lanes` ones.
 macro_rules! clipped {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable(wrt(x))]
@@ -249,7 +251,7 @@ clipped!(clipped32_twin, f32, as usize);
 
 /// A branch-free `if` on a `bool` that is no float comparison (the trip
 /// index's), `select` on the `bool`, then an `else if` on a comparison's
-/// mask; chunked in `f32` only.
+/// mask; not chunked (`plan::chunk::trips`: in a chunk it branched).
 macro_rules! banded {
     ($name:ident, $f:ident, $($cast:tt)*) => {
         #[differentiable]
@@ -267,6 +269,70 @@ banded!(banded64, f64,);
 banded!(banded64_twin, f64, as usize);
 banded!(banded32, f32,);
 banded!(banded32_twin, f32, as usize);
+
+/// An `else if` chain of three pieces (the zoo's `piecewise` with `sqrt`
+/// for `ln`, which keeps its branches): below 0 the last piece, not taken,
+/// takes `sqrt` of a negative (NaN), and at 0 its partial is infinite.
+macro_rules! pieces {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let v = x[(i) $($cast)*];
+                s += if v < -1.0 {
+                    -2.0 * v - 1.0
+                } else if v < 1.0 {
+                    v * v
+                } else {
+                    4.0 * v.sqrt() - 3.0
+                };
+            }
+            s
+        }
+    };
+}
+pieces!(pieces64, f64,);
+pieces!(pieces64_twin, f64, as usize);
+
+/// The then arm not taken is NaN (`sqrt` of a negative) or has an infinite
+/// partial (at 0); masks of `>` and `>=`, the derivative different on
+/// either side of `v = -0.5` (so that the boundary tells which arm ran);
+/// the data read twice.
+macro_rules! root_or_neg {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable(wrt(x))]
+        pub fn $name(x: &[$f], y: &[$f]) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let v = x[(i) $($cast)*] - 0.5 * y[(i) $($cast)*];
+                s += if v > 0.0 { v.sqrt() } else if v >= -0.5 { -v } else { 2.0 * v * v } * y[(i) $($cast)*];
+            }
+            s
+        }
+    };
+}
+root_or_neg!(root_or_neg64, f64,);
+root_or_neg!(root_or_neg64_twin, f64, as usize);
+
+/// A scalar parameter beside the array: its adjoint is summed over the
+/// trips in order inside the chunk's trip loop, a scalar chain that takes
+/// the masks' selects too.
+macro_rules! scaled {
+    ($name:ident, $f:ident, $($cast:tt)*) => {
+        #[differentiable]
+        pub fn $name(x: &[$f], a: $f) -> $f {
+            let mut s = 0.0;
+            for i in 0..x.len() {
+                let r = a * x[(i) $($cast)*] - 0.25;
+                s += if r.abs() <= 1.0 { 0.5 * r * r } else { r.abs() - 0.5 };
+            }
+            s
+        }
+    };
+}
+scaled!(scaled64, f64,);
+scaled!(scaled64_twin, f64, as usize);
 
 /// An iterator's item read in a `let` (`let b = &y[i];` in the lowering
 /// of `zip`): data code the chunk reads through a view too. The twin is
@@ -427,15 +493,17 @@ fn ranges_not_from_zero_or_to_the_end() {
     check1!(half64, half64_twin, 3);
 }
 
-/// Branch-free `if`s and masked rules in a chunk: in `f32` `__private::lanes`'
+/// Branch-free `if`s and masked rules in a chunk: `__private::lanes`'
 /// integer masks, bit for bit what the SSE masks of the loop as written
-/// give; in `f64` the SSE masked rules in a chunk, or the loop as written.
+/// give (`banded`'s loops run as written: their `if` on the trip index).
 #[test]
 fn masks_in_chunks() {
     check2!(clipped64, clipped64_twin, 0, 1000);
     check2!(clipped32, clipped32_twin, 0, 1000);
     check1!(banded64, banded64_twin, 1);
     check1!(banded32, banded32_twin, 1);
+    check1!(pieces64, pieces64_twin, 0);
+    check2!(root_or_neg64, root_or_neg64_twin, 0, 1000);
 }
 
 #[test]
@@ -482,4 +550,189 @@ fn out_of_bounds_read_panics_where_written() {
     assert!(a.contains("index out of bounds") && a.contains("13"), "{a}");
     assert_eq!(a, b);
     assert_eq!(g, gt);
+}
+
+/// Inputs at the pieces' boundaries (and the next floats either side), at
+/// zeros of both signs, NaN and the infinities, cycled so that each falls
+/// in several lanes of a chunk and in the trips after the last chunk.
+const EDGES: &[f64] = &[-1.0, -1.0000000000000002, -0.9999999999999999, 1.0, 0.9999999999999999, 1.0000000000000002, -0.0, 0.0, -0.5, -0.5000000000000001, 0.5, -3.0, 2.5, -1e-300, 1e-300, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+
+fn edges(n: usize, finite: bool) -> Vec<f64> {
+    EDGES.iter().copied().filter(|v| !finite || v.is_finite()).cycle().step_by(5).take(n).collect()
+}
+
+/// Equal, or both NaN, or within a few ulps relative.
+fn close(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || a == b || (a - b).abs() <= 1e-15 * a.abs().max(b.abs())
+}
+
+/// The gradient by forward mode (which keeps the `if`s' branches), one
+/// basis tangent at a time.
+fn by_jvp(jvp: &dyn Fn(&[f64], &[f64]) -> (f64, f64), x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let t: Vec<f64> = (0..x.len()).map(|j| if i == j { 1.0 } else { 0.0 }).collect();
+            jvp(x, &t).1
+        })
+        .collect()
+}
+
+/// One f64 chunked sweep at the edges: `_set` and `_into` against the twin
+/// bit for bit, and against the hand gradient `hand` (value and gradient)
+/// of the piece Rust's `if` takes; with the finite edges alone, against
+/// forward mode too, where given.
+fn check_edges(name: &str, sweep: Sweep<f64>, twin: Sweep<f64>, hand: &dyn Fn(&[f64]) -> (f64, Vec<f64>), jvp: Option<&dyn Fn(&[f64], &[f64]) -> (f64, f64)>) {
+    // No chunk, one, two and a remainder, many.
+    for n in [5, 8, 19, 64] {
+        for finite in [false, true] {
+            let x = edges(n, finite);
+            let (vh, gh) = hand(&x);
+            for set in [true, false] {
+                let (mut g, mut gt) = (vec![if set { f64::NAN } else { 0.0 }; n], vec![if set { f64::NAN } else { 0.0 }; n]);
+                let (v, vt) = (sweep(&x, &mut g, set), twin(&x, &mut gt, set));
+                assert_eq!(v.to_bits(), vt.to_bits(), "{name} (n = {n}, set {set}): value {v} against the twin's {vt}");
+                assert!(close(v, vh), "{name} (n = {n}, set {set}): value {v} against the hand's {vh}");
+                for k in 0..n {
+                    assert_eq!(g[k].to_bits(), gt[k].to_bits(), "{name} (n = {n}, set {set}) at x = {}: {} against the twin's {}", x[k], g[k], gt[k]);
+                    assert!(close(g[k], gh[k]), "{name} (n = {n}, set {set}) at x = {}: {} against the hand's {}", x[k], g[k], gh[k]);
+                }
+                if finite {
+                    assert!(v.is_finite() && g.iter().all(|d| d.is_finite()), "{name} (n = {n}): the arm not taken leaked: {v} {g:?}");
+                    if let Some(jvp) = jvp {
+                        let gf = by_jvp(jvp, &x);
+                        for k in 0..n {
+                            assert!(close(g[k], gf[k]), "{name} (n = {n}, set {set}) at x = {}: {} against forward mode's {}", x[k], g[k], gf[k]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `scaled64`: value, `x`'s and `a`'s gradients against the twin's bit for
+/// bit and against the hand gradient (`a`'s summed in trip order), at
+/// every length of `lens` and the edges, `_set` and `_into`.
+#[test]
+fn f64_chunk_with_a_scalar_parameter() {
+    for (n, x) in lens().map(|n| (n, point::<f64>(n, 0.0))).chain([19, 64].map(|n| (n, edges(n, false)))) {
+        for a in [0.7, 2.5, -1.0] {
+            let (mut hv, mut ha, mut hg) = (0.0, 0.0, vec![0.0; n]);
+            for i in 0..n {
+                let r = a * x[i] - 0.25;
+                let d = if r.abs() <= 1.0 {
+                    hv += 0.5 * r * r;
+                    r
+                } else {
+                    hv += r.abs() - 0.5;
+                    if r > 0.0 { 1.0 } else if r < 0.0 { -1.0 } else { 0.0 }
+                };
+                hg[i] = d * a;
+                ha += d * x[i];
+            }
+            for set in [true, false] {
+                let fill = if set { f64::NAN } else { 0.0 };
+                let (mut g, mut gt, mut ga, mut gat) = (vec![fill; n], vec![fill; n], fill, fill);
+                let (v, vt) = if set {
+                    (scaled64::value_and_grad_set(&x, a, &mut g, &mut ga), scaled64_twin::value_and_grad_set(&x, a, &mut gt, &mut gat))
+                } else {
+                    (scaled64::value_and_grad_into(&x, a, &mut g, &mut ga), scaled64_twin::value_and_grad_into(&x, a, &mut gt, &mut gat))
+                };
+                let what = format!("scaled64 (n = {n}, a = {a}, set {set})");
+                assert_eq!(v.to_bits(), vt.to_bits(), "{what}: value {v} against the twin's {vt}");
+                assert_eq!(ga.to_bits(), gat.to_bits(), "{what}: a's gradient {ga} against the twin's {gat}");
+                assert!(close(v, hv), "{what}: value {v} against the hand's {hv}");
+                let tol = |a: f64, b: f64| (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()));
+                assert!(tol(ga, ha), "{what}: a's gradient {ga} against the hand's {ha}");
+                for k in 0..n {
+                    assert_eq!(g[k].to_bits(), gt[k].to_bits(), "{what} at x = {}: {} against the twin's {}", x[k], g[k], gt[k]);
+                    assert!(close(g[k], hg[k]), "{what} at x = {}: {} against the hand's {}", x[k], g[k], hg[k]);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn f64_chunk_masks_at_the_edges() {
+    let y: Vec<f64> = (0..64).map(|i| [0.0, 0.5, -1.0, 2.0][i % 4]).collect();
+    let y = &y[..];
+    // Huber of `x − y` (the residual rounded as the function rounds it).
+    let huber_hand = |x: &[f64]| {
+        let mut s = 0.0;
+        let g = x
+            .iter()
+            .zip(y)
+            .map(|(a, b)| {
+                let r = a - b;
+                if r.abs() <= 1.0 {
+                    s += 0.5 * r * r;
+                    r
+                } else {
+                    s += r.abs() - 0.5;
+                    if r > 0.0 { 1.0 } else if r < 0.0 { -1.0 } else { 0.0 }
+                }
+            })
+            .collect();
+        (s, g)
+    };
+    check_edges(
+        "huber64",
+        &|x, g, set| if set { huber64::value_and_grad_set(x, y, g) } else { huber64::value_and_grad_into(x, y, g) },
+        &|x, g, set| if set { huber64_twin::value_and_grad_set(x, y, g) } else { huber64_twin::value_and_grad_into(x, y, g) },
+        &huber_hand,
+        None,
+    );
+    let pieces_hand = |x: &[f64]| {
+        let mut s = 0.0;
+        let g = x
+            .iter()
+            .map(|&v| {
+                let (f, d) = if v < -1.0 {
+                    (-2.0 * v - 1.0, -2.0)
+                } else if v < 1.0 {
+                    (v * v, 2.0 * v)
+                } else {
+                    (4.0 * v.sqrt() - 3.0, 2.0 / v.sqrt())
+                };
+                s += f;
+                d
+            })
+            .collect();
+        (s, g)
+    };
+    check_edges(
+        "pieces64",
+        &|x, g, set| if set { pieces64::value_and_grad_set(x, g) } else { pieces64::value_and_grad_into(x, g) },
+        &|x, g, set| if set { pieces64_twin::value_and_grad_set(x, g) } else { pieces64_twin::value_and_grad_into(x, g) },
+        &pieces_hand,
+        Some(&|x, t| pieces64::jvp(x, t)),
+    );
+    let root_hand = |x: &[f64]| {
+        let mut s = 0.0;
+        let g = x
+            .iter()
+            .zip(y)
+            .map(|(&a, &b)| {
+                let v = a - 0.5 * b;
+                let (f, d) = if v > 0.0 {
+                    (v.sqrt(), 0.5 / v.sqrt())
+                } else if v >= -0.5 {
+                    (-v, -1.0)
+                } else {
+                    (2.0 * v * v, 4.0 * v)
+                };
+                s += f * b;
+                d * b
+            })
+            .collect();
+        (s, g)
+    };
+    check_edges(
+        "root_or_neg64",
+        &|x, g, set| if set { root_or_neg64::value_and_grad_set(x, y, g) } else { root_or_neg64::value_and_grad_into(x, y, g) },
+        &|x, g, set| if set { root_or_neg64_twin::value_and_grad_set(x, y, g) } else { root_or_neg64_twin::value_and_grad_into(x, y, g) },
+        &root_hand,
+        None,
+    );
 }

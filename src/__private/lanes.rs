@@ -1,6 +1,6 @@
-//! The branch-free `if`s' masks and masked rules for an `f32` loop that
-//! runs in chunks of trips (the macro's `plan::chunk`), as plain integer
-//! bit masks that LLVM vectorizes across the chunk's trips.
+//! The branch-free `if`s' masks and masked rules for a loop that runs in
+//! chunks of trips (the macro's `plan::chunk`), as plain integer bit masks
+//! that LLVM vectorizes across the chunk's trips.
 //!
 //! Outside chunks the masks are SSE registers made by the compare
 //! intrinsics (`select.rs`), which keep LLVM from turning a trip's selects
@@ -10,10 +10,9 @@
 //! measured by hand on the zoo's `huber` loop in chunks of 8 (value and
 //! gradient bit-identical), 0.92–0.97x the hand-written gradient's time
 //! against 1.57–1.60x unchunked, where the same chunks over the SSE masks
-//! ran at 2.1–2.7x. That hand experiment was `f64`; in the macro's `f64`
-//! chunks LLVM turned the scalarized terms' selects back into branches
-//! (`huber` at n = 10⁵: 3.97x), so only `f32` chunks use these
-//! (`plan::chunk::trips`), and only `Lane<f32>` has masks.
+//! ran at 2.1–2.7x. No branch, that is, once every select is a vector
+//! one: a select LLVM leaves scalar on a lane of a vector compare is a
+//! branch on x86 (see [`stored`]).
 //!
 //! Every function here is its `select.rs` / `masked_rules.rs` namesake
 //! over [`Lane`], a float whose [`BitSelect`] masks are integers: the same
@@ -22,7 +21,8 @@
 
 use super::select::{BitSelect, Cond, Mask};
 
-/// A float whose masks are plain integer bits (`u32` for `f32`).
+/// A float whose masks are plain integer bits (`u64` for `f64`, `u32` for
+/// `f32`).
 #[derive(Clone, Copy)]
 pub struct Lane<F>(pub F);
 
@@ -112,7 +112,32 @@ macro_rules! plain_bits {
 #[cfg(not(target_arch = "x86_64"))]
 pub(crate) use plain_bits;
 
+plain_bits!(Lane<f64>, f64, u64, |x: Lane<f64>| x.0, Lane::<f64>);
 plain_bits!(Lane<f32>, f32, u32, |x: Lane<f32>| x.0, Lane::<f32>);
+
+/// A chunk's terms, written to memory after its trips and read back by the
+/// in-order sum (`emit::chunk`). Every other value a trip makes ends in a
+/// store (the gradient's views), so LLVM vectorizes it from the stores
+/// (SLP); the terms, read one by one by the sum's scalar adds, had no
+/// store, and in `f64` chunks LLVM vectorized their compares but left
+/// their selects scalar, each on one lane of the vector mask, which x86
+/// can only lower to a branch (`testb $1, mask; jne`: the zoo's `huber` at
+/// 3.97x the hand code at n = 10⁵, on random data). Stored, the terms are
+/// one more vectorized store and their selects vector blends
+/// (`andpd`/`andnpd`/`orpd`): `huber` 18.9 -> 16.9 instructions per
+/// element, no branch in its loop. An `asm!` that is given the array's
+/// address and may read and write memory: LLVM must store the terms before
+/// it and load them after.
+#[inline(always)]
+pub fn stored<F, const K: usize>(terms: &mut [F; K]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the template is empty: it reads and writes nothing.
+    unsafe {
+        core::arch::asm!("/* {0} */", in(reg) terms.as_mut_ptr(), options(nostack, preserves_flags))
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    core::hint::black_box(terms);
+}
 
 /// `if c { a } else { b }` on a `bool` or a chunk's mask.
 #[inline(always)]

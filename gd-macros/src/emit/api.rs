@@ -354,8 +354,7 @@ fn sweeps_over(sig: &Sig, low: &Lowered, dual: bool, lanes: bool, split: bool, s
     };
     if !dual && !split {
         let arrays: Vec<(usize, syn::Ident)> = sig.params.iter().enumerate().filter(|(_, p)| matches!(p.class, crate::sig::Class::Array { .. })).map(|(i, p)| (i, p.name.clone())).collect();
-        let branchless = sw.branchless.keys().copied().collect();
-        sw.chunks = crate::plan::chunk::plan(&low.body, &low.temps, &sw.seeded, &arrays, &sig.float, &branchless);
+        sw.chunks = crate::plan::chunk::plan(&low.body, &low.temps, &sw.seeded, &arrays, &sig.float, &sw.branchless);
     }
     let (s, z, krate) = (&sw.s, &sw.zero, &sw.krate);
     let mut params = Vec::new();

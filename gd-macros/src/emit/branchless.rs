@@ -43,20 +43,21 @@ impl Sweeps<'_> {
 
     /// Where the masks and the masked rules (`select`, `cmp_le`,
     /// `abs_adj`, ..) come from: `__private`, whose SSE masks keep a
-    /// trip's selects from becoming a branch, or in an `f32` chunk's trip
+    /// trip's selects from becoming a branch, or in a chunk's trip
     /// `__private::lanes`, whose integer masks vectorize across the trips
     /// (`plan::chunk::trips`).
     pub(super) fn masks(&self) -> TokenStream {
         let k = &self.krate;
-        if self.chunk_trip().is_some_and(|c| c.lanes) {
+        if self.chunk_trip().is_some() {
             quote!(#k::__private::lanes)
         } else {
             quote!(#k::__private)
         }
     }
 
-    /// A float comparison's `Set`: the mask by the SSE compare (in an `f32`
-    /// chunk's trip, the integer compare: `masks`), the `bool` from it (dead, so gone, where nothing saves or branches on it).
+    /// A float comparison's `Set`: the mask by the SSE compare (in a
+    /// chunk's trip, the integer compare: `masks`), the `bool` from it
+    /// (dead, so gone, where nothing saves or branches on it).
     pub(super) fn set_mask(&self, cond: Temp) -> TokenStream {
         use crate::plan::float_cmp::Op;
         let c = self.branchless[&cond].cmp.as_ref().expect("a masked condition");

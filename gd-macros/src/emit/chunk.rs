@@ -6,6 +6,7 @@
 //!     let (Some(v0), .., Some(gv0), ..) = (views of the chunk's reads and gradient writes) else { break };
 //!     let mut terms = [0; K];
 //!     for k in 0..K { let i = cur + k; trip i, its reads from the views, `terms[k] = term` for the sum, its window's writes to the gradient views }
+//!     lanes::stored(&mut terms);  (where a term may be a select)
 //!     for k in 0..K { s = s + terms[k]; }
 //!     cur += K;
 //! }
@@ -116,7 +117,14 @@ impl<'a> Sweeps<'a> {
             gets.push(quote!(#at.and_then(|__gd_a| #g.get_mut(__gd_a..)).and_then(|__gd_s| __gd_s.first_chunk_mut::<#n>())));
         }
         // The trips' masks, made again in each trip: integer bits there.
-        let lane_masks = if c.lanes { self.mask_decls(true) } else { TokenStream::new() };
+        let lane_masks = self.mask_decls(true);
+        // Through memory where a term may be a select (`lanes::stored`).
+        let stored = if c.selects {
+            let kr = &self.krate;
+            quote!(#kr::__private::lanes::stored(&mut __gd_terms);)
+        } else {
+            TokenStream::new()
+        };
         let hv = t(c.head);
         let sum = {
             let (h, term) = (quote!(#hv), quote!(__gd_terms[__gd_k]));
@@ -146,6 +154,7 @@ impl<'a> Sweeps<'a> {
                     #lane_masks
                     #chunk_trip
                 }
+                #stored
                 // The terms in trip order: the sum the loop as written makes.
                 for __gd_k in 0..#k {
                     #hv = #sum;

@@ -41,6 +41,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
 
+use super::branchless::Branchless;
 use super::fused::Coef;
 use super::retake::bound_or_changed;
 use super::window::{affine, affine_accesses, range_step, Affine};
@@ -54,32 +55,47 @@ use crate::ir::*;
 /// either way; 16 f32s fill four SSE registers, 8 f64s four.
 ///
 /// An `if` the sweeps run branch-free (`branchless`, by its condition) is
-/// no branch: in an `f32` chunk its masks, and the masked rules (`abs`,
-/// `max`, `min`), are integer bits that vectorize (`__private::lanes`;
-/// `huber_f32` set / hand 1.60-1.68 -> 0.81-0.84 in time at n >= 1000).
-/// Not in `f64`: there LLVM did not vectorize the chunk's two-lane masks
-/// but turned them back into branches on the saved `bool`s (read in the
-/// machine code), which random data mispredicts: `huber` ran at 1.10 the
-/// hand code at n = 1000, whose 1000 elements the predictor learns over
-/// repeated calls, and 3.97 at n = 10^5. So an `f64` loop with an `if` runs
-/// as written, and an `f64` chunk keeps the SSE masks (`Chunk::lanes`).
+/// no branch: in a chunk its masks, and the masked rules (`abs`, `max`,
+/// `min`), are integer bits that vectorize (`__private::lanes`), and where
+/// a term may be a select its chunk's terms pass through memory
+/// (`Chunk::selects`), so that the terms' selects vectorize as the
+/// gradient's do. `huber_f32` set / hand 1.60-1.68 -> 0.81-0.84 in time at
+/// n >= 1000; `huber` (f64) 29.0 -> 16.9 instructions per element (hand
+/// 21.0); in f64 at n = 10^4, chunked against the loop as written: a
+/// three-piece `else if` chain with `sqrt` 18.2 against 38.0, with a
+/// scalar parameter 21.0 against 36.0, `max`/`min`/`abs` 44.3 against 84.0
+/// (no loop with a branch on a mask left in the machine code).
+///
+/// Without the terms in memory, LLVM vectorized an `f64` chunk's compares
+/// but left each term's select scalar, on a lane of the vector mask, which
+/// x86 lowers to a branch (`testb $1, mask; jne`): random data mispredicts
+/// it, and `huber` ran at 3.97x the hand code at n = 10^5 (1.10 at
+/// n = 1000, whose 1000 elements the predictor learns over repeated
+/// calls). An `if` on a `bool` that is no float comparison (the trip
+/// index's `i % 3 == 0`) still branched in a chunk, on a lane of a compare
+/// beside it in `f64`, on a scalar `ucomiss` in `f32` (machine code of
+/// `tests/ad_chunked.rs`'s `banded`); its mask behind an `asm!` barrier
+/// (as `select.rs` does) kept the branch out but left every chunk scalar,
+/// since the sweeps select on the compares' `bool`s too (the `else if`
+/// chain 49 against 38 instructions unchunked). So a loop with such an
+/// `if` runs as written, on the SSE masks.
 /// Any other `if` is a branch, and a chunk of it only paid the chunk's
 /// bookkeeping (the zoo's branchy shapes timed slower chunked while their
 /// masks were SSE intrinsics: `huber` at n = 10 2.43 against 1.57), so such
 /// loops run as written.
-fn trips(float: &Ident, body: &Block, branchless: &HashSet<Temp>) -> Option<usize> {
-    fn ifs(b: &[Stmt], keep: &dyn Fn(Temp) -> bool) -> bool {
-        b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if keep(*cond)) || s.children().into_iter().any(|c| ifs(c, keep)))
-    }
-    if ifs(body, &|c| !branchless.contains(&c)) {
+fn trips(float: &Ident, body: &Block, branchless: &HashMap<Temp, Branchless>) -> Option<usize> {
+    if ifs(body, &|c| !branchless.get(&c).is_some_and(|b| b.cmp.is_some())) {
         None
     } else if float == "f32" {
         Some(16)
-    } else if ifs(body, &|_| true) {
-        None
     } else {
         Some(8)
     }
+}
+
+/// Whether a block has an `if` whose condition `keep` takes.
+fn ifs(b: &[Stmt], keep: &dyn Fn(Temp) -> bool) -> bool {
+    b.iter().any(|s| matches!(s, Stmt::If { cond, .. } if keep(*cond)) || s.children().into_iter().any(|c| ifs(c, keep)))
 }
 
 /// How the running sum takes the term (the chain operand's position).
@@ -124,8 +140,10 @@ pub struct Chunk {
     pub hi: TokenStream,
     /// `a..=b`: `hi` is the last trip's item.
     pub inclusive: bool,
-    /// Masks and masked rules from `__private::lanes` (`f32`; see `trips`).
-    pub lanes: bool,
+    /// The body has `if`s (branch-free ones, see `trips`): a term may be
+    /// chosen by a select, and the terms go through memory
+    /// (`__private::lanes::stored`).
+    pub selects: bool,
     /// The running sum's header (its value before the trip), its one
     /// operation in the body (`acc = prim(h, term)` in `form`'s order), and
     /// that operation's term.
@@ -160,15 +178,16 @@ impl Chunk {
 
 /// The chunked loops (by trip count). `arrays`: the positions of the
 /// function's array parameters (slices, `Vec`s, arrays: `get` takes a range).
-/// `float`: the function's float type. `branchless`: the conditions of the
-/// `if`s the sweeps run branch-free.
-pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident, branchless: &HashSet<Temp>) -> HashMap<Temp, Chunk> {
+/// `float`: the function's float type. `branchless`: the `if`s the sweeps
+/// run branch-free, by condition.
+pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arrays: &[(usize, Ident)], float: &Ident, branchless: &HashMap<Temp, Branchless>) -> HashMap<Temp, Chunk> {
     let rebound = bound_or_changed(body);
     let arrays: Vec<(usize, Ident)> = arrays.iter().filter(|(_, n)| !rebound.contains(&n.to_string())).cloned().collect();
     let mut out = HashMap::new();
     for l in super::loops(body) {
         if seeded.contains_key(&l.count) {
-            if let Some(c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k, float == "f32")) {
+            if let Some(mut c) = trips(float, &l.body, branchless).and_then(|k| of_loop(l, temps, &arrays, k)) {
+                c.selects = ifs(&l.body, &|_| true);
                 out.insert(l.count, c);
             }
         }
@@ -176,7 +195,7 @@ pub fn plan(body: &Block, temps: &[TempInfo], seeded: &HashMap<Temp, Coef>, arra
     out
 }
 
-fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, lanes: bool) -> Option<Chunk> {
+fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize) -> Option<Chunk> {
     let LoopHead::For { pat, iter } = &l.head else { return None };
     let var = syn::parse2::<Ident>(pat.clone()).ok()?;
     let range = syn::parse2::<syn::Expr>(iter.clone()).ok()?;
@@ -240,7 +259,7 @@ fn of_loop(l: &Loop, temps: &[TempInfo], arrays: &[(usize, Ident)], k: usize, la
             code.insert(at, e.to_token_stream());
         }
     }
-    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, lanes, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
+    Some(Chunk { k, var, lo: lo.to_token_stream(), hi: hi.to_token_stream(), inclusive, selects: false, head: l.backedge[0].0, acc, prim, term, form, views, loads, code })
 }
 
 /// Data code in a block (nested blocks included), parsed: its passive
