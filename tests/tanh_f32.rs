@@ -1,9 +1,11 @@
 //! The f32 `tanh` kernel of the generated code (`gd::__private::math`)
 //! against a reference: glibc's f64 `tanh` rounded to f32, which is the
 //! correctly rounded result wherever that f64 value lies farther than
-//! 2⁻⁵⁰ (relative) from the midpoint between two f32s (glibc documents at
-//! most 2 ulp, 2⁻⁵¹, for its f64 `tanh`). Nearer to a midpoint the
-//! correctly rounded value was found with mpmath at 200 bits
+//! 2⁻⁵⁰ (relative) from the midpoint between two f32s and is itself within
+//! 2⁻⁵⁰ of the exact value (a few f64 ulps; where it were not, and crossed
+//! a midpoint, the independent kernel would have to err the same way for
+//! the exhaustive test to pass). Nearer to a midpoint the correctly
+//! rounded value was found with mpmath at 200 bits
 //! (`scripts/tanh_f32_midpoints.py`) and is listed in `MIDPOINTS`.
 //!
 //! The fast tests run in the default suite; the exhaustive one over all
@@ -51,8 +53,8 @@ fn near_midpoint(x: f32) -> bool {
 
 /// Ours against the reference, bit for bit (NaN: any NaN), and below 9
 /// (where the result is not ±1) its f64 value before rounding within 2⁻⁵⁰
-/// of glibc's f64 `tanh` (both are within ~2⁻⁵¹·⁴ of the exact value; the
-/// largest difference over all inputs is 2⁻⁵⁰·⁵): an error in the
+/// of glibc's f64 `tanh` (at the input where they differ most, 2⁻⁵⁰·⁵,
+/// mpmath puts both within 2⁻⁵¹·⁴ of the exact value): an error in the
 /// kernel's arithmetic shows there long before it changes a rounded
 /// result. The message names the input.
 fn check(x: f32) {
