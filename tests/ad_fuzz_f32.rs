@@ -86,7 +86,7 @@ fn fz0_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     y + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz0() -> Case32 {
-    Case32::new("fz0", |v| fz0(v[0], v[1], &v[2..]), |v| fz0_d(v[0], v[1], &v[2..]), rand_points(3000, 3, 5, -1.5, 1.5))
+    Case32::new("fz0", |v| fz0(v[0], v[1], &v[2..]), |v| fz0_d(v[0], v[1], &v[2..]), rand_points(3000, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -115,7 +115,7 @@ fn fz1_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     (t1).atan().cosh() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz1() -> Case32 {
-    Case32::new("fz1", |v| fz1(v[0], v[1], &v[2..]), |v| fz1_d(v[0], v[1], &v[2..]), rand_points(3001, 3, 5, -1.5, 1.5))
+    Case32::new("fz1", |v| fz1(v[0], v[1], &v[2..]), |v| fz1_d(v[0], v[1], &v[2..]), rand_points(3001, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -142,7 +142,7 @@ fn fz2_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     (c::<D>(1.0) + ((c::<D>(1.0) + (x) * (x)).cbrt()) * ((c::<D>(1.0) + (x) * (x)).cbrt())).sqrt() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz2() -> Case32 {
-    Case32::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(3002, 3, 5, -1.5, 1.5))
+    Case32::new("fz2", |v| fz2(v[0], v[1], &v[2..]), |v| fz2_d(v[0], v[1], &v[2..]), rand_points(3002, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -213,7 +213,7 @@ fn fz3_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     (dmul_add(t5, c::<D>(-1.25), t4)) / (c::<D>(1.0) + (c::<D>(0.5)) * (c::<D>(0.5))) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz3() -> Case32 {
-    Case32::new("fz3", |v| fz3(v[0], v[1], &v[2..]), |v| fz3_d(v[0], v[1], &v[2..]), rand_points(3003, 3, 5, -1.5, 1.5))
+    Case32::new("fz3", |v| fz3(v[0], v[1], &v[2..]), |v| fz3_d(v[0], v[1], &v[2..]), rand_points(3003, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -268,7 +268,7 @@ fn fz4_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((y).atan2(c::<D>(2.0) + (x).sin())).atan2(c::<D>(2.0) + (dmul_add(c::<D>(1.5), t1, c::<D>(0.25))).sin()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz4() -> Case32 {
-    Case32::new("fz4", |v| fz4(v[0], v[1], &v[2..]), |v| fz4_d(v[0], v[1], &v[2..]), rand_points(3004, 3, 5, -1.5, 1.5))
+    Case32::new("fz4", |v| fz4(v[0], v[1], &v[2..]), |v| fz4_d(v[0], v[1], &v[2..]), rand_points(3004, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -307,7 +307,7 @@ fn fz5_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((c::<D>(0.5)).tanh().exp2()) + ((x).tanh().powi(3)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz5() -> Case32 {
-    Case32::new("fz5", |v| fz5(v[0], v[1], &v[2..]), |v| fz5_d(v[0], v[1], &v[2..]), rand_points(3005, 3, 5, -1.5, 1.5))
+    Case32::new("fz5", |v| fz5(v[0], v[1], &v[2..]), |v| fz5_d(v[0], v[1], &v[2..]), rand_points(3005, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -368,7 +368,7 @@ fn fz6_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((c::<D>(1.0) + (c::<D>(-0.7)) * (c::<D>(-0.7))).ln()) * (x) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz6() -> Case32 {
-    Case32::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(3006, 3, 5, -1.5, 1.5))
+    Case32::new("fz6", |v| fz6(v[0], v[1], &v[2..]), |v| fz6_d(v[0], v[1], &v[2..]), rand_points(3006, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -399,7 +399,7 @@ fn fz7_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((c::<D>(1.0) + (c::<D>(3.0)) * (c::<D>(3.0))).ln()).sin() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz7() -> Case32 {
-    Case32::new("fz7", |v| fz7(v[0], v[1], &v[2..]), |v| fz7_d(v[0], v[1], &v[2..]), rand_points(3007, 3, 5, -1.5, 1.5))
+    Case32::new("fz7", |v| fz7(v[0], v[1], &v[2..]), |v| fz7_d(v[0], v[1], &v[2..]), rand_points(3007, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -464,7 +464,7 @@ fn fz8_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t2 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz8() -> Case32 {
-    Case32::new("fz8", |v| fz8(v[0], v[1], &v[2..]), |v| fz8_d(v[0], v[1], &v[2..]), rand_points(3008, 3, 5, -1.5, 1.5))
+    Case32::new("fz8", |v| fz8(v[0], v[1], &v[2..]), |v| fz8_d(v[0], v[1], &v[2..]), rand_points(3008, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -509,7 +509,7 @@ fn fz9_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t1 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz9() -> Case32 {
-    Case32::new("fz9", |v| fz9(v[0], v[1], &v[2..]), |v| fz9_d(v[0], v[1], &v[2..]), rand_points(3009, 3, 5, -1.5, 1.5))
+    Case32::new("fz9", |v| fz9(v[0], v[1], &v[2..]), |v| fz9_d(v[0], v[1], &v[2..]), rand_points(3009, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -560,7 +560,7 @@ fn fz10_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     dhypot((c::<D>(0.25)) * (x), c::<D>(1.0) + ((c::<D>(0.5)).atan2(c::<D>(2.0) + (t3).sin())).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz10() -> Case32 {
-    Case32::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(3010, 3, 5, -1.5, 1.5))
+    Case32::new("fz10", |v| fz10(v[0], v[1], &v[2..]), |v| fz10_d(v[0], v[1], &v[2..]), rand_points(3010, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -623,7 +623,7 @@ fn fz11_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz11() -> Case32 {
-    Case32::new("fz11", |v| fz11(v[0], v[1], &v[2..]), |v| fz11_d(v[0], v[1], &v[2..]), rand_points(3011, 3, 5, -1.5, 1.5))
+    Case32::new("fz11", |v| fz11(v[0], v[1], &v[2..]), |v| fz11_d(v[0], v[1], &v[2..]), rand_points(3011, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -686,7 +686,7 @@ fn fz12_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     (c::<D>(1.0) + ((c::<D>(-0.7)).tanh().sinh()) * ((c::<D>(-0.7)).tanh().sinh())).ln() + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz12() -> Case32 {
-    Case32::new("fz12", |v| fz12(v[0], v[1], &v[2..]), |v| fz12_d(v[0], v[1], &v[2..]), rand_points(3012, 3, 5, -1.5, 1.5))
+    Case32::new("fz12", |v| fz12(v[0], v[1], &v[2..]), |v| fz12_d(v[0], v[1], &v[2..]), rand_points(3012, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -731,7 +731,7 @@ fn fz13_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     dhypot((c::<D>(3.0)).atan2(c::<D>(2.0) + (t3).sin()), c::<D>(1.0) + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz13() -> Case32 {
-    Case32::new("fz13", |v| fz13(v[0], v[1], &v[2..]), |v| fz13_d(v[0], v[1], &v[2..]), rand_points(3013, 3, 5, -1.5, 1.5))
+    Case32::new("fz13", |v| fz13(v[0], v[1], &v[2..]), |v| fz13_d(v[0], v[1], &v[2..]), rand_points(3013, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -796,7 +796,7 @@ fn fz14_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((t2).atan().cosh()) - (helpers::h0_d(t1 + x * 0.01, x - x * 0.01)) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz14() -> Case32 {
-    Case32::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(3014, 3, 5, -1.5, 1.5))
+    Case32::new("fz14", |v| fz14(v[0], v[1], &v[2..]), |v| fz14_d(v[0], v[1], &v[2..]), rand_points(3014, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -829,7 +829,7 @@ fn fz15_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz15() -> Case32 {
-    Case32::new("fz15", |v| fz15(v[0], v[1], &v[2..]), |v| fz15_d(v[0], v[1], &v[2..]), rand_points(3015, 3, 5, -1.5, 1.5))
+    Case32::new("fz15", |v| fz15(v[0], v[1], &v[2..]), |v| fz15_d(v[0], v[1], &v[2..]), rand_points(3015, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -846,7 +846,7 @@ fn fz16_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     dhypot(dpowf(c::<D>(1.5) + (t2).sin(), (t2).tanh()), c::<D>(1.0) + (t0).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz16() -> Case32 {
-    Case32::new("fz16", |v| fz16(v[0], v[1], &v[2..]), |v| fz16_d(v[0], v[1], &v[2..]), rand_points(3016, 3, 5, -1.5, 1.5))
+    Case32::new("fz16", |v| fz16(v[0], v[1], &v[2..]), |v| fz16_d(v[0], v[1], &v[2..]), rand_points(3016, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -863,7 +863,7 @@ fn fz17_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((t0) + (t2)) + ((x).cos()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz17() -> Case32 {
-    Case32::new("fz17", |v| fz17(v[0], v[1], &v[2..]), |v| fz17_d(v[0], v[1], &v[2..]), rand_points(3017, 3, 5, -1.5, 1.5))
+    Case32::new("fz17", |v| fz17(v[0], v[1], &v[2..]), |v| fz17_d(v[0], v[1], &v[2..]), rand_points(3017, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -912,7 +912,7 @@ fn fz18_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     x + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4
 }
 fn case_fz18() -> Case32 {
-    Case32::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(3018, 3, 5, -1.5, 1.5))
+    Case32::new("fz18", |v| fz18(v[0], v[1], &v[2..]), |v| fz18_d(v[0], v[1], &v[2..]), rand_points(3018, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -991,7 +991,7 @@ fn fz19_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((c::<D>(1.0) + (c::<D>(-1.25)) * (c::<D>(-1.25))).ln()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz19() -> Case32 {
-    Case32::new("fz19", |v| fz19(v[0], v[1], &v[2..]), |v| fz19_d(v[0], v[1], &v[2..]), rand_points(3019, 3, 5, -1.5, 1.5))
+    Case32::new("fz19", |v| fz19(v[0], v[1], &v[2..]), |v| fz19_d(v[0], v[1], &v[2..]), rand_points(3019, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -1014,7 +1014,7 @@ fn fz20_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     dhypot((y) + (x), c::<D>(1.0) + ((t3) * (t0)).tanh()) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz20() -> Case32 {
-    Case32::new("fz20", |v| fz20(v[0], v[1], &v[2..]), |v| fz20_d(v[0], v[1], &v[2..]), rand_points(3020, 3, 5, -1.5, 1.5))
+    Case32::new("fz20", |v| fz20(v[0], v[1], &v[2..]), |v| fz20_d(v[0], v[1], &v[2..]), rand_points(3020, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -1081,7 +1081,7 @@ fn fz21_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5 + t5 * 0.6
 }
 fn case_fz21() -> Case32 {
-    Case32::new("fz21", |v| fz21(v[0], v[1], &v[2..]), |v| fz21_d(v[0], v[1], &v[2..]), rand_points(3021, 3, 5, -1.5, 1.5))
+    Case32::new("fz21", |v| fz21(v[0], v[1], &v[2..]), |v| fz21_d(v[0], v[1], &v[2..]), rand_points(3021, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -1104,7 +1104,7 @@ fn fz22_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     t0 + t0 * 0.1 + t1 * 0.2 + t2 * 0.3
 }
 fn case_fz22() -> Case32 {
-    Case32::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(3022, 3, 5, -1.5, 1.5))
+    Case32::new("fz22", |v| fz22(v[0], v[1], &v[2..]), |v| fz22_d(v[0], v[1], &v[2..]), rand_points(3022, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 #[differentiable]
@@ -1147,7 +1147,7 @@ fn fz23_d<D: Dn>(x: D, y: D, xs: &[D]) -> D {
     ((c::<D>(0.5) + (y).powi(2)).log10()).tanh().powi(3) + t0 * 0.1 + t1 * 0.2 + t2 * 0.3 + t3 * 0.4 + t4 * 0.5
 }
 fn case_fz23() -> Case32 {
-    Case32::new("fz23", |v| fz23(v[0], v[1], &v[2..]), |v| fz23_d(v[0], v[1], &v[2..]), rand_points(3023, 3, 5, -1.5, 1.5))
+    Case32::new("fz23", |v| fz23(v[0], v[1], &v[2..]), |v| fz23_d(v[0], v[1], &v[2..]), rand_points(3023, 3, 5, -1.5, 1.5)).with_tanh()
 }
 
 fn cases() -> Vec<Case32> {

@@ -108,9 +108,25 @@ pub fn method_names() -> String {
         .join(" ")
 }
 
-/// The primal expression.
-pub fn primal(p: Prim, a: &[TokenStream], f: &TokenStream) -> TokenStream {
+/// Where the primal is printed: Rust on the CPU, whose `tanh` is the
+/// crate's own kernel, or CUDA C (`emit::cuda`), which keeps the device's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Cpu,
+    Cuda,
+}
+
+/// The primal expression. On the CPU, `tanh` is `__private::Tanh`'s
+/// (`<S as Tanh>::gd_tanh(x)`, implemented for every scalar the sweeps run
+/// over): in f32 the crate's correctly rounded kernel, which vectorises,
+/// not glibc's scalar `tanhf`; in f64 `f64::tanh` (README, "Supported
+/// language").
+pub fn primal(p: Prim, a: &[TokenStream], f: &TokenStream, target: Target) -> TokenStream {
     let name = Ident::new(p.0.name, Span::call_site());
+    if p.0.name == "tanh" && target == Target::Cpu {
+        let k = crate::krate();
+        return quote!(<#f as #k::__private::Tanh>::gd_tanh(#(#a),*));
+    }
     match (&p.0.kind, a) {
         (Kind::Operator(sym), [x]) => {
             let sym: TokenStream = sym.parse().unwrap();

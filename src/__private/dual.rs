@@ -106,6 +106,10 @@ macro_rules! dual_impl {
         impl<'a> Sum<&'a Dual<$f>> for Dual<$f> {
             fn sum<I: Iterator<Item = &'a Self>>(it: I) -> Self { it.fold(Dual::<$f>::ZERO, |a, b| a + *b) }
         }
+        impl crate::__private::Tanh for Dual<$f> {
+            #[inline(always)]
+            fn gd_tanh(self) -> Self { self.tanh() }
+        }
         impl crate::__private::ToFloat<Dual<$f>> for $f {
             #[inline(always)]
             fn to_float(self) -> Dual<$f> { Dual::<$f>::cst(self) }

@@ -170,6 +170,10 @@ macro_rules! lanes_impl {
             #[inline(always)]
             fn re(self) -> $f { self.re }
         }
+        impl<const K: usize> crate::__private::Tanh for DualN<$f, K> {
+            #[inline(always)]
+            fn gd_tanh(self) -> Self { self.tanh() }
+        }
     };
     (@mixed $f:ident, $tr:ident, $m:ident, $tra:ident, $ma:ident, $right:expr, $left:expr) => {
         impl<const K: usize> $tr<$f> for DualN<$f, K> {

@@ -19,7 +19,8 @@ macro_rules! elementary_methods {
         pub fn atan(self) -> Self { self.chain(self.re.atan(), 1.0 / (1.0 + self.re * self.re)) }
         pub fn sinh(self) -> Self { self.chain(self.re.sinh(), self.re.cosh()) }
         pub fn cosh(self) -> Self { self.chain(self.re.cosh(), self.re.sinh()) }
-        pub fn tanh(self) -> Self { let y = self.re.tanh(); self.chain(y, 1.0 - y * y) }
+        // The generated code's tanh (`math::Tanh`: the crate's kernel in f32).
+        pub fn tanh(self) -> Self { let y = crate::__private::Tanh::gd_tanh(self.re); self.chain(y, 1.0 - y * y) }
         pub fn asinh(self) -> Self { self.chain(self.re.asinh(), 1.0 / (self.re * self.re + 1.0).sqrt()) }
         pub fn acosh(self) -> Self { self.chain(self.re.acosh(), 1.0 / (self.re * self.re - 1.0).sqrt()) }
         pub fn atanh(self) -> Self { self.chain(self.re.atanh(), 1.0 / (1.0 - self.re * self.re)) }

@@ -11,6 +11,9 @@ mod outputs;
 mod select;
 /// Masks for loops run in chunks (`plan::chunk`): plain bits that vectorize.
 pub mod lanes;
+/// The crate's own kernels for float methods (`tanh` in f32).
+pub mod math;
+pub use math::Tanh;
 mod room;
 pub use room::Room;
 mod zeros;

@@ -132,7 +132,7 @@ impl<'a> Sweeps<'a> {
                 Form::Left | Form::Sub => [h, term],
                 Form::Right => [term, h],
             };
-            crate::rules::primal(c.prim, &args, s)
+            crate::rules::primal(c.prim, &args, s, crate::rules::Target::Cpu)
         };
         let var = &c.var;
         let (lo, hi) = (&c.lo, &c.hi);

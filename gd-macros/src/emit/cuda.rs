@@ -398,7 +398,7 @@ impl<'a> Printer<'a> {
                 Stmt::Op { dst, prim, args } => {
                     let a: Vec<TokenStream> = args.iter().map(Self::operand_ts).collect();
                     let f = &self.sig.float;
-                    let e = crate::rules::primal(*prim, &a, &quote!(#f));
+                    let e = crate::rules::primal(*prim, &a, &quote!(#f), crate::rules::Target::Cuda);
                     writeln!(o, "{} = {};", t(*dst), self.tr(|tr| tr.expr_ts(&e))?).unwrap();
                 }
                 Stmt::Copy { dst, src } => writeln!(o, "{} = {};", t(*dst), self.operand(src)?).unwrap(),

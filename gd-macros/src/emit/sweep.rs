@@ -471,7 +471,7 @@ impl<'a> Sweeps<'a> {
                 Stmt::Op { dst, prim, args } => {
                     let a: Vec<TokenStream> = args.iter().map(|o| self.operand(o)).collect();
                     let v = t(*dst);
-                    let p = rules::primal(*prim, &a, sc);
+                    let p = rules::primal(*prim, &a, sc, rules::Target::Cpu);
                     let mut o = quote!(#v = #p;);
                     if mode == Mode::Tangent {
                         let parts = rules::partials(*prim, &a, &quote!(#v), f);

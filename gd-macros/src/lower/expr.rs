@@ -219,7 +219,7 @@ impl<'a> Lowerer<'a> {
                 a.push(quote!(#k::__private::re(#ts)));
             }
             let f = &self.f;
-            return Ok(Val::Passive(rules::primal(p, &a, &quote!(#f))));
+            return Ok(Val::Passive(rules::primal(p, &a, &quote!(#f), rules::Target::Cpu)));
         }
         let mut ops = Vec::new();
         for (i, (v, e)) in args.into_iter().enumerate() {
