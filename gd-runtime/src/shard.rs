@@ -109,16 +109,20 @@ impl<B> Shards<B> {
             }
             *loss0 = budget::with(share(0), threads, || loss(p, &batch[bounds(0)], buf0.borrow_mut()));
         });
-        // The fixed-order reduction: Σ nᵢ·gᵢ / n, Σ nᵢ·lᵢ / n.
-        g.zero();
+        // The fixed-order reduction: Σ nᵢ·gᵢ / n, Σ nᵢ·lᵢ / n. Rounded as
+        // `g ← 0`, `g += nᵢ·gᵢ` for each shard, `g /= n`, in k passes over
+        // `g` instead of k + 2 (train/passes.rs).
         let mut total = 0.0;
         for (i, (buf, l)) in self.bufs[..k].iter_mut().zip(&self.losses).enumerate() {
             let w = bounds(i).len() as f64;
             let b: &mut P = buf.borrow_mut();
-            g.add_scaled(w, b);
+            match i {
+                0 => g.set_scaled(w, b),
+                _ if i + 1 == k => g.add_scaled_div(w, b, n as f64),
+                _ => g.add_scaled(w, b),
+            }
             total += w * l;
         }
-        g.div(n as f64);
         total / n as f64
     }
 }

@@ -33,6 +33,7 @@ mod distributed;
 mod history;
 mod lr_find;
 mod model;
+mod passes;
 mod progress;
 mod stopping;
 
@@ -748,16 +749,20 @@ impl<'a> Trainer<'a> {
                     return diverged(DivergenceCause::NonFiniteLoss(l));
                 }
                 // A finite norm means finite entries: the common path makes
-                // one pass over the gradient for both.
-                let batch_norm = g.borrow_mut().norm();
+                // one pass over the gradient for both. With no accumulation
+                // the batch gradient is the step's, and the epoch's gradient
+                // takes it in that same pass (it is read only after the
+                // epoch, and an error below ends the run; train/passes.rs).
+                let b = batch.len();
+                let w = b as f64;
+                let batch_norm =
+                    if cfg.accumulate == 1 { epoch_grad.borrow_mut().add_scaled_norm(w, g.borrow_mut()) } else { g.borrow_mut().norm() };
                 if !batch_norm.is_finite() {
                     if let Some((index, value)) = first_non_finite(g.borrow_mut()) {
                         params.assign(prev.borrow_mut());
                         return diverged(DivergenceCause::NonFiniteGradient { index, value });
                     }
                 }
-                let b = batch.len();
-                let w = b as f64;
                 if cfg.accumulate == 1 {
                     grp_loss = l * w;
                 } else {
@@ -816,7 +821,9 @@ impl<'a> Trainer<'a> {
                     opt.update(&mut WithGrad { params: &mut *params, grad: step_grad }, &GradMap::IDENTITY)
                 })?;
                 steps += 1;
-                epoch_grad.borrow_mut().add_scaled(gw, step_grad);
+                if cfg.accumulate != 1 {
+                    epoch_grad.borrow_mut().add_scaled(gw, step_grad);
+                }
                 ep_loss += step_loss * gw;
                 ep_samples += grp_samples;
                 grp_loss = 0.0;

@@ -5,8 +5,20 @@
 
 use std::borrow::{BorrowMut, Cow};
 
-use crate::leaves::Leaves;
+use super::passes;
+use crate::leaves::{LeafPair, Leaves};
 use crate::params::Params;
+
+/// `f64` or `f32` on each leaf of `s` with the same leaf of `x`, in the flat
+/// order. The loop's buffers are all made by `zeros`/`copy` of the
+/// parameters, so their shapes agree.
+fn each_leaf<P: Params>(s: &mut P, x: &P, mut f: impl FnMut(LeafPair<'_>)) {
+    s.zip_leaves(x, &mut |pair| {
+        f(pair);
+        Ok(())
+    })
+    .expect("gd: the training loop's buffers have the parameters' shape");
+}
 
 /// Parameters the loop can copy, accumulate gradients of and step.
 pub(crate) trait TrainParams: Leaves {
@@ -24,6 +36,12 @@ pub(crate) trait TrainParams: Leaves {
     fn add_scaled(&mut self, a: f64, x: &Self);
     /// `self /= d`.
     fn div(&mut self, d: f64);
+    /// `self ← 0`, then `self += a · x`, in one pass.
+    fn set_scaled(&mut self, a: f64, x: &Self);
+    /// `self += a · x`, then `self /= d`, in one pass.
+    fn add_scaled_div(&mut self, a: f64, x: &Self, d: f64);
+    /// `self += a · x` and `x`'s [`norm`](TrainParams::norm), in one pass.
+    fn add_scaled_norm(&mut self, a: f64, x: &Self) -> f64;
     /// Euclidean norm, in `f64`.
     fn norm(&self) -> f64;
     /// The flat `f64` view, for the validation closure.
@@ -57,6 +75,25 @@ impl TrainParams for [f64] {
     }
     fn div(&mut self, d: f64) {
         self.iter_mut().for_each(|v| *v /= d)
+    }
+    fn set_scaled(&mut self, a: f64, x: &[f64]) {
+        for (s, &x) in self.iter_mut().zip(x) {
+            *s = 0.0 + a * x;
+        }
+    }
+    fn add_scaled_div(&mut self, a: f64, x: &[f64], d: f64) {
+        for (s, &x) in self.iter_mut().zip(x) {
+            *s = (*s + a * x) / d;
+        }
+    }
+    fn add_scaled_norm(&mut self, a: f64, x: &[f64]) -> f64 {
+        // Summed in order, as `crate::norm2`.
+        let mut sq = 0.0;
+        for (s, &x) in self.iter_mut().zip(x) {
+            sq += x * x;
+            *s += a * x;
+        }
+        sq.sqrt()
     }
     fn norm(&self) -> f64 {
         crate::norm2(self)
@@ -94,6 +131,29 @@ impl<P: Params + Clone> TrainParams for P {
     }
     fn div(&mut self, d: f64) {
         self.scale(1.0 / d)
+    }
+    fn set_scaled(&mut self, a: f64, x: &P) {
+        each_leaf(self, x, |pair| match pair {
+            LeafPair::F64(s, x) => passes::set_scaled(s, a, x),
+            LeafPair::F32(s, x) => passes::set_scaled(s, a, x),
+        });
+    }
+    fn add_scaled_div(&mut self, a: f64, x: &P, d: f64) {
+        let m = 1.0 / d;
+        each_leaf(self, x, |pair| match pair {
+            LeafPair::F64(s, x) => passes::add_scaled_times(s, a, x, m),
+            LeafPair::F32(s, x) => passes::add_scaled_times(s, a, x, m),
+        });
+    }
+    fn add_scaled_norm(&mut self, a: f64, x: &P) -> f64 {
+        let mut sq = 0.0;
+        each_leaf(self, x, |pair| {
+            sq += match pair {
+                LeafPair::F64(s, x) => passes::add_scaled_sq(s, a, x),
+                LeafPair::F32(s, x) => passes::add_scaled_sq(s, a, x),
+            }
+        });
+        sq.sqrt()
     }
     fn norm(&self) -> f64 {
         Params::norm(self)
