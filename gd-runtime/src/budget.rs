@@ -88,6 +88,21 @@ pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// `a` on this thread and `b` on another of the current pool (rayon's
+/// global one outside a pool), both ended when this returns; a panic in
+/// either is raised here. Unlike `rayon::join`, which from outside a pool
+/// sends both halves to the pool and leaves the caller waiting, the caller
+/// takes its half: after a threaded matrix product, an MNIST-sized Adam
+/// step (two ranges of 100 k `f32`) took 1.02–1.28e-6 s a sample against
+/// 1.24–1.57e-6 with `join` (six alternating runs each, 2 cores).
+#[doc(hidden)]
+pub fn both(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    rayon::in_place_scope(|s| {
+        s.spawn(|_| b());
+        a();
+    });
+}
+
 /// gd's pool of `threads` threads: built at first use, then kept for the
 /// process, so its threads persist between steps and between runs (a fresh
 /// pool per run would start `threads` threads each time, and the peers

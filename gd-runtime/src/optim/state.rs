@@ -227,7 +227,7 @@ fn step_parts<T: InArena, const K: usize, U: Kernel<K>>(
     });
     let s0: [&mut [T]; K] = std::array::from_fn(|i| halves[i].0.take().unwrap_or_default());
     let s1: [&mut [T]; K] = std::array::from_fn(|i| halves[i].1.take().unwrap_or_default());
-    rayon::join(|| step_parts(left, p0, g0, s0, decay, kernel), || step_parts(parts - left, p1, g1, s1, decay, kernel));
+    crate::budget::both(|| step_parts(left, p0, g0, s0, decay, kernel), || step_parts(parts - left, p1, g1, s1, decay, kernel));
 }
 
 /// The decay and the update of one range of a leaf, at the widest vectors this CPU

@@ -83,5 +83,5 @@ fn in_parts<F: Copy + Send + Sync>(parts: usize, z: &mut [F], d: &mut [F], x: &[
     let left = parts / 2;
     let mid = (x.len() * left / parts) & !63;
     let ((z0, z1), (d0, d1), (x0, x1)) = (z.split_at_mut(mid), d.split_at_mut(mid), x.split_at(mid));
-    rayon::join(|| in_parts(left, z0, d0, x0, f), || in_parts(parts - left, z1, d1, x1, f));
+    gd_runtime::budget::both(|| in_parts(left, z0, d0, x0, f), || in_parts(parts - left, z1, d1, x1, f));
 }
