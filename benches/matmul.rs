@@ -23,7 +23,11 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use gd::nalgebra::{DMatrix, Scalar};
 use rand::{Rng, SeedableRng};
 
-const SHAPES: [(usize, usize, usize); 5] = [(128, 784, 256), (256, 128, 128), (64, 64, 32), (32, 32, 32), (16, 16, 16)];
+// (256, 784, 128) and (256, 128, 784): the MNIST MLP's first layer as
+// its generated gradient multiplies, forward (W·X) and for W's adjoint
+// (Z̄·Xᵀ).
+const SHAPES: [(usize, usize, usize); 7] =
+    [(128, 784, 256), (256, 784, 128), (256, 128, 784), (256, 128, 128), (64, 64, 32), (32, 32, 32), (16, 16, 16)];
 
 fn random<T: Scalar + From<f32>>(r: usize, c: usize, seed: u64) -> DMatrix<T> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -54,6 +58,20 @@ macro_rules! cases {
                     assert!((&c - &expect).amax() <= 1e-3 as $t * expect.amax(), "{name} agrees with nalgebra");
                     group.bench_with_input(BenchmarkId::new(name, &id), &(), |bch, _| bch.iter(|| run(&mut c)));
                 }
+                // Two serial products on the halves of C's columns.
+                let split = |c: &mut DMatrix<$t>| {
+                    let h = n / 2;
+                    let (c0, c1) = c.as_mut_slice().split_at_mut(m * h);
+                    let lhs = MatRef::from_column_major_slice(a.as_slice(), m, k);
+                    let (b0, b1) = b.as_slice().split_at(k * h);
+                    gd::runtime::budget::both(
+                        || matmul(MatMut::from_column_major_slice_mut(c0, m, h), Accum::Replace, lhs, MatRef::from_column_major_slice(b0, k, h), 1.0, Par::Seq),
+                        || matmul(MatMut::from_column_major_slice_mut(c1, m, n - h), Accum::Replace, lhs, MatRef::from_column_major_slice(b1, k, n - h), 1.0, Par::Seq),
+                    );
+                };
+                split(&mut c);
+                assert!((&c - &expect).amax() <= 1e-3 as $t * expect.amax(), "split agrees with nalgebra");
+                group.bench_with_input(BenchmarkId::new("split2", &id), &(), |bch, _| bch.iter(|| split(&mut c)));
             }
             {
                 use gd::__private::tensor::MulRule;

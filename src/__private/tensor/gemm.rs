@@ -18,11 +18,16 @@ const MIN_DIM: usize = 8;
 /// Products of at least this many multiply-adds run on several threads: as
 /// many as the thread budget allows (`gd_runtime::budget`: a `Trainer`'s or
 /// sharded objective's `threads`, shared among its shards; outside one,
-/// every thread of rayon's pool unless the caller is itself one of them). On 2
-/// idle cores (`cargo bench --bench matmul`) 128×784·784×256 (2.6·10⁷)
-/// took 0.67–0.77× of its serial time, while 256×128·128×128 (4.2·10⁶)
-/// took 0.84× in f64 but 1.16× in f32, and 64×64·64×32 3.6–6.5×.
-const PARALLEL_MULADDS: usize = 1 << 23;
+/// every thread of rayon's pool unless the caller is itself one of them),
+/// each a serial faer product on its own block of the result ([`split`]).
+/// On 2 idle cores (`cargo bench --bench matmul`, `split2` against
+/// `faer_seq`, f32) 256×128·128×128 (4.2·10⁶) took 0.70× of its serial
+/// time and 128×784·784×256 0.56×; 64×64·64×32 stays far below.
+const PARALLEL_MULADDS: usize = 1 << 22;
+
+/// Each thread's block of the result is at least this many rows or columns
+/// wide.
+const MIN_BLOCK: usize = 16;
 
 /// Whether an m×k by k×n product goes to faer.
 #[inline]
@@ -30,17 +35,15 @@ pub(super) fn faer_worth(m: usize, k: usize, n: usize) -> bool {
     m >= MIN_DIM && k >= MIN_DIM && n >= MIN_DIM
 }
 
-fn parallelism(m: usize, k: usize, n: usize) -> Par {
+/// How many threads an m×k by k×n product runs on (1: serial).
+fn threads_for(m: usize, k: usize, n: usize) -> usize {
     // The size first: outside a budget, asking for the thread count starts
     // rayon's global pool, which a process multiplying only small matrices
     // never needs.
     if m.saturating_mul(k).saturating_mul(n) < PARALLEL_MULADDS {
-        return Par::Seq;
+        return 1;
     }
-    match gd_runtime::budget::threads() {
-        1 => Par::Seq,
-        threads => Par::rayon(threads),
-    }
+    gd_runtime::budget::threads().min(m.max(n) / MIN_BLOCK).max(1)
 }
 
 /// A column-major operand, used as stored or transposed.
@@ -69,15 +72,48 @@ pub(super) fn product<F: faer::traits::ComplexField + Send + Sync>(dst: &mut [F]
     debug_assert!(a.nrows() == m && b.nrows() == k && b.ncols() == n);
     let dst = MatMut::from_column_major_slice_mut(dst, m, n);
     let accum = if add { Accum::Add } else { Accum::Replace };
-    let par = parallelism(m, k, n);
-    let run = move || {
-        matmul(dst, accum, a, b, F::one_impl(), par);
-        clear_upper_vector_state(par);
-    };
-    match par {
-        Par::Seq => run(),
+    match threads_for(m, k, n) {
+        1 => serial(dst, accum, a, b),
         // On the budget's pool (its size, not every core's).
-        Par::Rayon(_) => gd_runtime::budget::install(run),
+        parts => gd_runtime::budget::install(|| split(parts, dst, accum, a, b)),
+    }
+}
+
+/// One serial faer product, then `vzeroupper` on this thread (see
+/// [`clear_upper_vector_state`]).
+fn serial<F: faer::traits::ComplexField>(dst: MatMut<'_, F>, accum: Accum, a: MatRef<'_, F>, b: MatRef<'_, F>) {
+    matmul(dst, accum, a, b, F::one_impl(), Par::Seq);
+    clear_upper_vector_state();
+}
+
+/// `dst (+)= a·b` on `parts` threads, each a serial product on its own block
+/// of `dst`'s rows or columns (split in halves, this thread taking the
+/// first: `budget::both`). faer's own threading (`Par::rayon`) syncs its
+/// threads at every block of the inner dimension; on 2 cores it took
+/// 0.72–0.88× of the serial time on 128×784·784×256 in f32 and 1.46× on
+/// 256×128·128×128, against 0.56× and 0.70× split (`cargo bench --bench
+/// matmul`). The longer side of the result is split, so the operand each
+/// thread packs again (all of `a` when the columns are split, all of `b`
+/// when the rows are) is the smaller one. Every element of `dst` is one
+/// thread's, summed over the whole inner dimension in faer's order for its
+/// block's shape: the bits depend on the thread count, as faer's did, and
+/// are the same from run to run.
+fn split<F: faer::traits::ComplexField + Send + Sync>(parts: usize, dst: MatMut<'_, F>, accum: Accum, a: MatRef<'_, F>, b: MatRef<'_, F>) {
+    if parts < 2 {
+        return serial(dst, accum, a, b);
+    }
+    let left = parts / 2;
+    let (m, n) = (dst.nrows(), dst.ncols());
+    if n >= 2 * MIN_BLOCK || n >= m {
+        let mid = (n * left / parts) & !3;
+        let (d0, d1) = dst.split_at_col_mut(mid);
+        let (b0, b1) = b.split_at_col(mid);
+        gd_runtime::budget::both(|| split(left, d0, accum, a, b0), || split(parts - left, d1, accum, a, b1));
+    } else {
+        let mid = m * left / parts;
+        let (d0, d1) = dst.split_at_row_mut(mid);
+        let (a0, a1) = a.split_at_row(mid);
+        gd_runtime::budget::both(|| split(left, d0, accum, a0, b), || split(parts - left, d1, accum, a1, b));
     }
 }
 
@@ -89,25 +125,15 @@ pub(super) fn product<F: faer::traits::ComplexField + Send + Sync>(dst: &mut [F]
 /// upper halves until a `vzeroupper`. On an Intel Xeon that made the f64 MLP
 /// step 4-5x its f32 time (the elementwise rules between the products were
 /// the slow part); AMD cores carry no such penalty. `vzeroupper` costs
-/// about nothing, so it follows every product, here and on every thread of
-/// the pool that ran its parts. Those get it as a job (`spawn_broadcast`),
-/// which a pool thread takes before any new work; a blocking `broadcast`
-/// would wait for pool threads busy with other shards to finish them, as
-/// shard 0 of two did on rayon's global pool before the thread budget.
+/// about nothing, so it follows every serial product, on the thread that
+/// ran it (a threaded product is serial products on several threads).
 /// tests: `upper_vector_state_is_clean_after_a_product`.
-fn clear_upper_vector_state(par: Par) {
+fn clear_upper_vector_state() {
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx") {
-            if let Par::Rayon(_) = par {
-                rayon::spawn_broadcast(|_| unsafe { vzeroupper() });
-            }
-            // SAFETY: the CPU has AVX (checked just above).
-            unsafe { vzeroupper() }
-        }
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU has AVX (checked just above).
+        unsafe { vzeroupper() }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = par;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -132,11 +158,13 @@ mod tests {
     }
 
     /// Every path of the product rule against nalgebra's own arithmetic,
-    /// on shapes that go to faer (all dimensions ≥ 8, one of them large
-    /// enough to thread) and that stay with nalgebra.
+    /// on shapes that go to faer (all dimensions ≥ 8; 256×200·200×170 large
+    /// enough to thread with its columns split, 1000×200·200×24 with its
+    /// rows split, each product in either orientation as the rule's three
+    /// products take it) and that stay with nalgebra.
     #[test]
     fn product_rule_matches_nalgebra_on_both_sides_of_the_threshold() {
-        for (r, k, c) in [(8, 8, 8), (9, 10, 11), (64, 64, 32), (256, 200, 170), (7, 40, 40), (40, 40, 3)] {
+        for (r, k, c) in [(8, 8, 8), (9, 10, 11), (64, 64, 32), (256, 200, 170), (1000, 200, 24), (7, 40, 40), (40, 40, 3)] {
             assert_eq!(super::faer_worth(r, k, c), r >= 8 && k >= 8 && c >= 8);
             let (a, b, zb) = (m(r, k, 0.1), m(k, c, 0.2), m(r, c, 0.3));
             let (da, db) = (m(r, k, 0.4), m(k, c, 0.5));
