@@ -6,6 +6,8 @@
 //! taken (`sqrt` of a negative, `ln` of a negative, `0.5 / sqrt(0)`) must
 //! not leak into the value or the gradient.
 
+mod common;
+
 use gd::differentiable;
 
 // --- Huber, written four ways, and a fifth without an `if` ---
@@ -160,24 +162,6 @@ fn piecewise_sqrt(x: &[f64]) -> f64 {
     s
 }
 
-fn piecewise_sqrt_hand(x: &[f64]) -> (f64, Vec<f64>) {
-    let mut s = 0.0;
-    let g = x
-        .iter()
-        .map(|&v| {
-            let (f, d) = if v < -1.0 {
-                (-2.0 * v - 1.0, -2.0)
-            } else if v < 1.0 {
-                (v * v, 2.0 * v)
-            } else {
-                (4.0 * v.sqrt() - 3.0, 2.0 / v.sqrt())
-            };
-            s += f;
-            d
-        })
-        .collect();
-    (s, g)
-}
 
 /// The arm not taken divides by zero or takes the square root of a
 /// negative: its partials are NaN or infinite, times a zero adjoint NaN.
@@ -352,7 +336,7 @@ fn piecewise_follows_the_branch_taken() {
 #[test]
 fn piecewise_sqrt_follows_the_branch_taken() {
     let x = [-5.0, -1.0000001, -1.0, -0.3, -0.0, 0.0, 0.7, 1.0, 1.5, 8.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
-    let (vh, gh) = piecewise_sqrt_hand(&x);
+    let (vh, gh) = common::piecewise_sqrt_hand(&x);
     let (v, g) = piecewise_sqrt::value_and_grad(&x);
     assert_close("piecewise_sqrt", (v, &g), (vh, &gh), 1e-15);
     let mut gs = vec![f64::NAN; x.len()];

@@ -683,29 +683,11 @@ fn f64_chunk_masks_at_the_edges() {
         &huber_hand,
         None,
     );
-    let pieces_hand = |x: &[f64]| {
-        let mut s = 0.0;
-        let g = x
-            .iter()
-            .map(|&v| {
-                let (f, d) = if v < -1.0 {
-                    (-2.0 * v - 1.0, -2.0)
-                } else if v < 1.0 {
-                    (v * v, 2.0 * v)
-                } else {
-                    (4.0 * v.sqrt() - 3.0, 2.0 / v.sqrt())
-                };
-                s += f;
-                d
-            })
-            .collect();
-        (s, g)
-    };
     check_edges(
         "pieces64",
         &|x, g, set| if set { pieces64::value_and_grad_set(x, g) } else { pieces64::value_and_grad_into(x, g) },
         &|x, g, set| if set { pieces64_twin::value_and_grad_set(x, g) } else { pieces64_twin::value_and_grad_into(x, g) },
-        &pieces_hand,
+        &common::piecewise_sqrt_hand,
         Some(&|x, t| pieces64::jvp(x, t)),
     );
     let root_hand = |x: &[f64]| {

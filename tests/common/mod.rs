@@ -804,3 +804,25 @@ pub fn check_second(
         }
     }
 }
+
+/// The hand-written value and gradient of the three-piece function the
+/// branch-free `if` tests differentiate (linear, quadratic, `4√v − 3`),
+/// shared by `ad_branchless.rs` and `ad_chunked.rs`.
+pub fn piecewise_sqrt_hand(x: &[f64]) -> (f64, Vec<f64>) {
+    let mut s = 0.0;
+    let g = x
+        .iter()
+        .map(|&v| {
+            let (f, d) = if v < -1.0 {
+                (-2.0 * v - 1.0, -2.0)
+            } else if v < 1.0 {
+                (v * v, 2.0 * v)
+            } else {
+                (4.0 * v.sqrt() - 3.0, 2.0 / v.sqrt())
+            };
+            s += f;
+            d
+        })
+        .collect();
+    (s, g)
+}
