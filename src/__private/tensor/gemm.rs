@@ -92,9 +92,12 @@ fn serial<F: faer::traits::ComplexField>(dst: MatMut<'_, F>, accum: Accum, a: Ma
 /// threads at every block of the inner dimension; on 2 cores it took
 /// 0.72–0.88× of the serial time on 128×784·784×256 in f32 and 1.46× on
 /// 256×128·128×128, against 0.56× and 0.70× split (`cargo bench --bench
-/// matmul`). The longer side of the result is split, so the operand each
-/// thread packs again (all of `a` when the columns are split, all of `b`
-/// when the rows are) is the smaller one. Every element of `dst` is one
+/// matmul`). The columns are split while each block keeps at least 32 of
+/// them (or has no fewer columns than rows), else the rows: faer's kernels
+/// tile 4 columns by up to 96 rows, and splitting the rows of a 256-row
+/// result broke its row tiles (256×128·128×128 in f32: 63 µs split by rows,
+/// 51 µs by columns). Each thread packs all of `a` when the columns are
+/// split, all of `b` when the rows are. Every element of `dst` is one
 /// thread's, summed over the whole inner dimension in faer's order for its
 /// block's shape: the bits depend on the thread count, as faer's did, and
 /// are the same from run to run.
