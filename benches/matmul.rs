@@ -58,7 +58,9 @@ macro_rules! cases {
                     assert!((&c - &expect).amax() <= 1e-3 as $t * expect.amax(), "{name} agrees with nalgebra");
                     group.bench_with_input(BenchmarkId::new(name, &id), &(), |bch, _| bch.iter(|| run(&mut c)));
                 }
-                // Two serial products on the halves of C's columns.
+                // Two serial products on the halves of C's columns (asking
+                // for the thread count starts gd's helper, as gemm.rs does).
+                let _ = gd::runtime::budget::threads();
                 let split = |c: &mut DMatrix<$t>| {
                     let h = n / 2;
                     let (c0, c1) = c.as_mut_slice().split_at_mut(m * h);

@@ -101,7 +101,8 @@ fn threads_bound_every_thread_of_a_step() {
     assert_eq!(thread_names(), start, "fit_params under threads(1) started threads");
 
     // threads(2), batches left whole (min_shard 128): each batch's products
-    // on 2 threads, of gd's pool of 2 (`gd-2-0`, `gd-2-1`), and no other.
+    // on 2 threads, this one and one helper of gd's (`gd-helper-0`), and
+    // no other (rayon's global pool included).
     let (two, seen) = fit(2, 128);
     assert_eq!(seen, [2, 2]);
     let after = thread_names();
@@ -110,10 +111,10 @@ fn threads_bound_every_thread_of_a_step() {
         let i = started.iter().position(|a| *a == s).unwrap();
         started.remove(i);
     }
-    assert_eq!(started, ["gd-2-0", "gd-2-1"], "threads(2) started other threads than its pool's");
+    assert_eq!(started, ["gd-helper-0"], "threads(2) started other threads than one helper");
 
     // threads(2) in two shards of 64: one thread each (serial products),
-    // on the same pool.
+    // shard 1 on the same helper.
     let (sharded, seen) = fit(2, 32);
     assert_eq!(seen, [1, 1, 1, 1]);
     assert_eq!(thread_names(), after);
@@ -127,8 +128,8 @@ fn threads_bound_every_thread_of_a_step() {
     assert!(!same(&one, &sharded), "two shards sum in another order");
 
     // threads(4) in two shards: 2 threads each, so each shard's products
-    // thread, on the pool of 4. Shard 0's products must not wait for shard 1
-    // to end: here shard 1, once started, waits for shard 0's gradient. (They
+    // thread, on helpers. Shard 0's products must not wait for shard 1 to
+    // end: here shard 1, once started, waits for shard 0's gradient. (They
     // did wait when the products cleared the other threads' vector state
     // with rayon's blocking `broadcast`, which a thread busy with a shard
     // answers only once that shard ends; see gemm.rs's
@@ -160,9 +161,9 @@ fn threads_bound_every_thread_of_a_step() {
         })
         .unwrap();
     assert_eq!(*waited.lock().unwrap(), Some(true), "shard 0's products waited for shard 1");
-    // Both shards' products ran on the run's pool of 4, none on a pool of
-    // their share's size.
+    // The run of 4 threads started helpers up to 3 (this thread is the
+    // fourth), and nothing else.
     let mut started: Vec<String> = thread_names();
     started.retain(|t| !after.contains(t));
-    assert_eq!(started, ["gd-4-0", "gd-4-1", "gd-4-2", "gd-4-3"]);
+    assert_eq!(started, ["gd-helper-1", "gd-helper-2"]);
 }

@@ -245,9 +245,10 @@ fn main() {
         // (a) the plain loop, same batches in the same order as the peers
         //     (pre-split once): value_and_grad_set + Adam.step_params. Its
         //     thread count is `all`: outside a Trainer's budget a product of
-        //     more than 2^23 multiply-adds (the 784-wide layer's) runs on
-        //     every core (src/__private/tensor/gemm.rs); smaller ones run
-        //     serially whatever the count.
+        //     at least 2^22 multiply-adds (the 784-wide layer's) runs on
+        //     every core (src/__private/tensor/gemm.rs), as does an
+        //     optimizer step on a leaf of over 2^16 elements; smaller ones
+        //     run serially whatever the count.
         let xb: Vec<DMatrix<f64>> = (0..steps).map(|k| x.columns(k * batch, batch).into_owned()).collect();
         let xb32: Vec<DMatrix<f32>> = xb.iter().map(|m| m.map(|v| v as f32)).collect();
         let yb: Vec<Vec<usize>> = y.chunks(batch).map(|c| c.to_vec()).collect();

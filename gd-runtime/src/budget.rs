@@ -2,32 +2,30 @@
 //! this thread may use, so that `Trainer::threads(n)` and
 //! `objective::sharded(n, ..)` bound every thread a step uses, the matrix
 //! products of generated gradients included (gd's
-//! `src/__private/tensor/gemm.rs` reads [`threads`] and threads a large
-//! product through [`install`]).
+//! `src/__private/tensor/gemm.rs` reads [`threads`] and splits a large
+//! product in halves with [`both`]).
 //!
 //! The sharded paths ([`crate::shard`]) set it: each shard gets its share of
 //! the `n` threads (with as many shards as threads, one each: serial
-//! products), a batch left whole gets all `n`. Products threaded under a
-//! budget run on a pool of gd's own with exactly `n` threads (every shard's
-//! on the same one), never on rayon's global pool (every core, whatever
-//! `n`). Before, `threads(1)` still ran large products on every core, and
-//! with `threads(2)` shard 0 (on the calling thread, not a pool thread)
-//! threaded its products on the global pool, whose other thread was busy
-//! with shard 1, then waited for shard 1 to end (the products' blocking
-//! `vzeroupper` broadcast, since made non-blocking in gemm.rs).
+//! products), a batch left whole gets all `n`. Every thread gd adds is one
+//! of its helpers (`budget/helpers.rs`): the shards after the first
+//! ([`fan_out`]) and the second halves of threaded products, maps and
+//! optimizer steps ([`both`]) go to idle helpers, never to rayon's global
+//! pool (every core, whatever `n`); a budget of `n` starts at most `n - 1`
+//! of them (the calling thread is the other). Before, `threads(1)` still ran
+//! large products on every core; then gd kept a rayon pool per thread
+//! count, whose idle threads sleep and took ~40 µs to wake for each
+//! threaded piece of a step (helpers spin a while instead).
 //!
 //! Outside any budget (a generated gradient called directly) products
-//! behave as before the budget: every thread of the current rayon pool, or
-//! one on a thread of that pool (its siblings have work of their own).
+//! thread on as many threads as rayon's current pool has, or run serially
+//! on a thread of a rayon pool (its siblings have work of their own).
 
 use std::cell::Cell;
-use std::sync::Mutex;
+mod helpers;
 
-use rayon::{ThreadPool, ThreadPoolBuilder};
-
-/// A computation's budget: `threads` threads, of gd's pool of `pool`
-/// threads (the run's whole count, which its shards share: a shard's
-/// threaded product runs on that pool, never on a pool of its own share).
+/// A computation's budget: `threads` threads, of a run of `pool` threads
+/// in all (its shards' shares add up to it; gd starts `pool - 1` helpers).
 #[derive(Clone, Copy)]
 struct Budget {
     threads: usize,
@@ -39,9 +37,9 @@ thread_local! {
     static BUDGET: Cell<Option<Budget>> = const { Cell::new(None) };
 }
 
-/// Run `f` with a budget of `threads` threads (at least 1) of gd's pool of
+/// Run `f` with a budget of `threads` threads (at least 1) of a run of
 /// `pool` threads on this thread; the previous budget comes back after, a
-/// panic in `f` included. The pool is made only when something threads.
+/// panic in `f` included. Helpers start only when something threads.
 pub(crate) fn with<R>(threads: usize, pool: usize, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Budget>);
     impl Drop for Restore {
@@ -54,8 +52,8 @@ pub(crate) fn with<R>(threads: usize, pool: usize, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// `loss` with each call under a budget of `threads` threads of gd's pool
-/// of as many: the serial fits (`Trainer::fit`, `fit_params`, `lr_find`,
+/// `loss` with each call under a budget of `threads` threads of a run of
+/// as many: the serial fits (`Trainer::fit`, `fit_params`, `lr_find`,
 /// `lr_find_params`) bound their matrix products by their `threads` setting
 /// as the sharded ones do (`threads(1)`: serial products, no thread started).
 pub(crate) fn serial<P: ?Sized>(
@@ -67,60 +65,50 @@ pub(crate) fn serial<P: ?Sized>(
 
 /// The threads the code running on this thread may use: its budget, or
 /// with none set, every thread of rayon's current pool (1 on one of that
-/// pool's own threads). Starts rayon's global pool only outside a budget.
+/// pool's own threads, or on one of gd's helpers). Enough helpers are
+/// started for it. Starts rayon's global pool only outside a budget.
 #[doc(hidden)]
 pub fn threads() -> usize {
-    match BUDGET.with(Cell::get) {
-        Some(b) => b.threads,
-        None if rayon::current_thread_index().is_some() => 1,
-        None => rayon::current_num_threads(),
+    let (threads, run) = match BUDGET.with(Cell::get) {
+        Some(b) => (b.threads, b.pool),
+        None if rayon::current_thread_index().is_some() || helpers::on_helper() => (1, 1),
+        None => {
+            let n = rayon::current_num_threads();
+            (n, n)
+        }
+    };
+    if threads > 1 {
+        helpers::ensure(run - 1);
     }
+    threads
 }
 
-/// Run `op`, which threads through rayon on [`threads`] threads, where
-/// those threads are: on the budget's pool of gd's, or with no budget, here
-/// (rayon's current pool, as before the budget).
-#[doc(hidden)]
-pub fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-    match BUDGET.with(Cell::get) {
-        Some(b) => pool(b.pool).install(op),
-        None => op(),
-    }
-}
-
-/// `a` on this thread and `b` on another of the current pool (rayon's
-/// global one outside a pool), both ended when this returns; a panic in
-/// either is raised here. Unlike `rayon::join`, which from outside a pool
-/// sends both halves to the pool and leaves the caller waiting, the caller
-/// takes its half: after a threaded matrix product, an MNIST-sized Adam
-/// step (two ranges of 100 k `f32`) took 1.02–1.28e-6 s a sample against
-/// 1.24–1.57e-6 with `join` (six alternating runs each, 2 cores).
+/// `a` on this thread and `b` on an idle helper, both ended when this
+/// returns; a panic in either is raised here, after both have ended. With
+/// no helper idle (or the helper not started on `b` by the time `a` ends),
+/// `b` runs here after `a`, so a parked helper costs an `unpark`, never a
+/// wait. Callers size the halves by [`threads`], which starts the helpers.
 #[doc(hidden)]
 pub fn both(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
-    rayon::in_place_scope(|s| {
-        s.spawn(|_| b());
-        a();
-    });
+    helpers::both(a, b)
 }
 
-/// gd's pool of `threads` threads: built at first use, then kept for the
-/// process, so its threads persist between steps and between runs (a fresh
-/// pool per run would start `threads` threads each time, and the peers
-/// bench makes a `Trainer` per epoch).
-pub(crate) fn pool(threads: usize) -> &'static ThreadPool {
-    static POOLS: Mutex<Vec<&'static ThreadPool>> = Mutex::new(Vec::new());
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.iter().find(|p| p.current_num_threads() == threads) {
-        return p;
+/// `f(i, &mut items[i])` for every `i`, `items[0]` on this thread and the
+/// rest on helpers (split in halves, [`both`]), all ended when this
+/// returns; a panic is raised here after the others have ended.
+pub(crate) fn fan_out<T: Send>(items: &mut [T], f: &(impl Fn(usize, &mut T) + Sync)) {
+    helpers::ensure(items.len().saturating_sub(1));
+    fn from<T: Send>(first: usize, items: &mut [T], f: &(impl Fn(usize, &mut T) + Sync)) {
+        match items.len() {
+            0 => {}
+            1 => f(first, &mut items[0]),
+            n => {
+                let (l, r) = items.split_at_mut(n / 2);
+                both(|| from(first, l, f), || from(first + n / 2, r, f));
+            }
+        }
     }
-    let p = ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(move |i| format!("gd-{threads}-{i}"))
-        .build()
-        .expect("gd: could not start a thread pool");
-    let p: &'static ThreadPool = Box::leak(Box::new(p));
-    pools.push(p);
-    p
+    from(0, items, f)
 }
 
 #[cfg(test)]
@@ -134,7 +122,6 @@ mod tests {
         assert_eq!(none, rayon::current_num_threads());
         // On a thread of rayon's pool with no budget: 1 (today's rule).
         assert_eq!(rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(threads), 1);
-        let on = || install(|| std::thread::current().name().map(String::from)).unwrap_or_default();
         with(3, 3, || {
             assert_eq!(threads(), 3);
             with(1, 3, || assert_eq!(threads(), 1));
@@ -142,20 +129,27 @@ mod tests {
             let r = std::panic::catch_unwind(|| with(2, 2, || panic!("in the loss")));
             assert!(r.is_err());
             assert_eq!(threads(), 3);
-            // `install` runs on gd's pool of the budget's pool size.
-            assert!(on().starts_with("gd-3-"), "{}", on());
         });
-        // A share of a larger pool threads on that pool.
-        with(2, 5, || assert!(on().starts_with("gd-5-"), "{}", on()));
         assert_eq!(std::thread::spawn(threads).join().unwrap(), none);
         assert_eq!(with(0, 0, threads), 1, "a budget is at least one thread");
     }
 
-    /// One pool per size, kept.
+    /// `fan_out` runs every item once, the first on this thread, the rest
+    /// on helpers when some are idle, a panic raised here.
     #[test]
-    fn pools_are_made_once_per_size() {
-        let (a, b, c) = (pool(5), pool(5), pool(6));
-        assert!(std::ptr::eq(a, b) && !std::ptr::eq(a, c));
-        assert_eq!((a.current_num_threads(), c.current_num_threads()), (5, 6));
+    fn fan_out_runs_each_item_once() {
+        let here = std::thread::current().id();
+        for n in [0, 1, 2, 3, 7] {
+            let mut items: Vec<(usize, Option<std::thread::ThreadId>)> = vec![(0, None); n];
+            with(4, 4, || {
+                fan_out(&mut items, &|i, it| *it = (it.0 + i + 1, Some(std::thread::current().id())));
+            });
+            assert_eq!(items.iter().map(|it| it.0).collect::<Vec<_>>(), (1..=n).collect::<Vec<_>>());
+            if n > 0 {
+                assert_eq!(items[0].1, Some(here));
+            }
+        }
+        let r = std::panic::catch_unwind(|| fan_out(&mut [0, 1, 2], &|i, _| assert!(i != 2, "item 2")));
+        assert!(r.is_err());
     }
 }

@@ -189,7 +189,7 @@ fn step<T: InArena, const K: usize, U: Kernel<K>>(p: &mut [T], g: &[T], state: [
     // rayon's global pool, which a small model never needs.
     let parts = if p.len() >= 2 * PARALLEL_MIN { (p.len() / PARALLEL_MIN).min(crate::budget::threads()) } else { 1 };
     if parts > 1 {
-        return crate::budget::install(|| step_parts(parts, p, g, state, decay, kernel));
+        return step_parts(parts, p, g, state, decay, kernel);
     }
     step_wide(p, g, state, decay, kernel)
 }

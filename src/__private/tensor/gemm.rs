@@ -18,8 +18,9 @@ const MIN_DIM: usize = 8;
 /// Products of at least this many multiply-adds run on several threads: as
 /// many as the thread budget allows (`gd_runtime::budget`: a `Trainer`'s or
 /// sharded objective's `threads`, shared among its shards; outside one,
-/// every thread of rayon's pool unless the caller is itself one of them),
-/// each a serial faer product on its own block of the result ([`split`]).
+/// as many as rayon's pool has threads unless the caller is itself one of
+/// them), each a serial faer product on its own block of the result
+/// ([`split`]), the blocks after the first on gd's helper threads.
 /// On 2 idle cores (`cargo bench --bench matmul`, `split2` against
 /// `faer_seq`, f32) 256×128·128×128 (4.2·10⁶) took 0.70× of its serial
 /// time and 128×784·784×256 0.56×; 64×64·64×32 stays far below.
@@ -74,8 +75,7 @@ pub(super) fn product<F: faer::traits::ComplexField + Send + Sync>(dst: &mut [F]
     let accum = if add { Accum::Add } else { Accum::Replace };
     match threads_for(m, k, n) {
         1 => serial(dst, accum, a, b),
-        // On the budget's pool (its size, not every core's).
-        parts => gd_runtime::budget::install(|| split(parts, dst, accum, a, b)),
+        parts => split(parts, dst, accum, a, b),
     }
 }
 

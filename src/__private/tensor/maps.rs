@@ -48,7 +48,7 @@ const THREADED_MIN: usize = 1 << 13;
 /// The elements timed first, on this thread, to decide the rest.
 const PROBE: usize = 1 << 10;
 /// The rest goes to several threads when it would take this long on one:
-/// several times what handing work to a pool thread and waiting for it
+/// several times what handing work to a helper thread and waiting for it
 /// costs (about 5–10 µs on an idle machine).
 const THREADED_WORK: Duration = Duration::from_micros(40);
 
@@ -71,7 +71,7 @@ pub(super) fn map_slices_threaded<F: Copy + Send + Sync>(z: &mut [F], d: &mut [F
     if threads < 2 {
         return map_slices(z, d, x, f);
     }
-    gd_runtime::budget::install(|| in_parts(threads, z, d, x, f));
+    in_parts(threads, z, d, x, f);
 }
 
 /// [`map_slices`] over `parts` ranges of about equal length, split in
