@@ -14,8 +14,8 @@
 //! has not started it by the time its own half ends, so a parked helper
 //! costs an `unpark`, never the wait. A caller waiting for a helper's half
 //! spins only [`WAIT_SPIN`], then parks. Neither holds a CPU another of
-//! gd's threads needs: Linux sometimes runs both on one CPU for a while
-//! ([`current_cpu`]), and this VM sometimes gives its two vCPUs about one
+//! gd's threads needs: Linux sometimes runs both on one CPU for a while,
+//! and this VM sometimes gives its two vCPUs about one
 //! core's throughput for seconds at a time (below).
 //!
 //! Helpers are started on demand ([`ensure`]: a budget of `n` threads wants
@@ -26,7 +26,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -92,33 +92,7 @@ struct Slot {
     job: AtomicPtr<Header>,
     /// Set by the helper before it parks; a caller that posts unparks it.
     parked: AtomicBool,
-    /// The CPU the helper last polled on (-1: unknown).
-    cpu: AtomicI32,
     thread: OnceLock<Thread>,
-}
-
-/// The CPU this thread runs on, -1 where that cannot be read.
-///
-/// Linux sometimes wakes a helper on its caller's CPU and leaves it there
-/// for milliseconds while the other CPU idles (seen on this project's VM:
-/// two threads of arithmetic started together ran on one vCPU, 1.6-1.8x
-/// one thread's time for twice the work). A half posted to a helper on the
-/// caller's own CPU would only share that CPU, at the cost of the switches:
-/// `both` runs it inline instead, and the helper, yielding as it polls,
-/// is soon moved to the idle CPU by the scheduler's balancing.
-fn current_cpu() -> i32 {
-    #[cfg(target_os = "linux")]
-    {
-        extern "C" {
-            fn sched_getcpu() -> std::os::raw::c_int;
-        }
-        // SAFETY: no arguments, no memory; -1 on error.
-        unsafe { sched_getcpu() }
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        -1
-    }
 }
 
 thread_local! {
@@ -141,7 +115,6 @@ impl Slot {
             busy: AtomicBool::new(false),
             job: AtomicPtr::new(ptr::null_mut()),
             parked: AtomicBool::new(false),
-            cpu: AtomicI32::new(-1),
             thread: OnceLock::new(),
         }
     }
@@ -206,13 +179,14 @@ fn serve(me: usize, slot: &'static Slot) {
         polls = polls.wrapping_add(1);
         // Reading the clock every poll would slow the poll itself.
         if polls % 8 != 0 || idle_since.elapsed() < SPIN {
-            // Yield, not PAUSE: on the caller's CPU ([`current_cpu`]), a
-            // yielding helper gives it the CPU back at once.
+            // Yield, not PAUSE: Linux sometimes leaves a helper on its
+            // caller's CPU for tens of milliseconds while the other idles;
+            // a yielding helper gives that CPU back at once (both pinned to
+            // one CPU: the MLP-784 f32 loop 9.3e-6 s a sample, the serial
+            // time, against 1.5e-5 polling on PAUSE).
             std::thread::yield_now();
-            slot.cpu.store(current_cpu(), Ordering::Relaxed);
             continue;
         }
-        slot.cpu.store(-1, Ordering::Relaxed);
         slot.parked.store(true, Ordering::SeqCst);
         // A job posted between the swap above and `parked` saw no parked
         // helper and sent no unpark: look once more before parking.
@@ -228,9 +202,8 @@ fn serve(me: usize, slot: &'static Slot) {
 /// or the helper has not started it by then; a panic in either is raised
 /// here once both have ended.
 pub(super) fn both<A: FnOnce(), B: FnOnce() + Send>(a: A, b: B) {
-    let (me, here) = (MY_SLOT.with(|s| s.get()), current_cpu());
-    let apart = |s: &Slot| here < 0 || s.cpu.load(Ordering::Relaxed) != here;
-    let free = |(i, s): &(usize, &Slot)| *i != me && apart(s) && s.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok();
+    let me = MY_SLOT.with(|s| s.get());
+    let free = |(i, s): &(usize, &Slot)| *i != me && s.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok();
     let Some((_, slot)) = slots().iter().enumerate().find(free) else {
         // Both here, `b` even when `a` panics, as when a helper runs it.
         let mine = catch_unwind(AssertUnwindSafe(a));
@@ -343,9 +316,6 @@ mod tests {
     /// process may hold the helper: a few tries.
     #[test]
     fn the_second_half_goes_to_a_helper_parked_or_not() {
-        if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
-            return; // one CPU: the helper is always on the caller's, so inline
-        }
         ensure(1);
         for parked in [false, true] {
             let on_helper = (0..10).any(|_| {
