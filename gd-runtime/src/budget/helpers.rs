@@ -6,7 +6,7 @@
 //! microseconds of yielding, and waking one took ~40 µs on this project's
 //! 2-core VM: `both` of two 50 µs halves took 93 µs after a 100 µs gap
 //! (67 µs back to back; the pool's second thread also competed with the
-//! caller for a core), against 50.3 µs with helpers. An MLP step threads
+//! caller for a core), against 50.2–50.6 µs with helpers. An MLP step threads
 //! 3–4 such pieces (two products, a map, the optimizer's largest leaf),
 //! and each paid the wake. A helper instead polls for [`SPIN`] after its
 //! last job, yielding between polls (as OpenMP's and Eigen's pools spin
@@ -15,8 +15,8 @@
 //! costs an `unpark`, never the wait. A caller waiting for a helper's half
 //! spins only [`WAIT_SPIN`], then parks. Neither holds a CPU another of
 //! gd's threads needs: Linux sometimes runs both on one CPU for a while,
-//! and this VM sometimes gives its two vCPUs about one
-//! core's throughput for seconds at a time (below).
+//! and this VM sometimes gives its two vCPUs about one core's throughput
+//! for seconds at a time ([`WAIT_SPIN`]).
 //!
 //! Helpers are started on demand ([`ensure`]: a budget of `n` threads wants
 //! `n - 1`) and kept for the process. A helper's own pieces go to the other
@@ -44,7 +44,7 @@ const SPIN: Duration = Duration::from_micros(500);
 /// spinning caller takes the core from the helper it waits for. Parking,
 /// not spinning on with a yield now and then: that variant put the peers
 /// bench's MLP-784 loop in that slow state in 4 of 6 rounds (two runs of
-/// `benches/peers/run.sh`), parking in none of 3; it costs a futex wake-up
+/// `benches/peers/run.sh`), parking in none of 9; it costs a futex wake-up
 /// when a shard is tiny (`cargo bench --bench threads -- overhead`, two
 /// threads: 1.56 ms an epoch parking, 1.12 ms yielding).
 const WAIT_SPIN: Duration = Duration::from_micros(20);
