@@ -24,12 +24,12 @@
 use std::cell::Cell;
 mod helpers;
 
-/// A computation's budget: `threads` threads, of a run of `pool` threads
-/// in all (its shards' shares add up to it; gd starts `pool - 1` helpers).
+/// A computation's budget: `threads` threads, of a run of `run` threads
+/// in all (its shards' shares add up to it; gd starts `run - 1` helpers).
 #[derive(Clone, Copy)]
 struct Budget {
     threads: usize,
-    pool: usize,
+    run: usize,
 }
 
 thread_local! {
@@ -38,16 +38,16 @@ thread_local! {
 }
 
 /// Run `f` with a budget of `threads` threads (at least 1) of a run of
-/// `pool` threads on this thread; the previous budget comes back after, a
+/// `run` threads on this thread; the previous budget comes back after, a
 /// panic in `f` included. Helpers start only when something threads.
-pub(crate) fn with<R>(threads: usize, pool: usize, f: impl FnOnce() -> R) -> R {
+pub(crate) fn with<R>(threads: usize, run: usize, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Budget>);
     impl Drop for Restore {
         fn drop(&mut self) {
             BUDGET.with(|b| b.set(self.0));
         }
     }
-    let budget = Budget { threads: threads.max(1), pool: pool.max(threads).max(1) };
+    let budget = Budget { threads: threads.max(1), run: run.max(threads).max(1) };
     let _restore = Restore(BUDGET.with(|b| b.replace(Some(budget))));
     f()
 }
@@ -70,7 +70,7 @@ pub(crate) fn serial<P: ?Sized>(
 #[doc(hidden)]
 pub fn threads() -> usize {
     let (threads, run) = match BUDGET.with(Cell::get) {
-        Some(b) => (b.threads, b.pool),
+        Some(b) => (b.threads, b.run),
         None if rayon::current_thread_index().is_some() || helpers::on_helper() => (1, 1),
         None => {
             let n = rayon::current_num_threads();
